@@ -1,0 +1,12 @@
+/* The runners and sinks compiled into libcollector. */
+#ifndef COLLECTOR_BUILTINS_H
+#define COLLECTOR_BUILTINS_H
+
+#include <collector/runner.h>
+#include <collector/sink.h>
+
+extern const struct runner_ops exec_runner_ops;
+extern const struct sink_ops stdout_sink_ops;
+extern const struct sink_ops file_sink_ops;
+
+#endif

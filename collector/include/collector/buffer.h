@@ -1,0 +1,29 @@
+/* A growable byte buffer, the output side of encoders and writers. */
+#ifndef COLLECTOR_BUFFER_H
+#define COLLECTOR_BUFFER_H
+
+#include <stddef.h>
+
+/** Bytes [0, len) of @c data are in use; the buffer owns @c data. */
+struct buffer {
+	char *data; /**< heap memory, NULL until the first append */
+	size_t len; /**< bytes in use */
+	size_t cap; /**< bytes allocated */
+};
+
+/**
+ * Make room for @p extra more bytes.
+ * @return 0, or -ENOMEM (the buffer is unchanged).
+ */
+int buffer_reserve(struct buffer *b, size_t extra);
+
+/** Append @p n bytes. @return 0 or -ENOMEM. */
+int buffer_append(struct buffer *b, const void *p, size_t n);
+
+/** Drop the first @p n bytes (after a partial write). */
+void buffer_consume(struct buffer *b, size_t n);
+
+/** Release the memory; the buffer is empty and reusable afterwards. */
+void buffer_free(struct buffer *b);
+
+#endif

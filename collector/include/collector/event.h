@@ -1,0 +1,75 @@
+/* The typed event every runner produces and every sink consumes. */
+#ifndef COLLECTOR_EVENT_H
+#define COLLECTOR_EVENT_H
+
+#include <stdint.h>
+
+#include <collector/span.h>
+
+/** Flags saying which optional envelope fields an event carries. */
+enum event_flags {
+	EVENT_HAS_PID = 1u << 0,  /**< @c pid is set */
+	EVENT_HAS_TID = 1u << 1,  /**< @c tid is set */
+	EVENT_HAS_PPID = 1u << 2, /**< @c ppid is set */
+};
+
+/**
+ * One event: the envelope of docs/events.md plus a JSON @c data value.
+ *
+ * Events are reference counted and immutable once emitted: the runner
+ * context fills @c seq, @c ts_ns and @c runner, the router hands the same
+ * event to every matching sink, and the last event_unref() frees it.
+ * All spans point into the event's own allocation (one malloc per event).
+ */
+struct event {
+	uint32_t refs;    /**< reference count; see event_ref() */
+	uint32_t flags;   /**< enum event_flags */
+	uint64_t seq;     /**< per-runner sequence number, gap-free */
+	int64_t ts_ns;    /**< wall-clock time, ns since the Unix epoch */
+	int32_t pid;      /**< process id, when EVENT_HAS_PID */
+	int32_t tid;      /**< thread id, when EVENT_HAS_TID */
+	int32_t ppid;     /**< parent process id, when EVENT_HAS_PPID */
+	uint32_t size;    /**< bytes this event accounts for in queues */
+	struct span type;   /**< dotted type name, e.g. "exec.line" */
+	struct span runner; /**< runner instance name */
+	struct span comm;   /**< command name, empty when unknown */
+	struct span data;   /**< one valid JSON value, usually an object */
+	char storage[];     /**< backing bytes of the spans above */
+};
+
+/** Limits on envelope strings; longer input is rejected by decoders. */
+#define EVENT_TYPE_MAX 128
+/** Longest command name kept in an event. */
+#define EVENT_COMM_MAX 64
+/** Longest runner instance name. */
+#define EVENT_RUNNER_MAX 64
+
+/**
+ * Allocate an event with a copy of @p type, @p comm and @p data.
+ *
+ * @p data must be one complete, valid JSON value (build it with yajl_gen or
+ * take it from json_decoder); an empty span stands for `{}`. The runner name
+ * is reserved but filled later by runner_emit(). The caller owns the one
+ * reference returned.
+ *
+ * @return the event, or NULL when out of memory.
+ */
+struct event *event_new(struct span type, struct span comm, struct span data);
+
+/** Take one more reference to @p ev. @return @p ev. */
+static inline struct event *event_ref(struct event *ev)
+{
+	ev->refs++;
+	return ev;
+}
+
+/** Drop one reference; the last one frees the event. NULL is ignored. */
+void event_unref(struct event *ev);
+
+/** Set the runner name (done once by the runner context; truncates). */
+void event_set_runner(struct event *ev, struct span runner);
+
+/** Set the process id fields. */
+void event_set_pid(struct event *ev, int32_t pid);
+
+#endif

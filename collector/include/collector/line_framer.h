@@ -1,0 +1,105 @@
+/* Splits a byte stream into lines: partial reads, length limit, CRLF, UTF-8. */
+#ifndef COLLECTOR_LINE_FRAMER_H
+#define COLLECTOR_LINE_FRAMER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <collector/error.h>
+
+/** Flags of a framed line. */
+enum line_flags {
+	LINE_TRUNCATED = 1u << 0,    /**< longer than the limit; the rest was discarded */
+	LINE_INVALID_UTF8 = 1u << 1, /**< invalid UTF-8 was replaced with U+FFFD */
+	LINE_HAS_NUL = 1u << 2,      /**< contains NUL bytes (kept as they are) */
+	LINE_CRLF = 1u << 3,         /**< ended with CR LF; the CR was removed */
+	LINE_NO_NEWLINE = 1u << 4,   /**< last line of the stream, without '\n' */
+};
+
+/** One framed line; @c ptr stays valid until the next framer call. */
+struct line {
+	const char *ptr;  /**< line bytes without the terminator, valid UTF-8 */
+	size_t len;       /**< length of @c ptr */
+	uint64_t number;  /**< 1-based line number in the stream */
+	uint64_t offset;  /**< byte offset of the line's first byte */
+	unsigned flags;   /**< enum line_flags */
+};
+
+/** Running totals, exact at any time. */
+struct line_framer_stats {
+	uint64_t lines;          /**< lines returned */
+	uint64_t bytes;          /**< bytes fed in */
+	uint64_t truncated;      /**< lines over the limit */
+	uint64_t discarded;      /**< bytes thrown away from over-long lines */
+	uint64_t invalid_utf8;   /**< lines that needed UTF-8 repair */
+	uint64_t nul;            /**< lines containing NUL */
+};
+
+/** A line framer; treat the fields as private. */
+struct line_framer {
+	char *buf;            /* received bytes [start, end) */
+	size_t cap;
+	size_t start;
+	size_t end;
+	size_t scanned;       /* bytes after start known to hold no '\n' */
+	size_t max_line;
+	bool discarding;      /* inside the tail of an over-long line */
+	bool eof;
+	uint64_t stream_off;  /* stream offset of buf[start] */
+	char *fixed;          /* UTF-8 repaired copy of the current line */
+	size_t fixed_cap;
+	struct line_framer_stats stats;
+};
+
+/** Default read size the framer keeps room for beyond the line limit. */
+#define LINE_FRAMER_CHUNK (64 * 1024)
+
+/**
+ * Prepare @p f for lines of at most @p max_line bytes (> 0).
+ * @return 0, or -ENOMEM / -EINVAL with @p err filled.
+ */
+int line_framer_init(struct line_framer *f, size_t max_line, struct error *err);
+
+/** Forget all input and counters, ready for a new stream; keeps the buffers. */
+void line_framer_reset(struct line_framer *f);
+
+/** Release the framer's buffers. */
+void line_framer_free(struct line_framer *f);
+
+/**
+ * Where the next bytes go: returns a pointer and sets @p avail (> 0 unless
+ * complete lines are still waiting to be taken with line_framer_next()).
+ */
+char *line_framer_space(struct line_framer *f, size_t *avail);
+
+/** Record that @p n bytes were written at line_framer_space(). */
+void line_framer_commit(struct line_framer *f, size_t n);
+
+/**
+ * Read once from @p fd into the framer.
+ * @return bytes read, 0 at EOF (the framer is then finished), or -errno
+ *         (-EAGAIN when nothing is ready on a non-blocking fd).
+ */
+ssize_t line_framer_read(struct line_framer *f, int fd);
+
+/** Copy up to @p len bytes in; @return how many fitted. */
+size_t line_framer_feed(struct line_framer *f, const void *data, size_t len);
+
+/** Mark the end of the stream: a last unterminated line becomes available. */
+void line_framer_finish(struct line_framer *f);
+
+/** True once finished and every line has been taken. */
+bool line_framer_done(const struct line_framer *f);
+
+/**
+ * Take the next complete line.
+ * @return true and fill @p out, or false when more input is needed.
+ */
+bool line_framer_next(struct line_framer *f, struct line *out);
+
+/** Bytes received but not yet returned as lines. */
+size_t line_framer_pending(const struct line_framer *f);
+
+#endif

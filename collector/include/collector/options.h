@@ -1,0 +1,87 @@
+/* Typed options of runners and sinks, shared by the CLI and the config file. */
+#ifndef COLLECTOR_OPTIONS_H
+#define COLLECTOR_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <collector/error.h>
+
+/** The type of an option's value. */
+enum option_type {
+	OPT_STRING,   /**< any string */
+	OPT_INT,      /**< a signed 64-bit integer */
+	OPT_SIZE,     /**< bytes: 4096, 64KiB, 8MiB, 1GiB */
+	OPT_DURATION, /**< 1500ms, 2s, 1m, 1h; a bare number is seconds */
+	OPT_BOOL,     /**< a flag: true when given */
+	OPT_ENUM,     /**< one of @c choices ("a|b|c") */
+	OPT_ARGV,     /**< the positional words: a command and its arguments */
+};
+
+/**
+ * One option a runner or sink accepts; a table ends with a zeroed entry.
+ * The same name is the long CLI flag (--name) and the config file key.
+ */
+struct option_spec {
+	const char *name;     /**< long name, also the config key */
+	char short_name;      /**< one-letter CLI flag, or 0 */
+	enum option_type type;
+	const char *def;      /**< default as text, NULL for none */
+	const char *choices;  /**< for OPT_ENUM: "a|b|c" */
+	const char *help;     /**< one line for --help */
+	bool repeat;          /**< OPT_STRING only: may be given several times */
+	bool required;        /**< options_finish() fails when it is missing */
+};
+
+/** Parsed values for one option table; owned by whoever made it. */
+struct options;
+
+/** Create an empty set of values for @p specs. @return NULL on ENOMEM. */
+struct options *options_new(const struct option_spec *specs);
+
+/** Free @p o; NULL is ignored. */
+void options_free(struct options *o);
+
+/**
+ * Set option @p name from its text form, checking its type.
+ * For OPT_ARGV, each call appends one word; for repeatable strings, one value.
+ * @return 0, -ENOENT when the table has no such option, -EINVAL for a bad
+ *         value (with @p err naming the option and the value).
+ */
+int options_set(struct options *o, const char *name, const char *value,
+		struct error *err);
+
+/**
+ * Apply defaults and check that required options are present.
+ * @return 0, or -EINVAL with @p err naming the first missing option.
+ */
+int options_finish(struct options *o, struct error *err);
+
+/** True when @p name was given (not just defaulted). */
+bool options_given(const struct options *o, const char *name);
+
+/** The string (or enum) value of @p name, or NULL when unset. */
+const char *options_str(const struct options *o, const char *name);
+
+/** The integer, size or duration (ns) value of @p name, or 0 when unset. */
+int64_t options_int(const struct options *o, const char *name);
+
+/** The boolean value of @p name. */
+bool options_bool(const struct options *o, const char *name);
+
+/**
+ * The words of an OPT_ARGV option, or of a repeatable string, NULL-terminated;
+ * @p count (may be NULL) gets their number. Owned by @p o.
+ */
+char *const *options_list(const struct options *o, const char *name, int *count);
+
+/** The specification table @p o was made from. */
+const struct option_spec *options_specs(const struct options *o);
+
+/** Parse a duration ("250ms", "2s", "1.5m") into ns. @return 0 or -EINVAL. */
+int parse_duration(const char *s, int64_t *ns);
+
+/** Parse a size ("4096", "64KiB", "8MiB", "1G") into bytes. @return 0 or -EINVAL. */
+int parse_size(const char *s, int64_t *bytes);
+
+#endif

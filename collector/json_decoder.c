@@ -1,0 +1,349 @@
+/*
+ * JSON line to event with yajl's streaming parser. Members are kept as the
+ * exact bytes of the line: yajl_get_bytes_consumed() inside a callback is the
+ * end of the token just parsed, which gives every top-level member's span
+ * without re-encoding it.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yajl/yajl_parse.h>
+
+#include <collector/buffer.h>
+#include <collector/json_decoder.h>
+
+enum envelope_key { KEY_OTHER, KEY_TYPE, KEY_PID, KEY_TID, KEY_PPID, KEY_COMM, KEY_DATA };
+
+struct json_decoder {
+	yajl_handle h;
+	char *default_type;
+	/* per line */
+	const char *line;
+	int depth;
+	int values;
+	const char *fail;     /* reason a callback cancelled the parse */
+	size_t prev_end;      /* end of the last top-level token */
+	size_t value_end;     /* end of the top-level object */
+	size_t member_start;
+	size_t key_end;
+	enum envelope_key key;
+	bool taken;           /* the member went into the envelope */
+	/* results */
+	char type[EVENT_TYPE_MAX];
+	size_t type_len;
+	char comm[EVENT_COMM_MAX];
+	size_t comm_len;
+	int32_t ids[3];       /* pid, tid, ppid */
+	uint32_t flags;
+	int kept;             /* members kept for data */
+	bool kept_only_data;
+	struct span data_value;
+	struct buffer members;
+};
+
+/* Index of the first byte in s[i, end) that is not one of @p chars. */
+static size_t skip(const char *s, size_t i, size_t end, const char *chars)
+{
+	while (i < end && s[i] != '\0' && strchr(chars, s[i]))
+		i++;
+	return i;
+}
+
+static size_t offset(struct json_decoder *d)
+{
+	return yajl_get_bytes_consumed(d->h);
+}
+
+static int cancel(struct json_decoder *d, const char *why)
+{
+	d->fail = why;
+	return 0;
+}
+
+/* A top-level member's value ended at @p end: keep it unless it was envelope. */
+static int end_member(struct json_decoder *d, size_t end)
+{
+	d->prev_end = end;
+	if (d->taken)
+		return 1;
+	if (d->kept++ > 0 && buffer_append(&d->members, ",", 1) < 0)
+		return cancel(d, "out of memory");
+	if (buffer_append(&d->members, d->line + d->member_start, end - d->member_start) < 0)
+		return cancel(d, "out of memory");
+	if (d->key == KEY_DATA && d->kept == 1) {
+		size_t vstart = skip(d->line, d->key_end, end, " \t\r\n:");
+
+		d->data_value = (struct span){ d->line + vstart, end - vstart };
+		d->kept_only_data = true;
+	} else {
+		d->kept_only_data = false;
+	}
+	return 1;
+}
+
+static int scalar(struct json_decoder *d)
+{
+	if (d->depth == 0)
+		return cancel(d, "top-level value is not an object");
+	if (d->depth == 1)
+		return end_member(d, offset(d));
+	return 1;
+}
+
+static int on_null(void *ctx)
+{
+	return scalar(ctx);
+}
+
+static int on_boolean(void *ctx, int v)
+{
+	(void)v;
+	return scalar(ctx);
+}
+
+static int on_number(void *ctx, const char *s, size_t len)
+{
+	struct json_decoder *d = ctx;
+	int slot = d->key - KEY_PID;
+
+	if (d->depth == 1 && slot >= 0 && slot <= 2 && len < 12) {
+		char num[12];
+		char *end;
+		long v;
+
+		memcpy(num, s, len);
+		num[len] = '\0';
+		v = strtol(num, &end, 10);
+		if (*end == '\0' && v >= 0 && v <= INT32_MAX) {
+			d->ids[slot] = (int32_t)v;
+			d->flags |= 1u << slot; /* EVENT_HAS_PID, _TID, _PPID */
+			d->taken = true;
+		}
+	}
+	return scalar(d);
+}
+
+static bool valid_name(const unsigned char *s, size_t len, size_t max)
+{
+	if (len == 0 || len > max)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	return true;
+}
+
+static int on_string(void *ctx, const unsigned char *s, size_t len)
+{
+	struct json_decoder *d = ctx;
+
+	if (d->depth == 1 && d->key == KEY_TYPE) {
+		if (!valid_name(s, len, EVENT_TYPE_MAX))
+			return cancel(d, "\"type\" must be 1 to 128 printable characters");
+		memcpy(d->type, s, len);
+		d->type_len = len;
+		d->taken = true;
+	} else if (d->depth == 1 && d->key == KEY_COMM && valid_name(s, len, EVENT_COMM_MAX)) {
+		memcpy(d->comm, s, len);
+		d->comm_len = len;
+		d->taken = true;
+	}
+	return scalar(d);
+}
+
+static enum envelope_key classify(const unsigned char *k, size_t len)
+{
+	static const struct {
+		const char *name;
+		enum envelope_key key;
+	} keys[] = {
+		{ "type", KEY_TYPE }, { "pid", KEY_PID }, { "tid", KEY_TID },
+		{ "ppid", KEY_PPID }, { "comm", KEY_COMM }, { "data", KEY_DATA },
+	};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strlen(keys[i].name) == len && memcmp(keys[i].name, k, len) == 0)
+			return keys[i].key;
+	return KEY_OTHER;
+}
+
+static int on_map_key(void *ctx, const unsigned char *k, size_t len)
+{
+	struct json_decoder *d = ctx;
+
+	if (d->depth == 1) {
+		d->member_start = skip(d->line, d->prev_end, offset(d), " \t\r\n,");
+		d->key_end = offset(d);
+		d->key = classify(k, len);
+		d->taken = false;
+	}
+	return 1;
+}
+
+static int open_container(struct json_decoder *d, bool is_map)
+{
+	if (d->depth == 0) {
+		if (!is_map)
+			return cancel(d, "top-level value is not an object");
+		if (d->values > 0)
+			return cancel(d, "more than one JSON value on the line");
+		d->prev_end = offset(d);
+	}
+	d->depth++;
+	return 1;
+}
+
+static int close_container(struct json_decoder *d)
+{
+	d->depth--;
+	if (d->depth == 1)
+		return end_member(d, offset(d));
+	if (d->depth == 0) {
+		d->values++;
+		d->value_end = offset(d);
+	}
+	return 1;
+}
+
+static int on_start_map(void *ctx)
+{
+	return open_container(ctx, true);
+}
+
+static int on_start_array(void *ctx)
+{
+	return open_container(ctx, false);
+}
+
+static int on_end(void *ctx)
+{
+	return close_container(ctx);
+}
+
+static const yajl_callbacks callbacks = {
+	.yajl_null = on_null,
+	.yajl_boolean = on_boolean,
+	.yajl_number = on_number,
+	.yajl_string = on_string,
+	.yajl_start_map = on_start_map,
+	.yajl_map_key = on_map_key,
+	.yajl_end_map = on_end,
+	.yajl_start_array = on_start_array,
+	.yajl_end_array = on_end,
+};
+
+/* One handle serves every line; only a line that fails leaves it dirty. */
+static int reset_handle(struct json_decoder *d)
+{
+	if (d->h)
+		yajl_free(d->h);
+	d->h = yajl_alloc(&callbacks, NULL, d);
+	if (!d->h)
+		return -ENOMEM;
+	yajl_config(d->h, yajl_allow_multiple_values, 1);
+	return 0;
+}
+
+struct json_decoder *json_decoder_new(const char *default_type)
+{
+	struct json_decoder *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->default_type = strdup(default_type);
+	if (!d->default_type || reset_handle(d) < 0) {
+		json_decoder_free(d);
+		return NULL;
+	}
+	return d;
+}
+
+void json_decoder_free(struct json_decoder *d)
+{
+	if (!d)
+		return;
+	if (d->h)
+		yajl_free(d->h);
+	buffer_free(&d->members);
+	free(d->default_type);
+	free(d);
+}
+
+static void begin_line(struct json_decoder *d, const char *line)
+{
+	d->line = line;
+	d->depth = 0;
+	d->values = 0;
+	d->fail = NULL;
+	d->type_len = 0;
+	d->comm_len = 0;
+	d->flags = 0;
+	d->kept = 0;
+	d->kept_only_data = false;
+	d->members.len = 0;
+}
+
+static struct event *fail_line(struct json_decoder *d, const unsigned char *line,
+			       size_t len, yajl_status st, struct error *err)
+{
+	if (d->fail) {
+		error_set(err, EBADMSG, "%s", d->fail);
+	} else if (st == yajl_status_error) {
+		unsigned char *msg = yajl_get_error(d->h, 0, line, len);
+		size_t n = strcspn((const char *)msg, "\n");
+
+		error_set(err, EBADMSG, "invalid JSON: %.*s", (int)n, (const char *)msg);
+		yajl_free_error(d->h, msg);
+	} else if (d->values == 0 && d->depth == 0 && skip((const char *)line, 0, len, " \t\r") == len) {
+		error_set(err, ENODATA, "empty line");
+	} else {
+		error_set(err, EBADMSG, "incomplete JSON value");
+	}
+	if (reset_handle(d) < 0)
+		error_set(err, ENOMEM, "out of memory");
+	return NULL;
+}
+
+struct event *json_decoder_decode(struct json_decoder *d, const char *line,
+				  size_t len, struct error *err)
+{
+	const unsigned char *text = (const unsigned char *)line;
+	struct span type, comm, data;
+	struct event *ev;
+	yajl_status st;
+
+	begin_line(d, line);
+	st = yajl_parse(d->h, text, len);
+	if (st != yajl_status_ok || d->values != 1 || d->depth != 0)
+		return fail_line(d, text, len, st, err);
+	/* yajl holds back a trailing number for lookahead; refuse any trailing bytes. */
+	if (skip(line, d->value_end, len, " \t\r") != len) {
+		d->fail = "trailing data after the JSON object";
+		return fail_line(d, text, len, st, err);
+	}
+
+	type = d->type_len ? (struct span){ d->type, d->type_len } : span_str(d->default_type);
+	comm = (struct span){ d->comm, d->comm_len };
+	if (d->kept_only_data) {
+		data = d->data_value;
+	} else {
+		if (buffer_reserve(&d->members, 2) < 0)
+			goto oom;
+		memmove(d->members.data + 1, d->members.data, d->members.len);
+		d->members.data[0] = '{';
+		d->members.data[d->members.len + 1] = '}';
+		data = (struct span){ d->members.data, d->members.len + 2 };
+	}
+	ev = event_new(type, comm, data);
+	if (!ev)
+		goto oom;
+	ev->flags = d->flags;
+	ev->pid = d->ids[0];
+	ev->tid = d->ids[1];
+	ev->ppid = d->ids[2];
+	return ev;
+oom:
+	error_set(err, ENOMEM, "out of memory");
+	return NULL;
+}

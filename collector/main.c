@@ -1,0 +1,491 @@
+/* The `collector` command line: parses arguments and hands them to the library. */
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include <collector/collector.h>
+#include <collector/log.h>
+#include <collector/registry.h>
+
+#include "config.h"
+
+static const struct option_spec run_specs[] = {
+	{ .name = "config", .type = OPT_STRING, .help = "JSON configuration file (see docs/configuration.md)" },
+	{ .name = "sink", .short_name = 's', .type = OPT_STRING, .repeat = true,
+	  .help = "where events go: stdout, file:PATH, or NAME=TYPE[:ARG] (repeatable; default stdout)" },
+	{ .name = "route", .type = OPT_STRING, .repeat = true,
+	  .help = "GLOB=SINK[,SINK]: events whose type matches GLOB go to those sinks (repeatable)" },
+	{ .name = "pretty", .type = OPT_BOOL, .help = "readable, coloured view on stdout sinks" },
+	{ .name = "plugin", .type = OPT_STRING, .repeat = true,
+	  .help = "load runner and sink types from a shared object (repeatable)" },
+	{ .name = "name", .type = OPT_STRING, .help = "runner instance name (default: its type)" },
+	{ .name = "queue-events", .type = OPT_SIZE, .def = "4096", .help = "events each sink queue holds" },
+	{ .name = "queue-bytes", .type = OPT_SIZE, .def = "4MiB", .help = "bytes each sink queue holds" },
+	{ .name = "policy", .type = OPT_ENUM, .def = "block", .choices = "block|drop_oldest|drop_newest",
+	  .help = "what a full sink queue does" },
+	{ .name = "shutdown-timeout", .type = OPT_DURATION, .def = "10s",
+	  .help = "bound on the graceful stop (drain and flush)" },
+	{ .name = "log-level", .type = OPT_ENUM, .def = "info", .choices = "error|warn|info|debug",
+	  .help = "diagnostics on stderr" },
+	{ .name = "help", .short_name = 'h', .type = OPT_BOOL, .help = "show this help" },
+	{ 0 },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: collector COMMAND [OPTIONS]\n"
+		"\n"
+		"Collects events from runners and writes them to sinks.\n"
+		"\n"
+		"commands:\n"
+		"  run [OPTIONS] [RUNNER [RUNNER OPTIONS] [--] [ARGS...]]\n"
+		"                    run runners (no RUNNER and no --config: a built-in demo)\n"
+		"  validate --config FILE\n"
+		"                    check a configuration file and print every problem\n"
+		"  list              the runner and sink types available\n"
+		"  version           print the version\n"
+		"\n"
+		"`collector run --help` and `collector run RUNNER --help` list their options.\n");
+}
+
+static void print_specs(FILE *f, const struct option_spec *specs)
+{
+	for (const struct option_spec *s = specs; s && s->name; s++) {
+		char flag[80];
+
+		if (s->type == OPT_ARGV)
+			continue;
+		snprintf(flag, sizeof(flag), "%s%c%s--%s%s", s->short_name ? "-" : "",
+			 s->short_name ? s->short_name : ' ', s->short_name ? ", " : " ",
+			 s->name, s->type == OPT_BOOL ? "" : " VALUE");
+		fprintf(f, "  %-28s %s", s->short_name ? flag : flag + 2, s->help);
+		if (s->choices)
+			fprintf(f, " (%s)", s->choices);
+		if (s->def && s->type != OPT_BOOL)
+			fprintf(f, " [%s]", s->def);
+		fputc('\n', f);
+	}
+}
+
+static void run_help(const struct runner_ops *ops)
+{
+	if (ops) {
+		printf("usage: collector run [OPTIONS] %s [OPTIONS]%s\n\n%s\n\n%s options:\n", ops->name,
+		       ops->options && ops->options[0].type == OPT_ARGV ? " [--] CMD [ARGS...]" : "",
+		       ops->summary, ops->name);
+		print_specs(stdout, ops->options);
+		printf("\n");
+	} else {
+		printf("usage: collector run [OPTIONS] [RUNNER [RUNNER OPTIONS] [--] [ARGS...]]\n\n");
+	}
+	printf("options:\n");
+	print_specs(stdout, run_specs);
+	printf("\nexit status: 0 ok, 1 a runner failed, 2 usage error, 3 events were lost\n");
+}
+
+/* ---- option parsing shared by global and runner options ---- */
+
+struct opt_table {
+	const struct option_spec *specs;
+	struct options *values;
+};
+
+static int count_specs(const struct option_spec *s)
+{
+	int n = 0;
+
+	while (s && s[n].name)
+		n++;
+	return n;
+}
+
+/*
+ * getopt_long over several option tables at once, stopping at the first
+ * non-option word. @return the index of that word, or -1 after printing why.
+ */
+static int parse_args(int argc, char **argv, struct opt_table *tables, int ntables,
+		      const char *who)
+{
+	struct option longopts[128];
+	char shortopts[128] = "+:";
+	int n = 0, c;
+
+	for (int t = 0; t < ntables; t++) {
+		for (int i = 0; i < count_specs(tables[t].specs) && n < 127; i++) {
+			const struct option_spec *s = &tables[t].specs[i];
+			int has_arg = s->type == OPT_BOOL ? no_argument : required_argument;
+
+			if (s->type == OPT_ARGV)
+				continue;
+			longopts[n++] = (struct option){ s->name, has_arg, NULL, 256 + t * 128 + i };
+			if (s->short_name) {
+				size_t len = strlen(shortopts);
+
+				shortopts[len] = s->short_name;
+				shortopts[len + 1] = has_arg ? ':' : '\0';
+				shortopts[len + 2] = '\0';
+			}
+		}
+	}
+	longopts[n] = (struct option){ 0 };
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		const struct option_spec *s = NULL;
+		struct options *values = NULL;
+		struct error err = { 0 };
+
+		if (c == '?' || c == ':') {
+			fprintf(stderr, "collector: %s: %s '%s' (see --help)\n", who,
+				c == '?' ? "unknown option" : "missing value for",
+				argv[optind - 1]);
+			return -1;
+		}
+		for (int t = 0; t < ntables && !s; t++) {
+			for (int i = 0; tables[t].specs[i].name; i++) {
+				const struct option_spec *x = &tables[t].specs[i];
+
+				if ((c >= 256 && c == 256 + t * 128 + i) || (c < 256 && c == x->short_name)) {
+					s = x;
+					values = tables[t].values;
+					break;
+				}
+			}
+		}
+		if (!s)
+			return -1;
+		if (options_set(values, s->name, s->type == OPT_BOOL ? "true" : optarg, &err) < 0) {
+			fprintf(stderr, "collector: %s: %s\n", who, err.msg);
+			return -1;
+		}
+	}
+	return optind;
+}
+
+/* ---- building the configuration from the command line ---- */
+
+static int add_cli_sink(struct config *cfg, const char *spec, const struct options *g,
+			char *err, size_t errlen)
+{
+	char name[80] = "", type[64];
+	const char *eq = strchr(spec, '='), *colon;
+	const struct sink_ops *ops;
+	struct options *o;
+	struct error e = { 0 };
+	size_t n;
+
+	if (eq && strspn(spec, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
+			  (size_t)(eq - spec) && eq - spec < (ptrdiff_t)sizeof(name)) {
+		memcpy(name, spec, (size_t)(eq - spec));
+		name[eq - spec] = '\0';
+		spec = eq + 1;
+	}
+	colon = strchr(spec, ':');
+	n = colon ? (size_t)(colon - spec) : strlen(spec);
+	if (n == 0 || n >= sizeof(type)) {
+		snprintf(err, errlen, "--sink '%s': expected TYPE or TYPE:ARG", spec);
+		return -1;
+	}
+	memcpy(type, spec, n);
+	type[n] = '\0';
+	ops = registry_sink(type);
+	if (!ops) {
+		snprintf(err, errlen, "--sink '%s': unknown sink type '%s' (see collector list)", spec, type);
+		return -1;
+	}
+	if (!name[0]) {
+		snprintf(name, sizeof(name), "%s", type);
+		for (int i = 2; cfg->nsinks && i < 100; i++) {
+			bool taken = false;
+
+			for (int j = 0; j < cfg->nsinks; j++)
+				taken |= strcmp(cfg->sinks[j].name, name) == 0;
+			if (!taken)
+				break;
+			snprintf(name, sizeof(name), "%.64s%d", type, i);
+		}
+	}
+	o = options_new(ops->options);
+	if (!o)
+		return -1;
+	if (colon && !ops->spec_option) {
+		snprintf(err, errlen, "--sink '%s': the %s sink takes no argument", spec, type);
+		options_free(o);
+		return -1;
+	}
+	if ((colon && options_set(o, ops->spec_option, colon + 1, &e) < 0) ||
+	    (strcmp(type, "stdout") == 0 && options_bool(g, "pretty") &&
+	     options_set(o, "pretty", "true", &e) < 0) ||
+	    options_finish(o, &e) < 0) {
+		snprintf(err, errlen, "--sink '%s': %s", spec, e.msg);
+		options_free(o);
+		return -1;
+	}
+	return config_add_sink(cfg, name, type, o, (size_t)options_int(g, "queue-events"),
+			       (size_t)options_int(g, "queue-bytes"), options_str(g, "policy"));
+}
+
+static int add_cli_routes(struct config *cfg, const struct options *g, char *err, size_t errlen)
+{
+	int n;
+	char *const *routes = options_list(g, "route", &n);
+
+	for (int i = 0; i < n; i++) {
+		char *glob = strdup(routes[i]);
+		char *eq = glob ? strrchr(glob, '=') : NULL;
+		int rc;
+
+		if (!eq || eq == glob || !eq[1]) {
+			snprintf(err, errlen, "--route '%s': expected GLOB=SINK[,SINK]", routes[i]);
+			free(glob);
+			return -1;
+		}
+		*eq = '\0';
+		rc = config_add_route(cfg, NULL, glob, eq + 1);
+		free(glob);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void report_problem(void *arg, const char *path, const char *msg)
+{
+	fprintf(stderr, "%s: %s: %s\n", (const char *)arg, path, msg);
+}
+
+/* The demo runs this very binary as its child. */
+static int add_demo_runner(struct config *cfg)
+{
+	static char self[PATH_MAX];
+	struct options *o = options_new(registry_runner("exec")->options);
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (!o)
+		return -1;
+	self[n > 0 ? n : 0] = '\0';
+	if (options_set(o, "command", n > 0 ? self : "collector", NULL) < 0 ||
+	    options_set(o, "command", "demo", NULL) < 0 || options_finish(o, NULL) < 0) {
+		options_free(o);
+		return -1;
+	}
+	return config_add_runner(cfg, "demo", "exec", o);
+}
+
+static int build_runner(struct config *cfg, int argc, char **argv, const struct options *g,
+			struct opt_table *tables)
+{
+	const struct runner_ops *ops = registry_runner(argv[0]);
+	const char *name = options_str(g, "name") ? options_str(g, "name") : argv[0];
+	struct options *o;
+	struct error err = { 0 };
+	char who[96];
+	int first;
+
+	if (!ops) {
+		fprintf(stderr, "collector: run: unknown runner '%s' (see collector list)\n", argv[0]);
+		return -1;
+	}
+	o = options_new(ops->options);
+	if (!o)
+		return -1;
+	tables[1] = (struct opt_table){ ops->options, o };
+	snprintf(who, sizeof(who), "run %s", ops->name);
+	first = parse_args(argc, argv, tables, 2, who);
+	if (first >= 0 && options_bool(g, "help")) {
+		run_help(ops);
+		options_free(o);
+		exit(0);
+	}
+	for (int i = first; first >= 0 && i < argc; i++) {
+		const struct option_spec *s = ops->options;
+
+		while (s && s->name && s->type != OPT_ARGV)
+			s++;
+		if (!s || !s->name) {
+			fprintf(stderr, "collector: %s: unexpected argument '%s'\n", who, argv[i]);
+			first = -1;
+		} else {
+			options_set(o, s->name, argv[i], NULL);
+		}
+	}
+	if (first < 0 || options_finish(o, &err) < 0) {
+		if (first >= 0)
+			fprintf(stderr, "collector: %s: %s\n", who, err.msg);
+		options_free(o);
+		return -1;
+	}
+	return config_add_runner(cfg, name, ops->name, o);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct options *g = options_new(run_specs);
+	struct opt_table tables[2] = { { run_specs, g } };
+	struct config cfg = { 0 };
+	struct collector *c = NULL;
+	struct error err = { 0 };
+	char msg[512] = "";
+	int first, rc = COLLECTOR_EXIT_USAGE, nplugins, nsinks;
+	char *const *list;
+
+	if (!g)
+		return COLLECTOR_EXIT_FAILED;
+	first = parse_args(argc, argv, tables, 1, "run");
+	if (first < 0)
+		goto out;
+	list = options_list(g, "plugin", &nplugins);
+	for (int i = 0; i < nplugins; i++) {
+		if (registry_load_plugin(list[i], &err) < 0) {
+			fprintf(stderr, "collector: run: %s\n", err.msg);
+			goto out;
+		}
+	}
+	if (first < argc && build_runner(&cfg, argc - first, argv + first, g, tables) < 0)
+		goto out;
+	if (options_bool(g, "help")) {
+		run_help(NULL);
+		rc = 0;
+		goto out;
+	}
+	options_finish(g, NULL);
+	{
+		enum log_level lvl;
+
+		log_parse_level(options_str(g, "log-level"), &lvl);
+		log_set_level(lvl);
+	}
+	if (options_str(g, "config") &&
+	    config_load(&cfg, options_str(g, "config"), report_problem, (void *)options_str(g, "config")) != 0)
+		goto out;
+	if (!options_str(g, "config") && first >= argc && add_demo_runner(&cfg) < 0)
+		goto out;
+	list = options_list(g, "sink", &nsinks);
+	for (int i = 0; i < nsinks; i++)
+		if (add_cli_sink(&cfg, list[i], g, msg, sizeof(msg)) < 0)
+			goto bad;
+	if (cfg.nsinks == 0 && add_cli_sink(&cfg, "stdout", g, msg, sizeof(msg)) < 0)
+		goto bad;
+	if (add_cli_routes(&cfg, g, msg, sizeof(msg)) < 0)
+		goto bad;
+	if (options_given(g, "shutdown-timeout") || !cfg.shutdown_timeout_ns)
+		cfg.shutdown_timeout_ns = options_int(g, "shutdown-timeout");
+
+	c = collector_new(ev_default_loop(0), &err);
+	if (!c || config_apply(&cfg, c, &err) < 0) {
+		fprintf(stderr, "collector: %s\n", err.msg);
+		rc = err.code == ENOENT || err.code == EINVAL || err.code == EEXIST ?
+			     COLLECTOR_EXIT_USAGE : COLLECTOR_EXIT_FAILED;
+		goto out;
+	}
+	rc = collector_run(c);
+	goto out;
+bad:
+	if (msg[0])
+		fprintf(stderr, "collector: run: %s\n", msg);
+out:
+	collector_free(c);
+	config_free(&cfg);
+	options_free(g);
+	registry_unload_plugins();
+	return rc;
+}
+
+static int cmd_validate(int argc, char **argv)
+{
+	const char *path = NULL;
+	struct config cfg = { 0 };
+	int problems;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			path = argv[++i];
+		else if (strncmp(argv[i], "--config=", 9) == 0)
+			path = argv[i] + 9;
+		else if (!path && argv[i][0] != '-')
+			path = argv[i];
+		else {
+			fprintf(stderr, "collector: validate: unexpected argument '%s'\n", argv[i]);
+			return COLLECTOR_EXIT_USAGE;
+		}
+	}
+	if (!path) {
+		fprintf(stderr, "collector: validate: which file? (collector validate --config FILE)\n");
+		return COLLECTOR_EXIT_USAGE;
+	}
+	problems = config_load(&cfg, path, report_problem, (void *)path);
+	if (problems == 0)
+		printf("%s: ok: %d runners, %d sinks, %d routes\n", path, cfg.nrunners, cfg.nsinks,
+		       cfg.nroutes);
+	config_free(&cfg);
+	registry_unload_plugins();
+	return problems == 0 ? 0 : COLLECTOR_EXIT_USAGE;
+}
+
+static int cmd_list(void)
+{
+	const struct runner_ops *r;
+	const struct sink_ops *s;
+
+	printf("runners:\n");
+	for (int i = 0; (r = registry_runner_at(i)); i++)
+		printf("  %-10s %s\n", r->name, r->summary);
+	printf("sinks:\n");
+	for (int i = 0; (s = registry_sink_at(i)); i++)
+		printf("  %-10s %s\n", s->name, s->summary);
+	return 0;
+}
+
+/* The built-in demo's child: a few events of each kind a command can print. */
+static int cmd_demo(void)
+{
+	const struct timespec pause = { 0, 100 * 1000000 };
+
+	printf("{\"type\":\"demo.hello\",\"message\":\"JSON lines with a type become typed events\"}\n");
+	printf("plain text lines become exec.line events\n");
+	fflush(stdout);
+	fprintf(stderr, "stderr lines become exec.stderr events\n");
+	for (int i = 1; i <= 3; i++) {
+		nanosleep(&pause, NULL);
+		printf("{\"type\":\"demo.metric\",\"data\":{\"name\":\"load\",\"value\":%d.5}}\n", i);
+		fflush(stdout);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "help";
+
+	/* A reader that goes away is an error on that sink, not the end of the process. */
+	signal(SIGPIPE, SIG_IGN);
+
+	registry_add_builtins();
+	if (strcmp(cmd, "run") == 0)
+		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "validate") == 0)
+		return cmd_validate(argc - 1, argv + 1);
+	if (strcmp(cmd, "list") == 0)
+		return cmd_list();
+	if (strcmp(cmd, "demo") == 0)
+		return cmd_demo();
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		printf("collector %s\n", COLLECTOR_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "collector: unknown command '%s'\n", cmd);
+	usage(stderr);
+	return COLLECTOR_EXIT_USAGE;
+}

@@ -1,0 +1,266 @@
+/* Typed option values, filled from CLI flags or config keys alike. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <collector/options.h>
+
+struct option_value {
+	bool given;  /* set by the user */
+	bool set;    /* set by the user or a default */
+	char *str;
+	int64_t num;
+	char **list; /* NULL-terminated */
+	int nlist;
+};
+
+struct options {
+	const struct option_spec *specs;
+	int n;
+	struct option_value *vals;
+};
+
+static const struct {
+	const char *suffix;
+	double ns;
+} duration_units[] = {
+	{ "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 },
+	{ "m", 60e9 }, { "h", 3600e9 }, { "", 1e9 },
+};
+
+int parse_duration(const char *s, int64_t *ns)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || !isfinite(v) || v < 0)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(duration_units) / sizeof(duration_units[0]); i++) {
+		if (strcmp(end, duration_units[i].suffix) == 0) {
+			double r = v * duration_units[i].ns;
+
+			if (r > 9.2e18)
+				return -EINVAL;
+			*ns = (int64_t)r;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static const struct {
+	const char *suffix;
+	int64_t mult;
+} size_units[] = {
+	{ "", 1 }, { "B", 1 },
+	{ "K", 1LL << 10 }, { "KB", 1LL << 10 }, { "KiB", 1LL << 10 },
+	{ "M", 1LL << 20 }, { "MB", 1LL << 20 }, { "MiB", 1LL << 20 },
+	{ "G", 1LL << 30 }, { "GB", 1LL << 30 }, { "GiB", 1LL << 30 },
+};
+
+int parse_size(const char *s, int64_t *bytes)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || !isfinite(v) || v < 0)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(size_units) / sizeof(size_units[0]); i++) {
+		if (strcasecmp(end, size_units[i].suffix) == 0) {
+			double r = v * (double)size_units[i].mult;
+
+			if (r > 9.2e18)
+				return -EINVAL;
+			*bytes = (int64_t)r;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static bool enum_has(const char *choices, const char *v)
+{
+	size_t n = strlen(v);
+
+	for (const char *p = choices; p && *p;) {
+		const char *bar = strchr(p, '|');
+		size_t len = bar ? (size_t)(bar - p) : strlen(p);
+
+		if (len == n && strncmp(p, v, n) == 0)
+			return true;
+		p = bar ? bar + 1 : NULL;
+	}
+	return false;
+}
+
+struct options *options_new(const struct option_spec *specs)
+{
+	struct options *o = calloc(1, sizeof(*o));
+
+	if (!o)
+		return NULL;
+	o->specs = specs;
+	while (specs && specs[o->n].name)
+		o->n++;
+	o->vals = calloc((size_t)o->n + 1, sizeof(*o->vals));
+	if (!o->vals) {
+		free(o);
+		return NULL;
+	}
+	return o;
+}
+
+void options_free(struct options *o)
+{
+	if (!o)
+		return;
+	for (int i = 0; i < o->n; i++) {
+		free(o->vals[i].str);
+		for (int j = 0; j < o->vals[i].nlist; j++)
+			free(o->vals[i].list[j]);
+		free(o->vals[i].list);
+	}
+	free(o->vals);
+	free(o);
+}
+
+static int find(const struct options *o, const char *name)
+{
+	for (int i = 0; i < o->n; i++)
+		if (strcmp(o->specs[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+static int list_append(struct option_value *v, const char *word)
+{
+	char **l = realloc(v->list, sizeof(char *) * ((size_t)v->nlist + 2));
+
+	if (!l)
+		return -ENOMEM;
+	v->list = l;
+	if (!(l[v->nlist] = strdup(word)))
+		return -ENOMEM;
+	l[++v->nlist] = NULL;
+	return 0;
+}
+
+static int parse_value(const struct option_spec *s, struct option_value *v,
+		       const char *value, struct error *err)
+{
+	char *end;
+
+	switch (s->type) {
+	case OPT_ARGV:
+		return list_append(v, value) < 0 ? error_set(err, ENOMEM, "out of memory") : 0;
+	case OPT_STRING:
+		if (s->repeat)
+			return list_append(v, value) < 0 ? error_set(err, ENOMEM, "out of memory") : 0;
+		/* fall through */
+	case OPT_ENUM:
+		if (s->type == OPT_ENUM && !enum_has(s->choices, value))
+			return error_set(err, EINVAL, "--%s: '%s' is not one of %s",
+					 s->name, value, s->choices);
+		free(v->str);
+		if (!(v->str = strdup(value)))
+			return error_set(err, ENOMEM, "out of memory");
+		return 0;
+	case OPT_INT:
+		errno = 0;
+		v->num = strtoll(value, &end, 10);
+		if (errno || end == value || *end)
+			return error_set(err, EINVAL, "--%s: '%s' is not an integer", s->name, value);
+		return 0;
+	case OPT_SIZE:
+		if (parse_size(value, &v->num) < 0)
+			return error_set(err, EINVAL, "--%s: '%s' is not a size (e.g. 4096, 64KiB, 8MiB)",
+					 s->name, value);
+		return 0;
+	case OPT_DURATION:
+		if (parse_duration(value, &v->num) < 0)
+			return error_set(err, EINVAL,
+					 "--%s: '%s' is not a duration (e.g. 500ms, 10s, 5m)",
+					 s->name, value);
+		return 0;
+	case OPT_BOOL:
+		if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0)
+			v->num = 1;
+		else if (strcmp(value, "false") == 0 || strcmp(value, "0") == 0)
+			v->num = 0;
+		else
+			return error_set(err, EINVAL, "--%s: '%s' is not true or false", s->name, value);
+		return 0;
+	}
+	return error_set(err, EINVAL, "--%s: unknown option type", s->name);
+}
+
+int options_set(struct options *o, const char *name, const char *value,
+		struct error *err)
+{
+	int i = find(o, name);
+	int rc;
+
+	if (i < 0)
+		return error_set(err, ENOENT, "unknown option '%s'", name);
+	rc = parse_value(&o->specs[i], &o->vals[i], value, err);
+	if (rc == 0)
+		o->vals[i].given = o->vals[i].set = true;
+	return rc;
+}
+
+int options_finish(struct options *o, struct error *err)
+{
+	for (int i = 0; i < o->n; i++) {
+		const struct option_spec *s = &o->specs[i];
+
+		if (!o->vals[i].set && s->required)
+			return error_set(err, EINVAL, "missing required option '%s'", s->name);
+		if (o->vals[i].set || !s->def)
+			continue;
+		if (parse_value(s, &o->vals[i], s->def, err) < 0)
+			return -EINVAL;
+		o->vals[i].set = true;
+	}
+	return 0;
+}
+
+bool options_given(const struct options *o, const char *name)
+{
+	int i = find(o, name);
+
+	return i >= 0 && o->vals[i].given;
+}
+
+const char *options_str(const struct options *o, const char *name)
+{
+	int i = find(o, name);
+
+	return i >= 0 ? o->vals[i].str : NULL;
+}
+
+int64_t options_int(const struct options *o, const char *name)
+{
+	int i = find(o, name);
+
+	return i >= 0 ? o->vals[i].num : 0;
+}
+
+bool options_bool(const struct options *o, const char *name)
+{
+	return options_int(o, name) != 0;
+}
+
+char *const *options_list(const struct options *o, const char *name, int *count)
+{
+	int i = find(o, name);
+
+	if (count)
+		*count = i >= 0 ? o->vals[i].nlist : 0;
+	return i >= 0 ? o->vals[i].list : NULL;
+}
+
+const struct option_spec *options_specs(const struct options *o)
+{
+	return o->specs;
+}

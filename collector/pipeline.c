@@ -1,0 +1,780 @@
+/* The collector's core: runners emit into per-sink bounded queues drained on one libev loop. */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <ev.h>
+#include <yajl/yajl_gen.h>
+
+#include <collector/buffer.h>
+#include <collector/collector.h>
+#include <collector/log.h>
+#include <collector/registry.h>
+
+#include "event_queue.h"
+#include "router.h"
+
+struct sink_ctx {
+	struct collector *c;
+	int index;
+	char *name;
+	const struct sink_ops *ops;
+	void *self;
+	struct event_queue queue;
+	bool waiting;   /* write or flush said -EAGAIN; sink_ready() ends it */
+	bool dirty;     /* written since the last successful flush */
+	uint64_t in_flight;   /* written but not yet flushed */
+	uint64_t delivered;
+	uint64_t failed;
+	uint64_t drops_reported;
+};
+
+struct runner_ctx {
+	struct collector *c;
+	char *name;
+	const struct runner_ops *ops;
+	void *self;
+	struct options *opts;
+	uint64_t seq;
+	sink_mask blocking;  /* reachable sinks with the block policy */
+	bool paused;
+	bool started;
+	bool finished;
+	enum runner_status status;
+	uint64_t emitted;
+	uint64_t errors;
+	yajl_gen gen;        /* for collector.error data */
+	struct buffer gen_buf;
+};
+
+struct collector {
+	struct ev_loop *loop;
+	struct sink_ctx *sinks[ROUTER_MAX_SINKS];
+	int nsinks;
+	sink_mask all_sinks;
+	struct runner_ctx **runners;
+	int nrunners;
+	int running;
+	struct router *router;
+	struct runner_ctx self_ctx; /* the "collector" runner of loss events */
+	ev_check drain;
+	ev_idle spin;
+	ev_signal sig_int, sig_term, sig_hup;
+	ev_timer shutdown_timer;
+	ev_timer loss_timer;
+	int64_t shutdown_timeout_ns;
+	bool stopping;   /* runners were asked to stop */
+	bool ending;     /* no runner left: drain, flush, leave */
+	bool timed_out;
+	int signals;
+	struct collector_stats stats;
+};
+
+static const char *const status_names[] = {
+	"pending", "running", "success", "failed", "timeout", "canceled", "error",
+};
+
+const char *runner_status_name(enum runner_status s)
+{
+	return status_names[s];
+}
+
+static int64_t now_realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void keep_spinning(struct collector *c)
+{
+	if (!ev_is_active(&c->spin))
+		ev_idle_start(c->loop, &c->spin);
+}
+
+/* ---- runner side ---- */
+
+struct ev_loop *runner_loop(struct runner_ctx *ctx)
+{
+	return ctx->c->loop;
+}
+
+const char *runner_name(const struct runner_ctx *ctx)
+{
+	return ctx->name;
+}
+
+bool runner_can_emit(struct runner_ctx *ctx)
+{
+	for (sink_mask m = ctx->blocking; m; m &= m - 1) {
+		struct sink_ctx *s = ctx->c->sinks[__builtin_ctzll(m)];
+
+		if (event_queue_full(&s->queue)) {
+			ctx->paused = true;
+			return false;
+		}
+	}
+	return true;
+}
+
+static void offer(struct sink_ctx *s, struct event *ev)
+{
+	switch (event_queue_push(&s->queue, ev, false)) {
+	case QUEUE_REFUSED:
+		/* The runner ignored runner_can_emit(): overfill by this one. */
+		event_queue_push(&s->queue, ev, true);
+		break;
+	case QUEUE_PUSHED:
+	case QUEUE_PUSHED_DROPPED:
+	case QUEUE_DROPPED:
+		break;
+	}
+}
+
+void runner_emit(struct runner_ctx *ctx, struct event *ev)
+{
+	struct collector *c = ctx->c;
+	sink_mask m;
+
+	event_set_runner(ev, span_str(ctx->name));
+	ev->seq = ctx->seq++;
+	if (ev->ts_ns == 0)
+		ev->ts_ns = now_realtime_ns();
+	ctx->emitted++;
+	c->stats.emitted++;
+	m = router_match(c->router, ctx->name, ev->type, c->all_sinks);
+	for (; m; m &= m - 1)
+		offer(c->sinks[__builtin_ctzll(m)], ev);
+	event_unref(ev);
+	keep_spinning(c);
+}
+
+#define GEN_KEY(g, lit) yajl_gen_string((g), (const unsigned char *)(lit), sizeof(lit) - 1)
+
+static void gen_str(yajl_gen g, const char *key, const char *v, size_t len)
+{
+	yajl_gen_string(g, (const unsigned char *)key, strlen(key));
+	yajl_gen_string(g, (const unsigned char *)v, len);
+}
+
+static void gen_u64(yajl_gen g, const char *key, uint64_t v)
+{
+	yajl_gen_string(g, (const unsigned char *)key, strlen(key));
+	yajl_gen_integer(g, (long long)v);
+}
+
+static void print_to_buffer(void *ctx, const char *s, size_t len)
+{
+	buffer_append(ctx, s, len);
+}
+
+static yajl_gen ctx_gen(struct runner_ctx *ctx)
+{
+	if (!ctx->gen) {
+		ctx->gen = yajl_gen_alloc(NULL);
+		if (!ctx->gen)
+			return NULL;
+		yajl_gen_config(ctx->gen, yajl_gen_print_callback, print_to_buffer, &ctx->gen_buf);
+	}
+	yajl_gen_reset(ctx->gen, NULL);
+	ctx->gen_buf.len = 0;
+	return ctx->gen;
+}
+
+static void emit_gen(struct runner_ctx *ctx, const char *type)
+{
+	struct event *ev = event_new(span_str(type), (struct span){ 0 },
+				     (struct span){ ctx->gen_buf.data, ctx->gen_buf.len });
+
+	if (ev)
+		runner_emit(ctx, ev);
+}
+
+void runner_report_error(struct runner_ctx *ctx, const char *reason, uint64_t line,
+			 uint64_t offset, const char *sample, size_t sample_len,
+			 const char *fmt, ...)
+{
+	yajl_gen g = ctx_gen(ctx);
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ctx->errors++;
+	log_debug("%s: %s", ctx->name, msg);
+	if (!g)
+		return;
+	yajl_gen_map_open(g);
+	gen_str(g, "reason", reason, strlen(reason));
+	gen_str(g, "message", msg, strlen(msg));
+	if (line)
+		gen_u64(g, "line", line);
+	if (line || offset)
+		gen_u64(g, "offset", offset);
+	if (sample) {
+		size_t n = sample_len > 128 ? 128 : sample_len;
+
+		/* Framed lines are valid UTF-8: cut the sample on a character. */
+		while (n > 0 && n < sample_len && ((unsigned char)sample[n] & 0xC0) == 0x80)
+			n--;
+		gen_str(g, "sample", sample, n);
+	}
+	yajl_gen_map_close(g);
+	emit_gen(ctx, "collector.error");
+}
+
+static void begin_end(struct collector *c);
+
+void runner_finished(struct runner_ctx *ctx, enum runner_status status)
+{
+	struct collector *c = ctx->c;
+
+	if (ctx->finished)
+		return;
+	ctx->finished = true;
+	ctx->status = status;
+	c->running--;
+	log_debug("runner %s finished: %s", ctx->name, runner_status_name(status));
+	if (c->running == 0)
+		begin_end(c);
+	keep_spinning(c);
+}
+
+/* ---- sink side ---- */
+
+struct ev_loop *sink_loop(struct sink_ctx *ctx)
+{
+	return ctx->c->loop;
+}
+
+const char *sink_name(const struct sink_ctx *ctx)
+{
+	return ctx->name;
+}
+
+void sink_ready(struct sink_ctx *ctx)
+{
+	ctx->waiting = false;
+	keep_spinning(ctx->c);
+}
+
+void sink_report_error(struct sink_ctx *ctx, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_error("sink %s: %s", ctx->name, msg);
+}
+
+static void flush_sink(struct sink_ctx *s)
+{
+	int rc = s->ops->flush(s->self);
+
+	if (rc == -EAGAIN) {
+		s->waiting = true;
+		return;
+	}
+	if (rc < 0) {
+		s->failed += s->in_flight;
+		s->c->stats.failed += s->in_flight;
+	} else {
+		s->delivered += s->in_flight;
+		s->c->stats.delivered += s->in_flight;
+	}
+	s->in_flight = 0;
+	s->dirty = false;
+}
+
+static void drain_sink(struct sink_ctx *s)
+{
+	struct event *ev;
+
+	while (!s->waiting && (ev = event_queue_peek(&s->queue))) {
+		int rc = s->ops->write(s->self, ev);
+
+		if (rc == -EAGAIN) {
+			s->waiting = true;
+			break;
+		}
+		if (rc < 0) {
+			/* A failed write loses the sink's buffered batch too. */
+			s->failed += s->in_flight + 1;
+			s->c->stats.failed += s->in_flight + 1;
+			s->in_flight = 0;
+			s->dirty = false;
+		} else {
+			s->in_flight++;
+			s->dirty = true;
+		}
+		event_queue_pop(&s->queue);
+	}
+	if (s->dirty && !s->waiting)
+		flush_sink(s);
+}
+
+static bool sink_idle(const struct sink_ctx *s)
+{
+	return event_queue_len(&s->queue) == 0 && !s->dirty && !s->waiting;
+}
+
+static void resume_runners(struct collector *c)
+{
+	for (int i = 0; i < c->nrunners; i++) {
+		struct runner_ctx *r = c->runners[i];
+
+		if (r->paused && !r->finished && runner_can_emit(r)) {
+			r->paused = false;
+			if (r->ops->resume)
+				r->ops->resume(r->self);
+		}
+	}
+}
+
+static void on_drain(struct ev_loop *loop, ev_check *w, int revents)
+{
+	struct collector *c = w->data;
+	bool busy = false;
+
+	(void)revents;
+	for (int i = 0; i < c->nsinks; i++)
+		drain_sink(c->sinks[i]);
+	resume_runners(c);
+	for (int i = 0; i < c->nsinks; i++) {
+		struct sink_ctx *s = c->sinks[i];
+
+		if (!s->waiting && (event_queue_len(&s->queue) || s->dirty))
+			busy = true;
+	}
+	if (!busy)
+		ev_idle_stop(loop, &c->spin);
+	if (c->ending) {
+		for (int i = 0; i < c->nsinks; i++)
+			if (!sink_idle(c->sinks[i]))
+				return;
+		ev_break(loop, EVBREAK_ONE);
+	}
+}
+
+static void on_spin(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+}
+
+static uint64_t sink_drops(const struct sink_ctx *s)
+{
+	return s->queue.stats.dropped_newest + s->queue.stats.dropped_oldest;
+}
+
+/* Tell each sink's readers how many events its policy dropped since last time. */
+static void report_losses(struct collector *c)
+{
+	for (int i = 0; i < c->nsinks; i++) {
+		struct sink_ctx *s = c->sinks[i];
+		uint64_t total = sink_drops(s);
+		yajl_gen g;
+		struct event *ev;
+
+		if (total == s->drops_reported)
+			continue;
+		g = ctx_gen(&c->self_ctx);
+		if (!g)
+			return;
+		yajl_gen_map_open(g);
+		gen_str(g, "sink", s->name, strlen(s->name));
+		gen_str(g, "policy", queue_policy_name(s->queue.policy),
+			strlen(queue_policy_name(s->queue.policy)));
+		gen_u64(g, "dropped", total - s->drops_reported);
+		gen_u64(g, "dropped_total", total);
+		yajl_gen_map_close(g);
+		ev = event_new(span_str("collector.loss"), (struct span){ 0 },
+			       (struct span){ c->self_ctx.gen_buf.data, c->self_ctx.gen_buf.len });
+		if (!ev)
+			return;
+		event_set_runner(ev, span_str(c->self_ctx.name));
+		ev->seq = c->self_ctx.seq++;
+		ev->ts_ns = now_realtime_ns();
+		event_queue_push(&s->queue, ev, true);
+		event_unref(ev);
+		log_warn("sink %s: dropped %llu events (policy %s)", s->name,
+			 (unsigned long long)(total - s->drops_reported),
+			 queue_policy_name(s->queue.policy));
+		s->drops_reported = total;
+		keep_spinning(c);
+	}
+}
+
+static void on_loss_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	report_losses(w->data);
+}
+
+/* ---- lifecycle ---- */
+
+static void on_shutdown_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct collector *c = w->data;
+
+	(void)revents;
+	log_warn("shutdown timed out after %.1fs; giving up on what is left",
+		 (double)c->shutdown_timeout_ns / 1e9);
+	c->timed_out = true;
+	ev_break(loop, EVBREAK_ONE);
+}
+
+static void arm_shutdown_timer(struct collector *c)
+{
+	if (ev_is_active(&c->shutdown_timer))
+		return;
+	ev_timer_set(&c->shutdown_timer, (double)c->shutdown_timeout_ns / 1e9, 0.);
+	ev_timer_start(c->loop, &c->shutdown_timer);
+}
+
+static void begin_end(struct collector *c)
+{
+	c->ending = true;
+	report_losses(c);
+	arm_shutdown_timer(c);
+}
+
+void collector_stop(struct collector *c)
+{
+	if (c->stopping)
+		return;
+	c->stopping = true;
+	arm_shutdown_timer(c);
+	for (int i = 0; i < c->nrunners; i++) {
+		struct runner_ctx *r = c->runners[i];
+
+		if (r->started && !r->finished && r->ops->stop)
+			r->ops->stop(r->self);
+	}
+}
+
+static void on_stop_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct collector *c = w->data;
+
+	(void)revents;
+	if (++c->signals > 1) {
+		log_warn("second signal: stopping now");
+		c->timed_out = true;
+		ev_break(loop, EVBREAK_ONE);
+		return;
+	}
+	log_info("received %s: stopping (again to force)", w->signum == SIGINT ? "SIGINT" : "SIGTERM");
+	collector_stop(c);
+}
+
+static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct collector *c = w->data;
+
+	(void)loop;
+	(void)revents;
+	for (int i = 0; i < c->nsinks; i++)
+		if (c->sinks[i]->ops->reopen)
+			c->sinks[i]->ops->reopen(c->sinks[i]->self);
+}
+
+struct collector *collector_new(struct ev_loop *loop, struct error *err)
+{
+	struct collector *c = calloc(1, sizeof(*c));
+
+	if (!c || !(c->router = router_new())) {
+		free(c);
+		error_set(err, ENOMEM, "out of memory");
+		return NULL;
+	}
+	c->loop = loop;
+	c->shutdown_timeout_ns = 10LL * 1000000000;
+	c->self_ctx.c = c;
+	c->self_ctx.name = "collector";
+	ev_check_init(&c->drain, on_drain);
+	c->drain.data = c;
+	ev_idle_init(&c->spin, on_spin);
+	ev_signal_init(&c->sig_int, on_stop_signal, SIGINT);
+	ev_signal_init(&c->sig_term, on_stop_signal, SIGTERM);
+	ev_signal_init(&c->sig_hup, on_hup, SIGHUP);
+	c->sig_int.data = c->sig_term.data = c->sig_hup.data = c;
+	ev_init(&c->shutdown_timer, on_shutdown_timeout);
+	c->shutdown_timer.data = c;
+	ev_timer_init(&c->loss_timer, on_loss_timer, 1., 1.);
+	c->loss_timer.data = c;
+	return c;
+}
+
+static struct sink_ctx *find_sink(struct collector *c, const char *name)
+{
+	for (int i = 0; i < c->nsinks; i++)
+		if (strcmp(c->sinks[i]->name, name) == 0)
+			return c->sinks[i];
+	return NULL;
+}
+
+static struct runner_ctx *find_runner(struct collector *c, const char *name)
+{
+	for (int i = 0; i < c->nrunners; i++)
+		if (strcmp(c->runners[i]->name, name) == 0)
+			return c->runners[i];
+	return NULL;
+}
+
+static void free_sink(struct sink_ctx *s)
+{
+	if (s->self)
+		s->ops->destroy(s->self);
+	event_queue_free(&s->queue);
+	free(s->name);
+	free(s);
+}
+
+int collector_add_sink(struct collector *c, const char *name, const char *type,
+		       struct options *opts, const struct queue_limits *limits,
+		       struct error *err)
+{
+	const struct sink_ops *ops = registry_sink(type);
+	enum queue_policy policy = QUEUE_BLOCK;
+	struct sink_ctx *s = NULL;
+	int rc;
+
+	if (!ops) {
+		rc = error_set(err, ENOENT, "sink %s: unknown sink type '%s'", name, type);
+		goto out;
+	}
+	if (find_sink(c, name)) {
+		rc = error_set(err, EEXIST, "sink %s: the name is already used", name);
+		goto out;
+	}
+	if (c->nsinks == ROUTER_MAX_SINKS) {
+		rc = error_set(err, ENOSPC, "sink %s: at most %d sinks", name, ROUTER_MAX_SINKS);
+		goto out;
+	}
+	if (limits && limits->policy && queue_policy_parse(limits->policy, &policy) < 0) {
+		rc = error_set(err, EINVAL, "sink %s: policy '%s' is not block, drop_oldest or drop_newest",
+			       name, limits->policy);
+		goto out;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s || !(s->name = strdup(name))) {
+		rc = error_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	s->c = c;
+	s->index = c->nsinks;
+	s->ops = ops;
+	rc = event_queue_init(&s->queue,
+			      limits && limits->max_events ? limits->max_events : QUEUE_DEFAULT_EVENTS,
+			      limits && limits->max_bytes ? limits->max_bytes : QUEUE_DEFAULT_BYTES,
+			      policy, err);
+	if (rc < 0)
+		goto out;
+	s->self = ops->create(s, opts, err);
+	if (!s->self) {
+		rc = error_prefix(err, "sink %s: ", name);
+		goto out;
+	}
+	c->sinks[c->nsinks++] = s;
+	c->all_sinks |= (sink_mask)1 << s->index;
+	s = NULL;
+	rc = 0;
+out:
+	options_free(opts);
+	if (s)
+		free_sink(s);
+	return rc;
+}
+
+static void free_runner(struct runner_ctx *r)
+{
+	if (r->self)
+		r->ops->destroy(r->self);
+	options_free(r->opts);
+	if (r->gen)
+		yajl_gen_free(r->gen);
+	buffer_free(&r->gen_buf);
+	free(r->name);
+	free(r);
+}
+
+int collector_add_runner(struct collector *c, const char *name, const char *type,
+			 struct options *opts, struct error *err)
+{
+	const struct runner_ops *ops = registry_runner(type);
+	struct runner_ctx *r, **list;
+
+	if (!ops) {
+		options_free(opts);
+		return error_set(err, ENOENT, "runner %s: unknown runner type '%s'", name, type);
+	}
+	if (find_runner(c, name) || strcmp(name, "collector") == 0) {
+		options_free(opts);
+		return error_set(err, EEXIST, "runner %s: the name is already used", name);
+	}
+	r = calloc(1, sizeof(*r));
+	list = realloc(c->runners, sizeof(*list) * ((size_t)c->nrunners + 1));
+	if (list)
+		c->runners = list;
+	if (!r || !list || !(r->name = strndup(name, EVENT_RUNNER_MAX))) {
+		free(r);
+		options_free(opts);
+		return error_set(err, ENOMEM, "out of memory");
+	}
+	r->c = c;
+	r->ops = ops;
+	r->opts = opts;
+	r->self = ops->create(r, opts, err);
+	if (!r->self) {
+		int rc = error_prefix(err, "runner %s: ", name);
+
+		free_runner(r);
+		return rc;
+	}
+	c->runners[c->nrunners++] = r;
+	return 0;
+}
+
+int collector_add_route(struct collector *c, const char *runner, const char *type_glob,
+			char *const *sinks, int nsinks, struct error *err)
+{
+	sink_mask m = 0;
+
+	if (runner && !find_runner(c, runner))
+		return error_set(err, ENOENT, "route: no runner named '%s'", runner);
+	for (int i = 0; i < nsinks; i++) {
+		struct sink_ctx *s = find_sink(c, sinks[i]);
+
+		if (!s)
+			return error_set(err, ENOENT, "route: no sink named '%s'", sinks[i]);
+		m |= (sink_mask)1 << s->index;
+	}
+	return router_add(c->router, runner, type_glob, m, err);
+}
+
+void collector_set_shutdown_timeout(struct collector *c, int64_t ns)
+{
+	c->shutdown_timeout_ns = ns;
+}
+
+static void start_watchers(struct collector *c)
+{
+	ev_check_start(c->loop, &c->drain);
+	ev_signal_start(c->loop, &c->sig_int);
+	ev_signal_start(c->loop, &c->sig_term);
+	ev_signal_start(c->loop, &c->sig_hup);
+	ev_timer_start(c->loop, &c->loss_timer);
+}
+
+static void stop_watchers(struct collector *c)
+{
+	ev_check_stop(c->loop, &c->drain);
+	ev_idle_stop(c->loop, &c->spin);
+	ev_signal_stop(c->loop, &c->sig_int);
+	ev_signal_stop(c->loop, &c->sig_term);
+	ev_signal_stop(c->loop, &c->sig_hup);
+	ev_timer_stop(c->loop, &c->loss_timer);
+	ev_timer_stop(c->loop, &c->shutdown_timer);
+}
+
+static void start_runners(struct collector *c)
+{
+	for (int i = 0; i < c->nrunners; i++) {
+		struct runner_ctx *r = c->runners[i];
+		sink_mask reach = router_reachable(c->router, r->name, c->all_sinks);
+		struct error err = { 0 };
+
+		for (int j = 0; j < c->nsinks; j++)
+			if ((reach >> j & 1) && c->sinks[j]->queue.policy == QUEUE_BLOCK)
+				r->blocking |= (sink_mask)1 << j;
+		r->status = RUNNER_RUNNING;
+		r->started = true;
+		c->running++;
+		if (r->ops->start(r->self, &err) < 0) {
+			log_error("runner %s: %s", r->name, err.msg);
+			runner_report_error(r, "start_failed", 0, 0, NULL, 0, "%s", err.msg);
+			runner_finished(r, RUNNER_ERROR);
+		}
+	}
+}
+
+/* Last chance for what is still queued: one more drain and a blocking-free flush. */
+static void final_flush(struct collector *c)
+{
+	for (int i = 0; i < c->nsinks; i++) {
+		struct sink_ctx *s = c->sinks[i];
+
+		s->waiting = false;
+		drain_sink(s);
+		if (s->dirty && !s->waiting)
+			flush_sink(s);
+		c->stats.undelivered += event_queue_len(&s->queue) + s->in_flight;
+	}
+}
+
+int collector_run(struct collector *c)
+{
+	bool failed = false;
+
+	start_watchers(c);
+	start_runners(c);
+	if (c->nrunners == 0)
+		begin_end(c);
+	ev_run(c->loop, 0);
+	if (!c->ending)
+		report_losses(c);
+	if (c->timed_out)
+		for (int i = 0; i < c->nrunners; i++)
+			if (c->runners[i]->started && !c->runners[i]->finished)
+				c->runners[i]->status = RUNNER_CANCELED;
+	/* Destroying runners kills what still runs; their last events are queued. */
+	for (int i = 0; i < c->nrunners; i++) {
+		struct runner_ctx *r = c->runners[i];
+
+		if (r->self) {
+			r->ops->destroy(r->self);
+			r->self = NULL;
+		}
+		if (r->status == RUNNER_FAILED || r->status == RUNNER_TIMEOUT ||
+		    r->status == RUNNER_ERROR)
+			failed = true;
+	}
+	final_flush(c);
+	stop_watchers(c);
+	for (int i = 0; i < c->nsinks; i++)
+		c->stats.dropped += sink_drops(c->sinks[i]);
+	if (c->stats.dropped || c->stats.failed || c->stats.undelivered)
+		return COLLECTOR_EXIT_LOSS;
+	return failed ? COLLECTOR_EXIT_FAILED : COLLECTOR_EXIT_OK;
+}
+
+void collector_get_stats(const struct collector *c, struct collector_stats *out)
+{
+	*out = c->stats;
+}
+
+void collector_free(struct collector *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < c->nrunners; i++)
+		free_runner(c->runners[i]);
+	free(c->runners);
+	for (int i = 0; i < c->nsinks; i++)
+		free_sink(c->sinks[i]);
+	if (c->self_ctx.gen)
+		yajl_gen_free(c->self_ctx.gen);
+	buffer_free(&c->self_ctx.gen_buf);
+	router_free(c->router);
+	free(c);
+}

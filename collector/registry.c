@@ -1,0 +1,127 @@
+/* Runner and sink tables: the built-ins and whatever plugins register. */
+#include <dlfcn.h>
+#include <string.h>
+
+#include <collector/registry.h>
+
+#include "builtins.h"
+
+#define REGISTRY_MAX 64
+#define PLUGINS_MAX 32
+
+static const struct runner_ops *runners[REGISTRY_MAX];
+static int nrunners;
+static const struct sink_ops *sinks[REGISTRY_MAX];
+static int nsinks;
+static void *plugins[PLUGINS_MAX];
+static int nplugins;
+static int first_plugin_runner;
+static int first_plugin_sink;
+
+int registry_add_runner(const struct runner_ops *ops, struct error *err)
+{
+	if (registry_runner(ops->name))
+		return error_set(err, EEXIST, "a runner named '%s' is already registered", ops->name);
+	if (nrunners == REGISTRY_MAX)
+		return error_set(err, ENOSPC, "too many runner types");
+	runners[nrunners++] = ops;
+	return 0;
+}
+
+int registry_add_sink(const struct sink_ops *ops, struct error *err)
+{
+	if (registry_sink(ops->name))
+		return error_set(err, EEXIST, "a sink named '%s' is already registered", ops->name);
+	if (nsinks == REGISTRY_MAX)
+		return error_set(err, ENOSPC, "too many sink types");
+	sinks[nsinks++] = ops;
+	return 0;
+}
+
+const struct runner_ops *registry_runner(const char *name)
+{
+	for (int i = 0; i < nrunners; i++)
+		if (strcmp(runners[i]->name, name) == 0)
+			return runners[i];
+	return NULL;
+}
+
+const struct sink_ops *registry_sink(const char *name)
+{
+	for (int i = 0; i < nsinks; i++)
+		if (strcmp(sinks[i]->name, name) == 0)
+			return sinks[i];
+	return NULL;
+}
+
+const struct runner_ops *registry_runner_at(int i)
+{
+	return i >= 0 && i < nrunners ? runners[i] : NULL;
+}
+
+const struct sink_ops *registry_sink_at(int i)
+{
+	return i >= 0 && i < nsinks ? sinks[i] : NULL;
+}
+
+void registry_add_builtins(void)
+{
+	if (registry_runner(exec_runner_ops.name))
+		return;
+	registry_add_runner(&exec_runner_ops, NULL);
+	registry_add_sink(&stdout_sink_ops, NULL);
+	registry_add_sink(&file_sink_ops, NULL);
+}
+
+int registry_load_plugin(const char *path, struct error *err)
+{
+	int (*init)(struct error *);
+	const int *abi;
+	int before_runners, before_sinks;
+	void *h;
+	int rc;
+
+	if (nplugins == PLUGINS_MAX)
+		return error_set(err, ENOSPC, "plugin %s: too many plugins", path);
+	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!h)
+		return error_set(err, ENOENT, "plugin %s: %s", path, dlerror());
+	abi = dlsym(h, "collector_plugin_abi");
+	*(void **)&init = dlsym(h, "collector_plugin_init");
+	if (!abi || !init) {
+		dlclose(h);
+		return error_set(err, EINVAL,
+				 "plugin %s: missing collector_plugin_abi or collector_plugin_init", path);
+	}
+	if (*abi != COLLECTOR_PLUGIN_ABI) {
+		dlclose(h);
+		return error_set(err, EINVAL, "plugin %s: built for plugin ABI %d, this collector has %d",
+				 path, *abi, COLLECTOR_PLUGIN_ABI);
+	}
+	if (nplugins == 0) {
+		first_plugin_runner = nrunners;
+		first_plugin_sink = nsinks;
+	}
+	before_runners = nrunners;
+	before_sinks = nsinks;
+	rc = init(err);
+	if (rc < 0) {
+		nrunners = before_runners;
+		nsinks = before_sinks;
+		dlclose(h);
+		return error_prefix(err, "plugin %s: ", path);
+	}
+	plugins[nplugins++] = h;
+	return 0;
+}
+
+void registry_unload_plugins(void)
+{
+	if (nplugins == 0)
+		return;
+	/* Plugin types may not outlive their code: forget all registered since the first. */
+	nrunners = first_plugin_runner;
+	nsinks = first_plugin_sink;
+	while (nplugins > 0)
+		dlclose(plugins[--nplugins]);
+}

@@ -1,0 +1,694 @@
+/* The exec runner: runs a command, turns its output lines into events, reports its end. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ev.h>
+#include <yajl/yajl_gen.h>
+
+#include <collector/buffer.h>
+#include <collector/child.h>
+#include <collector/event_encoder.h>
+#include <collector/json_decoder.h>
+#include <collector/line_framer.h>
+#include <collector/runner.h>
+
+/* Reads per wake-up: enough to batch, few enough to stay fair to other fds. */
+#define READS_PER_WAKEUP 4
+#define RESTART_DELAY_MAX_NS (30LL * 1000000000)
+
+enum line_format { FORMAT_AUTO, FORMAT_JSON, FORMAT_TEXT };
+enum restart_policy { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS };
+
+struct stream {
+	struct exec_runner *r;
+	struct line_framer framer;
+	ev_io io;
+	bool open;
+	bool is_stderr;
+};
+
+struct run_counters {
+	uint64_t stdout_lines;
+	uint64_t stderr_lines;
+	uint64_t events;
+	uint64_t errors;
+	uint64_t truncated;
+	uint64_t invalid_utf8;
+};
+
+struct exec_runner {
+	struct runner_ctx *ctx;
+	struct ev_loop *loop;
+	/* configuration */
+	char *const *argv;
+	char **envp;
+	const char *cwd;
+	int64_t timeout_ns;
+	int64_t grace_ns;
+	int64_t restart_delay_ns;
+	enum line_format format;
+	enum restart_policy restart;
+	int max_restarts;
+	size_t max_line;
+	/* the current run */
+	struct child child;
+	bool alive;          /* started and not yet reaped */
+	int wait_status;
+	bool timed_out;
+	bool stopping;       /* stop() was called */
+	bool paused;
+	int64_t start_ns;
+	struct run_counters n;
+	char error[256];
+	int restarts;
+	struct stream out, err;
+	ev_child child_w;
+	ev_timer timeout_w;
+	ev_timer kill_w;
+	ev_timer restart_w;
+	struct json_decoder *decoder;
+	yajl_gen gen;
+	struct buffer gen_buf;
+};
+
+static const struct option_spec exec_options[] = {
+	{ .name = "command", .type = OPT_ARGV, .required = true, .help = "the command and its arguments (no shell)" },
+	{ .name = "timeout", .type = OPT_DURATION, .def = "0",
+	  .help = "stop the command after this long (0: never)" },
+	{ .name = "format", .type = OPT_ENUM, .def = "auto", .choices = "auto|json|text",
+	  .help = "stdout lines: JSON objects, plain text, or auto (JSON when it parses)" },
+	{ .name = "restart", .type = OPT_ENUM, .def = "no", .choices = "no|on-failure|always",
+	  .help = "restart the command when it ends" },
+	{ .name = "max-restarts", .type = OPT_INT, .def = "5", .help = "restarts before giving up" },
+	{ .name = "restart-delay", .type = OPT_DURATION, .def = "200ms",
+	  .help = "first restart delay, doubled each time up to 30s" },
+	{ .name = "grace", .type = OPT_DURATION, .def = "5s",
+	  .help = "time between SIGTERM and SIGKILL when stopping" },
+	{ .name = "max-line", .type = OPT_SIZE, .def = "1MiB",
+	  .help = "longest line; the rest of a longer one is discarded and reported" },
+	{ .name = "cwd", .type = OPT_STRING, .help = "working directory of the command" },
+	{ .name = "env", .type = OPT_STRING, .repeat = true,
+	  .help = "NAME=VALUE added to the command's environment (repeatable)" },
+	{ 0 },
+};
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void print_to_buffer(void *ctx, const char *s, size_t len)
+{
+	buffer_append(ctx, s, len);
+}
+
+static yajl_gen begin_data(struct exec_runner *r)
+{
+	yajl_gen_reset(r->gen, NULL);
+	r->gen_buf.len = 0;
+	yajl_gen_map_open(r->gen);
+	return r->gen;
+}
+
+static void gen_key(yajl_gen g, const char *key)
+{
+	yajl_gen_string(g, (const unsigned char *)key, strlen(key));
+}
+
+static void gen_kstr(yajl_gen g, const char *key, const char *v, size_t len)
+{
+	gen_key(g, key);
+	yajl_gen_string(g, (const unsigned char *)v, len);
+}
+
+static void gen_kint(yajl_gen g, const char *key, long long v)
+{
+	gen_key(g, key);
+	yajl_gen_integer(g, v);
+}
+
+static void gen_kbool(yajl_gen g, const char *key, bool v)
+{
+	gen_key(g, key);
+	yajl_gen_bool(g, v);
+}
+
+static void emit_data(struct exec_runner *r, const char *type)
+{
+	struct event *ev;
+
+	yajl_gen_map_close(r->gen);
+	ev = event_new(span_str(type), (struct span){ 0 },
+		       (struct span){ r->gen_buf.data, r->gen_buf.len });
+	if (!ev)
+		return;
+	if (r->child.pid > 0)
+		event_set_pid(ev, r->child.pid);
+	runner_emit(r->ctx, ev);
+}
+
+/* ---- lines ---- */
+
+static void emit_text(struct exec_runner *r, const struct line *l, const char *type)
+{
+	yajl_gen g = begin_data(r);
+
+	gen_kstr(g, "line", l->ptr, l->len);
+	if (l->flags & LINE_TRUNCATED)
+		gen_kbool(g, "truncated", true);
+	if (l->flags & LINE_INVALID_UTF8)
+		gen_kbool(g, "invalid_utf8", true);
+	emit_data(r, type);
+}
+
+static bool try_json(struct exec_runner *r, const struct line *l, bool report)
+{
+	struct error err = { 0 };
+	struct event *ev = json_decoder_decode(r->decoder, l->ptr, l->len, &err);
+
+	if (ev) {
+		if (!(ev->flags & EVENT_HAS_PID) && r->child.pid > 0)
+			event_set_pid(ev, r->child.pid);
+		r->n.events++;
+		runner_emit(r->ctx, ev);
+		return true;
+	}
+	if (report && err.code != ENODATA) {
+		r->n.errors++;
+		runner_report_error(r->ctx, "invalid_json", l->number, l->offset, l->ptr, l->len,
+				    "stdout line %llu: %s", (unsigned long long)l->number, err.msg);
+	}
+	return err.code == ENODATA && report;
+}
+
+static void handle_stdout(struct exec_runner *r, const struct line *l)
+{
+	r->n.stdout_lines++;
+	if (l->flags & LINE_TRUNCATED) {
+		r->n.errors++;
+		runner_report_error(r->ctx, "line_too_long", l->number, l->offset, l->ptr, l->len,
+				    "stdout line %llu is longer than %zu bytes; the rest was discarded",
+				    (unsigned long long)l->number, r->max_line);
+		if (r->format != FORMAT_JSON)
+			emit_text(r, l, "exec.line");
+		return;
+	}
+	switch (r->format) {
+	case FORMAT_JSON:
+		try_json(r, l, true);
+		return;
+	case FORMAT_AUTO:
+		if (l->len && l->ptr[0] == '{' && try_json(r, l, false))
+			return;
+		/* fall through */
+	case FORMAT_TEXT:
+		emit_text(r, l, "exec.line");
+		return;
+	}
+}
+
+static void count_flags(struct exec_runner *r, const struct line *l)
+{
+	if (l->flags & LINE_TRUNCATED)
+		r->n.truncated++;
+	if (l->flags & LINE_INVALID_UTF8)
+		r->n.invalid_utf8++;
+}
+
+static void maybe_finish_run(struct exec_runner *r);
+
+/* Turn buffered lines into events until done or backpressure says wait. */
+static void process_lines(struct stream *s)
+{
+	struct exec_runner *r = s->r;
+	struct line l;
+
+	while (runner_can_emit(r->ctx)) {
+		if (!line_framer_next(&s->framer, &l))
+			return;
+		count_flags(r, &l);
+		if (s->is_stderr) {
+			r->n.stderr_lines++;
+			emit_text(r, &l, "exec.stderr");
+		} else {
+			handle_stdout(r, &l);
+		}
+	}
+	if (!r->paused) {
+		r->paused = true;
+		ev_io_stop(r->loop, &r->out.io);
+		ev_io_stop(r->loop, &r->err.io);
+	}
+}
+
+static void close_stream(struct exec_runner *r, struct stream *s)
+{
+	ev_io_stop(r->loop, &s->io);
+	if (s->open) {
+		close(s->io.fd);
+		s->open = false;
+	}
+	if (s->is_stderr)
+		r->child.err_fd = -1;
+	else
+		r->child.out_fd = -1;
+}
+
+static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct stream *s = w->data;
+	struct exec_runner *r = s->r;
+
+	(void)loop;
+	(void)revents;
+	for (int i = 0; i < READS_PER_WAKEUP && !r->paused; i++) {
+		ssize_t n = line_framer_read(&s->framer, w->fd);
+
+		if (n == -EAGAIN)
+			break;
+		if (n < 0) {
+			r->n.errors++;
+			runner_report_error(r->ctx, "read_failed", 0, 0, NULL, 0, "read %s: %s",
+					    s->is_stderr ? "stderr" : "stdout", strerror((int)-n));
+			line_framer_finish(&s->framer);
+		}
+		process_lines(s);
+		if (n <= 0 && n != -EAGAIN)
+			break;
+	}
+	if (line_framer_done(&s->framer)) {
+		close_stream(r, s);
+		maybe_finish_run(r);
+	}
+}
+
+/* ---- the child's lifecycle ---- */
+
+static const char *run_status(struct exec_runner *r, enum runner_status *st)
+{
+	if (r->error[0])
+		*st = RUNNER_ERROR;
+	else if (r->timed_out)
+		*st = RUNNER_TIMEOUT;
+	else if (r->stopping)
+		*st = RUNNER_CANCELED;
+	else if (WIFEXITED(r->wait_status) && WEXITSTATUS(r->wait_status) == 0)
+		*st = RUNNER_SUCCESS;
+	else
+		*st = RUNNER_FAILED;
+	return runner_status_name(*st);
+}
+
+static void gen_time(yajl_gen g, const char *key, int64_t ns)
+{
+	char ts[40];
+
+	gen_kstr(g, key, ts, format_rfc3339_ns(ns, ts));
+}
+
+static void emit_exit(struct exec_runner *r, enum runner_status *st, bool will_restart)
+{
+	int64_t end = now_ns();
+	yajl_gen g = begin_data(r);
+	const char *status = run_status(r, st);
+	char sig[16];
+
+	gen_kstr(g, "status", status, strlen(status));
+	gen_key(g, "exit_code");
+	if (!r->error[0] && WIFEXITED(r->wait_status))
+		yajl_gen_integer(g, WEXITSTATUS(r->wait_status));
+	else
+		yajl_gen_null(g);
+	gen_key(g, "signal");
+	if (!r->error[0] && WIFSIGNALED(r->wait_status)) {
+		yajl_gen_integer(g, WTERMSIG(r->wait_status));
+		signal_name(WTERMSIG(r->wait_status), sig);
+		gen_kstr(g, "signal_name", sig, strlen(sig));
+		gen_kbool(g, "core_dumped", WCOREDUMP(r->wait_status));
+	} else {
+		yajl_gen_null(g);
+	}
+	gen_time(g, "start", r->start_ns);
+	gen_time(g, "end", end);
+	gen_kint(g, "duration_ns", end - r->start_ns);
+	gen_key(g, "counters");
+	yajl_gen_map_open(g);
+	gen_kint(g, "stdout_lines", (long long)r->n.stdout_lines);
+	gen_kint(g, "stderr_lines", (long long)r->n.stderr_lines);
+	gen_kint(g, "events", (long long)r->n.events);
+	gen_kint(g, "errors", (long long)r->n.errors);
+	gen_kint(g, "truncated", (long long)r->n.truncated);
+	gen_kint(g, "invalid_utf8", (long long)r->n.invalid_utf8);
+	gen_kint(g, "stdout_bytes", (long long)r->out.framer.stats.bytes);
+	gen_kint(g, "stderr_bytes", (long long)r->err.framer.stats.bytes);
+	gen_kint(g, "discarded_bytes",
+		 (long long)(r->out.framer.stats.discarded + r->err.framer.stats.discarded));
+	yajl_gen_map_close(g);
+	gen_key(g, "error");
+	if (r->error[0])
+		yajl_gen_string(g, (const unsigned char *)r->error, strlen(r->error));
+	else
+		yajl_gen_null(g);
+	gen_kint(g, "restarts", r->restarts);
+	gen_kbool(g, "will_restart", will_restart);
+	gen_key(g, "argv");
+	yajl_gen_array_open(g);
+	for (char *const *a = r->argv; *a; a++)
+		yajl_gen_string(g, (const unsigned char *)*a, strlen(*a));
+	yajl_gen_array_close(g);
+	emit_data(r, "exec.exit");
+}
+
+static bool should_restart(const struct exec_runner *r, enum runner_status st)
+{
+	if (r->stopping || r->restarts >= r->max_restarts || st == RUNNER_ERROR)
+		return false;
+	if (r->restart == RESTART_ALWAYS)
+		return true;
+	return r->restart == RESTART_ON_FAILURE && (st == RUNNER_FAILED || st == RUNNER_TIMEOUT);
+}
+
+static void reset_run(struct exec_runner *r);
+
+static void finish_run(struct exec_runner *r)
+{
+	enum runner_status st;
+	bool again;
+	int64_t delay;
+
+	ev_timer_stop(r->loop, &r->timeout_w);
+	ev_timer_stop(r->loop, &r->kill_w);
+	run_status(r, &st);
+	again = should_restart(r, st);
+	emit_exit(r, &st, again);
+	r->child.pid = -1;
+	if (!again) {
+		runner_finished(r->ctx, st);
+		return;
+	}
+	delay = r->restart_delay_ns;
+	for (int i = 0; i < r->restarts && delay < RESTART_DELAY_MAX_NS; i++)
+		delay *= 2;
+	if (delay > RESTART_DELAY_MAX_NS)
+		delay = RESTART_DELAY_MAX_NS;
+	r->restarts++;
+	ev_timer_set(&r->restart_w, (double)delay / 1e9, 0.);
+	ev_timer_start(r->loop, &r->restart_w);
+}
+
+/* The run is over once the child is reaped and both pipes are drained. */
+static void maybe_finish_run(struct exec_runner *r)
+{
+	if (r->alive || r->out.open || r->err.open || r->child.pid <= 0)
+		return;
+	finish_run(r);
+}
+
+static void on_child_exit(struct ev_loop *loop, ev_child *w, int revents)
+{
+	struct exec_runner *r = w->data;
+
+	(void)revents;
+	ev_child_stop(loop, w);
+	r->alive = false;
+	r->wait_status = w->rstatus;
+	/* Like systemd's control-group mode: nothing the command left behind survives it. */
+	child_kill_group(&r->child, SIGKILL);
+	maybe_finish_run(r);
+}
+
+static void on_kill(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct exec_runner *r = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (r->alive)
+		child_kill_group(&r->child, SIGKILL);
+}
+
+static void terminate(struct exec_runner *r)
+{
+	if (!r->alive)
+		return;
+	child_kill_group(&r->child, SIGTERM);
+	ev_timer_set(&r->kill_w, (double)r->grace_ns / 1e9, 0.);
+	ev_timer_start(r->loop, &r->kill_w);
+}
+
+static void on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct exec_runner *r = w->data;
+
+	(void)loop;
+	(void)revents;
+	r->timed_out = true;
+	terminate(r);
+}
+
+static void open_stream(struct exec_runner *r, struct stream *s, int fd)
+{
+	ev_io_set(&s->io, fd, EV_READ);
+	s->open = true;
+	ev_io_start(r->loop, &s->io);
+}
+
+static int spawn_run(struct exec_runner *r, struct error *err)
+{
+	struct child_spec spec = { .argv = r->argv, .envp = r->envp, .cwd = r->cwd };
+	int rc;
+
+	reset_run(r);
+	r->start_ns = now_ns();
+	rc = child_spawn(&spec, &r->child, err);
+	if (rc < 0) {
+		enum runner_status st;
+
+		snprintf(r->error, sizeof(r->error), "%s", err->msg);
+		r->child.pid = -1;
+		emit_exit(r, &st, false);
+		return rc;
+	}
+	r->alive = true;
+	ev_child_set(&r->child_w, r->child.pid, 0);
+	ev_child_start(r->loop, &r->child_w);
+	open_stream(r, &r->out, r->child.out_fd);
+	open_stream(r, &r->err, r->child.err_fd);
+	if (r->timeout_ns > 0) {
+		ev_timer_set(&r->timeout_w, (double)r->timeout_ns / 1e9, 0.);
+		ev_timer_start(r->loop, &r->timeout_w);
+	}
+	return 0;
+}
+
+static void on_restart(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct exec_runner *r = w->data;
+	struct error err = { 0 };
+
+	(void)loop;
+	(void)revents;
+	if (spawn_run(r, &err) < 0)
+		runner_finished(r->ctx, RUNNER_ERROR);
+}
+
+/* ---- runner_ops ---- */
+
+static void reset_run(struct exec_runner *r)
+{
+	struct stream *streams[2] = { &r->out, &r->err };
+
+	r->wait_status = 0;
+	r->timed_out = false;
+	r->paused = false;
+	r->error[0] = '\0';
+	memset(&r->n, 0, sizeof(r->n));
+	for (int i = 0; i < 2; i++)
+		line_framer_reset(&streams[i]->framer);
+}
+
+static char **build_env(const struct options *opts)
+{
+	extern char **environ;
+	int nextra, nenv = 0;
+	char *const *extra = options_list(opts, "env", &nextra);
+	char **envp;
+
+	if (nextra == 0)
+		return NULL;
+	while (environ[nenv])
+		nenv++;
+	envp = calloc((size_t)(nenv + nextra + 1), sizeof(char *));
+	if (!envp)
+		return NULL;
+	memcpy(envp, environ, sizeof(char *) * (size_t)nenv);
+	memcpy(envp + nenv, extra, sizeof(char *) * (size_t)nextra);
+	return envp;
+}
+
+static void exec_destroy(void *self);
+
+static void init_stream(struct exec_runner *r, struct stream *s, bool is_stderr)
+{
+	s->r = r;
+	s->is_stderr = is_stderr;
+	ev_init(&s->io, on_readable);
+	s->io.data = s;
+}
+
+static int check_env(const struct options *opts, struct error *err)
+{
+	int n;
+	char *const *env = options_list(opts, "env", &n);
+
+	for (int i = 0; i < n; i++)
+		if (!strchr(env[i], '=') || env[i][0] == '=')
+			return error_set(err, EINVAL, "--env: '%s' is not NAME=VALUE", env[i]);
+	return 0;
+}
+
+static void *exec_create(struct runner_ctx *ctx, const struct options *opts, struct error *err)
+{
+	struct exec_runner *r;
+	const char *fmt = options_str(opts, "format");
+	const char *restart = options_str(opts, "restart");
+	int argc;
+
+	if (!options_list(opts, "command", &argc) || argc == 0) {
+		error_set(err, EINVAL, "no command given (collector run exec [OPTIONS] -- CMD ARGS...)");
+		return NULL;
+	}
+	if (options_int(opts, "max-line") <= 0 || options_int(opts, "max-restarts") < 0 ||
+	    check_env(opts, err) < 0) {
+		if (!err->code)
+			error_set(err, EINVAL, "--max-line must be positive and --max-restarts >= 0");
+		return NULL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		goto oom;
+	r->ctx = ctx;
+	r->loop = runner_loop(ctx);
+	r->argv = options_list(opts, "command", NULL);
+	r->cwd = options_str(opts, "cwd");
+	r->timeout_ns = options_int(opts, "timeout");
+	r->grace_ns = options_int(opts, "grace");
+	r->restart_delay_ns = options_int(opts, "restart-delay");
+	r->max_restarts = (int)options_int(opts, "max-restarts");
+	r->max_line = (size_t)options_int(opts, "max-line");
+	r->format = strcmp(fmt, "json") == 0 ? FORMAT_JSON :
+		    strcmp(fmt, "text") == 0 ? FORMAT_TEXT : FORMAT_AUTO;
+	r->restart = strcmp(restart, "always") == 0 ? RESTART_ALWAYS :
+		     strcmp(restart, "on-failure") == 0 ? RESTART_ON_FAILURE : RESTART_NO;
+	r->child = (struct child){ .pid = -1, .in_fd = -1, .out_fd = -1, .err_fd = -1 };
+	init_stream(r, &r->out, false);
+	init_stream(r, &r->err, true);
+	ev_child_init(&r->child_w, on_child_exit, 0, 0);
+	ev_init(&r->timeout_w, on_timeout);
+	ev_init(&r->kill_w, on_kill);
+	ev_init(&r->restart_w, on_restart);
+	r->child_w.data = r->timeout_w.data = r->kill_w.data = r->restart_w.data = r;
+	if (options_list(opts, "env", NULL) && !(r->envp = build_env(opts)))
+		goto oom;
+	r->decoder = json_decoder_new("exec.event");
+	r->gen = yajl_gen_alloc(NULL);
+	if (!r->decoder || !r->gen)
+		goto oom;
+	yajl_gen_config(r->gen, yajl_gen_print_callback, print_to_buffer, &r->gen_buf);
+	if (line_framer_init(&r->out.framer, r->max_line, err) < 0 ||
+	    line_framer_init(&r->err.framer, r->max_line, err) < 0) {
+		exec_destroy(r);
+		return NULL;
+	}
+	return r;
+oom:
+	if (r)
+		exec_destroy(r);
+	error_set(err, ENOMEM, "out of memory");
+	return NULL;
+}
+
+static int exec_start(void *self, struct error *err)
+{
+	return spawn_run(self, err);
+}
+
+static void exec_stop(void *self)
+{
+	struct exec_runner *r = self;
+
+	r->stopping = true;
+	if (ev_is_active(&r->restart_w)) {
+		ev_timer_stop(r->loop, &r->restart_w);
+		runner_finished(r->ctx, RUNNER_CANCELED);
+		return;
+	}
+	terminate(r);
+}
+
+static void exec_resume(void *self)
+{
+	struct exec_runner *r = self;
+	struct stream *streams[2] = { &r->out, &r->err };
+
+	r->paused = false;
+	for (int i = 0; i < 2 && !r->paused; i++) {
+		struct stream *s = streams[i];
+
+		if (!s->open)
+			continue;
+		process_lines(s);
+		if (line_framer_done(&s->framer)) {
+			close_stream(r, s);
+			maybe_finish_run(r);
+		}
+	}
+	for (int i = 0; i < 2 && !r->paused; i++)
+		if (streams[i]->open && !line_framer_done(&streams[i]->framer))
+			ev_io_start(r->loop, &streams[i]->io);
+}
+
+static void exec_destroy(void *self)
+{
+	struct exec_runner *r = self;
+
+	if (r->alive) {
+		ev_child_stop(r->loop, &r->child_w);
+		child_kill_group(&r->child, SIGKILL);
+		waitpid(r->child.pid, NULL, 0);
+		r->alive = false;
+	}
+	close_stream(r, &r->out);
+	close_stream(r, &r->err);
+	child_close_pipes(&r->child);
+	ev_timer_stop(r->loop, &r->timeout_w);
+	ev_timer_stop(r->loop, &r->kill_w);
+	ev_timer_stop(r->loop, &r->restart_w);
+	line_framer_free(&r->out.framer);
+	line_framer_free(&r->err.framer);
+	json_decoder_free(r->decoder);
+	if (r->gen)
+		yajl_gen_free(r->gen);
+	buffer_free(&r->gen_buf);
+	free(r->envp);
+	free(r);
+}
+
+const struct runner_ops exec_runner_ops = {
+	.name = "exec",
+	.summary = "runs a command; its JSON or text lines become events",
+	.options = exec_options,
+	.create = exec_create,
+	.start = exec_start,
+	.stop = exec_stop,
+	.resume = exec_resume,
+	.destroy = exec_destroy,
+};
