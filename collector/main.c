@@ -485,7 +485,6 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	fprintf(stderr, "collector: unknown command '%s'\n", cmd);
-	usage(stderr);
+	fprintf(stderr, "collector: unknown command '%s' (see collector --help)\n", cmd);
 	return COLLECTOR_EXIT_USAGE;
 }

@@ -77,7 +77,8 @@ found:
 
 static int open_file(struct file_sink *s, struct error *err)
 {
-	int fd = open(s->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	/* Read access lets a torn tail be found. */
+	int fd = open(s->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 
 	if (fd < 0)
 		return error_set(err, errno, "open %s: %s", s->path, strerror(errno));

@@ -1,0 +1,60 @@
+# Command line and configuration file errors; config equivalent to CLI.
+
+cli_error() {
+	local err=$WORK/cli.err
+	"$C" "$@" >/dev/null 2>"$err"
+	local rc=$?
+	eq "exit status of: collector $*" 2 "$rc"
+	eq "one line of error for: collector $*" 1 "$(wc -l <"$err" | tr -d ' ')"
+}
+
+begin "bad flags and values exit 2 with one clear line"
+cli_error run exec --timeout 5x -- true
+cli_error run exec --bogus -- true
+cli_error run nosuchrunner
+cli_error run --sink nosuchsink:x exec -- true
+cli_error run --policy sometimes exec -- true
+cli_error run exec
+cli_error frobnicate
+check "names the flag" grep -q -- "--timeout" <<<"$("$C" run exec --timeout 5x -- true 2>&1)"
+end
+
+begin "validate: every problem with its JSON path"
+cfg=$WORK/bad.json
+cat >"$cfg" <<'JSON'
+{"runners":[{"type":"exec","timeout":"soon"},{"type":"nope"},{"name":"x","type":"exec","command":["true"],"colour":1}],
+ "sinks":[{"type":"file"},{"name":"q","type":"stdout","queue":{"policy":"maybe"}}],
+ "routes":[{"match":"*","sinks":["missing"]}],
+ "extra":true}
+JSON
+"$C" validate --config "$cfg" >"$WORK/val.out" 2>"$WORK/val.err"
+eq "exit status" 2 $?
+for p in '$.runners[0].timeout' '$.runners[0]: missing required option' '$.runners[1].type' \
+	'$.runners[2].colour' '$.sinks[0]: missing required option' '$.sinks[1].queue.policy' \
+	'$.routes[0].sinks[0]' '$.extra'; do
+	check "reports $p" grep -qF "$p" "$WORK/val.err"
+done
+end
+
+begin "a config file runs like the command line"
+cfg=$WORK/good.json
+out=$WORK/cfg.jsonl
+cat >"$cfg" <<JSON
+{"shutdown_timeout":"5s",
+ "runners":[{"name":"greeter","type":"exec","command":["echo","hello"]},
+            {"name":"counter","type":"exec","command":["seq","3"],"format":"text"}],
+ "sinks":[{"name":"archive","type":"file","path":"$out","queue":{"max_events":1000,"policy":"block"}}],
+ "routes":[{"runner":"counter","sinks":["archive"]},{"match":"exec.exit","sinks":["archive"]}]}
+JSON
+"$C" validate --config "$cfg" >"$WORK/ok.out"
+eq "validate ok" 0 $?
+"$C" run --config "$cfg"
+eq "run exit status" 0 $?
+eq "routed events" "counter:exec.exit counter:exec.line counter:exec.line counter:exec.line greeter:exec.exit" \
+	"$(jq -r '"\(.runner):\(.type)"' "$out" | sort | xargs)"
+end
+
+begin "list and help"
+check "list names the built-ins" grep -q "file" <<<"$("$C" list)"
+check "run exec --help lists --timeout" grep -q -- "--timeout" <<<"$("$C" run exec --help)"
+end
