@@ -23,15 +23,6 @@ int buffer_reserve(struct buffer *b, size_t extra)
 	return 0;
 }
 
-int buffer_append(struct buffer *b, const void *p, size_t n)
-{
-	if (b->cap - b->len < n && buffer_reserve(b, n) < 0)
-		return -ENOMEM;
-	memcpy(b->data + b->len, p, n);
-	b->len += n;
-	return 0;
-}
-
 void buffer_consume(struct buffer *b, size_t n)
 {
 	if (n >= b->len) {

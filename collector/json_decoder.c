@@ -42,10 +42,10 @@ struct json_decoder {
 	struct buffer members;
 };
 
-/* Index of the first byte in s[i, end) that is not one of @p chars. */
-static size_t skip(const char *s, size_t i, size_t end, const char *chars)
+/* Index of the first byte in s[i, end) that is neither JSON whitespace nor @p sep. */
+static size_t skip(const char *s, size_t i, size_t end, char sep)
 {
-	while (i < end && s[i] != '\0' && strchr(chars, s[i]))
+	while (i < end && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n' || s[i] == sep))
 		i++;
 	return i;
 }
@@ -72,7 +72,7 @@ static int end_member(struct json_decoder *d, size_t end)
 	if (buffer_append(&d->members, d->line + d->member_start, end - d->member_start) < 0)
 		return cancel(d, "out of memory");
 	if (d->key == KEY_DATA && d->kept == 1) {
-		size_t vstart = skip(d->line, d->key_end, end, " \t\r\n:");
+		size_t vstart = skip(d->line, d->key_end, end, ':');
 
 		d->data_value = (struct span){ d->line + vstart, end - vstart };
 		d->kept_only_data = true;
@@ -173,7 +173,7 @@ static int on_map_key(void *ctx, const unsigned char *k, size_t len)
 	struct json_decoder *d = ctx;
 
 	if (d->depth == 1) {
-		d->member_start = skip(d->line, d->prev_end, offset(d), " \t\r\n,");
+		d->member_start = skip(d->line, d->prev_end, offset(d), ',');
 		d->key_end = offset(d);
 		d->key = classify(k, len);
 		d->taken = false;
@@ -295,7 +295,7 @@ static struct event *fail_line(struct json_decoder *d, const unsigned char *line
 
 		error_set(err, EBADMSG, "invalid JSON: %.*s", (int)n, (const char *)msg);
 		yajl_free_error(d->h, msg);
-	} else if (d->values == 0 && d->depth == 0 && skip((const char *)line, 0, len, " \t\r") == len) {
+	} else if (d->values == 0 && d->depth == 0 && skip((const char *)line, 0, len, ' ') == len) {
 		error_set(err, ENODATA, "empty line");
 	} else {
 		error_set(err, EBADMSG, "incomplete JSON value");
@@ -318,7 +318,7 @@ struct event *json_decoder_decode(struct json_decoder *d, const char *line,
 	if (st != yajl_status_ok || d->values != 1 || d->depth != 0)
 		return fail_line(d, text, len, st, err);
 	/* yajl holds back a trailing number for lookahead; refuse any trailing bytes. */
-	if (skip(line, d->value_end, len, " \t\r") != len) {
+	if (skip(line, d->value_end, len, ' ') != len) {
 		d->fail = "trailing data after the JSON object";
 		return fail_line(d, text, len, st, err);
 	}

@@ -8,6 +8,10 @@ SKIPPED=0
 CURRENT=""
 WORK=$(mktemp -d /tmp/collector-it.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
+# Sanitizer builds write reports here; any report fails the suite.
+mkdir -p "$WORK/san"
+export ASAN_OPTIONS="log_path=$WORK/san/asan:detect_leaks=1:${ASAN_OPTIONS:-}"
+export UBSAN_OPTIONS="log_path=$WORK/san/ubsan:print_stacktrace=1:${UBSAN_OPTIONS:-}"
 
 # begin NAME: start a test case.
 begin() {
@@ -60,6 +64,13 @@ field() {
 }
 
 summary() {
+	local report
+	for report in "$WORK"/san/*; do
+		[ -e "$report" ] || continue
+		echo "FAIL sanitizer report $(basename "$report"):"
+		cat "$report"
+		FAILED=$((FAILED + 1))
+	done
 	echo
 	echo "integration: $PASSED passed, $FAILED failed, $SKIPPED skipped"
 	[ "$FAILED" = 0 ]

@@ -2,7 +2,9 @@
 #ifndef COLLECTOR_BUFFER_H
 #define COLLECTOR_BUFFER_H
 
+#include <errno.h>
 #include <stddef.h>
+#include <string.h>
 
 /** Bytes [0, len) of @c data are in use; the buffer owns @c data. */
 struct buffer {
@@ -18,7 +20,15 @@ struct buffer {
 int buffer_reserve(struct buffer *b, size_t extra);
 
 /** Append @p n bytes. @return 0 or -ENOMEM. */
-int buffer_append(struct buffer *b, const void *p, size_t n);
+static inline int buffer_append(struct buffer *b, const void *p, size_t n)
+{
+	/* Inline: encoders call this once per token, millions of times a second. */
+	if (b->cap - b->len < n && buffer_reserve(b, n) < 0)
+		return -ENOMEM;
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	return 0;
+}
 
 /** Drop the first @p n bytes (after a partial write). */
 void buffer_consume(struct buffer *b, size_t n);
