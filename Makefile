@@ -34,6 +34,7 @@ PLUGIN_SRCS := $(wildcard tools/examples/*.c)
 PLUGIN_SOS := $(patsubst %.c,$(BUILD)/%.so,$(PLUGIN_SRCS))
 
 .PHONY: all deps test unit integration asan bench install clean
+.SECONDARY:
 all: $(BUILD)/collector $(BUILD)/libcollector.a $(BUILD)/libcollector.so $(UNIT_BINS) \
      $(TOOL_BINS) $(PLUGIN_SOS)
 

@@ -58,3 +58,12 @@ begin "list and help"
 check "list names the built-ins" grep -q "file" <<<"$("$C" list)"
 check "run exec --help lists --timeout" grep -q -- "--timeout" <<<"$("$C" run exec --help)"
 end
+
+begin "--plugin loads a runner type from a shared object"
+out=$WORK/plugin.jsonl
+"$C" run --plugin "$BUILD/tools/examples/ticker.so" ticker --count 3 --interval 10ms >"$out"
+eq "exit status" 0 $?
+eq "ticks" "0:1 1:2 2:3" "$(jq -r 'select(.type=="ticker.tick") | "\(.seq):\(.data.n)"' "$out" | xargs)"
+cli_error run --plugin /nonexistent.so ticker
+cli_error run --plugin /bin/true exec -- true
+end
