@@ -33,7 +33,7 @@ TOOL_BINS := $(patsubst %.c,$(BUILD)/%,$(TOOL_SRCS))
 PLUGIN_SRCS := $(wildcard tools/examples/*.c)
 PLUGIN_SOS := $(patsubst %.c,$(BUILD)/%.so,$(PLUGIN_SRCS))
 
-.PHONY: all deps test unit integration asan bench install clean
+.PHONY: all deps test unit integration asan valgrind bench install clean
 .SECONDARY:
 all: $(BUILD)/collector $(BUILD)/libcollector.a $(BUILD)/libcollector.so $(UNIT_BINS) \
      $(TOOL_BINS) $(PLUGIN_SOS)
@@ -81,6 +81,11 @@ integration: all
 
 asan:
 	$(MAKE) BUILD=build-asan SAN=1 test
+
+valgrind: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do \
+		valgrind -q --leak-check=full --errors-for-leak-kinds=all --error-exitcode=1 $$t >/dev/null; \
+		echo "valgrind clean: $$t"; done
 
 bench: all
 	@BUILD=$(abspath $(BUILD)) bash tools/bench/pipeline.sh

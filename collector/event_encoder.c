@@ -32,6 +32,7 @@ struct event_encoder {
 	struct literal host;
 	struct literal runner;
 	struct literal type;
+	bool cached_valid;
 	int64_t cached_sec;     /* second whose date prefix is cached */
 	char cached_prefix[32]; /* "2026-11-23T06:31:00." */
 };
@@ -104,7 +105,6 @@ struct event_encoder *event_encoder_new(void)
 		strcpy(host, "localhost");
 	host[sizeof(host) - 1] = '\0';
 	literal_of(enc, &enc->host, span_str(host));
-	enc->cached_sec = -1;
 	return enc;
 }
 
@@ -138,12 +138,26 @@ static size_t format_prefix(int64_t sec, char *dst)
 	return strftime(dst, 32, "%Y-%m-%dT%H:%M:%S.", &tm);
 }
 
+/* Whole seconds and nanoseconds, rounding down also before 1970. */
+static int64_t split_ns(int64_t ts_ns, uint64_t *frac)
+{
+	int64_t sec = ts_ns / 1000000000, rem = ts_ns % 1000000000;
+
+	if (rem < 0) {
+		sec--;
+		rem += 1000000000;
+	}
+	*frac = (uint64_t)rem;
+	return sec;
+}
+
 size_t format_rfc3339_ns(int64_t ts_ns, char *dst)
 {
-	int64_t sec = ts_ns / 1000000000;
+	uint64_t frac;
+	int64_t sec = split_ns(ts_ns, &frac);
 	size_t n = format_prefix(sec, dst);
 
-	put_digits(dst + n, (uint64_t)(ts_ns % 1000000000), 9);
+	put_digits(dst + n, frac, 9);
 	dst[n + 9] = 'Z';
 	dst[n + 10] = '\0';
 	return n + 10;
@@ -156,17 +170,19 @@ size_t format_rfc3339_ns(int64_t ts_ns, char *dst)
  */
 static size_t format_ts_literal(struct event_encoder *enc, int64_t ts_ns, char *dst)
 {
-	int64_t sec = ts_ns / 1000000000;
+	uint64_t frac;
+	int64_t sec = split_ns(ts_ns, &frac);
 	size_t n;
 
-	if (sec != enc->cached_sec) {
+	if (!enc->cached_valid || sec != enc->cached_sec) {
+		enc->cached_valid = true;
 		format_prefix(sec, enc->cached_prefix);
 		enc->cached_sec = sec;
 	}
 	n = strlen(enc->cached_prefix);
 	dst[0] = '"';
 	memcpy(dst + 1, enc->cached_prefix, n);
-	put_digits(dst + 1 + n, (uint64_t)(ts_ns % 1000000000), 9);
+	put_digits(dst + 1 + n, frac, 9);
 	memcpy(dst + 10 + n, "Z\"", 2);
 	return n + 12;
 }

@@ -196,13 +196,18 @@ static int utf8_repair(struct line_framer *f, const char *s, size_t n, size_t *o
 /* Cut at most max bytes without splitting a UTF-8 character. */
 static size_t cut_point(const char *s, size_t len, size_t max)
 {
-	size_t cut = max;
-
 	if (len <= max)
 		return len;
-	for (int i = 0; i < 3 && cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80; i++)
-		cut--;
-	return cut ? cut : max;
+	/* Move the cut before a lead byte whose character would straddle it. */
+	for (size_t i = 1; i <= 3 && i <= max; i++) {
+		unsigned char c = (unsigned char)s[max - i];
+		size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+
+		if ((c & 0xC0) == 0x80)
+			continue;
+		return need > i && max - i > 0 ? max - i : max;
+	}
+	return max;
 }
 
 static void advance(struct line_framer *f, size_t n)
@@ -218,7 +223,7 @@ static void make_line(struct line_framer *f, struct line *out, size_t len, unsig
 
 	out->number = ++f->stats.lines;
 	out->offset = f->stream_off;
-	if (len > 0 && p[len - 1] == '\r' && !(flags & LINE_TRUNCATED)) {
+	if (len > 0 && p[len - 1] == '\r' && !(flags & (LINE_TRUNCATED | LINE_NO_NEWLINE))) {
 		len--;
 		flags |= LINE_CRLF;
 	}
@@ -264,7 +269,8 @@ bool line_framer_next(struct line_framer *f, struct line *out)
 			size_t len = (size_t)(nl - base);
 			unsigned flags = 0;
 
-			if (len > f->max_line) {
+			/* The CR of a CRLF belongs to the terminator, not to the length. */
+			if (len - (len > 0 && base[len - 1] == '\r') > f->max_line) {
 				size_t cut = cut_point(base, len, f->max_line);
 
 				f->stats.discarded += len - cut;
@@ -276,7 +282,8 @@ bool line_framer_next(struct line_framer *f, struct line *out)
 			return true;
 		}
 		f->scanned = pending;
-		if (pending > f->max_line) {
+		/* Over the limit, unless all that is over is the CR of a CRLF. */
+		if (pending > f->max_line && !(pending == f->max_line + 1 && base[f->max_line] == '\r')) {
 			size_t cut = cut_point(base, pending, f->max_line);
 
 			make_line(f, out, cut, LINE_TRUNCATED);

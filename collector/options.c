@@ -29,11 +29,20 @@ static const struct {
 	{ "m", 60e9 }, { "h", 3600e9 }, { "", 1e9 },
 };
 
+/* Plain decimal only: strtod would also take spaces, signs, hex and "inf". */
+static bool plain_number(const char *s)
+{
+	return (*s >= '0' && *s <= '9') || (*s == '.' && s[1] >= '0' && s[1] <= '9');
+}
+
 int parse_duration(const char *s, int64_t *ns)
 {
 	char *end;
-	double v = strtod(s, &end);
+	double v;
 
+	if (!plain_number(s) || strpbrk(s, "xXpP"))
+		return -EINVAL;
+	v = strtod(s, &end);
 	if (end == s || !isfinite(v) || v < 0)
 		return -EINVAL;
 	for (size_t i = 0; i < sizeof(duration_units) / sizeof(duration_units[0]); i++) {
@@ -62,8 +71,11 @@ static const struct {
 int parse_size(const char *s, int64_t *bytes)
 {
 	char *end;
-	double v = strtod(s, &end);
+	double v;
 
+	if (!plain_number(s) || strpbrk(s, "xXpP"))
+		return -EINVAL;
+	v = strtod(s, &end);
 	if (end == s || !isfinite(v) || v < 0)
 		return -EINVAL;
 	for (size_t i = 0; i < sizeof(size_units) / sizeof(size_units[0]); i++) {
@@ -149,6 +161,7 @@ static int list_append(struct option_value *v, const char *word)
 static int parse_value(const struct option_spec *s, struct option_value *v,
 		       const char *value, struct error *err)
 {
+	int64_t num;
 	char *end;
 
 	switch (s->type) {
@@ -168,20 +181,23 @@ static int parse_value(const struct option_spec *s, struct option_value *v,
 		return 0;
 	case OPT_INT:
 		errno = 0;
-		v->num = strtoll(value, &end, 10);
+		num = strtoll(value, &end, 10);
 		if (errno || end == value || *end)
 			return error_set(err, EINVAL, "--%s: '%s' is not an integer", s->name, value);
+		v->num = num;
 		return 0;
 	case OPT_SIZE:
-		if (parse_size(value, &v->num) < 0)
+		if (parse_size(value, &num) < 0)
 			return error_set(err, EINVAL, "--%s: '%s' is not a size (e.g. 4096, 64KiB, 8MiB)",
 					 s->name, value);
+		v->num = num;
 		return 0;
 	case OPT_DURATION:
-		if (parse_duration(value, &v->num) < 0)
+		if (parse_duration(value, &num) < 0)
 			return error_set(err, EINVAL,
 					 "--%s: '%s' is not a duration (e.g. 500ms, 10s, 5m)",
 					 s->name, value);
+		v->num = num;
 		return 0;
 	case OPT_BOOL:
 		if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0)
