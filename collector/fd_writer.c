@@ -1,5 +1,9 @@
 /* Buffered writes to an fd that never leave a partial line behind silently. */
 #include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <collector/fd_writer.h>
@@ -9,6 +13,7 @@ void fd_writer_init(struct fd_writer *w, int fd, size_t high_water)
 	w->fd = fd;
 	w->buf = (struct buffer){ 0 };
 	w->high_water = high_water;
+	w->mid_line = false;
 }
 
 void fd_writer_free(struct fd_writer *w)
@@ -35,6 +40,42 @@ int fd_writer_flush(struct fd_writer *w)
 			rc = -EAGAIN;
 		break;
 	}
+	if (done > 0)
+		w->mid_line = w->buf.data[done - 1] != '\n';
 	buffer_consume(&w->buf, done);
 	return rc;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int fd_writer_finish_line(struct fd_writer *w, int timeout_ms)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+
+	while (w->mid_line && w->buf.len > 0) {
+		const char *nl = memchr(w->buf.data, '\n', w->buf.len);
+		size_t want = nl ? (size_t)(nl - w->buf.data) + 1 : w->buf.len;
+		struct pollfd p = { .fd = w->fd, .events = POLLOUT };
+		int64_t left = deadline - now_ms();
+		ssize_t n;
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
+			return -errno;
+		n = write(w->fd, w->buf.data, want);
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return -errno;
+		if (n > 0) {
+			w->mid_line = (size_t)n < want || w->buf.data[n - 1] != '\n';
+			buffer_consume(&w->buf, (size_t)n);
+		}
+	}
+	return 0;
 }

@@ -753,6 +753,8 @@ int collector_run(struct collector *c)
 	stop_watchers(c);
 	for (int i = 0; i < c->nsinks; i++)
 		c->stats.dropped += sink_drops(c->sinks[i]);
+	if (c->stats.undelivered)
+		log_warn("%llu events were not delivered", (unsigned long long)c->stats.undelivered);
 	if (c->stats.dropped || c->stats.failed || c->stats.undelivered)
 		return COLLECTOR_EXIT_LOSS;
 	return failed ? COLLECTOR_EXIT_FAILED : COLLECTOR_EXIT_OK;

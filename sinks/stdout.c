@@ -150,6 +150,9 @@ static void stdout_destroy(void *self)
 	struct stdout_sink *s = self;
 
 	ev_io_stop(sink_loop(s->ctx), &s->writable);
+	/* Leaving with bytes unwritten (a forced stop): at least end on a whole line. */
+	if (s->out.mid_line && !s->broken && fd_writer_finish_line(&s->out, 1000) < 0)
+		sink_report_error(s->ctx, "stdout ends inside a line: the reader did not take it");
 	if (s->saved_flags >= 0)
 		fcntl(STDOUT_FILENO, F_SETFL, s->saved_flags);
 	fd_writer_free(&s->out);

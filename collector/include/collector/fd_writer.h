@@ -12,6 +12,7 @@ struct fd_writer {
 	int fd;             /**< destination */
 	struct buffer buf;  /**< bytes not yet written */
 	size_t high_water;  /**< fd_writer_full() above this many bytes */
+	bool mid_line;      /**< the fd has part of the buffer's first line */
 };
 
 /** Set up @p w for @p fd with a buffer limit of @p high_water bytes. */
@@ -32,5 +33,13 @@ static inline bool fd_writer_full(const struct fd_writer *w)
  *         buffered), or -errno on failure (the buffer is kept).
  */
 int fd_writer_flush(struct fd_writer *w);
+
+/**
+ * Before giving up on a non-blocking fd: write the rest of a line it already
+ * has part of, waiting at most @p timeout_ms for it to take the bytes, so a
+ * reader never sees half a line. What follows that line stays buffered.
+ * @return 0 when the fd ends on a whole line, -ETIMEDOUT or -errno otherwise.
+ */
+int fd_writer_finish_line(struct fd_writer *w, int timeout_ms);
 
 #endif

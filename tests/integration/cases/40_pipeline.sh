@@ -82,3 +82,14 @@ out=$WORK/pretty.txt
 "$C" run --pretty exec -- echo hi >"$out"
 check "readable" grep -Eq '^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3} exec.line exec pid=[0-9]+ \{"line":"hi"\}$' "$out"
 end
+
+begin "a stop forced by the shutdown timeout still ends stdout on a whole line"
+out=$WORK/forced.jsonl
+{ "$C" run --shutdown-timeout 500ms exec --format json -- "$BUILD/tools/bench/gen" 10000000 |
+	"$BUILD/tools/bench/slow_reader" 500 >/dev/null 2>"$WORK/forced.reader"; } 2>"$WORK/forced.err" &
+sleep 1
+pkill -TERM -f -- "--shutdown-timeout 500ms exec"
+wait
+eq "partial lines the reader saw" 0 "$(grep -c partial "$WORK/forced.reader")"
+check "undelivered events are reported" grep -q "not delivered" "$WORK/forced.err"
+end
