@@ -33,7 +33,8 @@ TOOL_BINS := $(patsubst %.c,$(BUILD)/%,$(TOOL_SRCS))
 PLUGIN_SRCS := $(wildcard tools/examples/*.c)
 PLUGIN_SOS := $(patsubst %.c,$(BUILD)/%.so,$(PLUGIN_SRCS))
 
-.PHONY: all deps test unit integration asan valgrind bench install clean
+.PHONY: all deps test unit integration asan valgrind bench install clean format format-check \
+	lint docs
 .SECONDARY:
 all: $(BUILD)/collector $(BUILD)/libcollector.a $(BUILD)/libcollector.so $(UNIT_BINS) \
      $(TOOL_BINS) $(PLUGIN_SOS)
@@ -96,6 +97,21 @@ install: all
 	install -m 0644 $(BUILD)/libcollector.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 0755 $(BUILD)/libcollector.so $(DESTDIR)$(PREFIX)/lib/
 	install -m 0644 collector/include/collector/*.h $(DESTDIR)$(PREFIX)/include/collector/
+
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+LINT_SRCS := $(LIB_SRCS) collector/main.c
+
+format:
+	clang-format -i $(FORMAT_FILES)
+
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+lint:
+	clang-tidy --quiet $(LINT_SRCS) -- $(CFLAGS_BASE) -Icollector/include -Icollector
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--inline-suppr --suppressions-list=.cppcheck-suppressions -D_GNU_SOURCE \
+		-Icollector/include -Icollector $(LINT_SRCS)
 
 clean:
 	rm -rf build build-asan

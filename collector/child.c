@@ -44,7 +44,7 @@ static int spawn_with(const struct child_spec *spec, posix_spawn_file_actions_t 
 	sigemptyset(&none);
 	sigfillset(&all);
 	posix_spawnattr_setflags(attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-				 POSIX_SPAWN_SETSIGDEF);
+					       POSIX_SPAWN_SETSIGDEF);
 	posix_spawnattr_setpgroup(attr, 0);
 	posix_spawnattr_setsigmask(attr, &none);
 	posix_spawnattr_setsigdefault(attr, &all);

@@ -40,8 +40,7 @@ static void *grow(void *arr, int n, size_t elem)
 	return realloc(arr, elem * ((size_t)n + 1));
 }
 
-int config_add_runner(struct config *cfg, const char *name, const char *type,
-		      struct options *opts)
+int config_add_runner(struct config *cfg, const char *name, const char *type, struct options *opts)
 {
 	struct config_runner *r = grow(cfg->runners, cfg->nrunners, sizeof(*r));
 
@@ -57,9 +56,8 @@ int config_add_runner(struct config *cfg, const char *name, const char *type,
 	return r->name && r->type ? 0 : -ENOMEM;
 }
 
-int config_add_sink(struct config *cfg, const char *name, const char *type,
-		    struct options *opts, size_t max_events, size_t max_bytes,
-		    const char *policy)
+int config_add_sink(struct config *cfg, const char *name, const char *type, struct options *opts,
+		    size_t max_events, size_t max_bytes, const char *policy)
 {
 	struct config_sink *s = grow(cfg->sinks, cfg->nsinks, sizeof(*s));
 
@@ -69,14 +67,16 @@ int config_add_sink(struct config *cfg, const char *name, const char *type,
 	}
 	cfg->sinks = s;
 	s += cfg->nsinks++;
-	*s = (struct config_sink){ .name = strdup(name), .type = strdup(type), .opts = opts,
-				   .max_events = max_events, .max_bytes = max_bytes,
+	*s = (struct config_sink){ .name = strdup(name),
+				   .type = strdup(type),
+				   .opts = opts,
+				   .max_events = max_events,
+				   .max_bytes = max_bytes,
 				   .policy = policy ? strdup(policy) : NULL };
 	return s->name && s->type && (!policy || s->policy) ? 0 : -ENOMEM;
 }
 
-int config_add_route(struct config *cfg, const char *runner, const char *match,
-		     const char *sinks)
+int config_add_route(struct config *cfg, const char *runner, const char *match, const char *sinks)
 {
 	struct config_route *r = grow(cfg->routes, cfg->nroutes, sizeof(*r));
 	char *list, *save = NULL;
@@ -149,8 +149,8 @@ static const char *scalar_text(yajl_val v)
 	return NULL;
 }
 
-static void set_option(struct loader *l, struct options *o, const char *path,
-		       const char *key, yajl_val v)
+static void set_option(struct loader *l, struct options *o, const char *path, const char *key,
+		       yajl_val v)
 {
 	char sub[256];
 	struct error err = { 0 };
@@ -174,8 +174,8 @@ static void set_option(struct loader *l, struct options *o, const char *path,
 		problem(l, sub, "%s", err.code == ENOENT ? "unknown option" : err.msg);
 }
 
-static const char *get_string(struct loader *l, yajl_val obj, const char *key,
-			      const char *path, bool required)
+static const char *get_string(struct loader *l, yajl_val obj, const char *key, const char *path,
+			      bool required)
 {
 	const char *keys[] = { key, NULL };
 	yajl_val v = yajl_tree_get(obj, keys, yajl_t_any);
@@ -205,7 +205,8 @@ static int64_t get_amount(struct loader *l, yajl_val obj, const char *key, const
 	if (!v)
 		return 0;
 	snprintf(sub, sizeof(sub), "%s.%s", path, key);
-	if (!scalar_text(v) || YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v) || parse(scalar_text(v), &out) < 0)
+	if (!scalar_text(v) || YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v) ||
+	    parse(scalar_text(v), &out) < 0)
 		problem(l, sub, "invalid value");
 	return out;
 }
@@ -221,8 +222,7 @@ static bool is_one_of(const char *key, const char *const *list)
 }
 
 static struct options *object_options(struct loader *l, yajl_val obj, const char *path,
-				      const struct option_spec *specs,
-				      const char *const *reserved)
+				      const struct option_spec *specs, const char *const *reserved)
 {
 	struct options *o = options_new(specs);
 	struct error err = { 0 };
@@ -271,8 +271,8 @@ static void load_runner(struct loader *l, yajl_val v, const char *path, int inde
 		snprintf(def_name, sizeof(def_name), index ? "%s%d" : "%s", type, index + 1);
 		name = def_name;
 	}
-	if (config_add_runner(l->cfg, name, type, object_options(l, v, path, ops->options,
-								  runner_reserved)) < 0)
+	if (config_add_runner(l->cfg, name, type,
+			      object_options(l, v, path, ops->options, runner_reserved)) < 0)
 		problem(l, path, "out of memory");
 }
 
@@ -320,8 +320,9 @@ static void load_sink(struct loader *l, yajl_val v, const char *path, int index)
 		snprintf(def_name, sizeof(def_name), index ? "%s%d" : "%s", type, index + 1);
 		name = def_name;
 	}
-	if (config_add_sink(l->cfg, name, type, object_options(l, v, path, ops->options, sink_reserved),
-			    (size_t)events, (size_t)bytes, policy) < 0)
+	if (config_add_sink(l->cfg, name, type,
+			    object_options(l, v, path, ops->options, sink_reserved), (size_t)events,
+			    (size_t)bytes, policy) < 0)
 		problem(l, path, "out of memory");
 }
 
@@ -453,7 +454,8 @@ static void check_routes(struct loader *l)
 	for (int i = 0; i < cfg->nroutes; i++) {
 		const struct config_route *r = &cfg->routes[i];
 
-		if (r->runner && !has_name(r->runner, cfg->runners, cfg->nrunners, sizeof(*cfg->runners))) {
+		if (r->runner &&
+		    !has_name(r->runner, cfg->runners, cfg->nrunners, sizeof(*cfg->runners))) {
 			snprintf(path, sizeof(path), "$.routes[%d].runner", i);
 			problem(l, path, "no runner named '%s'", r->runner);
 		}
@@ -500,7 +502,8 @@ int config_load(struct config *cfg, const char *path, config_report_fn report, v
 				problem(&l, sub, "unknown key");
 		}
 		load_plugins(&l, root);
-		cfg->shutdown_timeout_ns = get_amount(&l, root, "shutdown_timeout", "$", parse_duration);
+		cfg->shutdown_timeout_ns =
+			get_amount(&l, root, "shutdown_timeout", "$", parse_duration);
 		load_array(&l, root, "sinks", load_sink);
 		load_array(&l, root, "runners", load_runner);
 		load_array(&l, root, "routes", route_each);

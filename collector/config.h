@@ -18,14 +18,14 @@ struct config_sink {
 	char *name;
 	char *type;
 	struct options *opts;
-	size_t max_events;   /* 0: the default */
+	size_t max_events; /* 0: the default */
 	size_t max_bytes;
-	char *policy;        /* NULL: the default */
+	char *policy; /* NULL: the default */
 };
 
 struct config_route {
-	char *runner;        /* NULL: any */
-	char *match;         /* NULL: any type */
+	char *runner; /* NULL: any */
+	char *match;  /* NULL: any type */
 	char **sinks;
 	int nsinks;
 };
@@ -52,17 +52,14 @@ typedef void (*config_report_fn)(void *arg, const char *path, const char *msg);
 int config_load(struct config *cfg, const char *path, config_report_fn report, void *arg);
 
 /** Append a runner; takes @p opts. @return 0 or -ENOMEM. */
-int config_add_runner(struct config *cfg, const char *name, const char *type,
-		      struct options *opts);
+int config_add_runner(struct config *cfg, const char *name, const char *type, struct options *opts);
 
 /** Append a sink; takes @p opts. @return 0 or -ENOMEM. */
-int config_add_sink(struct config *cfg, const char *name, const char *type,
-		    struct options *opts, size_t max_events, size_t max_bytes,
-		    const char *policy);
+int config_add_sink(struct config *cfg, const char *name, const char *type, struct options *opts,
+		    size_t max_events, size_t max_bytes, const char *policy);
 
 /** Append a route to the sinks named in the comma-separated @p sinks. @return 0 or -ENOMEM. */
-int config_add_route(struct config *cfg, const char *runner, const char *match,
-		     const char *sinks);
+int config_add_route(struct config *cfg, const char *runner, const char *match, const char *sinks);
 
 /**
  * Build @p c from @p cfg: sinks, runners, routes. Options move into @p c.

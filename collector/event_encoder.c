@@ -33,7 +33,7 @@ struct event_encoder {
 	struct literal runner;
 	struct literal type;
 	bool cached_valid;
-	int64_t cached_sec;     /* second whose date prefix is cached */
+	int64_t cached_sec;	/* second whose date prefix is cached */
 	char cached_prefix[32]; /* "2026-11-23T06:31:00." */
 };
 
@@ -200,10 +200,11 @@ static void gen_span(yajl_gen g, struct span s)
  */
 static size_t format_int(long long v, char *dst)
 {
-	static const char pairs[] =
-		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-		"8081828384858687888990919293949596979899";
+	static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930"
+				    "313233343536373839"
+				    "40414243444546474849505152535455565758596061626364656667686970"
+				    "717273747576777879"
+				    "8081828384858687888990919293949596979899";
 	char tmp[24];
 	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
 	size_t n = sizeof(tmp), len = 0;
@@ -235,8 +236,7 @@ static void gen_int(yajl_gen g, const char *key, size_t key_len, long long v)
 	yajl_gen_number(g, num, format_int(v, num));
 }
 
-int event_encoder_write(struct event_encoder *enc, const struct event *ev,
-			struct buffer *out)
+int event_encoder_write(struct event_encoder *enc, const struct event *ev, struct buffer *out)
 {
 	yajl_gen g = enc->gen;
 	size_t start = out->len;

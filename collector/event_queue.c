@@ -31,7 +31,8 @@ int event_queue_init(struct event_queue *q, size_t max_events, size_t max_bytes,
 	if (max_events == 0 || max_bytes == 0)
 		return error_set(err, EINVAL, "queue limits must be positive");
 	if (max_events > (1u << 24))
-		return error_set(err, EINVAL, "queue limit of %zu events is above 16777216", max_events);
+		return error_set(err, EINVAL, "queue limit of %zu events is above 16777216",
+				 max_events);
 	/* Room for forced pushes beyond the limit: the ring grows when needed. */
 	while (size < max_events + 1)
 		size *= 2;

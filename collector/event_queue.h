@@ -11,7 +11,7 @@
 
 /** What a full queue does with a new event. */
 enum queue_policy {
-	QUEUE_BLOCK,       /**< refuse it: the producer must wait */
+	QUEUE_BLOCK,	   /**< refuse it: the producer must wait */
 	QUEUE_DROP_OLDEST, /**< make room by dropping the oldest event */
 	QUEUE_DROP_NEWEST, /**< drop the new event */
 };
@@ -24,18 +24,18 @@ const char *queue_policy_name(enum queue_policy p);
 
 /** Exact counters of a queue. */
 struct event_queue_stats {
-	uint64_t pushed;         /**< events accepted */
-	uint64_t popped;         /**< events taken out */
+	uint64_t pushed;	 /**< events accepted */
+	uint64_t popped;	 /**< events taken out */
 	uint64_t dropped_oldest; /**< accepted events later dropped for room */
 	uint64_t dropped_newest; /**< events refused and dropped on arrival */
-	uint64_t refused;        /**< pushes refused under the block policy */
+	uint64_t refused;	 /**< pushes refused under the block policy */
 };
 
 /** The queue; fields are private. */
 struct event_queue {
 	struct event **ring;
-	size_t mask;        /* ring size - 1, a power of two */
-	size_t head;        /* index of the oldest event */
+	size_t mask; /* ring size - 1, a power of two */
+	size_t head; /* index of the oldest event */
 	size_t count;
 	size_t bytes;
 	size_t max_events;
@@ -46,10 +46,10 @@ struct event_queue {
 
 /** Result of event_queue_push(). */
 enum queue_push_result {
-	QUEUE_PUSHED,          /**< stored */
-	QUEUE_PUSHED_DROPPED,  /**< stored after dropping older events */
-	QUEUE_DROPPED,         /**< not stored, dropped (drop_newest) */
-	QUEUE_REFUSED,         /**< not stored, caller keeps it (block) */
+	QUEUE_PUSHED,	      /**< stored */
+	QUEUE_PUSHED_DROPPED, /**< stored after dropping older events */
+	QUEUE_DROPPED,	      /**< not stored, dropped (drop_newest) */
+	QUEUE_REFUSED,	      /**< not stored, caller keeps it (block) */
 };
 
 /**
@@ -72,8 +72,7 @@ bool event_queue_full(const struct event_queue *q);
  * Offer @p ev, taking a new reference only when it is stored.
  * With @p force the limits are ignored (used for loss reports).
  */
-enum queue_push_result event_queue_push(struct event_queue *q, struct event *ev,
-					bool force);
+enum queue_push_result event_queue_push(struct event_queue *q, struct event *ev, bool force);
 
 /** The oldest event (borrowed), or NULL when empty. */
 struct event *event_queue_peek(const struct event_queue *q);

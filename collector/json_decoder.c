@@ -22,21 +22,21 @@ struct json_decoder {
 	const char *line;
 	int depth;
 	int values;
-	const char *fail;     /* reason a callback cancelled the parse */
-	size_t prev_end;      /* end of the last top-level token */
-	size_t value_end;     /* end of the top-level object */
+	const char *fail; /* reason a callback cancelled the parse */
+	size_t prev_end;  /* end of the last top-level token */
+	size_t value_end; /* end of the top-level object */
 	size_t member_start;
 	size_t key_end;
 	enum envelope_key key;
-	bool taken;           /* the member went into the envelope */
+	bool taken; /* the member went into the envelope */
 	/* results */
 	char type[EVENT_TYPE_MAX];
 	size_t type_len;
 	char comm[EVENT_COMM_MAX];
 	size_t comm_len;
-	int32_t ids[3];       /* pid, tid, ppid */
+	int32_t ids[3]; /* pid, tid, ppid */
 	uint32_t flags;
-	int kept;             /* members kept for data */
+	int kept; /* members kept for data */
 	bool kept_only_data;
 	struct span data_value;
 	struct buffer members;
@@ -45,7 +45,8 @@ struct json_decoder {
 /* Index of the first byte in s[i, end) that is neither JSON whitespace nor @p sep. */
 static size_t skip(const char *s, size_t i, size_t end, char sep)
 {
-	while (i < end && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n' || s[i] == sep))
+	while (i < end &&
+	       (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n' || s[i] == sep))
 		i++;
 	return i;
 }
@@ -158,7 +159,7 @@ static enum envelope_key classify(const unsigned char *k, size_t len)
 		const char *name;
 		enum envelope_key key;
 	} keys[] = {
-		{ "type", KEY_TYPE }, { "pid", KEY_PID }, { "tid", KEY_TID },
+		{ "type", KEY_TYPE }, { "pid", KEY_PID },   { "tid", KEY_TID },
 		{ "ppid", KEY_PPID }, { "comm", KEY_COMM }, { "data", KEY_DATA },
 	};
 
@@ -284,8 +285,8 @@ static void begin_line(struct json_decoder *d, const char *line)
 	d->members.len = 0;
 }
 
-static struct event *fail_line(struct json_decoder *d, const unsigned char *line,
-			       size_t len, yajl_status st, struct error *err)
+static struct event *fail_line(struct json_decoder *d, const unsigned char *line, size_t len,
+			       yajl_status st, struct error *err)
 {
 	if (d->fail) {
 		error_set(err, EBADMSG, "%s", d->fail);
@@ -295,7 +296,8 @@ static struct event *fail_line(struct json_decoder *d, const unsigned char *line
 
 		error_set(err, EBADMSG, "invalid JSON: %.*s", (int)n, (const char *)msg);
 		yajl_free_error(d->h, msg);
-	} else if (d->values == 0 && d->depth == 0 && skip((const char *)line, 0, len, ' ') == len) {
+	} else if (d->values == 0 && d->depth == 0 &&
+		   skip((const char *)line, 0, len, ' ') == len) {
 		error_set(err, ENODATA, "empty line");
 	} else {
 		error_set(err, EBADMSG, "incomplete JSON value");
@@ -305,8 +307,8 @@ static struct event *fail_line(struct json_decoder *d, const unsigned char *line
 	return NULL;
 }
 
-struct event *json_decoder_decode(struct json_decoder *d, const char *line,
-				  size_t len, struct error *err)
+struct event *json_decoder_decode(struct json_decoder *d, const char *line, size_t len,
+				  struct error *err)
 {
 	const unsigned char *text = (const unsigned char *)line;
 	struct span type, comm, data;

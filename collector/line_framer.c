@@ -283,7 +283,8 @@ bool line_framer_next(struct line_framer *f, struct line *out)
 		}
 		f->scanned = pending;
 		/* Over the limit, unless all that is over is the CR of a CRLF. */
-		if (pending > f->max_line && !(pending == f->max_line + 1 && base[f->max_line] == '\r')) {
+		if (pending > f->max_line &&
+		    !(pending == f->max_line + 1 && base[f->max_line] == '\r')) {
 			size_t cut = cut_point(base, pending, f->max_line);
 
 			make_line(f, out, cut, LINE_TRUNCATED);

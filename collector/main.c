@@ -17,22 +17,47 @@
 #include "config.h"
 
 static const struct option_spec run_specs[] = {
-	{ .name = "config", .type = OPT_STRING, .help = "JSON configuration file (see docs/configuration.md)" },
-	{ .name = "sink", .short_name = 's', .type = OPT_STRING, .repeat = true,
-	  .help = "where events go: stdout, file:PATH, or NAME=TYPE[:ARG] (repeatable; default stdout)" },
-	{ .name = "route", .type = OPT_STRING, .repeat = true,
-	  .help = "GLOB=SINK[,SINK]: events whose type matches GLOB go to those sinks (repeatable)" },
+	{ .name = "config",
+	  .type = OPT_STRING,
+	  .help = "JSON configuration file (see docs/configuration.md)" },
+	{ .name = "sink",
+	  .short_name = 's',
+	  .type = OPT_STRING,
+	  .repeat = true,
+	  .help = "where events go: stdout, file:PATH, or NAME=TYPE[:ARG] (repeatable; default "
+		  "stdout)" },
+	{ .name = "route",
+	  .type = OPT_STRING,
+	  .repeat = true,
+	  .help = "GLOB=SINK[,SINK]: events whose type matches GLOB go to those sinks "
+		  "(repeatable)" },
 	{ .name = "pretty", .type = OPT_BOOL, .help = "readable, coloured view on stdout sinks" },
-	{ .name = "plugin", .type = OPT_STRING, .repeat = true,
+	{ .name = "plugin",
+	  .type = OPT_STRING,
+	  .repeat = true,
 	  .help = "load runner and sink types from a shared object (repeatable)" },
 	{ .name = "name", .type = OPT_STRING, .help = "runner instance name (default: its type)" },
-	{ .name = "queue-events", .type = OPT_SIZE, .def = "4096", .help = "events each sink queue holds" },
-	{ .name = "queue-bytes", .type = OPT_SIZE, .def = "4MiB", .help = "bytes each sink queue holds" },
-	{ .name = "policy", .type = OPT_ENUM, .def = "block", .choices = "block|drop_oldest|drop_newest",
+	{ .name = "queue-events",
+	  .type = OPT_SIZE,
+	  .def = "4096",
+	  .help = "events each sink queue holds" },
+	{ .name = "queue-bytes",
+	  .type = OPT_SIZE,
+	  .def = "4MiB",
+	  .help = "bytes each sink queue holds" },
+	{ .name = "policy",
+	  .type = OPT_ENUM,
+	  .def = "block",
+	  .choices = "block|drop_oldest|drop_newest",
 	  .help = "what a full sink queue does" },
-	{ .name = "shutdown-timeout", .type = OPT_DURATION, .def = "10s",
+	{ .name = "shutdown-timeout",
+	  .type = OPT_DURATION,
+	  .def = "10s",
 	  .help = "bound on the graceful stop (drain and flush)" },
-	{ .name = "log-level", .type = OPT_ENUM, .def = "info", .choices = "error|warn|info|debug",
+	{ .name = "log-level",
+	  .type = OPT_ENUM,
+	  .def = "info",
+	  .choices = "error|warn|info|debug",
 	  .help = "diagnostics on stderr" },
 	{ .name = "help", .short_name = 'h', .type = OPT_BOOL, .help = "show this help" },
 	{ 0 },
@@ -40,20 +65,20 @@ static const struct option_spec run_specs[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: collector COMMAND [OPTIONS]\n"
-		"\n"
-		"Collects events from runners and writes them to sinks.\n"
-		"\n"
-		"commands:\n"
-		"  run [OPTIONS] [RUNNER [RUNNER OPTIONS] [--] [ARGS...]]\n"
-		"                    run runners (no RUNNER and no --config: a built-in demo)\n"
-		"  validate --config FILE\n"
-		"                    check a configuration file and print every problem\n"
-		"  list              the runner and sink types available\n"
-		"  version           print the version\n"
-		"\n"
-		"`collector run --help` and `collector run RUNNER --help` list their options.\n");
+	fprintf(f, "usage: collector COMMAND [OPTIONS]\n"
+		   "\n"
+		   "Collects events from runners and writes them to sinks.\n"
+		   "\n"
+		   "commands:\n"
+		   "  run [OPTIONS] [RUNNER [RUNNER OPTIONS] [--] [ARGS...]]\n"
+		   "                    run runners (no RUNNER and no --config: a built-in demo)\n"
+		   "  validate --config FILE\n"
+		   "                    check a configuration file and print every problem\n"
+		   "  list              the runner and sink types available\n"
+		   "  version           print the version\n"
+		   "\n"
+		   "`collector run --help` and `collector run RUNNER --help` list their "
+		   "options.\n");
 }
 
 static void print_specs(FILE *f, const struct option_spec *specs)
@@ -64,8 +89,8 @@ static void print_specs(FILE *f, const struct option_spec *specs)
 		if (s->type == OPT_ARGV)
 			continue;
 		snprintf(flag, sizeof(flag), "%s%c%s--%s%s", s->short_name ? "-" : "",
-			 s->short_name ? s->short_name : ' ', s->short_name ? ", " : " ",
-			 s->name, s->type == OPT_BOOL ? "" : " VALUE");
+			 s->short_name ? s->short_name : ' ', s->short_name ? ", " : " ", s->name,
+			 s->type == OPT_BOOL ? "" : " VALUE");
 		fprintf(f, "  %-28s %s", s->short_name ? flag : flag + 2, s->help);
 		if (s->choices)
 			fprintf(f, " (%s)", s->choices);
@@ -78,13 +103,16 @@ static void print_specs(FILE *f, const struct option_spec *specs)
 static void run_help(const struct runner_ops *ops)
 {
 	if (ops) {
-		printf("usage: collector run [OPTIONS] %s [OPTIONS]%s\n\n%s\n\n%s options:\n", ops->name,
-		       ops->options && ops->options[0].type == OPT_ARGV ? " [--] CMD [ARGS...]" : "",
+		printf("usage: collector run [OPTIONS] %s [OPTIONS]%s\n\n%s\n\n%s options:\n",
+		       ops->name,
+		       ops->options && ops->options[0].type == OPT_ARGV ? " [--] CMD [ARGS...]" :
+									  "",
 		       ops->summary, ops->name);
 		print_specs(stdout, ops->options);
 		printf("\n");
 	} else {
-		printf("usage: collector run [OPTIONS] [RUNNER [RUNNER OPTIONS] [--] [ARGS...]]\n\n");
+		printf("usage: collector run [OPTIONS] [RUNNER [RUNNER OPTIONS] [--] "
+		       "[ARGS...]]\n\n");
 	}
 	printf("options:\n");
 	print_specs(stdout, run_specs);
@@ -111,8 +139,7 @@ static int count_specs(const struct option_spec *s)
  * getopt_long over several option tables at once, stopping at the first
  * non-option word. @return the index of that word, or -1 after printing why.
  */
-static int parse_args(int argc, char **argv, struct opt_table *tables, int ntables,
-		      const char *who)
+static int parse_args(int argc, char **argv, struct opt_table *tables, int ntables, const char *who)
 {
 	struct option longopts[128];
 	char shortopts[128] = "+:";
@@ -125,7 +152,8 @@ static int parse_args(int argc, char **argv, struct opt_table *tables, int ntabl
 
 			if (s->type == OPT_ARGV)
 				continue;
-			longopts[n++] = (struct option){ s->name, has_arg, NULL, 256 + t * 128 + i };
+			longopts[n++] =
+				(struct option){ s->name, has_arg, NULL, 256 + t * 128 + i };
 			if (s->short_name) {
 				size_t len = strlen(shortopts);
 
@@ -153,7 +181,8 @@ static int parse_args(int argc, char **argv, struct opt_table *tables, int ntabl
 			for (int i = 0; tables[t].specs[i].name; i++) {
 				const struct option_spec *x = &tables[t].specs[i];
 
-				if ((c >= 256 && c == 256 + t * 128 + i) || (c < 256 && c == x->short_name)) {
+				if ((c >= 256 && c == 256 + t * 128 + i) ||
+				    (c < 256 && c == x->short_name)) {
 					s = x;
 					values = tables[t].values;
 					break;
@@ -172,8 +201,8 @@ static int parse_args(int argc, char **argv, struct opt_table *tables, int ntabl
 
 /* ---- building the configuration from the command line ---- */
 
-static int add_cli_sink(struct config *cfg, const char *spec, const struct options *g,
-			char *err, size_t errlen)
+static int add_cli_sink(struct config *cfg, const char *spec, const struct options *g, char *err,
+			size_t errlen)
 {
 	char name[80] = "", type[64];
 	const char *eq = strchr(spec, '='), *colon;
@@ -182,8 +211,10 @@ static int add_cli_sink(struct config *cfg, const char *spec, const struct optio
 	struct error e = { 0 };
 	size_t n;
 
-	if (eq && strspn(spec, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
-			  (size_t)(eq - spec) && eq - spec < (ptrdiff_t)sizeof(name)) {
+	if (eq &&
+	    strspn(spec, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
+		    (size_t)(eq - spec) &&
+	    eq - spec < (ptrdiff_t)sizeof(name)) {
 		memcpy(name, spec, (size_t)(eq - spec));
 		name[eq - spec] = '\0';
 		spec = eq + 1;
@@ -198,7 +229,8 @@ static int add_cli_sink(struct config *cfg, const char *spec, const struct optio
 	type[n] = '\0';
 	ops = registry_sink(type);
 	if (!ops) {
-		snprintf(err, errlen, "--sink '%s': unknown sink type '%s' (see collector list)", spec, type);
+		snprintf(err, errlen, "--sink '%s': unknown sink type '%s' (see collector list)",
+			 spec, type);
 		return -1;
 	}
 	if (!name[0]) {
@@ -291,7 +323,8 @@ static int build_runner(struct config *cfg, int argc, char **argv, const struct 
 	int first;
 
 	if (!ops) {
-		fprintf(stderr, "collector: run: unknown runner '%s' (see collector list)\n", argv[0]);
+		fprintf(stderr, "collector: run: unknown runner '%s' (see collector list)\n",
+			argv[0]);
 		return -1;
 	}
 	o = options_new(ops->options);
@@ -363,8 +396,8 @@ static int cmd_run(int argc, char **argv)
 		log_parse_level(options_str(g, "log-level"), &lvl);
 		log_set_level(lvl);
 	}
-	if (options_str(g, "config") &&
-	    config_load(&cfg, options_str(g, "config"), report_problem, (void *)options_str(g, "config")) != 0)
+	if (options_str(g, "config") && config_load(&cfg, options_str(g, "config"), report_problem,
+						    (void *)options_str(g, "config")) != 0)
 		goto out;
 	if (!options_str(g, "config") && first >= argc && add_demo_runner(&cfg) < 0)
 		goto out;
@@ -383,7 +416,8 @@ static int cmd_run(int argc, char **argv)
 	if (!c || config_apply(&cfg, c, &err) < 0) {
 		fprintf(stderr, "collector: %s\n", err.msg);
 		rc = err.code == ENOENT || err.code == EINVAL || err.code == EEXIST ?
-			     COLLECTOR_EXIT_USAGE : COLLECTOR_EXIT_FAILED;
+			     COLLECTOR_EXIT_USAGE :
+			     COLLECTOR_EXIT_FAILED;
 		goto out;
 	}
 	rc = collector_run(c);
@@ -418,7 +452,8 @@ static int cmd_validate(int argc, char **argv)
 		}
 	}
 	if (!path) {
-		fprintf(stderr, "collector: validate: which file? (collector validate --config FILE)\n");
+		fprintf(stderr, "collector: validate: which file? (collector validate --config "
+				"FILE)\n");
 		return COLLECTOR_EXIT_USAGE;
 	}
 	problems = config_load(&cfg, path, report_problem, (void *)path);
@@ -449,13 +484,15 @@ static int cmd_demo(void)
 {
 	const struct timespec pause = { 0, 100 * 1000000 };
 
-	printf("{\"type\":\"demo.hello\",\"message\":\"JSON lines with a type become typed events\"}\n");
+	printf("{\"type\":\"demo.hello\",\"message\":\"JSON lines with a type become typed "
+	       "events\"}\n");
 	printf("plain text lines become exec.line events\n");
 	fflush(stdout);
 	fprintf(stderr, "stderr lines become exec.stderr events\n");
 	for (int i = 1; i <= 3; i++) {
 		nanosleep(&pause, NULL);
-		printf("{\"type\":\"demo.metric\",\"data\":{\"name\":\"load\",\"value\":%d.5}}\n", i);
+		printf("{\"type\":\"demo.metric\",\"data\":{\"name\":\"load\",\"value\":%d.5}}\n",
+		       i);
 		fflush(stdout);
 	}
 	return 0;

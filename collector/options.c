@@ -7,8 +7,8 @@
 #include <collector/options.h>
 
 struct option_value {
-	bool given;  /* set by the user */
-	bool set;    /* set by the user or a default */
+	bool given; /* set by the user */
+	bool set;   /* set by the user or a default */
 	char *str;
 	int64_t num;
 	char **list; /* NULL-terminated */
@@ -25,7 +25,7 @@ static const struct {
 	const char *suffix;
 	double ns;
 } duration_units[] = {
-	{ "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 },
+	{ "ns", 1 },   { "us", 1e3 },	{ "ms", 1e6 }, { "s", 1e9 },
 	{ "m", 60e9 }, { "h", 3600e9 }, { "", 1e9 },
 };
 
@@ -62,10 +62,10 @@ static const struct {
 	const char *suffix;
 	int64_t mult;
 } size_units[] = {
-	{ "", 1 }, { "B", 1 },
-	{ "K", 1LL << 10 }, { "KB", 1LL << 10 }, { "KiB", 1LL << 10 },
-	{ "M", 1LL << 20 }, { "MB", 1LL << 20 }, { "MiB", 1LL << 20 },
-	{ "G", 1LL << 30 }, { "GB", 1LL << 30 }, { "GiB", 1LL << 30 },
+	{ "", 1 },	     { "B", 1 },	   { "K", 1LL << 10 },
+	{ "KB", 1LL << 10 }, { "KiB", 1LL << 10 }, { "M", 1LL << 20 },
+	{ "MB", 1LL << 20 }, { "MiB", 1LL << 20 }, { "G", 1LL << 30 },
+	{ "GB", 1LL << 30 }, { "GiB", 1LL << 30 },
 };
 
 int parse_size(const char *s, int64_t *bytes)
@@ -158,8 +158,8 @@ static int list_append(struct option_value *v, const char *word)
 	return 0;
 }
 
-static int parse_value(const struct option_spec *s, struct option_value *v,
-		       const char *value, struct error *err)
+static int parse_value(const struct option_spec *s, struct option_value *v, const char *value,
+		       struct error *err)
 {
 	int64_t num;
 	char *end;
@@ -169,12 +169,13 @@ static int parse_value(const struct option_spec *s, struct option_value *v,
 		return list_append(v, value) < 0 ? error_set(err, ENOMEM, "out of memory") : 0;
 	case OPT_STRING:
 		if (s->repeat)
-			return list_append(v, value) < 0 ? error_set(err, ENOMEM, "out of memory") : 0;
+			return list_append(v, value) < 0 ? error_set(err, ENOMEM, "out of memory") :
+							   0;
 		/* fall through */
 	case OPT_ENUM:
 		if (s->type == OPT_ENUM && !enum_has(s->choices, value))
-			return error_set(err, EINVAL, "--%s: '%s' is not one of %s",
-					 s->name, value, s->choices);
+			return error_set(err, EINVAL, "--%s: '%s' is not one of %s", s->name, value,
+					 s->choices);
 		free(v->str);
 		if (!(v->str = strdup(value)))
 			return error_set(err, ENOMEM, "out of memory");
@@ -183,12 +184,14 @@ static int parse_value(const struct option_spec *s, struct option_value *v,
 		errno = 0;
 		num = strtoll(value, &end, 10);
 		if (errno || end == value || *end)
-			return error_set(err, EINVAL, "--%s: '%s' is not an integer", s->name, value);
+			return error_set(err, EINVAL, "--%s: '%s' is not an integer", s->name,
+					 value);
 		v->num = num;
 		return 0;
 	case OPT_SIZE:
 		if (parse_size(value, &num) < 0)
-			return error_set(err, EINVAL, "--%s: '%s' is not a size (e.g. 4096, 64KiB, 8MiB)",
+			return error_set(err, EINVAL,
+					 "--%s: '%s' is not a size (e.g. 4096, 64KiB, 8MiB)",
 					 s->name, value);
 		v->num = num;
 		return 0;
@@ -205,14 +208,14 @@ static int parse_value(const struct option_spec *s, struct option_value *v,
 		else if (strcmp(value, "false") == 0 || strcmp(value, "0") == 0)
 			v->num = 0;
 		else
-			return error_set(err, EINVAL, "--%s: '%s' is not true or false", s->name, value);
+			return error_set(err, EINVAL, "--%s: '%s' is not true or false", s->name,
+					 value);
 		return 0;
 	}
 	return error_set(err, EINVAL, "--%s: unknown option type", s->name);
 }
 
-int options_set(struct options *o, const char *name, const char *value,
-		struct error *err)
+int options_set(struct options *o, const char *name, const char *value, struct error *err)
 {
 	int i = find(o, name);
 	int rc;

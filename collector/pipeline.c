@@ -24,9 +24,9 @@ struct sink_ctx {
 	const struct sink_ops *ops;
 	void *self;
 	struct event_queue queue;
-	bool waiting;   /* write or flush said -EAGAIN; sink_ready() ends it */
-	bool dirty;     /* written since the last successful flush */
-	uint64_t in_flight;   /* written but not yet flushed */
+	bool waiting;	    /* write or flush said -EAGAIN; sink_ready() ends it */
+	bool dirty;	    /* written since the last successful flush */
+	uint64_t in_flight; /* written but not yet flushed */
 	uint64_t delivered;
 	uint64_t failed;
 	uint64_t drops_reported;
@@ -39,14 +39,14 @@ struct runner_ctx {
 	void *self;
 	struct options *opts;
 	uint64_t seq;
-	sink_mask blocking;  /* reachable sinks with the block policy */
+	sink_mask blocking; /* reachable sinks with the block policy */
 	bool paused;
 	bool started;
 	bool finished;
 	enum runner_status status;
 	uint64_t emitted;
 	uint64_t errors;
-	yajl_gen gen;        /* for collector.error data */
+	yajl_gen gen; /* for collector.error data */
 	struct buffer gen_buf;
 };
 
@@ -66,8 +66,8 @@ struct collector {
 	ev_timer shutdown_timer;
 	ev_timer loss_timer;
 	int64_t shutdown_timeout_ns;
-	bool stopping;   /* runners were asked to stop */
-	bool ending;     /* no runner left: drain, flush, leave */
+	bool stopping; /* runners were asked to stop */
+	bool ending;   /* no runner left: drain, flush, leave */
 	bool timed_out;
 	int signals;
 	struct collector_stats stats;
@@ -194,9 +194,8 @@ static void emit_gen(struct runner_ctx *ctx, const char *type)
 		runner_emit(ctx, ev);
 }
 
-void runner_report_error(struct runner_ctx *ctx, const char *reason, uint64_t line,
-			 uint64_t offset, const char *sample, size_t sample_len,
-			 const char *fmt, ...)
+void runner_report_error(struct runner_ctx *ctx, const char *reason, uint64_t line, uint64_t offset,
+			 const char *sample, size_t sample_len, const char *fmt, ...)
 {
 	yajl_gen g = ctx_gen(ctx);
 	char msg[512];
@@ -473,7 +472,8 @@ static void on_stop_signal(struct ev_loop *loop, ev_signal *w, int revents)
 		ev_break(loop, EVBREAK_ONE);
 		return;
 	}
-	log_info("received %s: stopping (again to force)", w->signum == SIGINT ? "SIGINT" : "SIGTERM");
+	log_info("received %s: stopping (again to force)",
+		 w->signum == SIGINT ? "SIGINT" : "SIGTERM");
 	collector_stop(c);
 }
 
@@ -541,8 +541,7 @@ static void free_sink(struct sink_ctx *s)
 }
 
 int collector_add_sink(struct collector *c, const char *name, const char *type,
-		       struct options *opts, const struct queue_limits *limits,
-		       struct error *err)
+		       struct options *opts, const struct queue_limits *limits, struct error *err)
 {
 	const struct sink_ops *ops = registry_sink(type);
 	enum queue_policy policy = QUEUE_BLOCK;
@@ -562,7 +561,8 @@ int collector_add_sink(struct collector *c, const char *name, const char *type,
 		goto out;
 	}
 	if (limits && limits->policy && queue_policy_parse(limits->policy, &policy) < 0) {
-		rc = error_set(err, EINVAL, "sink %s: policy '%s' is not block, drop_oldest or drop_newest",
+		rc = error_set(err, EINVAL,
+			       "sink %s: policy '%s' is not block, drop_oldest or drop_newest",
 			       name, limits->policy);
 		goto out;
 	}
@@ -574,10 +574,9 @@ int collector_add_sink(struct collector *c, const char *name, const char *type,
 	s->c = c;
 	s->index = c->nsinks;
 	s->ops = ops;
-	rc = event_queue_init(&s->queue,
-			      limits && limits->max_events ? limits->max_events : QUEUE_DEFAULT_EVENTS,
-			      limits && limits->max_bytes ? limits->max_bytes : QUEUE_DEFAULT_BYTES,
-			      policy, err);
+	rc = event_queue_init(
+		&s->queue, limits && limits->max_events ? limits->max_events : QUEUE_DEFAULT_EVENTS,
+		limits && limits->max_bytes ? limits->max_bytes : QUEUE_DEFAULT_BYTES, policy, err);
 	if (rc < 0)
 		goto out;
 	s->self = ops->create(s, opts, err);
@@ -754,7 +753,8 @@ int collector_run(struct collector *c)
 	for (int i = 0; i < c->nsinks; i++)
 		c->stats.dropped += sink_drops(c->sinks[i]);
 	if (c->stats.undelivered)
-		log_warn("%llu events were not delivered", (unsigned long long)c->stats.undelivered);
+		log_warn("%llu events were not delivered",
+			 (unsigned long long)c->stats.undelivered);
 	if (c->stats.dropped || c->stats.failed || c->stats.undelivered)
 		return COLLECTOR_EXIT_LOSS;
 	return failed ? COLLECTOR_EXIT_FAILED : COLLECTOR_EXIT_OK;

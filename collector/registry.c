@@ -21,7 +21,8 @@ static int first_plugin_sink;
 int registry_add_runner(const struct runner_ops *ops, struct error *err)
 {
 	if (registry_runner(ops->name))
-		return error_set(err, EEXIST, "a runner named '%s' is already registered", ops->name);
+		return error_set(err, EEXIST, "a runner named '%s' is already registered",
+				 ops->name);
 	if (nrunners == REGISTRY_MAX)
 		return error_set(err, ENOSPC, "too many runner types");
 	runners[nrunners++] = ops;
@@ -91,12 +92,14 @@ int registry_load_plugin(const char *path, struct error *err)
 	if (!abi || !init) {
 		dlclose(h);
 		return error_set(err, EINVAL,
-				 "plugin %s: missing collector_plugin_abi or collector_plugin_init", path);
+				 "plugin %s: missing collector_plugin_abi or collector_plugin_init",
+				 path);
 	}
 	if (*abi != COLLECTOR_PLUGIN_ABI) {
 		dlclose(h);
-		return error_set(err, EINVAL, "plugin %s: built for plugin ABI %d, this collector has %d",
-				 path, *abi, COLLECTOR_PLUGIN_ABI);
+		return error_set(err, EINVAL,
+				 "plugin %s: built for plugin ABI %d, this collector has %d", path,
+				 *abi, COLLECTOR_PLUGIN_ABI);
 	}
 	if (nplugins == 0) {
 		first_plugin_runner = nrunners;

@@ -10,7 +10,7 @@
 #include "router.h"
 
 struct rule {
-	char *runner;    /* NULL: any runner */
+	char *runner;	 /* NULL: any runner */
 	char *type_glob; /* NULL: any type */
 	sink_mask sinks;
 };
@@ -48,8 +48,8 @@ static char *dup_or_null(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
-int router_add(struct router *r, const char *runner, const char *type_glob,
-	       sink_mask sinks, struct error *err)
+int router_add(struct router *r, const char *runner, const char *type_glob, sink_mask sinks,
+	       struct error *err)
 {
 	struct rule *rules = realloc(r->rules, sizeof(*rules) * ((size_t)r->n + 1));
 	struct rule *rule;
@@ -81,8 +81,7 @@ static bool runner_matches(const struct rule *rule, const char *runner)
 	return !rule->runner || strcmp(rule->runner, runner) == 0;
 }
 
-sink_mask router_match(struct router *r, const char *runner, struct span type,
-		       sink_mask all)
+sink_mask router_match(struct router *r, const char *runner, struct span type, sink_mask all)
 {
 	char t[EVENT_TYPE_MAX + 1];
 	sink_mask mask = 0;

@@ -27,8 +27,8 @@ void router_free(struct router *r);
  * all, every event goes to every sink.
  * @return 0 or -ENOMEM.
  */
-int router_add(struct router *r, const char *runner, const char *type_glob,
-	       sink_mask sinks, struct error *err);
+int router_add(struct router *r, const char *runner, const char *type_glob, sink_mask sinks,
+	       struct error *err);
 
 /** Number of rules. */
 int router_rules(const struct router *r);
@@ -37,11 +37,9 @@ int router_rules(const struct router *r);
  * The sinks for an event of @p type from @p runner; @p all is the mask of
  * every sink (the answer when there are no rules).
  */
-sink_mask router_match(struct router *r, const char *runner, struct span type,
-		       sink_mask all);
+sink_mask router_match(struct router *r, const char *runner, struct span type, sink_mask all);
 
 /** The union of the sinks any event of @p runner can reach. */
-sink_mask router_reachable(const struct router *r, const char *runner,
-			   sink_mask all);
+sink_mask router_reachable(const struct router *r, const char *runner, sink_mask all);
 
 #endif

@@ -57,10 +57,10 @@ struct exec_runner {
 	size_t max_line;
 	/* the current run */
 	struct child child;
-	bool alive;          /* started and not yet reaped */
+	bool alive; /* started and not yet reaped */
 	int wait_status;
 	bool timed_out;
-	bool stopping;       /* stop() was called */
+	bool stopping; /* stop() was called */
 	bool paused;
 	int64_t start_ns;
 	struct run_counters n;
@@ -77,22 +77,41 @@ struct exec_runner {
 };
 
 static const struct option_spec exec_options[] = {
-	{ .name = "command", .type = OPT_ARGV, .required = true, .help = "the command and its arguments (no shell)" },
-	{ .name = "timeout", .type = OPT_DURATION, .def = "0",
+	{ .name = "command",
+	  .type = OPT_ARGV,
+	  .required = true,
+	  .help = "the command and its arguments (no shell)" },
+	{ .name = "timeout",
+	  .type = OPT_DURATION,
+	  .def = "0",
 	  .help = "stop the command after this long (0: never)" },
-	{ .name = "format", .type = OPT_ENUM, .def = "auto", .choices = "auto|json|text",
+	{ .name = "format",
+	  .type = OPT_ENUM,
+	  .def = "auto",
+	  .choices = "auto|json|text",
 	  .help = "stdout lines: JSON objects, plain text, or auto (JSON when it parses)" },
-	{ .name = "restart", .type = OPT_ENUM, .def = "no", .choices = "no|on-failure|always",
+	{ .name = "restart",
+	  .type = OPT_ENUM,
+	  .def = "no",
+	  .choices = "no|on-failure|always",
 	  .help = "restart the command when it ends" },
 	{ .name = "max-restarts", .type = OPT_INT, .def = "5", .help = "restarts before giving up" },
-	{ .name = "restart-delay", .type = OPT_DURATION, .def = "200ms",
+	{ .name = "restart-delay",
+	  .type = OPT_DURATION,
+	  .def = "200ms",
 	  .help = "first restart delay, doubled each time up to 30s" },
-	{ .name = "grace", .type = OPT_DURATION, .def = "5s",
+	{ .name = "grace",
+	  .type = OPT_DURATION,
+	  .def = "5s",
 	  .help = "time between SIGTERM and SIGKILL when stopping" },
-	{ .name = "max-line", .type = OPT_SIZE, .def = "1MiB",
+	{ .name = "max-line",
+	  .type = OPT_SIZE,
+	  .def = "1MiB",
 	  .help = "longest line; the rest of a longer one is discarded and reported" },
 	{ .name = "cwd", .type = OPT_STRING, .help = "working directory of the command" },
-	{ .name = "env", .type = OPT_STRING, .repeat = true,
+	{ .name = "env",
+	  .type = OPT_STRING,
+	  .repeat = true,
 	  .help = "NAME=VALUE added to the command's environment (repeatable)" },
 	{ 0 },
 };
@@ -195,7 +214,8 @@ static void handle_stdout(struct exec_runner *r, const struct line *l)
 	if (l->flags & LINE_TRUNCATED) {
 		r->n.errors++;
 		runner_report_error(r->ctx, "line_too_long", l->number, l->offset, l->ptr, l->len,
-				    "stdout line %llu is longer than %zu bytes; the rest was discarded",
+				    "stdout line %llu is longer than %zu bytes; the rest was "
+				    "discarded",
 				    (unsigned long long)l->number, r->max_line);
 		if (r->format != FORMAT_JSON)
 			emit_text(r, l, "exec.line");
@@ -563,13 +583,15 @@ static void *exec_create(struct runner_ctx *ctx, const struct options *opts, str
 	int argc;
 
 	if (!options_list(opts, "command", &argc) || argc == 0) {
-		error_set(err, EINVAL, "no command given (collector run exec [OPTIONS] -- CMD ARGS...)");
+		error_set(err, EINVAL,
+			  "no command given (collector run exec [OPTIONS] -- CMD ARGS...)");
 		return NULL;
 	}
 	if (options_int(opts, "max-line") <= 0 || options_int(opts, "max-restarts") < 0 ||
 	    check_env(opts, err) < 0) {
 		if (!err->code)
-			error_set(err, EINVAL, "--max-line must be positive and --max-restarts >= 0");
+			error_set(err, EINVAL,
+				  "--max-line must be positive and --max-restarts >= 0");
 		return NULL;
 	}
 	r = calloc(1, sizeof(*r));
@@ -585,9 +607,11 @@ static void *exec_create(struct runner_ctx *ctx, const struct options *opts, str
 	r->max_restarts = (int)options_int(opts, "max-restarts");
 	r->max_line = (size_t)options_int(opts, "max-line");
 	r->format = strcmp(fmt, "json") == 0 ? FORMAT_JSON :
-		    strcmp(fmt, "text") == 0 ? FORMAT_TEXT : FORMAT_AUTO;
-	r->restart = strcmp(restart, "always") == 0 ? RESTART_ALWAYS :
-		     strcmp(restart, "on-failure") == 0 ? RESTART_ON_FAILURE : RESTART_NO;
+		    strcmp(fmt, "text") == 0 ? FORMAT_TEXT :
+					       FORMAT_AUTO;
+	r->restart = strcmp(restart, "always") == 0	? RESTART_ALWAYS :
+		     strcmp(restart, "on-failure") == 0 ? RESTART_ON_FAILURE :
+							  RESTART_NO;
 	r->child = (struct child){ .pid = -1, .in_fd = -1, .out_fd = -1, .err_fd = -1 };
 	init_stream(r, &r->out, false);
 	init_stream(r, &r->err, true);

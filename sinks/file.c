@@ -21,18 +21,27 @@ struct file_sink {
 	char *path;
 	struct fd_writer out;
 	struct event_encoder *enc;
-	off_t size;              /* bytes of whole lines in the file */
-	off_t batch_start;       /* size when the current batch began */
+	off_t size;	   /* bytes of whole lines in the file */
+	off_t batch_start; /* size when the current batch began */
 	enum fsync_policy fsync;
 	int64_t fsync_interval_ns;
 	int64_t last_sync_ns;
 };
 
 static const struct option_spec file_options[] = {
-	{ .name = "path", .type = OPT_STRING, .required = true, .help = "file to append to (created with mode 0640)" },
-	{ .name = "fsync", .type = OPT_ENUM, .def = "never", .choices = "never|batch|interval",
-	  .help = "when to fdatasync: never (page cache), after every batch, or every fsync-interval" },
-	{ .name = "fsync-interval", .type = OPT_DURATION, .def = "1s",
+	{ .name = "path",
+	  .type = OPT_STRING,
+	  .required = true,
+	  .help = "file to append to (created with mode 0640)" },
+	{ .name = "fsync",
+	  .type = OPT_ENUM,
+	  .def = "never",
+	  .choices = "never|batch|interval",
+	  .help = "when to fdatasync: never (page cache), after every batch, or every "
+		  "fsync-interval" },
+	{ .name = "fsync-interval",
+	  .type = OPT_DURATION,
+	  .def = "1s",
 	  .help = "period of the interval fsync policy" },
 	{ 0 },
 };
@@ -56,7 +65,8 @@ static int cut_torn_tail(struct file_sink *s, struct error *err)
 		ssize_t got = pread(s->out.fd, buf, n, pos - (off_t)n);
 
 		if (got != (ssize_t)n)
-			return error_set(err, errno ? errno : EIO, "read %s: %s", s->path, strerror(errno));
+			return error_set(err, errno ? errno : EIO, "read %s: %s", s->path,
+					 strerror(errno));
 		for (size_t i = n; i > 0; i--) {
 			if (buf[i - 1] == '\n') {
 				pos = pos - (off_t)n + (off_t)i;
@@ -69,7 +79,8 @@ found:
 	if (pos < end) {
 		if (ftruncate(s->out.fd, pos) < 0)
 			return error_set(err, errno, "truncate %s: %s", s->path, strerror(errno));
-		log_warn("file %s: cut a torn last line of %lld bytes", s->path, (long long)(end - pos));
+		log_warn("file %s: cut a torn last line of %lld bytes", s->path,
+			 (long long)(end - pos));
 	}
 	s->size = s->batch_start = pos;
 	return 0;
@@ -110,8 +121,9 @@ static void *file_create(struct sink_ctx *ctx, const struct options *opts, struc
 		return NULL;
 	}
 	s->ctx = ctx;
-	s->fsync = strcmp(fs, "batch") == 0 ? FSYNC_BATCH :
-		   strcmp(fs, "interval") == 0 ? FSYNC_INTERVAL : FSYNC_NEVER;
+	s->fsync = strcmp(fs, "batch") == 0    ? FSYNC_BATCH :
+		   strcmp(fs, "interval") == 0 ? FSYNC_INTERVAL :
+						 FSYNC_NEVER;
 	s->fsync_interval_ns = options_int(opts, "fsync-interval");
 	fd_writer_init(&s->out, -1, FILE_HIGH_WATER);
 	if (open_file(s, err) < 0) {

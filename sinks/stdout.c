@@ -20,16 +20,21 @@ struct stdout_sink {
 	struct fd_writer out;
 	struct event_encoder *enc;
 	ev_io writable;
-	int saved_flags;  /* fd flags to restore, or -1 */
+	int saved_flags; /* fd flags to restore, or -1 */
 	bool pretty;
 	bool color;
-	bool broken;      /* the reader went away */
+	bool broken; /* the reader went away */
 };
 
 static const struct option_spec stdout_options[] = {
-	{ .name = "pretty", .type = OPT_BOOL, .def = "false",
+	{ .name = "pretty",
+	  .type = OPT_BOOL,
+	  .def = "false",
 	  .help = "readable one-line view instead of JSON (coloured on a terminal)" },
-	{ .name = "color", .type = OPT_ENUM, .def = "auto", .choices = "auto|always|never",
+	{ .name = "color",
+	  .type = OPT_ENUM,
+	  .def = "auto",
+	  .choices = "auto|always|never",
 	  .help = "colours in the pretty view" },
 	{ 0 },
 };
@@ -76,9 +81,8 @@ static void pretty_line(struct stdout_sink *s, const struct event *ev, struct bu
 	if (span_eq(ev->type, "collector.error") || span_eq(ev->type, "collector.loss"))
 		bold = s->color ? "\033[1;31m" : "";
 	localtime_r(&sec, &tm);
-	n = snprintf(head, sizeof(head), "%s%02d:%02d:%02d.%03d%s %s%.*s%s %s%.*s",
-		     dim, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		     (int)(ev->ts_ns % 1000000000 / 1000000), reset, bold,
+	n = snprintf(head, sizeof(head), "%s%02d:%02d:%02d.%03d%s %s%.*s%s %s%.*s", dim, tm.tm_hour,
+		     tm.tm_min, tm.tm_sec, (int)(ev->ts_ns % 1000000000 / 1000000), reset, bold,
 		     (int)ev->type.len, ev->type.ptr, reset, dim, (int)ev->runner.len,
 		     ev->runner.ptr);
 	if (ev->flags & EVENT_HAS_PID)

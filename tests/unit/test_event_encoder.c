@@ -132,8 +132,11 @@ static void assert_rfc3339(const char *ts)
 {
 	regex_t re;
 
-	assert_int_equal(regcomp(&re, "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{9}Z$",
-				 REG_EXTENDED | REG_NOSUB), 0);
+	assert_int_equal(regcomp(&re,
+				 "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{9}"
+				 "Z$",
+				 REG_EXTENDED | REG_NOSUB),
+			 0);
 	if (regexec(&re, ts, 0, NULL, 0) != 0) {
 		regfree(&re);
 		fail_msg("'%s' is not RFC 3339 with 9 fractional digits", ts);
@@ -157,9 +160,11 @@ static void assert_raw_data(const char *line, const char *raw)
 static void test_full_envelope(void **state)
 {
 	struct event_encoder *enc = *state;
-	static const char data[] = "{\"user\":\"ann\",\"n\":18446744073709551615,\"e\":\"\\u00e9\",\"f\":1e400}";
+	static const char data[] = "{\"user\":\"ann\",\"n\":18446744073709551615,\"e\":\"\\u00e9\","
+				   "\"f\":1e400}";
 	struct event *ev = make("app.login", "bash", data, "exec", 5, TS_1);
-	const char *const keys[] = { "type", "ts", "ts_ns", "runner", "seq", "host", "pid", "comm", "data", NULL };
+	const char *const keys[] = { "type", "ts",  "ts_ns", "runner", "seq",
+				     "host", "pid", "comm",  "data",   NULL };
 	char *line;
 	yajl_val v, d;
 
@@ -186,8 +191,10 @@ static void test_full_envelope(void **state)
 		char want[1024];
 
 		snprintf(want, sizeof(want),
-			 "{\"type\":\"app.login\",\"ts\":\"" TS_1_TEXT "\",\"ts_ns\":1700000000123456789,"
-			 "\"runner\":\"exec\",\"seq\":5,\"host\":\"%s\",\"pid\":42,\"comm\":\"bash\",\"data\":%s}\n",
+			 "{\"type\":\"app.login\",\"ts\":\"" TS_1_TEXT "\",\"ts_ns\":"
+								       "1700000000123456789,"
+			 "\"runner\":\"exec\",\"seq\":5,\"host\":\"%s\",\"pid\":42,\"comm\":"
+			 "\"bash\",\"data\":%s}\n",
 			 host_name, data);
 		if (!strpbrk(host_name, "\"\\"))
 			assert_string_equal(line, want);
@@ -223,9 +230,10 @@ static void test_tid_ppid_and_pid_zero(void **state)
 {
 	struct event_encoder *enc = *state;
 	struct event *ev = make("t", "c", "{}", "r", UINT64_C(9007199254740993), TS_1);
-	const char *const keys[] = { "type", "ts", "ts_ns", "runner", "seq", "host", "pid", "tid", "ppid",
-				     "comm", "data", NULL };
-	const char *const keys2[] = { "type", "ts", "ts_ns", "runner", "seq", "host", "ppid", "data", NULL };
+	const char *const keys[] = { "type", "ts",  "ts_ns", "runner", "seq",  "host",
+				     "pid",  "tid", "ppid",  "comm",   "data", NULL };
+	const char *const keys2[] = { "type", "ts",   "ts_ns", "runner", "seq",
+				      "host", "ppid", "data",  NULL };
 	char *line;
 	yajl_val v;
 
@@ -266,7 +274,14 @@ static void test_data_variants(void **state)
 {
 	struct event_encoder *enc = *state;
 	static const char *const datas[] = {
-		"{}", "[]", "\"str\"", "5", "-0.5e-10", "null", "true", "123456789012345678901234567890",
+		"{}",
+		"[]",
+		"\"str\"",
+		"5",
+		"-0.5e-10",
+		"null",
+		"true",
+		"123456789012345678901234567890",
 		"{\"a\":{\"b\":[1,{\"c\":\"\\ud83d\\ude00\"}]},\"s\":\"x\\\"y\\\\z\"}",
 		"{ \"spaced\" : [ 1 , 2 ] }",
 	};
@@ -349,7 +364,8 @@ static void test_literal_cache_alternating(void **state)
 	for (int round = 0; round < 3; round++) {
 		for (int i = 0; i < 4; i++) {
 			for (int j = 0; j < 4; j++) {
-				struct event *ev = make(types[i], "", "{}", runners[j], (uint64_t)(i * 4 + j), TS_1);
+				struct event *ev = make(types[i], "", "{}", runners[j],
+							(uint64_t)(i * 4 + j), TS_1);
 				char *line = encode(enc, ev);
 				yajl_val v = parse(line);
 
@@ -409,8 +425,15 @@ static void test_ts_matches_ts_ns(void **state)
 {
 	struct event_encoder *enc = *state;
 	static const int64_t stamps[] = {
-		TS_1, TS_1 + 1, INT64_C(1700000000999999999), INT64_C(1700000001000000000), TS_1,
-		0, INT64_C(1700000060000000007), INT64_C(1795423743514838401), INT64_C(1795423743514838401),
+		TS_1,
+		TS_1 + 1,
+		INT64_C(1700000000999999999),
+		INT64_C(1700000001000000000),
+		TS_1,
+		0,
+		INT64_C(1700000060000000007),
+		INT64_C(1795423743514838401),
+		INT64_C(1795423743514838401),
 		999999999,
 	};
 

@@ -76,7 +76,8 @@ static void check_error(struct json_decoder *d, const char *line, size_t len, in
 /* The line every error test decodes afterwards, checked completely. */
 static void check_good_line(struct json_decoder *d)
 {
-	struct event *ev = decode_ok(d, "{\"type\":\"good.one\",\"pid\":12,\"comm\":\"sh\",\"k\":[1,{\"z\":null}]}");
+	struct event *ev = decode_ok(d, "{\"type\":\"good.one\",\"pid\":12,\"comm\":\"sh\",\"k\":["
+					"1,{\"z\":null}]}");
 
 	assert_span_text(ev->type, "good.one");
 	assert_span_text(ev->comm, "sh");
@@ -91,7 +92,8 @@ static void test_envelope_fields(void **state)
 	struct json_decoder *d = *state;
 	struct event *ev;
 
-	ev = decode_ok(d, "{\"type\":\"app.login\",\"pid\":42,\"tid\":43,\"ppid\":1,\"comm\":\"bash\",\"user\":\"ann\"}");
+	ev = decode_ok(d, "{\"type\":\"app.login\",\"pid\":42,\"tid\":43,\"ppid\":1,\"comm\":"
+			  "\"bash\",\"user\":\"ann\"}");
 	assert_span_text(ev->type, "app.login");
 	assert_span_text(ev->comm, "bash");
 	assert_span_text(ev->data, "{\"user\":\"ann\"}");
@@ -141,8 +143,12 @@ static void test_unknown_fields_verbatim_in_order(void **state)
 {
 	struct json_decoder *d = *state;
 
-	check(d, "{\"z\":1,\"type\":\"t\",\"a\":[1, 2],\"m\":{\"k\" : \"v\"},\"s\":\"x\\\"y\",\"n\":null,\"b\":true,\"f\":false}",
-	      "t", "{\"z\":1,\"a\":[1, 2],\"m\":{\"k\" : \"v\"},\"s\":\"x\\\"y\",\"n\":null,\"b\":true,\"f\":false}");
+	check(d,
+	      "{\"z\":1,\"type\":\"t\",\"a\":[1, 2],\"m\":{\"k\" : "
+	      "\"v\"},\"s\":\"x\\\"y\",\"n\":null,\"b\":true,\"f\":false}",
+	      "t",
+	      "{\"z\":1,\"a\":[1, 2],\"m\":{\"k\" : "
+	      "\"v\"},\"s\":\"x\\\"y\",\"n\":null,\"b\":true,\"f\":false}");
 	/* envelope fields in between are removed, the rest keeps its order */
 	check(d, "{\"b\":2,\"pid\":3,\"a\":1,\"comm\":\"x\",\"c\":3,\"tid\":4}", DEFAULT_TYPE,
 	      "{\"b\":2,\"a\":1,\"c\":3}");
@@ -150,9 +156,11 @@ static void test_unknown_fields_verbatim_in_order(void **state)
 	check(d, "{\"type\":\"t\",\"ts\":\"x\",\"seq\":9,\"runner\":\"r\",\"host\":\"h\"}", "t",
 	      "{\"ts\":\"x\",\"seq\":9,\"runner\":\"r\",\"host\":\"h\"}");
 	/* keys that only look like envelope keys */
-	check(d, "{\"Type\":\"a\",\"pids\":1,\"typ\":2}", DEFAULT_TYPE, "{\"Type\":\"a\",\"pids\":1,\"typ\":2}");
+	check(d, "{\"Type\":\"a\",\"pids\":1,\"typ\":2}", DEFAULT_TYPE,
+	      "{\"Type\":\"a\",\"pids\":1,\"typ\":2}");
 	/* envelope names inside nested objects are ordinary members */
-	check(d, "{\"o\":{\"type\":\"inner\",\"pid\":5}}", DEFAULT_TYPE, "{\"o\":{\"type\":\"inner\",\"pid\":5}}");
+	check(d, "{\"o\":{\"type\":\"inner\",\"pid\":5}}", DEFAULT_TYPE,
+	      "{\"o\":{\"type\":\"inner\",\"pid\":5}}");
 }
 
 static void test_data_only_member(void **state)
@@ -181,12 +189,14 @@ static void test_data_beside_other_fields(void **state)
 	struct json_decoder *d = *state;
 
 	check(d, "{\"type\":\"a\",\"data\":1,\"extra\":true}", "a", "{\"data\":1,\"extra\":true}");
-	check(d, "{\"extra\":true,\"data\":{\"x\":1}}", DEFAULT_TYPE, "{\"extra\":true,\"data\":{\"x\":1}}");
+	check(d, "{\"extra\":true,\"data\":{\"x\":1}}", DEFAULT_TYPE,
+	      "{\"extra\":true,\"data\":{\"x\":1}}");
 	check(d, "{\"a\":1,\"data\":[2],\"b\":3}", DEFAULT_TYPE, "{\"a\":1,\"data\":[2],\"b\":3}");
 	/* a data member given twice is not "the only other member" */
 	check(d, "{\"data\":1,\"data\":2}", DEFAULT_TYPE, "{\"data\":1,\"data\":2}");
 	/* an envelope field with a wrong type counts as another member */
-	check(d, "{\"data\":{\"x\":1},\"pid\":-1}", DEFAULT_TYPE, "{\"data\":{\"x\":1},\"pid\":-1}");
+	check(d, "{\"data\":{\"x\":1},\"pid\":-1}", DEFAULT_TYPE,
+	      "{\"data\":{\"x\":1},\"pid\":-1}");
 	/* nothing left: empty object */
 	check(d, "{\"type\":\"t\"}", "t", "{}");
 	check(d, "{}", DEFAULT_TYPE, "{}");
@@ -223,19 +233,27 @@ static void test_big_numbers_byte_exact(void **state)
 	struct json_decoder *d = *state;
 	struct event *ev;
 
-	check(d, "{\"type\":\"n\",\"a\":18446744073709551615,\"b\":-9223372036854775808,\"c\":1e400,"
-		 "\"d\":123456789012345678901234567890,\"e\":-0.0000000000000000000001E-999,\"f\":1.50}",
-	      "n", "{\"a\":18446744073709551615,\"b\":-9223372036854775808,\"c\":1e400,"
-		   "\"d\":123456789012345678901234567890,\"e\":-0.0000000000000000000001E-999,\"f\":1.50}");
+	check(d,
+	      "{\"type\":\"n\",\"a\":18446744073709551615,\"b\":-9223372036854775808,\"c\":1e400,"
+	      "\"d\":123456789012345678901234567890,\"e\":-0.0000000000000000000001E-999,\"f\":1."
+	      "50}",
+	      "n",
+	      "{\"a\":18446744073709551615,\"b\":-9223372036854775808,\"c\":1e400,"
+	      "\"d\":123456789012345678901234567890,\"e\":-0.0000000000000000000001E-999,\"f\":1."
+	      "50}");
 	check(d, "{\"data\":18446744073709551615}", DEFAULT_TYPE, "18446744073709551615");
-	check(d, "{\"data\":[1e400,-9223372036854775808]}", DEFAULT_TYPE, "[1e400,-9223372036854775808]");
+	check(d, "{\"data\":[1e400,-9223372036854775808]}", DEFAULT_TYPE,
+	      "[1e400,-9223372036854775808]");
 	/* numbers as the last member before '}' and before whitespace */
-	check(d, "{\"x\":123456789012345678901234567890 }", DEFAULT_TYPE, "{\"x\":123456789012345678901234567890}");
+	check(d, "{\"x\":123456789012345678901234567890 }", DEFAULT_TYPE,
+	      "{\"x\":123456789012345678901234567890}");
 
 	/* an id that does not fit stays in data, byte for byte */
-	ev = decode_ok(d, "{\"pid\":18446744073709551615,\"tid\":-9223372036854775808,\"ppid\":1e400}");
+	ev = decode_ok(d, "{\"pid\":18446744073709551615,\"tid\":-9223372036854775808,\"ppid\":"
+			  "1e400}");
 	assert_int_equal(ev->flags, 0);
-	assert_span_text(ev->data, "{\"pid\":18446744073709551615,\"tid\":-9223372036854775808,\"ppid\":1e400}");
+	assert_span_text(ev->data, "{\"pid\":18446744073709551615,\"tid\":-9223372036854775808,"
+				   "\"ppid\":1e400}");
 	event_unref(ev);
 }
 
@@ -244,9 +262,13 @@ static void test_unicode_escapes_kept(void **state)
 	struct json_decoder *d = *state;
 	struct event *ev;
 
-	check(d, "{\"type\":\"u\",\"s\":\"caf\\u00e9\",\"e\":\"\\ud83d\\ude00\",\"t\":\"\\\"\\\\\\/\\n\\t\\u0000\"}",
-	      "u", "{\"s\":\"caf\\u00e9\",\"e\":\"\\ud83d\\ude00\",\"t\":\"\\\"\\\\\\/\\n\\t\\u0000\"}");
-	check(d, "{\"data\":\"\\ud83d\\ude00 \\u00E9\"}", DEFAULT_TYPE, "\"\\ud83d\\ude00 \\u00E9\"");
+	check(d,
+	      "{\"type\":\"u\",\"s\":\"caf\\u00e9\",\"e\":\"\\ud83d\\ude00\",\"t\":\"\\\"\\\\\\/"
+	      "\\n\\t\\u0000\"}",
+	      "u",
+	      "{\"s\":\"caf\\u00e9\",\"e\":\"\\ud83d\\ude00\",\"t\":\"\\\"\\\\\\/\\n\\t\\u0000\"}");
+	check(d, "{\"data\":\"\\ud83d\\ude00 \\u00E9\"}", DEFAULT_TYPE,
+	      "\"\\ud83d\\ude00 \\u00E9\"");
 	/* raw UTF-8 passes unchanged too */
 	check(d, "{\"s\":\"\xC3\xA9 \xE4\xB8\xAD \xF0\x9F\x98\x80\"}", DEFAULT_TYPE,
 	      "{\"s\":\"\xC3\xA9 \xE4\xB8\xAD \xF0\x9F\x98\x80\"}");
@@ -266,7 +288,8 @@ static void test_whitespace_around_tokens(void **state)
 	struct json_decoder *d = *state;
 	struct event *ev;
 
-	ev = decode_ok(d, " \t{  \"type\" : \"w\" ,\t\"pid\" :\t7 , \"a\" : 1 ,\"b\":[ 1 , 2 ] ,\r\n \"c\" : { } } \t ");
+	ev = decode_ok(d, " \t{  \"type\" : \"w\" ,\t\"pid\" :\t7 , \"a\" : 1 ,\"b\":[ 1 , 2 ] "
+			  ",\r\n \"c\" : { } } \t ");
 	assert_span_text(ev->type, "w");
 	assert_int_equal(ev->flags, EVENT_HAS_PID);
 	assert_int_equal(ev->pid, 7);
@@ -387,18 +410,10 @@ static void test_ids_out_of_range_stay_in_data(void **state)
 {
 	struct json_decoder *d = *state;
 	static const char *const lines[] = {
-		"{\"pid\":1.5}",
-		"{\"pid\":-1}",
-		"{\"pid\":2147483648}",
-		"{\"pid\":1e3}",
-		"{\"pid\":\"12\"}",
-		"{\"pid\":null}",
-		"{\"pid\":[1]}",
-		"{\"tid\":-2147483648}",
-		"{\"ppid\":99999999999}",
-		"{\"comm\":5}",
-		"{\"comm\":\"\"}",
-		"{\"comm\":\"ctl\\u0007\"}",
+		"{\"pid\":1.5}", "{\"pid\":-1}",	  "{\"pid\":2147483648}",
+		"{\"pid\":1e3}", "{\"pid\":\"12\"}",	  "{\"pid\":null}",
+		"{\"pid\":[1]}", "{\"tid\":-2147483648}", "{\"ppid\":99999999999}",
+		"{\"comm\":5}",	 "{\"comm\":\"\"}",	  "{\"comm\":\"ctl\\u0007\"}",
 	};
 
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
@@ -461,7 +476,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_envelope_fields, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_fields_verbatim_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_fields_verbatim_in_order, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_data_only_member, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_data_beside_other_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nesting_depth_50, setup, teardown),
@@ -469,10 +485,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unicode_escapes_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_whitespace_around_tokens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_default_type, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_wrong_typed_type_kept_in_data, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_typed_type_kept_in_data, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_errors_then_recovery, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_line_enodata, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ids_out_of_range_stay_in_data, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ids_out_of_range_stay_in_data, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_line_not_nul_terminated, setup, teardown),
 	};
 

@@ -385,26 +385,32 @@ static void test_truncate_never_splits_utf8(void **state)
 static void test_invalid_utf8_replaced(void **state)
 {
 	static const struct segment bad[] = {
-		{ S("a\x80z\n"), S("a" FFFD "z"), LINE_INVALID_UTF8 },            /* lone continuation */
-		{ S("\xC0\x80\n"), S(FFFD FFFD), LINE_INVALID_UTF8 },             /* overlong NUL */
-		{ S("\xED\xA0\x80\n"), S(FFFD FFFD FFFD), LINE_INVALID_UTF8 },    /* surrogate D800 */
-		{ S("x\xE2\x82\n"), S("x" FFFD), LINE_INVALID_UTF8 },             /* truncated at end */
-		{ S("\xE2\x82x\n"), S(FFFD "x"), LINE_INVALID_UTF8 },             /* truncated inside */
-		{ S("\xF5\n"), S(FFFD), LINE_INVALID_UTF8 },                      /* never valid */
-		{ S("\xF5\x80\x80\x80\n"), S(FFFD FFFD FFFD FFFD), LINE_INVALID_UTF8 }, /* F5 lead + tails */
-		{ S("\xF8\x88\x80\x80\x80\n"), S(FFFD FFFD FFFD FFFD FFFD), LINE_INVALID_UTF8 }, /* 5-byte form */
-		{ S("\xC1\xBF\n"), S(FFFD FFFD), LINE_INVALID_UTF8 },             /* overlong 2-byte */
-		{ S("\xE0\x9F\xBF\n"), S(FFFD FFFD FFFD), LINE_INVALID_UTF8 },   /* overlong 3-byte */
-		{ S("\xF0\x8F\xBF\xBF\n"), S(FFFD FFFD FFFD FFFD), LINE_INVALID_UTF8 }, /* overlong 4-byte */
-		{ S("\xF0\x9F\x98\n"), S(FFFD), LINE_INVALID_UTF8 },              /* 3 of 4 bytes */
-		{ S("\xF4\x90\x80\x80\n"), S(FFFD FFFD FFFD FFFD), LINE_INVALID_UTF8 }, /* > U+10FFFF */
+		{ S("a\x80z\n"), S("a" FFFD "z"), LINE_INVALID_UTF8 }, /* lone continuation */
+		{ S("\xC0\x80\n"), S(FFFD FFFD), LINE_INVALID_UTF8 },  /* overlong NUL */
+		{ S("\xED\xA0\x80\n"), S(FFFD FFFD FFFD), LINE_INVALID_UTF8 }, /* surrogate D800 */
+		{ S("x\xE2\x82\n"), S("x" FFFD), LINE_INVALID_UTF8 }, /* truncated at end */
+		{ S("\xE2\x82x\n"), S(FFFD "x"), LINE_INVALID_UTF8 }, /* truncated inside */
+		{ S("\xF5\n"), S(FFFD), LINE_INVALID_UTF8 },	      /* never valid */
+		{ S("\xF5\x80\x80\x80\n"), S(FFFD FFFD FFFD FFFD),
+		  LINE_INVALID_UTF8 }, /* F5 lead + tails */
+		{ S("\xF8\x88\x80\x80\x80\n"), S(FFFD FFFD FFFD FFFD FFFD),
+		  LINE_INVALID_UTF8 },					       /* 5-byte form */
+		{ S("\xC1\xBF\n"), S(FFFD FFFD), LINE_INVALID_UTF8 },	       /* overlong 2-byte */
+		{ S("\xE0\x9F\xBF\n"), S(FFFD FFFD FFFD), LINE_INVALID_UTF8 }, /* overlong 3-byte */
+		{ S("\xF0\x8F\xBF\xBF\n"), S(FFFD FFFD FFFD FFFD),
+		  LINE_INVALID_UTF8 },				     /* overlong 4-byte */
+		{ S("\xF0\x9F\x98\n"), S(FFFD), LINE_INVALID_UTF8 }, /* 3 of 4 bytes */
+		{ S("\xF4\x90\x80\x80\n"), S(FFFD FFFD FFFD FFFD),
+		  LINE_INVALID_UTF8 }, /* > U+10FFFF */
 		{ S("ok \xFF\xFE ok\n"), S("ok " FFFD FFFD " ok"), LINE_INVALID_UTF8 },
-		{ S("12345678\x80" "12345678\n"), S("12345678" FFFD "12345678"), LINE_INVALID_UTF8 },
-		{ S("\xC3\xA9\n"), S("\xC3\xA9"), 0 },                           /* é */
-		{ S("\xE4\xB8\xAD\n"), S("\xE4\xB8\xAD"), 0 },                   /* 中 */
-		{ S("\xF0\x9F\x98\x80\n"), S("\xF0\x9F\x98\x80"), 0 },           /* 😀 */
-		{ S("\xEF\xBF\xBD\n"), S(FFFD), 0 },                             /* a real U+FFFD */
-		{ S("\xF4\x8F\xBF\xBF\n"), S("\xF4\x8F\xBF\xBF"), 0 },           /* U+10FFFF */
+		{ S("12345678\x80"
+		    "12345678\n"),
+		  S("12345678" FFFD "12345678"), LINE_INVALID_UTF8 },
+		{ S("\xC3\xA9\n"), S("\xC3\xA9"), 0 },		       /* é */
+		{ S("\xE4\xB8\xAD\n"), S("\xE4\xB8\xAD"), 0 },	       /* 中 */
+		{ S("\xF0\x9F\x98\x80\n"), S("\xF0\x9F\x98\x80"), 0 }, /* 😀 */
+		{ S("\xEF\xBF\xBD\n"), S(FFFD), 0 },		       /* a real U+FFFD */
+		{ S("\xF4\x8F\xBF\xBF\n"), S("\xF4\x8F\xBF\xBF"), 0 }, /* U+10FFFF */
 	};
 	size_t n = sizeof(bad) / sizeof(bad[0]);
 	struct stream s;

@@ -14,14 +14,22 @@
 #define NS_PER_S INT64_C(1000000000)
 
 static const struct option_spec specs[] = {
-	{ .name = "name", .short_name = 'n', .type = OPT_STRING, .def = "default-name", .help = "a name" },
+	{ .name = "name",
+	  .short_name = 'n',
+	  .type = OPT_STRING,
+	  .def = "default-name",
+	  .help = "a name" },
 	{ .name = "tag", .short_name = 't', .type = OPT_STRING, .help = "tags", .repeat = true },
 	{ .name = "count", .short_name = 'c', .type = OPT_INT, .def = "7", .help = "a count" },
 	{ .name = "max-bytes", .type = OPT_SIZE, .def = "64KiB", .help = "a size" },
 	{ .name = "timeout", .type = OPT_DURATION, .def = "1.5m", .help = "a duration" },
 	{ .name = "verbose", .short_name = 'v', .type = OPT_BOOL, .help = "a flag" },
 	{ .name = "color", .type = OPT_BOOL, .def = "true", .help = "a flag on by default" },
-	{ .name = "format", .short_name = 'f', .type = OPT_ENUM, .def = "auto", .choices = "auto|json|text",
+	{ .name = "format",
+	  .short_name = 'f',
+	  .type = OPT_ENUM,
+	  .def = "auto",
+	  .choices = "auto|json|text",
 	  .help = "an enum" },
 	{ .name = "command", .type = OPT_ARGV, .help = "the command" },
 	{ .name = "nodef", .type = OPT_STRING, .help = "no default" },
@@ -127,8 +135,9 @@ static void test_every_type_set(void **state)
 	assert_string_equal(argv[3], "a b");
 	assert_null(argv[4]);
 	assert_null(options_list(o, "command", NULL)[4]);
-	for (const char *const *n = (const char *const[]){ "name", "count", "max-bytes", "timeout",
-							   "verbose", "color", "format", "command", NULL };
+	for (const char *const *n =
+		     (const char *const[]){ "name", "count", "max-bytes", "timeout", "verbose",
+					    "color", "format", "command", NULL };
 	     *n; n++)
 		assert_true(options_given(o, *n));
 	assert_false(options_given(o, "tag"));
@@ -226,8 +235,10 @@ static void test_size_values(void **state)
 static void test_parse_size_edges(void **state)
 {
 	static const char *const bad[] = {
-		"", " ", "-1", "-1K", "-0.5M", "K", "MiB", "12Q", "1KiBx", "1 KiB", "1K ", "1T", "1Ki",
-		"nan", "inf", "-inf", "1e30G", "99999999999999999999", "abc",
+		"",    " ",   "-1",    "-1K",	"-0.5M", "K",
+		"MiB", "12Q", "1KiBx", "1 KiB", "1K ",	 "1T",
+		"1Ki", "nan", "inf",   "-inf",	"1e30G", "99999999999999999999",
+		"abc",
 	};
 
 	(void)state;
@@ -281,8 +292,8 @@ static void test_duration_values(void **state)
 static void test_parse_duration_edges(void **state)
 {
 	static const char *const bad[] = {
-		"", " ", "-1", "-1s", "-0.5ms", "s", "ms", "2x", "2sec", "2 s", "2s ", "1.5.2s", "1d",
-		"nan", "inf", "-inf", "infs", "3000000h", "1e300", "abc",
+		"",    " ",	 "-1", "-1s", "-0.5ms", "s",	"ms",	"2x",	    "2sec",  "2 s",
+		"2s ", "1.5.2s", "1d", "nan", "inf",	"-inf", "infs", "3000000h", "1e300", "abc",
 	};
 
 	(void)state;

@@ -94,9 +94,9 @@ static void test_runner_specific_rules(void **state)
 	struct router *r = new_router();
 
 	(void)state;
-	add(r, "a", NULL, 0x1);        /* everything from runner a */
-	add(r, "b", "x.*", 0x2);       /* x.* from runner b */
-	add(r, NULL, "x.y", 0x4);      /* x.y from anyone */
+	add(r, "a", NULL, 0x1);	  /* everything from runner a */
+	add(r, "b", "x.*", 0x2);  /* x.* from runner b */
+	add(r, NULL, "x.y", 0x4); /* x.y from anyone */
 	add(r, "c", "never", 0x8);
 
 	assert_int_equal(match(r, "a", "x.y", ALL), 0x1 | 0x4);
@@ -148,24 +148,15 @@ static void test_cache_alternating(void **state)
 		sink_mask all;
 		sink_mask want;
 	} q[] = {
-		{ "a", "exec.line", ALL, 0x1 },
-		{ "a", "exec.line", ALL, 0x1 },
-		{ "a", "app.login", ALL, 0x4 },
-		{ "a", "exec.line", ALL, 0x1 },
-		{ "a", "exec.exit", ALL, 0x3 },
-		{ "b", "exec.exit", ALL, 0x3 | 0x8 },
-		{ "a", "exec.exit", ALL, 0x3 },
-		{ "a", "exec.exit", 0x1, 0x1 },
-		{ "a", "exec.exit", ALL, 0x3 },
-		{ "a", "exec.lin", ALL, 0x1 },
-		{ "a", "exec.l", ALL, 0x1 },
-		{ "a", "exec.", ALL, 0x1 },
-		{ "a", "exec", ALL, 0 },
-		{ "a", "", ALL, 0 },
-		{ "b", "", ALL, 0x8 },
-		{ "", "", ALL, 0 },
-		{ "a", "app.login", ALL, 0x4 },
-		{ "a", "app.logins", ALL, 0 },
+		{ "a", "exec.line", ALL, 0x1 }, { "a", "exec.line", ALL, 0x1 },
+		{ "a", "app.login", ALL, 0x4 }, { "a", "exec.line", ALL, 0x1 },
+		{ "a", "exec.exit", ALL, 0x3 }, { "b", "exec.exit", ALL, 0x3 | 0x8 },
+		{ "a", "exec.exit", ALL, 0x3 }, { "a", "exec.exit", 0x1, 0x1 },
+		{ "a", "exec.exit", ALL, 0x3 }, { "a", "exec.lin", ALL, 0x1 },
+		{ "a", "exec.l", ALL, 0x1 },	{ "a", "exec.", ALL, 0x1 },
+		{ "a", "exec", ALL, 0 },	{ "a", "", ALL, 0 },
+		{ "b", "", ALL, 0x8 },		{ "", "", ALL, 0 },
+		{ "a", "app.login", ALL, 0x4 }, { "a", "app.logins", ALL, 0 },
 	};
 
 	(void)state;

@@ -35,8 +35,8 @@ static int64_t mono_ns(void)
 }
 
 struct bucket {
-	double rate;   /* tokens a second */
-	double burst;  /* most tokens held */
+	double rate;  /* tokens a second */
+	double burst; /* most tokens held */
 	double tokens;
 	int64_t last;
 };
@@ -106,9 +106,10 @@ static void on_line(struct state *st, const char *line, size_t len)
 			if (i != (int64_t)st->next_i) {
 				st->seq_broken = true;
 				snprintf(st->seq_msg, sizeof(st->seq_msg),
-					 "sequence broken at matched line %llu: expected i=%llu, got %lld",
-					 (unsigned long long)st->matched, (unsigned long long)st->next_i,
-					 (long long)i);
+					 "sequence broken at matched line %llu: expected i=%llu, "
+					 "got %lld",
+					 (unsigned long long)st->matched,
+					 (unsigned long long)st->next_i, (long long)i);
 			}
 			st->next_i++;
 		}

@@ -9,7 +9,7 @@
 struct ticker {
 	struct runner_ctx *ctx;
 	ev_timer timer;
-	int64_t count;   /* ticks still to emit */
+	int64_t count; /* ticks still to emit */
 	int64_t emitted;
 };
 
@@ -31,7 +31,8 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 	if (!runner_can_emit(t->ctx))
 		return;
 	n = snprintf(data, sizeof(data), "{\"n\":%lld}", (long long)++t->emitted);
-	ev = event_new(span_str("ticker.tick"), (struct span){ 0 }, (struct span){ data, (size_t)n });
+	ev = event_new(span_str("ticker.tick"), (struct span){ 0 },
+		       (struct span){ data, (size_t)n });
 	if (ev)
 		runner_emit(t->ctx, ev);
 	if (t->emitted == t->count) {

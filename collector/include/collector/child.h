@@ -9,10 +9,10 @@
 
 /** How to start a child. */
 struct child_spec {
-	char *const *argv;  /**< argv[0] is looked up in PATH; no shell */
-	char *const *envp;  /**< environment, or NULL to inherit */
-	const char *cwd;    /**< working directory, or NULL */
-	bool stdin_pipe;    /**< give the child a pipe as stdin (else /dev/null) */
+	char *const *argv; /**< argv[0] is looked up in PATH; no shell */
+	char *const *envp; /**< environment, or NULL to inherit */
+	const char *cwd;   /**< working directory, or NULL */
+	bool stdin_pipe;   /**< give the child a pipe as stdin (else /dev/null) */
 };
 
 /**
@@ -20,10 +20,10 @@ struct child_spec {
  * -1 when absent) and must reap the pid.
  */
 struct child {
-	pid_t pid;   /**< also the process group id */
-	int in_fd;   /**< write end of the child's stdin, or -1 */
-	int out_fd;  /**< read end of the child's stdout */
-	int err_fd;  /**< read end of the child's stderr */
+	pid_t pid;  /**< also the process group id */
+	int in_fd;  /**< write end of the child's stdin, or -1 */
+	int out_fd; /**< read end of the child's stdout */
+	int err_fd; /**< read end of the child's stderr */
 };
 
 /**
@@ -32,8 +32,7 @@ struct child {
  * @return 0, or a negative code with @p err filled (ENOENT for a command
  *         that does not exist, EACCES when it is not executable, ...).
  */
-int child_spawn(const struct child_spec *spec, struct child *out,
-		struct error *err);
+int child_spawn(const struct child_spec *spec, struct child *out, struct error *err);
 
 /** Send @p sig to the child's whole process group. @return 0 or -errno. */
 int child_kill_group(const struct child *c, int sig);

@@ -16,10 +16,10 @@ struct collector;
 
 /** Exit codes of collector_run() and of the `collector` binary. */
 enum collector_exit {
-	COLLECTOR_EXIT_OK = 0,        /**< runners succeeded, every event delivered */
-	COLLECTOR_EXIT_FAILED = 1,    /**< a runner failed, timed out or could not start */
-	COLLECTOR_EXIT_USAGE = 2,     /**< bad command line or configuration */
-	COLLECTOR_EXIT_LOSS = 3,      /**< events were dropped or not delivered */
+	COLLECTOR_EXIT_OK = 0,	   /**< runners succeeded, every event delivered */
+	COLLECTOR_EXIT_FAILED = 1, /**< a runner failed, timed out or could not start */
+	COLLECTOR_EXIT_USAGE = 2,  /**< bad command line or configuration */
+	COLLECTOR_EXIT_LOSS = 3,   /**< events were dropped or not delivered */
 };
 
 /** Bounds of one sink's queue. */
@@ -56,8 +56,7 @@ struct collector *collector_new(struct ev_loop *loop, struct error *err);
  * @return 0, or a negative code with @p err (the sink failed to open, ...).
  */
 int collector_add_sink(struct collector *c, const char *name, const char *type,
-		       struct options *opts, const struct queue_limits *limits,
-		       struct error *err);
+		       struct options *opts, const struct queue_limits *limits, struct error *err);
 
 /**
  * Add a runner instance; takes ownership of @p opts.

@@ -15,8 +15,8 @@
  * "no error". The caller owns the struct; nothing in it needs freeing.
  */
 struct error {
-	int code;                 /**< positive errno value, 0 when unset */
-	char msg[ERROR_MSG_MAX];  /**< NUL-terminated message */
+	int code;		 /**< positive errno value, 0 when unset */
+	char msg[ERROR_MSG_MAX]; /**< NUL-terminated message */
 };
 
 /**
@@ -33,7 +33,6 @@ int error_set(struct error *err, int code, const char *fmt, ...)
  *
  * @return -err->code.
  */
-int error_prefix(struct error *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+int error_prefix(struct error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -22,19 +22,19 @@ enum event_flags {
  * All spans point into the event's own allocation (one malloc per event).
  */
 struct event {
-	uint32_t refs;    /**< reference count; see event_ref() */
-	uint32_t flags;   /**< enum event_flags */
-	uint64_t seq;     /**< per-runner sequence number, gap-free */
-	int64_t ts_ns;    /**< wall-clock time, ns since the Unix epoch */
-	int32_t pid;      /**< process id, when EVENT_HAS_PID */
-	int32_t tid;      /**< thread id, when EVENT_HAS_TID */
-	int32_t ppid;     /**< parent process id, when EVENT_HAS_PPID */
-	uint32_t size;    /**< bytes this event accounts for in queues */
+	uint32_t refs;	    /**< reference count; see event_ref() */
+	uint32_t flags;	    /**< enum event_flags */
+	uint64_t seq;	    /**< per-runner sequence number, gap-free */
+	int64_t ts_ns;	    /**< wall-clock time, ns since the Unix epoch */
+	int32_t pid;	    /**< process id, when EVENT_HAS_PID */
+	int32_t tid;	    /**< thread id, when EVENT_HAS_TID */
+	int32_t ppid;	    /**< parent process id, when EVENT_HAS_PPID */
+	uint32_t size;	    /**< bytes this event accounts for in queues */
 	struct span type;   /**< dotted type name, e.g. "exec.line" */
 	struct span runner; /**< runner instance name */
 	struct span comm;   /**< command name, empty when unknown */
 	struct span data;   /**< one valid JSON value, usually an object */
-	char storage[];     /**< backing bytes of the spans above */
+	char storage[];	    /**< backing bytes of the spans above */
 };
 
 /** Limits on envelope strings; longer input is rejected by decoders. */

@@ -20,8 +20,7 @@ void event_encoder_free(struct event_encoder *enc);
  * Append @p ev as one JSON object and a '\n' to @p out.
  * @return 0, or -ENOMEM (@p out keeps only whole lines).
  */
-int event_encoder_write(struct event_encoder *enc, const struct event *ev,
-			struct buffer *out);
+int event_encoder_write(struct event_encoder *enc, const struct event *ev, struct buffer *out);
 
 /**
  * Format @p ts_ns as RFC 3339 UTC with nanoseconds into @p dst (>= 31 bytes).

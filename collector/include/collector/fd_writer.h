@@ -9,10 +9,10 @@
 
 /** An output fd with a buffer; the writer does not own the fd. */
 struct fd_writer {
-	int fd;             /**< destination */
-	struct buffer buf;  /**< bytes not yet written */
-	size_t high_water;  /**< fd_writer_full() above this many bytes */
-	bool mid_line;      /**< the fd has part of the buffer's first line */
+	int fd;		   /**< destination */
+	struct buffer buf; /**< bytes not yet written */
+	size_t high_water; /**< fd_writer_full() above this many bytes */
+	bool mid_line;	   /**< the fd has part of the buffer's first line */
 };
 
 /** Set up @p w for @p fd with a buffer limit of @p high_water bytes. */

@@ -31,7 +31,7 @@ void json_decoder_free(struct json_decoder *d);
  *         EBADMSG for anything that is not exactly one JSON object with a
  *         valid type, ENOMEM when out of memory.
  */
-struct event *json_decoder_decode(struct json_decoder *d, const char *line,
-				  size_t len, struct error *err);
+struct event *json_decoder_decode(struct json_decoder *d, const char *line, size_t len,
+				  struct error *err);
 
 #endif

@@ -13,42 +13,42 @@
 enum line_flags {
 	LINE_TRUNCATED = 1u << 0,    /**< longer than the limit; the rest was discarded */
 	LINE_INVALID_UTF8 = 1u << 1, /**< invalid UTF-8 was replaced with U+FFFD */
-	LINE_HAS_NUL = 1u << 2,      /**< contains NUL bytes (kept as they are) */
-	LINE_CRLF = 1u << 3,         /**< ended with CR LF; the CR was removed */
+	LINE_HAS_NUL = 1u << 2,	     /**< contains NUL bytes (kept as they are) */
+	LINE_CRLF = 1u << 3,	     /**< ended with CR LF; the CR was removed */
 	LINE_NO_NEWLINE = 1u << 4,   /**< last line of the stream, without '\n' */
 };
 
 /** One framed line; @c ptr stays valid until the next framer call. */
 struct line {
-	const char *ptr;  /**< line bytes without the terminator, valid UTF-8 */
-	size_t len;       /**< length of @c ptr */
-	uint64_t number;  /**< 1-based line number in the stream */
-	uint64_t offset;  /**< byte offset of the line's first byte */
-	unsigned flags;   /**< enum line_flags */
+	const char *ptr; /**< line bytes without the terminator, valid UTF-8 */
+	size_t len;	 /**< length of @c ptr */
+	uint64_t number; /**< 1-based line number in the stream */
+	uint64_t offset; /**< byte offset of the line's first byte */
+	unsigned flags;	 /**< enum line_flags */
 };
 
 /** Running totals, exact at any time. */
 struct line_framer_stats {
-	uint64_t lines;          /**< lines returned */
-	uint64_t bytes;          /**< bytes fed in */
-	uint64_t truncated;      /**< lines over the limit */
-	uint64_t discarded;      /**< bytes thrown away from over-long lines */
-	uint64_t invalid_utf8;   /**< lines that needed UTF-8 repair */
-	uint64_t nul;            /**< lines containing NUL */
+	uint64_t lines;	       /**< lines returned */
+	uint64_t bytes;	       /**< bytes fed in */
+	uint64_t truncated;    /**< lines over the limit */
+	uint64_t discarded;    /**< bytes thrown away from over-long lines */
+	uint64_t invalid_utf8; /**< lines that needed UTF-8 repair */
+	uint64_t nul;	       /**< lines containing NUL */
 };
 
 /** A line framer; treat the fields as private. */
 struct line_framer {
-	char *buf;            /* received bytes [start, end) */
+	char *buf; /* received bytes [start, end) */
 	size_t cap;
 	size_t start;
 	size_t end;
-	size_t scanned;       /* bytes after start known to hold no '\n' */
+	size_t scanned; /* bytes after start known to hold no '\n' */
 	size_t max_line;
-	bool discarding;      /* inside the tail of an over-long line */
+	bool discarding; /* inside the tail of an over-long line */
 	bool eof;
-	uint64_t stream_off;  /* stream offset of buf[start] */
-	char *fixed;          /* UTF-8 repaired copy of the current line */
+	uint64_t stream_off; /* stream offset of buf[start] */
+	char *fixed;	     /* UTF-8 repaired copy of the current line */
 	size_t fixed_cap;
 	struct line_framer_stats stats;
 };

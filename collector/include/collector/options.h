@@ -23,14 +23,14 @@ enum option_type {
  * The same name is the long CLI flag (--name) and the config file key.
  */
 struct option_spec {
-	const char *name;     /**< long name, also the config key */
-	char short_name;      /**< one-letter CLI flag, or 0 */
+	const char *name; /**< long name, also the config key */
+	char short_name;  /**< one-letter CLI flag, or 0 */
 	enum option_type type;
-	const char *def;      /**< default as text, NULL for none */
-	const char *choices;  /**< for OPT_ENUM: "a|b|c" */
-	const char *help;     /**< one line for --help */
-	bool repeat;          /**< OPT_STRING only: may be given several times */
-	bool required;        /**< options_finish() fails when it is missing */
+	const char *def;     /**< default as text, NULL for none */
+	const char *choices; /**< for OPT_ENUM: "a|b|c" */
+	const char *help;    /**< one line for --help */
+	bool repeat;	     /**< OPT_STRING only: may be given several times */
+	bool required;	     /**< options_finish() fails when it is missing */
 };
 
 /** Parsed values for one option table; owned by whoever made it. */
@@ -48,8 +48,7 @@ void options_free(struct options *o);
  * @return 0, -ENOENT when the table has no such option, -EINVAL for a bad
  *         value (with @p err naming the option and the value).
  */
-int options_set(struct options *o, const char *name, const char *value,
-		struct error *err);
+int options_set(struct options *o, const char *name, const char *value, struct error *err);
 
 /**
  * Apply defaults and check that required options are present.

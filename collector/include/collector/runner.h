@@ -13,13 +13,13 @@ struct ev_loop;
 
 /** Lifecycle status of a runner, as in the seeds' runner contract. */
 enum runner_status {
-	RUNNER_PENDING,  /**< configured, not started */
-	RUNNER_RUNNING,  /**< producing events */
-	RUNNER_SUCCESS,  /**< finished normally */
-	RUNNER_FAILED,   /**< its work failed (non-zero exit, signal, ...) */
-	RUNNER_TIMEOUT,  /**< stopped by its timeout */
+	RUNNER_PENDING,	 /**< configured, not started */
+	RUNNER_RUNNING,	 /**< producing events */
+	RUNNER_SUCCESS,	 /**< finished normally */
+	RUNNER_FAILED,	 /**< its work failed (non-zero exit, signal, ...) */
+	RUNNER_TIMEOUT,	 /**< stopped by its timeout */
 	RUNNER_CANCELED, /**< stopped by the user (SIGINT/SIGTERM) */
-	RUNNER_ERROR,    /**< could not run at all (spawn or load failure) */
+	RUNNER_ERROR,	 /**< could not run at all (spawn or load failure) */
 };
 
 /** The lower-case name of @p s ("running", "timeout", ...). */
@@ -30,16 +30,15 @@ struct runner_ctx;
 
 /** A runner implementation, registered under @c name. */
 struct runner_ops {
-	const char *name;                  /**< "exec", "process", ... */
-	const char *summary;               /**< one line for `collector list` */
+	const char *name;		   /**< "exec", "process", ... */
+	const char *summary;		   /**< one line for `collector list` */
 	const struct option_spec *options; /**< its options table */
 
 	/**
 	 * Build an instance from validated options (the "builder").
 	 * @return the instance, or NULL with @p err filled.
 	 */
-	void *(*create)(struct runner_ctx *ctx, const struct options *opts,
-			struct error *err);
+	void *(*create)(struct runner_ctx *ctx, const struct options *opts, struct error *err);
 	/** Begin producing events. @return 0 or a negative code with @p err. */
 	int (*start)(void *self, struct error *err);
 	/**
@@ -77,9 +76,8 @@ void runner_emit(struct runner_ctx *ctx, struct event *ev);
  * wrong (@p reason, a short snake_case word), where (@p line, @p offset;
  * 0 when unknown), a human message and a sample of the offending bytes.
  */
-void runner_report_error(struct runner_ctx *ctx, const char *reason,
-			 uint64_t line, uint64_t offset, const char *sample,
-			 size_t sample_len, const char *fmt, ...)
+void runner_report_error(struct runner_ctx *ctx, const char *reason, uint64_t line, uint64_t offset,
+			 const char *sample, size_t sample_len, const char *fmt, ...)
 	__attribute__((format(printf, 7, 8)));
 
 /** Tell the core the runner has ended with @p status (after stop or by itself). */

@@ -21,8 +21,8 @@ struct sink_ctx;
  * returns -EAGAIN and calls sink_ready() once it can; the event stays queued.
  */
 struct sink_ops {
-	const char *name;                  /**< "stdout", "file", ... */
-	const char *summary;               /**< one line for `collector list` */
+	const char *name;		   /**< "stdout", "file", ... */
+	const char *summary;		   /**< one line for `collector list` */
 	const struct option_spec *options; /**< its options table */
 	/**
 	 * Name of the option a CLI spec's text after "NAME:" sets
@@ -31,8 +31,7 @@ struct sink_ops {
 	const char *spec_option;
 
 	/** Build an instance. @return it, or NULL with @p err filled. */
-	void *(*create)(struct sink_ctx *ctx, const struct options *opts,
-			struct error *err);
+	void *(*create)(struct sink_ctx *ctx, const struct options *opts, struct error *err);
 	/**
 	 * Take one event (borrowed: copy what must outlive the call).
 	 * @return 0 when taken, -EAGAIN when full (retry after sink_ready()),

@@ -8,7 +8,7 @@
 /** A byte range that does not own its memory. */
 struct span {
 	const char *ptr; /**< first byte; may be NULL when len is 0 */
-	size_t len;      /**< number of bytes */
+	size_t len;	 /**< number of bytes */
 };
 
 /** A span over a NUL-terminated C string (NULL gives an empty span). */
