@@ -183,7 +183,8 @@ static size_t format_ts_literal(struct event_encoder *enc, int64_t ts_ns, char *
 	dst[0] = '"';
 	memcpy(dst + 1, enc->cached_prefix, n);
 	put_digits(dst + 1 + n, frac, 9);
-	memcpy(dst + 10 + n, "Z\"", 2);
+	dst[n + 10] = 'Z';
+	dst[n + 11] = '"';
 	return n + 12;
 }
 

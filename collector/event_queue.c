@@ -36,7 +36,7 @@ int event_queue_init(struct event_queue *q, size_t max_events, size_t max_bytes,
 	/* Room for forced pushes beyond the limit: the ring grows when needed. */
 	while (size < max_events + 1)
 		size *= 2;
-	q->ring = calloc(size, sizeof(*q->ring));
+	q->ring = calloc(size, sizeof(struct event *));
 	if (!q->ring)
 		return error_set(err, ENOMEM, "out of memory for a %zu-event queue", max_events);
 	q->mask = size - 1;
@@ -71,8 +71,12 @@ static bool would_fit(const struct event_queue *q, const struct event *ev)
 static int grow(struct event_queue *q)
 {
 	size_t size = (q->mask + 1) * 2;
-	struct event **ring = calloc(size, sizeof(*ring));
+	struct event **ring;
 
+	/* Queue limits keep the ring far below SIZE_MAX; a doubling must still not wrap. */
+	if (size <= q->mask)
+		return -ENOMEM;
+	ring = calloc(size, sizeof(struct event *));
 	if (!ring)
 		return -ENOMEM;
 	for (size_t i = 0; i < q->count; i++)

@@ -15,6 +15,8 @@
 #include <collector/registry.h>
 
 #include "config.h"
+#include "loaders.h"
+#include "system_checks.h"
 
 static const struct option_spec run_specs[] = {
 	{ .name = "config",
@@ -50,6 +52,10 @@ static const struct option_spec run_specs[] = {
 	  .def = "block",
 	  .choices = "block|drop_oldest|drop_newest",
 	  .help = "what a full sink queue does" },
+	{ .name = "duration",
+	  .type = OPT_DURATION,
+	  .def = "0",
+	  .help = "stop gracefully after this long (0: run until the runners end or a signal)" },
 	{ .name = "shutdown-timeout",
 	  .type = OPT_DURATION,
 	  .def = "10s",
@@ -294,22 +300,16 @@ static void report_problem(void *arg, const char *path, const char *msg)
 	fprintf(stderr, "%s: %s: %s\n", (const char *)arg, path, msg);
 }
 
-/* The demo runs this very binary as its child. */
-static int add_demo_runner(struct config *cfg)
+/* With no runner and no config, `collector run` traces processes. */
+static int add_default_runner(struct config *cfg)
 {
-	static char self[PATH_MAX];
-	struct options *o = options_new(registry_runner("exec")->options);
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	struct options *o = options_new(registry_runner("process")->options);
 
-	if (!o)
-		return -1;
-	self[n > 0 ? n : 0] = '\0';
-	if (options_set(o, "command", n > 0 ? self : "collector", NULL) < 0 ||
-	    options_set(o, "command", "demo", NULL) < 0 || options_finish(o, NULL) < 0) {
+	if (!o || options_finish(o, NULL) < 0) {
 		options_free(o);
 		return -1;
 	}
-	return config_add_runner(cfg, "demo", "exec", o);
+	return config_add_runner(cfg, "process", "process", o);
 }
 
 static int build_runner(struct config *cfg, int argc, char **argv, const struct options *g,
@@ -399,7 +399,7 @@ static int cmd_run(int argc, char **argv)
 	if (options_str(g, "config") && config_load(&cfg, options_str(g, "config"), report_problem,
 						    (void *)options_str(g, "config")) != 0)
 		goto out;
-	if (!options_str(g, "config") && first >= argc && add_demo_runner(&cfg) < 0)
+	if (!options_str(g, "config") && first >= argc && add_default_runner(&cfg) < 0)
 		goto out;
 	list = options_list(g, "sink", &nsinks);
 	for (int i = 0; i < nsinks; i++)
@@ -420,6 +420,7 @@ static int cmd_run(int argc, char **argv)
 			     COLLECTOR_EXIT_FAILED;
 		goto out;
 	}
+	collector_set_duration(c, options_int(g, "duration"));
 	rc = collector_run(c);
 	goto out;
 bad:
@@ -482,7 +483,7 @@ static int cmd_list(void)
 /* The built-in demo's child: a few events of each kind a command can print. */
 static int cmd_demo(void)
 {
-	const struct timespec pause = { 0, 100 * 1000000 };
+	const struct timespec pause = { 0, 100L * 1000000 };
 
 	printf("{\"type\":\"demo.hello\",\"message\":\"JSON lines with a type become typed "
 	       "events\"}\n");
@@ -496,6 +497,35 @@ static int cmd_demo(void)
 		fflush(stdout);
 	}
 	return 0;
+}
+
+/* `collector doctor`: one row per machine fact, a fix for each missing one. */
+static int cmd_doctor(void)
+{
+	struct check checks[CHECK_COUNT];
+	bool bpf_ok = true;
+
+	system_checks_run(checks);
+	printf("%-20s %-4s %s\n", "CHECK", "OK", "DETAIL");
+	for (int i = 0; i < CHECK_COUNT; i++) {
+		printf("%-20s %-4s %s\n", checks[i].name, checks[i].ok ? "yes" : "no",
+		       checks[i].detail);
+		if (!checks[i].ok)
+			printf("%-20s %-4s fix: %s\n", "", "", checks[i].fix);
+		if (checks[i].needed_for_bpf && !checks[i].ok)
+			bpf_ok = false;
+	}
+	printf("\nBPF runners (process): %s\n", bpf_ok ? "can run" : "cannot run here");
+	return bpf_ok ? 0 : 1;
+}
+
+/* `collector loader NAME ARGS`: a runner re-executes this binary as its loader. */
+static int cmd_loader(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "process") == 0)
+		return process_loader_main(argc - 1, argv + 1);
+	fprintf(stderr, "collector: loader: which one? (process)\n");
+	return COLLECTOR_EXIT_USAGE;
 }
 
 int main(int argc, char **argv)
@@ -514,6 +544,10 @@ int main(int argc, char **argv)
 		return cmd_list();
 	if (strcmp(cmd, "demo") == 0)
 		return cmd_demo();
+	if (strcmp(cmd, "doctor") == 0)
+		return cmd_doctor();
+	if (strcmp(cmd, "loader") == 0)
+		return cmd_loader(argc - 1, argv + 1);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("collector %s\n", COLLECTOR_VERSION);
 		return 0;

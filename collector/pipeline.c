@@ -65,7 +65,9 @@ struct collector {
 	ev_signal sig_int, sig_term, sig_hup;
 	ev_timer shutdown_timer;
 	ev_timer loss_timer;
+	ev_timer duration_timer;
 	int64_t shutdown_timeout_ns;
+	int64_t duration_ns;
 	bool stopping; /* runners were asked to stop */
 	bool ending;   /* no runner left: drain, flush, leave */
 	bool timed_out;
@@ -488,6 +490,13 @@ static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 			c->sinks[i]->ops->reopen(c->sinks[i]->self);
 }
 
+static void on_duration(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	collector_stop(w->data);
+}
+
 struct collector *collector_new(struct ev_loop *loop, struct error *err)
 {
 	struct collector *c = calloc(1, sizeof(*c));
@@ -511,6 +520,8 @@ struct collector *collector_new(struct ev_loop *loop, struct error *err)
 	ev_init(&c->shutdown_timer, on_shutdown_timeout);
 	c->shutdown_timer.data = c;
 	ev_timer_init(&c->loss_timer, on_loss_timer, 1., 1.);
+	ev_init(&c->duration_timer, on_duration);
+	c->duration_timer.data = c;
 	c->loss_timer.data = c;
 	return c;
 }
@@ -622,7 +633,7 @@ int collector_add_runner(struct collector *c, const char *name, const char *type
 		return error_set(err, EEXIST, "runner %s: the name is already used", name);
 	}
 	r = calloc(1, sizeof(*r));
-	list = realloc(c->runners, sizeof(*list) * ((size_t)c->nrunners + 1));
+	list = realloc(c->runners, sizeof(struct runner_ctx *) * ((size_t)c->nrunners + 1));
 	if (list)
 		c->runners = list;
 	if (!r || !list || !(r->name = strndup(name, EVENT_RUNNER_MAX))) {
@@ -661,6 +672,11 @@ int collector_add_route(struct collector *c, const char *runner, const char *typ
 	return router_add(c->router, runner, type_glob, m, err);
 }
 
+void collector_set_duration(struct collector *c, int64_t ns)
+{
+	c->duration_ns = ns;
+}
+
 void collector_set_shutdown_timeout(struct collector *c, int64_t ns)
 {
 	c->shutdown_timeout_ns = ns;
@@ -673,6 +689,10 @@ static void start_watchers(struct collector *c)
 	ev_signal_start(c->loop, &c->sig_term);
 	ev_signal_start(c->loop, &c->sig_hup);
 	ev_timer_start(c->loop, &c->loss_timer);
+	if (c->duration_ns > 0) {
+		ev_timer_set(&c->duration_timer, (double)c->duration_ns / 1e9, 0.);
+		ev_timer_start(c->loop, &c->duration_timer);
+	}
 }
 
 static void stop_watchers(struct collector *c)
@@ -684,6 +704,7 @@ static void stop_watchers(struct collector *c)
 	ev_signal_stop(c->loop, &c->sig_hup);
 	ev_timer_stop(c->loop, &c->loss_timer);
 	ev_timer_stop(c->loop, &c->shutdown_timer);
+	ev_timer_stop(c->loop, &c->duration_timer);
 }
 
 static void start_runners(struct collector *c)

@@ -370,7 +370,7 @@ static void emit_exit(struct exec_runner *r, enum runner_status *st, bool will_r
 	gen_kint(g, "stdout_bytes", (long long)r->out.framer.stats.bytes);
 	gen_kint(g, "stderr_bytes", (long long)r->err.framer.stats.bytes);
 	gen_kint(g, "discarded_bytes",
-		 (long long)(r->out.framer.stats.discarded + r->err.framer.stats.discarded));
+		 (long long)r->out.framer.stats.discarded + (long long)r->err.framer.stats.discarded);
 	yajl_gen_map_close(g);
 	gen_key(g, "error");
 	if (r->error[0])
@@ -546,7 +546,7 @@ static char **build_env(const struct options *opts)
 		return NULL;
 	while (environ[nenv])
 		nenv++;
-	envp = calloc((size_t)(nenv + nextra + 1), sizeof(char *));
+	envp = calloc((size_t)nenv + (size_t)nextra + 1, sizeof(char *));
 	if (!envp)
 		return NULL;
 	memcpy(envp, environ, sizeof(char *) * (size_t)nenv);

@@ -1,4 +1,7 @@
-/* A growable byte buffer, the output side of encoders and writers. */
+/**
+ * @file
+ * A growable byte buffer, the output side of encoders and writers.
+ */
 #ifndef COLLECTOR_BUFFER_H
 #define COLLECTOR_BUFFER_H
 

@@ -1,4 +1,7 @@
-/* Spawning a child process with pipes in its own process group. */
+/**
+ * @file
+ * Spawning a child process with pipes in its own process group.
+ */
 #ifndef COLLECTOR_CHILD_H
 #define COLLECTOR_CHILD_H
 

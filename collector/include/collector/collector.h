@@ -1,4 +1,7 @@
-/* Embedding the collector: build a pipeline of runners, routes and sinks, run it. */
+/**
+ * @file
+ * Embedding the collector: build a pipeline of runners, routes and sinks, run it.
+ */
 #ifndef COLLECTOR_COLLECTOR_H
 #define COLLECTOR_COLLECTOR_H
 
@@ -73,6 +76,9 @@ int collector_add_runner(struct collector *c, const char *name, const char *type
  */
 int collector_add_route(struct collector *c, const char *runner, const char *type_glob,
 			char *const *sinks, int nsinks, struct error *err);
+
+/** Stop gracefully after @p ns of running (0, the default: no limit). */
+void collector_set_duration(struct collector *c, int64_t ns);
 
 /** Bound the graceful shutdown (default 10 s). */
 void collector_set_shutdown_timeout(struct collector *c, int64_t ns);

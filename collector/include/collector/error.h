@@ -1,4 +1,7 @@
-/* Errors as values: a code and a message the caller can print. */
+/**
+ * @file
+ * Errors as values: a code and a message the caller can print.
+ */
 #ifndef COLLECTOR_ERROR_H
 #define COLLECTOR_ERROR_H
 

@@ -1,4 +1,7 @@
-/* The typed event every runner produces and every sink consumes. */
+/**
+ * @file
+ * The typed event every runner produces and every sink consumes.
+ */
 #ifndef COLLECTOR_EVENT_H
 #define COLLECTOR_EVENT_H
 

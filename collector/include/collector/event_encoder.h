@@ -1,4 +1,7 @@
-/* Encodes events as JSON lines with yajl_gen, straight into a buffer. */
+/**
+ * @file
+ * Encodes events as JSON lines with yajl_gen, straight into a buffer.
+ */
 #ifndef COLLECTOR_EVENT_ENCODER_H
 #define COLLECTOR_EVENT_ENCODER_H
 

@@ -1,4 +1,7 @@
-/* Buffered writes of whole lines to an fd, blocking or non-blocking. */
+/**
+ * @file
+ * Buffered writes of whole lines to an fd, blocking or non-blocking.
+ */
 #ifndef COLLECTOR_FD_WRITER_H
 #define COLLECTOR_FD_WRITER_H
 

@@ -1,4 +1,7 @@
-/* Turns one JSON line into a typed event, keeping fields it does not know. */
+/**
+ * @file
+ * Turns one JSON line into a typed event, keeping fields it does not know.
+ */
 #ifndef COLLECTOR_JSON_DECODER_H
 #define COLLECTOR_JSON_DECODER_H
 

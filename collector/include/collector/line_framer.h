@@ -1,4 +1,7 @@
-/* Splits a byte stream into lines: partial reads, length limit, CRLF, UTF-8. */
+/**
+ * @file
+ * Splits a byte stream into lines: partial reads, length limit, CRLF, UTF-8.
+ */
 #ifndef COLLECTOR_LINE_FRAMER_H
 #define COLLECTOR_LINE_FRAMER_H
 
@@ -54,7 +57,7 @@ struct line_framer {
 };
 
 /** Default read size the framer keeps room for beyond the line limit. */
-#define LINE_FRAMER_CHUNK (64 * 1024)
+#define LINE_FRAMER_CHUNK ((size_t)64 * 1024)
 
 /**
  * Prepare @p f for lines of at most @p max_line bytes (> 0).

@@ -1,4 +1,7 @@
-/* Diagnostics of the collector itself: one line per message on stderr. */
+/**
+ * @file
+ * Diagnostics of the collector itself: one line per message on stderr.
+ */
 #ifndef COLLECTOR_LOG_H
 #define COLLECTOR_LOG_H
 

@@ -1,4 +1,7 @@
-/* Typed options of runners and sinks, shared by the CLI and the config file. */
+/**
+ * @file
+ * Typed options of runners and sinks, shared by the CLI and the config file.
+ */
 #ifndef COLLECTOR_OPTIONS_H
 #define COLLECTOR_OPTIONS_H
 
@@ -23,14 +26,14 @@ enum option_type {
  * The same name is the long CLI flag (--name) and the config file key.
  */
 struct option_spec {
-	const char *name; /**< long name, also the config key */
-	char short_name;  /**< one-letter CLI flag, or 0 */
-	enum option_type type;
-	const char *def;     /**< default as text, NULL for none */
-	const char *choices; /**< for OPT_ENUM: "a|b|c" */
-	const char *help;    /**< one line for --help */
-	bool repeat;	     /**< OPT_STRING only: may be given several times */
-	bool required;	     /**< options_finish() fails when it is missing */
+	const char *name;      /**< long name, also the config key */
+	const char *def;       /**< default as text, NULL for none */
+	const char *choices;   /**< for OPT_ENUM: "a|b|c" */
+	const char *help;      /**< one line for --help */
+	enum option_type type; /**< how the text of a value is parsed and checked */
+	char short_name;       /**< one-letter CLI flag, or 0 */
+	bool repeat;	       /**< OPT_STRING only: may be given several times */
+	bool required;	       /**< options_finish() fails when it is missing */
 };
 
 /** Parsed values for one option table; owned by whoever made it. */

@@ -1,4 +1,7 @@
-/* The tables of runner and sink implementations, built-in and plugins. */
+/**
+ * @file
+ * The tables of runner and sink implementations, built-in and plugins.
+ */
 #ifndef COLLECTOR_REGISTRY_H
 #define COLLECTOR_REGISTRY_H
 
@@ -7,7 +10,7 @@
 #include <collector/sink.h>
 
 /** Version of the plugin interface; a plugin built for another is refused. */
-#define COLLECTOR_PLUGIN_ABI 1
+#define COLLECTOR_PLUGIN_ABI 2
 
 /**
  * Register a runner implementation (the struct must outlive the process).

@@ -1,4 +1,7 @@
-/* The runner interface: a source of events driven by the collector's loop. */
+/**
+ * @file
+ * The runner interface: a source of events driven by the collector's loop.
+ */
 #ifndef COLLECTOR_RUNNER_H
 #define COLLECTOR_RUNNER_H
 

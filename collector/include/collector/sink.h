@@ -1,4 +1,7 @@
-/* The sink interface: a destination that receives routed events. */
+/**
+ * @file
+ * The sink interface: a destination that receives routed events.
+ */
 #ifndef COLLECTOR_SINK_H
 #define COLLECTOR_SINK_H
 

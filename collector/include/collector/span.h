@@ -1,4 +1,7 @@
-/* A non-owning view of bytes: pointer plus length, not NUL-terminated. */
+/**
+ * @file
+ * A non-owning view of bytes: pointer plus length, not NUL-terminated.
+ */
 #ifndef COLLECTOR_SPAN_H
 #define COLLECTOR_SPAN_H
 

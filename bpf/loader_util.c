@@ -1,0 +1,259 @@
+/* Shared loader plumbing: JSON lines out, clean signal handling, clear failures. */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "loader_util.h"
+#include "system_checks.h"
+
+static volatile sig_atomic_t stopping;
+static bool verbose_log;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && !verbose_log)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+void loader_setup(bool verbose)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	verbose_log = verbose;
+	libbpf_set_print(print_libbpf);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* Programs stay attached while the loader lives: die with the runner. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+}
+
+static void out_print(void *ctx, const char *s, size_t len)
+{
+	struct loader_out *o = ctx;
+
+	if (o->len + len > o->cap) {
+		size_t cap = o->cap ? o->cap * 2 : 65536;
+		char *p;
+
+		while (cap < o->len + len)
+			cap *= 2;
+		p = realloc(o->buf, cap);
+		if (!p) {
+			o->failed = true;
+			return;
+		}
+		o->buf = p;
+		o->cap = cap;
+	}
+	memcpy(o->buf + o->len, s, len);
+	o->len += len;
+}
+
+int loader_out_init(struct loader_out *o)
+{
+	o->gen = yajl_gen_alloc(NULL);
+	if (!o->gen)
+		return -ENOMEM;
+	yajl_gen_config(o->gen, yajl_gen_print_callback, out_print, o);
+	return 0;
+}
+
+void loader_out_free(struct loader_out *o)
+{
+	if (o->gen)
+		yajl_gen_free(o->gen);
+	free(o->buf);
+	memset(o, 0, sizeof(*o));
+}
+
+yajl_gen loader_begin(struct loader_out *o)
+{
+	yajl_gen_reset(o->gen, NULL);
+	yajl_gen_map_open(o->gen);
+	return o->gen;
+}
+
+void loader_end(struct loader_out *o)
+{
+	yajl_gen_map_close(o->gen);
+	out_print(o, "\n", 1);
+}
+
+int loader_flush(struct loader_out *o)
+{
+	size_t done = 0;
+
+	while (done < o->len) {
+		ssize_t n = write(STDOUT_FILENO, o->buf + done, o->len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			o->failed = true;
+			return -errno;
+		}
+		done += (size_t)n;
+	}
+	o->len = 0;
+	return 0;
+}
+
+void loader_gen_strn(yajl_gen g, const char *key, const char *value, size_t len)
+{
+	yajl_gen_string(g, (const unsigned char *)key, strlen(key));
+	yajl_gen_string(g, (const unsigned char *)value, len);
+}
+
+void loader_gen_str(yajl_gen g, const char *key, const char *value)
+{
+	loader_gen_strn(g, key, value, strlen(value));
+}
+
+void loader_gen_int(yajl_gen g, const char *key, long long value)
+{
+	yajl_gen_string(g, (const unsigned char *)key, strlen(key));
+	yajl_gen_integer(g, value);
+}
+
+int loader_parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+long long loader_boot_to_wall_ns(void)
+{
+	struct timespec wall, boot;
+
+	clock_gettime(CLOCK_REALTIME, &wall);
+	clock_gettime(CLOCK_BOOTTIME, &boot);
+	return (wall.tv_sec - boot.tv_sec) * 1000000000LL + (wall.tv_nsec - boot.tv_nsec);
+}
+
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], buf[512];
+	FILE *f;
+	char *close_paren;
+	int ppid = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f) && (close_paren = strrchr(buf, ')')))
+		sscanf(close_paren + 1, " %*c %d", &ppid);
+	fclose(f);
+	return ppid;
+}
+
+int loader_descendants(pid_t root, pid_t *pids, int max)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	pid_t all[32768], parents[32768];
+	int n = 0, found = 0;
+	bool grew = true;
+
+	while (d && (de = readdir(d)) && n < 32768) {
+		pid_t pid = atoi(de->d_name);
+
+		if (pid > 0) {
+			all[n] = pid;
+			parents[n++] = parent_of(pid);
+		}
+	}
+	if (d)
+		closedir(d);
+	/* Fixed point: add every process whose parent is already in the set. */
+	while (grew && found < max) {
+		grew = false;
+		for (int i = 0; i < n && found < max; i++) {
+			bool in = parents[i] == root, known = false;
+
+			for (int j = 0; j < found && !in; j++)
+				in = parents[i] == pids[j];
+			for (int j = 0; j < found && !known; j++)
+				known = all[i] == pids[j];
+			if (in && !known) {
+				pids[found++] = all[i];
+				grew = true;
+			}
+		}
+	}
+	return found;
+}
+
+int loader_fail(struct loader_error *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void loader_explain_failure(const char *what, int err)
+{
+	struct check checks[CHECK_COUNT];
+
+	fprintf(stderr, "loader: cannot %s: %s\n", what, strerror(err));
+	system_checks_run(checks);
+	for (int i = 0; i < CHECK_COUNT; i++)
+		if (checks[i].needed_for_bpf && !checks[i].ok)
+			fprintf(stderr, "loader: %s: %s (fix: %s)\n", checks[i].name,
+				checks[i].detail, checks[i].fix);
+}
+
+void loader_ready(struct loader_out *o, const char *name)
+{
+	yajl_gen g = loader_begin(o);
+
+	loader_gen_str(g, "type", "ready");
+	loader_gen_str(g, "loader", name);
+	loader_end(o);
+	loader_flush(o);
+}
+
+int loader_poll(struct ring_buffer *rb, struct loader_out *o, void (*after_batch)(void *),
+		void *arg)
+{
+	while (!stopping && !o->failed) {
+		int n = ring_buffer__poll(rb, 100);
+
+		if (n < 0 && n != -EINTR) {
+			fprintf(stderr, "loader: polling the ring buffer: %s\n", strerror(-n));
+			return 1;
+		}
+		if (after_batch)
+			after_batch(arg);
+		if (o->len)
+			loader_flush(o);
+	}
+	return 0;
+}

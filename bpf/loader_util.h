@@ -1,0 +1,67 @@
+/* What every BPF loader shares: JSON output, signals, clocks, failure reports. */
+#ifndef COLLECTOR_BPF_LOADER_UTIL_H
+#define COLLECTOR_BPF_LOADER_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <yajl/yajl_gen.h>
+
+struct ring_buffer;
+
+/* JSON lines to stdout, buffered and written once per ring-buffer batch. */
+struct loader_out {
+	yajl_gen gen;
+	char *buf;
+	size_t len, cap;
+	bool failed; /* stdout is gone: stop */
+};
+
+struct loader_error {
+	char msg[256];
+};
+
+int loader_out_init(struct loader_out *o);
+void loader_out_free(struct loader_out *o);
+/* Start one JSON object; the generator is returned for its members. */
+yajl_gen loader_begin(struct loader_out *o);
+/* Close the object and end the line. */
+void loader_end(struct loader_out *o);
+/* Write what is buffered. @return 0 or -errno. */
+int loader_flush(struct loader_out *o);
+
+void loader_gen_str(yajl_gen g, const char *key, const char *value);
+void loader_gen_strn(yajl_gen g, const char *key, const char *value, size_t len);
+void loader_gen_int(yajl_gen g, const char *key, long long value);
+
+/* Parse a decimal in [min, max]. @return 0 or -EINVAL. */
+int loader_parse_long(const char *s, long min, long max, long *out);
+
+/* libbpf logging (warnings only unless @p verbose), SIGINT/SIGTERM, parent death. */
+void loader_setup(bool verbose);
+
+/* Add to a CLOCK_BOOTTIME reading (what BPF gives) to get wall-clock ns. */
+long long loader_boot_to_wall_ns(void);
+
+/* The pids of the descendants of @p root now running; @return their count. */
+int loader_descendants(pid_t root, pid_t *pids, int max);
+
+/* Format a message into @p e. @return -1. */
+int loader_fail(struct loader_error *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Say on stderr why loading failed: the error and each failed machine check. */
+void loader_explain_failure(const char *what, int err);
+
+/* Print {"type":"ready","loader":NAME}: tracing has begun. */
+void loader_ready(struct loader_out *o, const char *name);
+
+/*
+ * Poll @p rb until SIGINT/SIGTERM or until stdout goes away, calling
+ * @p after_batch (may be NULL) and flushing after each batch.
+ * @return 0, or 1 on a polling error.
+ */
+int loader_poll(struct ring_buffer *rb, struct loader_out *o, void (*after_batch)(void *),
+		void *arg);
+
+#endif

@@ -1,0 +1,48 @@
+/* Events the process BPF program sends to its loader (shared by both sides). */
+#ifndef COLLECTOR_BPF_PROCESS_H
+#define COLLECTOR_BPF_PROCESS_H
+
+#define PROCESS_COMM_LEN 16
+#define PROCESS_FILENAME_LEN 256
+/* Bytes of argv one exec event can carry; a power of two for the verifier. */
+#define PROCESS_ARGS_MAX 4096
+
+enum process_event_kind {
+	PROCESS_EXEC = 1,
+	PROCESS_FORK = 2,
+	PROCESS_EXIT = 3,
+};
+
+struct process_header {
+	unsigned int kind;
+	unsigned int pid;  /* thread group id */
+	unsigned int tid;
+	unsigned int ppid; /* the real parent's thread group id */
+	unsigned int uid;
+	unsigned int gid;
+	unsigned long long ts_ns; /* CLOCK_BOOTTIME */
+	unsigned long long cgroup_id;
+	char comm[PROCESS_COMM_LEN];
+};
+
+struct process_exec_event {
+	struct process_header h;
+	unsigned int args_size;  /* bytes of argv the process has */
+	unsigned int args_len;   /* bytes captured in args */
+	char filename[PROCESS_FILENAME_LEN];
+	char args[PROCESS_ARGS_MAX]; /* NUL-separated */
+};
+
+struct process_fork_event {
+	struct process_header h; /* the parent */
+	unsigned int child_pid;
+};
+
+struct process_exit_event {
+	struct process_header h;
+	unsigned int exit_code;       /* the kernel's wait status */
+	unsigned int thread;          /* a thread ended, not the whole process */
+	unsigned long long duration_ns;
+};
+
+#endif

@@ -1,0 +1,298 @@
+/* The process loader: loads process.bpf.c, prints one JSON line per event. */
+#include <argp.h>
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <yajl/yajl_gen.h>
+
+#include <collector/child.h>
+
+#include "loader_util.h"
+#include "process.h"
+#include "process.skel.h"
+
+static struct process_args {
+	pid_t pid;
+	bool tree;
+	bool threads;
+	uid_t uid;
+	const char *comm;
+	const char *cgroup;
+	unsigned max_args;
+	unsigned max_args_bytes;
+	bool verbose;
+} args = { .uid = (uid_t)-1, .max_args = 64, .max_args_bytes = PROCESS_ARGS_MAX };
+
+static const struct argp_option options[] = {
+	{ "pid", 'p', "PID", 0, "only this process (with --tree: and its descendants)", 0 },
+	{ "tree", 't', NULL, 0, "follow the process subtree of --pid", 0 },
+	{ "comm", 'c', "COMM", 0, "only processes with this command name", 0 },
+	{ "uid", 'u', "UID", 0, "only processes of this user id", 0 },
+	{ "cgroup", 'C', "PATH", 0, "only processes in this cgroup (v2 path)", 0 },
+	{ "threads", 'T', NULL, 0, "also report the exits of single threads", 0 },
+	{ "max-args", 'a', "N", 0, "argv words to report per exec (default 64)", 0 },
+	{ "max-args-bytes", 'b', "N", 0, "argv bytes to capture per exec (1..4096, default 4096)",
+	  0 },
+	{ "verbose", 'v', NULL, 0, "libbpf debug output on stderr", 0 },
+	{ 0 },
+};
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	long v;
+
+	switch (key) {
+	case 'p':
+	case 'u':
+	case 'a':
+	case 'b':
+		if (loader_parse_long(arg, 0, key == 'b' ? PROCESS_ARGS_MAX : 0x7fffffff, &v) < 0 ||
+		    (key == 'b' && v == 0))
+			argp_error(state, "invalid number '%s'", arg);
+		if (key == 'p')
+			args.pid = (pid_t)v;
+		else if (key == 'u')
+			args.uid = (uid_t)v;
+		else if (key == 'a')
+			args.max_args = (unsigned)v;
+		else
+			args.max_args_bytes = (unsigned)v;
+		return 0;
+	case 't':
+		args.tree = true;
+		return 0;
+	case 'T':
+		args.threads = true;
+		return 0;
+	case 'c':
+		if (strlen(arg) >= PROCESS_COMM_LEN)
+			argp_error(state, "a command name has at most %d characters",
+				   PROCESS_COMM_LEN - 1);
+		args.comm = arg;
+		return 0;
+	case 'C':
+		args.cgroup = arg;
+		return 0;
+	case 'v':
+		args.verbose = true;
+		return 0;
+	case ARGP_KEY_END:
+		if (args.tree && !args.pid)
+			argp_error(state, "--tree needs --pid");
+		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+static const struct argp argp = {
+	.options = options,
+	.parser = parse_opt,
+	.doc = "Prints process exec, fork and exit events as JSON lines.",
+};
+
+struct output {
+	struct loader_out out;
+	struct process_bpf *skel;
+	unsigned long long lost_reported;
+	long long boot_to_wall;
+};
+
+static void gen_header(yajl_gen g, const char *type, const struct process_header *h,
+		       long long boot_to_wall)
+{
+	loader_gen_str(g, "type", type);
+	loader_gen_int(g, "ts_ns", (long long)h->ts_ns + boot_to_wall);
+	loader_gen_int(g, "pid", h->pid);
+	loader_gen_int(g, "tid", h->tid);
+	loader_gen_int(g, "ppid", h->ppid);
+	loader_gen_int(g, "uid", h->uid);
+	loader_gen_int(g, "gid", h->gid);
+	loader_gen_strn(g, "comm", h->comm, strnlen(h->comm, sizeof(h->comm)));
+	loader_gen_int(g, "cgroup_id", (long long)h->cgroup_id);
+}
+
+static void gen_exec(yajl_gen g, const struct process_exec_event *e)
+{
+	unsigned n = 0, off = 0, len = e->args_len < PROCESS_ARGS_MAX ? e->args_len : PROCESS_ARGS_MAX;
+	bool truncated = e->args_len < e->args_size;
+
+	loader_gen_strn(g, "filename", e->filename, strnlen(e->filename, sizeof(e->filename)));
+	yajl_gen_string(g, (const unsigned char *)"argv", 4);
+	yajl_gen_array_open(g);
+	while (off < len) {
+		size_t word = strnlen(e->args + off, len - off);
+
+		/* A word cut by the capture size ends without its NUL. */
+		if (n == args.max_args) {
+			truncated = true;
+			break;
+		}
+		yajl_gen_string(g, (const unsigned char *)e->args + off, word);
+		n++;
+		off += (unsigned)word + 1;
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_string(g, (const unsigned char *)"args_truncated", 14);
+	yajl_gen_bool(g, truncated);
+}
+
+static void gen_exit(yajl_gen g, const struct process_exit_event *e)
+{
+	unsigned sig = e->exit_code & 0x7f;
+
+	yajl_gen_string(g, (const unsigned char *)"exit_code", 9);
+	if (sig)
+		yajl_gen_null(g);
+	else
+		yajl_gen_integer(g, (e->exit_code >> 8) & 0xff);
+	yajl_gen_string(g, (const unsigned char *)"signal", 6);
+	if (sig) {
+		char name[16];
+
+		yajl_gen_integer(g, sig);
+		loader_gen_str(g, "signal_name", signal_name((int)sig, name));
+	} else {
+		yajl_gen_null(g);
+	}
+	yajl_gen_string(g, (const unsigned char *)"core_dumped", 11);
+	yajl_gen_bool(g, (e->exit_code & 0x80) != 0);
+	yajl_gen_string(g, (const unsigned char *)"thread", 6);
+	yajl_gen_bool(g, e->thread != 0);
+	loader_gen_int(g, "duration_ns", (long long)e->duration_ns);
+}
+
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	struct output *o = ctx;
+	const struct process_header *h = data;
+	yajl_gen g = loader_begin(&o->out);
+
+	if (size < sizeof(*h))
+		return 0;
+	switch (h->kind) {
+	case PROCESS_EXEC:
+		gen_header(g, "exec", h, o->boot_to_wall);
+		gen_exec(g, data);
+		break;
+	case PROCESS_FORK:
+		gen_header(g, "fork", h, o->boot_to_wall);
+		loader_gen_int(g, "child_pid", ((const struct process_fork_event *)data)->child_pid);
+		break;
+	case PROCESS_EXIT:
+		gen_header(g, "exit", h, o->boot_to_wall);
+		gen_exit(g, data);
+		break;
+	default:
+		return 0;
+	}
+	loader_end(&o->out);
+	return 0;
+}
+
+/* Report ring-buffer losses whenever their count grew. */
+static void report_lost(struct output *o)
+{
+	unsigned long long lost = __atomic_load_n(&o->skel->bss->lost, __ATOMIC_RELAXED);
+	yajl_gen g;
+
+	if (lost == o->lost_reported)
+		return;
+	o->lost_reported = lost;
+	g = loader_begin(&o->out);
+	loader_gen_str(g, "type", "loss");
+	loader_gen_int(g, "count", (long long)lost);
+	loader_end(&o->out);
+}
+
+/* With --tree, processes already below the root are followed too. */
+static int seed_tree(struct process_bpf *skel, pid_t root)
+{
+	int fd = bpf_map__fd(skel->maps.tracked);
+	__u8 one = 1;
+	pid_t pids[4096];
+	int n = loader_descendants(root, pids, 4096);
+
+	if (bpf_map_update_elem(fd, &root, &one, BPF_ANY) < 0)
+		return -errno;
+	for (int i = 0; i < n; i++)
+		bpf_map_update_elem(fd, &pids[i], &one, BPF_ANY);
+	return 0;
+}
+
+static int configure(struct process_bpf *skel, struct loader_error *lerr)
+{
+	struct process_bpf__rodata *ro = skel->rodata;
+
+	ro->targ_pid = args.tree ? 0 : args.pid;
+	ro->targ_tree = args.tree;
+	ro->targ_threads = args.threads;
+	ro->targ_uid = args.uid;
+	ro->targ_args_max = args.max_args_bytes;
+	if (args.comm)
+		strncpy((char *)ro->targ_comm, args.comm, sizeof(ro->targ_comm) - 1);
+	if (args.cgroup) {
+		struct stat st;
+
+		if (stat(args.cgroup, &st) < 0)
+			return loader_fail(lerr, "cgroup %s: %s", args.cgroup, strerror(errno));
+		/* A cgroup v2 directory's inode number is its cgroup id. */
+		ro->targ_cgroup = st.st_ino;
+	}
+	return 0;
+}
+
+int process_loader_main(int argc, char **argv)
+{
+	struct output o = { 0 };
+	struct ring_buffer *rb = NULL;
+	struct loader_error lerr = { 0 };
+	int err;
+
+	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
+		return 2;
+	loader_setup(args.verbose);
+	o.boot_to_wall = loader_boot_to_wall_ns();
+	o.skel = process_bpf__open();
+	if (!o.skel) {
+		loader_explain_failure("open the process BPF object", errno);
+		return 1;
+	}
+	if (configure(o.skel, &lerr) < 0) {
+		fprintf(stderr, "process loader: %s\n", lerr.msg);
+		err = 2;
+		goto out;
+	}
+	err = process_bpf__load(o.skel);
+	if (!err && args.tree)
+		err = seed_tree(o.skel, args.pid);
+	if (!err)
+		err = process_bpf__attach(o.skel);
+	if (err) {
+		loader_explain_failure("load and attach the process BPF programs", -err);
+		err = 1;
+		goto out;
+	}
+	rb = ring_buffer__new(bpf_map__fd(o.skel->maps.events), handle_event, &o, NULL);
+	if (!rb || loader_out_init(&o.out) < 0) {
+		loader_explain_failure("set up the ring buffer", errno);
+		err = 1;
+		goto out;
+	}
+	loader_ready(&o.out, "process");
+	err = loader_poll(rb, &o.out, (void (*)(void *))report_lost, &o);
+out:
+	ring_buffer__free(rb);
+	process_bpf__destroy(o.skel);
+	loader_out_free(&o.out);
+	return err;
+}
