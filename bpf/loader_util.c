@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,19 +155,34 @@ long long loader_boot_to_wall_ns(void)
 	return (wall.tv_sec - boot.tv_sec) * 1000000000LL + (wall.tv_nsec - boot.tv_nsec);
 }
 
+/* A decimal pid at @s followed by @stop, or -1. */
+static pid_t pid_at(const char *s, char stop)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end != stop || v <= 0 || v > INT32_MAX)
+		return -1;
+	return (pid_t)v;
+}
+
 static pid_t parent_of(pid_t pid)
 {
 	char path[64], buf[512];
 	FILE *f;
 	char *close_paren;
-	int ppid = -1;
+	pid_t ppid = -1;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 	f = fopen(path, "re");
 	if (!f)
 		return -1;
-	if (fgets(buf, sizeof(buf), f) && (close_paren = strrchr(buf, ')')))
-		sscanf(close_paren + 1, " %*c %d", &ppid);
+	/* "pid (comm) S ppid ...": comm may hold spaces and parentheses. */
+	if (fgets(buf, sizeof(buf), f) && (close_paren = strrchr(buf, ')')) &&
+	    close_paren[1] == ' ' && close_paren[2] && close_paren[3] == ' ')
+		ppid = pid_at(close_paren + 4, ' ');
 	fclose(f);
 	return ppid;
 }
@@ -180,7 +196,7 @@ int loader_descendants(pid_t root, pid_t *pids, int max)
 	bool grew = true;
 
 	while (d && (de = readdir(d)) && n < 32768) {
-		pid_t pid = atoi(de->d_name);
+		pid_t pid = pid_at(de->d_name, '\0');
 
 		if (pid > 0) {
 			all[n] = pid;

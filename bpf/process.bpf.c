@@ -116,7 +116,8 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	e->args_len = 0;
 	/* Keep clang from reusing the unclamped register: the verifier needs the bound. */
 	barrier_var(len);
-	if (len > 0 && len <= PROCESS_ARGS_MAX && bpf_probe_read_user(e->args, len, (void *)start) == 0)
+	if (len > 0 && len <= PROCESS_ARGS_MAX &&
+	    bpf_probe_read_user(e->args, len, (void *)start) == 0)
 		e->args_len = len;
 	bpf_ringbuf_submit(e, 0);
 	return 0;

@@ -15,7 +15,7 @@ enum process_event_kind {
 
 struct process_header {
 	unsigned int kind;
-	unsigned int pid;  /* thread group id */
+	unsigned int pid; /* thread group id */
 	unsigned int tid;
 	unsigned int ppid; /* the real parent's thread group id */
 	unsigned int uid;
@@ -27,8 +27,8 @@ struct process_header {
 
 struct process_exec_event {
 	struct process_header h;
-	unsigned int args_size;  /* bytes of argv the process has */
-	unsigned int args_len;   /* bytes captured in args */
+	unsigned int args_size; /* bytes of argv the process has */
+	unsigned int args_len;	/* bytes captured in args */
 	char filename[PROCESS_FILENAME_LEN];
 	char args[PROCESS_ARGS_MAX]; /* NUL-separated */
 };
@@ -40,8 +40,8 @@ struct process_fork_event {
 
 struct process_exit_event {
 	struct process_header h;
-	unsigned int exit_code;       /* the kernel's wait status */
-	unsigned int thread;          /* a thread ended, not the whole process */
+	unsigned int exit_code; /* the kernel's wait status */
+	unsigned int thread;	/* a thread ended, not the whole process */
 	unsigned long long duration_ns;
 };
 

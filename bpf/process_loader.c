@@ -123,7 +123,8 @@ static void gen_header(yajl_gen g, const char *type, const struct process_header
 
 static void gen_exec(yajl_gen g, const struct process_exec_event *e)
 {
-	unsigned n = 0, off = 0, len = e->args_len < PROCESS_ARGS_MAX ? e->args_len : PROCESS_ARGS_MAX;
+	unsigned n = 0, off = 0,
+		 len = e->args_len < PROCESS_ARGS_MAX ? e->args_len : PROCESS_ARGS_MAX;
 	bool truncated = e->args_len < e->args_size;
 
 	loader_gen_strn(g, "filename", e->filename, strnlen(e->filename, sizeof(e->filename)));
@@ -186,7 +187,8 @@ static int handle_event(void *ctx, void *data, size_t size)
 		break;
 	case PROCESS_FORK:
 		gen_header(g, "fork", h, o->boot_to_wall);
-		loader_gen_int(g, "child_pid", ((const struct process_fork_event *)data)->child_pid);
+		loader_gen_int(g, "child_pid",
+			       ((const struct process_fork_event *)data)->child_pid);
 		break;
 	case PROCESS_EXIT:
 		gen_header(g, "exit", h, o->boot_to_wall);

@@ -111,8 +111,8 @@ static void check_cgroups(struct check *v2, struct check *v1)
 	if (!is_v2 && readable("/sys/fs/cgroup/unified/cgroup.procs"))
 		is_v2 = true;
 	set(v2, "cgroup v2", is_v2, false, "mount cgroup2 on /sys/fs/cgroup (systemd does)",
-	    "%s%s%s", is_v2 ? "mounted" : "not mounted",
-	    is_v2 ? ", controllers: " : "", is_v2 ? (controllers[0] ? controllers : "none") : "");
+	    "%s%s%s", is_v2 ? "mounted" : "not mounted", is_v2 ? ", controllers: " : "",
+	    is_v2 ? (controllers[0] ? controllers : "none") : "");
 	f = fopen("/proc/mounts", "re");
 	while (f && fscanf(f, "%255s %255s %63s %511s %*[^\n]", dev, dir, type, opts) == 4) {
 		const char *base = strrchr(dir, '/');
@@ -132,8 +132,9 @@ static void check_cgroups(struct check *v2, struct check *v1)
 
 static void find_library(struct check *c, const char *name, const char *stem, const char *fix)
 {
-	static const char *const dirs[] = { "/usr/lib/*/", "/lib/*/", "/usr/lib/", "/usr/lib64/",
-					    "/lib64/", "/usr/local/lib/", "/usr/local/lib64/" };
+	static const char *const dirs[] = { "/usr/lib/*/",	"/lib/*/", "/usr/lib/",
+					    "/usr/lib64/",	"/lib64/", "/usr/local/lib/",
+					    "/usr/local/lib64/" };
 	char pattern[128], found[256] = "";
 	glob_t g;
 

@@ -370,7 +370,8 @@ static void emit_exit(struct exec_runner *r, enum runner_status *st, bool will_r
 	gen_kint(g, "stdout_bytes", (long long)r->out.framer.stats.bytes);
 	gen_kint(g, "stderr_bytes", (long long)r->err.framer.stats.bytes);
 	gen_kint(g, "discarded_bytes",
-		 (long long)r->out.framer.stats.discarded + (long long)r->err.framer.stats.discarded);
+		 (long long)r->out.framer.stats.discarded +
+			 (long long)r->err.framer.stats.discarded);
 	yajl_gen_map_close(g);
 	gen_key(g, "error");
 	if (r->error[0])

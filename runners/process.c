@@ -17,7 +17,7 @@
 
 #include "process_table.h"
 
-#define LOADER_MAX_LINE (64 * 1024)
+#define LOADER_MAX_LINE ((size_t)64 * 1024)
 #define STDERR_KEEP 8
 
 struct process_runner {
@@ -36,21 +36,36 @@ struct process_runner {
 };
 
 static const struct option_spec process_options[] = {
-	{ .name = "pid", .short_name = 'p', .type = OPT_INT, .def = "0",
+	{ .name = "pid",
+	  .short_name = 'p',
+	  .type = OPT_INT,
+	  .def = "0",
 	  .help = "only this process (with --tree: and its descendants)" },
 	{ .name = "tree", .type = OPT_BOOL, .help = "follow forks of --pid: its whole subtree" },
-	{ .name = "comm", .short_name = 'c', .type = OPT_STRING,
+	{ .name = "comm",
+	  .short_name = 'c',
+	  .type = OPT_STRING,
 	  .help = "only processes with this command name (at most 15 characters)" },
-	{ .name = "uid", .short_name = 'u', .type = OPT_INT, .def = "-1",
+	{ .name = "uid",
+	  .short_name = 'u',
+	  .type = OPT_INT,
+	  .def = "-1",
 	  .help = "only processes of this user id" },
-	{ .name = "cgroup", .type = OPT_STRING, .help = "only processes in this cgroup v2 directory" },
+	{ .name = "cgroup",
+	  .type = OPT_STRING,
+	  .help = "only processes in this cgroup v2 directory" },
 	{ .name = "threads", .type = OPT_BOOL, .help = "also report the exits of single threads" },
 	{ .name = "max-args", .type = OPT_INT, .def = "64", .help = "argv words kept per exec" },
-	{ .name = "max-args-bytes", .type = OPT_SIZE, .def = "4096",
+	{ .name = "max-args-bytes",
+	  .type = OPT_SIZE,
+	  .def = "4096",
 	  .help = "argv bytes captured per exec (at most 4096)" },
-	{ .name = "table-size", .type = OPT_INT, .def = "16384",
+	{ .name = "table-size",
+	  .type = OPT_INT,
+	  .def = "16384",
 	  .help = "processes remembered so that an exit carries its exec's filename and argv" },
-	{ .name = "loader", .type = OPT_STRING,
+	{ .name = "loader",
+	  .type = OPT_STRING,
 	  .help = "loader program (default: this binary's hidden `loader process`)" },
 	{ 0 },
 };
@@ -164,7 +179,8 @@ static void emit(struct process_runner *r, const char *type, yajl_val obj)
 	struct event *ev;
 	long long ts = int_member(obj, "ts_ns", 0);
 
-	ev = event_new(span_str(type), span_str(comm && YAJL_IS_STRING(comm) ? comm->u.string : NULL),
+	ev = event_new(span_str(type),
+		       span_str(comm && YAJL_IS_STRING(comm) ? comm->u.string : NULL),
 		       (struct span){ r->data.data, r->data.len });
 	if (!ev)
 		return;
@@ -314,7 +330,8 @@ static int build_argv(struct process_runner *r, const struct options *opts, stru
 	} else {
 		len = readlink("/proc/self/exe", r->self, sizeof(r->self) - 1);
 		if (len <= 0)
-			return error_set(err, errno, "cannot find this binary: %s", strerror(errno));
+			return error_set(err, errno, "cannot find this binary: %s",
+					 strerror(errno));
 		r->self[len] = '\0';
 		r->argv[n++] = r->self;
 		r->argv[n++] = "loader";
@@ -339,7 +356,8 @@ static int build_argv(struct process_runner *r, const struct options *opts, stru
 	}
 	if (options_str(opts, "comm")) {
 		if (strlen(options_str(opts, "comm")) > 15)
-			return error_set(err, EINVAL, "--comm: at most 15 characters (the kernel's limit)");
+			return error_set(err, EINVAL,
+					 "--comm: at most 15 characters (the kernel's limit)");
 		r->argv[n++] = "--comm";
 		r->argv[n++] = (char *)options_str(opts, "comm");
 	}
@@ -349,7 +367,8 @@ static int build_argv(struct process_runner *r, const struct options *opts, stru
 	}
 	if (options_bool(opts, "threads"))
 		r->argv[n++] = "--threads";
-	snprintf(r->numbers[2], sizeof(r->numbers[2]), "%lld", (long long)options_int(opts, "max-args"));
+	snprintf(r->numbers[2], sizeof(r->numbers[2]), "%lld",
+		 (long long)options_int(opts, "max-args"));
 	snprintf(r->numbers[3], sizeof(r->numbers[3]), "%lld",
 		 (long long)options_int(opts, "max-args-bytes"));
 	r->argv[n++] = "--max-args";

@@ -8,8 +8,8 @@
 struct entry {
 	pid_t pid;
 	size_t len;
-	struct entry *next;   /* same bucket */
-	struct entry *older;  /* age list */
+	struct entry *next;  /* same bucket */
+	struct entry *older; /* age list */
 	struct entry *newer;
 	char json[];
 };
@@ -35,7 +35,7 @@ struct process_table *process_table_new(size_t capacity)
 	}
 	while (n < capacity)
 		n *= 2;
-	t->buckets = calloc(n, sizeof(*t->buckets));
+	t->buckets = calloc(n, sizeof(struct entry *));
 	if (!t->buckets) {
 		free(t);
 		return NULL;

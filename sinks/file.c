@@ -12,7 +12,7 @@
 #include <collector/log.h>
 #include <collector/sink.h>
 
-#define FILE_HIGH_WATER (256 * 1024)
+#define FILE_HIGH_WATER ((size_t)256 * 1024)
 
 enum fsync_policy { FSYNC_NEVER, FSYNC_BATCH, FSYNC_INTERVAL };
 

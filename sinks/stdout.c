@@ -13,7 +13,7 @@
 #include <collector/fd_writer.h>
 #include <collector/sink.h>
 
-#define STDOUT_HIGH_WATER (256 * 1024)
+#define STDOUT_HIGH_WATER ((size_t)256 * 1024)
 
 struct stdout_sink {
 	struct sink_ctx *ctx;

@@ -192,7 +192,7 @@ static void test_full_envelope(void **state)
 
 		snprintf(want, sizeof(want),
 			 "{\"type\":\"app.login\",\"ts\":\"" TS_1_TEXT "\",\"ts_ns\":"
-								       "1700000000123456789,"
+			 "1700000000123456789,"
 			 "\"runner\":\"exec\",\"seq\":5,\"host\":\"%s\",\"pid\":42,\"comm\":"
 			 "\"bash\",\"data\":%s}\n",
 			 host_name, data);

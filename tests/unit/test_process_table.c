@@ -57,7 +57,7 @@ static void test_evicts_oldest(void **state)
 	put(t, 2, "2");
 	put(t, 3, "3");
 	put(t, 1, "1b"); /* a replacement makes 1 the newest */
-	put(t, 4, "4");  /* evicts 2, the oldest */
+	put(t, 4, "4");	 /* evicts 2, the oldest */
 	assert_entry(t, 2, NULL);
 	assert_entry(t, 1, "1b");
 	assert_entry(t, 3, "3");

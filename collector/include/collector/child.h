@@ -10,7 +10,7 @@
 
 #include <collector/error.h>
 
-/** How to start a child. */
+/** How to start a child; the caller keeps ownership of every pointer. */
 struct child_spec {
 	char *const *argv; /**< argv[0] is looked up in PATH; no shell */
 	char *const *envp; /**< environment, or NULL to inherit */
@@ -32,18 +32,35 @@ struct child {
 /**
  * Start @p spec->argv in a new process group with default signal handling
  * and an empty signal mask.
+ * @param spec what to run
+ * @param out filled on success; the caller then owns its fds and pid
+ * @param err filled on failure (may be NULL)
  * @return 0, or a negative code with @p err filled (ENOENT for a command
- *         that does not exist, EACCES when it is not executable, ...).
+ *         that does not exist, EACCES when it is not executable, ...);
+ *         nothing is left open then.
  */
 int child_spawn(const struct child_spec *spec, struct child *out, struct error *err);
 
-/** Send @p sig to the child's whole process group. @return 0 or -errno. */
+/**
+ * Send @p sig to the child's whole process group.
+ * @param c the child
+ * @param sig the signal number
+ * @return 0, -ESRCH when @p c has no pid, or -errno from kill(2).
+ */
 int child_kill_group(const struct child *c, int sig);
 
-/** Close the pipe fds still open and set them to -1. */
+/**
+ * Close the pipe fds still open and set them to -1.
+ * @param c the child
+ */
 void child_close_pipes(struct child *c);
 
-/** The name of signal @p sig ("SIGSEGV"), or "SIG<n>" in @p buf. */
+/**
+ * The name of a signal.
+ * @param sig the signal number
+ * @param buf where the name is written
+ * @return @p buf, holding "SIGSEGV", or "SIG<n>" for a number without a name.
+ */
 const char *signal_name(int sig, char buf[16]);
 
 #endif

@@ -47,58 +47,101 @@ struct collector_stats {
 };
 
 /**
- * Create an empty collector on @p loop (it must be libev's default loop when
- * runners watch children).
- * @return it, or NULL with @p err filled.
+ * Create an empty collector.
+ * @param loop the loop to run on; libev's default loop when runners watch
+ *        children (the exec runner does)
+ * @param err filled on failure (may be NULL)
+ * @return the collector (free it with collector_free()), or NULL with @p err
+ *         filled (ENOMEM).
  */
 struct collector *collector_new(struct ev_loop *loop, struct error *err);
 
 /**
- * Add a sink instance named @p name of registered type @p type.
- * Takes ownership of @p opts (finished options for that sink type).
- * @return 0, or a negative code with @p err (the sink failed to open, ...).
+ * Add a sink instance, which its type's create() opens now.
+ * @param c the collector, not yet running
+ * @param name the instance's name, unique among sinks (copied)
+ * @param type a registered sink type
+ * @param opts finished options for that type; always taken over (freed)
+ * @param limits its queue's bounds, or NULL for the defaults
+ * @param err filled on failure (may be NULL)
+ * @return 0, or a negative code with @p err: ENOENT for an unknown type,
+ *         EEXIST for a name in use, ENOSPC past the sink limit, EINVAL for a
+ *         bad policy, or what create() failed with.
  */
 int collector_add_sink(struct collector *c, const char *name, const char *type,
 		       struct options *opts, const struct queue_limits *limits, struct error *err);
 
 /**
- * Add a runner instance; takes ownership of @p opts.
- * @return 0 or a negative code with @p err (bad options, unknown type).
+ * Add a runner instance, built now by its type's create().
+ * @param c the collector, not yet running
+ * @param name the instance's name, unique among runners and not "collector"
+ *        (copied; cut at EVENT_RUNNER_MAX bytes)
+ * @param type a registered runner type
+ * @param opts finished options for that type; always taken over (freed
+ *        with the collector, or at once on failure)
+ * @param err filled on failure (may be NULL)
+ * @return 0, or a negative code with @p err: ENOENT for an unknown type,
+ *         EEXIST for a name in use, ENOMEM, or what create() failed with.
  */
 int collector_add_runner(struct collector *c, const char *name, const char *type,
 			 struct options *opts, struct error *err);
 
 /**
- * Route events of runner @p runner (NULL: any) whose type matches the glob
- * @p type_glob (NULL: any) to the @p nsinks sinks named in @p sinks.
- * Without any route every event goes to every sink.
- * @return 0, or -ENOENT naming an unknown sink.
+ * Route matching events to some sinks. Without any route every event goes
+ * to every sink.
+ * @param c the collector, not yet running
+ * @param runner the runner instance whose events match, NULL for any
+ * @param type_glob the glob event types match ("exec.*"), NULL for any
+ * @param sinks the names of the sinks they go to
+ * @param nsinks how many names
+ * @param err filled on failure (may be NULL)
+ * @return 0, or -ENOENT naming an unknown runner or sink, -ENOMEM.
  */
 int collector_add_route(struct collector *c, const char *runner, const char *type_glob,
 			char *const *sinks, int nsinks, struct error *err);
 
-/** Stop gracefully after @p ns of running (0, the default: no limit). */
+/**
+ * Stop gracefully after a while.
+ * @param c the collector
+ * @param ns how long to run, 0 (the default) for no limit
+ */
 void collector_set_duration(struct collector *c, int64_t ns);
 
-/** Bound the graceful shutdown (default 10 s). */
+/**
+ * Bound the graceful shutdown; what is still queued then is undelivered.
+ * @param c the collector
+ * @param ns the longest shutdown (default 10 s)
+ */
 void collector_set_shutdown_timeout(struct collector *c, int64_t ns);
 
 /**
  * Start every runner and run the loop until they have all finished (or a
  * stop was asked for) and the queues are drained and sinks flushed, or the
  * shutdown timeout passed. SIGINT and SIGTERM stop gracefully (a second one
- * stops at once), SIGHUP reopens sink files.
+ * stops at once), SIGHUP reopens sink files. Runners are destroyed before it
+ * returns; sinks with collector_free().
+ * @param c the collector; run it once
  * @return an enum collector_exit value.
  */
 int collector_run(struct collector *c);
 
-/** Ask a running collector to stop gracefully. */
+/**
+ * Ask a running collector to stop gracefully: every runner's stop().
+ * @param c the collector
+ */
 void collector_stop(struct collector *c);
 
-/** The totals so far. */
+/**
+ * The totals so far.
+ * @param c the collector
+ * @param out filled with a copy
+ */
 void collector_get_stats(const struct collector *c, struct collector_stats *out);
 
-/** Destroy every runner and sink and free @p c; NULL is ignored. */
+/**
+ * Destroy every runner and sink and free the collector.
+ * @param c the collector, or NULL (ignored)
+ */
 void collector_free(struct collector *c);
 
 #endif

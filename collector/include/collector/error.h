@@ -23,8 +23,11 @@ struct error {
 };
 
 /**
- * Fill @p err (which may be NULL) with @p code and a printf-style message.
+ * Fill @p err with @p code and a printf-style message (truncated to fit).
  *
+ * @param err the error to fill, or NULL to only compute the return value
+ * @param code a positive errno value
+ * @param fmt printf format of the message, followed by its arguments
  * @return -code, so that a function can `return error_set(err, EINVAL, ...)`.
  */
 int error_set(struct error *err, int code, const char *fmt, ...)
@@ -32,9 +35,11 @@ int error_set(struct error *err, int code, const char *fmt, ...)
 
 /**
  * Prefix the message already in @p err with a printf-style context
- * ("sink out: " + "open /x: Permission denied").
+ * ("sink out: " + "open /x: Permission denied"); the code stays.
  *
- * @return -err->code.
+ * @param err the error to amend, or NULL
+ * @param fmt printf format of the prefix, followed by its arguments
+ * @return -err->code, or -EINVAL when @p err is NULL.
  */
 int error_prefix(struct error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -40,7 +40,7 @@ struct event {
 	char storage[];	    /**< backing bytes of the spans above */
 };
 
-/** Limits on envelope strings; longer input is rejected by decoders. */
+/** Longest type name; decoders reject longer input. */
 #define EVENT_TYPE_MAX 128
 /** Longest command name kept in an event. */
 #define EVENT_COMM_MAX 64
@@ -50,29 +50,46 @@ struct event {
 /**
  * Allocate an event with a copy of @p type, @p comm and @p data.
  *
- * @p data must be one complete, valid JSON value (build it with yajl_gen or
- * take it from json_decoder); an empty span stands for `{}`. The runner name
- * is reserved but filled later by runner_emit(). The caller owns the one
- * reference returned.
+ * The runner name is reserved but filled later by runner_emit().
  *
- * @return the event, or NULL when out of memory.
+ * @param type dotted type name ("ticker.tick")
+ * @param comm command name, or an empty span; cut at EVENT_COMM_MAX bytes
+ * @param data one complete, valid JSON value (build it with yajl_gen or take
+ *        it from json_decoder); an empty span stands for `{}`
+ * @return the event, whose one reference the caller owns, or NULL when out
+ *         of memory or larger than 4 GiB.
  */
 struct event *event_new(struct span type, struct span comm, struct span data);
 
-/** Take one more reference to @p ev. @return @p ev. */
+/**
+ * Take one more reference to @p ev; release it with event_unref().
+ * @param ev the event
+ * @return @p ev.
+ */
 static inline struct event *event_ref(struct event *ev)
 {
 	ev->refs++;
 	return ev;
 }
 
-/** Drop one reference; the last one frees the event. NULL is ignored. */
+/**
+ * Drop one reference; the last one frees the event.
+ * @param ev the event, or NULL (ignored)
+ */
 void event_unref(struct event *ev);
 
-/** Set the runner name (done once by the runner context; truncates). */
+/**
+ * Set the runner name (done once by the runner context).
+ * @param ev the event, not yet emitted
+ * @param runner the name; cut at EVENT_RUNNER_MAX bytes
+ */
 void event_set_runner(struct event *ev, struct span runner);
 
-/** Set the process id fields. */
+/**
+ * Set the process id and flag it as present.
+ * @param ev the event, not yet emitted
+ * @param pid the process id
+ */
 void event_set_pid(struct event *ev, int32_t pid);
 
 #endif

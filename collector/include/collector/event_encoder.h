@@ -8,26 +8,37 @@
 #include <collector/buffer.h>
 #include <collector/event.h>
 
+/** An encoder: cached envelope parts; opaque, one per sink. */
 struct event_encoder;
 
 /**
  * Create an encoder. The host name in every envelope is this machine's.
- * @return the encoder, or NULL when out of memory.
+ * @return the encoder (free it with event_encoder_free()), or NULL when out
+ *         of memory.
  */
 struct event_encoder *event_encoder_new(void);
 
-/** Free an encoder; NULL is ignored. */
+/**
+ * Free an encoder.
+ * @param enc the encoder, or NULL (ignored)
+ */
 void event_encoder_free(struct event_encoder *enc);
 
 /**
- * Append @p ev as one JSON object and a '\n' to @p out.
+ * Append @p ev as one JSON object and a '\\n' to @p out.
+ * @param enc the encoder
+ * @param ev the event (only read)
+ * @param out the buffer appended to
  * @return 0, or -ENOMEM (@p out keeps only whole lines).
  */
 int event_encoder_write(struct event_encoder *enc, const struct event *ev, struct buffer *out);
 
 /**
- * Format @p ts_ns as RFC 3339 UTC with nanoseconds into @p dst (>= 31 bytes).
- * @return the length written.
+ * Format a timestamp as RFC 3339 UTC with nanoseconds,
+ * "2026-11-23T08:58:37.659695726Z", NUL-terminated.
+ * @param ts_ns ns since the Unix epoch (negative before 1970)
+ * @param dst at least 31 bytes
+ * @return the length written, without the NUL.
  */
 size_t format_rfc3339_ns(int64_t ts_ns, char *dst);
 

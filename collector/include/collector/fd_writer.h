@@ -10,7 +10,7 @@
 
 #include <collector/buffer.h>
 
-/** An output fd with a buffer; the writer does not own the fd. */
+/** An output fd with a buffer; the writer owns the buffer, not the fd. */
 struct fd_writer {
 	int fd;		   /**< destination */
 	struct buffer buf; /**< bytes not yet written */
@@ -18,13 +18,25 @@ struct fd_writer {
 	bool mid_line;	   /**< the fd has part of the buffer's first line */
 };
 
-/** Set up @p w for @p fd with a buffer limit of @p high_water bytes. */
+/**
+ * Set up a writer with an empty buffer.
+ * @param w the writer
+ * @param fd the destination (may be -1 until it is opened)
+ * @param high_water buffered bytes at which fd_writer_full() turns true
+ */
 void fd_writer_init(struct fd_writer *w, int fd, size_t high_water);
 
-/** Free the buffer (the fd stays open). */
+/**
+ * Free the buffer (the fd stays open).
+ * @param w the writer
+ */
 void fd_writer_free(struct fd_writer *w);
 
-/** True when the buffer holds at least high_water bytes. */
+/**
+ * Whether the caller should flush before buffering more.
+ * @param w the writer
+ * @return true when the buffer holds at least high_water bytes.
+ */
 static inline bool fd_writer_full(const struct fd_writer *w)
 {
 	return w->buf.len >= w->high_water;
@@ -32,6 +44,7 @@ static inline bool fd_writer_full(const struct fd_writer *w)
 
 /**
  * Write out the buffer, retrying short writes and EINTR.
+ * @param w the writer
  * @return 0 when empty, -EAGAIN when the fd is full (the rest stays
  *         buffered), or -errno on failure (the buffer is kept).
  */
@@ -41,6 +54,8 @@ int fd_writer_flush(struct fd_writer *w);
  * Before giving up on a non-blocking fd: write the rest of a line it already
  * has part of, waiting at most @p timeout_ms for it to take the bytes, so a
  * reader never sees half a line. What follows that line stays buffered.
+ * @param w the writer
+ * @param timeout_ms how long to wait in all
  * @return 0 when the fd ends on a whole line, -ETIMEDOUT or -errno otherwise.
  */
 int fd_writer_finish_line(struct fd_writer *w, int timeout_ms);

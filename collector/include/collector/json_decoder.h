@@ -10,26 +10,35 @@
 #include <collector/error.h>
 #include <collector/event.h>
 
+/** A decoder: a reusable yajl parser and scratch buffers; opaque. */
 struct json_decoder;
 
 /**
- * Create a decoder; events whose line has no "type" get @p default_type.
- * @return the decoder (free with json_decoder_free()), or NULL when out of
- *         memory.
+ * Create a decoder.
+ * @param default_type the type of events whose line has no "type" (copied)
+ * @return the decoder (free it with json_decoder_free()), or NULL when out
+ *         of memory.
  */
 struct json_decoder *json_decoder_new(const char *default_type);
 
-/** Free a decoder; NULL is ignored. */
+/**
+ * Free a decoder.
+ * @param d the decoder, or NULL (ignored)
+ */
 void json_decoder_free(struct json_decoder *d);
 
 /**
- * Decode @p line (one JSON object, no newline) into a new event.
+ * Decode one line into a new event.
  *
  * Top-level "type" (string), "pid", "tid", "ppid" (integers) and "comm"
  * (string) fill the envelope. Every other member is kept: when the only other
  * member is "data", its value becomes the event's data; otherwise all other
  * members, in their order and exact text, form the data object.
  *
+ * @param d the decoder
+ * @param line one JSON object, no newline, not NUL-terminated
+ * @param len its length in bytes
+ * @param err filled on failure (may be NULL)
  * @return the event (caller owns the reference), or NULL with @p err filled:
  *         EBADMSG for anything that is not exactly one JSON object with a
  *         valid type, ENOMEM when out of memory.

@@ -6,20 +6,42 @@
 #define COLLECTOR_LOG_H
 
 /** Message levels, most severe first. */
-enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+enum log_level {
+	LOG_ERROR, /**< something failed */
+	LOG_WARN,  /**< something is wrong but the run goes on */
+	LOG_INFO,  /**< what an operator wants to know (the default) */
+	LOG_DEBUG, /**< details for a developer */
+};
 
-/** Only messages at @p level or more severe are printed (default LOG_INFO). */
+/**
+ * Print only messages at @p level or more severe (default LOG_INFO).
+ * @param level the least severe level printed
+ */
 void log_set_level(enum log_level level);
 
-/** Parse "error", "warn", "info", "debug". @return 0 or -EINVAL. */
+/**
+ * Parse a level name.
+ * @param s "error", "warn", "info" or "debug"
+ * @param out set to the level
+ * @return 0, or -EINVAL for another name (@p out unchanged).
+ */
 int log_parse_level(const char *s, enum log_level *out);
 
-/** Print one message (a newline is added). */
+/**
+ * Print one message as "collector: LEVEL: message" and a newline, cut at
+ * 1 KiB; one fputs() per message keeps lines whole on a shared stderr.
+ * @param level the message's level
+ * @param fmt printf format, followed by its arguments
+ */
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/** log_msg() at LOG_ERROR. */
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+/** log_msg() at LOG_WARN. */
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+/** log_msg() at LOG_INFO. */
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+/** log_msg() at LOG_DEBUG. */
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 
 #endif

@@ -39,51 +39,102 @@ struct option_spec {
 /** Parsed values for one option table; owned by whoever made it. */
 struct options;
 
-/** Create an empty set of values for @p specs. @return NULL on ENOMEM. */
+/**
+ * Create an empty set of values.
+ * @param specs the option table, ended by a zeroed entry; not copied, so it
+ *        must outlive the result (a static table does)
+ * @return the values (free them with options_free()), or NULL when out of memory.
+ */
 struct options *options_new(const struct option_spec *specs);
 
-/** Free @p o; NULL is ignored. */
+/**
+ * Free a set of values and every string in it.
+ * @param o the values, or NULL (ignored)
+ */
 void options_free(struct options *o);
 
 /**
- * Set option @p name from its text form, checking its type.
+ * Set an option from its text form, checking its type.
  * For OPT_ARGV, each call appends one word; for repeatable strings, one value.
+ * @param o the values
+ * @param name the option's long name
+ * @param value its text (copied)
+ * @param err filled on failure (may be NULL)
  * @return 0, -ENOENT when the table has no such option, -EINVAL for a bad
- *         value (with @p err naming the option and the value).
+ *         value (with @p err naming the option and the value), -ENOMEM.
  */
 int options_set(struct options *o, const char *name, const char *value, struct error *err);
 
 /**
  * Apply defaults and check that required options are present.
+ * @param o the values
+ * @param err filled on failure (may be NULL)
  * @return 0, or -EINVAL with @p err naming the first missing option.
  */
 int options_finish(struct options *o, struct error *err);
 
-/** True when @p name was given (not just defaulted). */
+/**
+ * Whether an option was given (not just defaulted).
+ * @param o the values
+ * @param name the option's long name
+ * @return true when set by options_set().
+ */
 bool options_given(const struct options *o, const char *name);
 
-/** The string (or enum) value of @p name, or NULL when unset. */
+/**
+ * The string (or enum) value of an option.
+ * @param o the values
+ * @param name the option's long name
+ * @return the value, owned by @p o, or NULL when unset.
+ */
 const char *options_str(const struct options *o, const char *name);
 
-/** The integer, size or duration (ns) value of @p name, or 0 when unset. */
+/**
+ * The integer, size or duration value of an option.
+ * @param o the values
+ * @param name the option's long name
+ * @return the number (durations in ns, sizes in bytes), or 0 when unset.
+ */
 int64_t options_int(const struct options *o, const char *name);
 
-/** The boolean value of @p name. */
+/**
+ * The value of an OPT_BOOL option.
+ * @param o the values
+ * @param name the option's long name
+ * @return true when given or defaulted to true.
+ */
 bool options_bool(const struct options *o, const char *name);
 
 /**
- * The words of an OPT_ARGV option, or of a repeatable string, NULL-terminated;
- * @p count (may be NULL) gets their number. Owned by @p o.
+ * The words of an OPT_ARGV option, or the values of a repeatable string.
+ * @param o the values
+ * @param name the option's long name
+ * @param count set to their number (may be NULL)
+ * @return a NULL-terminated array owned by @p o, or NULL when there are none.
  */
 char *const *options_list(const struct options *o, const char *name, int *count);
 
-/** The specification table @p o was made from. */
+/**
+ * The table a set of values was made from.
+ * @param o the values
+ * @return the @c specs given to options_new().
+ */
 const struct option_spec *options_specs(const struct options *o);
 
-/** Parse a duration ("250ms", "2s", "1.5m") into ns. @return 0 or -EINVAL. */
+/**
+ * Parse a duration: "250ms", "2s", "1.5m", "1h"; a bare number is seconds.
+ * @param s the text
+ * @param ns set to the duration in ns
+ * @return 0 or -EINVAL.
+ */
 int parse_duration(const char *s, int64_t *ns);
 
-/** Parse a size ("4096", "64KiB", "8MiB", "1G") into bytes. @return 0 or -EINVAL. */
+/**
+ * Parse a size: "4096", "64KiB", "8MiB", "1G".
+ * @param s the text
+ * @param bytes set to the size in bytes
+ * @return 0 or -EINVAL.
+ */
 int parse_size(const char *s, int64_t *bytes);
 
 #endif

@@ -28,11 +28,11 @@ struct piped_child_ops {
 
 /** One stream of a piped child; private. */
 struct piped_stream {
-	struct piped_child *pc;
-	struct line_framer framer;
-	ev_io io;
-	bool open;
-	bool is_stderr;
+	struct piped_child *pc;	   /**< the child this stream belongs to */
+	struct line_framer framer; /**< splits the pipe's bytes into lines */
+	ev_io io;		   /**< read watcher on the pipe */
+	bool open;		   /**< the pipe has not reached EOF or failed */
+	bool is_stderr;		   /**< stderr rather than stdout */
 };
 
 /**
@@ -40,22 +40,22 @@ struct piped_stream {
  * the owner; wait_status, timed_out and start/end times describe the last run.
  */
 struct piped_child {
-	struct ev_loop *loop;
-	const struct piped_child_ops *ops;
-	void *arg;
-	struct child child;  /**< pid -1 when none */
-	bool alive;          /**< started and not yet reaped */
-	bool running;        /**< between start and on_end */
-	bool paused;         /**< not reading because can_take() said no */
-	bool timed_out;      /**< the timeout stopped this run */
-	int wait_status;     /**< waitpid() status of the last run */
-	int64_t start_ns;    /**< CLOCK_REALTIME of the start */
-	int64_t grace_ns;    /**< SIGTERM to SIGKILL */
-	struct piped_stream out; /**< stdout */
-	struct piped_stream err; /**< stderr */
-	ev_child child_w;
-	ev_timer timeout_w;
-	ev_timer kill_w;
+	struct ev_loop *loop;		   /**< the loop its watchers run on */
+	const struct piped_child_ops *ops; /**< the owner's callbacks */
+	void *arg;			   /**< passed to every callback */
+	struct child child;		   /**< pid -1 when none */
+	bool alive;			   /**< started and not yet reaped */
+	bool running;			   /**< between start and on_end */
+	bool paused;			   /**< not reading because can_take() said no */
+	bool timed_out;			   /**< the timeout stopped this run */
+	int wait_status;		   /**< waitpid() status of the last run */
+	int64_t start_ns;		   /**< CLOCK_REALTIME of the start */
+	int64_t grace_ns;		   /**< SIGTERM to SIGKILL */
+	struct piped_stream out;	   /**< stdout */
+	struct piped_stream err;	   /**< stderr */
+	ev_child child_w;		   /**< reaps the child */
+	ev_timer timeout_w;		   /**< the run's timeout */
+	ev_timer kill_w;		   /**< SIGKILL after the grace period */
 };
 
 /**

@@ -9,28 +9,55 @@
 #include <collector/runner.h>
 #include <collector/sink.h>
 
-/** Version of the plugin interface; a plugin built for another is refused. */
+/**
+ * Version of the plugin interface; a plugin built for another is refused.
+ * It changes whenever a struct or call a plugin uses changes incompatibly.
+ */
 #define COLLECTOR_PLUGIN_ABI 2
 
 /**
- * Register a runner implementation (the struct must outlive the process).
+ * Register a runner implementation.
+ * @param ops the implementation; not copied, it must outlive every instance
+ *        (a static const struct does)
+ * @param err filled on failure (may be NULL)
  * @return 0, or -EEXIST when the name is taken, -ENOSPC when full.
  */
 int registry_add_runner(const struct runner_ops *ops, struct error *err);
 
-/** Register a sink implementation. @return as registry_add_runner(). */
+/**
+ * Register a sink implementation.
+ * @param ops the implementation; not copied, as for registry_add_runner()
+ * @param err filled on failure (may be NULL)
+ * @return 0, or -EEXIST when the name is taken, -ENOSPC when full.
+ */
 int registry_add_sink(const struct sink_ops *ops, struct error *err);
 
-/** The runner registered as @p name, or NULL. */
+/**
+ * Look a runner type up.
+ * @param name its name ("exec")
+ * @return the registered implementation, or NULL.
+ */
 const struct runner_ops *registry_runner(const char *name);
 
-/** The sink registered as @p name, or NULL. */
+/**
+ * Look a sink type up.
+ * @param name its name ("file")
+ * @return the registered implementation, or NULL.
+ */
 const struct sink_ops *registry_sink(const char *name);
 
-/** The @p i-th registered runner, or NULL past the end. */
+/**
+ * Iterate over the runner types in registration order.
+ * @param i an index from 0
+ * @return the @p i-th registered runner, or NULL past the end.
+ */
 const struct runner_ops *registry_runner_at(int i);
 
-/** The @p i-th registered sink, or NULL past the end. */
+/**
+ * Iterate over the sink types in registration order.
+ * @param i an index from 0
+ * @return the @p i-th registered sink, or NULL past the end.
+ */
 const struct sink_ops *registry_sink_at(int i);
 
 /** Register the built-in runners and sinks (idempotent). */
@@ -41,11 +68,17 @@ void registry_add_builtins(void);
  * `int collector_plugin_init(struct error *err)`, which registers its
  * runners and sinks. The plugin must also export
  * `const int collector_plugin_abi = COLLECTOR_PLUGIN_ABI;`.
- * @return 0, or a negative code with @p err saying what failed.
+ * The plugin stays loaded until registry_unload_plugins().
+ * @param path the shared object; a name without '/' is searched like dlopen() does
+ * @param err filled on failure (may be NULL)
+ * @return 0, or a negative code with @p err saying what failed: ENOENT when
+ *         it cannot be loaded, EINVAL for a missing symbol or another ABI,
+ *         ENOSPC for too many plugins, or what its init returned (whatever
+ *         it registered is then forgotten).
  */
 int registry_load_plugin(const char *path, struct error *err);
 
-/** Unload every plugin (at exit, after all instances are destroyed). */
+/** Unload every plugin and forget its types (at exit, after all instances are destroyed). */
 void registry_unload_plugins(void);
 
 #endif

@@ -25,65 +25,103 @@ enum runner_status {
 	RUNNER_ERROR,	 /**< could not run at all (spawn or load failure) */
 };
 
-/** The lower-case name of @p s ("running", "timeout", ...). */
+/**
+ * The name of a status.
+ * @param s the status
+ * @return its lower-case name ("running", "timeout", ...), a static string.
+ */
 const char *runner_status_name(enum runner_status s);
 
-/** What the core gives a runner: emit events, learn of backpressure. */
+/** What the core gives a runner instance: emit events, learn of backpressure. Opaque. */
 struct runner_ctx;
 
-/** A runner implementation, registered under @c name. */
+/**
+ * A runner implementation, registered under @c name with registry_add_runner().
+ *
+ * The core calls create() while it is configured, start() once, then stop()
+ * at most once (on SIGINT/SIGTERM or collector_stop()), resume() whenever
+ * backpressure clears, and destroy() last, after the loop has ended. Every
+ * callback runs on the loop's thread; @c self is what create() returned.
+ */
 struct runner_ops {
 	const char *name;		   /**< "exec", "process", ... */
 	const char *summary;		   /**< one line for `collector list` */
 	const struct option_spec *options; /**< its options table */
 
 	/**
-	 * Build an instance from validated options (the "builder").
-	 * @return the instance, or NULL with @p err filled.
+	 * Build an instance from validated options (the "builder"); @p opts is
+	 * owned by the core and lives as long as the instance.
+	 * Returns the instance, or NULL with @p err filled.
 	 */
 	void *(*create)(struct runner_ctx *ctx, const struct options *opts, struct error *err);
-	/** Begin producing events. @return 0 or a negative code with @p err. */
+	/**
+	 * Begin producing events. Returns 0, or a negative code with @p err
+	 * (the runner then ends with RUNNER_ERROR).
+	 */
 	int (*start)(void *self, struct error *err);
 	/**
 	 * Stop gracefully (SIGTERM, drain, SIGKILL after its grace period).
-	 * The runner calls runner_finished() once it is done.
+	 * The runner calls runner_finished() once it is done. May be NULL.
 	 */
 	void (*stop)(void *self);
-	/** Backpressure cleared: runner_can_emit() is true again. */
+	/** Backpressure cleared: runner_can_emit() is true again. May be NULL. */
 	void (*resume)(void *self);
 	/** Free everything; after this no child, fd or watcher remains. */
 	void (*destroy)(void *self);
 };
 
-/** The loop the runner must put its watchers on. */
+/**
+ * The loop the runner must put its watchers on.
+ * @param ctx the runner's context
+ * @return the collector's libev loop.
+ */
 struct ev_loop *runner_loop(struct runner_ctx *ctx);
 
-/** The runner instance's name (for messages). */
+/**
+ * The runner instance's name (for messages).
+ * @param ctx the runner's context
+ * @return the name, owned by the core, valid as long as the instance.
+ */
 const char *runner_name(const struct runner_ctx *ctx);
 
 /**
- * False while a sink this runner feeds with the block policy is full: the
- * runner should stop reading its source until its resume() is called.
+ * Whether the runner may emit now. It is false while a sink this runner feeds
+ * with the block policy is full: the runner should then stop reading its
+ * source until its resume() is called.
+ * @param ctx the runner's context
+ * @return true when the next event has room.
  */
 bool runner_can_emit(struct runner_ctx *ctx);
 
 /**
- * Publish @p ev (the runner's reference is taken over): the context sets
- * runner, seq and, when zero, ts_ns, then routes it to the sinks. Emitting
- * while runner_can_emit() is false is allowed and overfills by one event.
+ * Publish an event: the context sets runner, seq and, when zero, ts_ns,
+ * then routes it to the sinks. Emitting while runner_can_emit() is false is
+ * allowed and overfills by one event.
+ * @param ctx the runner's context
+ * @param ev the event; the caller's reference is taken over
  */
 void runner_emit(struct runner_ctx *ctx, struct event *ev);
 
 /**
- * Emit a `collector.error` event for bad input from the source: what went
- * wrong (@p reason, a short snake_case word), where (@p line, @p offset;
- * 0 when unknown), a human message and a sample of the offending bytes.
+ * Emit a `collector.error` event for bad input from the source and count it.
+ * @param ctx the runner's context
+ * @param reason what went wrong, a short snake_case word ("invalid_json")
+ * @param line the input line number, 0 when unknown
+ * @param offset the input byte offset, 0 when unknown
+ * @param sample the offending bytes (the first 128 are kept), or NULL
+ * @param sample_len their length
+ * @param fmt printf format of a human message, followed by its arguments
  */
 void runner_report_error(struct runner_ctx *ctx, const char *reason, uint64_t line, uint64_t offset,
 			 const char *sample, size_t sample_len, const char *fmt, ...)
 	__attribute__((format(printf, 7, 8)));
 
-/** Tell the core the runner has ended with @p status (after stop or by itself). */
+/**
+ * Tell the core the runner has ended (after stop() or by itself); only the
+ * first call counts. The instance is destroyed later, not here.
+ * @param ctx the runner's context
+ * @param status how it ended
+ */
 void runner_finished(struct runner_ctx *ctx, enum runner_status status);
 
 #endif

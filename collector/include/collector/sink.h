@@ -13,15 +13,17 @@
 
 struct ev_loop;
 
-/** What the core gives a sink. */
+/** What the core gives a sink instance. Opaque. */
 struct sink_ctx;
 
 /**
- * A sink implementation, registered under @c name.
+ * A sink implementation, registered under @c name with registry_add_sink().
  *
  * The core pops events from the sink's bounded queue and calls write() for
  * each, then flush() at the end of a batch. A sink that cannot take more
  * returns -EAGAIN and calls sink_ready() once it can; the event stays queued.
+ * An event counts as delivered once a flush() after its write() returned 0.
+ * Every callback runs on the loop's thread; @c self is what create() returned.
  */
 struct sink_ops {
 	const char *name;		   /**< "stdout", "file", ... */
@@ -33,18 +35,22 @@ struct sink_ops {
 	 */
 	const char *spec_option;
 
-	/** Build an instance. @return it, or NULL with @p err filled. */
+	/**
+	 * Build an instance (open files, connect). @p opts is freed once
+	 * create() returns: copy what must be kept.
+	 * Returns the instance, or NULL with @p err filled.
+	 */
 	void *(*create)(struct sink_ctx *ctx, const struct options *opts, struct error *err);
 	/**
-	 * Take one event (borrowed: copy what must outlive the call).
-	 * @return 0 when taken, -EAGAIN when full (retry after sink_ready()),
-	 *         another negative code when the event failed for good.
+	 * Take one event (borrowed: copy what must outlive the call, or
+	 * event_ref() it). Returns 0 when taken, -EAGAIN when full (retry after
+	 * sink_ready()), another negative code when the event failed for good.
 	 */
 	int (*write)(void *self, const struct event *ev);
 	/**
-	 * End of a batch: push buffered bytes out.
-	 * @return 0 when nothing is pending, -EAGAIN when output is still
-	 *         pending (sink_ready() follows), another negative code on error.
+	 * End of a batch: push buffered bytes out. Returns 0 when nothing is
+	 * pending, -EAGAIN when output is still pending (sink_ready() follows),
+	 * another negative code when the batch failed.
 	 */
 	int (*flush)(void *self);
 	/** Reopen files (SIGHUP, logrotate). May be NULL. */
@@ -53,16 +59,31 @@ struct sink_ops {
 	void (*destroy)(void *self);
 };
 
-/** The loop the sink must put its watchers on. */
+/**
+ * The loop the sink must put its watchers on.
+ * @param ctx the sink's context
+ * @return the collector's libev loop.
+ */
 struct ev_loop *sink_loop(struct sink_ctx *ctx);
 
-/** The sink instance's name (for messages). */
+/**
+ * The sink instance's name (for messages).
+ * @param ctx the sink's context
+ * @return the name, owned by the core, valid as long as the instance.
+ */
 const char *sink_name(const struct sink_ctx *ctx);
 
-/** The sink can take events again (after -EAGAIN from write or flush). */
+/**
+ * The sink can take events again (after -EAGAIN from write or flush).
+ * @param ctx the sink's context
+ */
 void sink_ready(struct sink_ctx *ctx);
 
-/** Report a failure of the sink (logged and counted). */
+/**
+ * Report a failure of the sink: logged as "sink NAME: message".
+ * @param ctx the sink's context
+ * @param fmt printf format of the message, followed by its arguments
+ */
 void sink_report_error(struct sink_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -14,14 +14,23 @@ struct span {
 	size_t len;	 /**< number of bytes */
 };
 
-/** A span over a NUL-terminated C string (NULL gives an empty span). */
+/**
+ * A span over a C string.
+ * @param s a NUL-terminated string, or NULL
+ * @return a span over its bytes without the NUL (empty for NULL); it borrows @p s.
+ */
 static inline struct span span_str(const char *s)
 {
 	struct span sp = { s, s ? strlen(s) : 0 };
 	return sp;
 }
 
-/** True when @p a holds exactly the bytes of C string @p s. */
+/**
+ * Compare a span with a C string.
+ * @param a the span
+ * @param s a NUL-terminated string
+ * @return non-zero when @p a holds exactly the bytes of @p s.
+ */
 static inline int span_eq(struct span a, const char *s)
 {
 	size_t n = strlen(s);
