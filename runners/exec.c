@@ -15,22 +15,13 @@
 #include <collector/event_encoder.h>
 #include <collector/json_decoder.h>
 #include <collector/line_framer.h>
+#include <collector/piped_child.h>
 #include <collector/runner.h>
 
-/* Reads per wake-up: enough to batch, few enough to stay fair to other fds. */
-#define READS_PER_WAKEUP 4
 #define RESTART_DELAY_MAX_NS (30LL * 1000000000)
 
 enum line_format { FORMAT_AUTO, FORMAT_JSON, FORMAT_TEXT };
 enum restart_policy { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS };
-
-struct stream {
-	struct exec_runner *r;
-	struct line_framer framer;
-	ev_io io;
-	bool open;
-	bool is_stderr;
-};
 
 struct run_counters {
 	uint64_t stdout_lines;
@@ -56,20 +47,12 @@ struct exec_runner {
 	int max_restarts;
 	size_t max_line;
 	/* the current run */
-	struct child child;
-	bool alive; /* started and not yet reaped */
-	int wait_status;
-	bool timed_out;
+	struct piped_child pc;
+	pid_t pid;     /* of the current run, -1 when it did not start */
 	bool stopping; /* stop() was called */
-	bool paused;
-	int64_t start_ns;
 	struct run_counters n;
 	char error[256];
 	int restarts;
-	struct stream out, err;
-	ev_child child_w;
-	ev_timer timeout_w;
-	ev_timer kill_w;
 	ev_timer restart_w;
 	struct json_decoder *decoder;
 	yajl_gen gen;
@@ -169,8 +152,8 @@ static void emit_data(struct exec_runner *r, const char *type)
 		       (struct span){ r->gen_buf.data, r->gen_buf.len });
 	if (!ev)
 		return;
-	if (r->child.pid > 0)
-		event_set_pid(ev, r->child.pid);
+	if (r->pid > 0)
+		event_set_pid(ev, r->pid);
 	runner_emit(r->ctx, ev);
 }
 
@@ -194,8 +177,8 @@ static bool try_json(struct exec_runner *r, const struct line *l, bool report)
 	struct event *ev = json_decoder_decode(r->decoder, l->ptr, l->len, &err);
 
 	if (ev) {
-		if (!(ev->flags & EVENT_HAS_PID) && r->child.pid > 0)
-			event_set_pid(ev, r->child.pid);
+		if (!(ev->flags & EVENT_HAS_PID) && r->pid > 0)
+			event_set_pid(ev, r->pid);
 		r->n.events++;
 		runner_emit(r->ctx, ev);
 		return true;
@@ -243,71 +226,33 @@ static void count_flags(struct exec_runner *r, const struct line *l)
 		r->n.invalid_utf8++;
 }
 
-static void maybe_finish_run(struct exec_runner *r);
-
-/* Turn buffered lines into events until done or backpressure says wait. */
-static void process_lines(struct stream *s)
+static bool can_take(void *arg)
 {
-	struct exec_runner *r = s->r;
-	struct line l;
+	struct exec_runner *r = arg;
 
-	while (runner_can_emit(r->ctx)) {
-		if (!line_framer_next(&s->framer, &l))
-			return;
-		count_flags(r, &l);
-		if (s->is_stderr) {
-			r->n.stderr_lines++;
-			emit_text(r, &l, "exec.stderr");
-		} else {
-			handle_stdout(r, &l);
-		}
-	}
-	if (!r->paused) {
-		r->paused = true;
-		ev_io_stop(r->loop, &r->out.io);
-		ev_io_stop(r->loop, &r->err.io);
+	return runner_can_emit(r->ctx);
+}
+
+static void on_line(void *arg, bool is_stderr, const struct line *l)
+{
+	struct exec_runner *r = arg;
+
+	count_flags(r, l);
+	if (is_stderr) {
+		r->n.stderr_lines++;
+		emit_text(r, l, "exec.stderr");
+	} else {
+		handle_stdout(r, l);
 	}
 }
 
-static void close_stream(struct exec_runner *r, struct stream *s)
+static void on_read_error(void *arg, bool is_stderr, int err)
 {
-	ev_io_stop(r->loop, &s->io);
-	if (s->open) {
-		close(s->io.fd);
-		s->open = false;
-	}
-	if (s->is_stderr)
-		r->child.err_fd = -1;
-	else
-		r->child.out_fd = -1;
-}
+	struct exec_runner *r = arg;
 
-static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct stream *s = w->data;
-	struct exec_runner *r = s->r;
-
-	(void)loop;
-	(void)revents;
-	for (int i = 0; i < READS_PER_WAKEUP && !r->paused; i++) {
-		ssize_t n = line_framer_read(&s->framer, w->fd);
-
-		if (n == -EAGAIN)
-			break;
-		if (n < 0) {
-			r->n.errors++;
-			runner_report_error(r->ctx, "read_failed", 0, 0, NULL, 0, "read %s: %s",
-					    s->is_stderr ? "stderr" : "stdout", strerror((int)-n));
-			line_framer_finish(&s->framer);
-		}
-		process_lines(s);
-		if (n <= 0 && n != -EAGAIN)
-			break;
-	}
-	if (line_framer_done(&s->framer)) {
-		close_stream(r, s);
-		maybe_finish_run(r);
-	}
+	r->n.errors++;
+	runner_report_error(r->ctx, "read_failed", 0, 0, NULL, 0, "read %s: %s",
+			    is_stderr ? "stderr" : "stdout", strerror(-err));
 }
 
 /* ---- the child's lifecycle ---- */
@@ -316,11 +261,11 @@ static const char *run_status(struct exec_runner *r, enum runner_status *st)
 {
 	if (r->error[0])
 		*st = RUNNER_ERROR;
-	else if (r->timed_out)
+	else if (r->pc.timed_out)
 		*st = RUNNER_TIMEOUT;
 	else if (r->stopping)
 		*st = RUNNER_CANCELED;
-	else if (WIFEXITED(r->wait_status) && WEXITSTATUS(r->wait_status) == 0)
+	else if (WIFEXITED(r->pc.wait_status) && WEXITSTATUS(r->pc.wait_status) == 0)
 		*st = RUNNER_SUCCESS;
 	else
 		*st = RUNNER_FAILED;
@@ -339,26 +284,27 @@ static void emit_exit(struct exec_runner *r, enum runner_status *st, bool will_r
 	int64_t end = now_ns();
 	yajl_gen g = begin_data(r);
 	const char *status = run_status(r, st);
+	int ws = r->pc.wait_status;
 	char sig[16];
 
 	gen_kstr(g, "status", status, strlen(status));
 	gen_key(g, "exit_code");
-	if (!r->error[0] && WIFEXITED(r->wait_status))
-		yajl_gen_integer(g, WEXITSTATUS(r->wait_status));
+	if (!r->error[0] && WIFEXITED(ws))
+		yajl_gen_integer(g, WEXITSTATUS(ws));
 	else
 		yajl_gen_null(g);
 	gen_key(g, "signal");
-	if (!r->error[0] && WIFSIGNALED(r->wait_status)) {
-		yajl_gen_integer(g, WTERMSIG(r->wait_status));
-		signal_name(WTERMSIG(r->wait_status), sig);
+	if (!r->error[0] && WIFSIGNALED(ws)) {
+		yajl_gen_integer(g, WTERMSIG(ws));
+		signal_name(WTERMSIG(ws), sig);
 		gen_kstr(g, "signal_name", sig, strlen(sig));
-		gen_kbool(g, "core_dumped", WCOREDUMP(r->wait_status));
+		gen_kbool(g, "core_dumped", WCOREDUMP(ws));
 	} else {
 		yajl_gen_null(g);
 	}
-	gen_time(g, "start", r->start_ns);
+	gen_time(g, "start", r->pc.start_ns);
 	gen_time(g, "end", end);
-	gen_kint(g, "duration_ns", end - r->start_ns);
+	gen_kint(g, "duration_ns", end - r->pc.start_ns);
 	gen_key(g, "counters");
 	yajl_gen_map_open(g);
 	gen_kint(g, "stdout_lines", (long long)r->n.stdout_lines);
@@ -367,11 +313,11 @@ static void emit_exit(struct exec_runner *r, enum runner_status *st, bool will_r
 	gen_kint(g, "errors", (long long)r->n.errors);
 	gen_kint(g, "truncated", (long long)r->n.truncated);
 	gen_kint(g, "invalid_utf8", (long long)r->n.invalid_utf8);
-	gen_kint(g, "stdout_bytes", (long long)r->out.framer.stats.bytes);
-	gen_kint(g, "stderr_bytes", (long long)r->err.framer.stats.bytes);
+	gen_kint(g, "stdout_bytes", (long long)r->pc.out.framer.stats.bytes);
+	gen_kint(g, "stderr_bytes", (long long)r->pc.err.framer.stats.bytes);
 	gen_kint(g, "discarded_bytes",
-		 (long long)r->out.framer.stats.discarded +
-			 (long long)r->err.framer.stats.discarded);
+		 (long long)r->pc.out.framer.stats.discarded +
+			 (long long)r->pc.err.framer.stats.discarded);
 	yajl_gen_map_close(g);
 	gen_key(g, "error");
 	if (r->error[0])
@@ -399,18 +345,17 @@ static bool should_restart(const struct exec_runner *r, enum runner_status st)
 
 static void reset_run(struct exec_runner *r);
 
-static void finish_run(struct exec_runner *r)
+/* The run is over: the child is reaped and both pipes are drained. */
+static void on_end(void *arg)
 {
+	struct exec_runner *r = arg;
 	enum runner_status st;
 	bool again;
 	int64_t delay;
 
-	ev_timer_stop(r->loop, &r->timeout_w);
-	ev_timer_stop(r->loop, &r->kill_w);
 	run_status(r, &st);
 	again = should_restart(r, st);
 	emit_exit(r, &st, again);
-	r->child.pid = -1;
 	if (!again) {
 		runner_finished(r->ctx, st);
 		return;
@@ -425,62 +370,12 @@ static void finish_run(struct exec_runner *r)
 	ev_timer_start(r->loop, &r->restart_w);
 }
 
-/* The run is over once the child is reaped and both pipes are drained. */
-static void maybe_finish_run(struct exec_runner *r)
-{
-	if (r->alive || r->out.open || r->err.open || r->child.pid <= 0)
-		return;
-	finish_run(r);
-}
-
-static void on_child_exit(struct ev_loop *loop, ev_child *w, int revents)
-{
-	struct exec_runner *r = w->data;
-
-	(void)revents;
-	ev_child_stop(loop, w);
-	r->alive = false;
-	r->wait_status = w->rstatus;
-	/* Like systemd's control-group mode: nothing the command left behind survives it. */
-	child_kill_group(&r->child, SIGKILL);
-	maybe_finish_run(r);
-}
-
-static void on_kill(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct exec_runner *r = w->data;
-
-	(void)loop;
-	(void)revents;
-	if (r->alive)
-		child_kill_group(&r->child, SIGKILL);
-}
-
-static void terminate(struct exec_runner *r)
-{
-	if (!r->alive)
-		return;
-	child_kill_group(&r->child, SIGTERM);
-	ev_timer_set(&r->kill_w, (double)r->grace_ns / 1e9, 0.);
-	ev_timer_start(r->loop, &r->kill_w);
-}
-
-static void on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct exec_runner *r = w->data;
-
-	(void)loop;
-	(void)revents;
-	r->timed_out = true;
-	terminate(r);
-}
-
-static void open_stream(struct exec_runner *r, struct stream *s, int fd)
-{
-	ev_io_set(&s->io, fd, EV_READ);
-	s->open = true;
-	ev_io_start(r->loop, &s->io);
-}
+static const struct piped_child_ops exec_child_ops = {
+	.can_take = can_take,
+	.on_line = on_line,
+	.on_read_error = on_read_error,
+	.on_end = on_end,
+};
 
 static int spawn_run(struct exec_runner *r, struct error *err)
 {
@@ -488,25 +383,15 @@ static int spawn_run(struct exec_runner *r, struct error *err)
 	int rc;
 
 	reset_run(r);
-	r->start_ns = now_ns();
-	rc = child_spawn(&spec, &r->child, err);
+	rc = piped_child_start(&r->pc, &spec, r->timeout_ns, r->grace_ns, err);
 	if (rc < 0) {
 		enum runner_status st;
 
 		snprintf(r->error, sizeof(r->error), "%s", err->msg);
-		r->child.pid = -1;
 		emit_exit(r, &st, false);
 		return rc;
 	}
-	r->alive = true;
-	ev_child_set(&r->child_w, r->child.pid, 0);
-	ev_child_start(r->loop, &r->child_w);
-	open_stream(r, &r->out, r->child.out_fd);
-	open_stream(r, &r->err, r->child.err_fd);
-	if (r->timeout_ns > 0) {
-		ev_timer_set(&r->timeout_w, (double)r->timeout_ns / 1e9, 0.);
-		ev_timer_start(r->loop, &r->timeout_w);
-	}
+	r->pid = r->pc.child.pid;
 	return 0;
 }
 
@@ -525,15 +410,9 @@ static void on_restart(struct ev_loop *loop, ev_timer *w, int revents)
 
 static void reset_run(struct exec_runner *r)
 {
-	struct stream *streams[2] = { &r->out, &r->err };
-
-	r->wait_status = 0;
-	r->timed_out = false;
-	r->paused = false;
+	r->pid = -1;
 	r->error[0] = '\0';
 	memset(&r->n, 0, sizeof(r->n));
-	for (int i = 0; i < 2; i++)
-		line_framer_reset(&streams[i]->framer);
 }
 
 static char **build_env(const struct options *opts)
@@ -556,14 +435,6 @@ static char **build_env(const struct options *opts)
 }
 
 static void exec_destroy(void *self);
-
-static void init_stream(struct exec_runner *r, struct stream *s, bool is_stderr)
-{
-	s->r = r;
-	s->is_stderr = is_stderr;
-	ev_init(&s->io, on_readable);
-	s->io.data = s;
-}
 
 static int check_env(const struct options *opts, struct error *err)
 {
@@ -613,14 +484,13 @@ static void *exec_create(struct runner_ctx *ctx, const struct options *opts, str
 	r->restart = strcmp(restart, "always") == 0	? RESTART_ALWAYS :
 		     strcmp(restart, "on-failure") == 0 ? RESTART_ON_FAILURE :
 							  RESTART_NO;
-	r->child = (struct child){ .pid = -1, .in_fd = -1, .out_fd = -1, .err_fd = -1 };
-	init_stream(r, &r->out, false);
-	init_stream(r, &r->err, true);
-	ev_child_init(&r->child_w, on_child_exit, 0, 0);
-	ev_init(&r->timeout_w, on_timeout);
-	ev_init(&r->kill_w, on_kill);
+	r->pid = -1;
 	ev_init(&r->restart_w, on_restart);
-	r->child_w.data = r->timeout_w.data = r->kill_w.data = r->restart_w.data = r;
+	r->restart_w.data = r;
+	if (piped_child_init(&r->pc, r->loop, r->max_line, &exec_child_ops, r, err) < 0) {
+		free(r);
+		return NULL;
+	}
 	if (options_list(opts, "env", NULL) && !(r->envp = build_env(opts)))
 		goto oom;
 	r->decoder = json_decoder_new("exec.event");
@@ -628,11 +498,6 @@ static void *exec_create(struct runner_ctx *ctx, const struct options *opts, str
 	if (!r->decoder || !r->gen)
 		goto oom;
 	yajl_gen_config(r->gen, yajl_gen_print_callback, print_to_buffer, &r->gen_buf);
-	if (line_framer_init(&r->out.framer, r->max_line, err) < 0 ||
-	    line_framer_init(&r->err.framer, r->max_line, err) < 0) {
-		exec_destroy(r);
-		return NULL;
-	}
 	return r;
 oom:
 	if (r)
@@ -656,49 +521,22 @@ static void exec_stop(void *self)
 		runner_finished(r->ctx, RUNNER_CANCELED);
 		return;
 	}
-	terminate(r);
+	piped_child_terminate(&r->pc);
 }
 
 static void exec_resume(void *self)
 {
 	struct exec_runner *r = self;
-	struct stream *streams[2] = { &r->out, &r->err };
 
-	r->paused = false;
-	for (int i = 0; i < 2 && !r->paused; i++) {
-		struct stream *s = streams[i];
-
-		if (!s->open)
-			continue;
-		process_lines(s);
-		if (line_framer_done(&s->framer)) {
-			close_stream(r, s);
-			maybe_finish_run(r);
-		}
-	}
-	for (int i = 0; i < 2 && !r->paused; i++)
-		if (streams[i]->open && !line_framer_done(&streams[i]->framer))
-			ev_io_start(r->loop, &streams[i]->io);
+	piped_child_resume(&r->pc);
 }
 
 static void exec_destroy(void *self)
 {
 	struct exec_runner *r = self;
 
-	if (r->alive) {
-		ev_child_stop(r->loop, &r->child_w);
-		child_kill_group(&r->child, SIGKILL);
-		waitpid(r->child.pid, NULL, 0);
-		r->alive = false;
-	}
-	close_stream(r, &r->out);
-	close_stream(r, &r->err);
-	child_close_pipes(&r->child);
-	ev_timer_stop(r->loop, &r->timeout_w);
-	ev_timer_stop(r->loop, &r->kill_w);
+	piped_child_free(&r->pc);
 	ev_timer_stop(r->loop, &r->restart_w);
-	line_framer_free(&r->out.framer);
-	line_framer_free(&r->err.framer);
 	json_decoder_free(r->decoder);
 	if (r->gen)
 		yajl_gen_free(r->gen);
