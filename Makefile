@@ -17,10 +17,11 @@ LDSAN    :=
 endif
 CFLAGS   ?=
 CFLAGS   += $(CFLAGS_BASE) $(OPT) -Icollector/include -Icollector -MMD -MP
-LIBS     := -lyajl -lev -ldl -lm
+LIBS     := -lyajl -lev -lmicrohttpd -ldl -lm
 LDFLAGS  += $(LDSAN)
 
 DEB_PACKAGES := build-essential pkg-config libyajl-dev libev-dev libcmocka-dev zlib1g-dev jq \
+                libmicrohttpd-dev curl \
                 clang-tidy cppcheck clang-format valgrind doxygen \
                 clang llvm bpftool libbpf-dev libelf-dev libbpf-tools
 

@@ -107,8 +107,20 @@ int config_add_route(struct config *cfg, const char *runner, const char *match, 
 	return 0;
 }
 
+int config_set_metrics(struct config *cfg, const char *addr)
+{
+	char *copy = strdup(addr);
+
+	if (!copy)
+		return -ENOMEM;
+	free(cfg->metrics);
+	cfg->metrics = copy;
+	return 0;
+}
+
 void config_free(struct config *cfg)
 {
+	free(cfg->metrics);
 	for (int i = 0; i < cfg->nrunners; i++) {
 		free(cfg->runners[i].name);
 		free(cfg->runners[i].type);
@@ -469,7 +481,7 @@ static void check_routes(struct loader *l)
 }
 
 static const char *const top_keys[] = {
-	"plugins", "shutdown_timeout", "runners", "sinks", "routes", NULL,
+	"plugins", "shutdown_timeout", "metrics", "runners", "sinks", "routes", NULL,
 };
 
 int config_load(struct config *cfg, const char *path, config_report_fn report, void *arg)
@@ -478,6 +490,7 @@ int config_load(struct config *cfg, const char *path, config_report_fn report, v
 	struct error err = { 0 };
 	char errbuf[512];
 	char *text = read_file(path, &err);
+	const char *metrics;
 	yajl_val root;
 
 	if (!text) {
@@ -504,6 +517,9 @@ int config_load(struct config *cfg, const char *path, config_report_fn report, v
 		load_plugins(&l, root);
 		cfg->shutdown_timeout_ns =
 			get_amount(&l, root, "shutdown_timeout", "$", parse_duration);
+		metrics = get_string(&l, root, "metrics", "$", false);
+		if (metrics && config_set_metrics(cfg, metrics) < 0)
+			problem(&l, "$.metrics", "out of memory");
 		load_array(&l, root, "sinks", load_sink);
 		load_array(&l, root, "runners", load_runner);
 		load_array(&l, root, "routes", route_each);
@@ -519,6 +535,8 @@ int config_apply(struct config *cfg, struct collector *c, struct error *err)
 
 	if (cfg->shutdown_timeout_ns)
 		collector_set_shutdown_timeout(c, cfg->shutdown_timeout_ns);
+	if (cfg->metrics && collector_serve_http(c, cfg->metrics, err) < 0)
+		return -err->code;
 	for (int i = 0; i < cfg->nsinks; i++) {
 		struct config_sink *s = &cfg->sinks[i];
 		struct queue_limits q = { s->max_events, s->max_bytes, s->policy };

@@ -38,6 +38,7 @@ struct config {
 	struct config_route *routes;
 	int nroutes;
 	int64_t shutdown_timeout_ns; /* 0: the default */
+	char *metrics;		     /* HTTP endpoint address, NULL: none */
 };
 
 /** Called once per problem found, with the JSON path of the offending field. */
@@ -50,6 +51,9 @@ typedef void (*config_report_fn)(void *arg, const char *path, const char *msg);
  *         cannot be read (reported too).
  */
 int config_load(struct config *cfg, const char *path, config_report_fn report, void *arg);
+
+/** Serve metrics on @p addr (replacing the file's). @return 0 or -ENOMEM. */
+int config_set_metrics(struct config *cfg, const char *addr);
 
 /** Append a runner; takes @p opts. @return 0 or -ENOMEM. */
 int config_add_runner(struct config *cfg, const char *name, const char *type, struct options *opts);

@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "loaders.h"
+#include "status_client.h"
 #include "system_checks.h"
 
 static const struct option_spec run_specs[] = {
@@ -60,11 +61,21 @@ static const struct option_spec run_specs[] = {
 	  .type = OPT_DURATION,
 	  .def = "10s",
 	  .help = "bound on the graceful stop (drain and flush)" },
+	{ .name = "metrics",
+	  .type = OPT_STRING,
+	  .implicit = "127.0.0.1:9477",
+	  .help = "serve /metrics, /healthz and /runners over HTTP (--metrics=ADDR for another "
+		  "address than 127.0.0.1:9477)" },
 	{ .name = "log-level",
 	  .type = OPT_ENUM,
 	  .def = "info",
 	  .choices = "error|warn|info|debug",
 	  .help = "diagnostics on stderr" },
+	{ .name = "log-format",
+	  .type = OPT_ENUM,
+	  .def = "text",
+	  .choices = "text|json",
+	  .help = "diagnostics as text lines or JSON objects" },
 	{ .name = "help", .short_name = 'h', .type = OPT_BOOL, .help = "show this help" },
 	{ 0 },
 };
@@ -81,6 +92,10 @@ static void usage(FILE *f)
 		   "  validate --config FILE\n"
 		   "                    check a configuration file and print every problem\n"
 		   "  list              the runner and sink types available\n"
+		   "  status [ADDR]     ask a collector running with --metrics how it is doing\n"
+		   "                    (ADDR: its metrics address, default 127.0.0.1:9477)\n"
+		   "  doctor            what this machine allows (BTF, BPF, uprobes, cgroups, "
+		   "...)\n"
 		   "  version           print the version\n"
 		   "\n"
 		   "`collector run --help` and `collector run RUNNER --help` list their "
@@ -96,7 +111,9 @@ static void print_specs(FILE *f, const struct option_spec *specs)
 			continue;
 		snprintf(flag, sizeof(flag), "%s%c%s--%s%s", s->short_name ? "-" : "",
 			 s->short_name ? s->short_name : ' ', s->short_name ? ", " : " ", s->name,
-			 s->type == OPT_BOOL ? "" : " VALUE");
+			 s->type == OPT_BOOL ? "" :
+			 s->implicit	     ? "[=VALUE]" :
+					       " VALUE");
 		fprintf(f, "  %-28s %s", s->short_name ? flag : flag + 2, s->help);
 		if (s->choices)
 			fprintf(f, " (%s)", s->choices);
@@ -154,7 +171,9 @@ static int parse_args(int argc, char **argv, struct opt_table *tables, int ntabl
 	for (int t = 0; t < ntables; t++) {
 		for (int i = 0; i < count_specs(tables[t].specs) && n < 127; i++) {
 			const struct option_spec *s = &tables[t].specs[i];
-			int has_arg = s->type == OPT_BOOL ? no_argument : required_argument;
+			int has_arg = s->type == OPT_BOOL ? no_argument :
+				      s->implicit	  ? optional_argument :
+							    required_argument;
 
 			if (s->type == OPT_ARGV)
 				continue;
@@ -197,7 +216,11 @@ static int parse_args(int argc, char **argv, struct opt_table *tables, int ntabl
 		}
 		if (!s)
 			return -1;
-		if (options_set(values, s->name, s->type == OPT_BOOL ? "true" : optarg, &err) < 0) {
+		if (options_set(values, s->name,
+				s->type == OPT_BOOL ? "true" :
+				!optarg		    ? s->implicit :
+						      optarg,
+				&err) < 0) {
 			fprintf(stderr, "collector: %s: %s\n", who, err.msg);
 			return -1;
 		}
@@ -395,6 +418,8 @@ static int cmd_run(int argc, char **argv)
 
 		log_parse_level(options_str(g, "log-level"), &lvl);
 		log_set_level(lvl);
+		log_set_format(strcmp(options_str(g, "log-format"), "json") == 0 ? LOG_JSON :
+										   LOG_TEXT);
 	}
 	if (options_str(g, "config") && config_load(&cfg, options_str(g, "config"), report_problem,
 						    (void *)options_str(g, "config")) != 0)
@@ -411,6 +436,8 @@ static int cmd_run(int argc, char **argv)
 		goto bad;
 	if (options_given(g, "shutdown-timeout") || !cfg.shutdown_timeout_ns)
 		cfg.shutdown_timeout_ns = options_int(g, "shutdown-timeout");
+	if (options_str(g, "metrics") && config_set_metrics(&cfg, options_str(g, "metrics")) < 0)
+		goto out;
 
 	c = collector_new(ev_default_loop(0), &err);
 	if (!c || config_apply(&cfg, c, &err) < 0) {
@@ -519,6 +546,29 @@ static int cmd_doctor(void)
 	return bpf_ok ? 0 : 1;
 }
 
+/* `collector status [ADDR]`: the table of a running collector. */
+static int cmd_status(int argc, char **argv)
+{
+	const char *addr = "127.0.0.1:9477";
+
+	for (int i = 1; i < argc; i++) {
+		if (strncmp(argv[i], "--metrics=", 10) == 0)
+			addr = argv[i] + 10;
+		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			printf("usage: collector status [ADDR]\n\nPrints the runners, their "
+			       "children, the sinks and the health of a collector\nrunning with "
+			       "--metrics (ADDR: its metrics address, default 127.0.0.1:9477).\n");
+			return 0;
+		} else if (argv[i][0] != '-')
+			addr = argv[i];
+		else {
+			fprintf(stderr, "collector: status: unexpected argument '%s'\n", argv[i]);
+			return COLLECTOR_EXIT_USAGE;
+		}
+	}
+	return status_client_print(addr, stdout);
+}
+
 /* `collector loader NAME ARGS`: a runner re-executes this binary as its loader. */
 static int cmd_loader(int argc, char **argv)
 {
@@ -546,6 +596,8 @@ int main(int argc, char **argv)
 		return cmd_demo();
 	if (strcmp(cmd, "doctor") == 0)
 		return cmd_doctor();
+	if (strcmp(cmd, "status") == 0)
+		return cmd_status(argc - 1, argv + 1);
 	if (strcmp(cmd, "loader") == 0)
 		return cmd_loader(argc - 1, argv + 1);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

@@ -14,65 +14,11 @@
 #include <collector/log.h>
 #include <collector/registry.h>
 
-#include "event_queue.h"
-#include "router.h"
+#include "http_endpoint.h"
+#include "pipeline_state.h"
 
-struct sink_ctx {
-	struct collector *c;
-	int index;
-	char *name;
-	const struct sink_ops *ops;
-	void *self;
-	struct event_queue queue;
-	bool waiting;	    /* write or flush said -EAGAIN; sink_ready() ends it */
-	bool dirty;	    /* written since the last successful flush */
-	uint64_t in_flight; /* written but not yet flushed */
-	uint64_t delivered;
-	uint64_t failed;
-	uint64_t drops_reported;
-};
-
-struct runner_ctx {
-	struct collector *c;
-	char *name;
-	const struct runner_ops *ops;
-	void *self;
-	struct options *opts;
-	uint64_t seq;
-	sink_mask blocking; /* reachable sinks with the block policy */
-	bool paused;
-	bool started;
-	bool finished;
-	enum runner_status status;
-	uint64_t emitted;
-	uint64_t errors;
-	yajl_gen gen; /* for collector.error data */
-	struct buffer gen_buf;
-};
-
-struct collector {
-	struct ev_loop *loop;
-	struct sink_ctx *sinks[ROUTER_MAX_SINKS];
-	int nsinks;
-	sink_mask all_sinks;
-	struct runner_ctx **runners;
-	int nrunners;
-	int running;
-	struct router *router;
-	struct runner_ctx self_ctx; /* the "collector" runner of loss events */
-	ev_check drain;
-	ev_idle spin;
-	ev_signal sig_int, sig_term, sig_hup;
-	ev_timer shutdown_timer;
-	ev_timer loss_timer;
-	ev_timer duration_timer;
-	int64_t shutdown_timeout_ns;
-	int64_t duration_ns;
-	bool stopping; /* runners were asked to stop */
-	bool ending;   /* no runner left: drain, flush, leave */
-	bool timed_out;
-	int signals;
-	struct collector_stats stats;
+const double flush_bucket_bounds[FLUSH_BUCKETS] = {
+	0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5,
 };
 
 static const char *const status_names[] = {
@@ -169,6 +115,36 @@ static void gen_u64(yajl_gen g, const char *key, uint64_t v)
 	yajl_gen_integer(g, (long long)v);
 }
 
+/* Counted per reason for /metrics; reasons beyond the table share its last slot. */
+static void count_error_reason(struct runner_ctx *ctx, const char *reason)
+{
+	int i = 0;
+
+	while (i < ERROR_REASONS - 1 && ctx->error_reasons[i].reason &&
+	       strcmp(ctx->error_reasons[i].reason, reason) != 0)
+		i++;
+	if (!ctx->error_reasons[i].reason)
+		ctx->error_reasons[i].reason = i == ERROR_REASONS - 1 ? "other" : reason;
+	ctx->error_reasons[i].count++;
+}
+
+void runner_set_health(struct runner_ctx *ctx, enum runner_health health, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (health != RUNNER_HEALTHY) {
+		va_start(ap, fmt);
+		vsnprintf(ctx->health_reason, sizeof(ctx->health_reason), fmt, ap);
+		va_end(ap);
+	} else {
+		ctx->health_reason[0] = '\0';
+	}
+	if (health != ctx->health)
+		log_info("runner %s: %s%s%s", ctx->name, runner_health_name(health),
+			 ctx->health_reason[0] ? ": " : "", ctx->health_reason);
+	ctx->health = health;
+}
+
 static void print_to_buffer(void *ctx, const char *s, size_t len)
 {
 	buffer_append(ctx, s, len);
@@ -203,6 +179,7 @@ void runner_report_error(struct runner_ctx *ctx, const char *reason, uint64_t li
 	char msg[512];
 	va_list ap;
 
+	count_error_reason(ctx, reason);
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -239,6 +216,7 @@ void runner_finished(struct runner_ctx *ctx, enum runner_status status)
 		return;
 	ctx->finished = true;
 	ctx->status = status;
+	ctx->finished_ns = now_realtime_ns();
 	c->running--;
 	log_debug("runner %s finished: %s", ctx->name, runner_status_name(status));
 	if (c->running == 0)
@@ -275,20 +253,42 @@ void sink_report_error(struct sink_ctx *ctx, const char *fmt, ...)
 	log_error("sink %s: %s", ctx->name, msg);
 }
 
+static void start_waiting(struct sink_ctx *s)
+{
+	if (!s->waiting)
+		s->waiting_since_ns = now_realtime_ns();
+	s->waiting = true;
+}
+
+/* One successful batch into the latency histogram: a clock read per batch, not per event. */
+static void observe_flush(struct sink_ctx *s)
+{
+	double secs = (double)(now_realtime_ns() - s->batch_start_ns) / 1e9;
+	int i = 0;
+
+	while (i < FLUSH_BUCKETS && secs > flush_bucket_bounds[i])
+		i++;
+	s->flush_buckets[i]++;
+	s->flush_seconds += secs;
+	s->flushes++;
+}
+
 static void flush_sink(struct sink_ctx *s)
 {
 	int rc = s->ops->flush(s->self);
 
 	if (rc == -EAGAIN) {
-		s->waiting = true;
+		start_waiting(s);
 		return;
 	}
 	if (rc < 0) {
 		s->failed += s->in_flight;
 		s->c->stats.failed += s->in_flight;
+		s->last_loss_ns = now_realtime_ns();
 	} else {
 		s->delivered += s->in_flight;
 		s->c->stats.delivered += s->in_flight;
+		observe_flush(s);
 	}
 	s->in_flight = 0;
 	s->dirty = false;
@@ -299,10 +299,13 @@ static void drain_sink(struct sink_ctx *s)
 	struct event *ev;
 
 	while (!s->waiting && (ev = event_queue_peek(&s->queue))) {
-		int rc = s->ops->write(s->self, ev);
+		int rc;
 
+		if (!s->dirty)
+			s->batch_start_ns = now_realtime_ns();
+		rc = s->ops->write(s->self, ev);
 		if (rc == -EAGAIN) {
-			s->waiting = true;
+			start_waiting(s);
 			break;
 		}
 		if (rc < 0) {
@@ -311,6 +314,7 @@ static void drain_sink(struct sink_ctx *s)
 			s->c->stats.failed += s->in_flight + 1;
 			s->in_flight = 0;
 			s->dirty = false;
+			s->last_loss_ns = now_realtime_ns();
 		} else {
 			s->in_flight++;
 			s->dirty = true;
@@ -406,6 +410,7 @@ static void report_losses(struct collector *c)
 		ev->ts_ns = now_realtime_ns();
 		event_queue_push(&s->queue, ev, true);
 		event_unref(ev);
+		s->last_loss_ns = now_realtime_ns();
 		log_warn("sink %s: dropped %llu events (policy %s)", s->name,
 			 (unsigned long long)(total - s->drops_reported),
 			 queue_policy_name(s->queue.policy));
@@ -490,6 +495,13 @@ static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 			c->sinks[i]->ops->reopen(c->sinks[i]->self);
 }
 
+static void on_usr1(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	collector_log_status(w->data);
+}
+
 static void on_duration(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop;
@@ -516,7 +528,9 @@ struct collector *collector_new(struct ev_loop *loop, struct error *err)
 	ev_signal_init(&c->sig_int, on_stop_signal, SIGINT);
 	ev_signal_init(&c->sig_term, on_stop_signal, SIGTERM);
 	ev_signal_init(&c->sig_hup, on_hup, SIGHUP);
-	c->sig_int.data = c->sig_term.data = c->sig_hup.data = c;
+	ev_signal_init(&c->sig_usr1, on_usr1, SIGUSR1);
+	c->sig_int.data = c->sig_term.data = c->sig_hup.data = c->sig_usr1.data = c;
+	c->start_ns = now_realtime_ns();
 	ev_init(&c->shutdown_timer, on_shutdown_timeout);
 	c->shutdown_timer.data = c;
 	ev_timer_init(&c->loss_timer, on_loss_timer, 1., 1.);
@@ -682,12 +696,27 @@ void collector_set_shutdown_timeout(struct collector *c, int64_t ns)
 	c->shutdown_timeout_ns = ns;
 }
 
+int collector_serve_http(struct collector *c, const char *addr, struct error *err)
+{
+	if (c->http)
+		return error_set(err, EEXIST, "already serving on %s",
+				 http_endpoint_address(c->http));
+	c->http = http_endpoint_start(c, c->loop, addr, err);
+	return c->http ? 0 : -err->code;
+}
+
+const char *collector_http_address(const struct collector *c)
+{
+	return c->http ? http_endpoint_address(c->http) : NULL;
+}
+
 static void start_watchers(struct collector *c)
 {
 	ev_check_start(c->loop, &c->drain);
 	ev_signal_start(c->loop, &c->sig_int);
 	ev_signal_start(c->loop, &c->sig_term);
 	ev_signal_start(c->loop, &c->sig_hup);
+	ev_signal_start(c->loop, &c->sig_usr1);
 	ev_timer_start(c->loop, &c->loss_timer);
 	if (c->duration_ns > 0) {
 		ev_timer_set(&c->duration_timer, (double)c->duration_ns / 1e9, 0.);
@@ -702,7 +731,10 @@ static void stop_watchers(struct collector *c)
 	ev_signal_stop(c->loop, &c->sig_int);
 	ev_signal_stop(c->loop, &c->sig_term);
 	ev_signal_stop(c->loop, &c->sig_hup);
+	ev_signal_stop(c->loop, &c->sig_usr1);
 	ev_timer_stop(c->loop, &c->loss_timer);
+	http_endpoint_free(c->http);
+	c->http = NULL;
 	ev_timer_stop(c->loop, &c->shutdown_timer);
 	ev_timer_stop(c->loop, &c->duration_timer);
 }
@@ -719,6 +751,7 @@ static void start_runners(struct collector *c)
 				r->blocking |= (sink_mask)1 << j;
 		r->status = RUNNER_RUNNING;
 		r->started = true;
+		r->started_ns = now_realtime_ns();
 		c->running++;
 		if (r->ops->start(r->self, &err) < 0) {
 			log_error("runner %s: %s", r->name, err.msg);
@@ -799,5 +832,6 @@ void collector_free(struct collector *c)
 		yajl_gen_free(c->self_ctx.gen);
 	buffer_free(&c->self_ctx.gen_buf);
 	router_free(c->router);
+	http_endpoint_free(c->http);
 	free(c);
 }

@@ -545,6 +545,24 @@ static void exec_destroy(void *self)
 	free(r);
 }
 
+static void exec_metrics(void *self, struct metrics_writer *w)
+{
+	struct exec_runner *r = self;
+
+	metrics_add(w, METRIC_COUNTER, "collector_runner_restarts_total",
+		    "times the runner restarted its child", r->restarts);
+	metrics_add_labeled(w, METRIC_COUNTER, "collector_runner_lines_total",
+			    "lines read from the child, by stream", "stream", "stdout",
+			    (double)r->n.stdout_lines);
+	metrics_add_labeled(w, METRIC_COUNTER, "collector_runner_lines_total",
+			    "lines read from the child, by stream", "stream", "stderr",
+			    (double)r->n.stderr_lines);
+	if (r->pc.alive)
+		metrics_add_child(w, r->pid, "running");
+	else if (ev_is_active(&r->restart_w))
+		metrics_add_child(w, r->pid, "restarting");
+}
+
 const struct runner_ops exec_runner_ops = {
 	.name = "exec",
 	.summary = "runs a command; its JSON or text lines become events",
@@ -554,4 +572,5 @@ const struct runner_ops exec_runner_ops = {
 	.stop = exec_stop,
 	.resume = exec_resume,
 	.destroy = exec_destroy,
+	.metrics = exec_metrics,
 };

@@ -309,6 +309,22 @@ static void on_end(void *arg)
 	runner_finished(r->ctx, RUNNER_ERROR);
 }
 
+static void process_metrics(void *self, struct metrics_writer *w)
+{
+	struct process_runner *r = self;
+
+	metrics_add(w, METRIC_COUNTER, "collector_runner_kernel_lost_total",
+		    "events the BPF program could not put in its ring buffer", (double)r->lost);
+	metrics_add(w, METRIC_GAUGE, "collector_runner_process_table_entries",
+		    "processes whose exec the process runner remembers",
+		    (double)process_table_count(r->table));
+	metrics_add(w, METRIC_COUNTER, "collector_runner_process_table_evicted_total",
+		    "processes forgotten to keep the table bounded",
+		    (double)process_table_evicted(r->table));
+	if (r->pc.alive)
+		metrics_add_child(w, r->pc.child.pid, "loader");
+}
+
 static const struct piped_child_ops loader_ops = {
 	.can_take = can_take,
 	.on_line = on_line,
@@ -459,4 +475,5 @@ const struct runner_ops process_runner_ops = {
 	.stop = process_stop,
 	.resume = process_resume,
 	.destroy = process_destroy,
+	.metrics = process_metrics,
 };

@@ -144,4 +144,51 @@ void collector_get_stats(const struct collector *c, struct collector_stats *out)
  */
 void collector_free(struct collector *c);
 
+/**
+ * Serve /metrics (Prometheus text), /healthz and /runners (JSON) over HTTP
+ * on the collector's loop while collector_run() runs.
+ * @param c the collector
+ * @param addr "HOST:PORT" (an IPv4 address, or "[IPv6]:PORT"); port 0 picks a free one
+ * @param err filled on failure
+ * @return 0, or a negative code with @p err (EINVAL for a bad address,
+ *         EADDRINUSE, EEXIST when already serving).
+ */
+int collector_serve_http(struct collector *c, const char *addr, struct error *err);
+
+/**
+ * The address collector_serve_http() listens on, with the port it got.
+ * @param c the collector
+ * @return "HOST:PORT", owned by the collector; NULL when not serving.
+ */
+const char *collector_http_address(const struct collector *c);
+
+struct buffer;
+
+/**
+ * Append the collector's metrics in Prometheus text format to @p out.
+ * @param c the collector
+ * @param out a buffer of the caller's
+ * @return 0 or -ENOMEM.
+ */
+int collector_render_metrics(struct collector *c, struct buffer *out);
+
+/**
+ * Append the collector's status (collector, runners with their children,
+ * sinks) as one JSON object to @p out, as /runners serves it.
+ * @param c the collector
+ * @param out a buffer of the caller's
+ * @return 0 or -ENOMEM.
+ */
+int collector_render_status(struct collector *c, struct buffer *out);
+
+/**
+ * Append {"status":"ok|degraded|failing","reasons":[...]} to @p out, as
+ * /healthz serves it.
+ * @param c the collector
+ * @param out a buffer of the caller's
+ * @param health set to the health it reports
+ * @return 0 or -ENOMEM.
+ */
+int collector_render_health(struct collector *c, struct buffer *out, int *health);
+
 #endif

@@ -5,6 +5,11 @@
 #ifndef COLLECTOR_LOG_H
 #define COLLECTOR_LOG_H
 
+/** Messages of one format string printed per window before suppression. */
+#define LOG_BURST 10
+/** Length of the suppression window. */
+#define LOG_BURST_SECONDS 5
+
 /** Message levels, most severe first. */
 enum log_level {
 	LOG_ERROR, /**< something failed */
@@ -18,6 +23,18 @@ enum log_level {
  * @param level the least severe level printed
  */
 void log_set_level(enum log_level level);
+
+/** How each message is written. */
+enum log_format {
+	LOG_TEXT, /**< "collector: LEVEL: message" (the default) */
+	LOG_JSON, /**< {"ts":"RFC 3339","level":"LEVEL","msg":"message"} */
+};
+
+/**
+ * Choose the line format of every later message.
+ * @param format text or JSON
+ */
+void log_set_format(enum log_format format);
 
 /**
  * Parse a level name.

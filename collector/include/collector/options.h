@@ -34,6 +34,12 @@ struct option_spec {
 	char short_name;       /**< one-letter CLI flag, or 0 */
 	bool repeat;	       /**< OPT_STRING only: may be given several times */
 	bool required;	       /**< options_finish() fails when it is missing */
+	/**
+	 * OPT_STRING on the command line only: the value of a bare `--name`;
+	 * another value must then be given as `--name=VALUE`. NULL: a value is
+	 * required.
+	 */
+	const char *implicit;
 };
 
 /** Parsed values for one option table; owned by whoever made it. */

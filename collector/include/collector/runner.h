@@ -10,6 +10,7 @@
 
 #include <collector/error.h>
 #include <collector/event.h>
+#include <collector/metrics.h>
 #include <collector/options.h>
 
 struct ev_loop;
@@ -23,6 +24,13 @@ enum runner_status {
 	RUNNER_TIMEOUT,	 /**< stopped by its timeout */
 	RUNNER_CANCELED, /**< stopped by the user (SIGINT/SIGTERM) */
 	RUNNER_ERROR,	 /**< could not run at all (spawn or load failure) */
+};
+
+/** How a runner is doing, as /healthz reports it. */
+enum runner_health {
+	RUNNER_HEALTHY,	 /**< working as configured */
+	RUNNER_DEGRADED, /**< working, but not fully (restarting, losing events, ...) */
+	RUNNER_FAILING,	 /**< not doing its work (circuit breaker open, loader lost, ...) */
 };
 
 /**
@@ -68,6 +76,11 @@ struct runner_ops {
 	void (*resume)(void *self);
 	/** Free everything; after this no child, fd or watcher remains. */
 	void (*destroy)(void *self);
+	/**
+	 * Add this instance's own samples (restarts, children, ...) on each
+	 * scrape of /metrics or /runners. May be NULL.
+	 */
+	void (*metrics)(void *self, struct metrics_writer *w);
 };
 
 /**
@@ -123,5 +136,22 @@ void runner_report_error(struct runner_ctx *ctx, const char *reason, uint64_t li
  * @param status how it ended
  */
 void runner_finished(struct runner_ctx *ctx, enum runner_status status);
+
+/**
+ * The name of a health state.
+ * @param h the state
+ * @return "ok", "degraded" or "failing" (static).
+ */
+const char *runner_health_name(enum runner_health h);
+
+/**
+ * Say how the runner is doing; /healthz and /runners report it with the
+ * reason. A runner that never calls this is healthy while it runs.
+ * @param ctx the runner's context
+ * @param health the new state
+ * @param fmt printf format of the reason (ignored when healthy), then its arguments
+ */
+void runner_set_health(struct runner_ctx *ctx, enum runner_health health, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif

@@ -9,6 +9,7 @@
 
 #include <collector/error.h>
 #include <collector/event.h>
+#include <collector/metrics.h>
 #include <collector/options.h>
 
 struct ev_loop;
@@ -57,6 +58,11 @@ struct sink_ops {
 	void (*reopen)(void *self);
 	/** Free everything; called after the last flush. */
 	void (*destroy)(void *self);
+	/**
+	 * Add this instance's own samples (bytes written, retries, ...) on each
+	 * scrape of /metrics. May be NULL.
+	 */
+	void (*metrics)(void *self, struct metrics_writer *w);
 };
 
 /**

@@ -1,0 +1,245 @@
+/* /metrics, /healthz and /runners over HTTP: libmicrohttpd in epoll mode, driven by libev. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <ev.h>
+#include <microhttpd.h>
+
+#include <collector/buffer.h>
+#include <collector/log.h>
+#include <collector/runner.h>
+
+#include "http_endpoint.h"
+
+struct http_endpoint {
+	struct collector *c;
+	struct ev_loop *loop;
+	struct MHD_Daemon *daemon;
+	ev_io io;
+	ev_timer timer;
+	char address[80];
+};
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status,
+			     const char *content_type, const struct buffer *body)
+{
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(body->len, body->data, MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result rc;
+
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	rc = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version, const char *upload,
+				  size_t *upload_size, void **state)
+{
+	struct http_endpoint *h = cls;
+	struct buffer body = { 0 };
+	unsigned int status = MHD_HTTP_OK;
+	const char *type = "application/json";
+	enum MHD_Result rc;
+	int health = 0, err;
+
+	(void)version;
+	(void)upload;
+	(void)upload_size;
+	(void)state;
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+		buffer_append(&body, "only GET\n", 9);
+		status = MHD_HTTP_METHOD_NOT_ALLOWED;
+		type = "text/plain";
+		err = 0;
+	} else if (strcmp(url, "/metrics") == 0) {
+		type = "text/plain; version=0.0.4";
+		err = collector_render_metrics(h->c, &body);
+	} else if (strcmp(url, "/healthz") == 0) {
+		err = collector_render_health(h->c, &body, &health);
+		/* A load balancer reads the status code: only failing is unavailable. */
+		if (health == RUNNER_FAILING)
+			status = MHD_HTTP_SERVICE_UNAVAILABLE;
+	} else if (strcmp(url, "/runners") == 0) {
+		err = collector_render_status(h->c, &body);
+	} else {
+		static const char paths[] = "not found: try /metrics, /healthz or /runners\n";
+
+		buffer_append(&body, paths, sizeof(paths) - 1);
+		status = MHD_HTTP_NOT_FOUND;
+		type = "text/plain";
+		err = 0;
+	}
+	if (err < 0) {
+		buffer_free(&body);
+		return MHD_NO;
+	}
+	if (strcmp(type, "application/json") == 0)
+		buffer_append(&body, "\n", 1);
+	rc = reply(conn, status, type, &body);
+	buffer_free(&body);
+	return rc;
+}
+
+static void run_daemon(struct http_endpoint *h)
+{
+	MHD_UNSIGNED_LONG_LONG timeout_ms;
+
+	MHD_run(h->daemon);
+	ev_timer_stop(h->loop, &h->timer);
+	if (MHD_get_timeout(h->daemon, &timeout_ms) == MHD_YES) {
+		ev_timer_set(&h->timer, (double)timeout_ms / 1e3, 0.);
+		ev_timer_start(h->loop, &h->timer);
+	}
+}
+
+static void on_io(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	run_daemon(w->data);
+}
+
+static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	run_daemon(w->data);
+}
+
+int http_split_address(const char *addr, char *host, size_t host_size, const char **port)
+{
+	const char *end;
+
+	if (addr[0] == '[') {
+		end = strchr(addr, ']');
+		*port = end && end[1] == ':' ? end + 2 : NULL;
+		addr++;
+	} else {
+		end = strrchr(addr, ':');
+		*port = end ? end + 1 : NULL;
+	}
+	if (!*port || !**port || (size_t)(end - addr) >= host_size)
+		return -EINVAL;
+	memcpy(host, addr, (size_t)(end - addr));
+	host[end - addr] = '\0';
+	return 0;
+}
+
+/* "HOST:PORT" or "[V6]:PORT" into a bound, listening socket. @return the fd or -errno. */
+static int listen_on(const char *addr, char *bound, size_t bound_size, bool *v6, struct error *err)
+{
+	char host[64];
+	const char *port;
+	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE,
+				  .ai_socktype = SOCK_STREAM };
+	struct addrinfo *ai;
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+	char ip[INET6_ADDRSTRLEN];
+	int fd, one = 1, rc;
+
+	if (http_split_address(addr, host, sizeof(host), &port) < 0)
+		return error_set(err, EINVAL, "metrics address '%s': expected HOST:PORT", addr);
+	rc = getaddrinfo(host, port, &hints, &ai);
+	if (rc != 0)
+		return error_set(err, EINVAL,
+				 "metrics address %s:%s: %s (a numeric address is needed)", host,
+				 port, gai_strerror(rc));
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		freeaddrinfo(ai);
+		return error_set(err, errno, "socket: %s", strerror(errno));
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 64) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &sslen) < 0) {
+		rc = errno;
+		close(fd);
+		freeaddrinfo(ai);
+		return error_set(err, rc, "metrics address %s:%s: %s", host, port, strerror(rc));
+	}
+	freeaddrinfo(ai);
+	*v6 = ss.ss_family == AF_INET6;
+	if (*v6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
+		snprintf(bound, bound_size, "[%s]:%u", ip, ntohs(a->sin6_port));
+	} else {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
+		snprintf(bound, bound_size, "%s:%u", ip, ntohs(a->sin_port));
+	}
+	return fd;
+}
+
+struct http_endpoint *http_endpoint_start(struct collector *c, struct ev_loop *loop,
+					  const char *addr, struct error *err)
+{
+	struct http_endpoint *h = calloc(1, sizeof(*h));
+	const union MHD_DaemonInfo *info;
+	bool v6 = false;
+	int fd;
+
+	if (!h) {
+		error_set(err, ENOMEM, "out of memory");
+		return NULL;
+	}
+	fd = listen_on(addr, h->address, sizeof(h->address), &v6, err);
+	if (fd < 0) {
+		free(h);
+		return NULL;
+	}
+	h->c = c;
+	h->loop = loop;
+	/* The daemon owns the socket from here; MHD_stop_daemon() closes it. */
+	h->daemon = MHD_start_daemon(MHD_USE_EPOLL | (v6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL,
+				     on_request, h, MHD_OPTION_LISTEN_SOCKET, fd,
+				     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)32,
+				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
+				     MHD_OPTION_END);
+	info = h->daemon ? MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
+	if (!info) {
+		if (h->daemon)
+			MHD_stop_daemon(h->daemon);
+		else
+			close(fd);
+		free(h);
+		error_set(err, EIO, "metrics address %s: the HTTP server could not start", addr);
+		return NULL;
+	}
+	ev_io_init(&h->io, on_io, info->epoll_fd, EV_READ);
+	ev_init(&h->timer, on_timer);
+	h->io.data = h->timer.data = h;
+	ev_io_start(loop, &h->io);
+	log_info("serving /metrics, /healthz and /runners on http://%s", h->address);
+	return h;
+}
+
+const char *http_endpoint_address(const struct http_endpoint *h)
+{
+	return h->address;
+}
+
+void http_endpoint_free(struct http_endpoint *h)
+{
+	if (!h)
+		return;
+	ev_io_stop(h->loop, &h->io);
+	ev_timer_stop(h->loop, &h->timer);
+	MHD_stop_daemon(h->daemon);
+	free(h);
+}

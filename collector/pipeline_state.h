@@ -1,0 +1,108 @@
+/* The collector's, runners' and sinks' state, shared by the pipeline and its status reports. */
+#ifndef COLLECTOR_PIPELINE_STATE_H
+#define COLLECTOR_PIPELINE_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ev.h>
+#include <yajl/yajl_gen.h>
+
+#include <collector/buffer.h>
+#include <collector/collector.h>
+#include <collector/runner.h>
+#include <collector/sink.h>
+
+#include "event_queue.h"
+#include "router.h"
+
+/* Upper bounds (seconds) of the sink batch latency histogram's buckets. */
+#define FLUSH_BUCKETS 12
+extern const double flush_bucket_bounds[FLUSH_BUCKETS];
+
+/* Distinct error reasons counted per runner; more share the last slot. */
+#define ERROR_REASONS 8
+
+struct error_reason_count {
+	const char *reason; /* a string literal of the runner's */
+	uint64_t count;
+};
+
+struct sink_ctx {
+	struct collector *c;
+	int index;
+	char *name;
+	const struct sink_ops *ops;
+	void *self;
+	struct event_queue queue;
+	bool waiting;	    /* write or flush said -EAGAIN; sink_ready() ends it */
+	bool dirty;	    /* written since the last successful flush */
+	uint64_t in_flight; /* written but not yet flushed */
+	uint64_t delivered;
+	uint64_t failed;
+	uint64_t drops_reported;
+	int64_t batch_start_ns;			   /* first write of the batch being flushed */
+	int64_t waiting_since_ns;		   /* when write or flush last said -EAGAIN */
+	int64_t last_loss_ns;			   /* when the sink last dropped or failed events */
+	uint64_t flush_buckets[FLUSH_BUCKETS + 1]; /* the last one: +Inf */
+	double flush_seconds;
+	uint64_t flushes;
+};
+
+struct runner_ctx {
+	struct collector *c;
+	char *name;
+	const struct runner_ops *ops;
+	void *self;
+	struct options *opts;
+	uint64_t seq;
+	sink_mask blocking; /* reachable sinks with the block policy */
+	bool paused;
+	bool started;
+	bool finished;
+	enum runner_status status;
+	uint64_t emitted;
+	uint64_t errors;
+	struct error_reason_count error_reasons[ERROR_REASONS];
+	enum runner_health health;
+	char health_reason[160];
+	int64_t started_ns;
+	int64_t finished_ns;
+	yajl_gen gen; /* for collector.error data */
+	struct buffer gen_buf;
+};
+
+struct collector {
+	struct ev_loop *loop;
+	struct sink_ctx *sinks[ROUTER_MAX_SINKS];
+	int nsinks;
+	sink_mask all_sinks;
+	struct runner_ctx **runners;
+	int nrunners;
+	int running;
+	struct router *router;
+	struct runner_ctx self_ctx; /* the "collector" runner of loss events */
+	ev_check drain;
+	ev_idle spin;
+	ev_signal sig_int, sig_term, sig_hup, sig_usr1;
+	ev_timer shutdown_timer;
+	ev_timer loss_timer;
+	ev_timer duration_timer;
+	int64_t shutdown_timeout_ns;
+	int64_t duration_ns;
+	bool stopping; /* runners were asked to stop */
+	bool ending;   /* no runner left: drain, flush, leave */
+	bool timed_out;
+	int signals;
+	int64_t start_ns;
+	struct http_endpoint *http;
+	struct collector_stats stats;
+};
+
+/* Log a status dump (SIGUSR1). */
+void collector_log_status(struct collector *c);
+
+/* The collector's health; each reason appended to @reasons (may be NULL) NUL-terminated. */
+enum runner_health collector_health(struct collector *c, struct buffer *reasons);
+
+#endif

@@ -1,0 +1,222 @@
+/* `collector status`: GET /runners and /healthz from a running collector, print a table. */
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <yajl/yajl_tree.h>
+
+#include <collector/buffer.h>
+#include <collector/collector.h>
+
+#include "http_endpoint.h"
+#include "status_client.h"
+
+#define STATUS_TIMEOUT_MS 3000
+#define STATUS_MAX_BODY (4u << 20)
+
+/* Wait for @events on @fd. @return 0, or -ETIMEDOUT / -errno. */
+static int wait_fd(int fd, short events)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int n = poll(&p, 1, STATUS_TIMEOUT_MS);
+
+	return n > 0 ? 0 : n == 0 ? -ETIMEDOUT : -errno;
+}
+
+static int connect_to(const char *addr, char *why, size_t why_size)
+{
+	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
+				  .ai_socktype = SOCK_STREAM };
+	struct addrinfo *ai;
+	char host[64];
+	const char *port;
+	int fd, err = 0;
+	socklen_t len = sizeof(err);
+
+	if (http_split_address(addr, host, sizeof(host), &port) < 0 ||
+	    getaddrinfo(host, port, &hints, &ai) != 0) {
+		snprintf(why, why_size, "'%s' is not a numeric HOST:PORT", addr);
+		return -1;
+	}
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS)
+		err = errno;
+	else if (fd >= 0 && (err = -wait_fd(fd, POLLOUT)) == 0)
+		getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	freeaddrinfo(ai);
+	if (fd < 0 || err) {
+		snprintf(why, why_size, "%s: %s", addr, strerror(fd < 0 ? errno : err));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* One HTTP/1.0 GET; the body (NUL-terminated) into @body. @return the HTTP status or -1. */
+static int http_get(const char *addr, const char *path, struct buffer *body, char *why,
+		    size_t why_size)
+{
+	char req[256], chunk[4096];
+	struct buffer raw = { 0 };
+	int fd = connect_to(addr, why, why_size), status = -1;
+	const char *split;
+	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n", path, addr);
+
+	if (fd < 0)
+		return -1;
+	if (write(fd, req, (size_t)n) != n) {
+		snprintf(why, why_size, "%s: %s", addr, strerror(errno));
+		goto out;
+	}
+	for (;;) {
+		ssize_t got = read(fd, chunk, sizeof(chunk));
+
+		if (got < 0 && errno == EAGAIN && wait_fd(fd, POLLIN) == 0)
+			continue;
+		if (got < 0) {
+			snprintf(why, why_size, "%s: %s", addr,
+				 errno == EAGAIN ? "no answer" : strerror(errno));
+			goto out;
+		}
+		if (got == 0)
+			break;
+		if (raw.len + (size_t)got > STATUS_MAX_BODY ||
+		    buffer_append(&raw, chunk, (size_t)got) < 0) {
+			snprintf(why, why_size, "%s: answer too large", addr);
+			goto out;
+		}
+	}
+	buffer_append(&raw, "", 1);
+	split = strstr(raw.data, "\r\n\r\n");
+	if (!split || sscanf(raw.data, "HTTP/%*d.%*d %d", &status) != 1) {
+		snprintf(why, why_size, "%s: not an HTTP answer", addr);
+		status = -1;
+		goto out;
+	}
+	buffer_append(body, split + 4, strlen(split + 4) + 1);
+out:
+	buffer_free(&raw);
+	close(fd);
+	return status;
+}
+
+static const char *str_at(yajl_val obj, const char *key)
+{
+	const char *path[] = { key, NULL };
+	yajl_val v = yajl_tree_get(obj, path, yajl_t_string);
+
+	return v ? YAJL_GET_STRING(v) : "-";
+}
+
+static double num_at(yajl_val obj, const char *key)
+{
+	const char *path[] = { key, NULL };
+	yajl_val v = yajl_tree_get(obj, path, yajl_t_number);
+
+	return v ? YAJL_GET_DOUBLE(v) : 0;
+}
+
+static bool bool_at(yajl_val obj, const char *key)
+{
+	const char *path[] = { key, NULL };
+
+	return YAJL_IS_TRUE(yajl_tree_get(obj, path, yajl_t_true));
+}
+
+static yajl_val array_at(yajl_val obj, const char *key)
+{
+	const char *path[] = { key, NULL };
+
+	return yajl_tree_get(obj, path, yajl_t_array);
+}
+
+static void print_children(yajl_val children, FILE *out)
+{
+	size_t n = children ? YAJL_GET_ARRAY(children)->len : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		yajl_val ch = YAJL_GET_ARRAY(children)->values[i];
+
+		fprintf(out, "%s%.0f %s (cpu %.2f s, rss %.1f MiB)", i ? "; " : "",
+			num_at(ch, "pid"), str_at(ch, "state"), num_at(ch, "cpu_seconds"),
+			num_at(ch, "rss_bytes") / 1048576.0);
+	}
+	if (n == 0)
+		fputc('-', out);
+}
+
+static void print_status(yajl_val root, yajl_val health, FILE *out)
+{
+	const char *path[] = { "collector", NULL };
+	yajl_val c = yajl_tree_get(root, path, yajl_t_object);
+	yajl_val runners = array_at(root, "runners"), sinks = array_at(root, "sinks");
+	yajl_val reasons = health ? array_at(health, "reasons") : NULL;
+
+	fprintf(out, "collector %s, pid %.0f, up %.1f s, health %s\n", str_at(c, "version"),
+		num_at(c, "pid"), num_at(c, "uptime_seconds"), str_at(c, "health"));
+	for (size_t i = 0; reasons && i < YAJL_GET_ARRAY(reasons)->len; i++)
+		fprintf(out, "  - %s\n", YAJL_GET_STRING(YAJL_GET_ARRAY(reasons)->values[i]));
+	fprintf(out, "\n%-16s %-10s %-9s %-9s %10s %8s  %s\n", "RUNNER", "TYPE", "STATUS", "HEALTH",
+		"EVENTS", "ERRORS", "CHILDREN");
+	for (size_t i = 0; runners && i < YAJL_GET_ARRAY(runners)->len; i++) {
+		yajl_val r = YAJL_GET_ARRAY(runners)->values[i];
+
+		fprintf(out, "%-16s %-10s %-9s %-9s %10.0f %8.0f  ", str_at(r, "name"),
+			str_at(r, "type"), str_at(r, "status"), str_at(r, "health"),
+			num_at(r, "events"), num_at(r, "errors"));
+		print_children(array_at(r, "children"), out);
+		fputc('\n', out);
+	}
+	fprintf(out, "\n%-16s %-10s %-12s %8s %12s %8s %8s  %s\n", "SINK", "TYPE", "POLICY",
+		"QUEUED", "DELIVERED", "FAILED", "DROPPED", "WAITING");
+	for (size_t i = 0; sinks && i < YAJL_GET_ARRAY(sinks)->len; i++) {
+		yajl_val s = YAJL_GET_ARRAY(sinks)->values[i];
+
+		fprintf(out, "%-16s %-10s %-12s %8.0f %12.0f %8.0f %8.0f  %s\n", str_at(s, "name"),
+			str_at(s, "type"), str_at(s, "policy"), num_at(s, "queued"),
+			num_at(s, "delivered"), num_at(s, "failed"), num_at(s, "dropped"),
+			bool_at(s, "waiting") ? "yes" : "no");
+	}
+}
+
+int status_client_print(const char *addr, FILE *out)
+{
+	struct buffer body = { 0 }, hbody = { 0 };
+	char why[256] = "", err[256];
+	yajl_val root = NULL, health = NULL;
+	int status = http_get(addr, "/runners", &body, why, sizeof(why)),
+	    rc = COLLECTOR_EXIT_FAILED;
+
+	if (status != 200) {
+		fprintf(stderr, "collector: status: %s\n",
+			status < 0 ? why : "unexpected HTTP status from /runners");
+		if (status < 0)
+			fprintf(stderr,
+				"collector: status: is a collector running with --metrics%s%s?\n",
+				strcmp(addr, "127.0.0.1:9477") ? "=" : "",
+				strcmp(addr, "127.0.0.1:9477") ? addr : "");
+		goto out;
+	}
+	root = yajl_tree_parse(body.data, err, sizeof(err));
+	/* /healthz answers 503 when failing: its body still says why. */
+	if (http_get(addr, "/healthz", &hbody, why, sizeof(why)) > 0)
+		health = yajl_tree_parse(hbody.data, err, sizeof(err));
+	if (!root) {
+		fprintf(stderr, "collector: status: /runners is not JSON\n");
+		goto out;
+	}
+	print_status(root, health, out);
+	rc = 0;
+out:
+	yajl_tree_free(root);
+	yajl_tree_free(health);
+	buffer_free(&body);
+	buffer_free(&hbody);
+	return rc;
+}
