@@ -1,0 +1,127 @@
+# Operating it: the metrics endpoint, health, status, signals and logs.
+
+# metrics_addr ERRFILE: the address the collector logged it serves on.
+metrics_addr() {
+	local i addr
+	for i in $(seq 1 100); do
+		addr=$(grep -o 'http://[0-9.:]*' "$1" 2>/dev/null | head -n 1 | sed 's,http://,,')
+		[ -n "$addr" ] && echo "$addr" && return
+		sleep 0.1
+	done
+}
+
+# metric ADDR NAME LABELS: the value of one sample.
+metric() {
+	local m=$2
+	[ -z "$3" ] || m="$2{$3}"
+	curl -s "http://$1/metrics" | awk -v m="$m" '$1 == m { print $2 }'
+}
+
+# wait_for ADDR NAME LABELS VALUE: until a sample has the value (5 s at most).
+wait_for() {
+	local i
+	for i in $(seq 1 50); do
+		[ "$(metric "$1" "$2" "$3")" = "$4" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+begin "/metrics counts exactly the events the sink wrote"
+out=$WORK/metrics.jsonl
+"$C" run --metrics=127.0.0.1:0 --sink "file:$out" exec --format text -- \
+	sh -c 'seq 1 5000; printf "{\"a\":\n" >&2; exec sleep 30' 2>"$WORK/metrics.err" &
+pid=$!
+addr=$(metrics_addr "$WORK/metrics.err")
+check "the endpoint is announced" test -n "$addr"
+check "events reach 5001" wait_for "$addr" collector_runner_events_total 'runner="exec"' 5001
+eq "delivered == lines in the file" "$(wc -l <"$out" | tr -d ' ')" \
+	"$(metric "$addr" collector_sink_events_delivered_total 'sink="file"')"
+eq "stdout lines counted" 5000 "$(metric "$addr" collector_runner_lines_total 'runner="exec",stream="stdout"')"
+check "the child's RSS is reported" test "$(curl -s "http://$addr/metrics" |
+	grep -c '^collector_runner_child_rss_bytes{runner="exec",pid="')" = 1
+check "the collector's own RSS is reported" test \
+	"$(curl -s "http://$addr/metrics" | awk '$1=="collector_resident_memory_bytes"{print ($2>100000)}')" = 1
+check "histogram buckets are cumulative and end in +Inf" test "$(curl -s "http://$addr/metrics" |
+	grep -c 'collector_sink_flush_seconds_bucket{sink="file",le="+Inf"}')" = 1
+eq "/runners lists the child as running" running \
+	"$(curl -s "http://$addr/runners" | jq -r '.runners[0].children[0].state')"
+eq "unknown path is 404" 404 "$(curl -s -o /dev/null -w '%{http_code}' "http://$addr/nope")"
+eq "POST is refused" 405 "$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://$addr/metrics")"
+fds_before=$(ls /proc/$pid/fd | wc -l)
+for _ in $(seq 1 50); do curl -s "http://$addr/metrics" >/dev/null; done
+eq "no fd left behind by 50 scrapes" "$fds_before" "$(ls /proc/$pid/fd | wc -l)"
+"$C" status "$addr" >"$WORK/status.out"
+eq "collector status exits 0" 0 $?
+check "status shows the runner row" grep -Eq '^exec +exec +running +ok +5001 ' "$WORK/status.out"
+check "status shows the sink row" grep -Eq '^file +file +block ' "$WORK/status.out"
+kill -USR1 "$pid"
+sleep 0.3
+check "SIGUSR1 logs a status dump" grep -q 'status: runner exec (exec): running' "$WORK/metrics.err"
+kill -TERM "$pid"
+wait "$pid"
+eq "exit status after SIGTERM" 0 $?
+check "the port is closed after exit" test "$(curl -s -o /dev/null -w '%{http_code}' "http://$addr/metrics")" = 000
+end
+
+begin "/healthz: ok, then failing with the reason when a runner breaks"
+cfg=$WORK/health.json
+cat >"$cfg" <<'JSON'
+{"metrics": "127.0.0.1:0",
+ "runners": [{"name": "steady", "type": "exec", "command": ["sleep", "30"]},
+             {"name": "fragile", "type": "exec", "command": ["sh", "-c", "sleep 1; exit 3"]}],
+ "sinks": [{"type": "stdout"}]}
+JSON
+"$C" run --config "$cfg" >/dev/null 2>"$WORK/health.err" &
+pid=$!
+addr=$(metrics_addr "$WORK/health.err")
+code=$(curl -s -o "$WORK/h1" -w '%{http_code}' "http://$addr/healthz")
+eq "healthy at first: status" ok "$(jq -r .status "$WORK/h1")"
+eq "healthy at first: 200" 200 "$code"
+for _ in $(seq 1 40); do
+	code=$(curl -s -o "$WORK/h2" -w '%{http_code}' "http://$addr/healthz")
+	[ "$code" = 503 ] && break
+	sleep 0.1
+done
+eq "failing: 503" 503 "$code"
+eq "failing: status" failing "$(jq -r .status "$WORK/h2")"
+eq "failing: the reason names the runner" "runner fragile ended: failed" "$(jq -r '.reasons[0]' "$WORK/h2")"
+eq "the gauge says failing" 2 "$(metric "$addr" collector_health "")"
+kill -TERM "$pid"
+wait "$pid"
+eq "exit status says a runner failed" 1 $?
+end
+
+begin "/healthz: degraded while a sink drops events"
+"$C" run --metrics=127.0.0.1:0 --policy drop_newest --queue-events 16 exec --format text -- \
+	sh -c 'seq 1 20000; exec sleep 30' 2>"$WORK/deg.err" | (sleep 3; cat >/dev/null) &
+addr=$(metrics_addr "$WORK/deg.err")
+for _ in $(seq 1 40); do
+	[ "$(curl -s "http://$addr/healthz" | jq -r .status)" = degraded ] && break
+	sleep 0.1
+done
+curl -s "http://$addr/healthz" >"$WORK/h3"
+eq "degraded" degraded "$(jq -r .status "$WORK/h3")"
+check "the reason names the sink" grep -q 'sink stdout lost events' "$WORK/h3"
+check "drops are counted by reason" test "$(metric "$addr" collector_sink_events_dropped_total 'sink="stdout",reason="drop_newest"')" -gt 0
+pkill -TERM -f 'collector run --metrics=127.0.0.1:0 --policy drop_newest'
+wait
+end
+
+begin "--metrics errors are clear"
+"$C" run --metrics=nonsense exec -- true 2>"$WORK/m.err"
+eq "a bad address is a usage error" 2 $?
+check "it names the address" grep -q "metrics address 'nonsense'" "$WORK/m.err"
+"$C" status 127.0.0.1:1 2>"$WORK/s.err"
+eq "status without a collector fails" 1 $?
+check "status says why" grep -q 'Connection refused' "$WORK/s.err"
+end
+
+begin "JSON logs, one object per line; repeats are rate-limited"
+for _ in $(seq 1 40); do echo '{"a":'; done >"$WORK/bad.jsonl"
+"$C" run --log-format json --log-level debug exec --format json -- cat "$WORK/bad.jsonl" \
+	>/dev/null 2>"$WORK/log.json"
+check "every line is JSON with ts, level and msg" \
+	jq -e 'has("ts") and has("level") and has("msg")' "$WORK/log.json" >/dev/null
+eq "40 identical errors print 10 lines" 10 "$(grep -c 'incomplete JSON value' "$WORK/log.json")"
+end
