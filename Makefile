@@ -48,7 +48,7 @@ PLUGIN_SOS := $(patsubst %.c,$(BUILD)/%.so,$(PLUGIN_SRCS))
 	lint docs
 .SECONDARY:
 all: $(BUILD)/collector $(BUILD)/libcollector.a $(BUILD)/libcollector.so $(UNIT_BINS) \
-     $(TOOL_BINS) $(PLUGIN_SOS) $(LOADER_BINS)
+     $(TOOL_BINS) $(PLUGIN_SOS) $(LOADER_BINS) $(BUILD)/collector.8
 
 deps:
 	@if [ "$$(id -u)" -ne 0 ]; then echo "make deps: run as root (apt-get install)"; exit 1; fi
@@ -96,6 +96,10 @@ $(BUILD)/collector: $(BUILD)/obj/collector/main.o $(LOADER_OBJS) $(BUILD)/libcol
 	$(CC) -rdynamic -o $@ $< $(LOADER_OBJS) -Wl,--whole-archive $(BUILD)/libcollector.a \
 		-Wl,--no-whole-archive $(LDFLAGS) $(LIBS) $(BPF_LIBS)
 
+# The man page comes from the same option tables as --help.
+$(BUILD)/collector.8: $(BUILD)/collector
+	$(BUILD)/collector man > $@.tmp && mv $@.tmp $@
+
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libcollector.a
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $< $(BUILD)/libcollector.a $(LDFLAGS) $(LIBS) -lcmocka
@@ -127,12 +131,25 @@ valgrind: $(UNIT_BINS)
 bench: all
 	@BUILD=$(abspath $(BUILD)) bash tools/bench/pipeline.sh
 
+# SYSCONFDIR: where the example configuration goes (/etc for a system install).
+SYSCONFDIR ?= $(PREFIX)/etc
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/collector
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/include/collector $(DESTDIR)$(PREFIX)/share/man/man8 \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(SYSCONFDIR)/collector \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 0755 $(BUILD)/collector $(DESTDIR)$(PREFIX)/bin/collector
 	install -m 0644 $(BUILD)/libcollector.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 0755 $(BUILD)/libcollector.so $(DESTDIR)$(PREFIX)/lib/
 	install -m 0644 collector/include/collector/*.h $(DESTDIR)$(PREFIX)/include/collector/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell $(BUILD)/collector version | cut -d" " -f2)|' \
+		collector/dist/collector.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/collector.pc
+	install -m 0644 $(BUILD)/collector.8 $(DESTDIR)$(PREFIX)/share/man/man8/collector.8
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' collector/dist/collector.service \
+		> $(DESTDIR)$(PREFIX)/lib/systemd/system/collector.service
+	install -m 0640 collector/dist/collector.json $(DESTDIR)$(SYSCONFDIR)/collector/collector.json
+	install -m 0644 collector/dist/collector.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/collector
 
 # Tracked and new (not ignored) C files; outside a git checkout, the source directories.
 FORMAT_FILES = $(shell { git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null \

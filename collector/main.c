@@ -14,6 +14,7 @@
 #include <collector/log.h>
 #include <collector/registry.h>
 
+#include "cli_help.h"
 #include "config.h"
 #include "loaders.h"
 #include "status_client.h"
@@ -102,27 +103,6 @@ static void usage(FILE *f)
 		   "options.\n");
 }
 
-static void print_specs(FILE *f, const struct option_spec *specs)
-{
-	for (const struct option_spec *s = specs; s && s->name; s++) {
-		char flag[80];
-
-		if (s->type == OPT_ARGV)
-			continue;
-		snprintf(flag, sizeof(flag), "%s%c%s--%s%s", s->short_name ? "-" : "",
-			 s->short_name ? s->short_name : ' ', s->short_name ? ", " : " ", s->name,
-			 s->type == OPT_BOOL ? "" :
-			 s->implicit	     ? "[=VALUE]" :
-					       " VALUE");
-		fprintf(f, "  %-28s %s", s->short_name ? flag : flag + 2, s->help);
-		if (s->choices)
-			fprintf(f, " (%s)", s->choices);
-		if (s->def && s->type != OPT_BOOL)
-			fprintf(f, " [%s]", s->def);
-		fputc('\n', f);
-	}
-}
-
 static void run_help(const struct runner_ops *ops)
 {
 	if (ops) {
@@ -131,14 +111,14 @@ static void run_help(const struct runner_ops *ops)
 		       ops->options && ops->options[0].type == OPT_ARGV ? " [--] CMD [ARGS...]" :
 									  "",
 		       ops->summary, ops->name);
-		print_specs(stdout, ops->options);
+		cli_print_specs(stdout, ops->options);
 		printf("\n");
 	} else {
 		printf("usage: collector run [OPTIONS] [RUNNER [RUNNER OPTIONS] [--] "
 		       "[ARGS...]]\n\n");
 	}
 	printf("options:\n");
-	print_specs(stdout, run_specs);
+	cli_print_specs(stdout, run_specs);
 	printf("\nexit status: 0 ok, 1 a runner failed, 2 usage error, 3 events were lost\n");
 }
 
@@ -596,6 +576,10 @@ int main(int argc, char **argv)
 		return cmd_demo();
 	if (strcmp(cmd, "doctor") == 0)
 		return cmd_doctor();
+	if (strcmp(cmd, "man") == 0) {
+		cli_write_manpage(stdout, run_specs);
+		return 0;
+	}
 	if (strcmp(cmd, "status") == 0)
 		return cmd_status(argc - 1, argv + 1);
 	if (strcmp(cmd, "loader") == 0)
