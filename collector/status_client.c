@@ -143,9 +143,12 @@ static void print_children(yajl_val children, FILE *out)
 	for (size_t i = 0; i < n; i++) {
 		yajl_val ch = YAJL_GET_ARRAY(children)->values[i];
 
-		fprintf(out, "%s%.0f %s (cpu %.2f s, rss %.1f MiB)", i ? "; " : "",
-			num_at(ch, "pid"), str_at(ch, "state"), num_at(ch, "cpu_seconds"),
-			num_at(ch, "rss_bytes") / 1048576.0);
+		const char *path[] = { "rss_bytes", NULL };
+
+		fprintf(out, "%s%.0f %s", i ? "; " : "", num_at(ch, "pid"), str_at(ch, "state"));
+		if (yajl_tree_get(ch, path, yajl_t_number))
+			fprintf(out, " (cpu %.2f s, rss %.1f MiB)", num_at(ch, "cpu_seconds"),
+				num_at(ch, "rss_bytes") / 1048576.0);
 	}
 	if (n == 0)
 		fputc('-', out);

@@ -19,6 +19,8 @@
 #include <collector/runner.h>
 
 #define RESTART_DELAY_MAX_NS (30LL * 1000000000)
+/* A restarted command that stays up this long makes the runner healthy again. */
+#define STABLE_AFTER_S 60.
 
 enum line_format { FORMAT_AUTO, FORMAT_JSON, FORMAT_TEXT };
 enum restart_policy { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS };
@@ -54,6 +56,7 @@ struct exec_runner {
 	char error[256];
 	int restarts;
 	ev_timer restart_w;
+	ev_timer stable_w;
 	struct json_decoder *decoder;
 	yajl_gen gen;
 	struct buffer gen_buf;
@@ -345,6 +348,21 @@ static bool should_restart(const struct exec_runner *r, enum runner_status st)
 
 static void reset_run(struct exec_runner *r);
 
+/* How the last run ended, for people: "was killed by SIGSEGV", "exited with status 3". */
+static const char *describe_end(const struct exec_runner *r, char *buf, size_t size)
+{
+	int ws = r->pc.wait_status;
+	char sig[16];
+
+	if (r->pc.timed_out)
+		snprintf(buf, size, "timed out");
+	else if (WIFSIGNALED(ws))
+		snprintf(buf, size, "was killed by %s", signal_name(WTERMSIG(ws), sig));
+	else
+		snprintf(buf, size, "exited with status %d", WEXITSTATUS(ws));
+	return buf;
+}
+
 /* The run is over: the child is reaped and both pipes are drained. */
 static void on_end(void *arg)
 {
@@ -352,6 +370,7 @@ static void on_end(void *arg)
 	enum runner_status st;
 	bool again;
 	int64_t delay;
+	char why[64];
 
 	run_status(r, &st);
 	again = should_restart(r, st);
@@ -366,8 +385,20 @@ static void on_end(void *arg)
 	if (delay > RESTART_DELAY_MAX_NS)
 		delay = RESTART_DELAY_MAX_NS;
 	r->restarts++;
+	ev_timer_stop(r->loop, &r->stable_w);
+	runner_set_health(r->ctx, RUNNER_DEGRADED, "restart %d of %d: the command %s", r->restarts,
+			  r->max_restarts, describe_end(r, why, sizeof(why)));
 	ev_timer_set(&r->restart_w, (double)delay / 1e9, 0.);
 	ev_timer_start(r->loop, &r->restart_w);
+}
+
+static void on_stable(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct exec_runner *r = w->data;
+
+	(void)loop;
+	(void)revents;
+	runner_set_health(r->ctx, RUNNER_HEALTHY, NULL);
 }
 
 static const struct piped_child_ops exec_child_ops = {
@@ -402,8 +433,12 @@ static void on_restart(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	if (spawn_run(r, &err) < 0)
+	if (spawn_run(r, &err) < 0) {
 		runner_finished(r->ctx, RUNNER_ERROR);
+		return;
+	}
+	ev_timer_set(&r->stable_w, STABLE_AFTER_S, 0.);
+	ev_timer_start(r->loop, &r->stable_w);
 }
 
 /* ---- runner_ops ---- */
@@ -486,7 +521,8 @@ static void *exec_create(struct runner_ctx *ctx, const struct options *opts, str
 							  RESTART_NO;
 	r->pid = -1;
 	ev_init(&r->restart_w, on_restart);
-	r->restart_w.data = r;
+	ev_init(&r->stable_w, on_stable);
+	r->restart_w.data = r->stable_w.data = r;
 	if (piped_child_init(&r->pc, r->loop, r->max_line, &exec_child_ops, r, err) < 0) {
 		free(r);
 		return NULL;
@@ -537,6 +573,7 @@ static void exec_destroy(void *self)
 
 	piped_child_free(&r->pc);
 	ev_timer_stop(r->loop, &r->restart_w);
+	ev_timer_stop(r->loop, &r->stable_w);
 	json_decoder_free(r->decoder);
 	if (r->gen)
 		yajl_gen_free(r->gen);
@@ -559,8 +596,6 @@ static void exec_metrics(void *self, struct metrics_writer *w)
 			    (double)r->n.stderr_lines);
 	if (r->pc.alive)
 		metrics_add_child(w, r->pid, "running");
-	else if (ev_is_active(&r->restart_w))
-		metrics_add_child(w, r->pid, "restarting");
 }
 
 const struct runner_ops exec_runner_ops = {
