@@ -316,6 +316,16 @@ static void load_sink(struct loader *l, yajl_val v, const char *path, int index)
 	if (q && !YAJL_IS_OBJECT(q)) {
 		problem(l, sub, "expected an object");
 	} else if (q) {
+		static const char *const queue_keys[] = { "max_events", "max_bytes", "policy",
+							  NULL };
+
+		for (size_t i = 0; i < q->u.object.len; i++) {
+			char key[320];
+
+			snprintf(key, sizeof(key), "%s.%s", sub, q->u.object.keys[i]);
+			if (!is_one_of(q->u.object.keys[i], queue_keys))
+				problem(l, key, "unknown key (max_events, max_bytes or policy)");
+		}
 		events = get_amount(l, q, "max_events", sub, parse_size);
 		bytes = get_amount(l, q, "max_bytes", sub, parse_size);
 		policy = get_string(l, q, "policy", sub, false);

@@ -130,18 +130,18 @@ static void count_error_reason(struct runner_ctx *ctx, const char *reason)
 
 void runner_set_health(struct runner_ctx *ctx, enum runner_health health, const char *fmt, ...)
 {
+	char reason[sizeof(ctx->health_reason)] = "";
 	va_list ap;
 
 	if (health != RUNNER_HEALTHY) {
 		va_start(ap, fmt);
-		vsnprintf(ctx->health_reason, sizeof(ctx->health_reason), fmt, ap);
+		vsnprintf(reason, sizeof(reason), fmt, ap);
 		va_end(ap);
-	} else {
-		ctx->health_reason[0] = '\0';
 	}
-	if (health != ctx->health)
+	if (health != ctx->health || strcmp(reason, ctx->health_reason) != 0)
 		log_info("runner %s: %s%s%s", ctx->name, runner_health_name(health),
-			 ctx->health_reason[0] ? ": " : "", ctx->health_reason);
+			 reason[0] ? ": " : "", reason);
+	memcpy(ctx->health_reason, reason, sizeof(reason));
 	ctx->health = health;
 }
 

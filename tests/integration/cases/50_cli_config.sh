@@ -67,3 +67,10 @@ eq "ticks" "0:1 1:2 2:3" "$(jq -r 'select(.type=="ticker.tick") | "\(.seq):\(.da
 cli_error run --plugin /nonexistent.so ticker
 cli_error run --plugin /bin/true exec -- true
 end
+
+begin "validate: unknown queue keys are named, not ignored"
+echo '{"sinks":[{"type":"stdout","queue":{"events":3}}]}' >"$WORK/q.json"
+"$C" validate --config "$WORK/q.json" >/dev/null 2>"$WORK/q.err"
+eq "exit status" 2 $?
+check "names the key" grep -q '^.*\$\.sinks\[0\]\.queue\.events: unknown key' "$WORK/q.err"
+end
