@@ -44,8 +44,8 @@ TOOL_BINS := $(patsubst %.c,$(BUILD)/%,$(TOOL_SRCS))
 PLUGIN_SRCS := $(wildcard tools/examples/*.c)
 PLUGIN_SOS := $(patsubst %.c,$(BUILD)/%.so,$(PLUGIN_SRCS))
 
-.PHONY: all deps test unit integration asan valgrind bench install clean format format-check \
-	lint docs
+.PHONY: all deps test unit integration asan valgrind bench bench-metrics install clean format \
+	format-check lint docs
 .SECONDARY:
 all: $(BUILD)/collector $(BUILD)/libcollector.a $(BUILD)/libcollector.so $(UNIT_BINS) \
      $(TOOL_BINS) $(PLUGIN_SOS) $(LOADER_BINS) $(BUILD)/collector.8
@@ -130,6 +130,9 @@ valgrind: $(UNIT_BINS)
 
 bench: all
 	@BUILD=$(abspath $(BUILD)) bash tools/bench/pipeline.sh
+
+bench-metrics: all
+	@BUILD=$(abspath $(BUILD)) bash tools/bench/metrics.sh
 
 # SYSCONFDIR: where the example configuration goes (/etc for a system install).
 SYSCONFDIR ?= $(PREFIX)/etc
