@@ -45,7 +45,7 @@ PLUGIN_SRCS := $(wildcard tools/examples/*.c)
 PLUGIN_SOS := $(patsubst %.c,$(BUILD)/%.so,$(PLUGIN_SRCS))
 
 .PHONY: all deps test unit integration asan valgrind bench bench-metrics install clean format \
-	format-check lint docs
+	format-check lint docs fuzz
 .SECONDARY:
 all: $(BUILD)/collector $(BUILD)/libcollector.a $(BUILD)/libcollector.so $(UNIT_BINS) \
      $(TOOL_BINS) $(PLUGIN_SOS) $(LOADER_BINS) $(BUILD)/collector.8
@@ -131,6 +131,32 @@ valgrind: $(UNIT_BINS)
 bench: all
 	@BUILD=$(abspath $(BUILD)) bash tools/bench/pipeline.sh
 
+# Fuzz targets (tests/fuzz/fuzz_*.c, libFuzzer): each runs FUZZ_SECONDS from its seed
+# corpus in tests/fuzz/corpus/NAME; what it finds goes to build-fuzz/corpus/NAME, a
+# crashing input to build-fuzz/NAME-crash-* and fails the target.
+FUZZ_SECONDS ?= 30
+FUZZ_BUILD := build-fuzz
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
+              -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+              -Icollector/include -Icollector
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) -o $@ $^ $(LIBS)
+
+fuzz: $(FUZZ_BINS)
+	@set -e; for t in $(FUZZ_BINS); do \
+		name=$$(basename $$t); mkdir -p $(FUZZ_BUILD)/corpus/$$name; \
+		echo "== $$name ($(FUZZ_SECONDS) s)"; \
+		$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			-artifact_prefix=$(FUZZ_BUILD)/$$name- $(FUZZ_BUILD)/corpus/$$name \
+			tests/fuzz/corpus/$$name 2>$(FUZZ_BUILD)/$$name.log || \
+			{ tail -n 40 $(FUZZ_BUILD)/$$name.log; exit 1; }; \
+		grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' $(FUZZ_BUILD)/$$name.log; \
+	done
+
 bench-metrics: all
 	@BUILD=$(abspath $(BUILD)) bash tools/bench/metrics.sh
 
@@ -191,6 +217,6 @@ docs:
 	@echo "docs: $(BUILD)/docs/html/index.html"
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

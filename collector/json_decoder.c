@@ -324,6 +324,15 @@ struct event *json_decoder_decode(struct json_decoder *d, const char *line, size
 		d->fail = "trailing data after the JSON object";
 		return fail_line(d, text, len, st, err);
 	}
+	/*
+	 * yajl's lexer takes vertical tab and form feed as whitespace; JSON does
+	 * not, and kept members would carry them to strict readers downstream.
+	 * Inside strings yajl refuses them already, so any left are whitespace.
+	 */
+	if (memchr(line, '\v', len) || memchr(line, '\f', len)) {
+		d->fail = "invalid JSON: vertical tab or form feed outside a string";
+		return fail_line(d, text, len, st, err);
+	}
 
 	type = d->type_len ? (struct span){ d->type, d->type_len } : span_str(d->default_type);
 	comm = (struct span){ d->comm, d->comm_len };

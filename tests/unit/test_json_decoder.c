@@ -406,6 +406,23 @@ static void test_empty_line_enodata(void **state)
 	check_good_line(d);
 }
 
+/* Found by fuzz_json_decoder: yajl takes \v and \f as whitespace, JSON does not. */
+static void test_vertical_tab_and_form_feed_refused(void **state)
+{
+	struct json_decoder *d = *state;
+	static const char *const lines[] = {
+		"{\"a\":12,\v\t,\"b\":\"\"}",
+		"{\"a\":1,\v\"b\":2}",
+		"{\"a\":[1,\f2]}",
+		"\f{\"a\":1}",
+	};
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		check_error(d, lines[i], strlen(lines[i]), EBADMSG);
+		check_good_line(d);
+	}
+}
+
 static void test_ids_out_of_range_stay_in_data(void **state)
 {
 	struct json_decoder *d = *state;
@@ -492,6 +509,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ids_out_of_range_stay_in_data, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_line_not_nul_terminated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vertical_tab_and_form_feed_refused, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
