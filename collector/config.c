@@ -496,19 +496,27 @@ static const char *const top_keys[] = {
 
 int config_load(struct config *cfg, const char *path, config_report_fn report, void *arg)
 {
-	struct loader l = { .cfg = cfg, .report = report, .arg = arg };
 	struct error err = { 0 };
-	char errbuf[512];
 	char *text = read_file(path, &err);
-	const char *metrics;
-	yajl_val root;
+	int problems;
 
 	if (!text) {
 		report(arg, "$", err.msg);
 		return -err.code;
 	}
-	root = yajl_tree_parse(text, errbuf, sizeof(errbuf));
+	problems = config_load_text(cfg, text, report, arg);
 	free(text);
+	return problems;
+}
+
+int config_load_text(struct config *cfg, const char *text, config_report_fn report, void *arg)
+{
+	struct loader l = { .cfg = cfg, .report = report, .arg = arg };
+	char errbuf[512];
+	const char *metrics;
+	yajl_val root;
+
+	root = yajl_tree_parse(text, errbuf, sizeof(errbuf));
 	if (!root) {
 		errbuf[strcspn(errbuf, "\n")] = '\0';
 		problem(&l, "$", "invalid JSON: %s", errbuf);

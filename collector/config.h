@@ -52,6 +52,9 @@ typedef void (*config_report_fn)(void *arg, const char *path, const char *msg);
  */
 int config_load(struct config *cfg, const char *path, config_report_fn report, void *arg);
 
+/** config_load() of a NUL-terminated text instead of a file. @return the number of problems. */
+int config_load_text(struct config *cfg, const char *text, config_report_fn report, void *arg);
+
 /** Serve metrics on @p addr (replacing the file's). @return 0 or -ENOMEM. */
 int config_set_metrics(struct config *cfg, const char *addr);
 

@@ -293,7 +293,13 @@ bool line_framer_next(struct line_framer *f, struct line *out)
 			return true;
 		}
 		if (f->eof && pending > 0) {
-			make_line(f, out, pending, LINE_NO_NEWLINE);
+			/* A CR held back in case an LF followed is only a byte too many now. */
+			size_t len = pending > f->max_line ? cut_point(base, pending, f->max_line) :
+							     pending;
+
+			f->stats.discarded += pending - len;
+			make_line(f, out, len,
+				  LINE_NO_NEWLINE | (len < pending ? LINE_TRUNCATED : 0u));
 			advance(f, pending);
 			return true;
 		}

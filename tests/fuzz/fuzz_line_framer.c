@@ -40,7 +40,8 @@ static void take_lines(struct line_framer *f, size_t max_line, uint64_t *count)
 	struct line l;
 
 	while (line_framer_next(f, &l)) {
-		if (l.len > max_line || memchr(l.ptr, '\n', l.len) ||
+		/* Each invalid input byte becomes U+FFFD, three bytes long. */
+		if (l.len > 3 * max_line || memchr(l.ptr, '\n', l.len) ||
 		    !valid_utf8((const unsigned char *)l.ptr, l.len) || l.number != *count + 1)
 			abort();
 		(*count)++;

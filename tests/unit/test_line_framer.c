@@ -616,6 +616,29 @@ static void test_crlf_line_of_exactly_max_line(void **state)
 	line_framer_free(&f);
 }
 
+/*
+ * Found by fuzz_line_framer: a last line of max_line bytes plus a CR, with no
+ * LF before EOF, kept the CR and went one byte over the limit.
+ */
+static void test_eof_after_cr_at_max_line(void **state)
+{
+	struct line_framer f;
+	struct got g = { 0 };
+	const struct want_line want[] = {
+		{ S("0123456789abcdef"), 1, 0, LINE_TRUNCATED | LINE_NO_NEWLINE },
+	};
+
+	(void)state;
+	assert_int_equal(line_framer_init(&f, 16, NULL), 0);
+	feed_all(&f, &g, "0123456789abcdef\r", 17);
+	finish(&f, &g);
+	assert_lines(&g, want, 1);
+	assert_int_equal(f.stats.truncated, 1);
+	assert_int_equal(f.stats.discarded, 1);
+	got_free(&g);
+	line_framer_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -632,6 +655,7 @@ int main(void)
 		cmocka_unit_test(test_reset),
 		cmocka_unit_test(test_stats_counts),
 		cmocka_unit_test(test_crlf_line_of_exactly_max_line),
+		cmocka_unit_test(test_eof_after_cr_at_max_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -65,7 +65,9 @@ struct line_framer {
 /**
  * Prepare a framer; it allocates @p max_line + LINE_FRAMER_CHUNK bytes.
  * @param f the framer (its old contents are ignored)
- * @param max_line the longest line kept whole (> 0); longer ones are truncated
+ * @param max_line the longest line kept whole (> 0), in input bytes; longer ones
+ *        are truncated. A line with invalid UTF-8 may come out longer, up to
+ *        3 * max_line bytes, since each invalid byte becomes U+FFFD (3 bytes).
  * @param err filled on failure (may be NULL)
  * @return 0, or -ENOMEM / -EINVAL with @p err filled (nothing to free then).
  */
