@@ -23,7 +23,7 @@ LDFLAGS  += $(LDSAN)
 DEB_PACKAGES := build-essential pkg-config libyajl-dev libev-dev libcmocka-dev zlib1g-dev jq \
                 libmicrohttpd-dev curl \
                 clang-tidy cppcheck clang-format valgrind doxygen \
-                clang llvm bpftool libbpf-dev libelf-dev libbpf-tools
+                clang llvm libclang-rt-14-dev bpftool libbpf-dev libelf-dev libbpf-tools
 
 # BPF programs: vmlinux.h from this machine's BTF, clang -target bpf, bpftool skeletons.
 BPF_PROGS := $(wildcard bpf/*.bpf.c)
