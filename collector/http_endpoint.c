@@ -158,9 +158,10 @@ static int listen_on(const char *addr, char *bound, size_t bound_size, bool *v6,
 	struct addrinfo *ai;
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof(ss);
-	char ip[INET6_ADDRSTRLEN];
+	char ip[INET6_ADDRSTRLEN] = "?";
 	int fd, one = 1, rc;
 
+	memset(&ss, 0, sizeof(ss));
 	if (http_split_address(addr, host, sizeof(host), &port) < 0)
 		return error_set(err, EINVAL, "metrics address '%s': expected HOST:PORT", addr);
 	rc = getaddrinfo(host, port, &hints, &ai);

@@ -30,6 +30,8 @@ static void append_label(char *labels, size_t size, const char *name, const char
 {
 	size_t len = strlen(labels);
 
+	if (!value)
+		value = "";
 	if (len + 4 >= size)
 		return;
 	len += (size_t)snprintf(labels + len, size - len, "%s%s=\"", len ? "," : "", name);
@@ -119,11 +121,10 @@ void metrics_add_histogram(struct metrics_writer *w, const char *name, const cha
 int proc_usage(pid_t pid, double *cpu_seconds, uint64_t *rss_bytes)
 {
 	char path[64], buf[1024];
-	unsigned long utime, stime;
-	long rss_pages;
-	const char *p;
+	unsigned long long field[25] = { 0 };
+	char *p, *save = NULL, *tok;
 	FILE *f;
-	int fields;
+	int n = 3;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	f = fopen(path, "re");
@@ -131,17 +132,18 @@ int proc_usage(pid_t pid, double *cpu_seconds, uint64_t *rss_bytes)
 		return -errno;
 	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
 	fclose(f);
-	/* After "pid (comm)": state is field 3, utime 14, stime 15, rss 24. */
 	if (!p)
 		return -EINVAL;
-	fields = sscanf(p + 1,
-			" %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %*d %*d %*d "
-			"%*d %*d %*d %*u %*u %ld",
-			&utime, &stime, &rss_pages);
-	if (fields != 3)
+	/* After "pid (comm)", whose comm may hold spaces: state is field 3, then numbers. */
+	for (tok = strtok_r(p + 1, " ", &save); tok && n < 25;
+	     tok = strtok_r(NULL, " ", &save), n++)
+		if (n > 3)
+			field[n] = strtoull(tok, NULL, 10);
+	if (n < 25)
 		return -EINVAL;
-	*cpu_seconds = (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
-	*rss_bytes = rss_pages > 0 ? (uint64_t)rss_pages * (uint64_t)sysconf(_SC_PAGESIZE) : 0;
+	/* utime is field 14, stime 15, rss (pages) 24. */
+	*cpu_seconds = (double)(field[14] + field[15]) / (double)sysconf(_SC_CLK_TCK);
+	*rss_bytes = field[24] * (uint64_t)sysconf(_SC_PAGESIZE);
 	return 0;
 }
 

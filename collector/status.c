@@ -182,8 +182,8 @@ enum runner_health collector_health(struct collector *c, struct buffer *reasons)
 				   "sink %s lost events in the last minute (%llu dropped, "
 				   "%llu failed in all)",
 				   s->name,
-				   (unsigned long long)(s->queue.stats.dropped_oldest +
-							s->queue.stats.dropped_newest),
+				   (unsigned long long)s->queue.stats.dropped_oldest +
+					   s->queue.stats.dropped_newest,
 				   (unsigned long long)s->failed);
 		}
 	}
@@ -305,7 +305,8 @@ static void gen_sink(yajl_gen g, const struct sink_ctx *s)
 	gen_kint(g, "delivered", (long long)s->delivered);
 	gen_kint(g, "failed", (long long)s->failed);
 	gen_kint(g, "dropped",
-		 (long long)(s->queue.stats.dropped_oldest + s->queue.stats.dropped_newest));
+		 (long long)s->queue.stats.dropped_oldest +
+			 (long long)s->queue.stats.dropped_newest);
 	gen_str(g, "waiting");
 	yajl_gen_bool(g, s->waiting);
 	yajl_gen_map_close(g);
@@ -371,8 +372,8 @@ void collector_log_status(struct collector *c)
 			 "dropped%s",
 			 s->name, s->ops->name, event_queue_len(&s->queue),
 			 (unsigned long long)s->delivered, (unsigned long long)s->failed,
-			 (unsigned long long)(s->queue.stats.dropped_oldest +
-					      s->queue.stats.dropped_newest),
+			 (unsigned long long)s->queue.stats.dropped_oldest +
+				 s->queue.stats.dropped_newest,
 			 s->waiting ? ", waiting on its output" : "");
 	}
 	buffer_free(&reasons);

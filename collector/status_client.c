@@ -94,7 +94,10 @@ static int http_get(const char *addr, const char *path, struct buffer *body, cha
 	}
 	buffer_append(&raw, "", 1);
 	split = strstr(raw.data, "\r\n\r\n");
-	if (!split || sscanf(raw.data, "HTTP/%*d.%*d %d", &status) != 1) {
+	status = strncmp(raw.data, "HTTP/", 5) == 0 && strchr(raw.data, ' ') ?
+			 (int)strtol(strchr(raw.data, ' ') + 1, NULL, 10) :
+			 -1;
+	if (!split || status < 100) {
 		snprintf(why, why_size, "%s: not an HTTP answer", addr);
 		status = -1;
 		goto out;
@@ -136,12 +139,17 @@ static yajl_val array_at(yajl_val obj, const char *key)
 	return yajl_tree_get(obj, path, yajl_t_array);
 }
 
+static size_t array_len(yajl_val v)
+{
+	return YAJL_IS_ARRAY(v) ? v->u.array.len : 0;
+}
+
 static void print_children(yajl_val children, FILE *out)
 {
-	size_t n = children ? YAJL_GET_ARRAY(children)->len : 0;
+	size_t n = array_len(children);
 
 	for (size_t i = 0; i < n; i++) {
-		yajl_val ch = YAJL_GET_ARRAY(children)->values[i];
+		yajl_val ch = children->u.array.values[i];
 
 		const char *path[] = { "rss_bytes", NULL };
 
@@ -163,12 +171,13 @@ static void print_status(yajl_val root, yajl_val health, FILE *out)
 
 	fprintf(out, "collector %s, pid %.0f, up %.1f s, health %s\n", str_at(c, "version"),
 		num_at(c, "pid"), num_at(c, "uptime_seconds"), str_at(c, "health"));
-	for (size_t i = 0; reasons && i < YAJL_GET_ARRAY(reasons)->len; i++)
-		fprintf(out, "  - %s\n", YAJL_GET_STRING(YAJL_GET_ARRAY(reasons)->values[i]));
+	for (size_t i = 0; i < array_len(reasons); i++)
+		if (YAJL_IS_STRING(reasons->u.array.values[i]))
+			fprintf(out, "  - %s\n", reasons->u.array.values[i]->u.string);
 	fprintf(out, "\n%-16s %-10s %-9s %-9s %10s %8s  %s\n", "RUNNER", "TYPE", "STATUS", "HEALTH",
 		"EVENTS", "ERRORS", "CHILDREN");
-	for (size_t i = 0; runners && i < YAJL_GET_ARRAY(runners)->len; i++) {
-		yajl_val r = YAJL_GET_ARRAY(runners)->values[i];
+	for (size_t i = 0; i < array_len(runners); i++) {
+		yajl_val r = runners->u.array.values[i];
 
 		fprintf(out, "%-16s %-10s %-9s %-9s %10.0f %8.0f  ", str_at(r, "name"),
 			str_at(r, "type"), str_at(r, "status"), str_at(r, "health"),
@@ -178,8 +187,8 @@ static void print_status(yajl_val root, yajl_val health, FILE *out)
 	}
 	fprintf(out, "\n%-16s %-10s %-12s %8s %12s %8s %8s  %s\n", "SINK", "TYPE", "POLICY",
 		"QUEUED", "DELIVERED", "FAILED", "DROPPED", "WAITING");
-	for (size_t i = 0; sinks && i < YAJL_GET_ARRAY(sinks)->len; i++) {
-		yajl_val s = YAJL_GET_ARRAY(sinks)->values[i];
+	for (size_t i = 0; i < array_len(sinks); i++) {
+		yajl_val s = sinks->u.array.values[i];
 
 		fprintf(out, "%-16s %-10s %-12s %8.0f %12.0f %8.0f %8.0f  %s\n", str_at(s, "name"),
 			str_at(s, "type"), str_at(s, "policy"), num_at(s, "queued"),

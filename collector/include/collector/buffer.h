@@ -37,6 +37,8 @@ int buffer_reserve(struct buffer *b, size_t extra);
 static inline int buffer_append(struct buffer *b, const void *p, size_t n)
 {
 	/* Inline: encoders call this once per token, millions of times a second. */
+	if (n == 0)
+		return 0; /* memcpy to an unallocated buffer is undefined even for 0 bytes */
 	if (b->cap - b->len < n && buffer_reserve(b, n) < 0)
 		return -ENOMEM;
 	memcpy(b->data + b->len, p, n);
