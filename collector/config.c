@@ -6,6 +6,7 @@
 
 #include <yajl/yajl_tree.h>
 
+#include <collector/log.h>
 #include <collector/registry.h>
 
 #include "config.h"
@@ -121,6 +122,7 @@ int config_set_metrics(struct config *cfg, const char *addr)
 void config_free(struct config *cfg)
 {
 	free(cfg->metrics);
+	free(cfg->log_level);
 	for (int i = 0; i < cfg->nrunners; i++) {
 		free(cfg->runners[i].name);
 		free(cfg->runners[i].type);
@@ -491,7 +493,7 @@ static void check_routes(struct loader *l)
 }
 
 static const char *const top_keys[] = {
-	"plugins", "shutdown_timeout", "metrics", "runners", "sinks", "routes", NULL,
+	"plugins", "shutdown_timeout", "metrics", "log_level", "runners", "sinks", "routes", NULL,
 };
 
 int config_load(struct config *cfg, const char *path, config_report_fn report, void *arg)
@@ -513,7 +515,8 @@ int config_load_text(struct config *cfg, const char *text, config_report_fn repo
 {
 	struct loader l = { .cfg = cfg, .report = report, .arg = arg };
 	char errbuf[512];
-	const char *metrics;
+	const char *metrics, *level;
+	enum log_level parsed;
 	yajl_val root;
 
 	root = yajl_tree_parse(text, errbuf, sizeof(errbuf));
@@ -535,6 +538,11 @@ int config_load_text(struct config *cfg, const char *text, config_report_fn repo
 		load_plugins(&l, root);
 		cfg->shutdown_timeout_ns =
 			get_amount(&l, root, "shutdown_timeout", "$", parse_duration);
+		level = get_string(&l, root, "log_level", "$", false);
+		if (level && log_parse_level(level, &parsed) < 0)
+			problem(&l, "$.log_level", "'%s' is not error, warn, info or debug", level);
+		else if (level && !(cfg->log_level = strdup(level)))
+			problem(&l, "$.log_level", "out of memory");
 		metrics = get_string(&l, root, "metrics", "$", false);
 		if (metrics && config_set_metrics(cfg, metrics) < 0)
 			problem(&l, "$.metrics", "out of memory");

@@ -39,6 +39,7 @@ struct config {
 	int nroutes;
 	int64_t shutdown_timeout_ns; /* 0: the default */
 	char *metrics;		     /* HTTP endpoint address, NULL: none */
+	char *log_level;	     /* NULL: the command line's */
 };
 
 /** Called once per problem found, with the JSON path of the offending field. */

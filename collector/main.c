@@ -362,11 +362,49 @@ static int build_runner(struct config *cfg, int argc, char **argv, const struct 
 	return config_add_runner(cfg, name, ops->name, o);
 }
 
+static void apply_log_level(const char *name)
+{
+	enum log_level lvl;
+
+	if (log_parse_level(name, &lvl) == 0)
+		log_set_level(lvl);
+}
+
+struct reload_ctx {
+	const char *path; /* the configuration file, NULL without one */
+	bool cli_level;	  /* --log-level was given: it wins over the file */
+};
+
+static void log_problem(void *arg, const char *path, const char *msg)
+{
+	log_error("reload: %s: %s: %s", (const char *)arg, path, msg);
+}
+
+/* SIGHUP: re-read the configuration; apply what is safe while running. */
+static void reload_config(void *arg)
+{
+	const struct reload_ctx *r = arg;
+	struct config fresh = { 0 };
+	int problems = config_load(&fresh, r->path, log_problem, (void *)r->path);
+
+	if (problems != 0) {
+		log_error("reload: %s is not valid; the running configuration stays", r->path);
+	} else {
+		if (fresh.log_level && !r->cli_level)
+			apply_log_level(fresh.log_level);
+		log_info("reload: %s is valid; log_level applied, changes to runners, sinks, "
+			 "routes and metrics take effect at the next start",
+			 r->path);
+	}
+	config_free(&fresh);
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	struct options *g = options_new(run_specs);
 	struct opt_table tables[2] = { { run_specs, g } };
 	struct config cfg = { 0 };
+	struct reload_ctx reload = { 0 };
 	struct collector *c = NULL;
 	struct error err = { 0 };
 	char msg[512] = "";
@@ -404,6 +442,9 @@ static int cmd_run(int argc, char **argv)
 	if (options_str(g, "config") && config_load(&cfg, options_str(g, "config"), report_problem,
 						    (void *)options_str(g, "config")) != 0)
 		goto out;
+	if (cfg.log_level && !options_given(g, "log-level"))
+		apply_log_level(cfg.log_level);
+	reload = (struct reload_ctx){ options_str(g, "config"), options_given(g, "log-level") };
 	if (!options_str(g, "config") && first >= argc && add_default_runner(&cfg) < 0)
 		goto out;
 	list = options_list(g, "sink", &nsinks);
@@ -428,6 +469,8 @@ static int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	collector_set_duration(c, options_int(g, "duration"));
+	if (reload.path)
+		collector_on_reload(c, reload_config, &reload);
 	rc = collector_run(c);
 	goto out;
 bad:

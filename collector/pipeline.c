@@ -490,9 +490,12 @@ static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	log_info("SIGHUP: reopening sink files");
 	for (int i = 0; i < c->nsinks; i++)
 		if (c->sinks[i]->ops->reopen)
 			c->sinks[i]->ops->reopen(c->sinks[i]->self);
+	if (c->reload)
+		c->reload(c->reload_arg);
 }
 
 static void on_usr1(struct ev_loop *loop, ev_signal *w, int revents)
@@ -694,6 +697,12 @@ void collector_set_duration(struct collector *c, int64_t ns)
 void collector_set_shutdown_timeout(struct collector *c, int64_t ns)
 {
 	c->shutdown_timeout_ns = ns;
+}
+
+void collector_on_reload(struct collector *c, void (*fn)(void *arg), void *arg)
+{
+	c->reload = fn;
+	c->reload_arg = arg;
 }
 
 int collector_serve_http(struct collector *c, const char *addr, struct error *err)

@@ -96,6 +96,8 @@ struct collector {
 	int signals;
 	int64_t start_ns;
 	struct http_endpoint *http;
+	void (*reload)(void *arg); /* SIGHUP, after the sinks reopened */
+	void *reload_arg;
 	struct collector_stats stats;
 };
 

@@ -88,6 +88,13 @@ int registry_load_plugin(const char *path, struct error *err)
 	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!h)
 		return error_set(err, ENOENT, "plugin %s: %s", path, dlerror());
+	/* Loaded already (a configuration read again): dlopen only counted a reference. */
+	for (int i = 0; i < nplugins; i++) {
+		if (plugins[i] == h) {
+			dlclose(h);
+			return 0;
+		}
+	}
 	abi = dlsym(h, "collector_plugin_abi");
 	*(void **)&init = dlsym(h, "collector_plugin_init");
 	if (!abi || !init) {

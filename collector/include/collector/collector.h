@@ -145,6 +145,15 @@ void collector_get_stats(const struct collector *c, struct collector_stats *out)
 void collector_free(struct collector *c);
 
 /**
+ * Call @p fn on SIGHUP, after every sink reopened its files: the host
+ * re-reads what it can apply safely (the CLI re-reads its configuration file).
+ * @param c the collector
+ * @param fn the callback, run on the loop; NULL for none
+ * @param arg passed to @p fn
+ */
+void collector_on_reload(struct collector *c, void (*fn)(void *arg), void *arg);
+
+/**
  * Serve /metrics (Prometheus text), /healthz and /runners (JSON) over HTTP
  * on the collector's loop while collector_run() runs.
  * @param c the collector

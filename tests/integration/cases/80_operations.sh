@@ -125,3 +125,28 @@ check "every line is JSON with ts, level and msg" \
 	jq -e 'has("ts") and has("level") and has("msg")' "$WORK/log.json" >/dev/null
 eq "40 identical errors print 10 lines" 10 "$(grep -c 'incomplete JSON value' "$WORK/log.json")"
 end
+
+begin "SIGHUP re-reads the configuration: log_level applies, a broken file is refused"
+cfg=$WORK/reload.json
+echo '{"log_level":"warn","runners":[{"type":"exec","command":["sleep","30"]}],"sinks":[{"type":"stdout"}]}' >"$cfg"
+"$C" run --config "$cfg" >/dev/null 2>"$WORK/reload.err" &
+pid=$!
+sleep 0.5
+kill -USR1 "$pid"
+sleep 0.3
+eq "log_level warn hides info messages" 0 "$(grep -c 'info: status' "$WORK/reload.err")"
+sed -i 's/"warn"/"info"/' "$cfg"
+kill -HUP "$pid"
+sleep 0.3
+kill -USR1 "$pid"
+sleep 0.3
+check "the new level applies" grep -q 'info: status: runner exec' "$WORK/reload.err"
+echo '{broken' >"$cfg"
+kill -HUP "$pid"
+sleep 0.3
+check "a broken file is refused with the reason" grep -q 'reload: .* is not valid; the running configuration stays' "$WORK/reload.err"
+check "and the collector keeps running" kill -0 "$pid"
+kill -TERM "$pid"
+wait "$pid"
+eq "exit status" 0 $?
+end
