@@ -131,7 +131,8 @@ cfg=$WORK/reload.json
 echo '{"log_level":"warn","runners":[{"type":"exec","command":["sleep","30"]}],"sinks":[{"type":"stdout"}]}' >"$cfg"
 "$C" run --config "$cfg" >/dev/null 2>"$WORK/reload.err" &
 pid=$!
-sleep 0.5
+# Signals only once the collector runs its child (its handlers are in place).
+for _ in $(seq 1 100); do pgrep -P "$pid" sleep >/dev/null && break; sleep 0.1; done
 kill -USR1 "$pid"
 sleep 0.3
 eq "log_level warn hides info messages" 0 "$(grep -c 'info: status' "$WORK/reload.err")"
