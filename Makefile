@@ -33,6 +33,8 @@ LOADER_SRCS := $(filter-out bpf/loader_main.c,$(wildcard bpf/*_loader.c)) bpf/lo
 LOADER_OBJS := $(LOADER_SRCS:%.c=$(BUILD)/obj/%.o)
 LOADER_BINS := $(patsubst bpf/%_loader.c,$(BUILD)/bpf/%-loader,$(filter bpf/%_loader.c,$(LOADER_SRCS)))
 BPF_LIBS := -lbpf -lelf -lz
+# The health monitor's skeleton is part of the library itself.
+LIBS     += $(BPF_LIBS)
 
 LIB_SRCS := $(filter-out collector/main.c,$(wildcard collector/*.c)) \
             $(wildcard runners/*.c) $(wildcard sinks/*.c)
@@ -44,7 +46,7 @@ TOOL_BINS := $(patsubst %.c,$(BUILD)/%,$(TOOL_SRCS))
 PLUGIN_SRCS := $(wildcard tools/examples/*.c)
 PLUGIN_SOS := $(patsubst %.c,$(BUILD)/%.so,$(PLUGIN_SRCS))
 
-.PHONY: all deps test unit integration asan valgrind bench bench-metrics install clean format \
+.PHONY: all deps test unit integration asan valgrind bench bench-metrics bench-health install clean format \
 	format-check lint docs
 .SECONDARY:
 all: $(BUILD)/collector $(BUILD)/libcollector.a $(BUILD)/libcollector.so $(UNIT_BINS) \
@@ -80,6 +82,8 @@ $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 
 $(LOADER_OBJS) $(BUILD)/obj/collector/main.o: CFLAGS += -I$(BUILD)/bpf -Ibpf
 $(LOADER_OBJS): $(BPF_SKELS)
+$(BUILD)/obj/collector/health_monitor.o: CFLAGS += -I$(BUILD)/bpf -Ibpf
+$(BUILD)/obj/collector/health_monitor.o: $(BUILD)/bpf/health.skel.h
 
 $(BUILD)/obj/bpf/%-main.o: bpf/loader_main.c
 	@mkdir -p $(dir $@)
@@ -133,6 +137,9 @@ bench: all
 
 bench-metrics: all
 	@BUILD=$(abspath $(BUILD)) bash tools/bench/metrics.sh
+
+bench-health: all
+	@BUILD=$(abspath $(BUILD)) bash tools/bench/health.sh
 
 # SYSCONFDIR: where the example configuration goes (/etc for a system install).
 SYSCONFDIR ?= $(PREFIX)/etc
