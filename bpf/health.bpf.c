@@ -121,7 +121,7 @@ int BPF_PROG(health_switch, bool preempt, struct task_struct *prev, struct task_
 		s->threads = BPF_CORE_READ(prev, signal, nr_threads);
 	}
 	w = bpf_map_lookup_elem(&watched, &next_tgid);
-	if (!w)
+	if (!w || !w->root)
 		return 0;
 	c = bpf_map_lookup_elem(&oncpu, &zero);
 	if (!c)
@@ -146,8 +146,8 @@ int BPF_PROG(health_fork, struct task_struct *parent, struct task_struct *child)
 	w = bpf_map_lookup_elem(&watched, &ptgid);
 	if (!w)
 		return 0;
-	cw.root = w->root;
-	cs.root = w->root;
+	cw.root = w->root ? w->root : ctgid;
+	cs.root = cw.root;
 	cs.threads = 1;
 	cs.rss_pages = rss_pages(child);
 	bpf_map_update_elem(&stats, &ctgid, &cs, BPF_ANY);

@@ -8,9 +8,11 @@
 /* CPUs the on-CPU table has room for. */
 #define HEALTH_MAX_CPUS 256
 
-/* Value of the watched map: the process and the root it was watched for. */
+/* Value of the watched map: the root a process was watched for. */
 struct health_watch {
-	unsigned int root; /* the pid the owner watched; forks inherit it */
+	/* The pid the owner watched; forks inherit it. 0 marks the owner itself while it
+	 * spawns: each child it forks then becomes a root of its own from its first moment. */
+	unsigned int root;
 };
 
 /* Value of the stats map, per watched process (thread group). */

@@ -496,6 +496,23 @@ int health_monitor_new(struct ev_loop *loop, const struct health_config *cfg,
 	return 0;
 }
 
+void health_monitor_adopt_begin(struct health_monitor *hm)
+{
+	struct health_watch self = { .root = 0 };
+	__u32 key = (__u32)getpid();
+
+	if (hm->skel)
+		bpf_map_update_elem(bpf_map__fd(hm->skel->maps.watched), &key, &self, BPF_ANY);
+}
+
+void health_monitor_adopt_end(struct health_monitor *hm)
+{
+	__u32 key = (__u32)getpid();
+
+	if (hm->skel)
+		bpf_map_delete_elem(bpf_map__fd(hm->skel->maps.watched), &key);
+}
+
 int health_monitor_watch(struct health_monitor *hm, pid_t pid, const struct health_limits *limits,
 			 struct error *err)
 {
@@ -523,14 +540,21 @@ int health_monitor_watch(struct health_monitor *hm, pid_t pid, const struct heal
 					   .threads = f.threads,
 					   .rss_pages = f.rss_bytes / (uint64_t)hm->page_size };
 		__u32 key = (__u32)pid;
+		int stats_fd = bpf_map__fd(hm->skel->maps.stats);
 
-		if (bpf_map_update_elem(bpf_map__fd(hm->skel->maps.stats), &key, &hs, BPF_ANY) <
-			    0 ||
-		    bpf_map_update_elem(bpf_map__fd(hm->skel->maps.watched), &key, &hw, BPF_ANY) <
-			    0) {
+		/* An adopted child is known to the kernel side already: keep what it saw. */
+		if (bpf_map_update_elem(stats_fd, &key, &hs, BPF_NOEXIST) < 0 && errno != EEXIST)
+			return error_set(err, errno, "cannot watch pid %d: %s", (int)pid,
+					 strerror(errno));
+		if (bpf_map_lookup_elem(stats_fd, &key, &hs) == 0 && hs.root != (unsigned)pid)
+			return error_set(err, EEXIST, "pid %d descends from watched pid %u",
+					 (int)pid, hs.root);
+		if (bpf_map_update_elem(bpf_map__fd(hm->skel->maps.watched), &key, &hw,
+					BPF_NOEXIST) < 0 &&
+		    errno != EEXIST) {
 			int e = errno;
 
-			bpf_map_delete_elem(bpf_map__fd(hm->skel->maps.stats), &key);
+			bpf_map_delete_elem(stats_fd, &key);
 			return error_set(err, e, "cannot watch pid %d: %s", (int)pid, strerror(e));
 		}
 		f.cpu_ns = 0;

@@ -182,6 +182,22 @@ int health_monitor_watch(struct health_monitor *hm, pid_t pid, const struct heal
 			 struct error *err);
 
 /**
+ * The caller is about to spawn children: with BPF, every process it forks
+ * until health_monitor_adopt_end() is followed from its first moment, so that
+ * a child that dies before health_monitor_watch() still reports its end.
+ * Call health_monitor_watch() for each such child afterwards.
+ * @param hm the monitor
+ */
+void health_monitor_adopt_begin(struct health_monitor *hm);
+
+/**
+ * The caller has spawned its children; see health_monitor_adopt_begin().
+ * Children forked but never watched are forgotten at health_monitor_free().
+ * @param hm the monitor
+ */
+void health_monitor_adopt_end(struct health_monitor *hm);
+
+/**
  * The owner reaped @p pid: read what the kernel reported about its end, then
  * stop watching it and its descendants.
  * @param hm the monitor
