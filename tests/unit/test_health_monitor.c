@@ -192,7 +192,8 @@ static void test_bpf_ends(void **state)
 
 	(void)state;
 	/* Valgrind does not model the bpf(2) commands; `make asan` checks this path. */
-	if (RUNNING_ON_VALGRIND || geteuid() != 0 || health_monitor_new(loop, &cfg, &callbacks, &seen, &hm, &err) < 0) {
+	if (RUNNING_ON_VALGRIND || geteuid() != 0 ||
+	    health_monitor_new(loop, &cfg, &callbacks, &seen, &hm, &err) < 0) {
 		ev_loop_destroy(loop);
 		skip();
 	}
