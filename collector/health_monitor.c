@@ -116,37 +116,60 @@ struct proc_figures {
 	unsigned threads;
 };
 
-static int read_proc(const struct health_monitor *hm, pid_t pid, struct proc_figures *f)
+/* Field @p n (1-based, as proc(5) numbers them) of a stat line; @p rest starts at field 3. */
+static int stat_field(const char *rest, int n, unsigned long long *out)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long utime, stime, rss_pages;
-	long threads;
-	FILE *fp;
+	char *end;
+
+	for (int field = 3; field < n; field++) {
+		rest = strchr(rest, ' ');
+		if (!rest)
+			return -EINVAL;
+		rest++;
+	}
+	errno = 0;
+	*out = strtoull(rest, &end, 10);
+	return errno || end == rest ? -EINVAL : 0;
+}
+
+static int read_text(const char *path, char *buf, size_t size)
+{
+	FILE *fp = fopen(path, "re");
 	size_t n;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fp = fopen(path, "re");
 	if (!fp)
 		return -errno;
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	n = fread(buf, 1, size - 1, fp);
 	fclose(fp);
 	buf[n] = '\0';
+	return 0;
+}
+
+static int read_proc(const struct health_monitor *hm, pid_t pid, struct proc_figures *f)
+{
+	char path[64], buf[1024], *rest, *end;
+	unsigned long long utime, stime, threads, rss_pages;
+	int rc;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((rc = read_text(path, buf, sizeof(buf))) < 0)
+		return rc;
 	/* The command name may hold spaces and parentheses: fields start after the last ')'. */
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2,
-			 "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d "
-			 "%ld",
-			 &utime, &stime, &threads) != 3)
+	rest = strrchr(buf, ')');
+	if (!rest || !rest[1] || stat_field(rest + 2, 14, &utime) < 0 ||
+	    stat_field(rest + 2, 15, &stime) < 0 || stat_field(rest + 2, 20, &threads) < 0)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
+	if ((rc = read_text(path, buf, sizeof(buf))) < 0)
+		return rc;
+	rest = strchr(buf, ' ');
+	if (!rest)
+		return -EINVAL;
+	rss_pages = strtoull(rest + 1, &end, 10);
+	if (end == rest + 1)
 		return -EINVAL;
 	f->cpu_ns = (utime + stime) * (1000000000ULL / (unsigned long long)hm->clk_tck);
 	f->threads = (unsigned)threads;
-	snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
-	fp = fopen(path, "re");
-	if (!fp)
-		return -errno;
-	if (fscanf(fp, "%*u %llu", &rss_pages) != 1)
-		rss_pages = 0;
-	fclose(fp);
 	f->rss_bytes = rss_pages * (uint64_t)hm->page_size;
 	return 0;
 }
@@ -399,7 +422,7 @@ static bool sample_one(struct health_monitor *hm, struct watch *w, struct health
 	s->ts_ns = clock_ns(CLOCK_REALTIME);
 	s->source = hm->source;
 	if (hm->source == HEALTH_SOURCE_BPF) {
-		struct bpf_figures f;
+		struct bpf_figures f = { 0 };
 
 		read_bpf(hm, w->pid, mono, &f);
 		if (f.processes == 0)
@@ -409,7 +432,7 @@ static bool sample_one(struct health_monitor *hm, struct watch *w, struct health
 		s->threads = f.threads;
 		s->processes = f.processes;
 	} else {
-		struct proc_figures f;
+		struct proc_figures f = { 0 };
 
 		if (read_proc(hm, w->pid, &f) < 0)
 			return false;

@@ -229,7 +229,7 @@ void exec_health_started(struct exec_health *eh)
 		yajl_gen_null(g);
 	emit(eh, "health.monitor", 0);
 	log_info("%s: health monitor source: %s%s%s", runner_name(eh->ctx),
-		 health_source_name(health_monitor_source(eh->hm)), why[0] ? " — " : "", why);
+		 health_source_name(health_monitor_source(eh->hm)), why[0] ? ": " : "", why);
 }
 
 void exec_health_spawning(struct exec_health *eh, bool spawning)
