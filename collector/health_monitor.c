@@ -446,7 +446,6 @@ static bool sample_one(struct health_monitor *hm, struct watch *w, struct health
 			(double)(cpu_ns - w->last_cpu_ns) * 100. / (double)(mono - w->last_mono_ns);
 	w->last_cpu_ns = cpu_ns;
 	w->last_mono_ns = mono;
-	check_limits(hm, w, s, mono);
 	return true;
 }
 
@@ -467,6 +466,9 @@ static void on_tick(struct ev_loop *loop, ev_timer *t, int revents)
 			continue;
 		if (hm->cb.on_sample)
 			hm->cb.on_sample(hm->arg, &s);
+		/* The sample first, then what it crossed; unless the callback unwatched it. */
+		if (i < hm->nwatches && hm->watches[i].pid == s.pid)
+			check_limits(hm, &hm->watches[i], &s, hm->watches[i].last_mono_ns);
 	}
 }
 
@@ -589,8 +591,11 @@ int health_monitor_watch(struct health_monitor *hm, pid_t pid, const struct heal
 		w->limits = *limits;
 	w->last_cpu_ns = f.cpu_ns;
 	w->last_mono_ns = clock_ns(CLOCK_MONOTONIC);
-	if (!ev_is_active(&hm->tick_w))
+	if (!ev_is_active(&hm->tick_w)) {
+		/* The loop's clock may be stale (loading BPF took a while): a full first interval. */
+		ev_now_update(hm->loop);
 		ev_timer_start(hm->loop, &hm->tick_w);
+	}
 	return 0;
 }
 
