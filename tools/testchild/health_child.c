@@ -20,10 +20,13 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Every block leaked so far, linked through their first bytes: leaked, yet reachable. */
+static void *blocks;
+
 /* Touch @p rate MiB more every second, in tenths, for @p secs seconds. */
 static int leak(double rate, double secs)
 {
-	size_t step = (size_t)(rate * 1024 * 1024 / 10);
+	size_t step = (size_t)(rate * 1024 * 1024 / 10) + sizeof(void *);
 	double end = now_s() + secs;
 	struct timespec tenth = { 0, 100000000 };
 
@@ -33,6 +36,8 @@ static int leak(double rate, double secs)
 		if (!p)
 			return 1;
 		memset(p, 1, step);
+		*(void **)p = blocks;
+		blocks = p;
 		nanosleep(&tenth, NULL);
 	}
 	return 0;

@@ -43,8 +43,9 @@ out=$WORK/health-leak.jsonl
 eq "source" "bpf null" "$(field "$out" health.monitor '"\(.data.source) \(.data.fallback_reason)"')"
 eq "RSS rises between the first two samples" true \
 	"$(jq -s '[.[] | select(.type=="health.sample") | .data.rss_bytes] | .[1] > .[0] and .[0] > 0' "$out")"
+# (A sanitizer build's leak check adds a thread at exit: >= 1, not == 1.)
 eq "samples are the child's, from bpf" "$(count "$out" '.type=="health.sample"')" \
-	"$(count "$out" ".type==\"health.sample\" and .data.source==\"bpf\" and .data.threads==1 and .data.processes==1 and .pid==$(field "$out" exec.exit .pid)")"
+	"$(count "$out" ".type==\"health.sample\" and .data.source==\"bpf\" and .data.threads>=1 and .data.processes>=1 and .pid==$(field "$out" exec.exit .pid)")"
 eq "memory_high warned once" 1 "$(count "$out" '.type=="health.warning" and .data.kind=="memory_high" and .data.value > .data.limit')"
 eq "rss_growing warned once" 1 "$(count "$out" '.type=="health.warning" and .data.kind=="rss_growing" and .data.value > 10485760')"
 eq "a clean end" "success null false" "$(exit_of "$out" '"\(.status) \(.killed_by) \(.oom_killed)"')"
