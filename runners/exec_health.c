@@ -175,9 +175,19 @@ int exec_health_create(struct runner_ctx *ctx, const struct options *opts, exec_
 	int samples = (int)options_int(opts, "rss-growth-samples");
 	int rc;
 
+	static const char *const needs_health[] = {
+		"health-interval", "health-source",	 "memory-high", "memory-restart",
+		"cpu-quota",	   "cpu-pinned-samples", "rss-growth",	"rss-growth-samples",
+	};
+
 	*out = NULL;
-	if (!options_bool(opts, "health"))
+	if (!options_bool(opts, "health")) {
+		for (size_t i = 0; i < sizeof(needs_health) / sizeof(needs_health[0]); i++)
+			if (options_given(opts, needs_health[i]))
+				return error_set(err, EINVAL, "--%s needs --health",
+						 needs_health[i]);
 		return 0;
+	}
 	if (cfg.interval_s <= 0 || options_int(opts, "cpu-quota") < 0 ||
 	    options_int(opts, "cpu-pinned-samples") < 0 || samples < 3 || samples > 64)
 		return error_set(err, EINVAL,

@@ -18,6 +18,12 @@ eq "RSS rises between the first two samples" true \
 eq "the end: unknown killer" "success null null" "$(exit_of "$out" '"\(.status) \(.killed_by) \(.oom_killed)"')"
 end
 
+begin "a health option without --health is refused"
+"$C" run exec --memory-high 1MiB -- true >/dev/null 2>"$WORK/health-opt.err"
+eq "exit status" 2 "$?"
+check "the message names both" grep -q -- '--memory-high needs --health' "$WORK/health-opt.err"
+end
+
 if [ "$(id -u)" != 0 ] || ! "$C" doctor >/dev/null 2>&1; then
 	skip "health monitor (BPF)" "needs root and BPF (collector doctor says what is missing)"
 	return 0
