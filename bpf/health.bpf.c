@@ -105,29 +105,38 @@ static __always_inline void end_slice(struct health_stats *s, __u32 tgid, __u64 
 SEC("tp_btf/sched_switch")
 int BPF_PROG(health_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	__u32 prev_tgid = BPF_CORE_READ(prev, tgid), next_tgid = BPF_CORE_READ(next, tgid);
-	struct health_watch *w;
-	struct health_stats *s;
-	__u64 now;
-	__u32 zero = 0;
+	/* tp_btf arguments are BTF pointers: plain loads, no probe-read helper calls. */
+	__u32 prev_tgid = prev->tgid, next_tgid = next->tgid, zero = 0;
+	/* Every watched process has stats: one lookup for prev on this hot path. */
+	struct health_stats *s = bpf_map_lookup_elem(&stats, &prev_tgid);
+	struct health_watch *w = bpf_map_lookup_elem(&watched, &next_tgid);
 	struct health_oncpu *c;
+	__u64 now;
 
-	now = bpf_ktime_get_ns();
-	s = bpf_map_lookup_elem(&watched, &prev_tgid) ? bpf_map_lookup_elem(&stats, &prev_tgid) :
-							NULL;
-	if (s) {
-		end_slice(s, prev_tgid, now);
-		s->rss_pages = rss_pages(prev);
-		s->threads = BPF_CORE_READ(prev, signal, nr_threads);
+	if (s && s->exited)
+		s = NULL;
+	if (w && !w->root)
+		w = NULL;
+	if (!s) {
+		if (!w)
+			return 0;
 	}
-	w = bpf_map_lookup_elem(&watched, &next_tgid);
-	if (!w || !w->root)
-		return 0;
 	c = bpf_map_lookup_elem(&oncpu, &zero);
 	if (!c)
 		return 0;
-	c->tgid = next_tgid;
-	c->root = w->root;
+	now = bpf_ktime_get_ns();
+	if (s) {
+		if (c->tgid == prev_tgid && now > c->since_ns)
+			__sync_fetch_and_add(&s->cpu_ns, now - c->since_ns);
+		/* Samples are far apart: reading the mm at every switch would be wasted. */
+		if (now - s->read_ns >= HEALTH_READ_EVERY_NS) {
+			s->read_ns = now;
+			s->rss_pages = rss_pages(prev);
+			s->threads = BPF_CORE_READ(prev, signal, nr_threads);
+		}
+	}
+	c->tgid = w ? next_tgid : 0;
+	c->root = w ? w->root : 0;
 	c->since_ns = now;
 	return 0;
 }
@@ -254,6 +263,7 @@ int BPF_PROG(health_exit, struct task_struct *task, bool group_dead)
 		return 0;
 	now = bpf_ktime_get_ns();
 	end_slice(s, tgid, now);
+	s->exited = 1;
 	root = s->root;
 	r = reserve();
 	if (r) {

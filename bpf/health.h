@@ -24,8 +24,13 @@ struct health_stats {
 	unsigned int fatal_signal;    /* the last fatal signal generated for it, 0 if none */
 	unsigned int sender_pid;      /* who generated it */
 	char sender_comm[HEALTH_COMM_LEN];
-	unsigned int oom_victim; /* chosen by the OOM killer */
+	unsigned int oom_victim;    /* chosen by the OOM killer */
+	unsigned int exited;	    /* the whole process ended */
+	unsigned long long read_ns; /* when rss_pages and threads were read */
 };
+
+/* RSS and threads are read at a switch-out at most this often per process. */
+#define HEALTH_READ_EVERY_NS 10000000ULL
 
 /* Value of the on-CPU table, per CPU: a watched thread running there since when. */
 struct health_oncpu {

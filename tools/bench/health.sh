@@ -9,6 +9,12 @@
 # (both processes watched: the partner through its fork); the table shows the
 # median ns per round trip of each and their ratio (target: <= 1.03).
 #
+# The wall-clock ratio is at the mercy of whatever else runs on the machine, so
+# `health_bench switchcost` also reads the kernel's own run-time statistics of
+# the sched_switch program (BPF_ENABLE_STATS, for that run only) while a watched
+# pair ping-pongs: ns per call x 2 calls per round trip / the round trip is the
+# overhead without the noise.
+#
 # Latency: health_bench crashes makes N children segfault under a BPF monitor
 # and times crash -> exit happening (ring buffer on the loop) and crash ->
 # reaped (SIGCHLD, waitpid, health_monitor_reaped() with the killer known);
@@ -62,6 +68,11 @@ p=$(median "${plain[@]}")
 w=$(median "${watched[@]}")
 procs=$(sort -g "$tmp/watched" | head -n 1)
 
+cost=$("$HB" switchcost "$N")
+per_call=$(jq -r 'select(.type=="bench.switch_cost") | .data.ns_per_call' <<<"$cost")
+calls=$(jq -r 'select(.type=="bench.switch_cost") | .data.calls' <<<"$cost")
+rt=$(jq -r 'select(.type=="bench.pingpong") | .data.ns_per_round_trip' <<<"$cost")
+
 crash=$("$HB" crashes "$CRASHES")
 c() { jq -r ".data.$1" <<<"$crash"; }
 
@@ -69,6 +80,10 @@ printf 'pipe ping-pong, %d round trips x %d runs, both on CPU 0 (median ns per r
 printf '  %-34s %10s\n' "without the monitor" "$p"
 printf '  %-34s %10s\n' "with --health (${procs:-?} processes watched)" "$w"
 printf '  %-34s %10s   (target <= 1.03)\n' "ratio" "$(awk -v a="$w" -v b="$p" 'BEGIN { printf "%.3f", a / b }')"
+printf '  %-34s %10s   (%s calls, %s per round trip)\n' "sched_switch program, ns per call" "$per_call" "$calls" \
+	"$(awk -v c="$calls" -v n="$N" 'BEGIN { printf "%.2f", c / n }')"
+printf '  %-34s %10s   (calls per round trip x ns per call / round trip of that run, %s ns)\n' \
+	"program time / round trip" "$(awk -v c="$calls" -v n="$N" -v p="$per_call" -v r="$rt" 'BEGIN { printf "%.3f", c / n * p / r }')" "$rt"
 echo
 printf 'crash -> event latency over %d segfaults (us; %d with the sender known)\n' "$(c crashes)" "$(c signal_known)"
 printf '  %-34s %10s %10s\n' "" p50 p99

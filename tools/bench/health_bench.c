@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <ev.h>
 
 #include <collector/health_monitor.h>
@@ -64,6 +65,7 @@ static int pingpong(long n)
 	printf("{\"type\":\"bench.pingpong\",\"data\":{\"round_trips\":%ld,\"ns_per_round_trip\":%."
 	       "1f}}\n",
 	       n, (double)took / (double)n);
+	fflush(stdout);
 	return 0;
 }
 
@@ -202,12 +204,95 @@ static int crashes(int n)
 	return 0;
 }
 
+/* The run time the kernel counted for the health_switch program with id @p id. */
+static int switch_stats(__u32 id, __u64 *run_ns, __u64 *runs)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(id), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = bpf_obj_get_info_by_fd(fd, &info, &len);
+	close(fd);
+	*run_ns = info.run_time_ns;
+	*runs = info.run_cnt;
+	return rc;
+}
+
+/* The newest loaded program named health_switch: the one this process just loaded. */
+static __u32 newest_switch_prog(void)
+{
+	__u32 id = 0, found = 0;
+
+	while (bpf_prog_get_next_id(id, &id) == 0) {
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof(info);
+		int fd = bpf_prog_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
+		    strcmp(info.name, "health_switch") == 0)
+			found = id;
+		close(fd);
+	}
+	return found;
+}
+
+/*
+ * The sched_switch program's own cost while a watched ping-pong pair runs N round
+ * trips (the kernel's BPF run-time statistics, enabled for this run only).
+ */
+static int switch_cost(long n)
+{
+	struct ev_loop *loop = ev_default_loop(0);
+	struct health_callbacks cb = { 0 };
+	struct health_config cfg = { .interval_s = 1, .mode = HEALTH_MODE_BPF };
+	struct health_monitor *hm;
+	struct health_end end;
+	struct error err = { 0 };
+	__u64 ns0, runs0, ns1, runs1;
+	int stats_fd, ws;
+	__u32 id;
+	pid_t pid;
+
+	if (health_monitor_new(loop, &cfg, &cb, NULL, &hm, &err) < 0) {
+		fprintf(stderr, "health_bench: %s\n", err.msg);
+		return 1;
+	}
+	id = newest_switch_prog();
+	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (!id || stats_fd < 0 || switch_stats(id, &ns0, &runs0) < 0) {
+		fprintf(stderr, "health_bench: no BPF run-time statistics\n");
+		return 1;
+	}
+	health_monitor_adopt_begin(hm);
+	pid = fork();
+	if (pid == 0)
+		_exit(pingpong(n));
+	health_monitor_adopt_end(hm);
+	if (pid < 0 || health_monitor_watch(hm, pid, NULL, &err) < 0 || waitpid(pid, &ws, 0) != pid)
+		return 1;
+	switch_stats(id, &ns1, &runs1);
+	close(stats_fd);
+	health_monitor_reaped(hm, pid, ws, &end);
+	health_monitor_free(hm);
+	printf("{\"type\":\"bench.switch_cost\",\"data\":{\"calls\":%llu,\"ns_per_call\":%.1f}}\n",
+	       (unsigned long long)(runs1 - runs0),
+	       runs1 > runs0 ? (double)(ns1 - ns0) / (double)(runs1 - runs0) : 0.);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "pingpong") == 0)
 		return pingpong(atol(argv[2]));
 	if (argc == 3 && strcmp(argv[1], "crashes") == 0)
 		return crashes(atoi(argv[2]));
-	fprintf(stderr, "usage: health_bench pingpong ROUND_TRIPS | crashes N\n");
+	if (argc == 3 && strcmp(argv[1], "switchcost") == 0)
+		return switch_cost(atol(argv[2]));
+	fprintf(stderr, "usage: health_bench pingpong ROUND_TRIPS | crashes N | switchcost "
+			"ROUND_TRIPS\n");
 	return 2;
 }
