@@ -33,6 +33,8 @@ LOADER_SRCS := $(filter-out bpf/loader_main.c,$(wildcard bpf/*_loader.c)) bpf/lo
 LOADER_OBJS := $(LOADER_SRCS:%.c=$(BUILD)/obj/%.o)
 LOADER_BINS := $(patsubst bpf/%_loader.c,$(BUILD)/bpf/%-loader,$(filter bpf/%_loader.c,$(LOADER_SRCS)))
 BPF_LIBS := -lbpf -lelf -lz
+# The health monitor's skeleton is part of the library itself.
+LIBS     += $(BPF_LIBS)
 
 LIB_SRCS := $(filter-out collector/main.c,$(wildcard collector/*.c)) \
             $(wildcard runners/*.c) $(wildcard sinks/*.c)
@@ -44,8 +46,8 @@ TOOL_BINS := $(patsubst %.c,$(BUILD)/%,$(TOOL_SRCS))
 PLUGIN_SRCS := $(wildcard tools/examples/*.c)
 PLUGIN_SOS := $(patsubst %.c,$(BUILD)/%.so,$(PLUGIN_SRCS))
 
-.PHONY: all deps test unit integration asan valgrind bench bench-metrics install clean format \
-	format-check lint docs fuzz
+.PHONY: all deps test unit integration asan valgrind bench bench-metrics bench-health install \
+	clean format format-check lint docs fuzz
 .SECONDARY:
 all: $(BUILD)/collector $(BUILD)/libcollector.a $(BUILD)/libcollector.so $(UNIT_BINS) \
      $(TOOL_BINS) $(PLUGIN_SOS) $(LOADER_BINS) $(BUILD)/collector.8
@@ -80,6 +82,8 @@ $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 
 $(LOADER_OBJS) $(BUILD)/obj/collector/main.o: CFLAGS += -I$(BUILD)/bpf -Ibpf
 $(LOADER_OBJS): $(BPF_SKELS)
+$(BUILD)/obj/collector/health_monitor.o: CFLAGS += -I$(BUILD)/bpf -Ibpf
+$(BUILD)/obj/collector/health_monitor.o: $(BUILD)/bpf/health.skel.h
 
 $(BUILD)/obj/bpf/%-main.o: bpf/loader_main.c
 	@mkdir -p $(dir $@)
@@ -142,9 +146,9 @@ FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
               -Icollector/include -Icollector
 
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS)
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) $(BPF_SKELS)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_FLAGS) -o $@ $^ $(LIBS)
+	clang $(FUZZ_FLAGS) -I$(BUILD)/bpf -Ibpf -o $@ $(filter %.c,$^) $(LIBS)
 
 fuzz: $(FUZZ_BINS)
 	@set -e; for t in $(FUZZ_BINS); do \
@@ -159,6 +163,9 @@ fuzz: $(FUZZ_BINS)
 
 bench-metrics: all
 	@BUILD=$(abspath $(BUILD)) bash tools/bench/metrics.sh
+
+bench-health: all
+	@BUILD=$(abspath $(BUILD)) bash tools/bench/health.sh
 
 # SYSCONFDIR: where the example configuration goes (/etc for a system install).
 SYSCONFDIR ?= $(PREFIX)/etc

@@ -15,8 +15,11 @@
 #include <collector/event_encoder.h>
 #include <collector/json_decoder.h>
 #include <collector/line_framer.h>
+#include <collector/log.h>
 #include <collector/piped_child.h>
 #include <collector/runner.h>
+
+#include "exec_health.h"
 
 #define RESTART_DELAY_MAX_NS (30LL * 1000000000)
 /* A restarted command that stays up this long makes the runner healthy again. */
@@ -58,6 +61,7 @@ struct exec_runner {
 	ev_timer restart_w;
 	ev_timer stable_w;
 	struct json_decoder *decoder;
+	struct exec_health *health; /* NULL without --health */
 	yajl_gen gen;
 	struct buffer gen_buf;
 };
@@ -99,6 +103,7 @@ static const struct option_spec exec_options[] = {
 	  .type = OPT_STRING,
 	  .repeat = true,
 	  .help = "NAME=VALUE added to the command's environment (repeatable)" },
+	EXEC_HEALTH_OPTIONS,
 	{ 0 },
 };
 
@@ -329,6 +334,7 @@ static void emit_exit(struct exec_runner *r, enum runner_status *st, bool will_r
 		yajl_gen_null(g);
 	gen_kint(g, "restarts", r->restarts);
 	gen_kbool(g, "will_restart", will_restart);
+	exec_health_gen_exit(r->health, g);
 	gen_key(g, "argv");
 	yajl_gen_array_open(g);
 	for (char *const *a = r->argv; *a; a++)
@@ -372,6 +378,7 @@ static void on_end(void *arg)
 	int64_t delay;
 	char why[64];
 
+	exec_health_reaped(r->health, r->pid, r->pc.wait_status);
 	run_status(r, &st);
 	again = should_restart(r, st);
 	emit_exit(r, &st, again);
@@ -414,7 +421,9 @@ static int spawn_run(struct exec_runner *r, struct error *err)
 	int rc;
 
 	reset_run(r);
+	exec_health_spawning(r->health, true);
 	rc = piped_child_start(&r->pc, &spec, r->timeout_ns, r->grace_ns, err);
+	exec_health_spawning(r->health, false);
 	if (rc < 0) {
 		enum runner_status st;
 
@@ -423,6 +432,9 @@ static int spawn_run(struct exec_runner *r, struct error *err)
 		return rc;
 	}
 	r->pid = r->pc.child.pid;
+	if (exec_health_watch(r->health, r->pid, err) < 0)
+		log_warn("%s: the health monitor cannot watch pid %d: %s", runner_name(r->ctx),
+			 (int)r->pid, err->msg);
 	return 0;
 }
 
@@ -470,6 +482,14 @@ static char **build_env(const struct options *opts)
 }
 
 static void exec_destroy(void *self);
+
+/* The health monitor saw RSS pass --memory-restart: end this run; --restart decides the rest. */
+static void health_restart(void *arg)
+{
+	struct exec_runner *r = arg;
+
+	piped_child_terminate(&r->pc);
+}
 
 static int check_env(const struct options *opts, struct error *err)
 {
@@ -534,6 +554,10 @@ static void *exec_create(struct runner_ctx *ctx, const struct options *opts, str
 	if (!r->decoder || !r->gen)
 		goto oom;
 	yajl_gen_config(r->gen, yajl_gen_print_callback, print_to_buffer, &r->gen_buf);
+	if (exec_health_create(ctx, opts, health_restart, r, &r->health, err) < 0) {
+		exec_destroy(r);
+		return NULL;
+	}
 	return r;
 oom:
 	if (r)
@@ -544,7 +568,10 @@ oom:
 
 static int exec_start(void *self, struct error *err)
 {
-	return spawn_run(self, err);
+	struct exec_runner *r = self;
+
+	exec_health_started(r->health);
+	return spawn_run(r, err);
 }
 
 static void exec_stop(void *self)
@@ -572,6 +599,7 @@ static void exec_destroy(void *self)
 	struct exec_runner *r = self;
 
 	piped_child_free(&r->pc);
+	exec_health_free(r->health);
 	ev_timer_stop(r->loop, &r->restart_w);
 	ev_timer_stop(r->loop, &r->stable_w);
 	json_decoder_free(r->decoder);

@@ -48,9 +48,10 @@ fail:
 }
 C
 export PKG_CONFIG_PATH="$inst/lib/pkgconfig"
-# A sanitizer build's library needs its runtime in the host program too.
+# A sanitizer build's library needs its runtime in the host program too (no `ldd | grep -q`:
+# under pipefail, grep quitting early fails the pipeline with SIGPIPE).
 san=""
-ldd "$C" | grep -q libasan && san="-fsanitize=address,undefined"
+grep -q libasan <<<"$(ldd "$C")" && san="-fsanitize=address,undefined"
 # shellcheck disable=SC2046,SC2086
 cc $san -o "$WORK/host" "$WORK/host.c" $(pkg-config --cflags collector) \
 	-Wl,-rpath,"$inst/lib" $(pkg-config --libs collector) -lev 2>"$WORK/cc.log"
