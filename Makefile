@@ -43,7 +43,7 @@ TOOL_BINS := $(patsubst %.c,$(BUILD)/%,$(TOOL_SRCS))
 PLUGIN_SRCS := $(wildcard tools/examples/*.c)
 PLUGIN_SOS := $(patsubst %.c,$(BUILD)/%.so,$(PLUGIN_SRCS))
 
-.PHONY: all deps test unit integration asan valgrind bench install clean format format-check \
+.PHONY: all deps test unit integration asan valgrind bench bench-process install clean format format-check \
 	lint docs
 .SECONDARY:
 all: $(BUILD)/collector $(BUILD)/libcollector.a $(BUILD)/libcollector.so $(UNIT_BINS) \
@@ -125,6 +125,10 @@ valgrind: $(UNIT_BINS)
 
 bench: all
 	@BUILD=$(abspath $(BUILD)) bash tools/bench/pipeline.sh
+
+# Root only: the process runner against libbpf-tools' execsnoop + exitsnoop.
+bench-process: all
+	@BUILD=$(abspath $(BUILD)) bash tools/bench/process.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/collector
