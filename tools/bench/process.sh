@@ -134,6 +134,14 @@ traced_run() {
 	sleep 1 # let every tool drain what the kernel queued
 	c1=$(cpu_ticks "$c")
 	p1=$(cpu_ticks "$e" "$x")
+	local pid
+	for pid in "$c" "$e" "$x"; do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			echo "bench-process: a tracer ended during the burst:" >&2
+			cat "$tmp/c$run.err" "$tmp/e$run.err" "$tmp/x$run.err" >&2
+			exit 1
+		fi
+	done
 	kill -INT "$e" "$x"
 	kill -TERM "$c"
 	rc=0
