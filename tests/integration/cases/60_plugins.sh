@@ -30,7 +30,7 @@ reader=$!
 eq "collector exit status" 0 "$?"
 exec 4>&-
 wait "$reader"
-# gen's 20000 lines with exec.start before them and exec.exit after.
+# gen's 20000 lines, then its stderr summary line and exec.exit.
 eq "lines the reader got" 20002 "$(wc -l <"$got" | tr -d ' ')"
 eq "bench events" 20000 "$(grep -c '^bench\.event' "$got")"
 check "every seq once, in order" cmp -s <(cut -f2 "$got") <(seq 0 20001)
