@@ -15,7 +15,10 @@
 # Prints the medians with the ratio collector/peers.
 #
 # Environment: BUILD (default ./build), BENCH_EXECS (N, default 20000),
-# BENCH_RUNS (default 3), EXECSNOOP/EXITSNOOP (default /usr/sbin/...).
+# BENCH_RUNS (default 3), EXECSNOOP/EXITSNOOP (default /usr/sbin/...),
+# BENCH_LOADER (the process runner's --loader; default its own `collector
+# loader process`; $BUILD/bpf/process-loader is the same code under another
+# name, out of reach of a test suite's `pkill -f "collector loader process"`).
 # Mounts tracefs on /sys/kernel/tracing when it is missing (the peers attach
 # through it) and unmounts it again at the end.
 # Exit status: 0, or 1 when a tool failed to start or the burst failed.
@@ -112,7 +115,8 @@ burst() {
 
 traced_run() {
 	local run=$1 out=$tmp/c$run.jsonl c e x c0 p0 c1 p1 wall drv rc
-	"$COLLECTOR" run --log-level warn --sink "file:$out" process 2>"$tmp/c$run.err" &
+	"$COLLECTOR" run --log-level warn --sink "file:$out" process ${BENCH_LOADER:+--loader "$BENCH_LOADER"} \
+		2>"$tmp/c$run.err" &
 	c=$!
 	bg_pids+=("$c")
 	"$EXECSNOOP" >"$tmp/e$run.txt" 2>"$tmp/e$run.err" &
