@@ -46,8 +46,8 @@ TOOL_BINS := $(patsubst %.c,$(BUILD)/%,$(TOOL_SRCS))
 PLUGIN_SRCS := $(wildcard tools/examples/*.c)
 PLUGIN_SOS := $(patsubst %.c,$(BUILD)/%.so,$(PLUGIN_SRCS))
 
-.PHONY: all deps test unit integration asan valgrind bench bench-metrics bench-health install \
-	clean format format-check lint docs fuzz
+.PHONY: all deps test unit integration asan valgrind bench bench-metrics bench-health \
+	bench-process install clean format format-check lint docs fuzz
 .SECONDARY:
 all: $(BUILD)/collector $(BUILD)/libcollector.a $(BUILD)/libcollector.so $(UNIT_BINS) \
      $(TOOL_BINS) $(PLUGIN_SOS) $(LOADER_BINS) $(BUILD)/collector.8
@@ -166,6 +166,10 @@ bench-metrics: all
 
 bench-health: all
 	@BUILD=$(abspath $(BUILD)) bash tools/bench/health.sh
+
+# Root only: the process runner against libbpf-tools' execsnoop + exitsnoop.
+bench-process: all
+	@BUILD=$(abspath $(BUILD)) bash tools/bench/process.sh
 
 # SYSCONFDIR: where the example configuration goes (/etc for a system install).
 SYSCONFDIR ?= $(PREFIX)/etc

@@ -104,10 +104,13 @@ int registry_load_plugin(const char *path, struct error *err)
 				 path);
 	}
 	if (*abi != COLLECTOR_PLUGIN_ABI) {
+		/* Read before dlclose() unmaps it. */
+		int theirs = *abi;
+
 		dlclose(h);
 		return error_set(err, EINVAL,
 				 "plugin %s: built for plugin ABI %d, this collector has %d", path,
-				 *abi, COLLECTOR_PLUGIN_ABI);
+				 theirs, COLLECTOR_PLUGIN_ABI);
 	}
 	if (nplugins == 0) {
 		first_plugin_runner = nrunners;

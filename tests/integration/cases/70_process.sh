@@ -113,7 +113,8 @@ end
 begin "a killed loader becomes an error event and the run ends"
 out=$WORK/kill.jsonl
 start_tracing "$out"
-pkill -KILL -f "collector loader process"
+# Only this tracer's loader: other collectors may be running on the machine.
+pkill -KILL -P "$TRACER" -f "collector loader process"
 wait "$TRACER"
 rc=$?
 eq "collector exit status" 1 "$rc"
