@@ -92,7 +92,8 @@ static void usage(FILE *f)
 		   "                    run runners (no RUNNER and no --config: a built-in demo)\n"
 		   "  validate --config FILE\n"
 		   "                    check a configuration file and print every problem\n"
-		   "  list              the runner and sink types available\n"
+		   "  list [--plugin SO]\n"
+		   "                    the runner and sink types available (with a plugin's)\n"
 		   "  status [ADDR]     ask a collector running with --metrics how it is doing\n"
 		   "                    (ADDR: its metrics address, default 127.0.0.1:9477)\n"
 		   "  doctor            what this machine allows (BTF, BPF, uprobes, cgroups, "
@@ -516,10 +517,27 @@ static int cmd_validate(int argc, char **argv)
 	return problems == 0 ? 0 : COLLECTOR_EXIT_USAGE;
 }
 
-static int cmd_list(void)
+/* `collector list [--plugin SO]...`: the types built in and those the plugins add. */
+static int cmd_list(int argc, char **argv)
 {
 	const struct runner_ops *r;
 	const struct sink_ops *s;
+	struct error err = { 0 };
+
+	for (int i = 1; i < argc; i++) {
+		const char *so = strncmp(argv[i], "--plugin=", 9) == 0		  ? argv[i] + 9 :
+				 strcmp(argv[i], "--plugin") == 0 && i + 1 < argc ? argv[++i] :
+										    NULL;
+
+		if (!so) {
+			fprintf(stderr, "collector: list: unexpected argument '%s'\n", argv[i]);
+			return COLLECTOR_EXIT_USAGE;
+		}
+		if (registry_load_plugin(so, &err) < 0) {
+			fprintf(stderr, "collector: list: %s\n", err.msg);
+			return COLLECTOR_EXIT_USAGE;
+		}
+	}
 
 	printf("runners:\n");
 	for (int i = 0; (r = registry_runner_at(i)); i++)
@@ -527,6 +545,7 @@ static int cmd_list(void)
 	printf("sinks:\n");
 	for (int i = 0; (s = registry_sink_at(i)); i++)
 		printf("  %-10s %s\n", s->name, s->summary);
+	registry_unload_plugins();
 	return 0;
 }
 
@@ -614,7 +633,7 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "validate") == 0)
 		return cmd_validate(argc - 1, argv + 1);
 	if (strcmp(cmd, "list") == 0)
-		return cmd_list();
+		return cmd_list(argc - 1, argv + 1);
 	if (strcmp(cmd, "demo") == 0)
 		return cmd_demo();
 	if (strcmp(cmd, "doctor") == 0)

@@ -65,3 +65,10 @@ check "no entry points: names them" grep -q "missing collector_plugin_abi or col
 eq "missing file: exit status" 2 "$?"
 check "missing file: says so" grep -q "no-such-plugin.so: cannot open shared object file" "$err"
 end
+
+begin "collector list --plugin shows the plugins' types"
+"$C" list --plugin "$TICKER" --plugin "$TSV" >"$WORK/list.out"
+eq "exit status" 0 $?
+check "the runner plugin is listed" grep -Eq '^  ticker +example plugin' "$WORK/list.out"
+check "the sink plugin is listed" grep -Eq '^  tsv +example plugin' "$WORK/list.out"
+end
