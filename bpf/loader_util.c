@@ -16,6 +16,9 @@
 #include "loader_util.h"
 #include "system_checks.h"
 
+/* Pending output that is written at once, whatever the flush interval. */
+#define LOADER_FLUSH_BYTES ((size_t)64 * 1024)
+
 static volatile sig_atomic_t stopping;
 static bool verbose_log;
 
@@ -73,6 +76,7 @@ int loader_out_init(struct loader_out *o)
 	if (!o->gen)
 		return -ENOMEM;
 	yajl_gen_config(o->gen, yajl_gen_print_callback, out_print, o);
+	o->flush_ms = LOADER_FLUSH_MS;
 	return 0;
 }
 
@@ -95,6 +99,14 @@ void loader_end(struct loader_out *o)
 {
 	yajl_gen_map_close(o->gen);
 	out_print(o, "\n", 1);
+}
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int loader_flush(struct loader_out *o)
@@ -259,8 +271,12 @@ void loader_ready(struct loader_out *o, const char *name)
 int loader_poll(struct ring_buffer *rb, struct loader_out *o, void (*after_batch)(void *),
 		void *arg)
 {
+	int64_t pending_since = 0; /* monotonic ms of the oldest unwritten line */
+
 	while (!stopping && !o->failed) {
-		int n = ring_buffer__poll(rb, 100);
+		int64_t now = monotonic_ms();
+		int timeout = pending_since ? (int)(pending_since + o->flush_ms - now) : 100;
+		int n = ring_buffer__poll(rb, timeout > 0 ? timeout : 0);
 
 		if (n < 0 && n != -EINTR) {
 			fprintf(stderr, "loader: polling the ring buffer: %s\n", strerror(-n));
@@ -268,8 +284,15 @@ int loader_poll(struct ring_buffer *rb, struct loader_out *o, void (*after_batch
 		}
 		if (after_batch)
 			after_batch(arg);
-		if (o->len)
+		if (o->len && !pending_since)
+			pending_since = monotonic_ms();
+		if (o->len && (o->len >= LOADER_FLUSH_BYTES ||
+			       monotonic_ms() - pending_since >= o->flush_ms)) {
 			loader_flush(o);
+			pending_since = 0;
+		}
 	}
+	if (o->len)
+		loader_flush(o);
 	return 0;
 }

@@ -11,11 +11,15 @@
 struct ring_buffer;
 
 /* JSON lines to stdout, buffered and written once per ring-buffer batch. */
+/* A loader's default bound on how long a printed line may wait for the pipe. */
+#define LOADER_FLUSH_MS 10
+
 struct loader_out {
 	yajl_gen gen;
 	char *buf;
 	size_t len, cap;
-	bool failed; /* stdout is gone: stop */
+	bool failed;  /* stdout is gone: stop */
+	int flush_ms; /* lines wait at most this long (0: flush after every batch) */
 };
 
 struct loader_error {
@@ -58,7 +62,9 @@ void loader_ready(struct loader_out *o, const char *name);
 
 /*
  * Poll @p rb until SIGINT/SIGTERM or until stdout goes away, calling
- * @p after_batch (may be NULL) and flushing after each batch.
+ * @p after_batch (may be NULL) after each batch. Output is written once
+ * @c flush_ms passed since its first line, or 64 KiB are pending: under a
+ * burst the reader wakes once per many events instead of once per event.
  * @return 0, or 1 on a polling error.
  */
 int loader_poll(struct ring_buffer *rb, struct loader_out *o, void (*after_batch)(void *),

@@ -29,8 +29,12 @@ static struct process_args {
 	const char *cgroup;
 	unsigned max_args;
 	unsigned max_args_bytes;
+	int flush_ms;
 	bool verbose;
-} args = { .uid = (uid_t)-1, .max_args = 64, .max_args_bytes = PROCESS_ARGS_MAX };
+} args = { .uid = (uid_t)-1,
+	   .max_args = 64,
+	   .max_args_bytes = PROCESS_ARGS_MAX,
+	   .flush_ms = LOADER_FLUSH_MS };
 
 static const struct argp_option options[] = {
 	{ "pid", 'p', "PID", 0, "only this process (with --tree: and its descendants)", 0 },
@@ -42,6 +46,7 @@ static const struct argp_option options[] = {
 	{ "max-args", 'a', "N", 0, "argv words to report per exec (default 64)", 0 },
 	{ "max-args-bytes", 'b', "N", 0, "argv bytes to capture per exec (1..4096, default 4096)",
 	  0 },
+	{ "flush-ms", 'f', "MS", 0, "longest wait of a line before it is written (default 10)", 0 },
 	{ "verbose", 'v', NULL, 0, "libbpf debug output on stderr", 0 },
 	{ 0 },
 };
@@ -55,6 +60,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'u':
 	case 'a':
 	case 'b':
+	case 'f':
 		if (loader_parse_long(arg, 0, key == 'b' ? PROCESS_ARGS_MAX : 0x7fffffff, &v) < 0 ||
 		    (key == 'b' && v == 0))
 			argp_error(state, "invalid number '%s'", arg);
@@ -64,6 +70,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			args.uid = (uid_t)v;
 		else if (key == 'a')
 			args.max_args = (unsigned)v;
+		else if (key == 'f')
+			args.flush_ms = (int)v;
 		else
 			args.max_args_bytes = (unsigned)v;
 		return 0;
@@ -290,6 +298,7 @@ int process_loader_main(int argc, char **argv)
 		err = 1;
 		goto out;
 	}
+	o.out.flush_ms = args.flush_ms;
 	loader_ready(&o.out, "process");
 	err = loader_poll(rb, &o.out, (void (*)(void *))report_lost, &o);
 out:

@@ -25,7 +25,7 @@ struct process_runner {
 	struct piped_child pc;
 	char *argv[32];
 	char self[PATH_MAX];
-	char numbers[4][24];
+	char numbers[5][24];
 	bool stopping;
 	unsigned long long lost;
 	struct process_table *table;
@@ -56,6 +56,11 @@ static const struct option_spec process_options[] = {
 	  .help = "only processes in this cgroup v2 directory" },
 	{ .name = "threads", .type = OPT_BOOL, .help = "also report the exits of single threads" },
 	{ .name = "max-args", .type = OPT_INT, .def = "64", .help = "argv words kept per exec" },
+	{ .name = "flush-interval",
+	  .type = OPT_DURATION,
+	  .def = "10ms",
+	  .help = "longest an event waits in the loader so that a burst crosses the pipe in "
+		  "batches (0: at once)" },
 	{ .name = "max-args-bytes",
 	  .type = OPT_SIZE,
 	  .def = "4096",
@@ -391,6 +396,10 @@ static int build_argv(struct process_runner *r, const struct options *opts, stru
 	r->argv[n++] = r->numbers[2];
 	r->argv[n++] = "--max-args-bytes";
 	r->argv[n++] = r->numbers[3];
+	snprintf(r->numbers[4], sizeof(r->numbers[4]), "%lld",
+		 (long long)(options_int(opts, "flush-interval") / 1000000));
+	r->argv[n++] = "--flush-ms";
+	r->argv[n++] = r->numbers[4];
 	r->argv[n] = NULL;
 	return 0;
 }
