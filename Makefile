@@ -17,7 +17,7 @@ LDSAN    :=
 endif
 CFLAGS   ?=
 CFLAGS   += $(CFLAGS_BASE) $(OPT) -Icollector/include -Icollector -MMD -MP
-LIBS     := -lyajl -lev -ldl -lm
+LIBS     := -lyajl -lev -ldl -lm -lz -lpthread
 LDFLAGS  += $(LDSAN)
 
 DEB_PACKAGES := build-essential pkg-config libyajl-dev libev-dev libcmocka-dev zlib1g-dev jq \
