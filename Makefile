@@ -17,12 +17,13 @@ LDSAN    :=
 endif
 CFLAGS   ?=
 CFLAGS   += $(CFLAGS_BASE) $(OPT) -Icollector/include -Icollector -MMD -MP
-LIBS     := -lyajl -lev -ldl -lm -lz -lpthread
+LIBS     := -lyajl -lev -ldl -lm -lz -lpthread -lrdkafka
 LDFLAGS  += $(LDSAN)
 
 DEB_PACKAGES := build-essential pkg-config libyajl-dev libev-dev libcmocka-dev zlib1g-dev jq \
                 clang-tidy cppcheck clang-format valgrind doxygen \
-                clang llvm bpftool libbpf-dev libelf-dev libbpf-tools
+                clang llvm bpftool libbpf-dev libelf-dev libbpf-tools \
+                librdkafka-dev kcat
 
 # BPF programs: vmlinux.h from this machine's BTF, clang -target bpf, bpftool skeletons.
 BPF_PROGS := $(wildcard bpf/*.bpf.c)
