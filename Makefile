@@ -23,7 +23,7 @@ LDFLAGS  += $(LDSAN)
 DEB_PACKAGES := build-essential pkg-config libyajl-dev libev-dev libcmocka-dev zlib1g-dev jq \
                 clang-tidy cppcheck clang-format valgrind doxygen \
                 clang llvm bpftool libbpf-dev libelf-dev libbpf-tools \
-                librdkafka-dev kcat
+                librdkafka-dev kcat rsyslog
 
 # BPF programs: vmlinux.h from this machine's BTF, clang -target bpf, bpftool skeletons.
 BPF_PROGS := $(wildcard bpf/*.bpf.c)
@@ -44,7 +44,7 @@ TOOL_BINS := $(patsubst %.c,$(BUILD)/%,$(TOOL_SRCS))
 PLUGIN_SRCS := $(wildcard tools/examples/*.c)
 PLUGIN_SOS := $(patsubst %.c,$(BUILD)/%.so,$(PLUGIN_SRCS))
 
-.PHONY: all deps test unit integration asan valgrind bench install clean format format-check \
+.PHONY: all deps test unit integration asan valgrind bench bench-sinks install clean format format-check \
 	lint docs
 .SECONDARY:
 all: $(BUILD)/collector $(BUILD)/libcollector.a $(BUILD)/libcollector.so $(UNIT_BINS) \
@@ -126,6 +126,9 @@ valgrind: $(UNIT_BINS)
 
 bench: all
 	@BUILD=$(abspath $(BUILD)) bash tools/bench/pipeline.sh
+
+bench-sinks: all
+	@BUILD=$(abspath $(BUILD)) bash tools/bench/sinks.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/collector
