@@ -173,7 +173,7 @@ int rotated_name_dir(const char *pattern, const char *path, char *out, size_t le
 	if (!slash) {
 		if (len < 2)
 			return -ENAMETOOLONG;
-		strcpy(out, ".");
+		memcpy(out, ".", 2);
 	} else if (slash == out) {
 		out[1] = '\0';
 	} else {

@@ -184,7 +184,6 @@ struct found_list {
 static void collect(void *arg, const char *name, uint64_t seq, int gz)
 {
 	struct found_list *l = arg;
-	char *copy;
 
 	(void)gz;
 	if (l->n == l->cap) {
@@ -196,9 +195,10 @@ static void collect(void *arg, const char *name, uint64_t seq, int gz)
 		l->v = v;
 		l->cap = cap;
 	}
-	copy = strdup(name);
-	if (copy)
-		l->v[l->n++] = (struct found){ seq, copy };
+	l->v[l->n].seq = seq;
+	l->v[l->n].name = strdup(name);
+	if (l->v[l->n].name)
+		l->n++;
 }
 
 static int by_seq_desc(const void *a, const void *b)
@@ -220,6 +220,8 @@ static void prune(struct rotation_worker *w)
 	rc = rotation_scan(w->pattern, w->path, collect, &l);
 	if (rc < 0)
 		tell(w, "list rotated files: %s", strerror(-rc));
+	if (!l.v)
+		return;
 	qsort(l.v, l.n, sizeof(*l.v), by_seq_desc);
 	for (size_t i = 0; i < l.n; i++) {
 		if (i == 0 || l.v[i].seq != l.v[i - 1].seq)

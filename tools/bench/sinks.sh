@@ -86,14 +86,13 @@ template(name="line" type="string" string="%msg%\n")
 ruleset(name="bench") { action(type="omfile" file="$d/out.jsonl" template="line") }
 input(type="imfile" file="$d/in.jsonl" tag="bench" ruleset="bench")
 CONF
+	cp "$tmp/in.jsonl" "$d/in.jsonl"
 	start=$EPOCHREALTIME
 	rsyslogd -n -f "$d/rs.conf" -i "$d/rs.pid" &
 	pid=$!
 	bg_pids+=("$pid")
-	cp "$tmp/in.jsonl" "$d/in.jsonl.tmp"
-	mv "$d/in.jsonl.tmp" "$d/in.jsonl"
 	for _ in $(seq 1200); do
-		got=$(wc -l <"$d/out.jsonl" 2>/dev/null || echo 0)
+		got=$({ wc -l <"$d/out.jsonl"; } 2>/dev/null || echo 0)
 		[[ $got -ge $N ]] && break
 		sleep 0.05
 	done
