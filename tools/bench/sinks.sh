@@ -4,7 +4,10 @@
 # Events/s into each sink, median of RUNS runs, against a peer doing the same:
 #   - file sink, plain          vs rsyslogd (imfile -> omfile, the same JSON lines)
 #   - file sink, gzip rotation  vs rsyslogd as above
-#   - kafka sink, acks=all      vs kcat -P -X acks=all, both to one librdkafka mock cluster
+#   - kafka sink, acks=all      vs kcat -P -X acks=all -X enable.idempotence=true, to
+#                                  the same librdkafka mock cluster (16 partitions), sending
+#                                  the same messages: the collector's JSON lines with the
+#                                  same type and runner headers
 # Input: N 200-byte JSON lines from tools/bench/gen, written once to a file that
 # both sides read (`collector run exec -- cat FILE`, rsyslog's imfile). A run's
 # time is from start until every event is in the output (file sinks: the run
@@ -56,6 +59,9 @@ eps() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN {printf "%d", n / (b - a)}'; }
 
 "$GEN" "$N" >"$tmp/in.jsonl" 2>/dev/null
 "$GEN" "$NK" >"$tmp/ink.jsonl" 2>/dev/null
+# kcat sends the very messages the kafka sink sends: the collector's JSON lines.
+"$COLLECTOR" run --sink "file:$tmp/ink-events.jsonl" exec --format json -- cat "$tmp/ink.jsonl" ||
+	fail "collector exited with $?"
 
 # A file sink run: clean the directory, time the collector, count the lines.
 run_file() { # CONFIG_EXTRA
@@ -134,7 +140,8 @@ run_kcat() {
 	local start end
 	start_mock
 	start=$EPOCHREALTIME
-	kcat -P -b "$boot" -t events -X acks=all -l "$tmp/ink.jsonl" || fail "kcat exited with $?"
+	kcat -P -b "$boot" -t events -X acks=all -X enable.idempotence=true -H type=bench.event \
+		-H runner=exec -l "$tmp/ink-events.jsonl" || fail "kcat exited with $?"
 	end=$EPOCHREALTIME
 	stop_mock
 	eps "$NK" "$start" "$end"

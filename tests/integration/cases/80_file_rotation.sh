@@ -69,3 +69,15 @@ check "torn tail reported" grep -q "cut a torn last line of" "$d/err"
 check "every line is whole JSON" jq -e . "$d/ev.jsonl" >/dev/null
 eq "whole lines kept, new ones appended" $((before + 2)) "$(wc -l <"$d/ev.jsonl" | tr -d ' ')"
 end
+
+begin "--sink-option sets file sink options on the command line"
+d=$WORK/rot-cli
+mkdir -p "$d"
+"$C" run --sink "file:$d/ev.jsonl" --sink-option rotate-size=256KiB --sink-option compress=gzip \
+	exec --format text -- seq 1 10000
+eq "collector exit status" 0 $?
+check "rotated and compressed" test -n "$(ls "$d"/ev.jsonl.000001.gz 2>/dev/null)"
+"$C" run --sink "file:$d/ev.jsonl" --sink-option rotate-size=lots exec -- true 2>"$d/err"
+eq "bad value is a usage error" 2 $?
+check "names the option" grep -q -- "--rotate-size: 'lots'" "$d/err"
+end
