@@ -32,10 +32,10 @@ struct kafka_sink {
 	uint64_t delivered;
 	uint64_t failed;
 	uint64_t batch_failed; /* failed since the last flush said so */
+	uint64_t wake_below;   /* sink_ready() once outstanding is down to this */
 	int64_t flush_timeout_ms;
 	bool want_ready; /* write or flush said -EAGAIN */
-	bool queue_full;
-	bool ending; /* destroy: no more sink_ready() */
+	bool ending;	 /* destroy: no more sink_ready() */
 };
 
 static const struct option_spec kafka_options[] = {
@@ -105,12 +105,20 @@ static void poll_all(struct kafka_sink *s)
 {
 	while (rd_kafka_poll(s->rk, 0) > 0)
 		;
-	if (s->queue_full && s->outstanding < (uint64_t)rd_kafka_outq_len(s->rk) + 1) {
-		s->queue_full = false;
+	if (s->outstanding <= s->wake_below)
 		wake_core(s);
-	}
-	if (s->outstanding == 0)
-		wake_core(s);
+}
+
+/*
+ * Ask for sink_ready() once half of what is outstanding is delivered: the
+ * core then writes the next batch while the rest is in flight, and the
+ * flush that returns 0 (nothing outstanding) covers every batch before it.
+ */
+static int wait_for_reports(struct kafka_sink *s)
+{
+	s->want_ready = true;
+	s->wake_below = s->outstanding / 2;
+	return -EAGAIN;
 }
 
 static void on_wake(struct ev_loop *loop, ev_io *w, int revents)
@@ -330,25 +338,21 @@ static int kafka_write(void *self, const struct event *ev)
 	}
 	if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
 		/* Delivery reports make room; the event stays in the core's queue. */
-		s->queue_full = true;
-		s->want_ready = true;
 		poll_all(s);
-		return -EAGAIN;
+		return wait_for_reports(s);
 	}
 	sink_report_error(s->ctx, "produce: %s", rd_kafka_err2str(e));
 	return -EIO;
 }
 
-/* A batch is delivered once every message of it has its delivery report. */
+/* Batches are delivered once every message of them has its delivery report. */
 static int kafka_flush(void *self)
 {
 	struct kafka_sink *s = self;
 
 	poll_all(s);
-	if (s->outstanding) {
-		s->want_ready = true;
-		return -EAGAIN;
-	}
+	if (s->outstanding)
+		return wait_for_reports(s);
 	if (s->batch_failed) {
 		s->batch_failed = 0;
 		return -EIO;
