@@ -413,6 +413,9 @@ static void reap_now(struct pipe_sink *s)
 	went_down(s);
 	close_child_output(s);
 	s->child.pid = -1;
+	sink_report_error(s->ctx,
+			  "command '%s' exited at the end; restarting it for %zu unread bytes",
+			  s->target, s->out.len);
 }
 
 /*
