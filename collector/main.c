@@ -30,6 +30,17 @@ static const struct option_spec run_specs[] = {
 	  .repeat = true,
 	  .help = "where events go: stdout, file:PATH, or NAME=TYPE[:ARG] (repeatable; default "
 		  "stdout)" },
+	{ .name = "sink-option",
+	  .type = OPT_STRING,
+	  .repeat = true,
+	  .help = "KEY=VALUE: an option of every --sink whose type has it, e.g. rotate-size=64MiB "
+		  "(repeatable)" },
+	{ .name = "X",
+	  .short_name = 'X',
+	  .type = OPT_STRING,
+	  .repeat = true,
+	  .help = "PROP=VALUE: a librdkafka property of every kafka --sink, as kcat -X "
+		  "(repeatable)" },
 	{ .name = "route",
 	  .type = OPT_STRING,
 	  .repeat = true,
@@ -211,6 +222,31 @@ static int parse_args(int argc, char **argv, struct opt_table *tables, int ntabl
 
 /* ---- building the configuration from the command line ---- */
 
+/* --sink-option KEY=VALUE and -X PROP=VALUE, for the sink types that have the option. */
+static int set_cli_sink_options(struct options *o, const struct options *g, struct error *e)
+{
+	int n, rc;
+	char *const *list = options_list(g, "X", &n);
+
+	for (int i = 0; i < n; i++)
+		if ((rc = options_set(o, "X", list[i], e)) < 0 && rc != -ENOENT)
+			return rc;
+	list = options_list(g, "sink-option", &n);
+	for (int i = 0; i < n; i++) {
+		const char *eq = strchr(list[i], '=');
+		char key[64];
+
+		if (!eq || eq == list[i] || (size_t)(eq - list[i]) >= sizeof(key))
+			return error_set(e, EINVAL, "--sink-option '%s': expected KEY=VALUE",
+					 list[i]);
+		memcpy(key, list[i], (size_t)(eq - list[i]));
+		key[eq - list[i]] = '\0';
+		if ((rc = options_set(o, key, eq + 1, e)) < 0 && rc != -ENOENT)
+			return rc;
+	}
+	return 0;
+}
+
 static int add_cli_sink(struct config *cfg, const char *spec, const struct options *g, char *err,
 			size_t errlen)
 {
@@ -266,7 +302,7 @@ static int add_cli_sink(struct config *cfg, const char *spec, const struct optio
 	if ((colon && options_set(o, ops->spec_option, colon + 1, &e) < 0) ||
 	    (strcmp(type, "stdout") == 0 && options_bool(g, "pretty") &&
 	     options_set(o, "pretty", "true", &e) < 0) ||
-	    options_finish(o, &e) < 0) {
+	    set_cli_sink_options(o, g, &e) < 0 || options_finish(o, &e) < 0) {
 		snprintf(err, errlen, "--sink '%s': %s", spec, e.msg);
 		options_free(o);
 		return -1;

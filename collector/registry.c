@@ -73,6 +73,9 @@ void registry_add_builtins(void)
 	registry_add_runner(&process_runner_ops, NULL);
 	registry_add_sink(&stdout_sink_ops, NULL);
 	registry_add_sink(&file_sink_ops, NULL);
+	registry_add_sink(&pipe_sink_ops, NULL);
+	registry_add_sink(&fifo_sink_ops, NULL);
+	registry_add_sink(&kafka_sink_ops, NULL);
 }
 
 int registry_load_plugin(const char *path, struct error *err)

@@ -1,5 +1,6 @@
-/* The file sink: appends whole JSON lines to a file, with an fsync policy. */
+/* The file sink: appends whole JSON lines to a file, rotating, compressing and pruning it. */
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,10 +8,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <ev.h>
+
 #include <collector/event_encoder.h>
 #include <collector/fd_writer.h>
-#include <collector/log.h>
 #include <collector/sink.h>
+
+#include "line_tail.h"
+#include "rotated_name.h"
+#include "rotation_worker.h"
 
 #define FILE_HIGH_WATER ((size_t)256 * 1024)
 
@@ -18,7 +24,8 @@ enum fsync_policy { FSYNC_NEVER, FSYNC_BATCH, FSYNC_INTERVAL };
 
 struct file_sink {
 	struct sink_ctx *ctx;
-	char *path;
+	char *path; /* absolute, so rotated names read back from the directory match */
+	char *pattern;
 	struct fd_writer out;
 	struct event_encoder *enc;
 	off_t size;	   /* bytes of whole lines in the file */
@@ -26,6 +33,13 @@ struct file_sink {
 	enum fsync_policy fsync;
 	int64_t fsync_interval_ns;
 	int64_t last_sync_ns;
+	int64_t rotate_size;
+	int64_t rotate_age_ns;
+	uint64_t next_seq;
+	uint64_t torn_cut; /* torn lines cut on open */
+	bool rotate_due;   /* the age timer fired during a batch */
+	struct rotation_worker *worker;
+	ev_timer age_timer;
 };
 
 static const struct option_spec file_options[] = {
@@ -43,6 +57,31 @@ static const struct option_spec file_options[] = {
 	  .type = OPT_DURATION,
 	  .def = "1s",
 	  .help = "period of the interval fsync policy" },
+	{ .name = "rotate-size",
+	  .type = OPT_SIZE,
+	  .def = "0",
+	  .help = "rotate once the file holds this many bytes (0: never)" },
+	{ .name = "rotate-age",
+	  .type = OPT_DURATION,
+	  .def = "0",
+	  .help = "rotate a non-empty file this long after it was opened (0: never)" },
+	{ .name = "rotate-name",
+	  .type = OPT_STRING,
+	  .def = "{path}.{seq}",
+	  .help = "name of a rotated file: {path}, {seq} (6+ digits, rising), {time} (UTC)" },
+	{ .name = "keep",
+	  .type = OPT_INT,
+	  .def = "0",
+	  .help = "rotated files to keep, oldest removed first (0: all)" },
+	{ .name = "compress",
+	  .type = OPT_ENUM,
+	  .def = "none",
+	  .choices = "none|gzip",
+	  .help = "gzip rotated files (NAME.gz) on a worker thread" },
+	{ .name = "gzip-level",
+	  .type = OPT_INT,
+	  .def = "1",
+	  .help = "zlib level of compress=gzip, 1 (fast) to 9 (small)" },
 	{ 0 },
 };
 
@@ -57,32 +96,21 @@ static int64_t now_ns(void)
 /* A crash may have left half a line at the end: cut back to the last '\n'. */
 static int cut_torn_tail(struct file_sink *s, struct error *err)
 {
-	char buf[4096];
-	off_t end = lseek(s->out.fd, 0, SEEK_END), pos = end;
+	off_t whole, end;
+	int rc = line_tail_find(s->out.fd, &whole, &end);
 
-	while (pos > 0) {
-		size_t n = pos < (off_t)sizeof(buf) ? (size_t)pos : sizeof(buf);
-		ssize_t got = pread(s->out.fd, buf, n, pos - (off_t)n);
-
-		if (got != (ssize_t)n)
-			return error_set(err, errno ? errno : EIO, "read %s: %s", s->path,
-					 strerror(errno));
-		for (size_t i = n; i > 0; i--) {
-			if (buf[i - 1] == '\n') {
-				pos = pos - (off_t)n + (off_t)i;
-				goto found;
-			}
-		}
-		pos -= (off_t)n;
-	}
-found:
-	if (pos < end) {
-		if (ftruncate(s->out.fd, pos) < 0)
+	if (rc < 0)
+		return error_set(err, -rc, "read %s: %s", s->path, strerror(-rc));
+	if (whole < end) {
+		if (ftruncate(s->out.fd, whole) < 0)
 			return error_set(err, errno, "truncate %s: %s", s->path, strerror(errno));
-		log_warn("file %s: cut a torn last line of %lld bytes", s->path,
-			 (long long)(end - pos));
+		s->torn_cut++;
+		sink_report_error(s->ctx,
+				  "%s: cut a torn last line of %lld bytes (%llu cut so far)",
+				  s->path, (long long)(end - whole),
+				  (unsigned long long)s->torn_cut);
 	}
-	s->size = s->batch_start = pos;
+	s->size = s->batch_start = whole;
 	return 0;
 }
 
@@ -102,6 +130,136 @@ static int open_file(struct file_sink *s, struct error *err)
 	return 0;
 }
 
+static void report_rotation(void *arg, const char *msg)
+{
+	struct file_sink *s = arg;
+
+	sink_report_error(s->ctx, "rotation: %s", msg);
+}
+
+/* Continue the sequence after the newest rotated file; finish compressions a crash cut short. */
+static void found_rotated(void *arg, const char *name, uint64_t seq, int gz)
+{
+	struct file_sink *s = arg;
+
+	if (seq >= s->next_seq)
+		s->next_seq = seq + 1;
+	if (!gz && s->worker && rotation_worker_submit(s->worker, name) < 0)
+		sink_report_error(s->ctx, "rotation: out of memory");
+}
+
+/* Move the live file aside and start a new one; called between batches. */
+static void rotate(struct file_sink *s)
+{
+	char name[PATH_MAX];
+	struct error err = { 0 };
+	int old = s->out.fd;
+
+	s->rotate_due = false;
+	if (s->rotate_age_ns > 0)
+		ev_timer_again(sink_loop(s->ctx), &s->age_timer);
+	if (s->size == 0)
+		return;
+	if (s->fsync != FSYNC_NEVER && fdatasync(old) < 0)
+		sink_report_error(s->ctx, "fdatasync %s: %s", s->path, strerror(errno));
+	if (rotated_name_format(s->pattern, s->path, s->next_seq, time(NULL), name, sizeof(name)) <
+	    0) {
+		sink_report_error(s->ctx, "rotation: name too long for %s", s->path);
+		return;
+	}
+	if (rename(s->path, name) < 0) {
+		sink_report_error(s->ctx, "rename %s to %s: %s", s->path, name, strerror(errno));
+		return;
+	}
+	s->next_seq++;
+	if (open_file(s, &err) < 0) {
+		sink_report_error(s->ctx, "rotation: %s (writing on in the old file)", err.msg);
+		if (rename(name, s->path) < 0)
+			sink_report_error(s->ctx, "rename %s back: %s", name, strerror(errno));
+		s->out.fd = old;
+		return;
+	}
+	close(old);
+	if (rotation_worker_submit(s->worker, name) < 0)
+		sink_report_error(s->ctx, "rotation: out of memory");
+}
+
+static bool between_batches(const struct file_sink *s)
+{
+	return s->out.buf.len == 0 && s->batch_start == s->size;
+}
+
+static void on_age(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct file_sink *s = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (between_batches(s))
+		rotate(s);
+	else
+		s->rotate_due = true;
+}
+
+/* An absolute path: rotated names are matched against directory entries. */
+static char *absolute(const char *path)
+{
+	char cwd[PATH_MAX], *out;
+
+	if (path[0] == '/')
+		return strdup(path);
+	if (!getcwd(cwd, sizeof(cwd)))
+		return NULL;
+	if (asprintf(&out, "%s/%s", cwd, path) < 0)
+		return NULL;
+	return out;
+}
+
+static void file_free(struct file_sink *s)
+{
+	rotation_worker_free(s->worker);
+	if (ev_is_active(&s->age_timer))
+		ev_timer_stop(sink_loop(s->ctx), &s->age_timer);
+	if (s->out.fd >= 0)
+		close(s->out.fd);
+	fd_writer_free(&s->out);
+	event_encoder_free(s->enc);
+	free(s->pattern);
+	free(s->path);
+	free(s);
+}
+
+static int setup_rotation(struct file_sink *s, const struct options *opts, struct error *err)
+{
+	bool gzip = strcmp(options_str(opts, "compress"), "gzip") == 0;
+	int64_t level = options_int(opts, "gzip-level"), keep = options_int(opts, "keep");
+	int rc;
+
+	s->rotate_size = options_int(opts, "rotate-size");
+	s->rotate_age_ns = options_int(opts, "rotate-age");
+	if (level < 1 || level > 9)
+		return error_set(err, EINVAL, "gzip-level %lld: expected 1 to 9", (long long)level);
+	if (keep < 0 || keep > INT_MAX)
+		return error_set(err, EINVAL, "keep %lld: expected 0 or more", (long long)keep);
+	if (rotated_name_check(s->pattern, err) < 0)
+		return -err->code;
+	if (s->rotate_size <= 0 && s->rotate_age_ns <= 0)
+		return 0;
+	s->worker = rotation_worker_new(sink_loop(s->ctx), s->pattern, s->path,
+					gzip ? (int)level : 0, (int)keep, report_rotation, s, err);
+	if (!s->worker)
+		return -err->code;
+	rc = rotation_scan(s->pattern, s->path, found_rotated, s);
+	if (rc < 0)
+		return error_set(err, -rc, "list rotated files of %s: %s", s->path, strerror(-rc));
+	if (s->rotate_age_ns > 0) {
+		ev_timer_init(&s->age_timer, on_age, 0., (double)s->rotate_age_ns / 1e9);
+		s->age_timer.data = s;
+		ev_timer_again(sink_loop(s->ctx), &s->age_timer);
+	}
+	return 0;
+}
+
 static void *file_create(struct sink_ctx *ctx, const struct options *opts, struct error *err)
 {
 	const char *path = options_str(opts, "path");
@@ -113,23 +271,27 @@ static void *file_create(struct sink_ctx *ctx, const struct options *opts, struc
 		return NULL;
 	}
 	s = calloc(1, sizeof(*s));
-	if (!s || !(s->path = strdup(path)) || !(s->enc = event_encoder_new())) {
-		if (s)
-			free(s->path);
-		free(s);
+	if (!s) {
 		error_set(err, ENOMEM, "out of memory");
 		return NULL;
 	}
 	s->ctx = ctx;
+	s->next_seq = 1;
+	fd_writer_init(&s->out, -1, FILE_HIGH_WATER);
+	ev_init(&s->age_timer, on_age);
+	if (!(s->path = absolute(path)) ||
+	    !(s->pattern = strdup(options_str(opts, "rotate-name"))) ||
+	    !(s->enc = event_encoder_new())) {
+		error_set(err, ENOMEM, "out of memory");
+		file_free(s);
+		return NULL;
+	}
 	s->fsync = strcmp(fs, "batch") == 0    ? FSYNC_BATCH :
 		   strcmp(fs, "interval") == 0 ? FSYNC_INTERVAL :
 						 FSYNC_NEVER;
 	s->fsync_interval_ns = options_int(opts, "fsync-interval");
-	fd_writer_init(&s->out, -1, FILE_HIGH_WATER);
-	if (open_file(s, err) < 0) {
-		event_encoder_free(s->enc);
-		free(s->path);
-		free(s);
+	if (setup_rotation(s, opts, err) < 0 || open_file(s, err) < 0) {
+		file_free(s);
 		return NULL;
 	}
 	return s;
@@ -185,6 +347,9 @@ static int file_flush(void *self)
 		s->last_sync_ns = now_ns();
 	}
 	s->batch_start = s->size;
+	/* Rotation only between batches: every rotated file ends on a delivered event. */
+	if (s->rotate_due || (s->rotate_size > 0 && s->size >= s->rotate_size))
+		rotate(s);
 	return 0;
 }
 
@@ -209,17 +374,12 @@ static void file_destroy(void *self)
 
 	if (s->out.buf.len)
 		push(s);
-	if (s->out.fd >= 0)
-		close(s->out.fd);
-	fd_writer_free(&s->out);
-	event_encoder_free(s->enc);
-	free(s->path);
-	free(s);
+	file_free(s);
 }
 
 const struct sink_ops file_sink_ops = {
 	.name = "file",
-	.summary = "appends JSON lines to a file (file:PATH)",
+	.summary = "appends JSON lines to a file, rotating and gzipping it (file:PATH)",
 	.options = file_options,
 	.spec_option = "path",
 	.create = file_create,

@@ -1,0 +1,390 @@
+/* The kafka sink: events produced with librdkafka, delivered only once their delivery report says so. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ev.h>
+#include <librdkafka/rdkafka.h>
+#include <yajl/yajl_tree.h>
+
+#include <collector/buffer.h>
+#include <collector/event_encoder.h>
+#include <collector/sink.h>
+
+#include "kafka_url.h"
+
+struct kafka_sink {
+	struct sink_ctx *ctx;
+	rd_kafka_t *rk;
+	rd_kafka_queue_t *main_q;
+	char *topic;
+	char *key;
+	struct event_encoder *enc;
+	struct buffer line;
+	struct buffer key_buf;
+	int wake_fds[2]; /* librdkafka writes to [1] when its main queue gets work */
+	ev_io wake;
+	uint64_t outstanding; /* produced, delivery report pending */
+	uint64_t delivered;
+	uint64_t failed;
+	uint64_t batch_failed; /* failed since the last flush said so */
+	uint64_t wake_below;   /* sink_ready() once outstanding is down to this */
+	int64_t flush_timeout_ms;
+	bool want_ready; /* write or flush said -EAGAIN */
+	bool ending;	 /* destroy: no more sink_ready() */
+};
+
+static const struct option_spec kafka_options[] = {
+	{ .name = "url",
+	  .type = OPT_STRING,
+	  .help = "kafka://HOST:PORT[,HOST:PORT]/TOPIC?key=FIELD&acks=all&compression=zstd" },
+	{ .name = "brokers",
+	  .type = OPT_STRING,
+	  .help = "HOST:PORT[,HOST:PORT] (overrides the URL's)" },
+	{ .name = "topic", .type = OPT_STRING, .help = "topic (overrides the URL's)" },
+	{ .name = "key",
+	  .type = OPT_STRING,
+	  .help = "event field for the message key: type, runner, comm, pid, seq or a data field" },
+	{ .name = "acks", .type = OPT_STRING, .help = "librdkafka acks (default all)" },
+	{ .name = "compression",
+	  .type = OPT_ENUM,
+	  .choices = "none|gzip|snappy|lz4|zstd",
+	  .help = "compression codec (default none)" },
+	{ .name = "X",
+	  .type = OPT_STRING,
+	  .repeat = true,
+	  .help = "PROP=VALUE: a librdkafka property, as kcat -X (repeatable)" },
+	{ .name = "flush-timeout",
+	  .type = OPT_DURATION,
+	  .def = "10s",
+	  .help = "at the end, how long to wait for outstanding delivery reports" },
+	{ 0 },
+};
+
+static void wake_core(struct kafka_sink *s)
+{
+	if (s->want_ready && !s->ending) {
+		s->want_ready = false;
+		sink_ready(s->ctx);
+	}
+}
+
+/* Served from rd_kafka_poll() on the loop's thread. */
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	struct kafka_sink *s = opaque;
+
+	(void)rk;
+	s->outstanding--;
+	if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		s->delivered++;
+		return;
+	}
+	s->failed++;
+	s->batch_failed++;
+	if (s->failed <= 10 || s->failed % 10000 == 0)
+		sink_report_error(s->ctx,
+				  "delivery failed after retries: %s (%" PRIu64 " failed so far)",
+				  rd_kafka_err2str(m->err), s->failed);
+}
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	struct kafka_sink *s = opaque;
+
+	(void)rk;
+	sink_report_error(s->ctx, "%s%s: %s", err == RD_KAFKA_RESP_ERR__FATAL ? "fatal: " : "",
+			  rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+}
+
+static void poll_all(struct kafka_sink *s)
+{
+	while (rd_kafka_poll(s->rk, 0) > 0)
+		;
+	if (s->outstanding <= s->wake_below)
+		wake_core(s);
+}
+
+/*
+ * Ask for sink_ready() once half of what is outstanding is delivered: the
+ * core then writes the next batch while the rest is in flight, and the
+ * flush that returns 0 (nothing outstanding) covers every batch before it.
+ */
+static int wait_for_reports(struct kafka_sink *s)
+{
+	s->want_ready = true;
+	s->wake_below = s->outstanding / 2;
+	return -EAGAIN;
+}
+
+static void on_wake(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct kafka_sink *s = w->data;
+	char buf[256];
+
+	(void)loop;
+	(void)revents;
+	while (read(s->wake_fds[0], buf, sizeof(buf)) > 0)
+		;
+	poll_all(s);
+}
+
+static int set_prop(rd_kafka_conf_t *conf, const char *name, const char *value, struct error *err)
+{
+	char msg[512];
+
+	if (rd_kafka_conf_set(conf, name, value, msg, sizeof(msg)) != RD_KAFKA_CONF_OK)
+		return error_set(err, EINVAL, "%s=%s: %s", name, value, msg);
+	return 0;
+}
+
+static int set_x(rd_kafka_conf_t *conf, const char *pv, struct error *err)
+{
+	const char *eq = strchr(pv, '=');
+	char name[256];
+
+	if (!eq || eq == pv || (size_t)(eq - pv) >= sizeof(name))
+		return error_set(err, EINVAL, "-X '%s': expected PROP=VALUE", pv);
+	memcpy(name, pv, (size_t)(eq - pv));
+	name[eq - pv] = '\0';
+	return set_prop(conf, name, eq + 1, err);
+}
+
+static const char *pick(const struct options *opts, const char *name, const char *from_url,
+			const char *def)
+{
+	const char *v = options_str(opts, name);
+
+	return v ? v : from_url ? from_url : def;
+}
+
+static rd_kafka_conf_t *make_conf(struct kafka_sink *s, const struct options *opts,
+				  const struct kafka_url *url, struct error *err)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	const char *brokers = pick(opts, "brokers", url->brokers, NULL);
+	char *const *xs = options_list(opts, "X", NULL);
+
+	if (!brokers) {
+		error_set(err, EINVAL, "kafka sink needs brokers (kafka://HOST:PORT/TOPIC)");
+		goto fail;
+	}
+	if (set_prop(conf, "bootstrap.servers", brokers, err) < 0 ||
+	    set_prop(conf, "enable.idempotence", "true", err) < 0 ||
+	    set_prop(conf, "acks", pick(opts, "acks", url->acks, "all"), err) < 0 ||
+	    set_prop(conf, "compression.codec", pick(opts, "compression", url->compression, "none"),
+		     err) < 0)
+		goto fail;
+	for (; xs && *xs; xs++)
+		if (set_x(conf, *xs, err) < 0)
+			goto fail;
+	rd_kafka_conf_set_opaque(conf, s);
+	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+	rd_kafka_conf_set_error_cb(conf, on_error);
+	return conf;
+fail:
+	rd_kafka_conf_destroy(conf);
+	return NULL;
+}
+
+static void kafka_free(struct kafka_sink *s)
+{
+	if (ev_is_active(&s->wake))
+		ev_io_stop(sink_loop(s->ctx), &s->wake);
+	if (s->main_q)
+		rd_kafka_queue_destroy(s->main_q);
+	if (s->rk)
+		rd_kafka_destroy(s->rk);
+	for (int i = 0; i < 2; i++)
+		if (s->wake_fds[i] >= 0)
+			close(s->wake_fds[i]);
+	buffer_free(&s->line);
+	buffer_free(&s->key_buf);
+	event_encoder_free(s->enc);
+	free(s->topic);
+	free(s->key);
+	free(s);
+}
+
+static void *kafka_create(struct sink_ctx *ctx, const struct options *opts, struct error *err)
+{
+	struct kafka_url url = { 0 };
+	const char *text = options_str(opts, "url");
+	struct kafka_sink *s = calloc(1, sizeof(*s));
+	rd_kafka_conf_t *conf = NULL;
+	const char *topic, *key;
+	char msg[512];
+
+	if (!s) {
+		error_set(err, ENOMEM, "out of memory");
+		return NULL;
+	}
+	s->ctx = ctx;
+	s->wake_fds[0] = s->wake_fds[1] = -1;
+	ev_init(&s->wake, on_wake);
+	s->wake.data = s;
+	s->flush_timeout_ms = options_int(opts, "flush-timeout") / 1000000;
+	if (text && kafka_url_parse(text, &url, err) < 0)
+		goto fail;
+	topic = pick(opts, "topic", url.topic, NULL);
+	key = pick(opts, "key", url.key, NULL);
+	if (!topic) {
+		error_set(err, EINVAL, "kafka sink needs a topic (kafka://HOST:PORT/TOPIC)");
+		goto fail;
+	}
+	if (!(s->topic = strdup(topic)) || (key && !(s->key = strdup(key))) ||
+	    !(s->enc = event_encoder_new())) {
+		error_set(err, ENOMEM, "out of memory");
+		goto fail;
+	}
+	conf = make_conf(s, opts, &url, err);
+	if (!conf)
+		goto fail;
+	s->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, msg, sizeof(msg));
+	if (!s->rk) {
+		rd_kafka_conf_destroy(conf);
+		error_set(err, EINVAL, "kafka: %s", msg);
+		goto fail;
+	}
+	if (pipe2(s->wake_fds, O_CLOEXEC | O_NONBLOCK) < 0) {
+		error_set(err, errno, "pipe: %s", strerror(errno));
+		goto fail;
+	}
+	/* librdkafka pokes the pipe when delivery reports wait: no polling thread. */
+	s->main_q = rd_kafka_queue_get_main(s->rk);
+	rd_kafka_queue_io_event_enable(s->main_q, s->wake_fds[1], "1", 1);
+	ev_io_set(&s->wake, s->wake_fds[0], EV_READ);
+	ev_io_start(sink_loop(ctx), &s->wake);
+	kafka_url_free(&url);
+	return s;
+fail:
+	kafka_url_free(&url);
+	kafka_free(s);
+	return NULL;
+}
+
+static int put_int(struct buffer *b, long long v)
+{
+	char num[32];
+	int n = snprintf(num, sizeof(num), "%lld", v);
+
+	return buffer_append(b, num, (size_t)n);
+}
+
+/* The key: an envelope field, or a top-level data field (strings bare, others as JSON text). */
+static int event_key(struct kafka_sink *s, const struct event *ev)
+{
+	struct buffer *b = &s->key_buf;
+	const char *path[] = { s->key, NULL };
+	char *data;
+	yajl_val root, v;
+	int rc = 0;
+
+	b->len = 0;
+	if (strcmp(s->key, "type") == 0)
+		return buffer_append(b, ev->type.ptr, ev->type.len);
+	if (strcmp(s->key, "runner") == 0)
+		return buffer_append(b, ev->runner.ptr, ev->runner.len);
+	if (strcmp(s->key, "comm") == 0)
+		return buffer_append(b, ev->comm.ptr, ev->comm.len);
+	if (strcmp(s->key, "pid") == 0)
+		return (ev->flags & EVENT_HAS_PID) ? put_int(b, ev->pid) : 0;
+	if (strcmp(s->key, "seq") == 0)
+		return put_int(b, (long long)ev->seq);
+	data = strndup(ev->data.ptr, ev->data.len);
+	if (!data)
+		return -ENOMEM;
+	root = yajl_tree_parse(data, NULL, 0);
+	free(data);
+	v = root ? yajl_tree_get(root, path, yajl_t_any) : NULL;
+	if (YAJL_IS_STRING(v))
+		rc = buffer_append(b, v->u.string, strlen(v->u.string));
+	else if (YAJL_IS_NUMBER(v))
+		rc = buffer_append(b, v->u.number.r, strlen(v->u.number.r));
+	else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v))
+		rc = buffer_append(b, YAJL_IS_TRUE(v) ? "true" : "false", YAJL_IS_TRUE(v) ? 4 : 5);
+	yajl_tree_free(root);
+	return rc;
+}
+
+static int kafka_write(void *self, const struct event *ev)
+{
+	struct kafka_sink *s = self;
+	rd_kafka_resp_err_t e;
+	int rc;
+
+	s->line.len = 0;
+	rc = event_encoder_write(s->enc, ev, &s->line);
+	if (rc < 0)
+		return rc;
+	if (s->key && (rc = event_key(s, ev)) < 0)
+		return rc;
+	/* The message is the JSON line without its newline. */
+	e = rd_kafka_producev(s->rk, RD_KAFKA_V_TOPIC(s->topic),
+			      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+			      RD_KAFKA_V_VALUE(s->line.data, s->line.len - 1),
+			      RD_KAFKA_V_KEY(s->key && s->key_buf.len ? s->key_buf.data : NULL,
+					     s->key ? s->key_buf.len : 0),
+			      RD_KAFKA_V_HEADER("type", ev->type.ptr, (ssize_t)ev->type.len),
+			      RD_KAFKA_V_HEADER("runner", ev->runner.ptr, (ssize_t)ev->runner.len),
+			      RD_KAFKA_V_END);
+	if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		s->outstanding++;
+		return 0;
+	}
+	if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+		/* Delivery reports make room; the event stays in the core's queue. */
+		poll_all(s);
+		return wait_for_reports(s);
+	}
+	sink_report_error(s->ctx, "produce: %s", rd_kafka_err2str(e));
+	return -EIO;
+}
+
+/* Batches are delivered once every message of them has its delivery report. */
+static int kafka_flush(void *self)
+{
+	struct kafka_sink *s = self;
+
+	poll_all(s);
+	if (s->outstanding)
+		return wait_for_reports(s);
+	if (s->batch_failed) {
+		s->batch_failed = 0;
+		return -EIO;
+	}
+	return 0;
+}
+
+static void kafka_destroy(void *self)
+{
+	struct kafka_sink *s = self;
+
+	s->ending = true;
+	if (s->outstanding) {
+		rd_kafka_resp_err_t e = rd_kafka_flush(s->rk, (int)s->flush_timeout_ms);
+
+		if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
+			sink_report_error(s->ctx, "flush: %s; %d messages not delivered",
+					  rd_kafka_err2str(e), rd_kafka_outq_len(s->rk));
+	}
+	if (s->failed)
+		sink_report_error(s->ctx, "%" PRIu64 " delivered, %" PRIu64 " failed", s->delivered,
+				  s->failed);
+	kafka_free(s);
+}
+
+const struct sink_ops kafka_sink_ops = {
+	.name = "kafka",
+	.summary = "produces events to Kafka with librdkafka (kafka://HOST:PORT/TOPIC)",
+	.options = kafka_options,
+	.spec_option = "url",
+	.create = kafka_create,
+	.write = kafka_write,
+	.flush = kafka_flush,
+	.destroy = kafka_destroy,
+};

@@ -1,0 +1,490 @@
+/* The pipe and fifo sinks: JSON lines into a command's stdin or a named pipe, resent after a restart. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include <collector/buffer.h>
+#include <collector/child.h>
+#include <collector/event_encoder.h>
+#include <collector/sink.h>
+
+#define PIPE_HIGH_WATER ((size_t)256 * 1024)
+#define BACKOFF_MIN 0.1
+#define BACKOFF_MAX 5.0
+#define STABLE_RUN_NS 2000000000LL /* a run this long resets the backoff */
+#define FINISH_MS 5000		   /* at the end: time to write the rest and exit */
+
+enum pipe_kind { KIND_COMMAND, KIND_FIFO };
+
+struct pipe_sink {
+	struct sink_ctx *ctx;
+	enum pipe_kind kind;
+	char *target; /* the shell command, or the fifo's path */
+	int fd;	      /* write end; -1 while down */
+	struct child child;
+	bool alive; /* the command runs and is not reaped */
+	int64_t started_ns;
+	struct event_encoder *enc;
+	struct buffer out;  /* encoded, not yet in the pipe */
+	struct buffer sent; /* in the pipe, perhaps not read yet: resent after a restart */
+	bool want_ready;    /* write or flush said -EAGAIN */
+	double backoff;
+	uint64_t restarts;
+	uint64_t resent_bytes;
+	ev_io writable;
+	ev_io child_out, child_err; /* the command's own output, copied to stderr */
+	ev_child reaper;
+	ev_timer retry;
+};
+
+static const struct option_spec pipe_options[] = {
+	{ .name = "command",
+	  .type = OPT_STRING,
+	  .required = true,
+	  .help = "command line run by /bin/sh; its stdin gets the JSON lines" },
+	{ 0 },
+};
+
+static const struct option_spec fifo_options[] = {
+	{ .name = "path",
+	  .type = OPT_STRING,
+	  .required = true,
+	  .help = "named pipe to write to (created with mode 0640 when missing)" },
+	{ 0 },
+};
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * Forget what the reader has taken, up to the last whole line it read: the
+ * pipe still holds FIONREAD bytes, the rest of `sent` was read.
+ */
+static void trim_sent(struct pipe_sink *s)
+{
+	int unread = 0;
+	size_t read_len;
+	const char *nl;
+
+	if (s->sent.len == 0 || ioctl(s->fd, FIONREAD, &unread) < 0)
+		return;
+	read_len = s->sent.len - ((size_t)unread < s->sent.len ? (size_t)unread : s->sent.len);
+	nl = read_len ? memrchr(s->sent.data, '\n', read_len) : NULL;
+	if (nl)
+		buffer_consume(&s->sent, (size_t)(nl - s->sent.data) + 1);
+}
+
+static void schedule_retry(struct pipe_sink *s)
+{
+	ev_timer_stop(sink_loop(s->ctx), &s->retry);
+	ev_timer_set(&s->retry, s->backoff, 0.);
+	ev_timer_start(sink_loop(s->ctx), &s->retry);
+	s->backoff = s->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : s->backoff * 2;
+}
+
+/* The reader is gone: put what it did not read in front of what waits. */
+static void went_down(struct pipe_sink *s)
+{
+	struct buffer both = { 0 };
+
+	if (s->fd < 0)
+		return;
+	trim_sent(s);
+	if (s->sent.len) {
+		if (buffer_append(&both, s->sent.data, s->sent.len) < 0 ||
+		    buffer_append(&both, s->out.data, s->out.len) < 0) {
+			sink_report_error(s->ctx, "out of memory keeping unread lines");
+			buffer_free(&both);
+		} else {
+			s->resent_bytes += s->sent.len;
+			buffer_free(&s->out);
+			s->out = both;
+		}
+		s->sent.len = 0;
+	}
+	ev_io_stop(sink_loop(s->ctx), &s->writable);
+	close(s->fd);
+	s->fd = -1;
+	if (s->kind == KIND_FIFO)
+		schedule_retry(s);
+	else if (s->alive)
+		child_kill_group(&s->child, SIGTERM);
+	/* A command is restarted once it is reaped. */
+}
+
+/* Write what is buffered: 0 when all of it is in the pipe, else -EAGAIN. */
+static int write_out(struct pipe_sink *s)
+{
+	while (s->out.len) {
+		ssize_t n;
+
+		if (s->fd < 0)
+			return -EAGAIN;
+		n = write(s->fd, s->out.data, s->out.len);
+		if (n > 0) {
+			if (buffer_append(&s->sent, s->out.data, (size_t)n) < 0)
+				return -ENOMEM;
+			buffer_consume(&s->out, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			trim_sent(s);
+			ev_io_start(sink_loop(s->ctx), &s->writable);
+			return -EAGAIN;
+		}
+		sink_report_error(s->ctx, "write to %s: %s; resending after a restart", s->target,
+				  n < 0 ? strerror(errno) : "wrote nothing");
+		went_down(s);
+		return -EAGAIN;
+	}
+	trim_sent(s);
+	return 0;
+}
+
+static void wake_core(struct pipe_sink *s)
+{
+	if (s->want_ready) {
+		s->want_ready = false;
+		sink_ready(s->ctx);
+	}
+}
+
+static void on_writable(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct pipe_sink *s = w->data;
+
+	(void)revents;
+	ev_io_stop(loop, w);
+	if (write_out(s) == 0)
+		wake_core(s);
+}
+
+static void up(struct pipe_sink *s)
+{
+	s->started_ns = now_ns();
+	if (s->out.len && write_out(s) < 0)
+		return;
+	wake_core(s);
+}
+
+/* The command's stdout and stderr go to ours (stderr), so its messages are seen. */
+static void on_child_output(struct ev_loop *loop, ev_io *w, int revents)
+{
+	char buf[4096];
+	ssize_t n = read(w->fd, buf, sizeof(buf));
+
+	(void)revents;
+	if (n > 0) {
+		if (write(STDERR_FILENO, buf, (size_t)n) < 0)
+			return;
+		return;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	ev_io_stop(loop, w);
+}
+
+static void close_child_output(struct pipe_sink *s)
+{
+	ev_io_stop(sink_loop(s->ctx), &s->child_out);
+	ev_io_stop(sink_loop(s->ctx), &s->child_err);
+	child_close_pipes(&s->child);
+}
+
+static int start_command(struct pipe_sink *s, struct error *err)
+{
+	char *argv[] = { "/bin/sh", "-c", s->target, NULL };
+	struct child_spec spec = { .argv = argv, .stdin_pipe = true };
+	int rc = child_spawn(&spec, &s->child, err);
+
+	if (rc < 0)
+		return rc;
+	s->alive = true;
+	s->fd = s->child.in_fd;
+	s->child.in_fd = -1;
+	ev_io_set(&s->writable, s->fd, EV_WRITE);
+	ev_io_set(&s->child_out, s->child.out_fd, EV_READ);
+	ev_io_set(&s->child_err, s->child.err_fd, EV_READ);
+	ev_io_start(sink_loop(s->ctx), &s->child_out);
+	ev_io_start(sink_loop(s->ctx), &s->child_err);
+	ev_child_set(&s->reaper, s->child.pid, 0);
+	ev_child_start(sink_loop(s->ctx), &s->reaper);
+	up(s);
+	return 0;
+}
+
+static void on_reaped(struct ev_loop *loop, ev_child *w, int revents)
+{
+	struct pipe_sink *s = w->data;
+	int st = w->rstatus;
+
+	(void)revents;
+	ev_child_stop(loop, w);
+	s->alive = false;
+	went_down(s);
+	close_child_output(s);
+	s->child.pid = -1;
+	if (now_ns() - s->started_ns >= STABLE_RUN_NS)
+		s->backoff = BACKOFF_MIN;
+	sink_report_error(s->ctx, "command '%s' %s %d; restarting in %.1fs (%zu bytes to resend)",
+			  s->target, WIFSIGNALED(st) ? "killed by signal" : "exited with",
+			  WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st), s->backoff, s->out.len);
+	schedule_retry(s);
+}
+
+static int open_fifo(struct pipe_sink *s)
+{
+	int fd = open(s->target, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	s->fd = fd;
+	ev_io_set(&s->writable, fd, EV_WRITE);
+	s->backoff = BACKOFF_MIN;
+	up(s);
+	return 0;
+}
+
+static void on_retry(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct pipe_sink *s = w->data;
+	struct error err = { 0 };
+	int rc;
+
+	(void)loop;
+	(void)revents;
+	if (s->kind == KIND_FIFO) {
+		rc = open_fifo(s);
+		/* ENXIO: no reader yet; keep waiting without blocking the loop. */
+		if (rc < 0 && rc != -ENXIO)
+			sink_report_error(s->ctx, "open %s: %s", s->target, strerror(-rc));
+		if (rc < 0) {
+			if (s->backoff > 0.5)
+				s->backoff = 0.5;
+			schedule_retry(s);
+		}
+		return;
+	}
+	s->restarts++;
+	if (start_command(s, &err) < 0) {
+		sink_report_error(s->ctx, "restart: %s", err.msg);
+		schedule_retry(s);
+	}
+}
+
+static struct pipe_sink *new_sink(struct sink_ctx *ctx, enum pipe_kind kind, const char *target,
+				  struct error *err)
+{
+	struct pipe_sink *s = calloc(1, sizeof(*s));
+
+	if (!s || !(s->target = strdup(target)) || !(s->enc = event_encoder_new())) {
+		if (s)
+			free(s->target);
+		free(s);
+		error_set(err, ENOMEM, "out of memory");
+		return NULL;
+	}
+	s->ctx = ctx;
+	s->kind = kind;
+	s->fd = -1;
+	s->child = (struct child){ .pid = -1, .in_fd = -1, .out_fd = -1, .err_fd = -1 };
+	s->backoff = BACKOFF_MIN;
+	ev_init(&s->writable, on_writable);
+	ev_init(&s->child_out, on_child_output);
+	ev_init(&s->child_err, on_child_output);
+	ev_init(&s->reaper, on_reaped);
+	ev_init(&s->retry, on_retry);
+	s->writable.data = s->reaper.data = s->retry.data = s;
+	return s;
+}
+
+static void free_sink(struct pipe_sink *s)
+{
+	struct ev_loop *loop = sink_loop(s->ctx);
+
+	ev_io_stop(loop, &s->writable);
+	ev_timer_stop(loop, &s->retry);
+	ev_child_stop(loop, &s->reaper);
+	close_child_output(s);
+	if (s->fd >= 0)
+		close(s->fd);
+	buffer_free(&s->out);
+	buffer_free(&s->sent);
+	event_encoder_free(s->enc);
+	free(s->target);
+	free(s);
+}
+
+static void *pipe_create(struct sink_ctx *ctx, const struct options *opts, struct error *err)
+{
+	const char *cmd = options_str(opts, "command");
+	struct pipe_sink *s;
+
+	if (!cmd || !*cmd) {
+		error_set(err, EINVAL, "pipe sink needs a command (pipe:CMD ARGS)");
+		return NULL;
+	}
+	s = new_sink(ctx, KIND_COMMAND, cmd, err);
+	if (s && start_command(s, err) < 0) {
+		free_sink(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void *fifo_create(struct sink_ctx *ctx, const struct options *opts, struct error *err)
+{
+	const char *path = options_str(opts, "path");
+	struct pipe_sink *s;
+	struct stat st;
+
+	if (!path || !*path) {
+		error_set(err, EINVAL, "fifo sink needs a path (fifo:PATH)");
+		return NULL;
+	}
+	if (mkfifo(path, 0640) < 0 && errno != EEXIST) {
+		error_set(err, errno, "mkfifo %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (stat(path, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+		error_set(err, EINVAL, "%s is not a named pipe", path);
+		return NULL;
+	}
+	s = new_sink(ctx, KIND_FIFO, path, err);
+	if (s && open_fifo(s) < 0)
+		schedule_retry(s);
+	return s;
+}
+
+static int pipe_write(void *self, const struct event *ev)
+{
+	struct pipe_sink *s = self;
+
+	if (s->out.len >= PIPE_HIGH_WATER && write_out(s) < 0 && s->out.len >= PIPE_HIGH_WATER) {
+		s->want_ready = true;
+		return -EAGAIN;
+	}
+	return event_encoder_write(s->enc, ev, &s->out);
+}
+
+static int pipe_flush(void *self)
+{
+	struct pipe_sink *s = self;
+	int rc = write_out(s);
+
+	if (rc == -EAGAIN)
+		s->want_ready = true;
+	return rc;
+}
+
+static int unread_bytes(const struct pipe_sink *s)
+{
+	int n = 0;
+
+	return s->fd >= 0 && ioctl(s->fd, FIONREAD, &n) == 0 ? n : 0;
+}
+
+/* A command that died while the loop is over: take back what it did not read. */
+static void reap_now(struct pipe_sink *s)
+{
+	int st;
+
+	if (!s->alive || waitpid(s->child.pid, &st, WNOHANG) != s->child.pid)
+		return;
+	ev_child_stop(sink_loop(s->ctx), &s->reaper);
+	s->alive = false;
+	went_down(s);
+	close_child_output(s);
+	s->child.pid = -1;
+	sink_report_error(s->ctx,
+			  "command '%s' exited at the end; restarting it for %zu unread bytes",
+			  s->target, s->out.len);
+}
+
+/*
+ * The loop is over: until the reader has read every byte (or time runs out),
+ * write the rest and restart a command that dies; then EOF it and reap it.
+ */
+static void finish(struct pipe_sink *s)
+{
+	int64_t deadline = now_ns() + (int64_t)FINISH_MS * 1000000;
+	struct timespec pause = { 0, 5000000 };
+	struct error err = { 0 };
+	int st;
+
+	while (now_ns() < deadline) {
+		reap_now(s);
+		if (s->kind == KIND_COMMAND && !s->alive && start_command(s, &err) < 0)
+			break;
+		if (s->kind == KIND_FIFO && s->fd < 0 && open_fifo(s) < 0)
+			break;
+		if (write_out(s) == 0 && unread_bytes(s) == 0)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	if (s->out.len || unread_bytes(s))
+		sink_report_error(s->ctx, "%zu bytes not read by %s",
+				  s->out.len + (size_t)unread_bytes(s), s->target);
+	if (s->fd >= 0) {
+		close(s->fd);
+		s->fd = -1;
+	}
+	if (!s->alive)
+		return;
+	while (waitpid(s->child.pid, &st, WNOHANG) == 0) {
+		if (now_ns() >= deadline) {
+			child_kill_group(&s->child, SIGKILL);
+			waitpid(s->child.pid, &st, 0);
+			break;
+		}
+		nanosleep(&pause, NULL);
+	}
+	s->alive = false;
+}
+
+static void pipe_destroy(void *self)
+{
+	struct pipe_sink *s = self;
+
+	finish(s);
+	free_sink(s);
+}
+
+const struct sink_ops pipe_sink_ops = {
+	.name = "pipe",
+	.summary = "writes JSON lines to a command's stdin, restarting it (pipe:CMD ARGS)",
+	.options = pipe_options,
+	.spec_option = "command",
+	.create = pipe_create,
+	.write = pipe_write,
+	.flush = pipe_flush,
+	.destroy = pipe_destroy,
+};
+
+const struct sink_ops fifo_sink_ops = {
+	.name = "fifo",
+	.summary = "writes JSON lines to a named pipe, waiting for a reader (fifo:PATH)",
+	.options = fifo_options,
+	.spec_option = "path",
+	.create = fifo_create,
+	.write = pipe_write,
+	.flush = pipe_flush,
+	.destroy = pipe_destroy,
+};
