@@ -524,7 +524,9 @@ static int cmd_loader(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "process") == 0)
 		return process_loader_main(argc - 1, argv + 1);
-	fprintf(stderr, "collector: loader: which one? (process)\n");
+	if (argc >= 2 && strcmp(argv[1], "ssl") == 0)
+		return ssl_loader_main(argc - 1, argv + 1);
+	fprintf(stderr, "collector: loader: which one? (process, ssl)\n");
 	return COLLECTOR_EXIT_USAGE;
 }
 
