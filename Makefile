@@ -17,12 +17,13 @@ LDSAN    :=
 endif
 CFLAGS   ?=
 CFLAGS   += $(CFLAGS_BASE) $(OPT) -Icollector/include -Icollector -MMD -MP
-LIBS     := -lyajl -lev -ldl -lm
+LIBS     := -lyajl -lev -lhttp_parser -ldl -lm
 LDFLAGS  += $(LDSAN)
 
 DEB_PACKAGES := build-essential pkg-config libyajl-dev libev-dev libcmocka-dev zlib1g-dev jq \
                 clang-tidy cppcheck clang-format valgrind doxygen \
-                clang llvm bpftool libbpf-dev libelf-dev libbpf-tools
+                clang llvm bpftool libbpf-dev libelf-dev libbpf-tools \
+                libhttp-parser-dev openssl curl gnutls-bin wget python3 bpftrace
 
 # BPF programs: vmlinux.h from this machine's BTF, clang -target bpf, bpftool skeletons.
 BPF_PROGS := $(wildcard bpf/*.bpf.c)

@@ -42,9 +42,10 @@ static const struct argp_option options[] = {
 	{ "comm", 'c', "COMM", 0, "only processes with this command name", 0 },
 	{ "uid", 'u', "UID", 0, "only processes of this user id", 0 },
 	{ "lib", 'l', "PATH", 0, "attach to this TLS library only (repeatable)", 0 },
-	{ "binary-path", 'b', "PATH", 0, "attach to this statically linked binary (repeatable)", 0 },
-	{ "max-payload", 'm', "BYTES", 0, "payload bytes captured per call (1..262144, default 16384)",
+	{ "binary-path", 'b', "PATH", 0, "attach to this statically linked binary (repeatable)",
 	  0 },
+	{ "max-payload", 'm', "BYTES", 0,
+	  "payload bytes captured per call (1..262144, default 16384)", 0 },
 	{ "ring-mib", 'r', "MIB", 0, "ring buffer size in MiB, a power of two (default 16)", 0 },
 	{ "verbose", 'v', NULL, 0, "libbpf debug output on stderr", 0 },
 	{ 0 },
@@ -66,7 +67,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		else if (key == 'u')
 			args.uid = (uid_t)v;
 		else if (key == 'm' && (v < 1 || v > SSL_CHUNK * SSL_MAX_CHUNKS))
-			argp_error(state, "--max-payload must be 1..%d", SSL_CHUNK * SSL_MAX_CHUNKS);
+			argp_error(state, "--max-payload must be 1..%d",
+				   SSL_CHUNK * SSL_MAX_CHUNKS);
 		else if (key == 'm')
 			args.max_payload = (unsigned)v;
 		else if (v < 1 || v > 1024 || (v & (v - 1)))
@@ -130,16 +132,18 @@ struct function {
 };
 
 static const struct function functions[] = {
-	{ "SSL_write", true },	  { "SSL_read", true },		{ "SSL_write_ex", true },
-	{ "SSL_read_ex", true },  { "SSL_do_handshake", true }, { "gnutls_record_send", false },
+	{ "SSL_write", true },		 { "SSL_read", true },
+	{ "SSL_write_ex", true },	 { "SSL_read_ex", true },
+	{ "SSL_do_handshake", true },	 { "gnutls_record_send", false },
 	{ "gnutls_record_recv", false },
 };
 
 static const char *func_name(unsigned f)
 {
-	static const char *const names[] = { "?",	   "SSL_write",		 "SSL_read",
-					     "SSL_write_ex",	   "SSL_read_ex",	 "gnutls_record_send",
-					     "gnutls_record_recv", "SSL_do_handshake" };
+	static const char *const names[] = {
+		"?",	       "SSL_write",	     "SSL_read",	   "SSL_write_ex",
+		"SSL_read_ex", "gnutls_record_send", "gnutls_record_recv", "SSL_do_handshake"
+	};
 
 	return f < sizeof(names) / sizeof(names[0]) ? names[f] : "?";
 }
@@ -155,9 +159,11 @@ static void gen_common(struct output *o, yajl_gen g, const char *type, const str
 	loader_gen_int(g, "uid", r->uid);
 	loader_gen_strn(g, "comm", r->comm, strnlen(r->comm, sizeof(r->comm)));
 	loader_gen_str(g, "func", func_name(r->func));
-	loader_gen_str(g, "lib", r->func >= SSL_FUNC_GNUTLS_SEND && r->func <= SSL_FUNC_GNUTLS_RECV
-					  ? "gnutls"
-					  : "openssl");
+	loader_gen_str(g, "lib",
+		       r->func >= SSL_FUNC_GNUTLS_SEND && r->func <= SSL_FUNC_GNUTLS_RECV ? "gnutl"
+											    "s" :
+											    "openss"
+											    "l");
 	snprintf(conn, sizeof(conn), "%u:%llx", r->pid, r->conn);
 	loader_gen_str(g, "conn", conn);
 	loader_gen_int(g, "ret", r->ret);
@@ -403,7 +409,8 @@ static int attach_file(struct ssl_bpf *skel, struct links *links, const char *pa
 		libbpf_set_print(saved);
 
 	for (int i = 0; i < (int)(sizeof(functions) / sizeof(functions[0])); i++) {
-		int err = attach_one(links, entry_program(skel, i), path, functions[i].symbol, false);
+		int err =
+			attach_one(links, entry_program(skel, i), path, functions[i].symbol, false);
 
 		/* A library without this symbol (older OpenSSL has no SSL_read_ex): skip it. */
 		if (err == -ENOENT || err == -ESRCH)
@@ -452,8 +459,9 @@ static int attach_all(struct ssl_bpf *skel, struct links *links, struct loader_e
 			return loader_fail(lerr, "attaching uprobes to %s: %s", t.paths[i],
 					   strerror(-n));
 		if (n == 0 && (args.nlibs || args.nbinaries))
-			return loader_fail(lerr, "%s has none of the TLS functions (SSL_read, "
-						 "SSL_write, gnutls_record_recv, ...)",
+			return loader_fail(lerr,
+					   "%s has none of the TLS functions (SSL_read, "
+					   "SSL_write, gnutls_record_recv, ...)",
 					   t.paths[i]);
 		if (n > 0)
 			fprintf(stderr, "ssl loader: %d functions in %s\n", n, t.paths[i]);
