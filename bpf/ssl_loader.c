@@ -2,11 +2,13 @@
 #include <argp.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -66,7 +68,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			args.pid = (pid_t)v;
 		else if (key == 'u')
 			args.uid = (uid_t)v;
-		else if (key == 'm' && (v < 1 || v > SSL_CHUNK * SSL_MAX_CHUNKS))
+		else if (key == 'm' && (v < 1 || v > (long)SSL_CHUNK * SSL_MAX_CHUNKS))
 			argp_error(state, "--max-payload must be 1..%d",
 				   SSL_CHUNK * SSL_MAX_CHUNKS);
 		else if (key == 'm')
@@ -319,10 +321,37 @@ static bool is_tls_library(const char *path)
 	return strncmp(base, "libssl.so", 9) == 0 || strncmp(base, "libgnutls.so", 12) == 0;
 }
 
+/* `ldconfig -p`'s output as a stream (no shell), or NULL; *child is its pid. */
+static FILE *run_ldconfig(pid_t *child)
+{
+	int fds[2];
+	FILE *f;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return NULL;
+	*child = fork();
+	if (*child == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+
+		dup2(fds[1], STDOUT_FILENO);
+		if (devnull >= 0)
+			dup2(devnull, STDERR_FILENO);
+		execlp("ldconfig", "ldconfig", "-p", (char *)NULL);
+		execl("/sbin/ldconfig", "ldconfig", "-p", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	f = *child > 0 ? fdopen(fds[0], "r") : NULL;
+	if (!f)
+		close(fds[0]);
+	return f;
+}
+
 /* The TLS libraries ldconfig knows and those mapped by running processes. */
 static void find_libraries(struct target_set *t)
 {
-	FILE *f = popen("ldconfig -p 2>/dev/null", "r");
+	pid_t child = -1;
+	FILE *f = run_ldconfig(&child);
 	char line[4096 + 64];
 	DIR *d;
 	struct dirent *de;
@@ -335,7 +364,9 @@ static void find_libraries(struct target_set *t)
 			add_target(t, arrow + 3);
 	}
 	if (f)
-		pclose(f);
+		fclose(f);
+	if (child > 0)
+		waitpid(child, NULL, 0);
 	d = opendir("/proc");
 	while (d && (de = readdir(d))) {
 		char path[300];
@@ -367,7 +398,9 @@ struct links {
 static int attach_one(struct links *links, struct bpf_program *prog, const char *path,
 		      const char *symbol, bool retprobe)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = symbol, .retprobe = retprobe);
+	struct bpf_uprobe_opts opts = { .sz = sizeof(opts),
+					.func_name = symbol,
+					.retprobe = retprobe };
 	struct bpf_link *l;
 
 	if (links->n == MAX_LINKS)
@@ -394,7 +427,7 @@ static struct bpf_program *entry_program(struct ssl_bpf *skel, int i)
 /* A library lacking a symbol is expected (GnuTLS has no SSL_read): libbpf need not say so. */
 static int print_attach(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (level == LIBBPF_DEBUG || strstr(fmt, "failed to find symbol"))
+	if ((level == LIBBPF_DEBUG && !args.verbose) || strstr(fmt, "failed to find symbol"))
 		return 0;
 	return vfprintf(stderr, fmt, ap);
 }
@@ -403,10 +436,7 @@ static int print_attach(enum libbpf_print_level level, const char *fmt, va_list 
 static int attach_file(struct ssl_bpf *skel, struct links *links, const char *path)
 {
 	int attached = 0;
-	libbpf_print_fn_t saved = libbpf_set_print(args.verbose ? NULL : print_attach);
-
-	if (args.verbose)
-		libbpf_set_print(saved);
+	libbpf_print_fn_t saved = libbpf_set_print(print_attach);
 
 	for (int i = 0; i < (int)(sizeof(functions) / sizeof(functions[0])); i++) {
 		int err =

@@ -33,7 +33,6 @@ static int set_text(struct buffer *b, const char *s, size_t n)
 static int dispatch(struct sse_parser *p)
 {
 	struct sse_message m = { .retry_ms = p->retry_ms };
-	int rc = 0;
 
 	/* An event without data is not dispatched; its type and retry reset all the same. */
 	if (p->data.len > 0 || p->data_truncated) {
@@ -53,7 +52,7 @@ static int dispatch(struct sse_parser *p)
 	p->event.len = 0;
 	p->data_truncated = false;
 	p->retry_ms = -1;
-	return rc;
+	return 0;
 }
 
 static int add_data(struct sse_parser *p, const char *v, size_t n)

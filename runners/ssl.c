@@ -20,7 +20,7 @@
 
 #define STDERR_KEEP 8
 #define MAX_ARGS 300
-#define MAX_PAYLOAD_LIMIT (256 * 1024)
+#define MAX_PAYLOAD_LIMIT (256L * 1024)
 
 static const char *const default_redact[] = { "Authorization", "Proxy-Authorization", "Cookie",
 					      "Set-Cookie", "X-Api-Key" };
@@ -647,7 +647,7 @@ static int configure(struct ssl_runner *r, const struct options *opts, struct er
 						   .sse = r->sse };
 	r->max_conns = (size_t)options_int(opts, "max-connections");
 	r->nbuckets = r->max_conns < 64 ? 64 : r->max_conns;
-	r->buckets = calloc(r->nbuckets, sizeof(*r->buckets));
+	r->buckets = calloc(r->nbuckets, sizeof(struct conn *));
 	r->max_payload = (size_t)max_payload;
 	r->payload = malloc((size_t)max_payload + 4);
 	r->gen = yajl_gen_alloc(NULL);
@@ -707,9 +707,17 @@ static void ssl_destroy(void *self)
 	struct ssl_runner *r = self;
 
 	piped_child_free(&r->pc);
-	for (size_t i = 0; r->buckets && i < r->nbuckets; i++)
-		while (r->buckets[i])
-			drop_conn(r, r->buckets[i]);
+	for (size_t i = 0; r->buckets && i < r->nbuckets; i++) {
+		struct conn *c = r->buckets[i];
+
+		while (c) {
+			struct conn *next = c->next;
+
+			http_stream_free(c->http);
+			free(c);
+			c = next;
+		}
+	}
 	free(r->buckets);
 	free(r->payload);
 	if (r->gen)
