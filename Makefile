@@ -44,7 +44,7 @@ TOOL_BINS := $(patsubst %.c,$(BUILD)/%,$(TOOL_SRCS))
 PLUGIN_SRCS := $(wildcard tools/examples/*.c)
 PLUGIN_SOS := $(patsubst %.c,$(BUILD)/%.so,$(PLUGIN_SRCS))
 
-.PHONY: all deps test unit integration asan valgrind bench install clean format format-check \
+.PHONY: all deps test unit integration asan valgrind bench bench-ssl install clean format format-check \
 	lint docs
 .SECONDARY:
 all: $(BUILD)/collector $(BUILD)/libcollector.a $(BUILD)/libcollector.so $(UNIT_BINS) \
@@ -126,6 +126,10 @@ valgrind: $(UNIT_BINS)
 
 bench: all
 	@BUILD=$(abspath $(BUILD)) bash tools/bench/pipeline.sh
+
+# TLS capture: throughput cost on 64 MiB transfers, HTTP exchanges rebuilt per second (root).
+bench-ssl: all
+	@BUILD=$(abspath $(BUILD)) bash tools/bench/ssl.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/collector

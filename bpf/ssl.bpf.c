@@ -13,6 +13,8 @@ const volatile pid_t targ_pid = 0;
 const volatile uid_t targ_uid = (uid_t)-1;
 const volatile char targ_comm[SSL_COMM_LEN] = {};
 const volatile __u32 targ_max_payload = SSL_CHUNK;
+/* Wake the loader only once this much is waiting (it also polls every 100 ms): a wake-up per record costs more than the record. */
+const volatile __u64 targ_wakeup_bytes = 0;
 
 /* Records the ring buffer had no room for: the loader reports their growth. */
 __u64 lost = 0;
@@ -45,6 +47,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ssl_record);
 } scratch SEC(".maps");
+
+static __always_inline __u64 wakeup_flag(void)
+{
+	if (!targ_wakeup_bytes)
+		return 0;
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= targ_wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+										    : BPF_RB_NO_WAKEUP;
+}
 
 static __always_inline bool admit(void)
 {
@@ -134,7 +144,7 @@ static __always_inline void send_data(struct ssl_record *r, const struct call *c
 		r->chunk_len = n;
 		if (bpf_probe_read_user(r->data, n, (const void *)(c->buf + off)) != 0)
 			r->chunk_len = 0;
-		if (bpf_ringbuf_output(&events, r, offsetof(struct ssl_record, data) + n, 0) != 0) {
+		if (bpf_ringbuf_output(&events, r, offsetof(struct ssl_record, data) + n, wakeup_flag()) != 0) {
 			__sync_fetch_and_add(&lost, 1);
 			break;
 		}
@@ -155,7 +165,7 @@ static __always_inline int leave(long ret)
 		ret = (int)ret;
 	if (c->func == SSL_FUNC_SSL_DO_HANDSHAKE) {
 		r = start_record(SSL_RECORD_HANDSHAKE, c, ret);
-		if (r && bpf_ringbuf_output(&events, r, offsetof(struct ssl_record, data), 0) != 0)
+		if (r && bpf_ringbuf_output(&events, r, offsetof(struct ssl_record, data), wakeup_flag()) != 0)
 			__sync_fetch_and_add(&lost, 1);
 		goto out;
 	}

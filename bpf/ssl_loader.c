@@ -36,8 +36,9 @@ static struct ssl_args {
 	int nbinaries;
 	unsigned max_payload;
 	unsigned ring_mib;
+	unsigned wakeup_kib;
 	bool verbose;
-} args = { .uid = (uid_t)-1, .max_payload = SSL_CHUNK, .ring_mib = 16 };
+} args = { .uid = (uid_t)-1, .max_payload = SSL_CHUNK, .ring_mib = 16, .wakeup_kib = 256 };
 
 static const struct argp_option options[] = {
 	{ "pid", 'p', "PID", 0, "only this process", 0 },
@@ -49,6 +50,10 @@ static const struct argp_option options[] = {
 	{ "max-payload", 'm', "BYTES", 0,
 	  "payload bytes captured per call (1..262144, default 16384)", 0 },
 	{ "ring-mib", 'r', "MIB", 0, "ring buffer size in MiB, a power of two (default 16)", 0 },
+	{ "wakeup-kib", 'w', "KIB", 0,
+	  "wake the loader when this much is waiting, else every 100 ms; 0: at every record "
+	  "(default 256)",
+	  0 },
 	{ "verbose", 'v', NULL, 0, "libbpf debug output on stderr", 0 },
 	{ 0 },
 };
@@ -62,6 +67,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'u':
 	case 'm':
 	case 'r':
+	case 'w':
 		if (loader_parse_long(arg, 0, 0x7fffffff, &v) < 0)
 			argp_error(state, "invalid number '%s'", arg);
 		if (key == 'p')
@@ -73,6 +79,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				   SSL_CHUNK * SSL_MAX_CHUNKS);
 		else if (key == 'm')
 			args.max_payload = (unsigned)v;
+		else if (key == 'w')
+			args.wakeup_kib = (unsigned)v;
 		else if (v < 1 || v > 1024 || (v & (v - 1)))
 			argp_error(state, "--ring-mib must be a power of two in 1..1024");
 		else
@@ -509,6 +517,7 @@ static void configure(struct ssl_bpf *skel)
 	ro->targ_pid = args.pid;
 	ro->targ_uid = args.uid;
 	ro->targ_max_payload = args.max_payload;
+	ro->targ_wakeup_bytes = (unsigned long long)args.wakeup_kib << 10;
 	if (args.comm)
 		strncpy((char *)ro->targ_comm, args.comm, sizeof(ro->targ_comm) - 1);
 	bpf_map__set_max_entries(skel->maps.events, args.ring_mib << 20);
@@ -574,6 +583,9 @@ int ssl_loader_main(int argc, char **argv)
 	}
 	loader_ready(&o.out, "ssl");
 	err = loader_poll(rb, &o.out, (void (*)(void *))report_lost, &o);
+	/* What was waiting for a wake-up when the loader was told to stop. */
+	ring_buffer__consume(rb);
+	report_lost(&o);
 	flush_pending(&o);
 out:
 	ring_buffer__free(rb);

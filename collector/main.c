@@ -515,7 +515,7 @@ static int cmd_doctor(void)
 		if (checks[i].needed_for_bpf && !checks[i].ok)
 			bpf_ok = false;
 	}
-	printf("\nBPF runners (process): %s\n", bpf_ok ? "can run" : "cannot run here");
+	printf("\nBPF runners (process, ssl): %s\n", bpf_ok ? "can run" : "cannot run here");
 	return bpf_ok ? 0 : 1;
 }
 
