@@ -52,8 +52,9 @@ static __always_inline __u64 wakeup_flag(void)
 {
 	if (!targ_wakeup_bytes)
 		return 0;
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= targ_wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-										    : BPF_RB_NO_WAKEUP;
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= targ_wakeup_bytes ?
+		       BPF_RB_FORCE_WAKEUP :
+		       BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline bool admit(void)
@@ -144,7 +145,8 @@ static __always_inline void send_data(struct ssl_record *r, const struct call *c
 		r->chunk_len = n;
 		if (bpf_probe_read_user(r->data, n, (const void *)(c->buf + off)) != 0)
 			r->chunk_len = 0;
-		if (bpf_ringbuf_output(&events, r, offsetof(struct ssl_record, data) + n, wakeup_flag()) != 0) {
+		if (bpf_ringbuf_output(&events, r, offsetof(struct ssl_record, data) + n,
+				       wakeup_flag()) != 0) {
 			__sync_fetch_and_add(&lost, 1);
 			break;
 		}
@@ -165,7 +167,8 @@ static __always_inline int leave(long ret)
 		ret = (int)ret;
 	if (c->func == SSL_FUNC_SSL_DO_HANDSHAKE) {
 		r = start_record(SSL_RECORD_HANDSHAKE, c, ret);
-		if (r && bpf_ringbuf_output(&events, r, offsetof(struct ssl_record, data), wakeup_flag()) != 0)
+		if (r && bpf_ringbuf_output(&events, r, offsetof(struct ssl_record, data),
+					    wakeup_flag()) != 0)
 			__sync_fetch_and_add(&lost, 1);
 		goto out;
 	}
@@ -225,6 +228,33 @@ SEC("uprobe")
 int BPF_KPROBE(gnutls_recv_enter, void *session, void *data, size_t size)
 {
 	return enter(SSL_FUNC_GNUTLS_RECV, session, data, NULL);
+}
+
+/* The end of a connection: the runner finishes what its peer ended by closing. */
+static __always_inline int closed(__u32 func, void *conn)
+{
+	struct call c = { .ts_ns = bpf_ktime_get_boot_ns(), .conn = (__u64)conn, .func = func };
+	struct ssl_record *r;
+
+	if (!admit())
+		return 0;
+	r = start_record(SSL_RECORD_CLOSE, &c, 0);
+	if (r &&
+	    bpf_ringbuf_output(&events, r, offsetof(struct ssl_record, data), wakeup_flag()) != 0)
+		__sync_fetch_and_add(&lost, 1);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_free_enter, void *ssl)
+{
+	return closed(SSL_FUNC_SSL_FREE, ssl);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(gnutls_deinit_enter, void *session)
+{
+	return closed(SSL_FUNC_GNUTLS_DEINIT, session);
 }
 
 /* One return probe serves every function: the call map says which one it was. */

@@ -11,6 +11,7 @@
 enum ssl_record_kind {
 	SSL_RECORD_DATA = 1,
 	SSL_RECORD_HANDSHAKE = 2,
+	SSL_RECORD_CLOSE = 3, /* SSL_free or gnutls_deinit: the connection is gone */
 };
 
 enum ssl_func {
@@ -21,6 +22,8 @@ enum ssl_func {
 	SSL_FUNC_GNUTLS_SEND = 5,
 	SSL_FUNC_GNUTLS_RECV = 6,
 	SSL_FUNC_SSL_DO_HANDSHAKE = 7,
+	SSL_FUNC_SSL_FREE = 8,
+	SSL_FUNC_GNUTLS_DEINIT = 9,
 };
 
 struct ssl_record {

@@ -138,21 +138,24 @@ struct output {
 
 struct function {
 	const char *symbol;
-	bool openssl; /* else GnuTLS */
+	bool returns; /* also a return probe */
 };
 
+/* In the order of entry_program()'s table. */
 static const struct function functions[] = {
-	{ "SSL_write", true },		 { "SSL_read", true },
-	{ "SSL_write_ex", true },	 { "SSL_read_ex", true },
-	{ "SSL_do_handshake", true },	 { "gnutls_record_send", false },
-	{ "gnutls_record_recv", false },
+	{ "SSL_write", true },		{ "SSL_read", true },
+	{ "SSL_write_ex", true },	{ "SSL_read_ex", true },
+	{ "SSL_do_handshake", true },	{ "gnutls_record_send", true },
+	{ "gnutls_record_recv", true }, { "SSL_free", false },
+	{ "gnutls_deinit", false },
 };
 
 static const char *func_name(unsigned f)
 {
 	static const char *const names[] = {
 		"?",	       "SSL_write",	     "SSL_read",	   "SSL_write_ex",
-		"SSL_read_ex", "gnutls_record_send", "gnutls_record_recv", "SSL_do_handshake"
+		"SSL_read_ex", "gnutls_record_send", "gnutls_record_recv", "SSL_do_handshake",
+		"SSL_free",    "gnutls_deinit",
 	};
 
 	return f < sizeof(names) / sizeof(names[0]) ? names[f] : "?";
@@ -271,6 +274,12 @@ static int handle_record(void *ctx, void *data, size_t size)
 		return 0;
 	if (r->kind == SSL_RECORD_DATA) {
 		add_data(o, r, size);
+		return 0;
+	}
+	if (r->kind == SSL_RECORD_CLOSE) {
+		g = loader_begin(&o->out);
+		gen_common(o, g, "close", r);
+		loader_end(&o->out);
 		return 0;
 	}
 	if (r->kind != SSL_RECORD_HANDSHAKE)
@@ -426,7 +435,8 @@ static struct bpf_program *entry_program(struct ssl_bpf *skel, int i)
 		skel->progs.ssl_write_enter,	 skel->progs.ssl_read_enter,
 		skel->progs.ssl_write_ex_enter,	 skel->progs.ssl_read_ex_enter,
 		skel->progs.ssl_handshake_enter, skel->progs.gnutls_send_enter,
-		skel->progs.gnutls_recv_enter,
+		skel->progs.gnutls_recv_enter,	 skel->progs.ssl_free_enter,
+		skel->progs.gnutls_deinit_enter,
 	};
 
 	return progs[i];
@@ -453,7 +463,7 @@ static int attach_file(struct ssl_bpf *skel, struct links *links, const char *pa
 		/* A library without this symbol (older OpenSSL has no SSL_read_ex): skip it. */
 		if (err == -ENOENT || err == -ESRCH)
 			continue;
-		if (!err)
+		if (!err && functions[i].returns)
 			err = attach_one(links, skel->progs.tls_leave, path, functions[i].symbol,
 					 true);
 		if (err) {

@@ -397,6 +397,13 @@ int http_stream_feed(struct http_stream *s, int direction, long long ts_ns, cons
 	return 0;
 }
 
+void http_stream_finish(struct http_stream *s)
+{
+	for (int i = 0; i < 2; i++)
+		if (!s->dir[i].failed)
+			http_parser_execute(&s->dir[i].parser, &s->settings, NULL, 0);
+}
+
 const char *http_stream_error(const struct http_stream *s, int direction)
 {
 	return direction >= 0 && direction <= 1 ? s->dir[direction].error : NULL;

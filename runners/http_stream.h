@@ -68,6 +68,9 @@ bool http_looks_like(const char *bytes, size_t len);
 int http_stream_feed(struct http_stream *s, int direction, long long ts_ns, const char *bytes,
 		     size_t len);
 
+/* The connection closed: a body that runs to the end of the stream is complete. */
+void http_stream_finish(struct http_stream *s);
+
 /* Why a direction stopped (an http_parser error name), or NULL. */
 const char *http_stream_error(const struct http_stream *s, int direction);
 

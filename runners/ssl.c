@@ -422,6 +422,24 @@ static void handle_data(struct ssl_runner *r, yajl_val obj)
 	emit(r, "ssl.data", 0);
 }
 
+/* The connection is gone: finish what ran to its end, forget it. */
+static void handle_close(struct ssl_runner *r, yajl_val obj)
+{
+	const char *key = str_member(obj, "conn");
+	struct conn *c;
+
+	if (!key || !r->buckets)
+		return;
+	for (c = r->buckets[hash_key(key, r->nbuckets)]; c; c = c->next)
+		if (strcmp(c->key, key) == 0)
+			break;
+	if (!c)
+		return;
+	if (c->http)
+		http_stream_finish(c->http);
+	drop_conn(r, c);
+}
+
 static void handle_handshake(struct ssl_runner *r, yajl_val obj)
 {
 	yajl_gen g = r->gen;
@@ -473,6 +491,8 @@ static void handle_loader_line(struct ssl_runner *r, const struct line *l)
 	r->cur = obj;
 	if (strcmp(t, "data") == 0) {
 		handle_data(r, obj);
+	} else if (strcmp(t, "close") == 0) {
+		handle_close(r, obj);
 	} else if (strcmp(t, "handshake") == 0) {
 		handle_handshake(r, obj);
 	} else if (strcmp(t, "loss") == 0) {

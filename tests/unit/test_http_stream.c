@@ -181,6 +181,26 @@ static void test_server_side_and_not_http(void **state)
 	buffer_free(&log);
 }
 
+static void test_body_to_the_end(void **state)
+{
+	struct http_stream_config cfg = { .max_body = 64 };
+	struct buffer log = { 0 };
+	struct http_stream *s = http_stream_new(&cfg, &callbacks, &log);
+	const char *req = "GET /old HTTP/1.0\r\n\r\n";
+	const char *res = "HTTP/1.0 200 ok\r\nContent-type: text/html\r\n\r\nuntil close";
+
+	(void)state;
+	assert_int_equal(http_stream_feed(s, 0, 10, req, strlen(req)), 0);
+	assert_int_equal(http_stream_feed(s, 1, 30, res, strlen(res)), 0);
+	http_stream_finish(s);
+	buffer_append(&log, "", 1);
+	assert_string_equal(log.data, "REQ#1 GET /old HTTP/1.0 body= size=0\n"
+				      "RES#1 200 ok for GET /old lat=20 [Content-type: text/html] "
+				      "body=until close size=11\n");
+	http_stream_free(s);
+	buffer_free(&log);
+}
+
 static void test_codec(void **state)
 {
 	char enc[64];
@@ -214,6 +234,7 @@ int main(void)
 		cmocka_unit_test(test_head_and_continue),
 		cmocka_unit_test(test_event_stream),
 		cmocka_unit_test(test_server_side_and_not_http),
+		cmocka_unit_test(test_body_to_the_end),
 		cmocka_unit_test(test_codec),
 	};
 
