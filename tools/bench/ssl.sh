@@ -111,6 +111,13 @@ base=$(fetch_runs | median)
 
 start_collector "$WORK/bulk.jsonl" -c curl --ring-size "$RING"
 traced=$(fetch_runs | median)
+# The ring buffer holds what the runner has not rebuilt yet: wait for it (at most 120 s).
+t0=$(date +%s.%N)
+for _ in $(seq 1200); do
+	[ "$(grep -c '"http.response"' "$WORK/bulk.jsonl")" -ge "$RUNS" ] && break
+	sleep 0.1
+done
+drain=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 stop_collector
 responses=$(jq -c 'select(.type=="http.response")' "$WORK/bulk.jsonl" | wc -l)
 whole=$(jq -c "select(.type==\"http.response\" and .data.body_size==$SIZE)" "$WORK/bulk.jsonl" | wc -l)
@@ -127,7 +134,8 @@ printf '%-44s %12s %10s %8s\n' "collector (HTTP reconstruction) MB/s" "$traced" 
 	"$(awk -v a="$traced" -v b="$base" 'BEGIN { printf "%.2f", a / b }')"
 printf '%-44s %12s %10s %8s\n' "bpftrace printf(buf(200 B)) one-liner MB/s" "$bt" "$base" \
 	"$(awk -v a="$bt" -v b="$base" 'BEGIN { printf "%.2f", a / b }')"
-echo "collector: $whole of $responses responses carry all $SIZE body bytes; ring-buffer loss: $lost records"
+echo "collector: $whole of $responses responses carry all $SIZE body bytes; ring-buffer loss: $lost records;"
+echo "           the last response came out ${drain} s after the last transfer ended (--ring-size $RING)"
 
 echo
 echo "== B: $N keep-alive HTTP exchanges (1 KiB bodies) through OpenSSL in one python3 process"
@@ -173,5 +181,5 @@ printf '%-44s %12s %10s %8s\n' "collector request/response pairs rebuilt/s" "$((
 printf '%-44s %12s %10s %8s\n' "runner alone (replayed lines): pairs/s" "$replay_rate" "$((ex_traced * 2))" \
 	"$(awk -v a="$replay_rate" -v b="$ex_traced" 'BEGIN { printf "%.2f", a / b / 2 }')"
 echo "collector: $reqs requests and $resps responses (200, 1024-byte body) of $((2 * N)) each; ring-buffer loss: $ex_lost records"
-[ "$whole" = "$responses" ] && [ "$lost" = 0 ] && [ "$reqs" = $((2 * N)) ] && [ "$resps" = $((2 * N)) ] &&
+[ "$whole" = "$RUNS" ] && [ "$lost" = 0 ] && [ "$reqs" = $((2 * N)) ] && [ "$resps" = $((2 * N)) ] &&
 	[ "$ex_lost" = 0 ]
