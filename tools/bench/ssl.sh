@@ -29,7 +29,7 @@ RUNS=${BENCH_RUNS:-5}
 N=${BENCH_EXCHANGES:-50000}
 RING=${BENCH_RING:-256MiB}
 SIZE=$((64 << 20))
-LIB=$(ldconfig -p | awk '/libssl\.so\.3 .*x86-64/ { print $NF; exit }')
+LIB=$(ldconfig -p | awk '/libssl\.so\.3 .*x86-64/ && !found { print $NF; found = 1 }')
 
 [ "$(id -u)" = 0 ] || { echo "bench-ssl: needs root (uprobes)" >&2; exit 1; }
 for tool in openssl curl python3 bpftrace jq; do
