@@ -25,6 +25,7 @@
 #define MAX_LINKS 1024
 /* Calls whose records are still arriving; normally one or two at a time. */
 #define PENDING_SLOTS 64
+#define FLUSH_BYTES (1 << 20)
 
 static struct ssl_args {
 	pid_t pid;
@@ -204,6 +205,9 @@ static void emit_call(struct output *o, struct pending *p)
 	loader_gen_strn(g, "data_b64", o->b64, n);
 	loader_end(&o->out);
 	p->used = false;
+	/* One poll can drain a whole ring buffer: write as we go, so memory stays bounded. */
+	if (o->out.len >= FLUSH_BYTES)
+		loader_flush(&o->out);
 }
 
 static struct pending *find_pending(struct output *o, const struct ssl_record *r)
