@@ -130,6 +130,7 @@ struct pending {
 struct output {
 	struct loader_out out;
 	struct ssl_bpf *skel;
+	struct ring_buffer *rb;
 	unsigned long long lost_reported;
 	unsigned long long incomplete; /* calls that lost records */
 	long long boot_to_wall;
@@ -310,6 +311,16 @@ static void report_lost(struct output *o)
 	loader_gen_str(g, "type", "loss");
 	loader_gen_int(g, "count", (long long)lost);
 	loader_end(&o->out);
+}
+
+/*
+ * After each poll: ring_buffer__poll() reads only a ring epoll reported, i.e. one the
+ * kernel woke; records sent without a wake-up are read here, at the latest 100 ms later.
+ */
+static void after_poll(struct output *o)
+{
+	ring_buffer__consume(o->rb);
+	report_lost(o);
 }
 
 struct target_set {
@@ -595,8 +606,9 @@ int ssl_loader_main(int argc, char **argv)
 		err = 1;
 		goto out;
 	}
+	o.rb = rb;
 	loader_ready(&o.out, "ssl");
-	err = loader_poll(rb, &o.out, (void (*)(void *))report_lost, &o);
+	err = loader_poll(rb, &o.out, (void (*)(void *))after_poll, &o);
 	/* What was waiting for a wake-up when the loader was told to stop. */
 	ring_buffer__consume(rb);
 	report_lost(&o);
