@@ -17,14 +17,15 @@ LDSAN    :=
 endif
 CFLAGS   ?=
 CFLAGS   += $(CFLAGS_BASE) $(OPT) -Icollector/include -Icollector -MMD -MP
-LIBS     := -lyajl -lev -lmicrohttpd -lrdkafka -lz -lpthread -ldl -lm
+LIBS     := -lyajl -lev -lmicrohttpd -lrdkafka -lhttp_parser -lz -lpthread -ldl -lm
 LDFLAGS  += $(LDSAN)
 
 DEB_PACKAGES := build-essential pkg-config libyajl-dev libev-dev libcmocka-dev zlib1g-dev jq \
                 libmicrohttpd-dev curl \
                 clang-tidy cppcheck clang-format valgrind doxygen \
                 clang llvm libclang-rt-14-dev bpftool libbpf-dev libelf-dev libbpf-tools \
-                librdkafka-dev kcat rsyslog
+                librdkafka-dev kcat rsyslog \
+                libhttp-parser-dev openssl curl gnutls-bin wget python3 bpftrace
 
 # BPF programs: vmlinux.h from this machine's BTF, clang -target bpf, bpftool skeletons.
 BPF_PROGS := $(wildcard bpf/*.bpf.c)
@@ -48,7 +49,7 @@ PLUGIN_SRCS := $(wildcard tools/examples/*.c)
 PLUGIN_SOS := $(patsubst %.c,$(BUILD)/%.so,$(PLUGIN_SRCS))
 
 .PHONY: all deps test unit integration asan valgrind bench bench-metrics bench-health \
-	bench-process bench-sinks install clean format format-check lint docs fuzz
+	bench-process bench-sinks bench-ssl install clean format format-check lint docs fuzz
 .SECONDARY:
 all: $(BUILD)/collector $(BUILD)/libcollector.a $(BUILD)/libcollector.so $(UNIT_BINS) \
      $(TOOL_BINS) $(PLUGIN_SOS) $(LOADER_BINS) $(BUILD)/collector.8
@@ -174,6 +175,10 @@ bench-process: all
 
 bench-sinks: all
 	@BUILD=$(abspath $(BUILD)) bash tools/bench/sinks.sh
+
+# TLS capture: throughput cost on 64 MiB transfers, HTTP exchanges rebuilt per second (root).
+bench-ssl: all
+	@BUILD=$(abspath $(BUILD)) bash tools/bench/ssl.sh
 
 # SYSCONFDIR: where the example configuration goes (/etc for a system install).
 SYSCONFDIR ?= $(PREFIX)/etc

@@ -4,5 +4,6 @@
 
 /* Each loader's main; argv[0] is its name. */
 int process_loader_main(int argc, char **argv);
+int ssl_loader_main(int argc, char **argv);
 
 #endif

@@ -620,7 +620,7 @@ static int cmd_doctor(void)
 		if (checks[i].needed_for_bpf && !checks[i].ok)
 			bpf_ok = false;
 	}
-	printf("\nBPF runners (process): %s\n", bpf_ok ? "can run" : "cannot run here");
+	printf("\nBPF runners (process, ssl): %s\n", bpf_ok ? "can run" : "cannot run here");
 	return bpf_ok ? 0 : 1;
 }
 
@@ -652,7 +652,9 @@ static int cmd_loader(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "process") == 0)
 		return process_loader_main(argc - 1, argv + 1);
-	fprintf(stderr, "collector: loader: which one? (process)\n");
+	if (argc >= 2 && strcmp(argv[1], "ssl") == 0)
+		return ssl_loader_main(argc - 1, argv + 1);
+	fprintf(stderr, "collector: loader: which one? (process, ssl)\n");
 	return COLLECTOR_EXIT_USAGE;
 }
 

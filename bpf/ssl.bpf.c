@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0
+/* TLS plaintext from uprobes on OpenSSL's and GnuTLS's read/write calls, with in-kernel filters. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "ssl.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Filters, fixed before load; 0 / empty means "no filter". */
+const volatile pid_t targ_pid = 0;
+const volatile uid_t targ_uid = (uid_t)-1;
+const volatile char targ_comm[SSL_COMM_LEN] = {};
+const volatile __u32 targ_max_payload = SSL_CHUNK;
+/* Wake the loader only once this much is waiting (it also polls every 100 ms): a wake-up per record costs more than the record. */
+const volatile __u64 targ_wakeup_bytes = 0;
+
+/* Records the ring buffer had no room for: the loader reports their growth. */
+__u64 lost = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} events SEC(".maps");
+
+/* A call in flight, from its entry to its return, keyed by thread. */
+struct call {
+	__u64 ts_ns;
+	__u64 conn;
+	__u64 buf;
+	__u64 size_out; /* the _ex functions' size_t *, else 0 */
+	__u32 func;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct call);
+} calls SEC(".maps");
+
+/* A record is built here: too big for the BPF stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ssl_record);
+} scratch SEC(".maps");
+
+static __always_inline __u64 wakeup_flag(void)
+{
+	if (!targ_wakeup_bytes)
+		return 0;
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= targ_wakeup_bytes ?
+		       BPF_RB_FORCE_WAKEUP :
+		       BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline bool admit(void)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if (targ_pid && (pid_t)(id >> 32) != targ_pid)
+		return false;
+	if (targ_uid != (uid_t)-1 && (uid_t)bpf_get_current_uid_gid() != targ_uid)
+		return false;
+	if (targ_comm[0]) {
+		char comm[SSL_COMM_LEN];
+
+		bpf_get_current_comm(comm, sizeof(comm));
+		for (int i = 0; i < SSL_COMM_LEN; i++) {
+			if (comm[i] != targ_comm[i])
+				return false;
+			if (!comm[i])
+				break;
+		}
+	}
+	return true;
+}
+
+static __always_inline int enter(__u32 func, void *conn, const void *buf, void *size_out)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct call c = {
+		.ts_ns = bpf_ktime_get_boot_ns(),
+		.conn = (__u64)conn,
+		.buf = (__u64)buf,
+		.size_out = (__u64)size_out,
+		.func = func,
+	};
+
+	if (!admit())
+		return 0;
+	bpf_map_update_elem(&calls, &id, &c, BPF_ANY);
+	return 0;
+}
+
+static __always_inline struct ssl_record *start_record(__u32 kind, const struct call *c, long ret)
+{
+	__u32 zero = 0;
+	__u64 id = bpf_get_current_pid_tgid();
+	struct ssl_record *r = bpf_map_lookup_elem(&scratch, &zero);
+
+	if (!r)
+		return NULL;
+	r->kind = kind;
+	r->func = c->func;
+	r->pid = id >> 32;
+	r->tid = (__u32)id;
+	r->uid = (__u32)bpf_get_current_uid_gid();
+	r->ret = (int)ret;
+	r->ts_ns = c->ts_ns;
+	r->latency_ns = bpf_ktime_get_boot_ns() - c->ts_ns;
+	r->conn = c->conn;
+	r->len = 0;
+	r->captured = 0;
+	r->offset = 0;
+	r->chunk_len = 0;
+	bpf_get_current_comm(r->comm, sizeof(r->comm));
+	return r;
+}
+
+/* Send the call's bytes as consecutive records of at most SSL_CHUNK bytes each. */
+static __always_inline void send_data(struct ssl_record *r, const struct call *c, __u32 len)
+{
+	__u32 captured = len < targ_max_payload ? len : targ_max_payload;
+
+	r->len = len;
+	r->captured = captured;
+	for (int i = 0; i < SSL_MAX_CHUNKS; i++) {
+		__u32 off = i * SSL_CHUNK;
+		__u64 n; /* 64 bits: the bound checked is the register passed */
+
+		if (off >= captured)
+			break;
+		n = captured - off;
+		if (n > SSL_CHUNK)
+			n = SSL_CHUNK;
+		/* Keep clang from reusing the unclamped register: the verifier needs the bound. */
+		barrier_var(n);
+		if (n > SSL_CHUNK)
+			break;
+		r->offset = off;
+		r->chunk_len = n;
+		if (bpf_probe_read_user(r->data, n, (const void *)(c->buf + off)) != 0)
+			r->chunk_len = 0;
+		if (bpf_ringbuf_output(&events, r, offsetof(struct ssl_record, data) + n,
+				       wakeup_flag()) != 0) {
+			__sync_fetch_and_add(&lost, 1);
+			break;
+		}
+	}
+}
+
+static __always_inline int leave(long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct call *c = bpf_map_lookup_elem(&calls, &id);
+	struct ssl_record *r;
+	__u64 len = 0;
+
+	if (!c)
+		return 0;
+	/* OpenSSL returns int: the upper half of the register is not part of it. */
+	if (c->func != SSL_FUNC_GNUTLS_SEND && c->func != SSL_FUNC_GNUTLS_RECV)
+		ret = (int)ret;
+	if (c->func == SSL_FUNC_SSL_DO_HANDSHAKE) {
+		r = start_record(SSL_RECORD_HANDSHAKE, c, ret);
+		if (r && bpf_ringbuf_output(&events, r, offsetof(struct ssl_record, data),
+					    wakeup_flag()) != 0)
+			__sync_fetch_and_add(&lost, 1);
+		goto out;
+	}
+	if (c->size_out) {
+		if (ret == 1)
+			bpf_probe_read_user(&len, sizeof(len), (const void *)c->size_out);
+	} else if (ret > 0) {
+		len = ret;
+	}
+	if (len == 0 || len > 0x7fffffff)
+		goto out;
+	r = start_record(SSL_RECORD_DATA, c, ret);
+	if (r)
+		send_data(r, c, (__u32)len);
+out:
+	bpf_map_delete_elem(&calls, &id);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_write_enter, void *ssl, const void *buf, int num)
+{
+	return enter(SSL_FUNC_SSL_WRITE, ssl, buf, NULL);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_read_enter, void *ssl, void *buf, int num)
+{
+	return enter(SSL_FUNC_SSL_READ, ssl, buf, NULL);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_write_ex_enter, void *ssl, const void *buf, size_t num, size_t *written)
+{
+	return enter(SSL_FUNC_SSL_WRITE_EX, ssl, buf, written);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_read_ex_enter, void *ssl, void *buf, size_t num, size_t *readbytes)
+{
+	return enter(SSL_FUNC_SSL_READ_EX, ssl, buf, readbytes);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_handshake_enter, void *ssl)
+{
+	return enter(SSL_FUNC_SSL_DO_HANDSHAKE, ssl, NULL, NULL);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(gnutls_send_enter, void *session, const void *data, size_t size)
+{
+	return enter(SSL_FUNC_GNUTLS_SEND, session, data, NULL);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(gnutls_recv_enter, void *session, void *data, size_t size)
+{
+	return enter(SSL_FUNC_GNUTLS_RECV, session, data, NULL);
+}
+
+/* The end of a connection: the runner finishes what its peer ended by closing. */
+static __always_inline int closed(__u32 func, void *conn)
+{
+	struct call c = { .ts_ns = bpf_ktime_get_boot_ns(), .conn = (__u64)conn, .func = func };
+	struct ssl_record *r;
+
+	if (!admit())
+		return 0;
+	r = start_record(SSL_RECORD_CLOSE, &c, 0);
+	if (r &&
+	    bpf_ringbuf_output(&events, r, offsetof(struct ssl_record, data), wakeup_flag()) != 0)
+		__sync_fetch_and_add(&lost, 1);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_free_enter, void *ssl)
+{
+	return closed(SSL_FUNC_SSL_FREE, ssl);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(gnutls_deinit_enter, void *session)
+{
+	return closed(SSL_FUNC_GNUTLS_DEINIT, session);
+}
+
+/* One return probe serves every function: the call map says which one it was. */
+SEC("uretprobe")
+int BPF_KRETPROBE(tls_leave, long ret)
+{
+	return leave(ret);
+}

@@ -1,0 +1,47 @@
+/* Records the ssl BPF program sends to its loader (shared by both sides). */
+#ifndef COLLECTOR_BPF_SSL_H
+#define COLLECTOR_BPF_SSL_H
+
+#define SSL_COMM_LEN 16
+/* Payload bytes one ring-buffer record carries; a call's capture spans several. */
+#define SSL_CHUNK 16384
+/* Records per call at most: the capture limit is SSL_CHUNK * SSL_MAX_CHUNKS (256 KiB). */
+#define SSL_MAX_CHUNKS 16
+
+enum ssl_record_kind {
+	SSL_RECORD_DATA = 1,
+	SSL_RECORD_HANDSHAKE = 2,
+	SSL_RECORD_CLOSE = 3, /* SSL_free or gnutls_deinit: the connection is gone */
+};
+
+enum ssl_func {
+	SSL_FUNC_SSL_WRITE = 1,
+	SSL_FUNC_SSL_READ = 2,
+	SSL_FUNC_SSL_WRITE_EX = 3,
+	SSL_FUNC_SSL_READ_EX = 4,
+	SSL_FUNC_GNUTLS_SEND = 5,
+	SSL_FUNC_GNUTLS_RECV = 6,
+	SSL_FUNC_SSL_DO_HANDSHAKE = 7,
+	SSL_FUNC_SSL_FREE = 8,
+	SSL_FUNC_GNUTLS_DEINIT = 9,
+};
+
+struct ssl_record {
+	unsigned int kind;
+	unsigned int func;
+	unsigned int pid; /* thread group id */
+	unsigned int tid;
+	unsigned int uid;
+	int ret;		  /* the function's return value (truncated to 32 bits) */
+	unsigned long long ts_ns; /* CLOCK_BOOTTIME at the call's entry */
+	unsigned long long latency_ns;
+	unsigned long long conn; /* the SSL * or gnutls_session_t */
+	unsigned int len;	 /* bytes the call moved */
+	unsigned int captured;	 /* bytes captured over all of the call's records */
+	unsigned int offset;	 /* where this record's bytes start in the call's data */
+	unsigned int chunk_len;	 /* bytes in data */
+	char comm[SSL_COMM_LEN];
+	char data[SSL_CHUNK];
+};
+
+#endif

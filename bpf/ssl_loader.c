@@ -1,0 +1,626 @@
+/* The ssl loader: uprobes on TLS libraries from ssl.bpf.c, one JSON line per call. */
+#include <argp.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <yajl/yajl_gen.h>
+
+#include <collector/codec.h>
+
+#include "loader_util.h"
+#include "ssl.h"
+#include "ssl.skel.h"
+
+#define MAX_TARGETS 64
+#define MAX_LINKS 1024
+/* Calls whose records are still arriving; normally one or two at a time. */
+#define PENDING_SLOTS 64
+#define FLUSH_BYTES (1 << 20)
+
+static struct ssl_args {
+	pid_t pid;
+	uid_t uid;
+	const char *comm;
+	const char *libs[MAX_TARGETS];
+	int nlibs;
+	const char *binaries[MAX_TARGETS];
+	int nbinaries;
+	unsigned max_payload;
+	unsigned ring_mib;
+	unsigned wakeup_kib;
+	bool verbose;
+} args = { .uid = (uid_t)-1, .max_payload = SSL_CHUNK, .ring_mib = 16, .wakeup_kib = 256 };
+
+static const struct argp_option options[] = {
+	{ "pid", 'p', "PID", 0, "only this process", 0 },
+	{ "comm", 'c', "COMM", 0, "only processes with this command name", 0 },
+	{ "uid", 'u', "UID", 0, "only processes of this user id", 0 },
+	{ "lib", 'l', "PATH", 0, "attach to this TLS library only (repeatable)", 0 },
+	{ "binary-path", 'b', "PATH", 0, "attach to this statically linked binary (repeatable)",
+	  0 },
+	{ "max-payload", 'm', "BYTES", 0,
+	  "payload bytes captured per call (1..262144, default 16384)", 0 },
+	{ "ring-mib", 'r', "MIB", 0, "ring buffer size in MiB, a power of two (default 16)", 0 },
+	{ "wakeup-kib", 'w', "KIB", 0,
+	  "wake the loader when this much is waiting, else every 100 ms; 0: at every record "
+	  "(default 256)",
+	  0 },
+	{ "verbose", 'v', NULL, 0, "libbpf debug output on stderr", 0 },
+	{ 0 },
+};
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	long v;
+
+	switch (key) {
+	case 'p':
+	case 'u':
+	case 'm':
+	case 'r':
+	case 'w':
+		if (loader_parse_long(arg, 0, 0x7fffffff, &v) < 0)
+			argp_error(state, "invalid number '%s'", arg);
+		if (key == 'p')
+			args.pid = (pid_t)v;
+		else if (key == 'u')
+			args.uid = (uid_t)v;
+		else if (key == 'm' && (v < 1 || v > (long)SSL_CHUNK * SSL_MAX_CHUNKS))
+			argp_error(state, "--max-payload must be 1..%d",
+				   SSL_CHUNK * SSL_MAX_CHUNKS);
+		else if (key == 'm')
+			args.max_payload = (unsigned)v;
+		else if (key == 'w')
+			args.wakeup_kib = (unsigned)v;
+		else if (v < 1 || v > 1024 || (v & (v - 1)))
+			argp_error(state, "--ring-mib must be a power of two in 1..1024");
+		else
+			args.ring_mib = (unsigned)v;
+		return 0;
+	case 'c':
+		if (strlen(arg) >= SSL_COMM_LEN)
+			argp_error(state, "a command name has at most %d characters",
+				   SSL_COMM_LEN - 1);
+		args.comm = arg;
+		return 0;
+	case 'l':
+	case 'b':
+		if ((key == 'l' ? args.nlibs : args.nbinaries) == MAX_TARGETS)
+			argp_error(state, "at most %d of --lib and of --binary-path", MAX_TARGETS);
+		if (key == 'l')
+			args.libs[args.nlibs++] = arg;
+		else
+			args.binaries[args.nbinaries++] = arg;
+		return 0;
+	case 'v':
+		args.verbose = true;
+		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+static const struct argp argp = {
+	.options = options,
+	.parser = parse_opt,
+	.doc = "Prints the plaintext of TLS reads and writes (OpenSSL, GnuTLS) as JSON lines.",
+};
+
+/* A call whose records are being put together. */
+struct pending {
+	bool used;
+	unsigned tid;
+	unsigned long long ts_ns, conn;
+	unsigned have; /* bytes received so far, in order */
+	bool gap;      /* a record was lost on the way */
+	struct ssl_record head;
+	char *data;
+};
+
+struct output {
+	struct loader_out out;
+	struct ssl_bpf *skel;
+	struct ring_buffer *rb;
+	unsigned long long lost_reported;
+	unsigned long long incomplete; /* calls that lost records */
+	long long boot_to_wall;
+	struct pending pending[PENDING_SLOTS];
+	char *b64;
+};
+
+struct function {
+	const char *symbol;
+	bool returns; /* also a return probe */
+};
+
+/* In the order of entry_program()'s table. */
+static const struct function functions[] = {
+	{ "SSL_write", true },		{ "SSL_read", true },
+	{ "SSL_write_ex", true },	{ "SSL_read_ex", true },
+	{ "SSL_do_handshake", true },	{ "gnutls_record_send", true },
+	{ "gnutls_record_recv", true }, { "SSL_free", false },
+	{ "gnutls_deinit", false },
+};
+
+static const char *func_name(unsigned f)
+{
+	static const char *const names[] = {
+		"?",	       "SSL_write",	     "SSL_read",	   "SSL_write_ex",
+		"SSL_read_ex", "gnutls_record_send", "gnutls_record_recv", "SSL_do_handshake",
+		"SSL_free",    "gnutls_deinit",
+	};
+
+	return f < sizeof(names) / sizeof(names[0]) ? names[f] : "?";
+}
+
+static void gen_common(struct output *o, yajl_gen g, const char *type, const struct ssl_record *r)
+{
+	char conn[48];
+
+	loader_gen_str(g, "type", type);
+	loader_gen_int(g, "ts_ns", (long long)r->ts_ns + o->boot_to_wall);
+	loader_gen_int(g, "pid", r->pid);
+	loader_gen_int(g, "tid", r->tid);
+	loader_gen_int(g, "uid", r->uid);
+	loader_gen_strn(g, "comm", r->comm, strnlen(r->comm, sizeof(r->comm)));
+	loader_gen_str(g, "func", func_name(r->func));
+	loader_gen_str(g, "lib",
+		       r->func >= SSL_FUNC_GNUTLS_SEND && r->func <= SSL_FUNC_GNUTLS_RECV ? "gnutl"
+											    "s" :
+											    "openss"
+											    "l");
+	snprintf(conn, sizeof(conn), "%u:%llx", r->pid, r->conn);
+	loader_gen_str(g, "conn", conn);
+	loader_gen_int(g, "ret", r->ret);
+	loader_gen_int(g, "latency_ns", (long long)r->latency_ns);
+}
+
+static void emit_call(struct output *o, struct pending *p)
+{
+	const struct ssl_record *r = &p->head;
+	bool write = r->func == SSL_FUNC_SSL_WRITE || r->func == SSL_FUNC_SSL_WRITE_EX ||
+		     r->func == SSL_FUNC_GNUTLS_SEND;
+	yajl_gen g = loader_begin(&o->out);
+	size_t n = base64_encode(p->data, p->have, o->b64);
+
+	gen_common(o, g, "data", r);
+	loader_gen_str(g, "direction", write ? "write" : "read");
+	loader_gen_int(g, "len", r->len);
+	loader_gen_int(g, "captured", p->have);
+	yajl_gen_string(g, (const unsigned char *)"truncated", 9);
+	yajl_gen_bool(g, p->have < r->len);
+	if (p->gap) {
+		yajl_gen_string(g, (const unsigned char *)"incomplete", 10);
+		yajl_gen_bool(g, true);
+	}
+	loader_gen_strn(g, "data_b64", o->b64, n);
+	loader_end(&o->out);
+	p->used = false;
+	/* One poll can drain a whole ring buffer: write as we go, so memory stays bounded. */
+	if (o->out.len >= FLUSH_BYTES)
+		loader_flush(&o->out);
+}
+
+static struct pending *find_pending(struct output *o, const struct ssl_record *r)
+{
+	struct pending *free_slot = NULL, *oldest = NULL;
+
+	for (int i = 0; i < PENDING_SLOTS; i++) {
+		struct pending *p = &o->pending[i];
+
+		if (!p->used) {
+			free_slot = free_slot ? free_slot : p;
+			continue;
+		}
+		if (p->tid == r->tid) {
+			if (p->ts_ns == r->ts_ns && p->conn == r->conn)
+				return p;
+			/* The thread moved on: the rest of its previous call was lost. */
+			p->gap = true;
+			o->incomplete++;
+			emit_call(o, p);
+			return p;
+		}
+		if (!oldest || p->ts_ns < oldest->ts_ns)
+			oldest = p;
+	}
+	if (free_slot)
+		return free_slot;
+	oldest->gap = true;
+	o->incomplete++;
+	emit_call(o, oldest);
+	return oldest;
+}
+
+static void add_data(struct output *o, const struct ssl_record *r, size_t size)
+{
+	struct pending *p = find_pending(o, r);
+	unsigned n = r->chunk_len;
+
+	if (!p->used) {
+		p->used = true;
+		p->tid = r->tid;
+		p->ts_ns = r->ts_ns;
+		p->conn = r->conn;
+		p->have = 0;
+		p->gap = false;
+		p->head = *r;
+	}
+	if (n > SSL_CHUNK || offsetof(struct ssl_record, data) + n > size)
+		n = 0;
+	if (r->offset != p->have)
+		p->gap = true;
+	else if (r->offset + n <= args.max_payload) {
+		memcpy(p->data + r->offset, r->data, n);
+		p->have += n;
+	}
+	/* The last record of a call, or a read of user memory that failed. */
+	if (r->offset + SSL_CHUNK >= r->captured || n < r->chunk_len || r->chunk_len == 0)
+		emit_call(o, p);
+}
+
+static int handle_record(void *ctx, void *data, size_t size)
+{
+	struct output *o = ctx;
+	const struct ssl_record *r = data;
+	yajl_gen g;
+
+	if (size < offsetof(struct ssl_record, data))
+		return 0;
+	if (r->kind == SSL_RECORD_DATA) {
+		add_data(o, r, size);
+		return 0;
+	}
+	if (r->kind == SSL_RECORD_CLOSE) {
+		g = loader_begin(&o->out);
+		gen_common(o, g, "close", r);
+		loader_end(&o->out);
+		return 0;
+	}
+	if (r->kind != SSL_RECORD_HANDSHAKE)
+		return 0;
+	g = loader_begin(&o->out);
+	gen_common(o, g, "handshake", r);
+	yajl_gen_string(g, (const unsigned char *)"success", 7);
+	yajl_gen_bool(g, r->ret == 1);
+	loader_end(&o->out);
+	return 0;
+}
+
+/* Report records lost in the kernel, or calls that lost some, whenever the count grew. */
+static void report_lost(struct output *o)
+{
+	unsigned long long lost =
+		__atomic_load_n(&o->skel->bss->lost, __ATOMIC_RELAXED) + o->incomplete;
+	yajl_gen g;
+
+	if (lost == o->lost_reported)
+		return;
+	o->lost_reported = lost;
+	g = loader_begin(&o->out);
+	loader_gen_str(g, "type", "loss");
+	loader_gen_int(g, "count", (long long)lost);
+	loader_end(&o->out);
+}
+
+/*
+ * After each poll: ring_buffer__poll() reads only a ring epoll reported, i.e. one the
+ * kernel woke; records sent without a wake-up are read here, at the latest 100 ms later.
+ */
+static void after_poll(struct output *o)
+{
+	ring_buffer__consume(o->rb);
+	report_lost(o);
+}
+
+struct target_set {
+	char paths[MAX_TARGETS][4096];
+	dev_t dev[MAX_TARGETS];
+	ino_t ino[MAX_TARGETS];
+	int n;
+};
+
+/* Add @p path once per file (a library is often reachable under several names). */
+static void add_target(struct target_set *t, const char *path)
+{
+	struct stat st;
+
+	if (t->n == MAX_TARGETS || stat(path, &st) < 0)
+		return;
+	for (int i = 0; i < t->n; i++)
+		if (t->dev[i] == st.st_dev && t->ino[i] == st.st_ino)
+			return;
+	snprintf(t->paths[t->n], sizeof(t->paths[0]), "%s", path);
+	t->dev[t->n] = st.st_dev;
+	t->ino[t->n++] = st.st_ino;
+}
+
+static bool is_tls_library(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	return strncmp(base, "libssl.so", 9) == 0 || strncmp(base, "libgnutls.so", 12) == 0;
+}
+
+/* `ldconfig -p`'s output as a stream (no shell), or NULL; *child is its pid. */
+static FILE *run_ldconfig(pid_t *child)
+{
+	int fds[2];
+	FILE *f;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return NULL;
+	*child = fork();
+	if (*child == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+
+		dup2(fds[1], STDOUT_FILENO);
+		if (devnull >= 0)
+			dup2(devnull, STDERR_FILENO);
+		execlp("ldconfig", "ldconfig", "-p", (char *)NULL);
+		execl("/sbin/ldconfig", "ldconfig", "-p", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	f = *child > 0 ? fdopen(fds[0], "r") : NULL;
+	if (!f)
+		close(fds[0]);
+	return f;
+}
+
+/* The TLS libraries ldconfig knows and those mapped by running processes. */
+static void find_libraries(struct target_set *t)
+{
+	pid_t child = -1;
+	FILE *f = run_ldconfig(&child);
+	char line[4096 + 64];
+	DIR *d;
+	struct dirent *de;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		char *arrow = strstr(line, "=> ");
+
+		line[strcspn(line, "\n")] = '\0';
+		if (arrow && is_tls_library(arrow + 3))
+			add_target(t, arrow + 3);
+	}
+	if (f)
+		fclose(f);
+	if (child > 0)
+		waitpid(child, NULL, 0);
+	d = opendir("/proc");
+	while (d && (de = readdir(d))) {
+		char path[300];
+		FILE *maps;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/maps", de->d_name);
+		maps = fopen(path, "re");
+		while (maps && fgets(line, sizeof(line), maps)) {
+			char *p = strchr(line, '/');
+
+			line[strcspn(line, "\n")] = '\0';
+			if (p && is_tls_library(p) && !strstr(p, " (deleted)"))
+				add_target(t, p);
+		}
+		if (maps)
+			fclose(maps);
+	}
+	if (d)
+		closedir(d);
+}
+
+struct links {
+	struct bpf_link *l[MAX_LINKS];
+	int n;
+};
+
+static int attach_one(struct links *links, struct bpf_program *prog, const char *path,
+		      const char *symbol, bool retprobe)
+{
+	struct bpf_uprobe_opts opts = { .sz = sizeof(opts),
+					.func_name = symbol,
+					.retprobe = retprobe };
+	struct bpf_link *l;
+
+	if (links->n == MAX_LINKS)
+		return -E2BIG;
+	l = bpf_program__attach_uprobe_opts(prog, args.pid ? args.pid : -1, path, 0, &opts);
+	if (!l)
+		return -errno;
+	links->l[links->n++] = l;
+	return 0;
+}
+
+static struct bpf_program *entry_program(struct ssl_bpf *skel, int i)
+{
+	struct bpf_program *progs[] = {
+		skel->progs.ssl_write_enter,	 skel->progs.ssl_read_enter,
+		skel->progs.ssl_write_ex_enter,	 skel->progs.ssl_read_ex_enter,
+		skel->progs.ssl_handshake_enter, skel->progs.gnutls_send_enter,
+		skel->progs.gnutls_recv_enter,	 skel->progs.ssl_free_enter,
+		skel->progs.gnutls_deinit_enter,
+	};
+
+	return progs[i];
+}
+
+/* A library lacking a symbol is expected (GnuTLS has no SSL_read): libbpf need not say so. */
+static int print_attach(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if ((level == LIBBPF_DEBUG && !args.verbose) || strstr(fmt, "failed to find symbol"))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* Attach every function the file has; @return how many it had. */
+static int attach_file(struct ssl_bpf *skel, struct links *links, const char *path)
+{
+	int attached = 0;
+	libbpf_print_fn_t saved = libbpf_set_print(print_attach);
+
+	for (int i = 0; i < (int)(sizeof(functions) / sizeof(functions[0])); i++) {
+		int err =
+			attach_one(links, entry_program(skel, i), path, functions[i].symbol, false);
+
+		/* A library without this symbol (older OpenSSL has no SSL_read_ex): skip it. */
+		if (err == -ENOENT || err == -ESRCH)
+			continue;
+		if (!err && functions[i].returns)
+			err = attach_one(links, skel->progs.tls_leave, path, functions[i].symbol,
+					 true);
+		if (err) {
+			fprintf(stderr, "ssl loader: %s in %s: %s\n", functions[i].symbol, path,
+				strerror(-err));
+			libbpf_set_print(saved);
+			return err;
+		}
+		attached++;
+	}
+	libbpf_set_print(saved);
+	return attached;
+}
+
+static int attach_all(struct ssl_bpf *skel, struct links *links, struct loader_error *lerr)
+{
+	static struct target_set t;
+	int total = 0;
+
+	t.n = 0;
+	for (int i = 0; i < args.nlibs; i++) {
+		if (access(args.libs[i], R_OK) < 0)
+			return loader_fail(lerr, "--lib %s: %s", args.libs[i], strerror(errno));
+		add_target(&t, args.libs[i]);
+	}
+	for (int i = 0; i < args.nbinaries; i++) {
+		if (access(args.binaries[i], R_OK) < 0)
+			return loader_fail(lerr, "--binary-path %s: %s", args.binaries[i],
+					   strerror(errno));
+		add_target(&t, args.binaries[i]);
+	}
+	if (!args.nlibs && !args.nbinaries)
+		find_libraries(&t);
+	if (t.n == 0)
+		return loader_fail(lerr, "no TLS library found (libssl, libgnutls): ldconfig -p "
+					 "and /proc/*/maps list none; give --lib PATH");
+	for (int i = 0; i < t.n; i++) {
+		int n = attach_file(skel, links, t.paths[i]);
+
+		if (n < 0)
+			return loader_fail(lerr, "attaching uprobes to %s: %s", t.paths[i],
+					   strerror(-n));
+		if (n == 0 && (args.nlibs || args.nbinaries))
+			return loader_fail(lerr,
+					   "%s has none of the TLS functions (SSL_read, "
+					   "SSL_write, gnutls_record_recv, ...)",
+					   t.paths[i]);
+		if (n > 0)
+			fprintf(stderr, "ssl loader: %d functions in %s\n", n, t.paths[i]);
+		total += n;
+	}
+	if (total == 0)
+		return loader_fail(lerr, "none of the TLS libraries found has the TLS functions");
+	return 0;
+}
+
+static void configure(struct ssl_bpf *skel)
+{
+	struct ssl_bpf__rodata *ro = skel->rodata;
+
+	ro->targ_pid = args.pid;
+	ro->targ_uid = args.uid;
+	ro->targ_max_payload = args.max_payload;
+	ro->targ_wakeup_bytes = (unsigned long long)args.wakeup_kib << 10;
+	if (args.comm)
+		strncpy((char *)ro->targ_comm, args.comm, sizeof(ro->targ_comm) - 1);
+	bpf_map__set_max_entries(skel->maps.events, args.ring_mib << 20);
+}
+
+static int alloc_buffers(struct output *o)
+{
+	o->b64 = malloc(base64_encoded_len(args.max_payload));
+	if (!o->b64)
+		return -ENOMEM;
+	for (int i = 0; i < PENDING_SLOTS; i++) {
+		o->pending[i].data = malloc(args.max_payload);
+		if (!o->pending[i].data)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void flush_pending(struct output *o)
+{
+	for (int i = 0; i < PENDING_SLOTS; i++)
+		if (o->pending[i].used) {
+			o->pending[i].gap = true;
+			emit_call(o, &o->pending[i]);
+		}
+	loader_flush(&o->out);
+}
+
+int ssl_loader_main(int argc, char **argv)
+{
+	static struct output o;
+	static struct links links;
+	struct ring_buffer *rb = NULL;
+	struct loader_error lerr = { 0 };
+	int err;
+
+	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
+		return 2;
+	loader_setup(args.verbose);
+	o.boot_to_wall = loader_boot_to_wall_ns();
+	o.skel = ssl_bpf__open();
+	if (!o.skel) {
+		loader_explain_failure("open the ssl BPF object", errno);
+		return 1;
+	}
+	configure(o.skel);
+	err = ssl_bpf__load(o.skel);
+	if (err) {
+		loader_explain_failure("load the ssl BPF programs", -err);
+		err = 1;
+		goto out;
+	}
+	if (attach_all(o.skel, &links, &lerr) < 0) {
+		fprintf(stderr, "ssl loader: %s\n", lerr.msg);
+		err = 1;
+		goto out;
+	}
+	rb = ring_buffer__new(bpf_map__fd(o.skel->maps.events), handle_record, &o, NULL);
+	if (!rb || loader_out_init(&o.out) < 0 || alloc_buffers(&o) < 0) {
+		loader_explain_failure("set up the ring buffer", errno ? errno : ENOMEM);
+		err = 1;
+		goto out;
+	}
+	o.rb = rb;
+	loader_ready(&o.out, "ssl");
+	err = loader_poll(rb, &o.out, (void (*)(void *))after_poll, &o);
+	/* What was waiting for a wake-up when the loader was told to stop. */
+	ring_buffer__consume(rb);
+	report_lost(&o);
+	flush_pending(&o);
+out:
+	ring_buffer__free(rb);
+	for (int i = 0; i < links.n; i++)
+		bpf_link__destroy(links.l[i]);
+	ssl_bpf__destroy(o.skel);
+	loader_out_free(&o.out);
+	for (int i = 0; i < PENDING_SLOTS; i++)
+		free(o.pending[i].data);
+	free(o.b64);
+	return err;
+}

@@ -1,0 +1,758 @@
+/* The ssl runner: runs the ssl BPF loader, emits ssl.* events and the HTTP/SSE it reconstructs. */
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+#include <collector/buffer.h>
+#include <collector/codec.h>
+#include <collector/log.h>
+#include <collector/piped_child.h>
+#include <collector/runner.h>
+
+#include "http_stream.h"
+
+#define STDERR_KEEP 8
+#define MAX_ARGS 300
+#define MAX_PAYLOAD_LIMIT (256L * 1024)
+
+static const char *const default_redact[] = { "Authorization", "Proxy-Authorization", "Cookie",
+					      "Set-Cookie", "X-Api-Key" };
+
+enum conn_kind { CONN_UNKNOWN, CONN_HTTP, CONN_RAW };
+
+/* One TLS connection (pid + SSL pointer) and its analyzer. */
+struct conn {
+	char key[48];
+	enum conn_kind kind;
+	struct http_stream *http;
+	unsigned long long last_use;
+	struct conn *next;
+};
+
+struct ssl_runner {
+	struct runner_ctx *ctx;
+	struct piped_child pc;
+	char *argv[MAX_ARGS];
+	char self[PATH_MAX];
+	char numbers[6][24];
+	bool stopping;
+	unsigned long long lost;
+	/* The analyzer chain, each stage switchable. */
+	bool http, raw, sse;
+	struct http_stream_config http_cfg;
+	const char *const *redact;
+	size_t redact_count;
+	/* Connections, hashed by key; the least recently used one goes when full. */
+	struct conn **buckets;
+	size_t nbuckets, nconns, max_conns;
+	size_t max_payload;
+	unsigned long long uses;
+	/* The loader line being handled: the envelope of what it produces. */
+	yajl_val cur;
+	struct conn *cur_conn;
+	unsigned char *payload;
+	yajl_gen gen;
+	struct buffer data;
+	char stderr_tail[STDERR_KEEP][200];
+	int stderr_count;
+};
+
+static const struct option_spec ssl_options[] = {
+	{ .name = "pid",
+	  .short_name = 'p',
+	  .type = OPT_INT,
+	  .def = "0",
+	  .help = "only this process" },
+	{ .name = "comm",
+	  .short_name = 'c',
+	  .type = OPT_STRING,
+	  .help = "only processes with this command name (at most 15 characters)" },
+	{ .name = "uid",
+	  .short_name = 'u',
+	  .type = OPT_INT,
+	  .def = "-1",
+	  .help = "only processes of this user id" },
+	{ .name = "lib",
+	  .type = OPT_STRING,
+	  .repeat = true,
+	  .help = "attach to this TLS library (libssl.so.3, libgnutls.so.30) instead of all "
+		  "found" },
+	{ .name = "binary-path",
+	  .type = OPT_STRING,
+	  .repeat = true,
+	  .help = "attach to this binary (OpenSSL or GnuTLS linked statically)" },
+	{ .name = "max-payload",
+	  .type = OPT_SIZE,
+	  .def = "16KiB",
+	  .help = "plaintext bytes captured per call (at most 256KiB)" },
+	{ .name = "ring-size",
+	  .type = OPT_SIZE,
+	  .def = "16MiB",
+	  .help = "the BPF ring buffer, a power of two in 1MiB..1GiB" },
+	{ .name = "no-http", .type = OPT_BOOL, .help = "no HTTP reconstruction: ssl.data only" },
+	{ .name = "raw",
+	  .type = OPT_BOOL,
+	  .help = "ssl.data for every call, also on connections reconstructed as HTTP" },
+	{ .name = "no-sse", .type = OPT_BOOL, .help = "keep text/event-stream bodies whole" },
+	{ .name = "no-redact", .type = OPT_BOOL, .help = "show every header value as it was sent" },
+	{ .name = "redact",
+	  .type = OPT_STRING,
+	  .repeat = true,
+	  .help = "header whose value is hidden (repeatable; replaces the default list)" },
+	{ .name = "max-body",
+	  .type = OPT_SIZE,
+	  .def = "64KiB",
+	  .help = "body bytes kept per HTTP message and per SSE message" },
+	{ .name = "max-connections",
+	  .type = OPT_INT,
+	  .def = "4096",
+	  .help = "connections analysed at once; the least recently used is forgotten" },
+	{ .name = "loader",
+	  .type = OPT_STRING,
+	  .help = "loader program (default: this binary's hidden `loader ssl`)" },
+	{ 0 },
+};
+
+static void print_to_buffer(void *ctx, const char *s, size_t len)
+{
+	buffer_append(ctx, s, len);
+}
+
+static yajl_val member(yajl_val obj, const char *key)
+{
+	const char *path[] = { key, NULL };
+
+	return yajl_tree_get(obj, path, yajl_t_any);
+}
+
+static long long int_member(yajl_val obj, const char *key, long long def)
+{
+	yajl_val v = member(obj, key);
+
+	return v && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : def;
+}
+
+static const char *str_member(yajl_val obj, const char *key)
+{
+	yajl_val v = member(obj, key);
+
+	return v && YAJL_IS_STRING(v) ? v->u.string : NULL;
+}
+
+static void gen_str(yajl_gen g, const char *key, const char *value)
+{
+	yajl_gen_string(g, (const unsigned char *)key, strlen(key));
+	if (value)
+		yajl_gen_string(g, (const unsigned char *)value, strlen(value));
+	else
+		yajl_gen_null(g);
+}
+
+static void gen_int(yajl_gen g, const char *key, long long v)
+{
+	yajl_gen_string(g, (const unsigned char *)key, strlen(key));
+	yajl_gen_integer(g, v);
+}
+
+static void gen_bool(yajl_gen g, const char *key, bool v)
+{
+	yajl_gen_string(g, (const unsigned char *)key, strlen(key));
+	yajl_gen_bool(g, v);
+}
+
+/* Bytes as text when they are UTF-8, else base64; @p b64 is their base64 when known. */
+static int gen_bytes(struct ssl_runner *r, const char *key, const char *enc_key, const void *p,
+		     size_t n, const char *b64)
+{
+	yajl_gen g = r->gen;
+
+	if (utf8_text(p, n)) {
+		yajl_gen_string(g, (const unsigned char *)key, strlen(key));
+		yajl_gen_string(g, p, n);
+		gen_str(g, enc_key, "text");
+		return 0;
+	}
+	yajl_gen_string(g, (const unsigned char *)key, strlen(key));
+	if (b64) {
+		yajl_gen_string(g, (const unsigned char *)b64, strlen(b64));
+	} else {
+		char *tmp = malloc(base64_encoded_len(n) + 1);
+
+		if (!tmp)
+			return -ENOMEM;
+		yajl_gen_string(g, (unsigned char *)tmp, base64_encode(p, n, tmp));
+		free(tmp);
+	}
+	gen_str(g, enc_key, "base64");
+	return 0;
+}
+
+static void begin_data(struct ssl_runner *r)
+{
+	yajl_gen_reset(r->gen, NULL);
+	r->data.len = 0;
+	yajl_gen_map_open(r->gen);
+	gen_str(r->gen, "conn", str_member(r->cur, "conn"));
+}
+
+/* Close the data object and emit it with the envelope of the current loader line. */
+static void emit(struct ssl_runner *r, const char *type, long long ts_ns)
+{
+	const char *comm = str_member(r->cur, "comm");
+	struct event *ev;
+
+	yajl_gen_map_close(r->gen);
+	ev = event_new(span_str(type), span_str(comm), (struct span){ r->data.data, r->data.len });
+	if (!ev)
+		return;
+	if (!ts_ns)
+		ts_ns = int_member(r->cur, "ts_ns", 0);
+	/* Without a time of its own (ready), an event keeps the time it was made. */
+	if (ts_ns)
+		ev->ts_ns = ts_ns;
+	if (member(r->cur, "pid")) {
+		event_set_pid(ev, (int32_t)int_member(r->cur, "pid", 0));
+		ev->tid = (int32_t)int_member(r->cur, "tid", 0);
+		ev->flags |= EVENT_HAS_TID;
+	}
+	runner_emit(r->ctx, ev);
+}
+
+static void gen_headers(yajl_gen g, const struct http_message *m)
+{
+	yajl_gen_string(g, (const unsigned char *)"headers", 7);
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < m->header_count; i++) {
+		yajl_gen_array_open(g);
+		yajl_gen_string(g, (const unsigned char *)m->headers[i].name,
+				strlen(m->headers[i].name));
+		yajl_gen_string(g, (const unsigned char *)m->headers[i].value,
+				strlen(m->headers[i].value));
+		yajl_gen_array_close(g);
+	}
+	yajl_gen_array_close(g);
+	if (m->headers_truncated)
+		gen_bool(g, "headers_truncated", true);
+}
+
+static void on_http(void *arg, const struct http_message *m)
+{
+	struct ssl_runner *r = arg;
+	yajl_gen g = r->gen;
+	char version[16];
+
+	begin_data(r);
+	gen_int(g, "seq", (long long)m->seq);
+	snprintf(version, sizeof(version), "%u.%u", m->version_major, m->version_minor);
+	if (m->request) {
+		gen_str(g, "method", m->method);
+		gen_str(g, "path", m->path);
+		gen_str(g, "version", version);
+	} else {
+		gen_int(g, "status", m->status);
+		gen_str(g, "reason", m->reason);
+		gen_str(g, "version", version);
+		gen_str(g, "method", m->method);
+		gen_str(g, "path", m->path);
+		yajl_gen_string(g, (const unsigned char *)"latency_ns", 10);
+		if (m->latency_ns >= 0)
+			yajl_gen_integer(g, m->latency_ns);
+		else
+			yajl_gen_null(g);
+	}
+	gen_headers(g, m);
+	if (m->event_stream) {
+		gen_bool(g, "event_stream", true);
+	} else {
+		gen_bytes(r, "body", "body_encoding", m->body ? m->body : "", m->body_len, NULL);
+		gen_int(g, "body_size", (long long)m->body_size);
+		gen_bool(g, "body_truncated", m->body_truncated);
+		gen_bool(g, "chunked", m->chunked);
+	}
+	emit(r, m->request ? "http.request" : "http.response", m->ts_ns);
+}
+
+static void on_sse(void *arg, const struct sse_message *m, long long ts_ns, unsigned long long seq)
+{
+	struct ssl_runner *r = arg;
+	yajl_gen g = r->gen;
+
+	begin_data(r);
+	gen_int(g, "seq", (long long)seq);
+	gen_str(g, "event", m->event);
+	gen_str(g, "id", m->id);
+	yajl_gen_string(g, (const unsigned char *)"data", 4);
+	yajl_gen_string(g, (const unsigned char *)m->data, m->data_len);
+	gen_bool(g, "data_truncated", m->data_truncated);
+	if (m->retry_ms >= 0)
+		gen_int(g, "retry_ms", m->retry_ms);
+	emit(r, "sse.message", ts_ns);
+}
+
+static const struct http_stream_callbacks http_callbacks = { on_http, on_sse };
+
+static size_t hash_key(const char *s, size_t n)
+{
+	size_t h = 14695981039346656037ULL;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h % n;
+}
+
+static void drop_conn(struct ssl_runner *r, struct conn *c)
+{
+	struct conn **pp = &r->buckets[hash_key(c->key, r->nbuckets)];
+
+	while (*pp != c)
+		pp = &(*pp)->next;
+	*pp = c->next;
+	http_stream_free(c->http);
+	free(c);
+	r->nconns--;
+}
+
+static void evict_oldest(struct ssl_runner *r)
+{
+	struct conn *oldest = NULL;
+
+	for (size_t i = 0; i < r->nbuckets; i++)
+		for (struct conn *c = r->buckets[i]; c; c = c->next)
+			if (!oldest || c->last_use < oldest->last_use)
+				oldest = c;
+	if (oldest)
+		drop_conn(r, oldest);
+}
+
+static struct conn *get_conn(struct ssl_runner *r, const char *key)
+{
+	size_t b = hash_key(key, r->nbuckets);
+	struct conn *c;
+
+	for (c = r->buckets[b]; c; c = c->next)
+		if (strcmp(c->key, key) == 0)
+			break;
+	if (!c) {
+		if (r->nconns == r->max_conns)
+			evict_oldest(r);
+		c = calloc(1, sizeof(*c));
+		if (!c)
+			return NULL;
+		snprintf(c->key, sizeof(c->key), "%s", key);
+		c->next = r->buckets[b];
+		r->buckets[b] = c;
+		r->nconns++;
+	}
+	c->last_use = ++r->uses;
+	return c;
+}
+
+/* Feed a call's bytes to its connection's analyzer. @return whether it took them. */
+static bool analyse(struct ssl_runner *r, struct conn *c, bool write, const unsigned char *p,
+		    size_t n, bool complete)
+{
+	if (c->kind == CONN_UNKNOWN) {
+		c->kind = http_looks_like((const char *)p, n) ? CONN_HTTP : CONN_RAW;
+		if (c->kind == CONN_HTTP) {
+			c->http = http_stream_new(&r->http_cfg, &http_callbacks, r);
+			if (!c->http)
+				c->kind = CONN_RAW;
+		}
+	}
+	if (c->kind != CONN_HTTP)
+		return false;
+	/* Bytes missing from the middle of a stream would desynchronise the parser. */
+	if (!complete || http_stream_feed(c->http, write ? 0 : 1, int_member(r->cur, "ts_ns", 0),
+					  (const char *)p, n) < 0) {
+		runner_report_error(r->ctx, "http_parse", 0, 0, NULL, 0,
+				    "connection %s: %s; its bytes follow as ssl.data", c->key,
+				    complete ? http_stream_error(c->http, write ? 0 : 1) :
+					       "a call's plaintext was not captured whole");
+		c->kind = CONN_RAW;
+		http_stream_free(c->http);
+		c->http = NULL;
+		return false;
+	}
+	return true;
+}
+
+static void handle_data(struct ssl_runner *r, yajl_val obj)
+{
+	const char *b64 = str_member(obj, "data_b64"), *conn = str_member(obj, "conn");
+	const char *dir = str_member(obj, "direction");
+	bool write = dir && strcmp(dir, "write") == 0;
+	bool truncated = YAJL_IS_TRUE(member(obj, "truncated"));
+	bool incomplete = YAJL_IS_TRUE(member(obj, "incomplete"));
+	size_t n = 0;
+	bool taken = false;
+	struct conn *c;
+	yajl_gen g = r->gen;
+
+	if (!b64 || !conn || strlen(b64) > base64_encoded_len(r->max_payload) ||
+	    base64_decode(b64, strlen(b64), r->payload, &n) < 0) {
+		runner_report_error(r->ctx, "invalid_record", 0, 0, NULL, 0,
+				    "ssl loader data line without valid data_b64 or conn");
+		return;
+	}
+	c = r->http ? get_conn(r, conn) : NULL;
+	if (c)
+		taken = analyse(r, c, write, r->payload, n, !truncated && !incomplete);
+	if (taken && !r->raw)
+		return;
+	begin_data(r);
+	gen_str(g, "func", str_member(obj, "func"));
+	gen_str(g, "lib", str_member(obj, "lib"));
+	gen_str(g, "direction", dir);
+	gen_int(g, "len", int_member(obj, "len", 0));
+	gen_int(g, "captured", (long long)n);
+	gen_bool(g, "truncated", truncated);
+	if (incomplete)
+		gen_bool(g, "incomplete", true);
+	gen_int(g, "ret", int_member(obj, "ret", 0));
+	gen_int(g, "latency_ns", int_member(obj, "latency_ns", 0));
+	gen_int(g, "uid", int_member(obj, "uid", 0));
+	gen_bytes(r, "data", "encoding", r->payload, n, b64);
+	emit(r, "ssl.data", 0);
+}
+
+/* The connection is gone: finish what ran to its end, forget it. */
+static void handle_close(struct ssl_runner *r, yajl_val obj)
+{
+	const char *key = str_member(obj, "conn");
+	struct conn *c;
+
+	if (!key || !r->buckets)
+		return;
+	for (c = r->buckets[hash_key(key, r->nbuckets)]; c; c = c->next)
+		if (strcmp(c->key, key) == 0)
+			break;
+	if (!c)
+		return;
+	if (c->http)
+		http_stream_finish(c->http);
+	drop_conn(r, c);
+}
+
+static void handle_handshake(struct ssl_runner *r, yajl_val obj)
+{
+	yajl_gen g = r->gen;
+
+	begin_data(r);
+	gen_str(g, "func", str_member(obj, "func"));
+	gen_str(g, "lib", str_member(obj, "lib"));
+	gen_int(g, "ret", int_member(obj, "ret", 0));
+	gen_bool(g, "success", YAJL_IS_TRUE(member(obj, "success")));
+	gen_int(g, "latency_ns", int_member(obj, "latency_ns", 0));
+	gen_int(g, "uid", int_member(obj, "uid", 0));
+	emit(r, "ssl.handshake", 0);
+}
+
+static void handle_loss(struct ssl_runner *r, yajl_val obj)
+{
+	unsigned long long count = (unsigned long long)int_member(obj, "count", 0);
+	char data[160];
+	int n;
+	struct event *ev;
+
+	if (count <= r->lost)
+		return;
+	n = snprintf(data, sizeof(data),
+		     "{\"source\":\"ssl ring buffer\",\"dropped\":%llu,\"dropped_total\":%llu}",
+		     count - r->lost, count);
+	r->lost = count;
+	ev = event_new(span_str("collector.loss"), (struct span){ 0 },
+		       (struct span){ data, (size_t)n });
+	if (ev)
+		runner_emit(r->ctx, ev);
+}
+
+static void handle_loader_line(struct ssl_runner *r, const struct line *l)
+{
+	char errbuf[128], *text = strndup(l->ptr, l->len);
+	yajl_val obj = text ? yajl_tree_parse(text, errbuf, sizeof(errbuf)) : NULL;
+	const char *t = obj ? str_member(obj, "type") : NULL;
+
+	free(text);
+	if (!obj || !YAJL_IS_OBJECT(obj) || !t) {
+		runner_report_error(r->ctx, "invalid_json", l->number, l->offset, l->ptr,
+				    l->len > 200 ? 200 : l->len,
+				    "ssl loader line %llu is not a JSON object with a type",
+				    (unsigned long long)l->number);
+		yajl_tree_free(obj);
+		return;
+	}
+	r->cur = obj;
+	if (strcmp(t, "data") == 0) {
+		handle_data(r, obj);
+	} else if (strcmp(t, "close") == 0) {
+		handle_close(r, obj);
+	} else if (strcmp(t, "handshake") == 0) {
+		handle_handshake(r, obj);
+	} else if (strcmp(t, "loss") == 0) {
+		handle_loss(r, obj);
+	} else if (strcmp(t, "ready") == 0) {
+		yajl_gen_reset(r->gen, NULL);
+		r->data.len = 0;
+		yajl_gen_map_open(r->gen);
+		gen_str(r->gen, "loader", "ssl");
+		emit(r, "ssl.ready", 0);
+	}
+	r->cur = NULL;
+	yajl_tree_free(obj);
+}
+
+static void keep_stderr(struct ssl_runner *r, const struct line *l)
+{
+	int i = r->stderr_count++ % STDERR_KEEP;
+
+	snprintf(r->stderr_tail[i], sizeof(r->stderr_tail[i]), "%.*s", (int)l->len, l->ptr);
+	log_info("%s: %.*s", runner_name(r->ctx), (int)l->len, l->ptr);
+}
+
+static bool can_take(void *arg)
+{
+	struct ssl_runner *r = arg;
+
+	return runner_can_emit(r->ctx);
+}
+
+static void on_line(void *arg, bool is_stderr, const struct line *l)
+{
+	if (is_stderr)
+		keep_stderr(arg, l);
+	else
+		handle_loader_line(arg, l);
+}
+
+static void on_read_error(void *arg, bool is_stderr, int err)
+{
+	struct ssl_runner *r = arg;
+
+	runner_report_error(r->ctx, "read_failed", 0, 0, NULL, 0, "reading the loader's %s: %s",
+			    is_stderr ? "stderr" : "stdout", strerror(-err));
+}
+
+static void on_end(void *arg)
+{
+	struct ssl_runner *r = arg;
+	int st = r->pc.wait_status;
+	char why[128], tail[STDERR_KEEP * 202] = "", sig[16];
+	int first = r->stderr_count > STDERR_KEEP ? r->stderr_count - STDERR_KEEP : 0;
+
+	if (r->stopping) {
+		runner_finished(r->ctx, RUNNER_CANCELED);
+		return;
+	}
+	if (WIFSIGNALED(st))
+		snprintf(why, sizeof(why), "was killed by %s", signal_name(WTERMSIG(st), sig));
+	else
+		snprintf(why, sizeof(why), "exited with status %d", WEXITSTATUS(st));
+	/* The loader's stderr names the failed check (no library, no BPF, no symbol). */
+	for (int i = first; i < r->stderr_count; i++) {
+		strncat(tail, i > first ? "; " : ": ", sizeof(tail) - strlen(tail) - 1);
+		strncat(tail, r->stderr_tail[i % STDERR_KEEP], sizeof(tail) - strlen(tail) - 1);
+	}
+	runner_report_error(r->ctx, "loader_exited", 0, 0, NULL, 0, "the ssl loader %s%s", why,
+			    tail);
+	log_error("%s: the ssl loader %s%s", runner_name(r->ctx), why, tail);
+	runner_finished(r->ctx, RUNNER_ERROR);
+}
+
+static const struct piped_child_ops loader_ops = {
+	.can_take = can_take,
+	.on_line = on_line,
+	.on_read_error = on_read_error,
+	.on_end = on_end,
+};
+
+static void ssl_destroy(void *self);
+
+static int add_number(struct ssl_runner *r, int *n, int slot, const char *flag, long long v)
+{
+	snprintf(r->numbers[slot], sizeof(r->numbers[slot]), "%lld", v);
+	r->argv[(*n)++] = (char *)flag;
+	r->argv[(*n)++] = r->numbers[slot];
+	return 0;
+}
+
+static int add_list(struct ssl_runner *r, int *n, const struct options *opts, const char *name,
+		    const char *flag, struct error *err)
+{
+	int count = 0;
+	char *const *list = options_list(opts, name, &count);
+
+	if (*n + 2 * count >= MAX_ARGS - 16)
+		return error_set(err, E2BIG, "too many --%s", name);
+	for (int i = 0; i < count; i++) {
+		r->argv[(*n)++] = (char *)flag;
+		r->argv[(*n)++] = list[i];
+	}
+	return 0;
+}
+
+static int build_argv(struct ssl_runner *r, const struct options *opts, struct error *err)
+{
+	int n = 0;
+	const char *loader = options_str(opts, "loader");
+	int64_t ring = options_int(opts, "ring-size");
+	ssize_t len;
+
+	if (loader) {
+		r->argv[n++] = (char *)loader;
+	} else {
+		len = readlink("/proc/self/exe", r->self, sizeof(r->self) - 1);
+		if (len <= 0)
+			return error_set(err, errno, "cannot find this binary: %s",
+					 strerror(errno));
+		r->self[len] = '\0';
+		r->argv[n++] = r->self;
+		r->argv[n++] = "loader";
+		r->argv[n++] = "ssl";
+	}
+	if (ring < (1 << 20) || ring > (1LL << 30) || (ring & (ring - 1)))
+		return error_set(err, EINVAL, "--ring-size must be a power of two in 1MiB..1GiB");
+	if (options_int(opts, "pid") > 0)
+		add_number(r, &n, 0, "--pid", options_int(opts, "pid"));
+	if (options_int(opts, "uid") >= 0)
+		add_number(r, &n, 1, "--uid", options_int(opts, "uid"));
+	if (options_str(opts, "comm")) {
+		if (strlen(options_str(opts, "comm")) > 15)
+			return error_set(err, EINVAL,
+					 "--comm: at most 15 characters (the kernel's limit)");
+		r->argv[n++] = "--comm";
+		r->argv[n++] = (char *)options_str(opts, "comm");
+	}
+	add_number(r, &n, 2, "--max-payload", options_int(opts, "max-payload"));
+	add_number(r, &n, 3, "--ring-mib", ring >> 20);
+	if (add_list(r, &n, opts, "lib", "--lib", err) < 0 ||
+	    add_list(r, &n, opts, "binary-path", "--binary-path", err) < 0)
+		return -1;
+	r->argv[n] = NULL;
+	return 0;
+}
+
+static int configure(struct ssl_runner *r, const struct options *opts, struct error *err)
+{
+	int count = 0;
+	char *const *names = options_list(opts, "redact", &count);
+	int64_t max_payload = options_int(opts, "max-payload");
+
+	if (max_payload < 1 || max_payload > MAX_PAYLOAD_LIMIT)
+		return error_set(err, EINVAL, "--max-payload must be 1..256KiB");
+	if (options_int(opts, "max-body") < 0 || options_int(opts, "max-connections") < 1)
+		return error_set(err, EINVAL, "--max-body must be >= 0, --max-connections >= 1");
+	r->http = !options_bool(opts, "no-http");
+	r->raw = options_bool(opts, "raw");
+	r->sse = !options_bool(opts, "no-sse");
+	if (options_bool(opts, "no-redact")) {
+		r->redact_count = 0;
+	} else if (names) {
+		r->redact = (const char *const *)names;
+		r->redact_count = (size_t)count;
+	} else {
+		r->redact = default_redact;
+		r->redact_count = sizeof(default_redact) / sizeof(default_redact[0]);
+	}
+	r->http_cfg = (struct http_stream_config){ .max_body = (size_t)options_int(opts, "max-"
+											 "body"),
+						   .redact = r->redact,
+						   .redact_count = r->redact_count,
+						   .sse = r->sse };
+	r->max_conns = (size_t)options_int(opts, "max-connections");
+	r->nbuckets = r->max_conns < 64 ? 64 : r->max_conns;
+	r->buckets = calloc(r->nbuckets, sizeof(struct conn *));
+	r->max_payload = (size_t)max_payload;
+	r->payload = malloc((size_t)max_payload + 4);
+	r->gen = yajl_gen_alloc(NULL);
+	if (!r->buckets || !r->payload || !r->gen)
+		return error_set(err, ENOMEM, "out of memory");
+	yajl_gen_config(r->gen, yajl_gen_print_callback, print_to_buffer, &r->data);
+	return build_argv(r, opts, err);
+}
+
+static void *ssl_create(struct runner_ctx *ctx, const struct options *opts, struct error *err)
+{
+	struct ssl_runner *r = calloc(1, sizeof(*r));
+	/* A line carries a call's capture in base64, plus its metadata. */
+	size_t max_line = base64_encoded_len((size_t)options_int(opts, "max-payload")) + 4096;
+
+	if (!r) {
+		error_set(err, ENOMEM, "out of memory");
+		return NULL;
+	}
+	r->ctx = ctx;
+	if (piped_child_init(&r->pc, runner_loop(ctx), max_line, &loader_ops, r, err) < 0) {
+		free(r);
+		return NULL;
+	}
+	if (configure(r, opts, err) < 0) {
+		ssl_destroy(r);
+		return NULL;
+	}
+	return r;
+}
+
+static int ssl_start(void *self, struct error *err)
+{
+	struct ssl_runner *r = self;
+	struct child_spec spec = { .argv = r->argv };
+
+	return piped_child_start(&r->pc, &spec, 0, 2LL * 1000000000, err);
+}
+
+static void ssl_stop(void *self)
+{
+	struct ssl_runner *r = self;
+
+	r->stopping = true;
+	piped_child_terminate(&r->pc);
+}
+
+static void ssl_resume(void *self)
+{
+	struct ssl_runner *r = self;
+
+	piped_child_resume(&r->pc);
+}
+
+static void ssl_destroy(void *self)
+{
+	struct ssl_runner *r = self;
+
+	piped_child_free(&r->pc);
+	for (size_t i = 0; r->buckets && i < r->nbuckets; i++) {
+		struct conn *c = r->buckets[i];
+
+		while (c) {
+			struct conn *next = c->next;
+
+			http_stream_free(c->http);
+			free(c);
+			c = next;
+		}
+	}
+	free(r->buckets);
+	free(r->payload);
+	if (r->gen)
+		yajl_gen_free(r->gen);
+	buffer_free(&r->data);
+	free(r);
+}
+
+const struct runner_ops ssl_runner_ops = {
+	.name = "ssl",
+	.summary = "TLS plaintext (OpenSSL, GnuTLS uprobes) with HTTP/1.x and SSE reconstruction",
+	.options = ssl_options,
+	.create = ssl_create,
+	.start = ssl_start,
+	.stop = ssl_stop,
+	.resume = ssl_resume,
+	.destroy = ssl_destroy,
+};
