@@ -1,0 +1,81 @@
+/* algo-host: an example host program using the algorithm C API (collector/algorithm.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <collector/algorithm.h>
+
+#define WIDTH 640
+#define HEIGHT 480
+
+struct tally {
+	unsigned long ok, failed;
+};
+
+static void on_done(void *arg, const struct algorithm_result *res)
+{
+	struct tally *t = arg;
+
+	if (res->code == ALGORITHM_OK)
+		t->ok++;
+	else
+		t->failed++;
+}
+
+static void on_event(void *arg, const char *type, pid_t pid, const char *json, size_t len)
+{
+	(void)arg;
+	if (getenv("ALGO_HOST_EVENTS"))
+		fprintf(stderr, "%s pid=%d %.*s\n", type, (int)pid, (int)len, json);
+}
+
+int main(int argc, char **argv)
+{
+	struct algorithm_options opts = { .on_event = on_event };
+	struct algorithm *a;
+	struct error err = { 0 };
+	struct tally t = { 0 };
+	unsigned char *pixels;
+	char *result = NULL;
+	long calls = argc > 2 ? strtol(argv[2], NULL, 10) : 100;
+	enum algorithm_code code;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: algo-host PACKAGE_DIR [ASYNC_CALLS]\n");
+		return 2;
+	}
+	if (algorithm_open(argv[1], &opts, &a, &err) < 0) {
+		fprintf(stderr, "algo-host: %s\n", err.msg);
+		return 1;
+	}
+	code = algorithm_pre_execute(a, NULL, &result, &err);
+	printf("pre_execute: %s %s\n", algorithm_code_name(code), result ? result : err.msg);
+	free(result);
+	result = NULL;
+
+	pixels = malloc((size_t)WIDTH * HEIGHT * 3);
+	if (!pixels) {
+		algorithm_close(a);
+		return 1;
+	}
+	memset(pixels, 1, (size_t)WIDTH * HEIGHT * 3);
+	struct algorithm_image img = { .data = pixels,
+				       .size = (size_t)WIDTH * HEIGHT * 3,
+				       .width = WIDTH,
+				       .height = HEIGHT,
+				       .channels = 3,
+				       .stride = WIDTH * 3,
+				       .format = "rgb8" };
+	code = algorithm_execute(a, "{\"roi\":[0,0,100,100]}", &img, &result, &err);
+	printf("execute: %s %s\n", algorithm_code_name(code), result ? result : err.msg);
+	free(result);
+
+	/* Pipelined: submit everything, then let the loop deliver the outcomes. */
+	for (long i = 0; i < calls; i++)
+		algorithm_submit(a, "execute", "{}", &img, on_done, &t);
+	algorithm_drain(a);
+	printf("async: %lu ok, %lu failed\n", t.ok, t.failed);
+	algorithm_close(a);
+	free(pixels);
+	return t.failed ? 1 : 0;
+}
