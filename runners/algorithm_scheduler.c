@@ -448,10 +448,11 @@ int algorithm_open(const char *package_dir, const struct algorithm_options *opts
 	}
 	a->call_timeout_ns = a->opts.call_timeout_ns > 0 ? a->opts.call_timeout_ns :
 							   a->pkg.limits.call_timeout_ms * 1000000;
-	slots = a->opts.pool_slots > 0 ? a->opts.pool_slots :
-					 (int)(2 * a->opts.instances * a->pkg.limits.max_inflight);
+	slots = (int)(2 * a->opts.instances * a->pkg.limits.max_inflight);
 	if (slots < 4)
 		slots = 4;
+	if (a->opts.pool_slots > 0)
+		slots = a->opts.pool_slots;
 	if ((a->opts.user && (rc = resolve_user(a, a->opts.user, err)) < 0) ||
 	    (rc = shm_pool_create(&a->pool, slots, a->opts.slot_size,
 				  a->has_user ? a->uid : (uid_t)-1, err)) < 0)

@@ -1,7 +1,12 @@
 /* algo-host: an example host program using the algorithm C API (collector/algorithm.h). */
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+
+#include <ev.h>
 
 #include <collector/algorithm.h>
 
@@ -29,6 +34,19 @@ static void on_event(void *arg, const char *type, pid_t pid, const char *json, s
 		fprintf(stderr, "%s pid=%d %.*s\n", type, (int)pid, (int)len, json);
 }
 
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
 int main(int argc, char **argv)
 {
 	struct algorithm_options opts = { .on_event = on_event };
@@ -44,6 +62,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: algo-host PACKAGE_DIR [ASYNC_CALLS]\n");
 		return 2;
 	}
+	/* libev's default loop keeps its own fds for its lifetime: count from after it. */
+	struct ev_loop *loop = ev_default_loop(0);
+	int fds_before = count_fds();
+
+	opts.loop = loop;
+
 	if (algorithm_open(argv[1], &opts, &a, &err) < 0) {
 		fprintf(stderr, "algo-host: %s\n", err.msg);
 		return 1;
@@ -77,5 +101,9 @@ int main(int argc, char **argv)
 	printf("async: %lu ok, %lu failed\n", t.ok, t.failed);
 	algorithm_close(a);
 	free(pixels);
+	/* The API's promise: after close, no child and no fd of it remain. */
+	printf("after close: %d fds more than before, children left: %s\n",
+	       count_fds() - fds_before,
+	       waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD ? "none" : "some");
 	return t.failed ? 1 : 0;
 }

@@ -18,7 +18,7 @@ struct sim {
 	long latency_us, crash_after, exit_code, hang_after, leak_mb, spin_ms, garbage_every;
 	long long_line, stderr_lines, slow_start_ms, fail_every, protocol;
 	const char *crash_mode;
-	bool ignore_shutdown, no_hello;
+	bool ignore_shutdown, no_hello, no_pong;
 	long calls;
 	const char *map_name;
 	const unsigned char *map;
@@ -30,7 +30,7 @@ static void usage(void)
 	fputs("usage: algo-sim [--latency-us N] [--crash-after N] [--crash-mode segv|abort|exit]\n"
 	      "  [--exit-code N] [--hang-after N] [--leak-mb N] [--spin-ms N] [--garbage-every N]\n"
 	      "  [--long-line BYTES] [--stderr-lines N] [--ignore-shutdown] [--slow-start-ms N]\n"
-	      "  [--no-hello] [--protocol N] [--fail-every N]\n",
+	      "  [--no-hello] [--protocol N] [--fail-every N] [--no-pong]\n",
 	      stderr);
 }
 
@@ -52,6 +52,7 @@ static int parse_args(struct sim *s, int argc, char **argv)
 		{ "no-hello", no_argument, 0, 'n' },
 		{ "protocol", required_argument, 0, 'p' },
 		{ "fail-every", required_argument, 0, 'f' },
+		{ "no-pong", no_argument, 0, 'N' },
 		{ 0 },
 	};
 	int c;
@@ -107,6 +108,9 @@ static int parse_args(struct sim *s, int argc, char **argv)
 			break;
 		case 'f':
 			s->fail_every = v;
+			break;
+		case 'N':
+			s->no_pong = true;
 			break;
 		default:
 			usage();
@@ -289,7 +293,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "algo-sim: bad message from the host\n");
 		} else if (strcmp(type->u.string, "call") == 0) {
 			handle_call(&s, msg);
-		} else if (strcmp(type->u.string, "ping") == 0) {
+		} else if (strcmp(type->u.string, "ping") == 0 && !s.no_pong) {
 			yajl_val seq = get(msg, "seq");
 
 			snprintf(out, sizeof(out), "{\"type\":\"pong\",\"seq\":%lld}",
