@@ -239,16 +239,19 @@ void algo_cgroup_close_fds(struct algo_cgroup *cg)
 static bool kill_members(const char *dir)
 {
 	char path[600];
+	char line[32];
 	FILE *f;
-	int pid;
 	bool empty = true;
 
 	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
 	f = fopen(path, "re");
 	if (!f)
 		return true;
-	while (fscanf(f, "%d", &pid) == 1) {
-		kill(pid, SIGKILL);
+	while (fgets(line, sizeof(line), f)) {
+		long pid = strtol(line, NULL, 10);
+
+		if (pid > 0)
+			kill((pid_t)pid, SIGKILL);
 		empty = false;
 	}
 	fclose(f);

@@ -120,9 +120,11 @@ void algo_ev_emit(struct algorithm *a, const char *type, pid_t pid);
 
 /* Scheduler (algorithm_scheduler.c). */
 void algo_dispatch(struct algorithm *a);
+/* Deliver the outcome of a call already taken off its list, and free it. */
 void algo_complete(struct algo_call *c, enum algorithm_code code, const char *message,
 		   const char *json, size_t json_len);
 void algo_list_remove(struct algo_list *l, struct algo_call *c);
+struct algo_call *algo_list_pop(struct algo_list *l);
 void algo_list_push(struct algo_list *l, struct algo_call *c);
 bool algo_all_broken(const struct algorithm *a);
 void algo_fail_queue(struct algorithm *a, enum algorithm_code code, const char *message);

@@ -44,27 +44,21 @@ static char *read_file(const char *path, struct error *err)
 
 static char *join(const char *a, const char *b)
 {
-	size_t la = strlen(a), lb = strlen(b);
-	char *s = malloc(la + lb + 2);
+	size_t len = strlen(a) + strlen(b) + 2;
+	char *s = malloc(len);
 
-	if (s) {
-		memcpy(s, a, la);
-		s[la] = '/';
-		memcpy(s + la + 1, b, lb + 1);
-	}
+	if (s)
+		snprintf(s, len, "%s/%s", a, b);
 	return s;
 }
 
 static char *kv(const char *k, const char *v)
 {
-	size_t lk = strlen(k), lv = strlen(v);
-	char *s = malloc(lk + lv + 2);
+	size_t len = strlen(k) + strlen(v) + 2;
+	char *s = malloc(len);
 
-	if (s) {
-		memcpy(s, k, lk);
-		s[lk] = '=';
-		memcpy(s + lk + 1, v, lv + 1);
-	}
+	if (s)
+		snprintf(s, len, "%s=%s", k, v);
 	return s;
 }
 

@@ -105,6 +105,15 @@ void algo_list_push(struct algo_list *l, struct algo_call *c)
 	l->len++;
 }
 
+struct algo_call *algo_list_pop(struct algo_list *l)
+{
+	struct algo_call *c = l->head;
+
+	if (c)
+		algo_list_remove(l, c);
+	return c;
+}
+
 void algo_list_remove(struct algo_list *l, struct algo_call *c)
 {
 	if (c->prev)
@@ -146,7 +155,6 @@ void algo_complete(struct algo_call *c, enum algorithm_code code, const char *me
 	if (c->slot >= 0)
 		shm_pool_release(&a->pool, c->slot);
 	c->slot = -1;
-	algo_list_remove(in ? &in->inflight : &a->queue, c);
 	a->pending--;
 	algo_ev_begin(a);
 	algo_ev_int(a, "id", (long long)c->id);
@@ -181,6 +189,7 @@ static void on_call_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 	algo_ev_int(a, "instance", in->index);
 	algo_ev_int(a, "timeout_ms", a->call_timeout_ns / 1000000);
 	algo_ev_emit(a, "algorithm.timeout", in->pid);
+	algo_list_remove(&in->inflight, c);
 	algo_complete(c, ALGORITHM_TIMEOUT, msg, NULL, 0);
 	algo_instance_terminate(in, "call_timeout");
 	algo_dispatch(a);
@@ -196,8 +205,10 @@ bool algo_all_broken(const struct algorithm *a)
 
 void algo_fail_queue(struct algorithm *a, enum algorithm_code code, const char *message)
 {
-	while (a->queue.head)
-		algo_complete(a->queue.head, code, message, NULL, 0);
+	struct algo_call *c;
+
+	while ((c = algo_list_pop(&a->queue)))
+		algo_complete(c, code, message, NULL, 0);
 }
 
 static struct algo_instance *least_loaded(struct algorithm *a)
@@ -230,7 +241,6 @@ void algo_dispatch(struct algorithm *a)
 		algo_list_remove(&a->queue, c);
 		if (algo_instance_send_call(in, c) < 0) {
 			c->inst = NULL;
-			algo_list_push(&a->queue, c);
 			algo_complete(c, ALGORITHM_NO_CAPACITY, "out of memory", NULL, 0);
 			continue;
 		}
@@ -271,7 +281,6 @@ static const char *check_image(const struct algorithm *a, const struct algorithm
 static void fail_now(struct algorithm *a, struct algo_call *c, enum algorithm_code code,
 		     const char *message)
 {
-	algo_list_push(&a->queue, c);
 	a->pending++;
 	algo_complete(c, code, message, NULL, 0);
 }
@@ -397,9 +406,10 @@ void algorithm_reset(struct algorithm *a)
 
 static int resolve_user(struct algorithm *a, const char *user, struct error *err)
 {
-	struct passwd *pw = getpwnam(user);
+	struct passwd pwd, *pw = NULL;
+	char buf[4096];
 
-	if (!pw)
+	if (getpwnam_r(user, &pwd, buf, sizeof(buf), &pw) != 0 || !pw)
 		return error_set(err, ENOENT, "--user %s: no such user", user);
 	a->has_user = true;
 	a->uid = pw->pw_uid;
@@ -448,7 +458,7 @@ int algorithm_open(const char *package_dir, const struct algorithm_options *opts
 	}
 	a->call_timeout_ns = a->opts.call_timeout_ns > 0 ? a->opts.call_timeout_ns :
 							   a->pkg.limits.call_timeout_ms * 1000000;
-	slots = (int)(2 * a->opts.instances * a->pkg.limits.max_inflight);
+	slots = (int)(2 * (int64_t)a->opts.instances * a->pkg.limits.max_inflight);
 	if (slots < 4)
 		slots = 4;
 	if (a->opts.pool_slots > 0)
@@ -469,7 +479,7 @@ int algorithm_open(const char *package_dir, const struct algorithm_options *opts
 		a->ninst = i + 1;
 		if ((rc = line_framer_init(&in->out_fr, (size_t)a->pkg.limits.max_line_bytes,
 					   err)) < 0 ||
-		    (rc = line_framer_init(&in->err_fr, 64 * 1024, err)) < 0)
+		    (rc = line_framer_init(&in->err_fr, (size_t)64 * 1024, err)) < 0)
 			goto fail;
 	}
 	/* A child that cannot even be executed is the caller's error, not a crash to retry. */
@@ -513,7 +523,7 @@ void algorithm_close(struct algorithm *a)
 
 	if (!a)
 		return;
-	for (int i = 0; i < a->ninst; i++)
+	for (int i = 0; a->inst && i < a->ninst; i++)
 		alive |= a->inst[i].alive;
 	if (alive) {
 		algorithm_stop(a);

@@ -256,6 +256,7 @@ static void handle_result(struct algo_instance *in, yajl_val msg)
 		return;
 	}
 	in->consecutive_failures = 0;
+	algo_list_remove(&in->inflight, c);
 	if (!ok || !(YAJL_IS_TRUE(ok) || YAJL_IS_FALSE(ok))) {
 		protocol_error(in, "bad_result", b->data, mark - 1, "a result without ok");
 		algo_complete(c, ALGORITHM_PROTOCOL, "the child's result has no boolean ok", NULL,
@@ -593,9 +594,8 @@ static void on_child_exit(struct ev_loop *loop, ev_child *w, int revents)
 	release_resources(in);
 	if (a->opts.on_exit)
 		a->opts.on_exit(a->opts.arg, in->index, in->pid, status);
-	while (in->inflight.head)
-		algo_complete(in->inflight.head,
-			      a->stopping ? ALGORITHM_STOPPED : ALGORITHM_CRASHED,
+	for (struct algo_call *call; (call = algo_list_pop(&in->inflight));)
+		algo_complete(call, a->stopping ? ALGORITHM_STOPPED : ALGORITHM_CRASHED,
 			      a->stopping ? "the host stopped" :
 					    "the child ended with the call in flight",
 			      NULL, 0);
