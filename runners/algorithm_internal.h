@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <ev.h>
+#include <yajl/yajl_gen.h>
 
 #include <collector/algorithm.h>
 #include <collector/buffer.h>
@@ -105,6 +106,7 @@ struct algorithm {
 	bool stopping;
 	bool stopped_told;
 	struct buffer evbuf;
+	yajl_gen gen; /* escapes the strings of events into evbuf */
 };
 
 int64_t algo_mono_ns(void);

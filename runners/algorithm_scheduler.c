@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include <yajl/yajl_gen.h>
+
 #include <collector/algorithm.h>
 
 #include "algorithm_internal.h"
@@ -44,12 +46,32 @@ const char *algorithm_code_name(enum algorithm_code code)
 
 /* ---- event building ---- */
 
+static void print_to_evbuf(void *ctx, const char *s, size_t len)
+{
+	struct algorithm *a = ctx;
+
+	buffer_append(&a->evbuf, s, len);
+}
+
+/* One reusable generator escapes every string of every event. */
+static void ev_string(struct algorithm *a, const char *s, size_t len)
+{
+	yajl_gen_reset(a->gen, NULL);
+	yajl_gen_string(a->gen, (const unsigned char *)s, len);
+}
+
 static void ev_key(struct algorithm *a, const char *key)
 {
 	if (a->evbuf.len > 1)
 		buffer_append(&a->evbuf, ",", 1);
-	algo_json_string(&a->evbuf, key, strlen(key));
+	ev_string(a, key, strlen(key));
 	buffer_append(&a->evbuf, ":", 1);
+}
+
+/* A host without on_event gets no events: nothing is built then. */
+static bool ev_off(const struct algorithm *a)
+{
+	return !a->opts.on_event || !a->gen;
 }
 
 void algo_ev_begin(struct algorithm *a)
@@ -65,28 +87,35 @@ void algo_ev_str(struct algorithm *a, const char *key, const char *value)
 
 void algo_ev_strn(struct algorithm *a, const char *key, const char *value, size_t len)
 {
+	if (ev_off(a))
+		return;
 	ev_key(a, key);
-	algo_json_string(&a->evbuf, value ? value : "", value ? len : 0);
+	ev_string(a, value ? value : "", value ? len : 0);
 }
 
 void algo_ev_int(struct algorithm *a, const char *key, long long value)
 {
 	char num[24];
-	int n = snprintf(num, sizeof(num), "%lld", value);
+	int n;
 
+	if (ev_off(a))
+		return;
+	n = snprintf(num, sizeof(num), "%lld", value);
 	ev_key(a, key);
 	buffer_append(&a->evbuf, num, (size_t)n);
 }
 
 void algo_ev_raw(struct algorithm *a, const char *key, const char *json, size_t len)
 {
+	if (ev_off(a))
+		return;
 	ev_key(a, key);
 	buffer_append(&a->evbuf, json, len);
 }
 
 void algo_ev_emit(struct algorithm *a, const char *type, pid_t pid)
 {
-	if (buffer_append(&a->evbuf, "}", 1) < 0 || !a->opts.on_event)
+	if (ev_off(a) || buffer_append(&a->evbuf, "}", 1) < 0)
 		return;
 	a->opts.on_event(a->opts.arg, type, pid, a->evbuf.data, a->evbuf.len);
 }
@@ -444,6 +473,12 @@ int algorithm_open(const char *package_dir, const struct algorithm_options *opts
 				 "algorithm: children can only be watched on libev's default loop");
 	}
 	ignore_sigpipe();
+	a->gen = yajl_gen_alloc(NULL);
+	if (!a->gen) {
+		free(a);
+		return error_set(err, ENOMEM, "out of memory");
+	}
+	yajl_gen_config(a->gen, yajl_gen_print_callback, print_to_evbuf, a);
 	if (a->opts.instances <= 0)
 		a->opts.instances = 1;
 	if (a->opts.queue_size == 0)
@@ -453,6 +488,7 @@ int algorithm_open(const char *package_dir, const struct algorithm_options *opts
 	if (a->opts.breaker_cooldown_ns <= 0)
 		a->opts.breaker_cooldown_ns = DEFAULT_COOLDOWN_NS;
 	if ((rc = algo_package_load(&a->pkg, package_dir, err)) < 0) {
+		yajl_gen_free(a->gen);
 		free(a);
 		return rc;
 	}
@@ -536,5 +572,7 @@ void algorithm_close(struct algorithm *a)
 	shm_pool_destroy(&a->pool);
 	algo_package_free(&a->pkg);
 	buffer_free(&a->evbuf);
+	if (a->gen)
+		yajl_gen_free(a->gen);
 	free(a);
 }

@@ -12,6 +12,7 @@ algo_pkg() {
 {"name":"$1","version":"1.0.0","protocol":1,
  "entry_point":["$SIM"${2:+,$2}],
  "config":{"threshold":0.5},
+ "env":{"ASAN_OPTIONS":"${ASAN_OPTIONS:-}:handle_segv=0:detect_leaks=0"},
  "limits":{${3:+$3,}"call_timeout_ms":1000,"handshake_timeout_ms":1000,"grace_ms":300}}
 JSON
 	echo "$dir"
@@ -119,8 +120,18 @@ end
 begin "algorithm: the breaker closes after its cool-down"
 pkg=$(algo_pkg cooldown '"--crash-after","1"' '"max_inflight":1')
 out=$WORK/algo-cooldown.jsonl
-{ algo_calls /dev/stdout 5; sleep 1.2; echo '{"params":{}}'; } |
-	"$C" run algorithm --package "$pkg" --breaker-cooldown 500ms --calls - >"$out"
+fifo=$ALGO_WORK/cooldown.fifo
+mkfifo "$fifo"
+"$C" run algorithm --package "$pkg" --breaker-cooldown 500ms --calls - <"$fifo" >"$out" &
+cpid=$!
+exec 7>"$fifo"
+algo_calls /dev/stdout 5 >&7
+# The late call goes in once the breaker is open, and arrives after the cool-down.
+for _ in $(seq 100); do grep -q '"state":"broken"' "$out" && break; sleep 0.1; done
+sleep 0.8
+echo '{"params":{}}' >&7
+exec 7>&-
+wait "$cpid"
 eq "outcomes: the late call ran (and crashed) again" "crashed=6" "$(outcomes "$out")"
 eq "starting after broken" "broken,starting" \
 	"$(jq -r 'select(.type=="algorithm.state") | .data.state' "$out" | grep -A1 broken | head -2 | paste -sd,)"
