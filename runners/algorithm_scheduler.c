@@ -267,12 +267,6 @@ void algo_dispatch(struct algorithm *a)
 				return;
 			memcpy(shm_pool_slot(&a->pool, c->slot), c->image.data, c->image.size);
 		}
-		algo_list_remove(&a->queue, c);
-		if (algo_instance_send_call(in, c) < 0) {
-			c->inst = NULL;
-			algo_complete(c, ALGORITHM_NO_CAPACITY, "out of memory", NULL, 0);
-			continue;
-		}
 		algo_ev_begin(a);
 		algo_ev_int(a, "id", (long long)c->id);
 		algo_ev_int(a, "instance", in->index);
@@ -280,6 +274,12 @@ void algo_dispatch(struct algorithm *a)
 		algo_ev_int(a, "image_bytes", c->has_image ? (long long)c->image.size : 0);
 		algo_ev_int(a, "queued_us", (algo_mono_ns() - c->submit_ns) / 1000);
 		algo_ev_emit(a, "algorithm.call", in->pid);
+		algo_list_remove(&a->queue, c);
+		if (algo_instance_send_call(in, c) < 0) {
+			c->inst = NULL;
+			algo_complete(c, ALGORITHM_NO_CAPACITY, "out of memory", NULL, 0);
+			continue;
+		}
 	}
 }
 
