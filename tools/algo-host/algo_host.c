@@ -99,6 +99,23 @@ int main(int argc, char **argv)
 		algorithm_submit(a, "execute", "{}", &img, on_done, &t);
 	algorithm_drain(a);
 	printf("async: %lu ok, %lu failed\n", t.ok, t.failed);
+	code = algorithm_execute(a, "{not json", NULL, NULL, &err);
+	printf("bad params: %s (%s)\n", algorithm_code_name(code), err.msg);
+	algorithm_close(a);
+
+	/* A queue of one, filled before the child is ready: the rest is refused at once. */
+	struct algorithm_options small = { .loop = loop, .queue_size = 1 };
+	struct tally refused = { 0 };
+
+	if (algorithm_open(argv[1], &small, &a, &err) < 0) {
+		fprintf(stderr, "algo-host: %s\n", err.msg);
+		return 1;
+	}
+	for (int i = 0; i < 5; i++)
+		algorithm_submit(a, "execute", NULL, NULL, on_done, &refused);
+	printf("queue of one, 5 submitted before ready: %lu refused (no_capacity) at once\n",
+	       refused.failed);
+	algorithm_drain(a);
 	algorithm_close(a);
 	free(pixels);
 	/* The API's promise: after close, no child and no fd of it remain. */
