@@ -177,13 +177,9 @@ void algo_instance_stop(struct algo_instance *in)
 	ev_timer_stop(a->loop, &in->heartbeat_w);
 	ev_timer_stop(a->loop, &in->handshake_w);
 	if (in->kill_stage == 0) {
-		if (algo_msg_shutdown(&in->wbuf) == 0)
+		/* A child that does not read its stdin gets EOF, which also means shutdown. */
+		if (in->wbuf.len == 0 && algo_msg_shutdown(&in->wbuf) == 0)
 			flush_writes(in);
-		/* Block briefly for the last bytes: the child must see shutdown before EOF. */
-		if (in->wbuf.len > 0 && in->in_fd >= 0) {
-			fcntl(in->in_fd, F_SETFL, 0);
-			flush_writes(in);
-		}
 		close_stdin(in);
 		in->kill_stage = 1;
 		ev_timer_set(&in->kill_w, secs(ms_ns(a->pkg.limits.grace_ms)), 0.);
