@@ -261,7 +261,7 @@ void algo_dispatch(struct algorithm *a)
 
 		if (!in)
 			return;
-		if (c->has_image) {
+		if (c->has_image && c->slot < 0) {
 			/* An exhausted pool leaves the call queued: a result frees a slot. */
 			if ((c->slot = shm_pool_lease(&a->pool)) < 0)
 				return;
@@ -307,6 +307,35 @@ static const char *check_image(const struct algorithm *a, const struct algorithm
 	return NULL;
 }
 
+/* The slot whose memory starts at @p data, or -1 when @p data is not a slot. */
+static int slot_of(const struct algorithm *a, const void *data)
+{
+	const uint8_t *p = data, *base = a->pool.base;
+	size_t off;
+
+	if (!base || p < base || p >= base + (size_t)a->pool.slots * a->pool.slot_size)
+		return -1;
+	off = (size_t)(p - base);
+	return off % a->pool.slot_size == 0 ? (int)(off / a->pool.slot_size) : -1;
+}
+
+void *algorithm_image_alloc(struct algorithm *a, size_t size)
+{
+	int slot;
+
+	if (size > a->pool.slot_size || (slot = shm_pool_lease(&a->pool)) < 0)
+		return NULL;
+	return shm_pool_slot(&a->pool, slot);
+}
+
+void algorithm_image_free(struct algorithm *a, void *data)
+{
+	int slot = slot_of(a, data);
+
+	if (slot >= 0)
+		shm_pool_release(&a->pool, slot);
+}
+
 static void fail_now(struct algorithm *a, struct algo_call *c, enum algorithm_code code,
 		     const char *message)
 {
@@ -345,6 +374,8 @@ uint64_t algorithm_submit(struct algorithm *a, const char *method, const char *p
 	else if (image && (bad = check_image(a, image)) == NULL) {
 		c->image = *image;
 		c->has_image = true;
+		/* An image written in place into a lent slot: the call owns that slot now. */
+		c->slot = slot_of(a, image->data);
 	}
 	if (bad) {
 		fail_now(a, c, ALGORITHM_BAD_INPUT, bad);

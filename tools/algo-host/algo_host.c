@@ -99,6 +99,18 @@ int main(int argc, char **argv)
 		algorithm_submit(a, "execute", "{}", &img, on_done, &t);
 	algorithm_drain(a);
 	printf("async: %lu ok, %lu failed\n", t.ok, t.failed);
+	/* Zero copy: write the frame straight into a lent shared-memory slot. */
+	struct algorithm_image inplace = img;
+	unsigned char *slot = algorithm_image_alloc(a, img.size);
+
+	if (slot) {
+		memset(slot, 2, img.size);
+		inplace.data = slot;
+		code = algorithm_execute(a, "{}", &inplace, &result, &err);
+		printf("execute in place: %s %s\n", algorithm_code_name(code),
+		       result ? result : err.msg);
+		free(result);
+	}
 	code = algorithm_execute(a, "{not json", NULL, NULL, &err);
 	printf("bad params: %s (%s)\n", algorithm_code_name(code), err.msg);
 	algorithm_close(a);

@@ -125,6 +125,24 @@ uint64_t algorithm_submit(struct algorithm *a, const char *method, const char *p
 			  const struct algorithm_image *image, algorithm_done_fn done, void *arg);
 
 /**
+ * Lend a free shared-memory slot so the host can write an image straight into
+ * it (no copy at submit). Pass the pointer as the image's @c data to
+ * algorithm_submit()/algorithm_execute(), which take the slot back when the
+ * call has its outcome; or return an unused one with algorithm_image_free().
+ * @param a the handle
+ * @param size bytes needed (at most the slot size)
+ * @return the slot's memory, or NULL when the pool is exhausted or @p size too big.
+ */
+void *algorithm_image_alloc(struct algorithm *a, size_t size);
+
+/**
+ * Give back a slot from algorithm_image_alloc() that was not submitted.
+ * @param a the handle
+ * @param data the pointer algorithm_image_alloc() returned
+ */
+void algorithm_image_free(struct algorithm *a, void *data);
+
+/**
  * Run @c execute and wait for it, running the loop.
  * @param a the handle
  * @param params_json one JSON value, or NULL for {}

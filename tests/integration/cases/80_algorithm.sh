@@ -309,6 +309,7 @@ res=$("$BUILD/tools/algo-host/algo_host" "$(algo_pkg host '' '"max_inflight":4')
 eq "exit status" 0 "$?"
 eq "async results" "async: 200 ok, 0 failed" "$(echo "$res" | grep async)"
 eq "after close" "after close: 0 fds more than before, children left: none" "$(echo "$res" | grep 'after close')"
+eq "image written in place" 'execute in place: ok {"calls":203,"image_bytes":921600,"sum":1843200}' "$(echo "$res" | grep 'in place')"
 eq "bad input" "bad params: bad_input (bad_input: params is not one valid JSON value)" "$(echo "$res" | grep 'bad params')"
 eq "no capacity" "queue of one, 5 submitted before ready: 4 refused (no_capacity) at once" "$(echo "$res" | grep 'queue of one')"
 algo_leftovers
