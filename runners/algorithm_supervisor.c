@@ -774,6 +774,7 @@ int algo_instance_spawn(struct algo_instance *in, struct error *err)
 	algo_ev_int(a, "instance", in->index);
 	algo_ev_str(a, "cgroup", in->cg.version);
 	algo_ev_str(a, "tmpdir", in->tmpdir);
+	algo_ev_str(a, "shm", a->pool.name);
 	algo_ev_emit(a, "algorithm.spawn", in->pid);
 	algo_set_state(in, ALGO_STARTING, in->spawns == 1 ? "first start" : "restart");
 	if (a->opts.on_spawn)

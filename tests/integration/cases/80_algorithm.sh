@@ -36,10 +36,12 @@ algo_ppm() {
 	{ printf 'P6\n# test frame\n%d %d\n255\n' "$2" "$3"; head -c $(($2 * $3 * 3)) /dev/zero | tr '\0' "\\$(printf '%03o' "$4")"; } >"$1"
 }
 
-# Nothing of a run survives it: shm objects, temp dirs, cgroups, children.
+# algo_leftovers [EVENTS]: nothing of a run survives it: the shm objects and temp dirs
+# its algorithm.spawn events name, child cgroups, this build's algo-sim processes.
 algo_leftovers() {
-	local left
-	left=$( { ls /dev/shm 2>/dev/null | grep '^collector\.'; ls /tmp 2>/dev/null | grep '^collector-algo\.';
+	local left paths=""
+	[ -n "${1:-}" ] && paths=$(jq -r 'select(.type=="algorithm.spawn") | "/dev/shm\(.data.shm)", .data.tmpdir' "$1" | sort -u)
+	left=$( { for p in $paths; do [ -e "$p" ] && echo "$p"; done;
 		find /sys/fs/cgroup -maxdepth 6 -type d -name 'collector-algo.*' 2>/dev/null;
 		pgrep -f "$SIM" ; } | head -5)
 	eq "nothing left behind" "" "$left"
@@ -66,7 +68,7 @@ eq "states" "starting,ready,stopped" \
 	"$(jq -r 'select(.type=="algorithm.state") | .data.state' "$out" | grep -v busy | uniq | sed -n '1,2p;$p' | paste -sd,)"
 eq "clean exit" "0 shutdown" "$(field "$out" algorithm.exit '"\(.data.exit_code) \(.data.reason)"')"
 eq "the child's log message" "algo-sim ready" "$(field "$out" algorithm.log .data.message)"
-algo_leftovers
+algo_leftovers "$out"
 end
 
 begin "algorithm: several instances share the calls, least in flight first"
@@ -77,7 +79,7 @@ out=$WORK/algo-multi.jsonl
 eq "outcomes" "ok=20" "$(outcomes "$out")"
 eq "both instances worked" "0,1" "$(jq -r 'select(.type=="algorithm.result") | .data.instance' "$out" | sort -u | paste -sd,)"
 check "max_inflight 2 reached (busy)" test "$(count "$out" '.type=="algorithm.state" and .data.state=="busy"')" -gt 0
-algo_leftovers
+algo_leftovers "$out"
 end
 
 for mode in segv:SIGSEGV abort:SIGABRT exit:; do
@@ -99,7 +101,7 @@ for mode in segv:SIGSEGV abort:SIGABRT exit:; do
 		"$(jq -r 'select(.type=="algorithm.restart") | "\(.data.attempt) \(.data.delay_ms)"' "$out" | paste -sd,)"
 	check "crash report has the stderr tail" \
 		test "$(jq -r 'select(.type=="algorithm.exit") | .data.stderr_tail[0]' "$out" | head -1 | grep -c 'crashing on purpose')" = 1
-	algo_leftovers
+	algo_leftovers "$out"
 	end
 done
 
@@ -114,7 +116,7 @@ eq "restarts (attempt, delay)" "1 0,2 0,3 0,4 100" \
 eq "broken state with its reason" "broken" "$(jq -r 'select(.type=="algorithm.state" and (.data.reason|test("5 failures"))) | .data.state' "$out")"
 eq "broken calls say why" "the circuit breaker is open: the algorithm failed too often" \
 	"$(jq -r 'select(.type=="algorithm.result" and .data.outcome=="broken") | .data.message' "$out" | head -1)"
-algo_leftovers
+algo_leftovers "$out"
 end
 
 begin "algorithm: the breaker closes after its cool-down"
@@ -135,7 +137,7 @@ wait "$cpid"
 eq "outcomes: the late call ran (and crashed) again" "crashed=6" "$(outcomes "$out")"
 eq "starting after broken" "broken,starting" \
 	"$(jq -r 'select(.type=="algorithm.state") | .data.state' "$out" | grep -A1 broken | head -2 | paste -sd,)"
-algo_leftovers
+algo_leftovers "$out"
 end
 
 begin "algorithm: a hanging call times out, the child is killed and restarted"
@@ -147,7 +149,7 @@ eq "outcomes" "ok=2,timeout=1" "$(outcomes "$out")"
 eq "timeout event" "2 300" "$(field "$out" algorithm.timeout '"\(.data.id) \(.data.timeout_ms)"')"
 eq "exit reason" "call_timeout" "$(jq -r 'select(.type=="algorithm.exit") | .data.reason' "$out" | head -1)"
 eq "one restart" 1 "$(count "$out" '.type=="algorithm.restart"')"
-algo_leftovers
+algo_leftovers "$out"
 end
 
 begin "algorithm: three missed pongs while idle mean hung"
@@ -156,7 +158,7 @@ out=$WORK/algo-nopong.jsonl
 "$C" run --duration 900ms algorithm --package "$pkg" >"$out"
 check "degraded after a missed pong" test "$(count "$out" '.type=="algorithm.state" and .data.state=="degraded" and .data.reason=="missed pong"')" -ge 1
 eq "killed as hung" "hang" "$(jq -r 'select(.type=="algorithm.exit") | .data.reason' "$out" | head -1)"
-algo_leftovers
+algo_leftovers "$out"
 end
 
 begin "algorithm: no hello is a failed start; five open the breaker"
@@ -166,7 +168,7 @@ out=$WORK/algo-nohello.jsonl
 "$C" run algorithm --package "$pkg" --calls "$ALGO_WORK/nohello.jsonl" >"$out"
 eq "outcome" "broken=1" "$(outcomes "$out")"
 eq "handshake timeouts" 5 "$(count "$out" '.type=="algorithm.exit" and .data.reason=="handshake_timeout"')"
-algo_leftovers
+algo_leftovers "$out"
 end
 
 begin "algorithm: a child speaking another protocol version fails to start"
@@ -175,7 +177,7 @@ out=$WORK/algo-proto.jsonl
 "$C" run --duration 500ms algorithm --package "$pkg" >"$out"
 check "protocol_version errors" test "$(count "$out" '.type=="algorithm.protocol_error" and .data.reason=="protocol_version"')" -ge 1
 eq "exit reason" "protocol_version" "$(jq -r 'select(.type=="algorithm.exit") | .data.reason' "$out" | head -1)"
-algo_leftovers
+algo_leftovers "$out"
 end
 
 begin "algorithm: garbage and over-long lines are counted protocol errors, not fatal"
@@ -187,7 +189,7 @@ eq "outcomes" "ok=4" "$(outcomes "$out")"
 eq "invalid_json errors" 4 "$(count "$out" '.type=="algorithm.protocol_error" and .data.reason=="invalid_json"')"
 eq "line_too_long errors" 4 "$(count "$out" '.type=="algorithm.protocol_error" and .data.reason=="line_too_long"')"
 eq "no restart" 0 "$(count "$out" '.type=="algorithm.restart"')"
-algo_leftovers
+algo_leftovers "$out"
 end
 
 begin "algorithm: stderr lines are events; failed results are answers"
@@ -199,7 +201,7 @@ eq "stderr events" 12 "$(count "$out" '.type=="algorithm.stderr"')"
 eq "outcomes" "failed=2,ok=2" "$(outcomes "$out")"
 eq "the child's error object" "SIMULATED" "$(jq -r 'select(.data.outcome=="failed") | .data.error.code' "$out" | head -1)"
 eq "no restart" 0 "$(count "$out" '.type=="algorithm.restart"')"
-algo_leftovers
+algo_leftovers "$out"
 end
 
 begin "algorithm: a child ignoring shutdown and SIGTERM gets SIGKILL after the grace periods"
@@ -211,7 +213,7 @@ start=$(date +%s%N)
 took=$(( ($(date +%s%N) - start) / 1000000 ))
 eq "signal" "SIGKILL" "$(field "$out" algorithm.exit .data.signal)"
 check "two grace periods of 300 ms (${took} ms)" test "$took" -ge 550 -a "$took" -lt 3000
-algo_leftovers
+algo_leftovers "$out"
 end
 
 begin "algorithm: a slow start is waited for; spawn-to-ready is reported"
@@ -221,7 +223,7 @@ out=$WORK/algo-slow.jsonl
 "$C" run algorithm --package "$pkg" --calls "$ALGO_WORK/slow.jsonl" >"$out"
 eq "outcomes" "ok=2" "$(outcomes "$out")"
 check "spawn_to_ready >= 300 ms" test "$(field "$out" algorithm.ready .data.spawn_to_ready_us)" -ge 300000
-algo_leftovers
+algo_leftovers "$out"
 end
 
 begin "algorithm: an exhausted shm pool queues calls instead of failing them"
@@ -232,7 +234,7 @@ out=$WORK/algo-pool.jsonl
 "$C" run algorithm --package "$pkg" --instances 2 --pool-slots 1 --calls "$ALGO_WORK/pool.jsonl" >"$out"
 eq "outcomes" "ok=12" "$(outcomes "$out")"
 eq "one call in flight at a time (one slot)" 0 "$(count "$out" '.type=="algorithm.state" and .data.inflight > 1')"
-algo_leftovers
+algo_leftovers "$out"
 end
 
 begin "algorithm: frames from a directory at a frame rate"
@@ -242,7 +244,7 @@ printf 'P5\n16 16\n255\n' >"$ALGO_WORK/frames/g4.pgm"; head -c 256 /dev/zero >>"
 out=$WORK/algo-frames.jsonl
 "$C" run algorithm --package "$(algo_pkg frames '')" --frames "$ALGO_WORK/frames" --fps 50 >"$out"
 eq "sums per frame" "768,1536,2304,0" "$(jq -r 'select(.type=="algorithm.result") | .data.data.sum' "$out" | paste -sd,)"
-algo_leftovers
+algo_leftovers "$out"
 end
 
 if [ "$(id -u)" = 0 ] && [ -d /sys/fs/cgroup/memory ] || grep -q memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
@@ -254,7 +256,7 @@ if [ "$(id -u)" = 0 ] && [ -d /sys/fs/cgroup/memory ] || grep -q memory /sys/fs/
 	check "a cgroup was used" test "$(field "$out" algorithm.spawn .data.cgroup)" != none
 	eq "killed by SIGKILL (OOM)" "SIGKILL" "$(jq -r 'select(.type=="algorithm.exit") | .data.signal' "$out" | head -1)"
 	check "crashed calls" test "$(count "$out" '.type=="algorithm.result" and .data.outcome=="crashed"')" -ge 1
-	algo_leftovers
+	algo_leftovers "$out"
 	end
 
 	begin "algorithm: cpu_percent throttles a spinning child"
@@ -264,7 +266,7 @@ if [ "$(id -u)" = 0 ] && [ -d /sys/fs/cgroup/memory ] || grep -q memory /sys/fs/
 	"$C" run algorithm --package "$pkg" --calls "$ALGO_WORK/spin.jsonl" >"$out"
 	eq "outcomes" "ok=2" "$(outcomes "$out")"
 	check "throttled: 40 ms of CPU took > 100 ms" test "$(jq -r 'select(.type=="algorithm.result") | .data.latency_us' "$out" | sort -n | tail -1)" -gt 100000
-	algo_leftovers
+	algo_leftovers "$out"
 	end
 else
 	skip "algorithm cgroup limits" "needs root and a memory cgroup controller"
@@ -284,7 +286,7 @@ if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
 	"$C" run algorithm --package "$pkg" --user nobody --calls "$ALGO_WORK/user.jsonl" >"$out"
 	eq "outcomes" "ok=1" "$(outcomes "$out")"
 	rm -rf "$pub"
-	algo_leftovers
+	algo_leftovers "$out"
 	end
 else
 	skip "algorithm --user" "needs root and the user nobody"
@@ -300,7 +302,7 @@ if command -v python3 >/dev/null; then
 	eq "outcomes" "ok=2" "$(outcomes "$out")"
 	eq "mean brightness" "200" "$(jq -r 'select(.type=="algorithm.result" and .data.id==1) | .data.data.mean' "$out")"
 	eq "its own event" "bright_frame" "$(field "$out" algorithm.event .data.name)"
-	algo_leftovers
+	algo_leftovers "$out"
 fi
 end
 
