@@ -43,7 +43,8 @@ LIB_SRCS := $(filter-out collector/main.c,$(wildcard collector/*.c)) \
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
-TOOL_SRCS := $(wildcard tools/bench/*.c) $(wildcard tools/testchild/*.c)
+TOOL_SRCS := $(wildcard tools/bench/*.c) $(wildcard tools/testchild/*.c) \
+             $(wildcard tools/algo-sim/*.c) $(wildcard tools/algo-host/*.c)
 TOOL_BINS := $(patsubst %.c,$(BUILD)/%,$(TOOL_SRCS))
 PLUGIN_SRCS := $(wildcard tools/examples/*.c)
 PLUGIN_SOS := $(patsubst %.c,$(BUILD)/%.so,$(PLUGIN_SRCS))

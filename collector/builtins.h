@@ -8,6 +8,7 @@
 extern const struct runner_ops exec_runner_ops;
 extern const struct runner_ops process_runner_ops;
 extern const struct runner_ops ssl_runner_ops;
+extern const struct runner_ops algorithm_runner_ops;
 extern const struct sink_ops stdout_sink_ops;
 extern const struct sink_ops file_sink_ops;
 extern const struct sink_ops pipe_sink_ops;

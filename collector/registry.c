@@ -72,6 +72,7 @@ void registry_add_builtins(void)
 	registry_add_runner(&exec_runner_ops, NULL);
 	registry_add_runner(&process_runner_ops, NULL);
 	registry_add_runner(&ssl_runner_ops, NULL);
+	registry_add_runner(&algorithm_runner_ops, NULL);
 	registry_add_sink(&stdout_sink_ops, NULL);
 	registry_add_sink(&file_sink_ops, NULL);
 	registry_add_sink(&pipe_sink_ops, NULL);

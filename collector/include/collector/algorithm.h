@@ -1,0 +1,203 @@
+/**
+ * @file
+ * Host API for algorithm packages: supervised children speaking docs/protocol.md.
+ *
+ * A host opens a package (algorithm_open()), which starts its instances;
+ * submits calls, synchronously (algorithm_execute(), algorithm_pre_execute())
+ * or asynchronously with a callback (algorithm_submit()); and closes it
+ * (algorithm_close()). Everything runs on one libev loop: the caller's, or the
+ * default loop when none is given. Callbacks run on that loop's thread.
+ */
+#ifndef COLLECTOR_ALGORITHM_H
+#define COLLECTOR_ALGORITHM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <collector/error.h>
+
+struct ev_loop;
+
+/** The outcome of a call. */
+enum algorithm_code {
+	ALGORITHM_OK = 0,      /**< the child answered "ok": true */
+	ALGORITHM_FAILED,      /**< the child answered "ok": false (its error is in the result) */
+	ALGORITHM_TIMEOUT,     /**< no answer within call_timeout_ms; the child is restarted */
+	ALGORITHM_CRASHED,     /**< the child died (or was killed) with the call in flight */
+	ALGORITHM_BROKEN,      /**< every instance's circuit breaker is open: failed fast */
+	ALGORITHM_PROTOCOL,    /**< the child broke the protocol for this call */
+	ALGORITHM_BAD_INPUT,   /**< bad params JSON, method, or image */
+	ALGORITHM_NO_CAPACITY, /**< the request queue is full */
+	ALGORITHM_STOPPED,     /**< the host was stopped before the call was answered */
+};
+
+/**
+ * The name of an outcome.
+ * @param code the outcome
+ * @return "ok", "failed", "timeout", "crashed", "broken", "protocol",
+ *         "bad_input", "no_capacity" or "stopped".
+ */
+const char *algorithm_code_name(enum algorithm_code code);
+
+/** An image handed to a call: written once into a shared-memory slot. */
+struct algorithm_image {
+	const void *data;   /**< the pixel bytes; must stay valid until the call's outcome */
+	size_t size;	    /**< bytes at @c data */
+	int width;	    /**< pixels per row */
+	int height;	    /**< rows */
+	int channels;	    /**< bytes per pixel (1 gray, 3 colour) */
+	int stride;	    /**< bytes per row */
+	const char *format; /**< "rgb8", "bgr8", "gray8" */
+};
+
+/** The outcome of one call, valid during the completion callback only. */
+struct algorithm_result {
+	uint64_t id;		  /**< the call's id */
+	enum algorithm_code code; /**< the outcome */
+	const char *message;	  /**< human explanation when not ALGORITHM_OK, else "" */
+	const char *json;	  /**< "data" (ok) or "error" (failed) as JSON text, or NULL */
+	size_t json_len;	  /**< length of @c json */
+	int instance;		  /**< the instance that ran it, -1 when none */
+	int64_t latency_ns;	  /**< submit to outcome */
+};
+
+/**
+ * Completion callback of an asynchronous call.
+ * @param arg the caller's argument
+ * @param res the outcome
+ */
+typedef void (*algorithm_done_fn)(void *arg, const struct algorithm_result *res);
+
+/** Options of algorithm_open(); zero means the default for every field. */
+struct algorithm_options {
+	struct ev_loop *loop; /**< the loop to run on (default: ev_default_loop) */
+	int instances;	      /**< children of the package (default 1) */
+	size_t queue_size;    /**< calls waiting for a child (default 1024) */
+	int pool_slots; /**< shared-memory image slots (default 2 per instance * inflight, at least 4) */
+	size_t slot_size;	     /**< bytes per slot (default 8 MiB) */
+	const char *user;	     /**< run children as this user (default: as the host) */
+	int64_t breaker_cooldown_ns; /**< time the breaker stays open (default 30 s) */
+	int64_t call_timeout_ns;     /**< overrides the manifest's call_timeout_ms */
+	/**
+	 * Every lifecycle fact as an event: @p type is "algorithm.state",
+	 * "algorithm.call", "algorithm.result", ... (docs/events.md), @p json its
+	 * data object. May be NULL.
+	 */
+	void (*on_event)(void *arg, const char *type, pid_t pid, const char *json, size_t len);
+	/** A child was spawned (for watchers such as the health monitor). May be NULL. */
+	void (*on_spawn)(void *arg, int instance, pid_t pid);
+	/** A child was reaped with @p wait_status. May be NULL. */
+	void (*on_exit)(void *arg, int instance, pid_t pid, int wait_status);
+	/** Called once when algorithm_stop() has finished. May be NULL. */
+	void (*on_stopped)(void *arg);
+	void *arg; /**< passed to the callbacks above */
+};
+
+/** An opened package and its instances; opaque. */
+struct algorithm;
+
+/**
+ * Read @p package_dir/manifest.json, create the shared-memory pool and start
+ * the instances (they become ready asynchronously; calls wait for them).
+ * SIGPIPE is set to ignored when it has its default action.
+ * @param package_dir the package directory
+ * @param opts options, or NULL for the defaults
+ * @param out set to the handle
+ * @param err filled on failure (bad manifest, cannot create the pool, ...)
+ * @return 0 or a negative errno with @p err filled.
+ */
+int algorithm_open(const char *package_dir, const struct algorithm_options *opts,
+		   struct algorithm **out, struct error *err);
+
+/**
+ * Queue a call; @p done is called exactly once with its outcome — possibly
+ * before this returns (queue full, broken, bad input).
+ * @param a the handle
+ * @param method "execute", "pre_execute" or another method of the child
+ * @param params_json one JSON value, or NULL for {}
+ * @param image the image, or NULL
+ * @param done the completion callback
+ * @param arg its argument
+ * @return the call's id.
+ */
+uint64_t algorithm_submit(struct algorithm *a, const char *method, const char *params_json,
+			  const struct algorithm_image *image, algorithm_done_fn done, void *arg);
+
+/**
+ * Lend a free shared-memory slot so the host can write an image straight into
+ * it (no copy at submit). Pass the pointer as the image's @c data to
+ * algorithm_submit()/algorithm_execute(), which take the slot back when the
+ * call has its outcome; or return an unused one with algorithm_image_free().
+ * @param a the handle
+ * @param size bytes needed (at most the slot size)
+ * @return the slot's memory, or NULL when the pool is exhausted or @p size too big.
+ */
+void *algorithm_image_alloc(struct algorithm *a, size_t size);
+
+/**
+ * Give back a slot from algorithm_image_alloc() that was not submitted.
+ * @param a the handle
+ * @param data the pointer algorithm_image_alloc() returned
+ */
+void algorithm_image_free(struct algorithm *a, void *data);
+
+/**
+ * Run @c execute and wait for it, running the loop.
+ * @param a the handle
+ * @param params_json one JSON value, or NULL for {}
+ * @param image the image, or NULL
+ * @param result_json set to the malloc'd "data" (ok) or "error" JSON, or NULL; free() it
+ * @param err filled with the message when the outcome is not ALGORITHM_OK
+ * @return the outcome.
+ */
+enum algorithm_code algorithm_execute(struct algorithm *a, const char *params_json,
+				      const struct algorithm_image *image, char **result_json,
+				      struct error *err);
+
+/**
+ * Run @c pre_execute (warm-up, no image) and wait for it.
+ * @param a the handle
+ * @param params_json one JSON value, or NULL for {}
+ * @param result_json as for algorithm_execute()
+ * @param err as for algorithm_execute()
+ * @return the outcome.
+ */
+enum algorithm_code algorithm_pre_execute(struct algorithm *a, const char *params_json,
+					  char **result_json, struct error *err);
+
+/**
+ * Run the loop until every submitted call has its outcome.
+ * @param a the handle
+ */
+void algorithm_drain(struct algorithm *a);
+
+/**
+ * Calls submitted and not yet completed.
+ * @param a the handle
+ * @return their number.
+ */
+size_t algorithm_pending(const struct algorithm *a);
+
+/**
+ * Reset open circuit breakers: broken instances start again at once.
+ * @param a the handle
+ */
+void algorithm_reset(struct algorithm *a);
+
+/**
+ * Begin a graceful stop: queued calls fail with ALGORITHM_STOPPED, children
+ * get `shutdown`, then SIGTERM and SIGKILL after their grace periods;
+ * on_stopped is called once all are reaped.
+ * @param a the handle
+ */
+void algorithm_stop(struct algorithm *a);
+
+/**
+ * Stop (waiting on the loop for a graceful end when it has not happened),
+ * then free everything: no child, fd, temp dir, shm object or cgroup remains.
+ * @param a the handle, or NULL
+ */
+void algorithm_close(struct algorithm *a);
+
+#endif

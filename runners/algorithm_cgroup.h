@@ -1,0 +1,35 @@
+/* A child's own cgroup with memory and CPU limits: v2 first, v1 controllers as fallback. */
+#ifndef COLLECTOR_ALGORITHM_CGROUP_H
+#define COLLECTOR_ALGORITHM_CGROUP_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <collector/error.h>
+
+#define ALGO_CGROUP_MAX_DIRS 2
+
+struct algo_cgroup {
+	char dirs[ALGO_CGROUP_MAX_DIRS][512]; /* created directories (one for v2, up to two for v1) */
+	int ndirs;
+	int procs_fds[ALGO_CGROUP_MAX_DIRS]; /* cgroup.procs of each, open for the child to join */
+	const char *version;		     /* "v2", "v1" or "none" */
+};
+
+/*
+ * Create @p leaf beneath the collector's own cgroup with the limits (0: none).
+ * Without any limit nothing is created. Returns 0 or a negative errno with @p err.
+ */
+int algo_cgroup_create(struct algo_cgroup *cg, const char *leaf, int64_t memory_mb,
+		       int64_t cpu_percent, struct error *err);
+
+/* In the forked child, before exec: join every directory (async-signal-safe). */
+int algo_cgroup_join_self(const struct algo_cgroup *cg);
+
+/* Close the procs fds (the parent does this once the child has been spawned). */
+void algo_cgroup_close_fds(struct algo_cgroup *cg);
+
+/* SIGKILL whatever is still inside, then remove the directories. */
+void algo_cgroup_destroy(struct algo_cgroup *cg);
+
+#endif

@@ -1,0 +1,146 @@
+/* Shared state of the algorithm host: calls, instances, the scheduler and the supervisor. */
+#ifndef COLLECTOR_ALGORITHM_INTERNAL_H
+#define COLLECTOR_ALGORITHM_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <ev.h>
+#include <yajl/yajl_gen.h>
+
+#include <collector/algorithm.h>
+#include <collector/buffer.h>
+#include <collector/line_framer.h>
+
+#include "algorithm_cgroup.h"
+#include "algorithm_package.h"
+#include "shm_pool.h"
+
+#define ALGO_STDERR_TAIL 8
+#define ALGO_BREAKER_FAILURES 5
+#define ALGO_BREAKER_WINDOW_NS (60LL * 1000000000)
+#define ALGO_IMMEDIATE_RESTARTS 3
+#define ALGO_MISSED_PONGS 3
+
+enum algo_state {
+	ALGO_STARTING,
+	ALGO_READY,
+	ALGO_BUSY,
+	ALGO_DEGRADED,
+	ALGO_RESTARTING,
+	ALGO_BROKEN,
+	ALGO_STOPPED,
+};
+
+struct algo_instance;
+
+/* One call: queued on the host, then in flight on one instance. */
+struct algo_call {
+	struct algorithm *host;
+	uint64_t id;
+	char *method;
+	char *params;
+	struct algorithm_image image;
+	bool has_image;
+	algorithm_done_fn done;
+	void *arg;
+	int64_t submit_ns;
+	int slot;		    /* leased pool slot, -1 when none */
+	struct algo_instance *inst; /* while in flight */
+	ev_timer timeout_w;
+	struct algo_call *prev, *next;
+};
+
+struct algo_list {
+	struct algo_call *head, *tail;
+	size_t len;
+};
+
+/* One child of the package and everything it owns while alive. */
+struct algo_instance {
+	struct algorithm *host;
+	int index;
+	enum algo_state state;
+	pid_t pid;
+	bool alive;
+	int in_fd, out_fd, err_fd;
+	ev_io in_w, out_w, err_w;
+	ev_child child_w;
+	ev_timer handshake_w, heartbeat_w, kill_w, restart_w;
+	struct line_framer out_fr, err_fr;
+	struct buffer wbuf; /* bytes for the child's stdin not yet written */
+	struct buffer scratch;
+	bool hello_done;
+	bool stopping;		 /* shutdown sent: its exit is not a failure */
+	int kill_stage;		 /* 0 none, 1 shutdown sent, 2 SIGTERM sent, 3 SIGKILL sent */
+	const char *kill_reason; /* why the host ended it, NULL when the child did */
+	struct algo_list inflight;
+	uint64_t ping_seq;
+	int missed_pongs;
+	int consecutive_failures;
+	int64_t failure_ns[ALGO_BREAKER_FAILURES];
+	int failure_next;
+	uint64_t spawns;
+	int64_t spawn_ns;
+	char tmpdir[64];
+	struct algo_cgroup cg;
+	char stderr_tail[ALGO_STDERR_TAIL][200];
+	int stderr_count;
+};
+
+struct algorithm {
+	struct ev_loop *loop;
+	struct algo_package pkg;
+	struct algorithm_options opts;
+	bool has_user;
+	uid_t uid;
+	gid_t gid;
+	struct shm_pool pool;
+	struct algo_instance *inst;
+	int ninst;
+	struct algo_list queue;
+	size_t pending; /* submitted, outcome not yet delivered */
+	uint64_t next_id;
+	int64_t call_timeout_ns;
+	bool stopping;
+	bool stopped_told;
+	struct buffer evbuf;
+	yajl_gen gen; /* escapes the strings of events into evbuf */
+};
+
+int64_t algo_mono_ns(void);
+const char *algo_state_name(enum algo_state s);
+
+/* Event building: algo_ev_begin(), fields, algo_ev_emit(). */
+void algo_ev_begin(struct algorithm *a);
+void algo_ev_str(struct algorithm *a, const char *key, const char *value);
+void algo_ev_strn(struct algorithm *a, const char *key, const char *value, size_t len);
+void algo_ev_int(struct algorithm *a, const char *key, long long value);
+void algo_ev_raw(struct algorithm *a, const char *key, const char *json, size_t len);
+void algo_ev_emit(struct algorithm *a, const char *type, pid_t pid);
+
+/* Scheduler (algorithm_scheduler.c). */
+void algo_dispatch(struct algorithm *a);
+/* Deliver the outcome of a call already taken off its list, and free it. */
+void algo_complete(struct algo_call *c, enum algorithm_code code, const char *message,
+		   const char *json, size_t json_len);
+void algo_list_remove(struct algo_list *l, struct algo_call *c);
+struct algo_call *algo_list_pop(struct algo_list *l);
+void algo_list_push(struct algo_list *l, struct algo_call *c);
+bool algo_all_broken(const struct algorithm *a);
+void algo_fail_queue(struct algorithm *a, enum algorithm_code code, const char *message);
+void algo_maybe_stopped(struct algorithm *a);
+
+/* Supervisor (algorithm_supervisor.c). */
+void algo_instance_init(struct algo_instance *in, struct algorithm *a, int index);
+int algo_instance_spawn(struct algo_instance *in, struct error *err);
+int algo_instance_send_call(struct algo_instance *in, struct algo_call *c);
+void algo_instance_stop(struct algo_instance *in);
+void algo_instance_terminate(struct algo_instance *in, const char *reason);
+void algo_instance_reset(struct algo_instance *in);
+void algo_instance_free(struct algo_instance *in);
+void algo_set_state(struct algo_instance *in, enum algo_state s, const char *reason);
+bool algo_instance_accepts(const struct algo_instance *in);
+
+#endif

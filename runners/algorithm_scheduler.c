@@ -1,0 +1,609 @@
+/* The algorithm host API and its scheduler: bounded queue, shm slots, least-in-flight dispatch. */
+#include <ctype.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include <yajl/yajl_gen.h>
+
+#include <collector/algorithm.h>
+
+#include "algorithm_internal.h"
+#include "algorithm_protocol.h"
+
+#define DEFAULT_QUEUE 1024
+#define DEFAULT_SLOT_SIZE ((size_t)8 << 20)
+#define DEFAULT_COOLDOWN_NS (30LL * 1000000000)
+
+int64_t algo_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+const char *algo_state_name(enum algo_state s)
+{
+	static const char *const names[] = { "starting",   "ready",  "busy",   "degraded",
+					     "restarting", "broken", "stopped" };
+
+	return s <= ALGO_STOPPED ? names[s] : "unknown";
+}
+
+const char *algorithm_code_name(enum algorithm_code code)
+{
+	static const char *const names[] = { "ok",	  "failed",	 "timeout",
+					     "crashed",	  "broken",	 "protocol",
+					     "bad_input", "no_capacity", "stopped" };
+
+	return code <= ALGORITHM_STOPPED ? names[code] : "unknown";
+}
+
+/* ---- event building ---- */
+
+static void print_to_evbuf(void *ctx, const char *s, size_t len)
+{
+	struct algorithm *a = ctx;
+
+	buffer_append(&a->evbuf, s, len);
+}
+
+/* One reusable generator escapes every string of every event. */
+static void ev_string(struct algorithm *a, const char *s, size_t len)
+{
+	yajl_gen_reset(a->gen, NULL);
+	yajl_gen_string(a->gen, (const unsigned char *)s, len);
+}
+
+static void ev_key(struct algorithm *a, const char *key)
+{
+	if (a->evbuf.len > 1)
+		buffer_append(&a->evbuf, ",", 1);
+	ev_string(a, key, strlen(key));
+	buffer_append(&a->evbuf, ":", 1);
+}
+
+/* A host without on_event gets no events: nothing is built then. */
+static bool ev_off(const struct algorithm *a)
+{
+	return !a->opts.on_event || !a->gen;
+}
+
+void algo_ev_begin(struct algorithm *a)
+{
+	a->evbuf.len = 0;
+	buffer_append(&a->evbuf, "{", 1);
+}
+
+void algo_ev_str(struct algorithm *a, const char *key, const char *value)
+{
+	algo_ev_strn(a, key, value ? value : "", value ? strlen(value) : 0);
+}
+
+void algo_ev_strn(struct algorithm *a, const char *key, const char *value, size_t len)
+{
+	if (ev_off(a))
+		return;
+	ev_key(a, key);
+	ev_string(a, value ? value : "", value ? len : 0);
+}
+
+void algo_ev_int(struct algorithm *a, const char *key, long long value)
+{
+	char num[24];
+	int n;
+
+	if (ev_off(a))
+		return;
+	n = snprintf(num, sizeof(num), "%lld", value);
+	ev_key(a, key);
+	buffer_append(&a->evbuf, num, (size_t)n);
+}
+
+void algo_ev_raw(struct algorithm *a, const char *key, const char *json, size_t len)
+{
+	if (ev_off(a))
+		return;
+	ev_key(a, key);
+	buffer_append(&a->evbuf, json, len);
+}
+
+void algo_ev_emit(struct algorithm *a, const char *type, pid_t pid)
+{
+	if (ev_off(a) || buffer_append(&a->evbuf, "}", 1) < 0)
+		return;
+	a->opts.on_event(a->opts.arg, type, pid, a->evbuf.data, a->evbuf.len);
+}
+
+/* ---- lists ---- */
+
+void algo_list_push(struct algo_list *l, struct algo_call *c)
+{
+	c->next = NULL;
+	c->prev = l->tail;
+	if (l->tail)
+		l->tail->next = c;
+	else
+		l->head = c;
+	l->tail = c;
+	l->len++;
+}
+
+struct algo_call *algo_list_pop(struct algo_list *l)
+{
+	struct algo_call *c = l->head;
+
+	if (c)
+		algo_list_remove(l, c);
+	return c;
+}
+
+void algo_list_remove(struct algo_list *l, struct algo_call *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		l->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		l->tail = c->prev;
+	c->prev = c->next = NULL;
+	l->len--;
+}
+
+/* ---- calls ---- */
+
+static void free_call(struct algo_call *c)
+{
+	free(c->method);
+	free(c->params);
+	free(c);
+}
+
+void algo_complete(struct algo_call *c, enum algorithm_code code, const char *message,
+		   const char *json, size_t json_len)
+{
+	struct algorithm *a = c->host;
+	struct algo_instance *in = c->inst;
+	int64_t latency = algo_mono_ns() - c->submit_ns;
+	struct algorithm_result res = { .id = c->id,
+					.code = code,
+					.message = message ? message : "",
+					.json = json,
+					.json_len = json_len,
+					.instance = in ? in->index : -1,
+					.latency_ns = latency };
+
+	ev_timer_stop(a->loop, &c->timeout_w);
+	if (c->slot >= 0)
+		shm_pool_release(&a->pool, c->slot);
+	c->slot = -1;
+	a->pending--;
+	algo_ev_begin(a);
+	algo_ev_int(a, "id", (long long)c->id);
+	algo_ev_int(a, "instance", res.instance);
+	algo_ev_str(a, "method", c->method);
+	algo_ev_str(a, "outcome", algorithm_code_name(code));
+	algo_ev_int(a, "latency_us", latency / 1000);
+	if (code == ALGORITHM_OK && json)
+		algo_ev_raw(a, "data", json, json_len);
+	else if (code == ALGORITHM_FAILED && json)
+		algo_ev_raw(a, "error", json, json_len);
+	if (code != ALGORITHM_OK)
+		algo_ev_str(a, "message", res.message);
+	algo_ev_emit(a, "algorithm.result", in && in->alive ? in->pid : 0);
+	c->done(c->arg, &res);
+	free_call(c);
+}
+
+static void on_call_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct algo_call *c = w->data;
+	struct algo_instance *in = c->inst;
+	struct algorithm *a = c->host;
+	char msg[96];
+
+	(void)loop;
+	(void)revents;
+	snprintf(msg, sizeof(msg), "no result within %lld ms",
+		 (long long)(a->call_timeout_ns / 1000000));
+	algo_ev_begin(a);
+	algo_ev_int(a, "id", (long long)c->id);
+	algo_ev_int(a, "instance", in->index);
+	algo_ev_int(a, "timeout_ms", a->call_timeout_ns / 1000000);
+	algo_ev_emit(a, "algorithm.timeout", in->pid);
+	algo_list_remove(&in->inflight, c);
+	algo_complete(c, ALGORITHM_TIMEOUT, msg, NULL, 0);
+	algo_instance_terminate(in, "call_timeout");
+	algo_dispatch(a);
+}
+
+bool algo_all_broken(const struct algorithm *a)
+{
+	for (int i = 0; i < a->ninst; i++)
+		if (a->inst[i].state != ALGO_BROKEN)
+			return false;
+	return true;
+}
+
+void algo_fail_queue(struct algorithm *a, enum algorithm_code code, const char *message)
+{
+	struct algo_call *c;
+
+	while ((c = algo_list_pop(&a->queue)))
+		algo_complete(c, code, message, NULL, 0);
+}
+
+static struct algo_instance *least_loaded(struct algorithm *a)
+{
+	struct algo_instance *best = NULL;
+
+	for (int i = 0; i < a->ninst; i++) {
+		struct algo_instance *in = &a->inst[i];
+
+		if (algo_instance_accepts(in) && (!best || in->inflight.len < best->inflight.len))
+			best = in;
+	}
+	return best;
+}
+
+void algo_dispatch(struct algorithm *a)
+{
+	while (a->queue.head && !a->stopping) {
+		struct algo_call *c = a->queue.head;
+		struct algo_instance *in = least_loaded(a);
+
+		if (!in)
+			return;
+		if (c->has_image && c->slot < 0) {
+			/* An exhausted pool leaves the call queued: a result frees a slot. */
+			if ((c->slot = shm_pool_lease(&a->pool)) < 0)
+				return;
+			memcpy(shm_pool_slot(&a->pool, c->slot), c->image.data, c->image.size);
+		}
+		algo_ev_begin(a);
+		algo_ev_int(a, "id", (long long)c->id);
+		algo_ev_int(a, "instance", in->index);
+		algo_ev_str(a, "method", c->method);
+		algo_ev_int(a, "image_bytes", c->has_image ? (long long)c->image.size : 0);
+		algo_ev_int(a, "queued_us", (algo_mono_ns() - c->submit_ns) / 1000);
+		algo_ev_emit(a, "algorithm.call", in->pid);
+		algo_list_remove(&a->queue, c);
+		if (algo_instance_send_call(in, c) < 0) {
+			c->inst = NULL;
+			algo_complete(c, ALGORITHM_NO_CAPACITY, "out of memory", NULL, 0);
+			continue;
+		}
+	}
+}
+
+static bool valid_word(const char *s)
+{
+	if (!s || !*s || strlen(s) > 64)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' && *s != '.')
+			return false;
+	return true;
+}
+
+static const char *check_image(const struct algorithm *a, const struct algorithm_image *im)
+{
+	if (!im->data || im->size == 0)
+		return "the image has no bytes";
+	if (im->size > a->pool.slot_size)
+		return "the image is larger than a shared-memory slot (--slot-size)";
+	if (im->width <= 0 || im->height <= 0 || im->channels <= 0 || im->stride <= 0 ||
+	    (uint64_t)im->stride * (uint64_t)im->height > im->size)
+		return "the image's width, height, channels or stride do not fit its size";
+	if (!valid_word(im->format))
+		return "the image format must be a word such as rgb8, bgr8, gray8";
+	return NULL;
+}
+
+/* The slot whose memory starts at @p data, or -1 when @p data is not a slot. */
+static int slot_of(const struct algorithm *a, const void *data)
+{
+	const uint8_t *p = data, *base = a->pool.base;
+	size_t off;
+
+	if (!base || p < base || p >= base + (size_t)a->pool.slots * a->pool.slot_size)
+		return -1;
+	off = (size_t)(p - base);
+	return off % a->pool.slot_size == 0 ? (int)(off / a->pool.slot_size) : -1;
+}
+
+void *algorithm_image_alloc(struct algorithm *a, size_t size)
+{
+	int slot;
+
+	if (size > a->pool.slot_size || (slot = shm_pool_lease(&a->pool)) < 0)
+		return NULL;
+	return shm_pool_slot(&a->pool, slot);
+}
+
+void algorithm_image_free(struct algorithm *a, void *data)
+{
+	int slot = slot_of(a, data);
+
+	if (slot >= 0)
+		shm_pool_release(&a->pool, slot);
+}
+
+static void fail_now(struct algorithm *a, struct algo_call *c, enum algorithm_code code,
+		     const char *message)
+{
+	a->pending++;
+	algo_complete(c, code, message, NULL, 0);
+}
+
+uint64_t algorithm_submit(struct algorithm *a, const char *method, const char *params_json,
+			  const struct algorithm_image *image, algorithm_done_fn done, void *arg)
+{
+	struct algo_call *c = calloc(1, sizeof(*c));
+	const char *bad = NULL;
+	uint64_t id = ++a->next_id;
+
+	if (!c) {
+		struct algorithm_result res = { .id = id,
+						.code = ALGORITHM_NO_CAPACITY,
+						.message = "out of memory",
+						.instance = -1 };
+
+		done(arg, &res);
+		return id;
+	}
+	*c = (struct algo_call){ .host = a, .id = id, .done = done, .arg = arg, .slot = -1 };
+	c->submit_ns = algo_mono_ns();
+	ev_init(&c->timeout_w, on_call_timeout);
+	c->timeout_w.data = c;
+	c->method = strdup(method ? method : "execute");
+	c->params = strdup(params_json ? params_json : "{}");
+	if (!c->method || !c->params)
+		bad = "out of memory";
+	else if (!valid_word(c->method))
+		bad = "the method must be a word of letters, digits, '_', '-' or '.'";
+	else if (!algo_json_valid(c->params, strlen(c->params)))
+		bad = "params is not one valid JSON value";
+	else if (image && (bad = check_image(a, image)) == NULL) {
+		c->image = *image;
+		c->has_image = true;
+		/* An image written in place into a lent slot: the call owns that slot now. */
+		c->slot = slot_of(a, image->data);
+	}
+	if (bad) {
+		fail_now(a, c, ALGORITHM_BAD_INPUT, bad);
+	} else if (a->stopping) {
+		fail_now(a, c, ALGORITHM_STOPPED, "the host is stopping");
+	} else if (algo_all_broken(a)) {
+		fail_now(a, c, ALGORITHM_BROKEN,
+			 "the circuit breaker is open: the algorithm failed too often");
+	} else if (a->queue.len >= a->opts.queue_size) {
+		fail_now(a, c, ALGORITHM_NO_CAPACITY, "the request queue is full");
+	} else {
+		algo_list_push(&a->queue, c);
+		a->pending++;
+		algo_dispatch(a);
+	}
+	return id;
+}
+
+struct sync_wait {
+	bool done;
+	enum algorithm_code code;
+	char *json;
+	char message[200];
+};
+
+static void sync_done(void *arg, const struct algorithm_result *res)
+{
+	struct sync_wait *w = arg;
+
+	w->done = true;
+	w->code = res->code;
+	snprintf(w->message, sizeof(w->message), "%s", res->message);
+	if (res->json && (w->json = malloc(res->json_len + 1))) {
+		memcpy(w->json, res->json, res->json_len);
+		w->json[res->json_len] = '\0';
+	}
+}
+
+static enum algorithm_code call_sync(struct algorithm *a, const char *method, const char *params,
+				     const struct algorithm_image *image, char **result_json,
+				     struct error *err)
+{
+	struct sync_wait w = { 0 };
+
+	algorithm_submit(a, method, params, image, sync_done, &w);
+	while (!w.done)
+		ev_run(a->loop, EVRUN_ONCE);
+	if (result_json)
+		*result_json = w.json;
+	else
+		free(w.json);
+	if (w.code != ALGORITHM_OK)
+		error_set(err, EIO, "%s: %s", algorithm_code_name(w.code), w.message);
+	return w.code;
+}
+
+enum algorithm_code algorithm_execute(struct algorithm *a, const char *params_json,
+				      const struct algorithm_image *image, char **result_json,
+				      struct error *err)
+{
+	return call_sync(a, "execute", params_json, image, result_json, err);
+}
+
+enum algorithm_code algorithm_pre_execute(struct algorithm *a, const char *params_json,
+					  char **result_json, struct error *err)
+{
+	return call_sync(a, "pre_execute", params_json, NULL, result_json, err);
+}
+
+void algorithm_drain(struct algorithm *a)
+{
+	while (a->pending > 0)
+		ev_run(a->loop, EVRUN_ONCE);
+}
+
+size_t algorithm_pending(const struct algorithm *a)
+{
+	return a->pending;
+}
+
+void algorithm_reset(struct algorithm *a)
+{
+	for (int i = 0; i < a->ninst; i++)
+		algo_instance_reset(&a->inst[i]);
+}
+
+/* ---- open, stop, close ---- */
+
+static int resolve_user(struct algorithm *a, const char *user, struct error *err)
+{
+	struct passwd pwd, *pw = NULL;
+	char buf[4096];
+
+	if (getpwnam_r(user, &pwd, buf, sizeof(buf), &pw) != 0 || !pw)
+		return error_set(err, ENOENT, "--user %s: no such user", user);
+	a->has_user = true;
+	a->uid = pw->pw_uid;
+	a->gid = pw->pw_gid;
+	return 0;
+}
+
+static void ignore_sigpipe(void)
+{
+	struct sigaction sa;
+
+	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+		signal(SIGPIPE, SIG_IGN);
+}
+
+int algorithm_open(const char *package_dir, const struct algorithm_options *opts,
+		   struct algorithm **out, struct error *err)
+{
+	struct algorithm *a = calloc(1, sizeof(*a));
+	int rc, slots;
+
+	*out = NULL;
+	if (!a)
+		return error_set(err, ENOMEM, "out of memory");
+	if (opts)
+		a->opts = *opts;
+	a->pool.fd = -1;
+	a->loop = a->opts.loop ? a->opts.loop : ev_default_loop(0);
+	if (!ev_is_default_loop(a->loop)) {
+		free(a);
+		return error_set(err, EINVAL,
+				 "algorithm: children can only be watched on libev's default loop");
+	}
+	ignore_sigpipe();
+	a->gen = yajl_gen_alloc(NULL);
+	if (!a->gen) {
+		free(a);
+		return error_set(err, ENOMEM, "out of memory");
+	}
+	yajl_gen_config(a->gen, yajl_gen_print_callback, print_to_evbuf, a);
+	if (a->opts.instances <= 0)
+		a->opts.instances = 1;
+	if (a->opts.queue_size == 0)
+		a->opts.queue_size = DEFAULT_QUEUE;
+	if (a->opts.slot_size == 0)
+		a->opts.slot_size = DEFAULT_SLOT_SIZE;
+	if (a->opts.breaker_cooldown_ns <= 0)
+		a->opts.breaker_cooldown_ns = DEFAULT_COOLDOWN_NS;
+	if ((rc = algo_package_load(&a->pkg, package_dir, err)) < 0) {
+		yajl_gen_free(a->gen);
+		free(a);
+		return rc;
+	}
+	a->call_timeout_ns = a->opts.call_timeout_ns > 0 ? a->opts.call_timeout_ns :
+							   a->pkg.limits.call_timeout_ms * 1000000;
+	slots = (int)(2 * (int64_t)a->opts.instances * a->pkg.limits.max_inflight);
+	if (slots < 4)
+		slots = 4;
+	if (a->opts.pool_slots > 0)
+		slots = a->opts.pool_slots;
+	if ((a->opts.user && (rc = resolve_user(a, a->opts.user, err)) < 0) ||
+	    (rc = shm_pool_create(&a->pool, slots, a->opts.slot_size,
+				  a->has_user ? a->uid : (uid_t)-1, err)) < 0)
+		goto fail;
+	a->inst = calloc((size_t)a->opts.instances, sizeof(*a->inst));
+	if (!a->inst) {
+		rc = error_set(err, ENOMEM, "out of memory");
+		goto fail;
+	}
+	for (int i = 0; i < a->opts.instances; i++) {
+		struct algo_instance *in = &a->inst[i];
+
+		algo_instance_init(in, a, i);
+		a->ninst = i + 1;
+		if ((rc = line_framer_init(&in->out_fr, (size_t)a->pkg.limits.max_line_bytes,
+					   err)) < 0 ||
+		    (rc = line_framer_init(&in->err_fr, (size_t)64 * 1024, err)) < 0)
+			goto fail;
+	}
+	/* A child that cannot even be executed is the caller's error, not a crash to retry. */
+	for (int i = 0; i < a->ninst; i++) {
+		if ((rc = algo_instance_spawn(&a->inst[i], err)) < 0)
+			goto fail;
+	}
+	*out = a;
+	return 0;
+fail:
+	algorithm_close(a);
+	return rc;
+}
+
+void algo_maybe_stopped(struct algorithm *a)
+{
+	if (!a->stopping || a->stopped_told)
+		return;
+	for (int i = 0; i < a->ninst; i++)
+		if (a->inst[i].alive)
+			return;
+	a->stopped_told = true;
+	if (a->opts.on_stopped)
+		a->opts.on_stopped(a->opts.arg);
+}
+
+void algorithm_stop(struct algorithm *a)
+{
+	if (a->stopping)
+		return;
+	a->stopping = true;
+	algo_fail_queue(a, ALGORITHM_STOPPED, "the host stopped before the call was sent");
+	for (int i = 0; i < a->ninst; i++)
+		algo_instance_stop(&a->inst[i]);
+	algo_maybe_stopped(a);
+}
+
+void algorithm_close(struct algorithm *a)
+{
+	bool alive = false;
+
+	if (!a)
+		return;
+	for (int i = 0; a->inst && i < a->ninst; i++)
+		alive |= a->inst[i].alive;
+	if (alive) {
+		algorithm_stop(a);
+		while (!a->stopped_told)
+			ev_run(a->loop, EVRUN_ONCE);
+	}
+	for (int i = 0; i < a->ninst; i++)
+		algo_instance_free(&a->inst[i]);
+	free(a->inst);
+	shm_pool_destroy(&a->pool);
+	algo_package_free(&a->pkg);
+	buffer_free(&a->evbuf);
+	if (a->gen)
+		yajl_gen_free(a->gen);
+	free(a);
+}

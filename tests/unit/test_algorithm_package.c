@@ -1,0 +1,206 @@
+/* Unit tests of the algorithm runner's manifest loader, shared-memory pool and PPM/PGM reader. */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../runners/algorithm_package.h"
+#include "../../runners/algorithm_pnm.h"
+#include "../../runners/shm_pool.h"
+
+static char dir[64];
+
+static int make_dir(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/collector-ut.XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int remove_dir(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void write_file(const char *name, const void *text, size_t len)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, len, f), len);
+	fclose(f);
+}
+
+static int load(const char *manifest, struct algo_package *p, struct error *err)
+{
+	write_file("manifest.json", manifest, strlen(manifest));
+	return algo_package_load(p, dir, err);
+}
+
+static void expect_error(const char *manifest, const char *fragment)
+{
+	struct algo_package p;
+	struct error err = { 0 };
+
+	assert_true(load(manifest, &p, &err) < 0);
+	if (!strstr(err.msg, fragment))
+		fail_msg("'%s' does not mention '%s'", err.msg, fragment);
+	assert_non_null(strstr(err.msg, "manifest.json"));
+}
+
+static void test_defaults_and_paths(void **state)
+{
+	struct algo_package p;
+	struct error err = { 0 };
+	char want[128];
+
+	(void)state;
+	assert_int_equal(
+		load("{\"name\":\"a\",\"protocol\":1,\"entry_point\":\"./run.sh\"}", &p, &err), 0);
+	snprintf(want, sizeof(want), "%s/./run.sh", p.dir);
+	assert_string_equal(p.argv[0], want);
+	assert_null(p.argv[1]);
+	assert_string_equal(p.config_json, "{}");
+	assert_int_equal(p.limits.call_timeout_ms, 1000);
+	assert_int_equal(p.limits.max_inflight, 1);
+	assert_int_equal(p.limits.handshake_timeout_ms, 2000);
+	assert_int_equal(p.limits.max_line_bytes, 1 << 20);
+	assert_int_equal(p.limits.memory_mb, 0);
+	algo_package_free(&p);
+}
+
+static void test_venv_env_config_limits(void **state)
+{
+	struct algo_package p;
+	struct error err = { 0 };
+	char want[160];
+	bool has_env = false, has_path = false;
+
+	(void)state;
+	assert_int_equal(load("{\"name\":\"a\",\"protocol\":1,\"entry_point\":[\"python3\",\"m."
+			      "py\"],"
+			      "\"venv\":\".venv\",\"env\":{\"OMP_NUM_THREADS\":\"1\"},"
+			      "\"config\":{\"t\":[1,2]},\"limits\":{\"memory_mb\":64,"
+			      "\"max_inflight\":4}}",
+			      &p, &err),
+			 0);
+	snprintf(want, sizeof(want), "%s/.venv/bin/python3", p.dir);
+	assert_string_equal(p.argv[0], want);
+	assert_string_equal(p.argv[1], "m.py");
+	assert_string_equal(p.config_json, "{\"t\":[1,2]}");
+	assert_int_equal(p.limits.memory_mb, 64);
+	assert_int_equal(p.limits.max_inflight, 4);
+	snprintf(want, sizeof(want), "PATH=%s/.venv/bin:", p.dir);
+	for (size_t i = 0; i < p.env_count; i++) {
+		has_env |= strcmp(p.env[i], "OMP_NUM_THREADS=1") == 0;
+		has_path |= strncmp(p.env[i], want, strlen(want)) == 0;
+	}
+	assert_true(has_env);
+	assert_true(has_path);
+	algo_package_free(&p);
+}
+
+static void test_errors_name_the_field(void **state)
+{
+	(void)state;
+	expect_error("{\"name\":\"a\",\"protocol\":1}", "\"entry_point\" is required");
+	expect_error("{\"protocol\":1,\"entry_point\":\"x\"}", "\"name\" is required");
+	expect_error("{\"name\":\"a\",\"entry_point\":\"x\"}", "\"protocol\" is required");
+	expect_error("{\"name\":\"a\",\"protocol\":2,\"entry_point\":\"x\"}", "not supported");
+	expect_error("{\"name\":\"a\",\"protocol\":1,\"entry_point\":[\"x\",3]}", "[1]");
+	expect_error("{\"name\":\"a\",\"protocol\":1,\"entry_point\":\"x\",\"env\":{\"A\":1}}",
+		     "\"env\".\"A\"");
+	expect_error("{\"name\":\"a\",\"protocol\":1,\"entry_point\":\"x\","
+		     "\"limits\":{\"memory_mb\":-1}}",
+		     "\"memory_mb\"");
+	expect_error("{\"name\":\"a\",", "invalid JSON");
+}
+
+static void test_pool_lease_release_unlink(void **state)
+{
+	struct shm_pool pool;
+	struct error err = { 0 };
+	char path[96];
+	int a, b;
+
+	(void)state;
+	assert_int_equal(shm_pool_create(&pool, 2, 4096, (uid_t)-1, &err), 0);
+	snprintf(path, sizeof(path), "/dev/shm%s", pool.name);
+	assert_int_equal(access(path, F_OK), 0);
+	a = shm_pool_lease(&pool);
+	b = shm_pool_lease(&pool);
+	assert_true(a >= 0 && b >= 0 && a != b);
+	assert_int_equal(shm_pool_lease(&pool), -1);
+	assert_int_equal(shm_pool_offset(&pool, b) - shm_pool_offset(&pool, a),
+			 (uint64_t)(b - a) * 4096);
+	memset(shm_pool_slot(&pool, a), 7, 4096);
+	shm_pool_release(&pool, a);
+	assert_int_equal(shm_pool_lease(&pool), a);
+	shm_pool_destroy(&pool);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
+static void test_pnm(void **state)
+{
+	static const char ppm[] = "P6\n# comment\n2 1\n255\n\x01\x02\x03\x04\x05\x06";
+	static const char pgm[] = "P5 3 2 255\n\x01\x02\x03\x04\x05\x06";
+	struct pnm_image img;
+	struct error err = { 0 };
+	char path[128];
+
+	(void)state;
+	write_file("a.ppm", ppm, sizeof(ppm) - 1);
+	snprintf(path, sizeof(path), "%s/a.ppm", dir);
+	assert_int_equal(pnm_load(&img, path, &err), 0);
+	assert_int_equal(img.meta.width, 2);
+	assert_int_equal(img.meta.channels, 3);
+	assert_int_equal(img.meta.stride, 6);
+	assert_string_equal(img.meta.format, "rgb8");
+	assert_memory_equal(img.pixels, "\x01\x02\x03\x04\x05\x06", 6);
+	pnm_free(&img);
+
+	write_file("b.pgm", pgm, sizeof(pgm) - 1);
+	snprintf(path, sizeof(path), "%s/b.pgm", dir);
+	assert_int_equal(pnm_load(&img, path, &err), 0);
+	assert_int_equal(img.meta.height, 2);
+	assert_string_equal(img.meta.format, "gray8");
+	pnm_free(&img);
+
+	write_file("c.ppm", ppm, sizeof(ppm) - 3);
+	snprintf(path, sizeof(path), "%s/c.ppm", dir);
+	assert_true(pnm_load(&img, path, &err) < 0);
+	assert_non_null(strstr(err.msg, "truncated"));
+	write_file("d.ppm", "P3\n1 1\n255\n1 2 3\n", 17);
+	snprintf(path, sizeof(path), "%s/d.ppm", dir);
+	assert_true(pnm_load(&img, path, &err) < 0);
+	assert_null(img.pixels);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults_and_paths),
+		cmocka_unit_test(test_venv_env_config_limits),
+		cmocka_unit_test(test_errors_name_the_field),
+		cmocka_unit_test(test_pool_lease_release_unlink),
+		cmocka_unit_test(test_pnm),
+	};
+
+	return cmocka_run_group_tests(tests, make_dir, remove_dir);
+}
