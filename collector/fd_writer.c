@@ -42,6 +42,7 @@ int fd_writer_flush(struct fd_writer *w)
 	}
 	if (done > 0)
 		w->mid_line = w->buf.data[done - 1] != '\n';
+	w->written += done;
 	buffer_consume(&w->buf, done);
 	return rc;
 }
@@ -74,6 +75,7 @@ int fd_writer_finish_line(struct fd_writer *w, int timeout_ms)
 			return -errno;
 		if (n > 0) {
 			w->mid_line = (size_t)n < want || w->buf.data[n - 1] != '\n';
+			w->written += (uint64_t)n;
 			buffer_consume(&w->buf, (size_t)n);
 		}
 	}

@@ -152,6 +152,7 @@ void metrics_add_child(struct metrics_writer *w, pid_t pid, const char *state)
 	struct metrics_child *c;
 	struct metrics_sample *s;
 	char pid_text[16];
+	bool sink;
 
 	if (w->nchildren == w->cap_children) {
 		size_t cap = w->cap_children ? w->cap_children * 2 : 8;
@@ -173,12 +174,16 @@ void metrics_add_child(struct metrics_writer *w, pid_t pid, const char *state)
 	if (!c->measured)
 		return;
 	snprintf(pid_text, sizeof(pid_text), "%d", (int)pid);
-	s = new_sample(w, METRIC_COUNTER, "collector_runner_child_cpu_seconds_total", "",
-		       "CPU time (user and system) of a runner's child process", c->cpu_seconds);
+	sink = w->scope_label && strcmp(w->scope_label, "sink") == 0;
+	s = new_sample(w, METRIC_COUNTER,
+		       sink ? "collector_sink_child_cpu_seconds_total" :
+			      "collector_runner_child_cpu_seconds_total",
+		       "", "CPU time (user and system) of a child process", c->cpu_seconds);
 	if (s)
 		append_label(s->labels, sizeof(s->labels), "pid", pid_text);
-	s = new_sample(w, METRIC_GAUGE, "collector_runner_child_rss_bytes", "",
-		       "resident memory of a runner's child process", (double)c->rss_bytes);
+	s = new_sample(w, METRIC_GAUGE,
+		       sink ? "collector_sink_child_rss_bytes" : "collector_runner_child_rss_bytes",
+		       "", "resident memory of a child process", (double)c->rss_bytes);
 	if (s)
 		append_label(s->labels, sizeof(s->labels), "pid", pid_text);
 }

@@ -36,8 +36,9 @@ struct file_sink {
 	int64_t rotate_size;
 	int64_t rotate_age_ns;
 	uint64_t next_seq;
-	uint64_t torn_cut; /* torn lines cut on open */
-	bool rotate_due;   /* the age timer fired during a batch */
+	uint64_t torn_cut;  /* torn lines cut on open */
+	uint64_t rotations; /* files rotated away */
+	bool rotate_due;    /* the age timer fired during a batch */
 	struct rotation_worker *worker;
 	ev_timer age_timer;
 };
@@ -172,6 +173,7 @@ static void rotate(struct file_sink *s)
 		return;
 	}
 	s->next_seq++;
+	s->rotations++;
 	if (open_file(s, &err) < 0) {
 		sink_report_error(s->ctx, "rotation: %s (writing on in the old file)", err.msg);
 		if (rename(name, s->path) < 0)
@@ -377,6 +379,18 @@ static void file_destroy(void *self)
 	file_free(s);
 }
 
+static void file_metrics(void *self, struct metrics_writer *w)
+{
+	struct file_sink *s = self;
+
+	metrics_add(w, METRIC_COUNTER, "collector_sink_bytes_written_total",
+		    "bytes the sink wrote to its output", (double)s->out.written);
+	metrics_add(w, METRIC_COUNTER, "collector_sink_rotations_total", "file: files rotated away",
+		    (double)s->rotations);
+	metrics_add(w, METRIC_COUNTER, "collector_sink_torn_lines_cut_total",
+		    "file: torn last lines cut when the file was opened", (double)s->torn_cut);
+}
+
 const struct sink_ops file_sink_ops = {
 	.name = "file",
 	.summary = "appends JSON lines to a file, rotating and gzipping it (file:PATH)",
@@ -387,4 +401,5 @@ const struct sink_ops file_sink_ops = {
 	.flush = file_flush,
 	.reopen = file_reopen,
 	.destroy = file_destroy,
+	.metrics = file_metrics,
 };

@@ -378,6 +378,20 @@ static void kafka_destroy(void *self)
 	kafka_free(s);
 }
 
+static void kafka_metrics(void *self, struct metrics_writer *w)
+{
+	struct kafka_sink *s = self;
+
+	metrics_add(w, METRIC_GAUGE, "collector_sink_kafka_outstanding",
+		    "kafka: messages produced whose delivery report is pending",
+		    (double)s->outstanding);
+	metrics_add(w, METRIC_COUNTER, "collector_sink_kafka_delivered_total",
+		    "kafka: messages the brokers acknowledged", (double)s->delivered);
+	metrics_add(w, METRIC_COUNTER, "collector_sink_kafka_failed_total",
+		    "kafka: messages that failed for good after librdkafka's retries",
+		    (double)s->failed);
+}
+
 const struct sink_ops kafka_sink_ops = {
 	.name = "kafka",
 	.summary = "produces events to Kafka with librdkafka (kafka://HOST:PORT/TOPIC)",
@@ -387,4 +401,5 @@ const struct sink_ops kafka_sink_ops = {
 	.write = kafka_write,
 	.flush = kafka_flush,
 	.destroy = kafka_destroy,
+	.metrics = kafka_metrics,
 };

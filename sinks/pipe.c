@@ -467,6 +467,21 @@ static void pipe_destroy(void *self)
 	free_sink(s);
 }
 
+static void pipe_metrics(void *self, struct metrics_writer *w)
+{
+	struct pipe_sink *s = self;
+
+	metrics_add(w, METRIC_COUNTER, "collector_sink_restarts_total",
+		    "pipe: times the command was started again", (double)s->restarts);
+	metrics_add(w, METRIC_COUNTER, "collector_sink_resent_bytes_total",
+		    "pipe: bytes written again after the command died unread",
+		    (double)s->resent_bytes);
+	metrics_add(w, METRIC_GAUGE, "collector_sink_connected", "1 while the sink's pipe is open",
+		    s->fd >= 0);
+	if (s->kind == KIND_COMMAND && s->alive)
+		metrics_add_child(w, s->child.pid, "running");
+}
+
 const struct sink_ops pipe_sink_ops = {
 	.name = "pipe",
 	.summary = "writes JSON lines to a command's stdin, restarting it (pipe:CMD ARGS)",
@@ -476,6 +491,7 @@ const struct sink_ops pipe_sink_ops = {
 	.write = pipe_write,
 	.flush = pipe_flush,
 	.destroy = pipe_destroy,
+	.metrics = pipe_metrics,
 };
 
 const struct sink_ops fifo_sink_ops = {
@@ -487,4 +503,5 @@ const struct sink_ops fifo_sink_ops = {
 	.write = pipe_write,
 	.flush = pipe_flush,
 	.destroy = pipe_destroy,
+	.metrics = pipe_metrics,
 };

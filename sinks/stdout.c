@@ -164,6 +164,14 @@ static void stdout_destroy(void *self)
 	free(s);
 }
 
+static void stdout_metrics(void *self, struct metrics_writer *w)
+{
+	struct stdout_sink *s = self;
+
+	metrics_add(w, METRIC_COUNTER, "collector_sink_bytes_written_total",
+		    "bytes the sink wrote to its output", (double)s->out.written);
+}
+
 const struct sink_ops stdout_sink_ops = {
 	.name = "stdout",
 	.summary = "JSON lines on standard output (--pretty for a readable view)",
@@ -172,4 +180,5 @@ const struct sink_ops stdout_sink_ops = {
 	.write = stdout_write,
 	.flush = stdout_flush,
 	.destroy = stdout_destroy,
+	.metrics = stdout_metrics,
 };

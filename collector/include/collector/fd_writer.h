@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <collector/buffer.h>
 
@@ -16,6 +17,7 @@ struct fd_writer {
 	struct buffer buf; /**< bytes not yet written */
 	size_t high_water; /**< fd_writer_full() above this many bytes */
 	bool mid_line;	   /**< the fd has part of the buffer's first line */
+	uint64_t written;  /**< bytes written to the fd in all (for metrics) */
 };
 
 /**

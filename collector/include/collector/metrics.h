@@ -49,8 +49,8 @@ void metrics_add_labeled(struct metrics_writer *w, enum metric_kind kind, const 
 /**
  * Report a child process of the instance: it is listed in /runners with
  * @p state, and its CPU time and RSS (read from /proc) become the samples
- * collector_runner_child_cpu_seconds_total and collector_runner_child_rss_bytes,
- * labelled with its pid.
+ * collector_runner_child_cpu_seconds_total and collector_runner_child_rss_bytes
+ * (collector_sink_child_... for a sink), labelled with its pid.
  * @param w the writer passed to the callback
  * @param pid the child's process id
  * @param state a word for the child's state, e.g. "ready", "running", "exited"
