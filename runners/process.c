@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <yajl/yajl_gen.h>
@@ -12,27 +11,23 @@
 
 #include <collector/buffer.h>
 #include <collector/log.h>
-#include <collector/piped_child.h>
 #include <collector/runner.h>
 
+#include "loader_child.h"
 #include "process_table.h"
 
 #define LOADER_MAX_LINE ((size_t)64 * 1024)
-#define STDERR_KEEP 8
 
 struct process_runner {
 	struct runner_ctx *ctx;
-	struct piped_child pc;
+	struct loader_child loader;
 	char *argv[32];
 	char self[PATH_MAX];
 	char numbers[5][24];
-	bool stopping;
 	unsigned long long lost;
 	struct process_table *table;
 	yajl_gen gen;
 	struct buffer data; /* what the generator writes */
-	char stderr_tail[STDERR_KEEP][160];
-	int stderr_count;
 };
 
 static const struct option_spec process_options[] = {
@@ -218,8 +213,9 @@ static void handle_loss(struct process_runner *r, yajl_val obj)
 		runner_emit(r->ctx, ev);
 }
 
-static void handle_loader_line(struct process_runner *r, const struct line *l)
+static void on_loader_line(void *arg, const struct line *l)
 {
+	struct process_runner *r = arg;
 	char errbuf[128], *text = strndup(l->ptr, l->len);
 	yajl_val obj = text ? yajl_tree_parse(text, errbuf, sizeof(errbuf)) : NULL;
 	yajl_val type = obj ? member(obj, "type") : NULL;
@@ -258,62 +254,6 @@ static void handle_loader_line(struct process_runner *r, const struct line *l)
 	yajl_tree_free(obj);
 }
 
-static void keep_stderr(struct process_runner *r, const struct line *l)
-{
-	int i = r->stderr_count++ % STDERR_KEEP;
-
-	snprintf(r->stderr_tail[i], sizeof(r->stderr_tail[i]), "%.*s", (int)l->len, l->ptr);
-	log_warn("%s: %.*s", runner_name(r->ctx), (int)l->len, l->ptr);
-}
-
-static bool can_take(void *arg)
-{
-	struct process_runner *r = arg;
-
-	return runner_can_emit(r->ctx);
-}
-
-static void on_line(void *arg, bool is_stderr, const struct line *l)
-{
-	if (is_stderr)
-		keep_stderr(arg, l);
-	else
-		handle_loader_line(arg, l);
-}
-
-static void on_read_error(void *arg, bool is_stderr, int err)
-{
-	struct process_runner *r = arg;
-
-	runner_report_error(r->ctx, "read_failed", 0, 0, NULL, 0, "reading the loader's %s: %s",
-			    is_stderr ? "stderr" : "stdout", strerror(-err));
-}
-
-static void on_end(void *arg)
-{
-	struct process_runner *r = arg;
-	int st = r->pc.wait_status;
-	char why[128], tail[STDERR_KEEP * 162] = "", sig[16];
-	int first = r->stderr_count > STDERR_KEEP ? r->stderr_count - STDERR_KEEP : 0;
-
-	if (r->stopping) {
-		runner_finished(r->ctx, RUNNER_CANCELED);
-		return;
-	}
-	if (WIFSIGNALED(st))
-		snprintf(why, sizeof(why), "was killed by %s", signal_name(WTERMSIG(st), sig));
-	else
-		snprintf(why, sizeof(why), "exited with status %d", WEXITSTATUS(st));
-	for (int i = first; i < r->stderr_count; i++) {
-		strncat(tail, i > first ? "; " : ": ", sizeof(tail) - strlen(tail) - 1);
-		strncat(tail, r->stderr_tail[i % STDERR_KEEP], sizeof(tail) - strlen(tail) - 1);
-	}
-	runner_report_error(r->ctx, "loader_exited", 0, 0, NULL, 0, "the process loader %s%s", why,
-			    tail);
-	log_error("%s: the process loader %s%s", runner_name(r->ctx), why, tail);
-	runner_finished(r->ctx, RUNNER_ERROR);
-}
-
 static void process_metrics(void *self, struct metrics_writer *w)
 {
 	struct process_runner *r = self;
@@ -326,16 +266,8 @@ static void process_metrics(void *self, struct metrics_writer *w)
 	metrics_add(w, METRIC_COUNTER, "collector_runner_process_table_evicted_total",
 		    "processes forgotten to keep the table bounded",
 		    (double)process_table_evicted(r->table));
-	if (r->pc.alive)
-		metrics_add_child(w, r->pc.child.pid, "loader");
+	loader_child_metrics(&r->loader, w);
 }
-
-static const struct piped_child_ops loader_ops = {
-	.can_take = can_take,
-	.on_line = on_line,
-	.on_read_error = on_read_error,
-	.on_end = on_end,
-};
 
 static void process_destroy(void *self);
 
@@ -421,7 +353,8 @@ static void *process_create(struct runner_ctx *ctx, const struct options *opts, 
 		return NULL;
 	}
 	r->ctx = ctx;
-	if (piped_child_init(&r->pc, runner_loop(ctx), LOADER_MAX_LINE, &loader_ops, r, err) < 0) {
+	if (loader_child_init(&r->loader, ctx, "process", LOADER_MAX_LINE, on_loader_line, r, err) <
+	    0) {
 		free(r);
 		return NULL;
 	}
@@ -443,31 +376,28 @@ static void *process_create(struct runner_ctx *ctx, const struct options *opts, 
 static int process_start(void *self, struct error *err)
 {
 	struct process_runner *r = self;
-	struct child_spec spec = { .argv = r->argv };
-
-	return piped_child_start(&r->pc, &spec, 0, 2LL * 1000000000, err);
+	return loader_child_start(&r->loader, r->argv, err);
 }
 
 static void process_stop(void *self)
 {
 	struct process_runner *r = self;
 
-	r->stopping = true;
-	piped_child_terminate(&r->pc);
+	loader_child_stop(&r->loader);
 }
 
 static void process_resume(void *self)
 {
 	struct process_runner *r = self;
 
-	piped_child_resume(&r->pc);
+	loader_child_resume(&r->loader);
 }
 
 static void process_destroy(void *self)
 {
 	struct process_runner *r = self;
 
-	piped_child_free(&r->pc);
+	loader_child_free(&r->loader);
 	process_table_free(r->table);
 	if (r->gen)
 		yajl_gen_free(r->gen);

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <yajl/yajl_gen.h>
@@ -13,12 +12,11 @@
 #include <collector/buffer.h>
 #include <collector/codec.h>
 #include <collector/log.h>
-#include <collector/piped_child.h>
 #include <collector/runner.h>
 
 #include "http_stream.h"
+#include "loader_child.h"
 
-#define STDERR_KEEP 8
 #define MAX_ARGS 300
 #define MAX_PAYLOAD_LIMIT (256L * 1024)
 
@@ -38,11 +36,10 @@ struct conn {
 
 struct ssl_runner {
 	struct runner_ctx *ctx;
-	struct piped_child pc;
+	struct loader_child loader;
 	char *argv[MAX_ARGS];
 	char self[PATH_MAX];
 	char numbers[6][24];
-	bool stopping;
 	unsigned long long lost;
 	/* The analyzer chain, each stage switchable. */
 	bool http, raw, sse;
@@ -60,8 +57,6 @@ struct ssl_runner {
 	unsigned char *payload;
 	yajl_gen gen;
 	struct buffer data;
-	char stderr_tail[STDERR_KEEP][200];
-	int stderr_count;
 };
 
 static const struct option_spec ssl_options[] = {
@@ -473,8 +468,9 @@ static void handle_loss(struct ssl_runner *r, yajl_val obj)
 		runner_emit(r->ctx, ev);
 }
 
-static void handle_loader_line(struct ssl_runner *r, const struct line *l)
+static void on_loader_line(void *arg, const struct line *l)
 {
+	struct ssl_runner *r = arg;
 	char errbuf[128], *text = strndup(l->ptr, l->len);
 	yajl_val obj = text ? yajl_tree_parse(text, errbuf, sizeof(errbuf)) : NULL;
 	const char *t = obj ? str_member(obj, "type") : NULL;
@@ -507,70 +503,6 @@ static void handle_loader_line(struct ssl_runner *r, const struct line *l)
 	r->cur = NULL;
 	yajl_tree_free(obj);
 }
-
-static void keep_stderr(struct ssl_runner *r, const struct line *l)
-{
-	int i = r->stderr_count++ % STDERR_KEEP;
-
-	snprintf(r->stderr_tail[i], sizeof(r->stderr_tail[i]), "%.*s", (int)l->len, l->ptr);
-	log_info("%s: %.*s", runner_name(r->ctx), (int)l->len, l->ptr);
-}
-
-static bool can_take(void *arg)
-{
-	struct ssl_runner *r = arg;
-
-	return runner_can_emit(r->ctx);
-}
-
-static void on_line(void *arg, bool is_stderr, const struct line *l)
-{
-	if (is_stderr)
-		keep_stderr(arg, l);
-	else
-		handle_loader_line(arg, l);
-}
-
-static void on_read_error(void *arg, bool is_stderr, int err)
-{
-	struct ssl_runner *r = arg;
-
-	runner_report_error(r->ctx, "read_failed", 0, 0, NULL, 0, "reading the loader's %s: %s",
-			    is_stderr ? "stderr" : "stdout", strerror(-err));
-}
-
-static void on_end(void *arg)
-{
-	struct ssl_runner *r = arg;
-	int st = r->pc.wait_status;
-	char why[128], tail[STDERR_KEEP * 202] = "", sig[16];
-	int first = r->stderr_count > STDERR_KEEP ? r->stderr_count - STDERR_KEEP : 0;
-
-	if (r->stopping) {
-		runner_finished(r->ctx, RUNNER_CANCELED);
-		return;
-	}
-	if (WIFSIGNALED(st))
-		snprintf(why, sizeof(why), "was killed by %s", signal_name(WTERMSIG(st), sig));
-	else
-		snprintf(why, sizeof(why), "exited with status %d", WEXITSTATUS(st));
-	/* The loader's stderr names the failed check (no library, no BPF, no symbol). */
-	for (int i = first; i < r->stderr_count; i++) {
-		strncat(tail, i > first ? "; " : ": ", sizeof(tail) - strlen(tail) - 1);
-		strncat(tail, r->stderr_tail[i % STDERR_KEEP], sizeof(tail) - strlen(tail) - 1);
-	}
-	runner_report_error(r->ctx, "loader_exited", 0, 0, NULL, 0, "the ssl loader %s%s", why,
-			    tail);
-	log_error("%s: the ssl loader %s%s", runner_name(r->ctx), why, tail);
-	runner_finished(r->ctx, RUNNER_ERROR);
-}
-
-static const struct piped_child_ops loader_ops = {
-	.can_take = can_take,
-	.on_line = on_line,
-	.on_read_error = on_read_error,
-	.on_end = on_end,
-};
 
 static void ssl_destroy(void *self);
 
@@ -688,7 +620,7 @@ static void *ssl_create(struct runner_ctx *ctx, const struct options *opts, stru
 		return NULL;
 	}
 	r->ctx = ctx;
-	if (piped_child_init(&r->pc, runner_loop(ctx), max_line, &loader_ops, r, err) < 0) {
+	if (loader_child_init(&r->loader, ctx, "ssl", max_line, on_loader_line, r, err) < 0) {
 		free(r);
 		return NULL;
 	}
@@ -702,31 +634,28 @@ static void *ssl_create(struct runner_ctx *ctx, const struct options *opts, stru
 static int ssl_start(void *self, struct error *err)
 {
 	struct ssl_runner *r = self;
-	struct child_spec spec = { .argv = r->argv };
-
-	return piped_child_start(&r->pc, &spec, 0, 2LL * 1000000000, err);
+	return loader_child_start(&r->loader, r->argv, err);
 }
 
 static void ssl_stop(void *self)
 {
 	struct ssl_runner *r = self;
 
-	r->stopping = true;
-	piped_child_terminate(&r->pc);
+	loader_child_stop(&r->loader);
 }
 
 static void ssl_resume(void *self)
 {
 	struct ssl_runner *r = self;
 
-	piped_child_resume(&r->pc);
+	loader_child_resume(&r->loader);
 }
 
 static void ssl_destroy(void *self)
 {
 	struct ssl_runner *r = self;
 
-	piped_child_free(&r->pc);
+	loader_child_free(&r->loader);
 	for (size_t i = 0; r->buckets && i < r->nbuckets; i++) {
 		struct conn *c = r->buckets[i];
 

@@ -1,0 +1,122 @@
+/* A runner's BPF loader as a child process: its stdout lines handed over, its stderr kept for the error. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <collector/child.h>
+#include <collector/log.h>
+
+#include "loader_child.h"
+
+/* SIGTERM to SIGKILL when a loader is stopped. */
+#define LOADER_GRACE_NS (2LL * 1000000000)
+
+static bool can_take(void *arg)
+{
+	struct loader_child *lc = arg;
+
+	return runner_can_emit(lc->ctx);
+}
+
+/* The loader's stderr names what failed (no BTF, no library, no symbol): keep the last lines. */
+static void keep_stderr(struct loader_child *lc, const struct line *l)
+{
+	int i = lc->stderr_count++ % LOADER_STDERR_KEEP;
+
+	snprintf(lc->stderr_tail[i], sizeof(lc->stderr_tail[i]), "%.*s", (int)l->len, l->ptr);
+	log_info("%s: %.*s", runner_name(lc->ctx), (int)l->len, l->ptr);
+}
+
+static void on_line(void *arg, bool is_stderr, const struct line *l)
+{
+	struct loader_child *lc = arg;
+
+	if (is_stderr)
+		keep_stderr(lc, l);
+	else
+		lc->on_record(lc->arg, l);
+}
+
+static void on_read_error(void *arg, bool is_stderr, int err)
+{
+	struct loader_child *lc = arg;
+
+	runner_report_error(lc->ctx, "read_failed", 0, 0, NULL, 0, "reading the loader's %s: %s",
+			    is_stderr ? "stderr" : "stdout", strerror(-err));
+}
+
+/* A loader ends only when stopped; any other end is the runner's error, with the reason. */
+static void on_end(void *arg)
+{
+	struct loader_child *lc = arg;
+	int st = lc->pc.wait_status;
+	char why[128], tail[LOADER_STDERR_KEEP * 202] = "", sig[16];
+	int first = lc->stderr_count > LOADER_STDERR_KEEP ? lc->stderr_count - LOADER_STDERR_KEEP :
+							    0;
+
+	if (lc->stopping) {
+		runner_finished(lc->ctx, RUNNER_CANCELED);
+		return;
+	}
+	if (WIFSIGNALED(st))
+		snprintf(why, sizeof(why), "was killed by %s", signal_name(WTERMSIG(st), sig));
+	else
+		snprintf(why, sizeof(why), "exited with status %d", WEXITSTATUS(st));
+	for (int i = first; i < lc->stderr_count; i++) {
+		strncat(tail, i > first ? "; " : ": ", sizeof(tail) - strlen(tail) - 1);
+		strncat(tail, lc->stderr_tail[i % LOADER_STDERR_KEEP],
+			sizeof(tail) - strlen(tail) - 1);
+	}
+	runner_report_error(lc->ctx, "loader_exited", 0, 0, NULL, 0, "the %s loader %s%s", lc->name,
+			    why, tail);
+	log_error("%s: the %s loader %s%s", runner_name(lc->ctx), lc->name, why, tail);
+	runner_finished(lc->ctx, RUNNER_ERROR);
+}
+
+static const struct piped_child_ops loader_ops = {
+	.can_take = can_take,
+	.on_line = on_line,
+	.on_read_error = on_read_error,
+	.on_end = on_end,
+};
+
+int loader_child_init(struct loader_child *lc, struct runner_ctx *ctx, const char *name,
+		      size_t max_line, void (*on_record)(void *arg, const struct line *l),
+		      void *arg, struct error *err)
+{
+	memset(lc, 0, sizeof(*lc));
+	lc->ctx = ctx;
+	lc->name = name;
+	lc->on_record = on_record;
+	lc->arg = arg;
+	return piped_child_init(&lc->pc, runner_loop(ctx), max_line, &loader_ops, lc, err);
+}
+
+int loader_child_start(struct loader_child *lc, char *const *argv, struct error *err)
+{
+	struct child_spec spec = { .argv = argv };
+
+	return piped_child_start(&lc->pc, &spec, 0, LOADER_GRACE_NS, err);
+}
+
+void loader_child_stop(struct loader_child *lc)
+{
+	lc->stopping = true;
+	piped_child_terminate(&lc->pc);
+}
+
+void loader_child_resume(struct loader_child *lc)
+{
+	piped_child_resume(&lc->pc);
+}
+
+void loader_child_metrics(struct loader_child *lc, struct metrics_writer *w)
+{
+	if (lc->pc.alive)
+		metrics_add_child(w, lc->pc.child.pid, "loader");
+}
+
+void loader_child_free(struct loader_child *lc)
+{
+	piped_child_free(&lc->pc);
+}

@@ -1,0 +1,47 @@
+/* A runner's BPF loader as a child process: its stdout lines handed over, its stderr kept for the error. */
+#ifndef RUNNERS_LOADER_CHILD_H
+#define RUNNERS_LOADER_CHILD_H
+
+#include <stdbool.h>
+
+#include <collector/piped_child.h>
+#include <collector/runner.h>
+
+/* Last stderr lines of the loader kept to say why it ended. */
+#define LOADER_STDERR_KEEP 8
+
+struct loader_child {
+	struct piped_child pc;
+	struct runner_ctx *ctx;
+	const char *name; /* "process", "ssl": for messages */
+	void (*on_record)(void *arg, const struct line *l);
+	void *arg;
+	bool stopping;
+	char stderr_tail[LOADER_STDERR_KEEP][200];
+	int stderr_count;
+};
+
+/*
+ * Prepare @lc; @on_record gets every stdout line of the loader.
+ * @return 0 or a negative code with @err.
+ */
+int loader_child_init(struct loader_child *lc, struct runner_ctx *ctx, const char *name,
+		      size_t max_line, void (*on_record)(void *arg, const struct line *l),
+		      void *arg, struct error *err);
+
+/* Start the loader @argv (argv[0] is the program). @return 0 or a negative code with @err. */
+int loader_child_start(struct loader_child *lc, char *const *argv, struct error *err);
+
+/* Stop it (SIGTERM, SIGKILL after 2 s); the runner then ends as canceled. */
+void loader_child_stop(struct loader_child *lc);
+
+/* Read again after backpressure. */
+void loader_child_resume(struct loader_child *lc);
+
+/* Report the loader as a child of the runner in /metrics and /runners. */
+void loader_child_metrics(struct loader_child *lc, struct metrics_writer *w);
+
+/* Kill and reap it if it runs; free everything. */
+void loader_child_free(struct loader_child *lc);
+
+#endif
