@@ -9,38 +9,13 @@
 #include <yajl/yajl_parse.h>
 
 #include "algorithm_protocol.h"
+#include "json_tree.h"
 
 yajl_val algo_member(yajl_val obj, const char *key)
 {
 	const char *path[] = { key, NULL };
 
 	return obj ? yajl_tree_get(obj, path, yajl_t_any) : NULL;
-}
-
-static void gen_value(yajl_gen g, yajl_val v)
-{
-	if (YAJL_IS_STRING(v)) {
-		yajl_gen_string(g, (const unsigned char *)v->u.string, strlen(v->u.string));
-	} else if (YAJL_IS_NUMBER(v)) {
-		yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
-	} else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v)) {
-		yajl_gen_bool(g, YAJL_IS_TRUE(v));
-	} else if (YAJL_IS_ARRAY(v)) {
-		yajl_gen_array_open(g);
-		for (size_t i = 0; i < v->u.array.len; i++)
-			gen_value(g, v->u.array.values[i]);
-		yajl_gen_array_close(g);
-	} else if (YAJL_IS_OBJECT(v)) {
-		yajl_gen_map_open(g);
-		for (size_t i = 0; i < v->u.object.len; i++) {
-			yajl_gen_string(g, (const unsigned char *)v->u.object.keys[i],
-					strlen(v->u.object.keys[i]));
-			gen_value(g, v->u.object.values[i]);
-		}
-		yajl_gen_map_close(g);
-	} else {
-		yajl_gen_null(g);
-	}
 }
 
 struct gen_target {
@@ -68,7 +43,7 @@ int algo_json_append(struct buffer *out, yajl_val v)
 	if (!g)
 		return -ENOMEM;
 	yajl_gen_config(g, yajl_gen_print_callback, print_to_buffer, &t);
-	gen_value(g, v);
+	json_tree_gen(g, v);
 	yajl_gen_free(g);
 	if (t.failed) {
 		out->len = before;

@@ -13,6 +13,7 @@
 #include <collector/log.h>
 #include <collector/runner.h>
 
+#include "json_tree.h"
 #include "loader_child.h"
 #include "process_table.h"
 
@@ -75,33 +76,6 @@ static void print_to_buffer(void *ctx, const char *s, size_t len)
 	buffer_append(ctx, s, len);
 }
 
-/* Re-emit a parsed JSON value through yajl_gen. */
-static void gen_value(yajl_gen g, yajl_val v)
-{
-	if (YAJL_IS_STRING(v)) {
-		yajl_gen_string(g, (const unsigned char *)v->u.string, strlen(v->u.string));
-	} else if (YAJL_IS_NUMBER(v)) {
-		yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
-	} else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v)) {
-		yajl_gen_bool(g, YAJL_IS_TRUE(v));
-	} else if (YAJL_IS_ARRAY(v)) {
-		yajl_gen_array_open(g);
-		for (size_t i = 0; i < v->u.array.len; i++)
-			gen_value(g, v->u.array.values[i]);
-		yajl_gen_array_close(g);
-	} else if (YAJL_IS_OBJECT(v)) {
-		yajl_gen_map_open(g);
-		for (size_t i = 0; i < v->u.object.len; i++) {
-			yajl_gen_string(g, (const unsigned char *)v->u.object.keys[i],
-					strlen(v->u.object.keys[i]));
-			gen_value(g, v->u.object.values[i]);
-		}
-		yajl_gen_map_close(g);
-	} else {
-		yajl_gen_null(g);
-	}
-}
-
 static yajl_val member(yajl_val obj, const char *key)
 {
 	const char *path[] = { key, NULL };
@@ -137,7 +111,7 @@ static void gen_members(struct process_runner *r, yajl_val obj)
 			continue;
 		yajl_gen_string(r->gen, (const unsigned char *)obj->u.object.keys[i],
 				strlen(obj->u.object.keys[i]));
-		gen_value(r->gen, obj->u.object.values[i]);
+		json_tree_gen(r->gen, obj->u.object.values[i]);
 	}
 	yajl_gen_map_close(r->gen);
 }
@@ -149,9 +123,9 @@ static void remember_exec(struct process_runner *r, pid_t pid, yajl_val obj)
 	r->data.len = 0;
 	yajl_gen_map_open(r->gen);
 	yajl_gen_string(r->gen, (const unsigned char *)"filename", 8);
-	gen_value(r->gen, member(obj, "filename"));
+	json_tree_gen(r->gen, member(obj, "filename"));
 	yajl_gen_string(r->gen, (const unsigned char *)"argv", 4);
-	gen_value(r->gen, member(obj, "argv"));
+	json_tree_gen(r->gen, member(obj, "argv"));
 	yajl_gen_map_close(r->gen);
 	/* Keep the members without the braces so they splice into an exit's data. */
 	if (r->data.len > 2)
