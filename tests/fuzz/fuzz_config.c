@@ -1,5 +1,4 @@
 /* Fuzz target: the configuration loader reports problems in any text, and frees everything. */
-#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
