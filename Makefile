@@ -21,7 +21,7 @@ LIBS     := -lyajl -lev -lmicrohttpd -lrdkafka -lhttp_parser -lz -lpthread -ldl 
 LDFLAGS  += $(LDSAN)
 
 DEB_PACKAGES := build-essential pkg-config libyajl-dev libev-dev libcmocka-dev zlib1g-dev jq \
-                libmicrohttpd-dev curl procps util-linux gawk \
+                libmicrohttpd-dev curl procps util-linux \
                 clang-tidy cppcheck clang-format valgrind doxygen \
                 clang llvm libclang-rt-14-dev bpftool libbpf-dev libelf-dev libbpf-tools \
                 librdkafka-dev kcat rsyslog \
