@@ -211,8 +211,11 @@ int algo_crash_create(struct runner_ctx *ctx, const struct options *opts, const 
 		.memory_high = high,
 		.memory_action = (uint64_t)options_int(opts, "memory-restart"),
 		.cpu_quota_percent = (double)pkg.limits.cpu_percent,
-		.cpu_pinned_samples =
-			pkg.limits.cpu_percent > 0 ? (int)options_int(opts, "cpu-pinned-samples") : 0,
+		.cpu_pinned_samples = pkg.limits.cpu_percent > 0 ? (int)options_int(opts, "cpu-"
+											  "pinned-"
+											  "sample"
+											  "s") :
+								   0,
 		.growth_bytes_per_s = (double)options_int(opts, "rss-growth"),
 		.growth_samples = samples,
 	};
@@ -373,7 +376,8 @@ void algo_crash_on_exit(struct algo_crash *ac, int instance, pid_t pid, int wait
 	put_key(b, "killed_by");
 	if (end.known && end.oom_killed) {
 		put(b, "{\"name\":\"OOM killer\",\"pid\":null}");
-	} else if (end.known && end.killer_pid > 0) {
+	} else if (end.known && end.killer_pid > 0 && end.killer_pid != pid) {
+		/* A fault (SIGSEGV, abort()) is raised by the child itself: no sender to name. */
 		put(b, "{");
 		put_str(b, "name", end.killer_comm);
 		put_int(b, "pid", end.killer_pid);

@@ -17,7 +17,7 @@
 #include "algorithm_package.h"
 #include "shm_pool.h"
 
-#define ALGO_STDERR_TAIL 50 /* lines kept for crash reports */
+#define ALGO_STDERR_TAIL 50	 /* lines kept for crash reports */
 #define ALGO_EXIT_STDERR_LINES 8 /* of them, in algorithm.exit */
 #define ALGO_BREAKER_FAILURES 5
 #define ALGO_BREAKER_WINDOW_NS (60LL * 1000000000)
