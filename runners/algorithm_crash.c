@@ -330,7 +330,7 @@ void algo_crash_on_exit(struct algo_crash *ac, int instance, pid_t pid, int wait
 	const char *kill_reason = NULL;
 	struct timespec ts;
 	struct tm tm;
-	char id[64], when[32], sig[16];
+	char id[64], when[32], stamp[48], sig[16];
 	int64_t now_ns;
 	bool abnormal;
 
@@ -349,10 +349,8 @@ void algo_crash_on_exit(struct algo_crash *ac, int instance, pid_t pid, int wait
 	b->len = 0;
 	put(b, "{");
 	put_str(b, "id", id);
-	put_key(b, "time");
-	put(b, "\"");
-	put(b, when);
-	put_fmt(b, ".%03.0fZ\"", (double)(ts.tv_nsec / 1000000));
+	snprintf(stamp, sizeof(stamp), "%s.%03ldZ", when, ts.tv_nsec / 1000000);
+	put_str(b, "time", stamp);
 	put_int(b, "pid", pid);
 	abnormal = algorithm_describe_exit(ac->algo, instance, wait_status, b, &kill_reason);
 	if (!abnormal)
