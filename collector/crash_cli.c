@@ -115,7 +115,10 @@ static void say_cause(yajl_val r, FILE *out)
 	const char *sig = str(r, "signal", NULL);
 	yajl_val killer = get(r, "killed_by"), samples = get(r, "samples");
 	size_t ns = YAJL_IS_ARRAY(samples) ? samples->u.array.len : 0;
-	long long rss = ns ? num(samples->u.array.values[ns - 1], "rss_bytes", -1) : -1;
+	long long rss = num(r, "oom_rss_bytes", -1);
+
+	if (rss < 0 && ns)
+		rss = num(samples->u.array.values[ns - 1], "rss_bytes", -1);
 
 	if (strcmp(cause, "oom_kill") == 0) {
 		fprintf(out, "killed by the OOM killer");
@@ -160,7 +163,7 @@ static void say_context(yajl_val r, FILE *out)
 	}
 	fprintf(out, " after %lld answered calls", num(r, "calls_answered", 0));
 	if (slope >= MIB / 10)
-		fprintf(out, ", RSS rising %.0f MiB/s over the last %.0f s", slope / MIB, over_s);
+		fprintf(out, ", RSS rising %.0f MiB/s over the last %.1f s", slope / MIB, over_s);
 	if (str(r, "signal", NULL))
 		fprintf(out, "; core dumped: %s",
 			YAJL_IS_TRUE(get(r, "core_dumped")) ? "yes" : "no");

@@ -25,7 +25,8 @@
 struct watched {
 	pid_t pid; /* 0 when the instance has no live child */
 	struct health_sample ring[SAMPLE_RING];
-	int nsamples; /* total ever; ring index is nsamples % SAMPLE_RING */
+	int nsamples;	  /* total ever; ring index is nsamples % SAMPLE_RING */
+	uint64_t oom_rss; /* RSS when the OOM killer chose it, 0 when it did not */
 };
 
 struct algo_crash {
@@ -163,6 +164,25 @@ static void on_action(void *arg, const struct health_warning *why)
 	algorithm_restart_instance(ac->algo, instance, "memory_restart");
 }
 
+static void on_happening(void *arg, const struct health_happening *h)
+{
+	struct algo_crash *ac = arg;
+	struct watched *w;
+
+	if (h->kind != HEALTH_OOM_VICTIM)
+		return;
+	w = find(ac, h->root, NULL);
+	if (w)
+		w->oom_rss = h->rss_bytes;
+	ac->buf.len = 0;
+	put(&ac->buf, "{");
+	put_str(&ac->buf, "comm", h->comm);
+	put_int(&ac->buf, "rss_bytes", (long long)h->rss_bytes);
+	put_int(&ac->buf, "root", h->root);
+	put(&ac->buf, "}");
+	emit(ac, "health.oom", h->pid);
+}
+
 int algo_crash_create(struct runner_ctx *ctx, const struct options *opts, const char *package_dir,
 		      int instances, struct algo_crash **out, struct error *err)
 {
@@ -170,6 +190,7 @@ int algo_crash_create(struct runner_ctx *ctx, const struct options *opts, const 
 		.on_sample = on_sample,
 		.on_warning = on_warning,
 		.on_action = on_action,
+		.on_happening = on_happening,
 	};
 	const char *src = options_str(opts, "health-source");
 	struct health_config cfg = {
@@ -260,6 +281,7 @@ void algo_crash_on_spawn(struct algo_crash *ac, int instance, pid_t pid)
 		return;
 	ac->kids[instance].pid = pid;
 	ac->kids[instance].nsamples = 0;
+	ac->kids[instance].oom_rss = 0;
 	if (health_monitor_watch(ac->hm, pid, &ac->limits, &err) < 0)
 		log_warn("%s: cannot watch child %d: %s", runner_name(ac->ctx), (int)pid, err.msg);
 }
@@ -385,6 +407,11 @@ void algo_crash_on_exit(struct algo_crash *ac, int instance, pid_t pid, int wait
 	}
 	put_key(b, "oom_killed");
 	put(b, !end.known ? "null" : end.oom_killed ? "true" : "false");
+	put_key(b, "oom_rss_bytes");
+	if (w->oom_rss)
+		put_fmt(b, "%.0f", (double)w->oom_rss);
+	else
+		put(b, "null");
 	put_str(b, "health_source", health_source_name(health_monitor_source(ac->hm)));
 	gen_samples(b, w, now_ns);
 	put(b, "}");
