@@ -154,7 +154,12 @@ static void say_context(yajl_val r, FILE *out)
 	yajl_val calls = get(r, "calls_in_flight");
 	double over_s, slope = rss_trend(get(r, "samples"), &over_s);
 
-	if (YAJL_IS_ARRAY(calls) && calls->u.array.len > 0) {
+	yajl_val timed_out = get(r, "timed_out_call");
+
+	if (YAJL_IS_OBJECT(timed_out))
+		fprintf(out, " when call %lld (%s) timed out", num(timed_out, "id", 0),
+			str(timed_out, "method", "?"));
+	else if (YAJL_IS_ARRAY(calls) && calls->u.array.len > 0) {
 		yajl_val c = calls->u.array.values[0];
 
 		fprintf(out, " while executing call %lld", num(c, "id", 0));

@@ -109,6 +109,14 @@ static void on_event(void *arg, const char *type, pid_t pid, const char *json, s
 	runner_emit(r->ctx, ev);
 }
 
+static void on_forking(void *arg, int instance, bool forking)
+{
+	struct algorithm_runner *r = arg;
+
+	(void)instance;
+	algo_crash_on_forking(r->crash, forking);
+}
+
 static void on_spawn(void *arg, int instance, pid_t pid)
 {
 	struct algorithm_runner *r = arg;
@@ -403,6 +411,7 @@ static int algorithm_start(void *self, struct error *err)
 		.breaker_cooldown_ns = options_int(o, "breaker-cooldown"),
 		.call_timeout_ns = options_int(o, "call-timeout"),
 		.on_event = on_event,
+		.on_forking = on_forking,
 		.on_spawn = on_spawn,
 		.on_exit = on_exit_child,
 		.on_stopped = on_stopped,

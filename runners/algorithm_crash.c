@@ -273,6 +273,14 @@ void algo_crash_set_host(struct algo_crash *ac, struct algorithm *algo)
 	ac->algo = algo;
 }
 
+void algo_crash_on_forking(struct algo_crash *ac, bool forking)
+{
+	if (forking)
+		health_monitor_adopt_begin(ac->hm);
+	else
+		health_monitor_adopt_end(ac->hm);
+}
+
 void algo_crash_on_spawn(struct algo_crash *ac, int instance, pid_t pid)
 {
 	struct error err = { 0 };

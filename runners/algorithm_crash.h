@@ -2,6 +2,7 @@
 #ifndef COLLECTOR_RUNNERS_ALGORITHM_CRASH_H
 #define COLLECTOR_RUNNERS_ALGORITHM_CRASH_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include <collector/algorithm.h>
@@ -58,6 +59,7 @@ int algo_crash_create(struct runner_ctx *ctx, const struct options *opts, const 
 void algo_crash_set_host(struct algo_crash *ac, struct algorithm *algo);
 
 /* The algorithm_options hooks. */
+void algo_crash_on_forking(struct algo_crash *ac, bool forking);
 void algo_crash_on_spawn(struct algo_crash *ac, int instance, pid_t pid);
 void algo_crash_on_exit(struct algo_crash *ac, int instance, pid_t pid, int wait_status);
 

@@ -116,9 +116,12 @@ bool algorithm_describe_exit(const struct algorithm *a, int instance, int wait_s
 		return false;
 	in = &a->inst[instance];
 	*kill_reason = in->kill_reason;
-	stop = in->stopping || a->stopping;
-	abnormal = !stop && (in->kill_reason || WIFSIGNALED(wait_status) ||
-			     (WIFEXITED(wait_status) && WEXITSTATUS(wait_status) != 0));
+	/* Killed by the host for a fault, or died badly on its own: not the SIGTERM/SIGKILL
+	 * of a stop whose grace ran out. */
+	stop = (in->stopping || a->stopping) && in->kill_stage >= 2 && !in->kill_reason;
+	abnormal = in->kill_reason ||
+		   (!stop && (WIFSIGNALED(wait_status) ||
+			      (WIFEXITED(wait_status) && WEXITSTATUS(wait_status) != 0)));
 	/* This end counts as one more failure when the restart policy sees it. */
 	recent = algo_recent_failures(in, now) + (abnormal ? 1 : 0);
 	member_int(out, "instance", in->index);
@@ -127,6 +130,15 @@ bool algorithm_describe_exit(const struct algorithm *a, int instance, int wait_s
 	member_int(out, "calls_answered", (long long)in->answered);
 	gen_stderr(out, in);
 	gen_calls(out, in, now);
+	member(out, "timed_out_call");
+	if (in->kill_reason && in->timed_out_id) {
+		buffer_append(out, "{", 1);
+		member_int(out, "id", (long long)in->timed_out_id);
+		member_str(out, "method", in->timed_out_method);
+		buffer_append(out, "}", 1);
+	} else {
+		buffer_append(out, "null", 4);
+	}
 	member_int(out, "restarts", in->spawns > 0 ? (long long)in->spawns - 1 : 0);
 	member_int(out, "consecutive_failures", in->consecutive_failures + (abnormal ? 1 : 0));
 	member_str(out, "breaker", recent >= ALGO_BREAKER_FAILURES ? "open" : "closed");

@@ -83,7 +83,9 @@ struct algo_instance {
 	int64_t failure_ns[ALGO_BREAKER_FAILURES];
 	int failure_next;
 	uint64_t spawns;
-	uint64_t answered; /* calls this child answered since its spawn */
+	uint64_t answered;	   /* calls this child answered since its spawn */
+	uint64_t timed_out_id;	   /* the call whose timeout ended it, 0 when none */
+	char timed_out_method[32]; /* and its method */
 	int64_t spawn_ns;
 	char tmpdir[64];
 	struct algo_cgroup cg;

@@ -673,7 +673,11 @@ static int spawn_child(struct algo_instance *in, char **env, struct error *err)
 	}
 	fcntl(st[0], F_SETFL, 0);
 	fcntl(out_p[0], F_SETPIPE_SZ, CHILD_PIPE_SIZE);
+	if (in->host->opts.on_forking)
+		in->host->opts.on_forking(in->host->opts.arg, in->index, true);
 	pid = fork();
+	if (pid != 0 && in->host->opts.on_forking)
+		in->host->opts.on_forking(in->host->opts.arg, in->index, false);
 	if (pid < 0) {
 		rc = error_set(err, errno, "fork: %s", strerror(errno));
 		goto out;
@@ -751,6 +755,7 @@ int algo_instance_spawn(struct algo_instance *in, struct error *err)
 	in->missed_pongs = 0;
 	in->stderr_count = 0;
 	in->answered = 0;
+	in->timed_out_id = 0;
 	line_framer_reset(&in->out_fr);
 	line_framer_reset(&in->err_fr);
 	rc = prepare_sandbox(in, err);

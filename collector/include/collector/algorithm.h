@@ -87,6 +87,12 @@ struct algorithm_options {
 	 * data object. May be NULL.
 	 */
 	void (*on_event)(void *arg, const char *type, pid_t pid, const char *json, size_t len);
+	/**
+	 * Called with @p forking true just before a child is forked and false just
+	 * after, so a watcher can follow the child from its first moment (see
+	 * health_monitor_adopt_begin()). May be NULL.
+	 */
+	void (*on_forking)(void *arg, int instance, bool forking);
 	/** A child was spawned (for watchers such as the health monitor). May be NULL. */
 	void (*on_spawn)(void *arg, int instance, pid_t pid);
 	/** A child was reaped with @p wait_status. May be NULL. */
@@ -190,10 +196,11 @@ void algorithm_reset(struct algorithm *a);
 /**
  * What the host knows about an instance's end, for a crash report; call it from
  * the on_exit callback (before the calls in flight are failed). Appends JSON
- * object members without braces: instance, reason, uptime_ms, calls_answered,
- * stderr (up to the last 50 lines), calls_in_flight (id, method, age_ms,
- * params), restarts, consecutive_failures, breaker ("closed" or "open"),
- * package (name, version), argv and limits.
+ * object members without braces: instance, kill_reason, uptime_ms,
+ * calls_answered, stderr (up to the last 50 lines), calls_in_flight (id,
+ * method, age_ms, params), timed_out_call (id, method, or null), restarts,
+ * consecutive_failures, breaker ("closed" or "open"), package (name,
+ * version), argv and limits.
  * @param a the handle
  * @param instance the instance on_exit named
  * @param wait_status the status on_exit passed

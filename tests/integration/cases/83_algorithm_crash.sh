@@ -93,7 +93,7 @@ crash_calls "$CRASH_WORK/spin.calls" 1
 check "a sample near one core" test "$(count "$out" '.type=="health.sample" and .data.cpu_percent >= 60')" -ge 1
 eq "none above one core" 0 "$(count "$out" '.type=="health.sample" and .data.cpu_percent > 102')"
 out=$CRASH_WORK/spin-limited.jsonl
-"$C" run algorithm --package "$(crash_pkg spinlim '"--spin-ms","900"' '"cpu_percent":30')" \
+"$C" run algorithm --package "$(crash_pkg spinlim '"--spin-ms","1500"' '"cpu_percent":30')" \
 	--calls "$CRASH_WORK/spin.calls" --health-interval 300ms --cpu-pinned-samples 2 >"$out" 2>/dev/null
 eq "cpu_pinned once at 30%" "1 30" \
 	"$(count "$out" '.type=="health.warning" and .data.kind=="cpu_pinned"') $(field "$out" health.warning '.data.limit')"
@@ -118,6 +118,23 @@ eq "killed by bash" "SIGKILL bash $(cat "$CRASH_WORK/killer.pid") false" \
 	"$(crash_of "$out" '"\(.signal) \(.killed_by.name) \(.killed_by.pid) \(.oom_killed)"')"
 "$C" crashes --dir "$CRASH_DIR" "$(crash_of "$out" .id)" >"$CRASH_WORK/kill.explain"
 check "explained" grep -q "^killed by signal SIGKILL sent by bash (pid $(cat "$CRASH_WORK/killer.pid")) while executing call 1" "$CRASH_WORK/kill.explain"
+crash_leftovers
+end
+
+begin "algorithm: --memory-restart restarts a leaking child before the OOM killer; a timeout kill is a crash"
+out=$CRASH_WORK/memrestart.jsonl
+crash_calls "$CRASH_WORK/memrestart.calls" 6
+"$C" run algorithm --package "$(crash_pkg memrestart '"--leak-mb","8","--latency-us","100000"')" \
+	--calls "$CRASH_WORK/memrestart.calls" --health-interval 100ms --memory-restart 20MiB >"$out" 2>/dev/null
+check "a restart action" test "$(count "$out" '.type=="health.action" and .data.action=="restart" and .data.kind=="memory_action"')" -ge 1
+eq "the first crash: restarted by the collector" "memory_restart SIGTERM collector" \
+	"$(jq -r 'select(.type=="algorithm.crash") | .data | "\(.cause) \(.signal) \(.killed_by.name)"' "$out" | head -1)"
+out=$CRASH_WORK/timeout.jsonl
+crash_calls "$CRASH_WORK/timeout.calls" 1
+"$C" run algorithm --package "$(crash_pkg slow '"--latency-us","3000000"')" \
+	--calls "$CRASH_WORK/timeout.calls" --call-timeout 200ms >"$out" 2>/dev/null
+eq "timeout crash" "timeout SIGTERM collector 1" \
+	"$(crash_of "$out" '"\(.cause) \(.signal) \(.killed_by.name) \(.timed_out_call.id)"')"
 crash_leftovers
 end
 
