@@ -334,6 +334,7 @@ static void write_report(struct algo_crash *ac, const char *id)
 	char tmp[4096], path[4096];
 	int fd;
 	ssize_t n;
+	bool ok;
 
 	snprintf(tmp, sizeof(tmp), "%s/.%s.json.tmp", ac->crash_dir, id);
 	snprintf(path, sizeof(path), "%s/%s.json", ac->crash_dir, id);
@@ -343,11 +344,14 @@ static void write_report(struct algo_crash *ac, const char *id)
 		return;
 	}
 	fchmod(fd, 0640);
+	errno = 0;
 	n = write(fd, ac->buf.data, ac->buf.len);
-	if (n != (ssize_t)ac->buf.len || write(fd, "\n", 1) != 1 || close(fd) < 0 ||
-	    rename(tmp, path) < 0) {
+	ok = n == (ssize_t)ac->buf.len && write(fd, "\n", 1) == 1;
+	if (close(fd) < 0)
+		ok = false;
+	if (!ok || rename(tmp, path) < 0) {
 		log_warn("%s: crash report %s: %s", runner_name(ac->ctx), path,
-			 n < 0 ? strerror(errno) : "short write");
+			 errno ? strerror(errno) : "short write");
 		unlink(tmp);
 	}
 }
