@@ -170,6 +170,11 @@ bench-metrics: all
 bench-health: all
 	@BUILD=$(abspath $(BUILD)) bash tools/bench/health.sh
 
+# Crash -> algorithm.crash latency over CRASHES (1000) SIGKILLed algorithm children.
+.PHONY: bench-algo-crash
+bench-algo-crash: all
+	@BUILD=$(abspath $(BUILD)) bash tools/bench/algo_crash.sh
+
 # Root only: the process runner against libbpf-tools' execsnoop + exitsnoop.
 bench-process: all
 	@BUILD=$(abspath $(BUILD)) bash tools/bench/process.sh

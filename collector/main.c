@@ -16,6 +16,7 @@
 
 #include "cli_help.h"
 #include "config.h"
+#include "crash_cli.h"
 #include "loaders.h"
 #include "status_client.h"
 #include "system_checks.h"
@@ -107,6 +108,8 @@ static void usage(FILE *f)
 		   "                    the runner and sink types available (with a plugin's)\n"
 		   "  status [ADDR]     ask a collector running with --metrics how it is doing\n"
 		   "                    (ADDR: its metrics address, default 127.0.0.1:9477)\n"
+		   "  crashes [--dir D] [ID]\n"
+		   "                    list algorithm crash reports, or explain one\n"
 		   "  doctor            what this machine allows (BTF, BPF, uprobes, cgroups, "
 		   "...)\n"
 		   "  version           print the version\n"
@@ -682,6 +685,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "status") == 0)
 		return cmd_status(argc - 1, argv + 1);
+	if (strcmp(cmd, "crashes") == 0)
+		return crash_cli_main(argc - 1, argv + 1, stdout);
 	if (strcmp(cmd, "loader") == 0)
 		return cmd_loader(argc - 1, argv + 1);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

@@ -16,6 +16,7 @@
 #include <collector/line_framer.h>
 #include <collector/runner.h>
 
+#include "algorithm_crash.h"
 #include "algorithm_pnm.h"
 #include "algorithm_protocol.h"
 
@@ -25,6 +26,7 @@ struct algorithm_runner {
 	struct runner_ctx *ctx;
 	const struct options *opts;
 	struct algorithm *algo;
+	struct algo_crash *crash; /* health monitor and crash reports */
 	/* calls source */
 	int calls_fd;
 	bool close_calls_fd;
@@ -90,6 +92,7 @@ static const struct option_spec algorithm_options[] = {
 	  .type = OPT_DURATION,
 	  .def = "30s",
 	  .help = "how long an open circuit breaker keeps an instance down" },
+	ALGO_CRASH_OPTIONS,
 	{ 0 },
 };
 
@@ -104,6 +107,28 @@ static void on_event(void *arg, const char *type, pid_t pid, const char *json, s
 	if (pid > 0)
 		event_set_pid(ev, pid);
 	runner_emit(r->ctx, ev);
+}
+
+static void on_forking(void *arg, int instance, bool forking)
+{
+	struct algorithm_runner *r = arg;
+
+	(void)instance;
+	algo_crash_on_forking(r->crash, forking);
+}
+
+static void on_spawn(void *arg, int instance, pid_t pid)
+{
+	struct algorithm_runner *r = arg;
+
+	algo_crash_on_spawn(r->crash, instance, pid);
+}
+
+static void on_exit_child(void *arg, int instance, pid_t pid, int wait_status)
+{
+	struct algorithm_runner *r = arg;
+
+	algo_crash_on_exit(r->crash, instance, pid, wait_status);
 }
 
 static void maybe_finish(struct algorithm_runner *r)
@@ -386,13 +411,21 @@ static int algorithm_start(void *self, struct error *err)
 		.breaker_cooldown_ns = options_int(o, "breaker-cooldown"),
 		.call_timeout_ns = options_int(o, "call-timeout"),
 		.on_event = on_event,
+		.on_forking = on_forking,
+		.on_spawn = on_spawn,
+		.on_exit = on_exit_child,
 		.on_stopped = on_stopped,
 		.arg = r,
 	};
-	int rc = algorithm_open(options_str(o, "package"), &ao, &r->algo, err);
+	int rc = algo_crash_create(r->ctx, o, options_str(o, "package"), ao.instances, &r->crash,
+				   err);
 
 	if (rc < 0)
 		return rc;
+	rc = algorithm_open(options_str(o, "package"), &ao, &r->algo, err);
+	if (rc < 0)
+		return rc;
+	algo_crash_set_host(r->crash, r->algo);
 	if (options_str(o, "calls"))
 		return open_calls(r, options_str(o, "calls"), err);
 	if (options_str(o, "frames"))
@@ -427,6 +460,7 @@ static void algorithm_destroy(void *self)
 	}
 	ev_timer_stop(runner_loop(r->ctx), &r->frame_w);
 	algorithm_close(r->algo);
+	algo_crash_free(r->crash);
 	line_framer_free(&r->framer);
 	for (int i = 0; i < r->nframes; i++)
 		free(r->frames[i]);

@@ -17,7 +17,8 @@
 #include "algorithm_package.h"
 #include "shm_pool.h"
 
-#define ALGO_STDERR_TAIL 8
+#define ALGO_STDERR_TAIL 50	 /* lines kept for crash reports */
+#define ALGO_EXIT_STDERR_LINES 8 /* of them, in algorithm.exit */
 #define ALGO_BREAKER_FAILURES 5
 #define ALGO_BREAKER_WINDOW_NS (60LL * 1000000000)
 #define ALGO_IMMEDIATE_RESTARTS 3
@@ -82,6 +83,9 @@ struct algo_instance {
 	int64_t failure_ns[ALGO_BREAKER_FAILURES];
 	int failure_next;
 	uint64_t spawns;
+	uint64_t answered;	   /* calls this child answered since its spawn */
+	uint64_t timed_out_id;	   /* the call whose timeout ended it, 0 when none */
+	char timed_out_method[32]; /* and its method */
 	int64_t spawn_ns;
 	char tmpdir[64];
 	struct algo_cgroup cg;
@@ -142,5 +146,7 @@ void algo_instance_reset(struct algo_instance *in);
 void algo_instance_free(struct algo_instance *in);
 void algo_set_state(struct algo_instance *in, enum algo_state s, const char *reason);
 bool algo_instance_accepts(const struct algo_instance *in);
+/* Failures within the breaker window before @p now. */
+int algo_recent_failures(const struct algo_instance *in, int64_t now);
 
 #endif

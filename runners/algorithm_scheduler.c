@@ -218,6 +218,8 @@ static void on_call_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 	algo_ev_int(a, "instance", in->index);
 	algo_ev_int(a, "timeout_ms", a->call_timeout_ns / 1000000);
 	algo_ev_emit(a, "algorithm.timeout", in->pid);
+	in->timed_out_id = c->id;
+	snprintf(in->timed_out_method, sizeof(in->timed_out_method), "%s", c->method);
 	algo_list_remove(&in->inflight, c);
 	algo_complete(c, ALGORITHM_TIMEOUT, msg, NULL, 0);
 	algo_instance_terminate(in, "call_timeout");

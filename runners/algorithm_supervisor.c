@@ -252,6 +252,7 @@ static void handle_result(struct algo_instance *in, yajl_val msg)
 		return;
 	}
 	in->consecutive_failures = 0;
+	in->answered++;
 	algo_list_remove(&in->inflight, c);
 	if (!ok || !(YAJL_IS_TRUE(ok) || YAJL_IS_FALSE(ok))) {
 		protocol_error(in, "bad_result", b->data, mark - 1, "a result without ok");
@@ -480,7 +481,9 @@ static void report_exit(struct algo_instance *in, int status, const char *reason
 	struct algorithm *a = in->host;
 	char sig[16];
 	struct buffer tail = { 0 };
-	int first = in->stderr_count > ALGO_STDERR_TAIL ? in->stderr_count - ALGO_STDERR_TAIL : 0;
+	int first = in->stderr_count > ALGO_EXIT_STDERR_LINES ?
+			    in->stderr_count - ALGO_EXIT_STDERR_LINES :
+			    0;
 
 	algo_ev_begin(a);
 	algo_ev_int(a, "instance", in->index);
@@ -504,19 +507,27 @@ static void report_exit(struct algo_instance *in, int status, const char *reason
 	algo_ev_emit(a, "algorithm.exit", in->pid);
 }
 
+int algo_recent_failures(const struct algo_instance *in, int64_t now)
+{
+	int recent = 0;
+
+	for (int i = 0; i < ALGO_BREAKER_FAILURES; i++)
+		if (in->failure_ns[i] && now - in->failure_ns[i] <= ALGO_BREAKER_WINDOW_NS)
+			recent++;
+	return recent;
+}
+
 /* The restart policy: 3 at once, then backoff; 5 failures in 60 s open the breaker. */
 static void after_failure(struct algo_instance *in, const char *reason)
 {
 	struct algorithm *a = in->host;
 	int64_t now = algo_mono_ns(), delay = 0;
-	int recent = 0;
+	int recent;
 	char why[160];
 
 	in->failure_ns[in->failure_next++ % ALGO_BREAKER_FAILURES] = now;
 	in->consecutive_failures++;
-	for (int i = 0; i < ALGO_BREAKER_FAILURES; i++)
-		if (in->failure_ns[i] && now - in->failure_ns[i] <= ALGO_BREAKER_WINDOW_NS)
-			recent++;
+	recent = algo_recent_failures(in, now);
 	if (recent >= ALGO_BREAKER_FAILURES) {
 		snprintf(why, sizeof(why), "%d failures within 60 s, the last: %s",
 			 ALGO_BREAKER_FAILURES, reason);
@@ -662,7 +673,11 @@ static int spawn_child(struct algo_instance *in, char **env, struct error *err)
 	}
 	fcntl(st[0], F_SETFL, 0);
 	fcntl(out_p[0], F_SETPIPE_SZ, CHILD_PIPE_SIZE);
+	if (in->host->opts.on_forking)
+		in->host->opts.on_forking(in->host->opts.arg, in->index, true);
 	pid = fork();
+	if (pid != 0 && in->host->opts.on_forking)
+		in->host->opts.on_forking(in->host->opts.arg, in->index, false);
 	if (pid < 0) {
 		rc = error_set(err, errno, "fork: %s", strerror(errno));
 		goto out;
@@ -739,6 +754,8 @@ int algo_instance_spawn(struct algo_instance *in, struct error *err)
 	in->kill_reason = NULL;
 	in->missed_pongs = 0;
 	in->stderr_count = 0;
+	in->answered = 0;
+	in->timed_out_id = 0;
 	line_framer_reset(&in->out_fr);
 	line_framer_reset(&in->err_fr);
 	rc = prepare_sandbox(in, err);

@@ -11,10 +11,12 @@
 #ifndef COLLECTOR_ALGORITHM_H
 #define COLLECTOR_ALGORITHM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <collector/buffer.h>
 #include <collector/error.h>
 
 struct ev_loop;
@@ -85,6 +87,12 @@ struct algorithm_options {
 	 * data object. May be NULL.
 	 */
 	void (*on_event)(void *arg, const char *type, pid_t pid, const char *json, size_t len);
+	/**
+	 * Called with @p forking true just before a child is forked and false just
+	 * after, so a watcher can follow the child from its first moment (see
+	 * health_monitor_adopt_begin()). May be NULL.
+	 */
+	void (*on_forking)(void *arg, int instance, bool forking);
 	/** A child was spawned (for watchers such as the health monitor). May be NULL. */
 	void (*on_spawn)(void *arg, int instance, pid_t pid);
 	/** A child was reaped with @p wait_status. May be NULL. */
@@ -184,6 +192,34 @@ size_t algorithm_pending(const struct algorithm *a);
  * @param a the handle
  */
 void algorithm_reset(struct algorithm *a);
+
+/**
+ * What the host knows about an instance's end, for a crash report; call it from
+ * the on_exit callback (before the calls in flight are failed). Appends JSON
+ * object members without braces: instance, kill_reason, uptime_ms,
+ * calls_answered, stderr (up to the last 50 lines), calls_in_flight (id,
+ * method, age_ms, params), timed_out_call (id, method, or null), restarts,
+ * consecutive_failures, breaker ("closed" or "open"), package (name,
+ * version), argv and limits.
+ * @param a the handle
+ * @param instance the instance on_exit named
+ * @param wait_status the status on_exit passed
+ * @param out the JSON members are appended here
+ * @param kill_reason set to why the host ended it ("call_timeout", "hang", ...), or NULL
+ * @return true when the end was abnormal (signal, non-zero exit, or killed by
+ *         the host for a timeout, hang or the like) rather than a stop.
+ */
+bool algorithm_describe_exit(const struct algorithm *a, int instance, int wait_status,
+			     struct buffer *out, const char **kill_reason);
+
+/**
+ * End one instance now (SIGTERM, then SIGKILL after the grace period) for
+ * @p reason, e.g. before the OOM killer does; the restart policy applies.
+ * @param a the handle
+ * @param instance the instance
+ * @param reason a static string, reported as its exit reason
+ */
+void algorithm_restart_instance(struct algorithm *a, int instance, const char *reason);
 
 /**
  * Begin a graceful stop: queued calls fail with ALGORITHM_STOPPED, children
