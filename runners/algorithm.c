@@ -17,6 +17,7 @@
 #include <collector/runner.h>
 
 #include "algorithm_crash.h"
+#include "algorithm_internal.h"
 #include "algorithm_pnm.h"
 #include "algorithm_protocol.h"
 
@@ -96,12 +97,38 @@ static const struct option_spec algorithm_options[] = {
 	{ 0 },
 };
 
+/* The runner's health follows its worst child: an open breaker fails it, a restart degrades it. */
+static void update_health(struct algorithm_runner *r)
+{
+	const struct algo_instance *worst = NULL;
+
+	for (int i = 0; r->algo && i < r->algo->ninst; i++) {
+		const struct algo_instance *in = &r->algo->inst[i];
+
+		if (in->state == ALGO_BROKEN ||
+		    ((in->state == ALGO_RESTARTING || in->state == ALGO_DEGRADED) &&
+		     (!worst || worst->state != ALGO_BROKEN)))
+			worst = in;
+	}
+	if (!worst)
+		runner_set_health(r->ctx, RUNNER_HEALTHY, NULL);
+	else if (worst->state == ALGO_BROKEN)
+		runner_set_health(r->ctx, RUNNER_FAILING,
+				  "instance %d: circuit breaker open, calls fail fast",
+				  worst->index);
+	else
+		runner_set_health(r->ctx, RUNNER_DEGRADED, "instance %d is %s", worst->index,
+				  algo_state_name(worst->state));
+}
+
 static void on_event(void *arg, const char *type, pid_t pid, const char *json, size_t len)
 {
 	struct algorithm_runner *r = arg;
 	struct event *ev = event_new((struct span){ type, strlen(type) }, (struct span){ 0 },
 				     (struct span){ json, len });
 
+	if (strcmp(type, "algorithm.state") == 0)
+		update_health(r);
 	if (!ev)
 		return;
 	if (pid > 0)
@@ -469,6 +496,33 @@ static void algorithm_destroy(void *self)
 	free(r);
 }
 
+static void algorithm_metrics(void *self, struct metrics_writer *w)
+{
+	struct algorithm_runner *r = self;
+	uint64_t restarts = 0, inflight = 0;
+	int broken = 0;
+
+	if (!r->algo)
+		return;
+	for (int i = 0; i < r->algo->ninst; i++) {
+		const struct algo_instance *in = &r->algo->inst[i];
+
+		restarts += in->spawns > 1 ? in->spawns - 1 : 0;
+		inflight += in->inflight.len;
+		broken += in->state == ALGO_BROKEN;
+		if (in->alive)
+			metrics_add_child(w, in->pid, algo_state_name(in->state));
+	}
+	metrics_add(w, METRIC_COUNTER, "collector_runner_restarts_total",
+		    "times the runner restarted its child", (double)restarts);
+	metrics_add(w, METRIC_GAUGE, "collector_runner_breaker_open",
+		    "algorithm: instances whose circuit breaker is open", broken);
+	metrics_add(w, METRIC_GAUGE, "collector_runner_calls_queued",
+		    "algorithm: calls waiting for a free child", (double)r->algo->queue.len);
+	metrics_add(w, METRIC_GAUGE, "collector_runner_calls_in_flight",
+		    "algorithm: calls sent to a child and not yet answered", (double)inflight);
+}
+
 const struct runner_ops algorithm_runner_ops = {
 	.name = "algorithm",
 	.summary = "supervised algorithm children over the JSON-lines protocol (docs/protocol.md)",
@@ -477,4 +531,5 @@ const struct runner_ops algorithm_runner_ops = {
 	.start = algorithm_start,
 	.stop = algorithm_stop_runner,
 	.destroy = algorithm_destroy,
+	.metrics = algorithm_metrics,
 };

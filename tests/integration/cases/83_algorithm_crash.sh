@@ -164,3 +164,34 @@ check "the segfault's line" grep -q "segv 2.1.0  pid [0-9]*  segmentation fault 
 "$C" crashes --dir "$CRASH_DIR" no-such-id >/dev/null 2>&1
 eq "an unknown ID fails" 1 "$?"
 end
+
+begin "algorithm: an open breaker makes /healthz failing, with the instance in the reason"
+pkg=$(algo_pkg healthbreak '"--crash-after","1"')
+algo_calls "$ALGO_WORK/healthbreak.jsonl" 8
+fifo=$ALGO_WORK/healthbreak.fifo
+mkfifo "$fifo"
+"$C" run --metrics=127.0.0.1:0 algorithm --package "$pkg" --breaker-cooldown 60s --calls - \
+	<"$fifo" >/dev/null 2>"$WORK/hb.err" &
+pid=$!
+# Held open: the run must not end with its calls file.
+exec 9>"$fifo"
+cat "$ALGO_WORK/healthbreak.jsonl" >&9
+for _ in $(seq 1 100); do
+	addr=$(grep -o 'http://[0-9.:]*' "$WORK/hb.err" | head -n 1 | sed 's,http://,,')
+	[ -n "$addr" ] && break
+	sleep 0.1
+done
+for _ in $(seq 1 100); do
+	code=$(curl -s -o "$WORK/hb.json" -w '%{http_code}' "http://$addr/healthz")
+	[ "$code" = 503 ] && break
+	sleep 0.1
+done
+eq "/healthz answers 503" 503 "$code"
+check "the reason names the open breaker" grep -q 'runner algorithm failing: instance 0: circuit breaker open' "$WORK/hb.json"
+eq "the breaker gauge" 1 "$(curl -s "http://$addr/metrics" | awk '$1=="collector_runner_breaker_open{runner=\"algorithm\"}" {print $2}')"
+check "restarts are counted" test "$(curl -s "http://$addr/metrics" | awk '$1=="collector_runner_restarts_total{runner=\"algorithm\"}" {print $2}')" -ge 4
+kill -TERM "$pid"
+exec 9>&-
+wait "$pid"
+algo_leftovers
+end
