@@ -648,3 +648,10 @@ void health_monitor_free(struct health_monitor *hm)
 	free(hm->watches);
 	free(hm);
 }
+
+enum health_mode health_mode_parse(const char *name)
+{
+	if (strcmp(name, "bpf") == 0)
+		return HEALTH_MODE_BPF;
+	return strcmp(name, "procfs") == 0 ? HEALTH_MODE_PROCFS : HEALTH_MODE_AUTO;
+}

@@ -164,12 +164,9 @@ int exec_health_create(struct runner_ctx *ctx, const struct options *opts, exec_
 		.on_action = on_action,
 		.on_happening = on_happening,
 	};
-	const char *src = options_str(opts, "health-source");
 	struct health_config cfg = {
 		.interval_s = (double)options_int(opts, "health-interval") / 1e9,
-		.mode = strcmp(src, "bpf") == 0	   ? HEALTH_MODE_BPF :
-			strcmp(src, "procfs") == 0 ? HEALTH_MODE_PROCFS :
-						     HEALTH_MODE_AUTO,
+		.mode = health_mode_parse(options_str(opts, "health-source")),
 	};
 	struct exec_health *eh;
 	int samples = (int)options_int(opts, "rss-growth-samples");

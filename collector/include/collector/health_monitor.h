@@ -33,6 +33,13 @@ enum health_mode {
 	HEALTH_MODE_PROCFS, /**< /proc even when BPF would load */
 };
 
+/**
+ * The mode an option names.
+ * @param name "bpf", "procfs" or anything else for auto
+ * @return the mode.
+ */
+enum health_mode health_mode_parse(const char *name);
+
 /** What the monitor watches for in one child; a zero field disables its check. */
 struct health_limits {
 	uint64_t memory_high;	   /**< warn when RSS goes above this many bytes */
