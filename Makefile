@@ -125,7 +125,7 @@ unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
 integration: all
-	@BUILD=$(abspath $(BUILD)) bash tests/integration/run.sh
+	@BUILD=$(abspath $(BUILD)) bash tests/integration/run.sh $(CASES)
 
 asan:
 	$(MAKE) BUILD=build-asan SAN=1 test
