@@ -1,4 +1,5 @@
 /* The `collector` command line: parses arguments and hands them to the library. */
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -661,12 +662,41 @@ static int cmd_loader(int argc, char **argv)
 	return COLLECTOR_EXIT_USAGE;
 }
 
+/*
+ * libev calls abort() when an allocation or a system call it cannot do without
+ * fails (out of memory, no fd left for its signal pipe). Say what failed and
+ * exit with the failure status instead; _exit, as the loop's state is unknown.
+ */
+static void on_loop_syserr(const char *msg)
+{
+	log_error("%s: %s", msg, strerror(errno));
+	_exit(COLLECTOR_EXIT_FAILED);
+}
+
+static void *loop_realloc(void *ptr, long size)
+{
+	void *p;
+
+	if (size == 0) {
+		free(ptr);
+		return NULL;
+	}
+	p = realloc(ptr, (size_t)size);
+	if (!p) {
+		log_error("out of memory: the event loop needed %ld bytes", size);
+		_exit(COLLECTOR_EXIT_FAILED);
+	}
+	return p;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "help";
 
 	/* A reader that goes away is an error on that sink, not the end of the process. */
 	signal(SIGPIPE, SIG_IGN);
+	ev_set_syserr_cb(on_loop_syserr);
+	ev_set_allocator(loop_realloc);
 
 	registry_add_builtins();
 	if (strcmp(cmd, "run") == 0)

@@ -101,6 +101,15 @@ void runner_emit(struct runner_ctx *ctx, struct event *ev)
 	keep_spinning(c);
 }
 
+void runner_emit_failed(struct runner_ctx *ctx, const char *type)
+{
+	ctx->seq++;
+	ctx->lost++;
+	ctx->c->stats.lost++;
+	log_error("runner %s: out of memory: lost a %s event (seq %llu)", ctx->name, type,
+		  (unsigned long long)(ctx->seq - 1));
+}
+
 #define GEN_KEY(g, lit) yajl_gen_string((g), (const unsigned char *)(lit), sizeof(lit) - 1)
 
 static void gen_str(yajl_gen g, const char *key, const char *v, size_t len)
@@ -818,7 +827,11 @@ int collector_run(struct collector *c)
 	if (c->stats.undelivered)
 		log_warn("%llu events were not delivered",
 			 (unsigned long long)c->stats.undelivered);
-	if (c->stats.dropped || c->stats.failed || c->stats.undelivered)
+	if (c->stats.failed)
+		log_warn("%llu events failed in sinks", (unsigned long long)c->stats.failed);
+	if (c->stats.lost)
+		log_warn("%llu events were lost: out of memory", (unsigned long long)c->stats.lost);
+	if (c->stats.dropped || c->stats.failed || c->stats.undelivered || c->stats.lost)
 		return COLLECTOR_EXIT_LOSS;
 	return failed ? COLLECTOR_EXIT_FAILED : COLLECTOR_EXIT_OK;
 }

@@ -62,6 +62,7 @@ struct runner_ctx {
 	bool finished;
 	enum runner_status status;
 	uint64_t emitted;
+	uint64_t lost; /* events it could not build (out of memory) */
 	uint64_t errors;
 	struct error_reason_count error_reasons[ERROR_REASONS];
 	enum runner_health health;

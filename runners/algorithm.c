@@ -129,8 +129,10 @@ static void on_event(void *arg, const char *type, pid_t pid, const char *json, s
 
 	if (strcmp(type, "algorithm.state") == 0)
 		update_health(r);
-	if (!ev)
+	if (!ev) {
+		runner_emit_failed(r->ctx, type);
 		return;
+	}
 	if (pid > 0)
 		event_set_pid(ev, pid);
 	runner_emit(r->ctx, ev);

@@ -45,8 +45,10 @@ static void emit(struct algo_crash *ac, const char *type, pid_t pid)
 	struct event *ev = event_new(span_str(type), (struct span){ 0 },
 				     (struct span){ ac->buf.data, ac->buf.len });
 
-	if (!ev)
+	if (!ev) {
+		runner_emit_failed(ac->ctx, type);
 		return;
+	}
 	if (pid > 0)
 		event_set_pid(ev, pid);
 	runner_emit(ac->ctx, ev);

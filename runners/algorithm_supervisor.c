@@ -785,6 +785,9 @@ int algo_instance_spawn(struct algo_instance *in, struct error *err)
 	ev_io_set(&in->err_w, in->err_fd, EV_READ);
 	ev_io_start(a->loop, &in->out_w);
 	ev_io_start(a->loop, &in->err_w);
+	/* The loop's clock stood still while the child was set up (and, on the first
+	 * start, while the health monitor loaded): the timeout counts from now. */
+	ev_now_update(a->loop);
 	ev_timer_set(&in->handshake_w, secs(ms_ns(a->pkg.limits.handshake_timeout_ms)), 0.);
 	ev_timer_start(a->loop, &in->handshake_w);
 	algo_ev_begin(a);

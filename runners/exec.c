@@ -158,8 +158,10 @@ static void emit_data(struct exec_runner *r, const char *type)
 	yajl_gen_map_close(r->gen);
 	ev = event_new(span_str(type), (struct span){ 0 },
 		       (struct span){ r->gen_buf.data, r->gen_buf.len });
-	if (!ev)
+	if (!ev) {
+		runner_emit_failed(r->ctx, type);
 		return;
+	}
 	if (r->pid > 0)
 		event_set_pid(ev, r->pid);
 	runner_emit(r->ctx, ev);

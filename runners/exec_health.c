@@ -78,8 +78,10 @@ static void emit(struct exec_health *eh, const char *type, pid_t pid)
 	yajl_gen_map_close(eh->gen);
 	ev = event_new(span_str(type), (struct span){ 0 },
 		       (struct span){ eh->buf.data, eh->buf.len });
-	if (!ev)
+	if (!ev) {
+		runner_emit_failed(eh->ctx, type);
 		return;
+	}
 	if (pid > 0)
 		event_set_pid(ev, pid);
 	runner_emit(eh->ctx, ev);

@@ -156,8 +156,10 @@ static void emit(struct process_runner *r, const char *type, yajl_val obj)
 	ev = event_new(span_str(type),
 		       span_str(comm && YAJL_IS_STRING(comm) ? comm->u.string : NULL),
 		       (struct span){ r->data.data, r->data.len });
-	if (!ev)
+	if (!ev) {
+		runner_emit_failed(r->ctx, type);
 		return;
+	}
 	ev->ts_ns = ts;
 	if (member(obj, "pid")) {
 		event_set_pid(ev, (int32_t)int_member(obj, "pid", 0));

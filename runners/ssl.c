@@ -205,8 +205,10 @@ static void emit(struct ssl_runner *r, const char *type, long long ts_ns)
 
 	yajl_gen_map_close(r->gen);
 	ev = event_new(span_str(type), span_str(comm), (struct span){ r->data.data, r->data.len });
-	if (!ev)
+	if (!ev) {
+		runner_emit_failed(r->ctx, type);
 		return;
+	}
 	if (!ts_ns)
 		ts_ns = int_member(r->cur, "ts_ns", 0);
 	/* Without a time of its own (ready), an event keeps the time it was made. */

@@ -44,6 +44,7 @@ struct collector_stats {
 	uint64_t dropped;     /**< events dropped by queue policies */
 	uint64_t failed;      /**< events a sink rejected for good */
 	uint64_t undelivered; /**< events still queued when the run ended */
+	uint64_t lost;	      /**< events runners could not build (out of memory) */
 };
 
 /**

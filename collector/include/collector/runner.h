@@ -116,6 +116,15 @@ bool runner_can_emit(struct runner_ctx *ctx);
 void runner_emit(struct runner_ctx *ctx, struct event *ev);
 
 /**
+ * Count an event the runner could not build (event_new() failed: out of
+ * memory) as lost: its seq number is skipped, so readers see the gap, it is
+ * logged and counted, and the run ends with the loss exit status.
+ * @param ctx the runner's context
+ * @param type the type of the event that was lost
+ */
+void runner_emit_failed(struct runner_ctx *ctx, const char *type);
+
+/**
  * Emit a `collector.error` event for bad input from the source and count it.
  * @param ctx the runner's context
  * @param reason what went wrong, a short snake_case word ("invalid_json")
