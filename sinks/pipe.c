@@ -402,37 +402,44 @@ static int unread_bytes(const struct pipe_sink *s)
 }
 
 /* A command that died while the loop is over: take back what it did not read. */
-static void reap_now(struct pipe_sink *s)
+static bool reap_now(struct pipe_sink *s)
 {
 	int st;
 
 	if (!s->alive || waitpid(s->child.pid, &st, WNOHANG) != s->child.pid)
-		return;
+		return false;
 	ev_child_stop(sink_loop(s->ctx), &s->reaper);
 	s->alive = false;
 	went_down(s);
 	close_child_output(s);
 	s->child.pid = -1;
-	sink_report_error(s->ctx,
-			  "command '%s' exited at the end; restarting it for %zu unread bytes",
+	sink_report_error(s->ctx, "command '%s' exited at the end with %zu bytes unread",
 			  s->target, s->out.len);
+	return true;
 }
 
 /*
  * The loop is over: until the reader has read every byte (or time runs out),
- * write the rest and restart a command that dies; then EOF it and reap it.
+ * write the rest and restart a command that dies, unless it died without
+ * reading a byte (restarting it again would only fork in a loop); then EOF it
+ * and reap it.
  */
 static void finish(struct pipe_sink *s)
 {
 	int64_t deadline = now_ns() + (int64_t)FINISH_MS * 1000000;
 	struct timespec pause = { 0, 5000000 };
 	struct error err = { 0 };
+	size_t left_at_start = SIZE_MAX; /* bytes to send when the command was last started */
 	int st;
 
 	while (now_ns() < deadline) {
-		reap_now(s);
-		if (s->kind == KIND_COMMAND && !s->alive && start_command(s, &err) < 0)
+		if (reap_now(s) && s->out.len >= left_at_start)
 			break;
+		if (s->kind == KIND_COMMAND && !s->alive) {
+			if (start_command(s, &err) < 0)
+				break;
+			left_at_start = s->out.len;
+		}
 		if (s->kind == KIND_FIFO && s->fd < 0 && open_fifo(s) < 0)
 			break;
 		if (write_out(s) == 0 && unread_bytes(s) == 0)

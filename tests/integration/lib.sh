@@ -72,6 +72,6 @@ summary() {
 		FAILED=$((FAILED + 1))
 	done
 	echo
-	echo "integration: $PASSED passed, $FAILED failed, $SKIPPED skipped"
+	echo "${SUITE:-integration}: $PASSED passed, $FAILED failed, $SKIPPED skipped"
 	[ "$FAILED" = 0 ]
 }
