@@ -49,7 +49,7 @@ TOOL_BINS := $(patsubst %.c,$(BUILD)/%,$(TOOL_SRCS))
 PLUGIN_SRCS := $(wildcard tools/examples/*.c)
 PLUGIN_SOS := $(patsubst %.c,$(BUILD)/%.so,$(PLUGIN_SRCS))
 
-.PHONY: all deps test unit integration asan valgrind bench bench-metrics bench-health \
+.PHONY: all deps test unit integration faults asan valgrind bench bench-metrics bench-health \
 	bench-process bench-sinks bench-ssl install clean format format-check lint docs fuzz
 .SECONDARY:
 all: $(BUILD)/collector $(BUILD)/libcollector.a $(BUILD)/libcollector.so $(UNIT_BINS) \
@@ -119,13 +119,19 @@ $(BUILD)/tools/examples/%.so: $(BUILD)/obj/tools/examples/%.o
 	@mkdir -p $(dir $@)
 	$(CC) -shared -o $@ $< $(LDFLAGS)
 
-test: unit integration
+test: unit integration faults
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
 integration: all
 	@BUILD=$(abspath $(BUILD)) bash tests/integration/run.sh $(CASES)
+
+# Fault injection (tests/faults/): crashing children, full disks, dead sinks, broker errors,
+# signals at random moments, fd and memory limits. CASES selects case files; FAULT_SEEDS the
+# seeds of the random signal delays.
+faults: all
+	@BUILD=$(abspath $(BUILD)) bash tests/faults/run.sh $(CASES)
 
 asan:
 	$(MAKE) BUILD=build-asan SAN=1 test
