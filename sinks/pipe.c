@@ -413,8 +413,8 @@ static bool reap_now(struct pipe_sink *s)
 	went_down(s);
 	close_child_output(s);
 	s->child.pid = -1;
-	sink_report_error(s->ctx, "command '%s' exited at the end with %zu bytes unread",
-			  s->target, s->out.len);
+	sink_report_error(s->ctx, "command '%s' exited at the end with %zu bytes unread", s->target,
+			  s->out.len);
 	return true;
 }
 
