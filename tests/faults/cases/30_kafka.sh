@@ -26,7 +26,9 @@ else
 	"$C" run --shutdown-timeout 30s -X linger.ms=5 --sink "kafka://$kboot/events" exec --format json -- \
 		"$GEN" 100000000 --rate 4000 --count-file "$d/generated" 2>"$d/err" &
 	pid=$!
-	sleep 1.5
+	# Stop it mid-stream: once the source has run a second (sanitizer builds start slowly).
+	for _ in $(seq 100); do pgrep -f "^$GEN 100000000 --rate 4000" >/dev/null && break; sleep 0.1; done
+	sleep 1
 	kill -TERM "$pid"
 	wait "$pid"
 	eq "collector exit status" 0 $?
