@@ -62,8 +62,8 @@ else
 	d=$WORK/nomem
 	mkdir -p "$d"
 	for v in 40000 60000; do
-		( ulimit -v "$v"; exec timeout 20 "$C" run --queue-events 1000000 --queue-bytes 1GiB \
-			exec --format text -- seq 1 600000 ) 2>"$d/err.$v" | (sleep 1; cat) >"$d/out.$v"
+		( ulimit -v "$v"; exec timeout 60 "$C" run --queue-events 1000000 --queue-bytes 1GiB \
+			exec --format text -- seq 1 300000 ) 2>"$d/err.$v" | (sleep 1; cat) >"$d/out.$v"
 		rc=${PIPESTATUS[0]}
 		check "ulimit -v $v: exit 1 or 3, not a signal ($rc)" test "$rc" = 1 -o "$rc" = 3
 		check "ulimit -v $v: says out of memory" grep -q 'out of memory' "$d/err.$v"
