@@ -125,7 +125,8 @@ static void test_lost_event_skips_seq_and_counts(void **state)
 {
 	struct error err = { 0 };
 	struct collector_stats stats;
-	struct collector *c = collector_new(ev_default_loop(0), &err);
+	struct ev_loop *loop = ev_loop_new(0);
+	struct collector *c = collector_new(loop, &err);
 
 	(void)state;
 	assert_non_null(c);
@@ -140,6 +141,7 @@ static void test_lost_event_skips_seq_and_counts(void **state)
 	assert_int_equal(seen[0], 0);
 	assert_int_equal(seen[1], 2); /* seq 1 was the lost event: the gap shows it */
 	collector_free(c);
+	ev_loop_destroy(loop);
 }
 
 int main(void)
