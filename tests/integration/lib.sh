@@ -75,3 +75,14 @@ summary() {
 	echo "${SUITE:-integration}: $PASSED passed, $FAILED failed, $SKIPPED skipped"
 	[ "$FAILED" = 0 ]
 }
+
+# stale_algo_cgroups: child cgroups (collector-algo.COLLECTOR_PID.INSTANCE.N) whose
+# collector is gone; those of collectors still running elsewhere are theirs to remove.
+stale_algo_cgroups() {
+	local d pid
+	find /sys/fs/cgroup -maxdepth 6 -type d -name 'collector-algo.*' 2>/dev/null | while read -r d; do
+		pid=${d##*/collector-algo.}
+		pid=${pid%%.*}
+		kill -0 "$pid" 2>/dev/null || echo "$d"
+	done
+}

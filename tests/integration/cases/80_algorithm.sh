@@ -36,17 +36,6 @@ algo_ppm() {
 	{ printf 'P6\n# test frame\n%d %d\n255\n' "$2" "$3"; head -c $(($2 * $3 * 3)) /dev/zero | tr '\0' "\\$(printf '%03o' "$4")"; } >"$1"
 }
 
-# stale_algo_cgroups: child cgroups (collector-algo.COLLECTOR_PID.INSTANCE.N) whose
-# collector is gone; those of collectors still running elsewhere are theirs to remove.
-stale_algo_cgroups() {
-	local d pid
-	find /sys/fs/cgroup -maxdepth 6 -type d -name 'collector-algo.*' 2>/dev/null | while read -r d; do
-		pid=${d##*/collector-algo.}
-		pid=${pid%%.*}
-		kill -0 "$pid" 2>/dev/null || echo "$d"
-	done
-}
-
 # algo_leftovers [EVENTS]: nothing of a run survives it: the shm objects and temp dirs
 # its algorithm.spawn events name, child cgroups, this build's algo-sim processes.
 algo_leftovers() {

@@ -28,7 +28,7 @@ crash_calls() {
 # crash_leftovers: no algo-sim, no child cgroup, no temp report file survives a run.
 crash_leftovers() {
 	local left
-	left=$( { find /sys/fs/cgroup -maxdepth 6 -type d -name 'collector-algo.*' 2>/dev/null;
+	left=$( { stale_algo_cgroups;
 		pgrep -f "$CRASH_SIM"; find "$CRASH_DIR" -name '.*.tmp' 2>/dev/null; } | head -5)
 	eq "nothing left behind" "" "$left"
 }
