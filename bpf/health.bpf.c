@@ -92,7 +92,7 @@ int health_tasks(struct bpf_iter__task *ctx)
 {
 	struct task_struct *task = ctx->task;
 	struct health_stats *s;
-	struct health_task t;
+	struct health_task t = {};
 	__u32 tgid;
 
 	if (!task)
@@ -255,7 +255,8 @@ int BPF_PROG(health_exit, struct task_struct *task, bool group_dead)
 	/*
 	 * A descendant's CPU time stays with its root; the collector removes the root's.
 	 * The task ending last is still on the CPU, its threads that ended are in
-	 * sum_sched_runtime already; its own dead descendants are in its cpu_ns.
+	 * sum_sched_runtime already (not those still ending beside it: rare, and
+	 * lost); its own dead descendants are in its cpu_ns.
 	 */
 	rs = bpf_map_lookup_elem(&stats, &root);
 	if (rs)

@@ -16,7 +16,6 @@ struct health_watch {
 /* Value of the stats map, per watched process (thread group). */
 struct health_stats {
 	unsigned int root;
-	unsigned int pad;
 	unsigned long long cpu_ns;    /* on-CPU time of its descendants that ended */
 	unsigned long long rss_pages; /* file + anon + shmem pages at the last sample */
 	unsigned int fatal_signal;    /* the last fatal signal generated for it, 0 if none */
@@ -30,8 +29,8 @@ struct health_stats {
 struct health_task {
 	unsigned int tgid;
 	unsigned int root;
-	unsigned int threads; /* signal->nr_threads: the same in each thread */
-	unsigned int pad;
+	unsigned int threads;	       /* signal->nr_threads: the same in each thread */
+	unsigned int pad;	       /* written as zero: no hole of stack garbage in the output */
 	unsigned long long runtime_ns; /* this thread's se.sum_exec_runtime */
 	unsigned long long group_ns;   /* ended threads (signal) and ended descendants */
 	unsigned long long rss_pages;  /* 0 for a thread without an mm (an exited leader) */
