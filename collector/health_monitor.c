@@ -285,7 +285,7 @@ static int cmp_tgid(const void *a, const void *b)
 /* One pass of the task iterator: the threads of all watched processes, now. */
 static int read_tasks(struct health_monitor *hm)
 {
-	int fd = bpf_iter_create(bpf_link__fd(hm->skel->links.health_tasks));
+	int fd = bpf_iter_create(bpf_link__fd(hm->skel->links.health_tasks)), err;
 	size_t used = 0;
 	ssize_t n;
 
@@ -310,9 +310,10 @@ static int read_tasks(struct health_monitor *hm)
 			break;
 		used += (size_t)n;
 	}
+	err = n < 0 ? -errno : 0;
 	close(fd);
-	if (n < 0)
-		return -errno;
+	if (err)
+		return err;
 	hm->ntasks = used / sizeof(*hm->tasks);
 	qsort(hm->tasks, hm->ntasks, sizeof(*hm->tasks), cmp_tgid);
 	return 0;
