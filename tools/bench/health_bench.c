@@ -1,4 +1,5 @@
 /* Health monitor benchmark workloads: a pipe ping-pong pair, and crash-to-event latency. */
+#include <dirent.h>
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
@@ -205,22 +206,46 @@ struct prog_stats {
 	__u64 runs;
 };
 
-/* Up to @p max programs with ids above @p after whose name starts with health_. */
-static int health_progs(__u32 after, struct prog_stats *out, int max)
+/*
+ * The programs this process holds (its monitor's; other processes on the
+ * machine may load the same ones): up to @p max, from /proc/self/fdinfo.
+ */
+static int own_progs(struct prog_stats *out, int max)
 {
-	__u32 id = after;
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *de;
 	int n = 0;
 
-	while (n < max && bpf_prog_get_next_id(id, &id) == 0) {
+	if (!dir)
+		return 0;
+	while (n < max && (de = readdir(dir))) {
+		char path[300], target[64], line[128];
 		struct bpf_prog_info info = { 0 };
 		__u32 len = sizeof(info);
-		int fd = bpf_prog_get_fd_by_id(id);
+		ssize_t tl;
+		FILE *fp;
+		int fd;
 
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
+		tl = readlink(path, target, sizeof(target) - 1);
+		if (tl < 0)
+			continue;
+		target[tl] = '\0';
+		if (strcmp(target, "anon_inode:bpf-prog") != 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%s", de->d_name);
+		if (!(fp = fopen(path, "re")))
+			continue;
+		out[n].id = 0;
+		while (fgets(line, sizeof(line), fp))
+			if (sscanf(line, "prog_id: %u", &out[n].id) == 1)
+				break;
+		fclose(fp);
+		fd = out[n].id ? bpf_prog_get_fd_by_id(out[n].id) : -1;
 		if (fd < 0)
 			continue;
 		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
 		    strncmp(info.name, "health_", 7) == 0) {
-			out[n].id = id;
 			memcpy(out[n].name, info.name, sizeof(out[n].name));
 			out[n].run_ns = info.run_time_ns;
 			out[n].runs = info.run_cnt;
@@ -228,16 +253,8 @@ static int health_progs(__u32 after, struct prog_stats *out, int max)
 		}
 		close(fd);
 	}
+	closedir(dir);
 	return n;
-}
-
-static __u32 last_prog_id(void)
-{
-	__u32 id = 0, last = 0;
-
-	while (bpf_prog_get_next_id(id, &id) == 0)
-		last = id;
-	return last;
 }
 
 struct cost_run {
@@ -279,7 +296,6 @@ static int prog_cost(long n)
 	struct cost_run r = { 0 };
 	struct prog_stats before[MAX_PROGS], after[MAX_PROGS];
 	struct error err = { 0 };
-	__u32 first = last_prog_id();
 	int stats_fd, nprogs;
 	ev_child cw;
 	pid_t pid;
@@ -289,7 +305,7 @@ static int prog_cost(long n)
 		return 1;
 	}
 	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
-	nprogs = health_progs(first, before, MAX_PROGS);
+	nprogs = own_progs(before, MAX_PROGS);
 	if (stats_fd < 0 || nprogs == 0) {
 		fprintf(stderr, "health_bench: no BPF run-time statistics\n");
 		return 1;
@@ -305,8 +321,12 @@ static int prog_cost(long n)
 	cw.data = &r;
 	ev_child_start(loop, &cw);
 	ev_run(loop, 0);
-	if (health_progs(first, after, MAX_PROGS) != nprogs)
+	if (own_progs(after, MAX_PROGS) != nprogs)
 		return 1;
+	/* fds are listed in order, and the monitor's programs stay open: the same ones. */
+	for (int i = 0; i < nprogs; i++)
+		if (after[i].id != before[i].id)
+			return 1;
 	close(stats_fd);
 	health_monitor_free(r.hm);
 	printf("{\"type\":\"bench.prog_cost\",\"data\":{\"round_trips\":%ld,\"samples\":%d,"
