@@ -84,19 +84,21 @@ printf 'pipe ping-pong, %d round trips x %d runs, both on CPU %s (median ns per 
 	"$N" "$RUNS" "$CPU" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf '  %-40s %10s\n' "without the monitor" "$p"
 printf '  %-40s %10s\n' "with --health (${procs:-?} processes watched)" "$w"
-printf '  %-40s %9s%%   target <= 3%%: %s\n' "overhead" "$overhead" "$verdict"
+printf '  %-40s %9s%%   target <= 3%%: %s (wall clock: read it with the load)\n' "overhead" "$overhead" "$verdict"
 echo
 printf "the monitor's BPF programs during one watched run (kernel bpf_stats; %s samples, %s ns per round trip)\n" \
 	"$(jq -r 'select(.type=="bench.prog_cost") | .data.samples' <<<"$cost")" "$rt"
-printf '  %-16s %10s %12s %16s\n' program calls "ns per call" "ns per trip"
+printf '  %-16s %10s %12s %16s\n' program calls "ns per call" "total us"
 jq -r --argjson n "$N" 'select(.type=="bench.prog_cost") | .data.programs[] |
-	[.name, .calls, .ns_per_call, (.calls * .ns_per_call / $n * 100 | round / 100)] | @tsv' <<<"$cost" |
+	[.name, .calls, .ns_per_call, (.calls * .ns_per_call / 10 | round / 100)] | @tsv' <<<"$cost" |
 	while IFS=$'\t' read -r name calls ns per; do
 		printf '  %-16s %10s %12s %16s\n' "$name" "$calls" "$ns" "$per"
 	done
 printf '  %-16s %40s\n' "all, share of the run" "$(jq -r --argjson n "$N" --argjson rt "$rt" \
 	'select(.type=="bench.prog_cost") | [.data.programs[] | .calls * .ns_per_call] | add / ($n * $rt) * 100 |
 	 "\(. * 1000 | round / 1000)% of the run"' <<<"$cost")"
+echo "  (none runs at a context switch: their time grows with the run's length and the"
+echo "   machine's forks and exits, not with the number of round trips)"
 echo
 printf 'crash -> event latency over %d segfaults (us; %d with the sender known)\n' "$(c crashes)" "$(c signal_known)"
 printf '  %-34s %10s %10s\n' "" p50 p99
