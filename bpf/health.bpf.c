@@ -37,14 +37,6 @@ struct {
 	__type(value, struct health_stats);
 } stats SEC(".maps");
 
-/* The watched thread on each CPU, so that a slice still running is counted too. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct health_oncpu);
-} oncpu SEC(".maps");
-
 /* Before 6.2 the RSS counters were plain atomics in struct mm_rss_stat. */
 struct mm_rss_stat___old {
 	atomic_long_t count[4];
@@ -89,55 +81,36 @@ static __always_inline struct health_record *reserve(void)
 	return r;
 }
 
-/* Ends the slice of @p tgid on this CPU, if it is the one running here. */
-static __always_inline void end_slice(struct health_stats *s, __u32 tgid, __u64 now)
+/*
+ * One pass over every task of the machine, run by the collector once per sample
+ * (bpf_iter_create + read): each thread of a watched process becomes one
+ * struct health_task. The kernel's own accounting is read here, so that no
+ * program runs at context switches.
+ */
+SEC("iter/task")
+int health_tasks(struct bpf_iter__task *ctx)
 {
-	__u32 zero = 0;
-	struct health_oncpu *c = bpf_map_lookup_elem(&oncpu, &zero);
+	struct task_struct *task = ctx->task;
+	struct health_stats *s;
+	struct health_task t = {};
+	__u32 tgid;
 
-	if (!c || c->tgid != tgid)
-		return;
-	if (now > c->since_ns)
-		__sync_fetch_and_add(&s->cpu_ns, now - c->since_ns);
-	c->tgid = 0;
-}
-
-SEC("tp_btf/sched_switch")
-int BPF_PROG(health_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
-{
-	/* tp_btf arguments are BTF pointers: plain loads, no probe-read helper calls. */
-	__u32 prev_tgid = prev->tgid, next_tgid = next->tgid, zero = 0;
-	/* Every watched process has stats: one lookup for prev on this hot path. */
-	struct health_stats *s = bpf_map_lookup_elem(&stats, &prev_tgid);
-	struct health_watch *w = bpf_map_lookup_elem(&watched, &next_tgid);
-	struct health_oncpu *c;
-	__u64 now;
-
-	if (s && s->exited)
-		s = NULL;
-	if (w && !w->root)
-		w = NULL;
-	if (!s) {
-		if (!w)
-			return 0;
-	}
-	c = bpf_map_lookup_elem(&oncpu, &zero);
-	if (!c)
+	if (!task)
 		return 0;
-	now = bpf_ktime_get_ns();
-	if (s) {
-		if (c->tgid == prev_tgid && now > c->since_ns)
-			__sync_fetch_and_add(&s->cpu_ns, now - c->since_ns);
-		/* Samples are far apart: reading the mm at every switch would be wasted. */
-		if (now - s->read_ns >= HEALTH_READ_EVERY_NS) {
-			s->read_ns = now;
-			s->rss_pages = rss_pages(prev);
-			s->threads = BPF_CORE_READ(prev, signal, nr_threads);
-		}
-	}
-	c->tgid = w ? next_tgid : 0;
-	c->root = w ? w->root : 0;
-	c->since_ns = now;
+	tgid = task->tgid;
+	s = bpf_map_lookup_elem(&stats, &tgid);
+	if (!s || s->exited)
+		return 0;
+	t.tgid = tgid;
+	t.root = s->root;
+	t.threads = BPF_CORE_READ(task, signal, nr_threads);
+	t.runtime_ns = task->se.sum_exec_runtime;
+	t.group_ns = BPF_CORE_READ(task, signal, sum_sched_runtime) + s->cpu_ns;
+	t.rss_pages = rss_pages(task);
+	/* The exit record carries the RSS of the last sample: the mm is gone by then. */
+	if (task->mm)
+		s->rss_pages = t.rss_pages;
+	bpf_seq_write(ctx->meta->seq, &t, sizeof(t));
 	return 0;
 }
 
@@ -157,7 +130,6 @@ int BPF_PROG(health_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	cw.root = w->root ? w->root : ctgid;
 	cs.root = cw.root;
-	cs.threads = 1;
 	cs.rss_pages = rss_pages(child);
 	bpf_map_update_elem(&stats, &ctgid, &cs, BPF_ANY);
 	bpf_map_update_elem(&watched, &ctgid, &cw, BPF_ANY);
@@ -254,15 +226,12 @@ int BPF_PROG(health_exit, struct task_struct *task, bool group_dead)
 	__u32 tgid = BPF_CORE_READ(task, tgid), root;
 	struct health_stats *s, *rs;
 	struct health_record *r;
-	__u64 now;
 
 	if (!group_dead || !bpf_map_lookup_elem(&watched, &tgid))
 		return 0;
 	s = bpf_map_lookup_elem(&stats, &tgid);
 	if (!s)
 		return 0;
-	now = bpf_ktime_get_ns();
-	end_slice(s, tgid, now);
 	s->exited = 1;
 	root = s->root;
 	r = reserve();
@@ -275,7 +244,7 @@ int BPF_PROG(health_exit, struct task_struct *task, bool group_dead)
 		r->sender_pid = s->sender_pid;
 		r->oom_victim = s->oom_victim;
 		r->rss_pages = s->rss_pages;
-		r->ts_ns = now;
+		r->ts_ns = bpf_ktime_get_ns();
 		BPF_CORE_READ_STR_INTO(&r->comm, task, comm);
 		__builtin_memcpy(r->sender_comm, s->sender_comm, HEALTH_COMM_LEN);
 		bpf_ringbuf_submit(r, 0);
@@ -283,10 +252,17 @@ int BPF_PROG(health_exit, struct task_struct *task, bool group_dead)
 	bpf_map_delete_elem(&watched, &tgid);
 	if (tgid == root)
 		return 0;
-	/* A descendant's CPU time stays with its root; the collector removes the root's. */
+	/*
+	 * A descendant's CPU time stays with its root; the collector removes the root's.
+	 * The task ending last is still on the CPU, its threads that ended are in
+	 * sum_sched_runtime already (not those still ending beside it: rare, and
+	 * lost); its own dead descendants are in its cpu_ns.
+	 */
 	rs = bpf_map_lookup_elem(&stats, &root);
 	if (rs)
-		__sync_fetch_and_add(&rs->cpu_ns, s->cpu_ns);
+		__sync_fetch_and_add(&rs->cpu_ns, BPF_CORE_READ(task, signal, sum_sched_runtime) +
+							  BPF_CORE_READ(task, se.sum_exec_runtime) +
+							  s->cpu_ns);
 	bpf_map_delete_elem(&stats, &tgid);
 	return 0;
 }

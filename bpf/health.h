@@ -5,8 +5,6 @@
 #define HEALTH_COMM_LEN 16
 /* Processes the monitor follows at once (watched roots and their descendants). */
 #define HEALTH_MAX_PROCS 8192
-/* CPUs the on-CPU table has room for. */
-#define HEALTH_MAX_CPUS 256
 
 /* Value of the watched map: the root a process was watched for. */
 struct health_watch {
@@ -18,25 +16,24 @@ struct health_watch {
 /* Value of the stats map, per watched process (thread group). */
 struct health_stats {
 	unsigned int root;
-	unsigned int threads;	      /* signal->nr_threads at the last switch-out */
-	unsigned long long cpu_ns;    /* on-CPU time, ended slices; dead descendants' too */
-	unsigned long long rss_pages; /* file + anon + shmem pages at the last switch-out */
+	unsigned long long cpu_ns;    /* on-CPU time of its descendants that ended */
+	unsigned long long rss_pages; /* file + anon + shmem pages at the last sample */
 	unsigned int fatal_signal;    /* the last fatal signal generated for it, 0 if none */
 	unsigned int sender_pid;      /* who generated it */
 	char sender_comm[HEALTH_COMM_LEN];
-	unsigned int oom_victim;    /* chosen by the OOM killer */
-	unsigned int exited;	    /* the whole process ended */
-	unsigned long long read_ns; /* when rss_pages and threads were read */
+	unsigned int oom_victim; /* chosen by the OOM killer */
+	unsigned int exited;	 /* the whole process ended */
 };
 
-/* RSS and threads are read at a switch-out at most this often per process. */
-#define HEALTH_READ_EVERY_NS 10000000ULL
-
-/* Value of the on-CPU table, per CPU: a watched thread running there since when. */
-struct health_oncpu {
-	unsigned int tgid; /* 0: none */
+/* What the task iterator writes per thread of a watched process. */
+struct health_task {
+	unsigned int tgid;
 	unsigned int root;
-	unsigned long long since_ns; /* CLOCK_MONOTONIC */
+	unsigned int threads;	       /* signal->nr_threads: the same in each thread */
+	unsigned int pad;	       /* written as zero: no hole of stack garbage in the output */
+	unsigned long long runtime_ns; /* this thread's se.sum_exec_runtime */
+	unsigned long long group_ns;   /* ended threads (signal) and ended descendants */
+	unsigned long long rss_pages;  /* 0 for a thread without an mm (an exited leader) */
 };
 
 enum health_record_kind {

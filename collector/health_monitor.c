@@ -47,8 +47,11 @@ struct health_monitor {
 	char fallback_reason[256];
 	struct health_bpf *skel;
 	struct ring_buffer *rb;
-	int ncpus;
 	ev_io rb_w;
+	/* the threads of watched processes at the last task pass, sorted by tgid */
+	struct health_task *tasks;
+	size_t ntasks;
+	size_t tasks_cap;
 	ev_timer tick_w;
 	struct watch *watches;
 	size_t nwatches;
@@ -235,12 +238,6 @@ static int load_bpf(struct health_monitor *hm)
 {
 	int err;
 
-	hm->ncpus = libbpf_num_possible_cpus();
-	if (hm->ncpus <= 0 || hm->ncpus > HEALTH_MAX_CPUS) {
-		snprintf(hm->fallback_reason, sizeof(hm->fallback_reason),
-			 "cannot count the possible CPUs");
-		return -EINVAL;
-	}
 	hm->skel = health_bpf__open_and_load();
 	if (!hm->skel) {
 		err = -errno;
@@ -278,6 +275,50 @@ static void unload_bpf(struct health_monitor *hm)
 	hm->skel = NULL;
 }
 
+static int cmp_tgid(const void *a, const void *b)
+{
+	const struct health_task *x = a, *y = b;
+
+	return (x->tgid > y->tgid) - (x->tgid < y->tgid);
+}
+
+/* One pass of the task iterator: the threads of all watched processes, now. */
+static int read_tasks(struct health_monitor *hm)
+{
+	int fd = bpf_iter_create(bpf_link__fd(hm->skel->links.health_tasks)), err;
+	size_t used = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		if (hm->tasks_cap * sizeof(*hm->tasks) - used < 4096) {
+			size_t cap = hm->tasks_cap ? hm->tasks_cap * 2 : 256;
+			struct health_task *nt = realloc(hm->tasks, cap * sizeof(*nt));
+
+			if (!nt) {
+				close(fd);
+				return -ENOMEM;
+			}
+			hm->tasks = nt;
+			hm->tasks_cap = cap;
+		}
+		n = read(fd, (char *)hm->tasks + used, hm->tasks_cap * sizeof(*hm->tasks) - used);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		used += (size_t)n;
+	}
+	err = n < 0 ? -errno : 0;
+	close(fd);
+	if (err)
+		return err;
+	hm->ntasks = used / sizeof(*hm->tasks);
+	qsort(hm->tasks, hm->ntasks, sizeof(*hm->tasks), cmp_tgid);
+	return 0;
+}
+
 struct bpf_figures {
 	uint64_t cpu_ns;
 	uint64_t rss_pages;
@@ -285,31 +326,32 @@ struct bpf_figures {
 	unsigned processes;
 };
 
-/* Sum the stats of @p root and its descendants, and the slices running now. */
-static void read_bpf(struct health_monitor *hm, pid_t root, int64_t mono_now, struct bpf_figures *f)
+/*
+ * Sum @p root and its descendants from the last task pass: each thread's run
+ * time, and once per process its ended threads and descendants, its RSS (any
+ * thread's that still has the mm) and thread count.
+ */
+static void read_bpf(const struct health_monitor *hm, pid_t root, struct bpf_figures *f)
 {
-	int stats_fd = bpf_map__fd(hm->skel->maps.stats);
-	__u32 key, next, *prev = NULL, zero = 0;
-	struct health_stats s;
-	struct health_oncpu cpus[HEALTH_MAX_CPUS];
-
 	memset(f, 0, sizeof(*f));
-	while (bpf_map_get_next_key(stats_fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(stats_fd, &key, &s) < 0 || s.root != (unsigned)root)
+	for (size_t i = 0; i < hm->ntasks;) {
+		const struct health_task *first = &hm->tasks[i];
+		uint64_t rss = 0;
+
+		if (first->root != (unsigned)root) {
+			i++;
 			continue;
-		f->cpu_ns += s.cpu_ns;
-		f->rss_pages += s.rss_pages;
-		f->threads += s.threads;
+		}
+		f->cpu_ns += first->group_ns;
+		f->threads += first->threads;
 		f->processes++;
+		for (; i < hm->ntasks && hm->tasks[i].tgid == first->tgid; i++) {
+			f->cpu_ns += hm->tasks[i].runtime_ns;
+			if (hm->tasks[i].rss_pages > rss)
+				rss = hm->tasks[i].rss_pages;
+		}
+		f->rss_pages += rss;
 	}
-	if (bpf_map_lookup_elem(bpf_map__fd(hm->skel->maps.oncpu), &zero, cpus) < 0)
-		return;
-	for (int c = 0; c < hm->ncpus; c++)
-		if (cpus[c].tgid && cpus[c].root == (unsigned)root &&
-		    (uint64_t)mono_now > cpus[c].since_ns)
-			f->cpu_ns += (uint64_t)mono_now - cpus[c].since_ns;
 }
 
 static void forget_bpf(struct health_monitor *hm, pid_t root)
@@ -424,7 +466,7 @@ static bool sample_one(struct health_monitor *hm, struct watch *w, struct health
 	if (hm->source == HEALTH_SOURCE_BPF) {
 		struct bpf_figures f = { 0 };
 
-		read_bpf(hm, w->pid, mono, &f);
+		read_bpf(hm, w->pid, &f);
 		if (f.processes == 0)
 			return false;
 		cpu_ns = f.cpu_ns;
@@ -459,6 +501,9 @@ static void on_tick(struct ev_loop *loop, ev_timer *t, int revents)
 	/* Records first: a child that ended is not sampled as if alive. */
 	if (hm->rb)
 		ring_buffer__consume(hm->rb);
+	/* One pass over the tasks for all watched children; none sampled if it fails. */
+	if (hm->skel && read_tasks(hm) < 0)
+		hm->ntasks = 0;
 	/* Backwards: a callback that unwatches moves only entries already sampled. */
 	for (size_t i = hm->nwatches; i-- > 0;) {
 		if (i >= hm->nwatches || hm->watches[i].ended ||
@@ -562,7 +607,6 @@ int health_monitor_watch(struct health_monitor *hm, pid_t pid, const struct heal
 	if (hm->source == HEALTH_SOURCE_BPF) {
 		struct health_watch hw = { .root = (unsigned)pid };
 		struct health_stats hs = { .root = (unsigned)pid,
-					   .threads = f.threads,
 					   .rss_pages = f.rss_bytes / (uint64_t)hm->page_size };
 		__u32 key = (__u32)pid;
 		int stats_fd = bpf_map__fd(hm->skel->maps.stats);
@@ -582,7 +626,13 @@ int health_monitor_watch(struct health_monitor *hm, pid_t pid, const struct heal
 			bpf_map_delete_elem(stats_fd, &key);
 			return error_set(err, e, "cannot watch pid %d: %s", (int)pid, strerror(e));
 		}
-		f.cpu_ns = 0;
+		/* The baseline from the same counters the samples read; /proc's is in ticks. */
+		if (read_tasks(hm) == 0) {
+			struct bpf_figures bf;
+
+			read_bpf(hm, pid, &bf);
+			f.cpu_ns = bf.cpu_ns;
+		}
 	}
 	w = &hm->watches[hm->nwatches++];
 	memset(w, 0, sizeof(*w));
@@ -645,6 +695,7 @@ void health_monitor_free(struct health_monitor *hm)
 		health_monitor_unwatch(hm, hm->watches[0].pid);
 	ev_timer_stop(hm->loop, &hm->tick_w);
 	unload_bpf(hm);
+	free(hm->tasks);
 	free(hm->watches);
 	free(hm);
 }

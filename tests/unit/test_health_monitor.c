@@ -1,5 +1,6 @@
 /* Unit tests of the health monitor with real children: /proc samples, limits, BPF ends. */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -22,6 +23,9 @@ struct seen {
 	int samples;
 	struct health_sample last;
 	double best_cpu;
+	/* CPU seconds over all samples, from when sampling began (since_ns, realtime) */
+	double cpu_s;
+	int64_t since_ns;
 	int warnings[HEALTH_WARN_MEMORY_ACTION + 1];
 	int actions;
 	int exits;
@@ -35,6 +39,9 @@ static void on_sample(void *arg, const struct health_sample *s)
 	seen->last = *s;
 	if (s->cpu_percent > seen->best_cpu)
 		seen->best_cpu = s->cpu_percent;
+	if (seen->since_ns)
+		seen->cpu_s += s->cpu_percent / 100. * (double)(s->ts_ns - seen->since_ns) / 1e9;
+	seen->since_ns = s->ts_ns;
 }
 
 static void on_warning(void *arg, const struct health_warning *w)
@@ -229,12 +236,95 @@ static void test_bpf_ends(void **state)
 	ev_loop_destroy(loop);
 }
 
+static double process_cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+#define GRANDCHILD_CPU_S 0.1
+
+static void *spin_thread(void *arg)
+{
+	(void)arg;
+	while (process_cpu_s() < GRANDCHILD_CPU_S)
+		;
+	return NULL;
+}
+
+/*
+ * BPF (root): CPU time comes from the kernel's accounting of every thread, and
+ * a descendant's stays with its root after it ends: a child whose grandchild
+ * spins 0.1 s of CPU on two threads and ends shows 0.1 s in all, whatever the
+ * machine's load. The interval is long so that the grandchild usually ends
+ * within the first one: that sample must count what it ran.
+ */
+static void test_bpf_cpu_of_threads_and_descendants(void **state)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct health_config cfg = { .interval_s = 1, .mode = HEALTH_MODE_BPF };
+	struct health_monitor *hm;
+	struct error err = { 0 };
+	struct seen seen = { 0 };
+	struct timespec ts;
+	double deadline;
+	pid_t pid;
+
+	(void)state;
+	if (RUNNING_ON_VALGRIND || geteuid() != 0 ||
+	    health_monitor_new(loop, &cfg, &callbacks, &seen, &hm, &err) < 0) {
+		ev_loop_destroy(loop);
+		skip();
+	}
+	health_monitor_adopt_begin(hm);
+	pid = fork();
+	if (pid == 0) {
+		pid_t grandchild;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		grandchild = fork();
+		if (grandchild == 0) {
+			pthread_t t;
+
+			if (pthread_create(&t, NULL, spin_thread, NULL) != 0)
+				_exit(1);
+			spin_thread(NULL);
+			pthread_join(t, NULL);
+			_exit(0);
+		}
+		waitpid(grandchild, NULL, 0);
+		for (;;)
+			pause();
+	}
+	health_monitor_adopt_end(hm);
+	assert_true(pid > 0);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	seen.since_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	assert_int_equal(health_monitor_watch(hm, pid, NULL, &err), 0);
+	deadline = now_s() + 10;
+	/* Until the grandchild has come and gone, and a sample after that. */
+	while ((seen.cpu_s < GRANDCHILD_CPU_S * 0.9 || seen.last.processes != 1) &&
+	       now_s() < deadline)
+		run_for(loop, 0.05);
+	assert_int_equal(seen.last.source, HEALTH_SOURCE_BPF);
+	assert_int_equal(seen.last.processes, 1);
+	assert_int_equal(seen.last.threads, 1);
+	assert_true(seen.cpu_s > GRANDCHILD_CPU_S * 0.9 && seen.cpu_s < GRANDCHILD_CPU_S * 1.3);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	health_monitor_free(hm);
+	ev_loop_destroy(loop);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_procfs_samples_and_end),
 		cmocka_unit_test(test_limits_warn_once),
 		cmocka_unit_test(test_bpf_ends),
+		cmocka_unit_test(test_bpf_cpu_of_threads_and_descendants),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,4 +1,5 @@
 /* Health monitor benchmark workloads: a pipe ping-pong pair, and crash-to-event latency. */
+#include <dirent.h>
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
@@ -24,16 +25,10 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void pin_to(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	sched_setaffinity(0, sizeof(set), &set);
-}
-
-/* N round trips of one byte between this process and a forked partner, both on CPU 0. */
+/*
+ * N round trips of one byte between this process and a forked partner, which
+ * inherits this one's CPU affinity (the bench pins it to one CPU with taskset).
+ */
 static int pingpong(long n)
 {
 	int ab[2], ba[2];
@@ -43,7 +38,6 @@ static int pingpong(long n)
 
 	if (pipe(ab) < 0 || pipe(ba) < 0)
 		return 1;
-	pin_to(0);
 	partner = fork();
 	if (partner < 0)
 		return 1;
@@ -204,83 +198,148 @@ static int crashes(int n)
 	return 0;
 }
 
-/* The run time the kernel counted for the health_switch program with id @p id. */
-static int switch_stats(__u32 id, __u64 *run_ns, __u64 *runs)
+/* The kernel's run-time statistics of one program: calls and ns, and its name. */
+struct prog_stats {
+	__u32 id;
+	char name[BPF_OBJ_NAME_LEN];
+	__u64 run_ns;
+	__u64 runs;
+};
+
+/*
+ * The programs this process holds (its monitor's; other processes on the
+ * machine may load the same ones): up to @p max, from /proc/self/fdinfo.
+ */
+static int own_progs(struct prog_stats *out, int max)
 {
-	struct bpf_prog_info info = { 0 };
-	__u32 len = sizeof(info);
-	int fd = bpf_prog_get_fd_by_id(id), rc;
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *de;
+	int n = 0;
 
-	if (fd < 0)
-		return -1;
-	rc = bpf_obj_get_info_by_fd(fd, &info, &len);
-	close(fd);
-	*run_ns = info.run_time_ns;
-	*runs = info.run_cnt;
-	return rc;
-}
-
-/* The newest loaded program named health_switch: the one this process just loaded. */
-static __u32 newest_switch_prog(void)
-{
-	__u32 id = 0, found = 0;
-
-	while (bpf_prog_get_next_id(id, &id) == 0) {
+	if (!dir)
+		return 0;
+	while (n < max && (de = readdir(dir))) {
+		char path[300], target[64], line[128];
 		struct bpf_prog_info info = { 0 };
 		__u32 len = sizeof(info);
-		int fd = bpf_prog_get_fd_by_id(id);
+		ssize_t tl;
+		FILE *fp;
+		int fd;
 
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
+		tl = readlink(path, target, sizeof(target) - 1);
+		if (tl < 0)
+			continue;
+		target[tl] = '\0';
+		if (strcmp(target, "anon_inode:bpf-prog") != 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%s", de->d_name);
+		if (!(fp = fopen(path, "re")))
+			continue;
+		out[n].id = 0;
+		while (fgets(line, sizeof(line), fp))
+			if (sscanf(line, "prog_id: %u", &out[n].id) == 1)
+				break;
+		fclose(fp);
+		fd = out[n].id ? bpf_prog_get_fd_by_id(out[n].id) : -1;
 		if (fd < 0)
 			continue;
 		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
-		    strcmp(info.name, "health_switch") == 0)
-			found = id;
+		    strncmp(info.name, "health_", 7) == 0) {
+			memcpy(out[n].name, info.name, sizeof(out[n].name));
+			out[n].run_ns = info.run_time_ns;
+			out[n].runs = info.run_cnt;
+			n++;
+		}
 		close(fd);
 	}
-	return found;
+	closedir(dir);
+	return n;
 }
 
+struct cost_run {
+	struct health_monitor *hm;
+	int samples;
+};
+
+static void on_cost_sample(void *arg, const struct health_sample *s)
+{
+	struct cost_run *r = arg;
+
+	(void)s;
+	r->samples++;
+}
+
+static void on_cost_child(struct ev_loop *loop, ev_child *w, int revents)
+{
+	struct cost_run *r = w->data;
+	struct health_end end;
+
+	(void)revents;
+	ev_child_stop(loop, w);
+	health_monitor_reaped(r->hm, w->rpid, w->rstatus, &end);
+	ev_break(loop, EVBREAK_ONE);
+}
+
+#define MAX_PROGS 16
+
 /*
- * The sched_switch program's own cost while a watched ping-pong pair runs N round
- * trips (the kernel's BPF run-time statistics, enabled for this run only).
+ * The monitor's programs' own cost while a watched ping-pong pair runs N round
+ * trips, sampled every 100 ms (the kernel's BPF run-time statistics, enabled
+ * for this run only).
  */
-static int switch_cost(long n)
+static int prog_cost(long n)
 {
 	struct ev_loop *loop = ev_default_loop(0);
-	struct health_callbacks cb = { 0 };
-	struct health_config cfg = { .interval_s = 1, .mode = HEALTH_MODE_BPF };
-	struct health_monitor *hm;
-	struct health_end end;
+	struct health_callbacks cb = { .on_sample = on_cost_sample };
+	struct health_config cfg = { .interval_s = .1, .mode = HEALTH_MODE_BPF };
+	struct cost_run r = { 0 };
+	struct prog_stats before[MAX_PROGS], after[MAX_PROGS];
 	struct error err = { 0 };
-	__u64 ns0, runs0, ns1, runs1;
-	int stats_fd, ws;
-	__u32 id;
+	int stats_fd, nprogs;
+	ev_child cw;
 	pid_t pid;
 
-	if (health_monitor_new(loop, &cfg, &cb, NULL, &hm, &err) < 0) {
+	if (health_monitor_new(loop, &cfg, &cb, &r, &r.hm, &err) < 0) {
 		fprintf(stderr, "health_bench: %s\n", err.msg);
 		return 1;
 	}
-	id = newest_switch_prog();
 	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
-	if (!id || stats_fd < 0 || switch_stats(id, &ns0, &runs0) < 0) {
+	nprogs = own_progs(before, MAX_PROGS);
+	if (stats_fd < 0 || nprogs == 0) {
 		fprintf(stderr, "health_bench: no BPF run-time statistics\n");
 		return 1;
 	}
-	health_monitor_adopt_begin(hm);
+	health_monitor_adopt_begin(r.hm);
 	pid = fork();
 	if (pid == 0)
 		_exit(pingpong(n));
-	health_monitor_adopt_end(hm);
-	if (pid < 0 || health_monitor_watch(hm, pid, NULL, &err) < 0 || waitpid(pid, &ws, 0) != pid)
+	health_monitor_adopt_end(r.hm);
+	if (pid < 0 || health_monitor_watch(r.hm, pid, NULL, &err) < 0)
 		return 1;
-	switch_stats(id, &ns1, &runs1);
+	ev_child_init(&cw, on_cost_child, pid, 0);
+	cw.data = &r;
+	ev_child_start(loop, &cw);
+	ev_run(loop, 0);
+	if (own_progs(after, MAX_PROGS) != nprogs)
+		return 1;
+	/* fds are listed in order, and the monitor's programs stay open: the same ones. */
+	for (int i = 0; i < nprogs; i++)
+		if (after[i].id != before[i].id)
+			return 1;
 	close(stats_fd);
-	health_monitor_reaped(hm, pid, ws, &end);
-	health_monitor_free(hm);
-	printf("{\"type\":\"bench.switch_cost\",\"data\":{\"calls\":%llu,\"ns_per_call\":%.1f}}\n",
-	       (unsigned long long)(runs1 - runs0),
-	       runs1 > runs0 ? (double)(ns1 - ns0) / (double)(runs1 - runs0) : 0.);
+	health_monitor_free(r.hm);
+	printf("{\"type\":\"bench.prog_cost\",\"data\":{\"round_trips\":%ld,\"samples\":%d,"
+	       "\"programs\":[",
+	       n, r.samples);
+	for (int i = 0; i < nprogs; i++) {
+		__u64 calls = after[i].runs - before[i].runs;
+
+		printf("%s{\"name\":\"%s\",\"calls\":%llu,\"ns_per_call\":%.1f}", i ? "," : "",
+		       after[i].name, (unsigned long long)calls,
+		       calls ? (double)(after[i].run_ns - before[i].run_ns) / (double)calls : 0.);
+	}
+	printf("]}}\n");
 	return 0;
 }
 
@@ -290,9 +349,9 @@ int main(int argc, char **argv)
 		return pingpong(atol(argv[2]));
 	if (argc == 3 && strcmp(argv[1], "crashes") == 0)
 		return crashes(atoi(argv[2]));
-	if (argc == 3 && strcmp(argv[1], "switchcost") == 0)
-		return switch_cost(atol(argv[2]));
-	fprintf(stderr, "usage: health_bench pingpong ROUND_TRIPS | crashes N | switchcost "
+	if (argc == 3 && strcmp(argv[1], "progcost") == 0)
+		return prog_cost(atol(argv[2]));
+	fprintf(stderr, "usage: health_bench pingpong ROUND_TRIPS | crashes N | progcost "
 			"ROUND_TRIPS\n");
 	return 2;
 }
