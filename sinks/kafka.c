@@ -21,6 +21,7 @@ struct kafka_sink {
 	struct sink_ctx *ctx;
 	rd_kafka_t *rk;
 	rd_kafka_queue_t *main_q;
+	rd_kafka_topic_t *rkt; /* held for the sink's life: no lookup by name per message */
 	char *topic;
 	char *key;
 	struct event_encoder *enc;
@@ -197,6 +198,8 @@ static void kafka_free(struct kafka_sink *s)
 		ev_io_stop(sink_loop(s->ctx), &s->wake);
 	if (s->main_q)
 		rd_kafka_queue_destroy(s->main_q);
+	if (s->rkt)
+		rd_kafka_topic_destroy(s->rkt);
 	if (s->rk)
 		rd_kafka_destroy(s->rk);
 	for (int i = 0; i < 2; i++)
@@ -248,6 +251,13 @@ static void *kafka_create(struct sink_ctx *ctx, const struct options *opts, stru
 	if (!s->rk) {
 		rd_kafka_conf_destroy(conf);
 		error_set(err, EINVAL, "kafka: %s", msg);
+		goto fail;
+	}
+	/* The handle also asks for the topic's metadata now, not on the first message. */
+	s->rkt = rd_kafka_topic_new(s->rk, s->topic, NULL);
+	if (!s->rkt) {
+		error_set(err, EINVAL, "kafka topic %s: %s", s->topic,
+			  rd_kafka_err2str(rd_kafka_last_error()));
 		goto fail;
 	}
 	if (pipe2(s->wake_fds, O_CLOEXEC | O_NONBLOCK) < 0) {
@@ -324,7 +334,7 @@ static int kafka_write(void *self, const struct event *ev)
 	if (s->key && (rc = event_key(s, ev)) < 0)
 		return rc;
 	/* The message is the JSON line without its newline. */
-	e = rd_kafka_producev(s->rk, RD_KAFKA_V_TOPIC(s->topic),
+	e = rd_kafka_producev(s->rk, RD_KAFKA_V_RKT(s->rkt),
 			      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 			      RD_KAFKA_V_VALUE(s->line.data, s->line.len - 1),
 			      RD_KAFKA_V_KEY(s->key && s->key_buf.len ? s->key_buf.data : NULL,
