@@ -9,7 +9,7 @@
 
 #include <ev.h>
 #include <librdkafka/rdkafka.h>
-#include <yajl/yajl_tree.h>
+#include <yajl/yajl_parse.h>
 
 #include <collector/buffer.h>
 #include <collector/event_encoder.h>
@@ -285,14 +285,99 @@ static int put_int(struct buffer *b, long long v)
 	return buffer_append(b, num, (size_t)n);
 }
 
+/*
+ * A top-level member of the data object, found with yajl's streaming parser:
+ * the parse stops at the member, nothing is copied or built on the way.
+ */
+struct field_scan {
+	const char *name;
+	size_t name_len;
+	struct buffer *out;
+	int depth;
+	bool at_field; /* the next value is the member's */
+	int rc;
+};
+
+static int scan_value(struct field_scan *f, const char *text, size_t len)
+{
+	if (!f->at_field)
+		return 1;
+	f->rc = buffer_append(f->out, text, len);
+	return 0;
+}
+
+static int scan_null(void *ctx)
+{
+	return !((struct field_scan *)ctx)->at_field;
+}
+
+static int scan_bool(void *ctx, int v)
+{
+	return scan_value(ctx, v ? "true" : "false", v ? 4 : 5);
+}
+
+static int scan_number(void *ctx, const char *s, size_t len)
+{
+	return scan_value(ctx, s, len);
+}
+
+static int scan_string(void *ctx, const unsigned char *s, size_t len)
+{
+	return scan_value(ctx, (const char *)s, len);
+}
+
+/* Objects and arrays make no key. */
+static int scan_open(void *ctx)
+{
+	struct field_scan *f = ctx;
+
+	f->depth++;
+	return !f->at_field;
+}
+
+static int scan_close(void *ctx)
+{
+	((struct field_scan *)ctx)->depth--;
+	return 1;
+}
+
+static int scan_key(void *ctx, const unsigned char *s, size_t len)
+{
+	struct field_scan *f = ctx;
+
+	f->at_field = f->depth == 1 && len == f->name_len && memcmp(s, f->name, len) == 0;
+	return 1;
+}
+
+static const yajl_callbacks field_scan_callbacks = {
+	.yajl_null = scan_null,
+	.yajl_boolean = scan_bool,
+	.yajl_number = scan_number,
+	.yajl_string = scan_string,
+	.yajl_start_map = scan_open,
+	.yajl_map_key = scan_key,
+	.yajl_end_map = scan_close,
+	.yajl_start_array = scan_open,
+	.yajl_end_array = scan_close,
+};
+
+static int data_field(struct kafka_sink *s, const struct event *ev)
+{
+	struct field_scan f = { .name = s->key, .name_len = strlen(s->key), .out = &s->key_buf };
+	yajl_handle h = yajl_alloc(&field_scan_callbacks, NULL, &f);
+
+	if (!h)
+		return -ENOMEM;
+	if (yajl_parse(h, (const unsigned char *)ev->data.ptr, ev->data.len) == yajl_status_ok)
+		yajl_complete_parse(h);
+	yajl_free(h);
+	return f.rc;
+}
+
 /* The key: an envelope field, or a top-level data field (strings bare, others as JSON text). */
 static int event_key(struct kafka_sink *s, const struct event *ev)
 {
 	struct buffer *b = &s->key_buf;
-	const char *path[] = { s->key, NULL };
-	char *data;
-	yajl_val root, v;
-	int rc = 0;
 
 	b->len = 0;
 	if (strcmp(s->key, "type") == 0)
@@ -305,20 +390,7 @@ static int event_key(struct kafka_sink *s, const struct event *ev)
 		return (ev->flags & EVENT_HAS_PID) ? put_int(b, ev->pid) : 0;
 	if (strcmp(s->key, "seq") == 0)
 		return put_int(b, (long long)ev->seq);
-	data = strndup(ev->data.ptr, ev->data.len);
-	if (!data)
-		return -ENOMEM;
-	root = yajl_tree_parse(data, NULL, 0);
-	free(data);
-	v = root ? yajl_tree_get(root, path, yajl_t_any) : NULL;
-	if (YAJL_IS_STRING(v))
-		rc = buffer_append(b, v->u.string, strlen(v->u.string));
-	else if (YAJL_IS_NUMBER(v))
-		rc = buffer_append(b, v->u.number.r, strlen(v->u.number.r));
-	else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v))
-		rc = buffer_append(b, YAJL_IS_TRUE(v) ? "true" : "false", YAJL_IS_TRUE(v) ? 4 : 5);
-	yajl_tree_free(root);
-	return rc;
+	return data_field(s, ev);
 }
 
 static int kafka_write(void *self, const struct event *ev)
