@@ -17,6 +17,17 @@
 
 #include "kafka_url.h"
 
+/* Where the scan of one event's data for the key=FIELD member stands. */
+struct field_scan {
+	const char *name;
+	size_t name_len;
+	struct buffer *out;
+	int depth;
+	bool at_field; /* the next value is the member's */
+	bool done;     /* the member was seen: the rest of the data is skipped */
+	int rc;
+};
+
 struct kafka_sink {
 	struct sink_ctx *ctx;
 	rd_kafka_t *rk;
@@ -27,6 +38,8 @@ struct kafka_sink {
 	struct event_encoder *enc;
 	struct buffer line;
 	struct buffer key_buf;
+	struct field_scan scan; /* key=FIELD of data: the parser's context */
+	yajl_handle scanner;
 	int wake_fds[2]; /* librdkafka writes to [1] when its main queue gets work */
 	ev_io wake;
 	uint64_t outstanding; /* produced, delivery report pending */
@@ -207,6 +220,8 @@ static void kafka_free(struct kafka_sink *s)
 			close(s->wake_fds[i]);
 	buffer_free(&s->line);
 	buffer_free(&s->key_buf);
+	if (s->scanner)
+		yajl_free(s->scanner);
 	event_encoder_free(s->enc);
 	free(s->topic);
 	free(s->key);
@@ -244,6 +259,9 @@ static void *kafka_create(struct sink_ctx *ctx, const struct options *opts, stru
 		error_set(err, ENOMEM, "out of memory");
 		goto fail;
 	}
+	s->scan.name = s->key;
+	s->scan.name_len = key ? strlen(key) : 0;
+	s->scan.out = &s->key_buf;
 	conf = make_conf(s, opts, &url, err);
 	if (!conf)
 		goto fail;
@@ -286,29 +304,23 @@ static int put_int(struct buffer *b, long long v)
 }
 
 /*
- * A top-level member of the data object, found with yajl's streaming parser:
- * the parse stops at the member, nothing is copied or built on the way.
+ * A top-level member of the data object, found with yajl's streaming parser
+ * as the data goes by: nothing is copied or built, and one parser (allowing
+ * one value after another) serves every event, so a key costs no allocation.
  */
-struct field_scan {
-	const char *name;
-	size_t name_len;
-	struct buffer *out;
-	int depth;
-	bool at_field; /* the next value is the member's */
-	int rc;
-};
-
 static int scan_value(struct field_scan *f, const char *text, size_t len)
 {
-	if (!f->at_field)
-		return 1;
-	f->rc = buffer_append(f->out, text, len);
-	return 0;
+	if (f->at_field) {
+		f->rc = buffer_append(f->out, text, len);
+		f->at_field = false;
+		f->done = true;
+	}
+	return 1;
 }
 
 static int scan_null(void *ctx)
 {
-	return !((struct field_scan *)ctx)->at_field;
+	return scan_value(ctx, "", 0);
 }
 
 static int scan_bool(void *ctx, int v)
@@ -331,8 +343,12 @@ static int scan_open(void *ctx)
 {
 	struct field_scan *f = ctx;
 
+	if (f->at_field) {
+		f->at_field = false;
+		f->done = true;
+	}
 	f->depth++;
-	return !f->at_field;
+	return 1;
 }
 
 static int scan_close(void *ctx)
@@ -345,7 +361,8 @@ static int scan_key(void *ctx, const unsigned char *s, size_t len)
 {
 	struct field_scan *f = ctx;
 
-	f->at_field = f->depth == 1 && len == f->name_len && memcmp(s, f->name, len) == 0;
+	f->at_field = !f->done && f->depth == 1 && len == f->name_len &&
+		      memcmp(s, f->name, len) == 0;
 	return 1;
 }
 
@@ -363,15 +380,26 @@ static const yajl_callbacks field_scan_callbacks = {
 
 static int data_field(struct kafka_sink *s, const struct event *ev)
 {
-	struct field_scan f = { .name = s->key, .name_len = strlen(s->key), .out = &s->key_buf };
-	yajl_handle h = yajl_alloc(&field_scan_callbacks, NULL, &f);
+	struct field_scan *f = &s->scan;
 
-	if (!h)
-		return -ENOMEM;
-	if (yajl_parse(h, (const unsigned char *)ev->data.ptr, ev->data.len) == yajl_status_ok)
-		yajl_complete_parse(h);
-	yajl_free(h);
-	return f.rc;
+	f->depth = 0;
+	f->at_field = f->done = false;
+	f->rc = 0;
+	if (!s->scanner) {
+		s->scanner = yajl_alloc(&field_scan_callbacks, NULL, f);
+		if (!s->scanner)
+			return -ENOMEM;
+		yajl_config(s->scanner, yajl_allow_multiple_values, 1);
+	}
+	/* The space ends a bare number; data that does not parse gives no key. */
+	if (yajl_parse(s->scanner, (const unsigned char *)ev->data.ptr, ev->data.len) !=
+		    yajl_status_ok ||
+	    yajl_parse(s->scanner, (const unsigned char *)" ", 1) != yajl_status_ok) {
+		yajl_free(s->scanner);
+		s->scanner = NULL;
+		s->key_buf.len = 0;
+	}
+	return f->rc;
 }
 
 /* The key: an envelope field, or a top-level data field (strings bare, others as JSON text). */
