@@ -230,5 +230,6 @@ if [[ -n ${rate[kafka]:-} ]]; then
 		">=1x kcat -P: $(verdict "${ratio[kafka]}" 1)"
 fi
 echo "kafka: both acks=all, enable.idempotence=true, headers type+runner, no key, no"
-echo "compression, librdkafka defaults otherwise (linger.ms=5, batch.num.messages=10000,"
-echo "queue.buffering.max.messages=100000); topic end offsets checked after each run."
+echo "compression, librdkafka $(pkg-config --modversion rdkafka 2>/dev/null) defaults otherwise (linger.ms=5,"
+echo "batch.num.messages=10000, batch.size=1000000, queue.buffering.max.messages=100000);"
+echo "topic end offsets checked after each run."
