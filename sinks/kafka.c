@@ -9,7 +9,7 @@
 
 #include <ev.h>
 #include <librdkafka/rdkafka.h>
-#include <yajl/yajl_tree.h>
+#include <yajl/yajl_parse.h>
 
 #include <collector/buffer.h>
 #include <collector/event_encoder.h>
@@ -17,15 +17,29 @@
 
 #include "kafka_url.h"
 
+/* Where the scan of one event's data for the key=FIELD member stands. */
+struct field_scan {
+	const char *name;
+	size_t name_len;
+	struct buffer *out;
+	int depth;
+	bool at_field; /* the next value is the member's */
+	bool done;     /* the member was seen: the rest of the data is skipped */
+	int rc;
+};
+
 struct kafka_sink {
 	struct sink_ctx *ctx;
 	rd_kafka_t *rk;
 	rd_kafka_queue_t *main_q;
+	rd_kafka_topic_t *rkt; /* held for the sink's life: no lookup by name per message */
 	char *topic;
 	char *key;
 	struct event_encoder *enc;
 	struct buffer line;
 	struct buffer key_buf;
+	struct field_scan scan; /* key=FIELD of data: the parser's context */
+	yajl_handle scanner;
 	int wake_fds[2]; /* librdkafka writes to [1] when its main queue gets work */
 	ev_io wake;
 	uint64_t outstanding; /* produced, delivery report pending */
@@ -197,6 +211,8 @@ static void kafka_free(struct kafka_sink *s)
 		ev_io_stop(sink_loop(s->ctx), &s->wake);
 	if (s->main_q)
 		rd_kafka_queue_destroy(s->main_q);
+	if (s->rkt)
+		rd_kafka_topic_destroy(s->rkt);
 	if (s->rk)
 		rd_kafka_destroy(s->rk);
 	for (int i = 0; i < 2; i++)
@@ -204,6 +220,8 @@ static void kafka_free(struct kafka_sink *s)
 			close(s->wake_fds[i]);
 	buffer_free(&s->line);
 	buffer_free(&s->key_buf);
+	if (s->scanner)
+		yajl_free(s->scanner);
 	event_encoder_free(s->enc);
 	free(s->topic);
 	free(s->key);
@@ -241,6 +259,9 @@ static void *kafka_create(struct sink_ctx *ctx, const struct options *opts, stru
 		error_set(err, ENOMEM, "out of memory");
 		goto fail;
 	}
+	s->scan.name = s->key;
+	s->scan.name_len = key ? strlen(key) : 0;
+	s->scan.out = &s->key_buf;
 	conf = make_conf(s, opts, &url, err);
 	if (!conf)
 		goto fail;
@@ -248,6 +269,13 @@ static void *kafka_create(struct sink_ctx *ctx, const struct options *opts, stru
 	if (!s->rk) {
 		rd_kafka_conf_destroy(conf);
 		error_set(err, EINVAL, "kafka: %s", msg);
+		goto fail;
+	}
+	/* The handle also asks for the topic's metadata now, not on the first message. */
+	s->rkt = rd_kafka_topic_new(s->rk, s->topic, NULL);
+	if (!s->rkt) {
+		error_set(err, EINVAL, "kafka topic %s: %s", s->topic,
+			  rd_kafka_err2str(rd_kafka_last_error()));
 		goto fail;
 	}
 	if (pipe2(s->wake_fds, O_CLOEXEC | O_NONBLOCK) < 0) {
@@ -275,14 +303,109 @@ static int put_int(struct buffer *b, long long v)
 	return buffer_append(b, num, (size_t)n);
 }
 
+/*
+ * A top-level member of the data object, found with yajl's streaming parser
+ * as the data goes by: nothing is copied or built, and one parser (allowing
+ * one value after another) serves every event, so a key costs no allocation.
+ */
+static int scan_value(struct field_scan *f, const char *text, size_t len)
+{
+	if (f->at_field) {
+		f->rc = buffer_append(f->out, text, len);
+		f->at_field = false;
+		f->done = true;
+	}
+	return 1;
+}
+
+static int scan_null(void *ctx)
+{
+	return scan_value(ctx, "", 0);
+}
+
+static int scan_bool(void *ctx, int v)
+{
+	return scan_value(ctx, v ? "true" : "false", v ? 4 : 5);
+}
+
+static int scan_number(void *ctx, const char *s, size_t len)
+{
+	return scan_value(ctx, s, len);
+}
+
+static int scan_string(void *ctx, const unsigned char *s, size_t len)
+{
+	return scan_value(ctx, (const char *)s, len);
+}
+
+/* Objects and arrays make no key. */
+static int scan_open(void *ctx)
+{
+	struct field_scan *f = ctx;
+
+	if (f->at_field) {
+		f->at_field = false;
+		f->done = true;
+	}
+	f->depth++;
+	return 1;
+}
+
+static int scan_close(void *ctx)
+{
+	((struct field_scan *)ctx)->depth--;
+	return 1;
+}
+
+static int scan_key(void *ctx, const unsigned char *s, size_t len)
+{
+	struct field_scan *f = ctx;
+
+	f->at_field = !f->done && f->depth == 1 && len == f->name_len &&
+		      memcmp(s, f->name, len) == 0;
+	return 1;
+}
+
+static const yajl_callbacks field_scan_callbacks = {
+	.yajl_null = scan_null,
+	.yajl_boolean = scan_bool,
+	.yajl_number = scan_number,
+	.yajl_string = scan_string,
+	.yajl_start_map = scan_open,
+	.yajl_map_key = scan_key,
+	.yajl_end_map = scan_close,
+	.yajl_start_array = scan_open,
+	.yajl_end_array = scan_close,
+};
+
+static int data_field(struct kafka_sink *s, const struct event *ev)
+{
+	struct field_scan *f = &s->scan;
+
+	f->depth = 0;
+	f->at_field = f->done = false;
+	f->rc = 0;
+	if (!s->scanner) {
+		s->scanner = yajl_alloc(&field_scan_callbacks, NULL, f);
+		if (!s->scanner)
+			return -ENOMEM;
+		yajl_config(s->scanner, yajl_allow_multiple_values, 1);
+	}
+	/* The space ends a bare number; data that does not parse gives no key. */
+	if (yajl_parse(s->scanner, (const unsigned char *)ev->data.ptr, ev->data.len) !=
+		    yajl_status_ok ||
+	    yajl_parse(s->scanner, (const unsigned char *)" ", 1) != yajl_status_ok) {
+		yajl_free(s->scanner);
+		s->scanner = NULL;
+		s->key_buf.len = 0;
+	}
+	return f->rc;
+}
+
 /* The key: an envelope field, or a top-level data field (strings bare, others as JSON text). */
 static int event_key(struct kafka_sink *s, const struct event *ev)
 {
 	struct buffer *b = &s->key_buf;
-	const char *path[] = { s->key, NULL };
-	char *data;
-	yajl_val root, v;
-	int rc = 0;
 
 	b->len = 0;
 	if (strcmp(s->key, "type") == 0)
@@ -295,20 +418,7 @@ static int event_key(struct kafka_sink *s, const struct event *ev)
 		return (ev->flags & EVENT_HAS_PID) ? put_int(b, ev->pid) : 0;
 	if (strcmp(s->key, "seq") == 0)
 		return put_int(b, (long long)ev->seq);
-	data = strndup(ev->data.ptr, ev->data.len);
-	if (!data)
-		return -ENOMEM;
-	root = yajl_tree_parse(data, NULL, 0);
-	free(data);
-	v = root ? yajl_tree_get(root, path, yajl_t_any) : NULL;
-	if (YAJL_IS_STRING(v))
-		rc = buffer_append(b, v->u.string, strlen(v->u.string));
-	else if (YAJL_IS_NUMBER(v))
-		rc = buffer_append(b, v->u.number.r, strlen(v->u.number.r));
-	else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v))
-		rc = buffer_append(b, YAJL_IS_TRUE(v) ? "true" : "false", YAJL_IS_TRUE(v) ? 4 : 5);
-	yajl_tree_free(root);
-	return rc;
+	return data_field(s, ev);
 }
 
 static int kafka_write(void *self, const struct event *ev)
@@ -324,7 +434,7 @@ static int kafka_write(void *self, const struct event *ev)
 	if (s->key && (rc = event_key(s, ev)) < 0)
 		return rc;
 	/* The message is the JSON line without its newline. */
-	e = rd_kafka_producev(s->rk, RD_KAFKA_V_TOPIC(s->topic),
+	e = rd_kafka_producev(s->rk, RD_KAFKA_V_RKT(s->rkt),
 			      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 			      RD_KAFKA_V_VALUE(s->line.data, s->line.len - 1),
 			      RD_KAFKA_V_KEY(s->key && s->key_buf.len ? s->key_buf.data : NULL,

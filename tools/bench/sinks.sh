@@ -1,22 +1,31 @@
 #!/usr/bin/env bash
 # Sink benchmark for the collector (`make bench-sinks`).
 #
-# Events/s into each sink, median of RUNS runs, against a peer doing the same:
+# Events/s into each sink against a peer doing the same, one table with each
+# issue target's verdict:
 #   - file sink, plain          vs rsyslogd (imfile -> omfile, the same JSON lines)
-#   - file sink, gzip rotation  vs rsyslogd as above
-#   - kafka sink, acks=all      vs kcat -P -X acks=all -X enable.idempotence=true, to
-#                                  the same librdkafka mock cluster (16 partitions), sending
-#                                  the same messages: the collector's JSON lines with the
-#                                  same type and runner headers
+#   - file sink, gzip rotation  (rotate every 64 MiB, gzip of the rotated files)
+#   - kafka sink                vs kcat -P, to the same librdkafka mock cluster
+#                                  (3 brokers, 16 partitions), the same messages
+#                                  (the collector's JSON lines, headers type and
+#                                  runner, no key), the same producer settings:
+#                                  acks=all, enable.idempotence=true, no
+#                                  compression, librdkafka's batching defaults
 # Input: N 200-byte JSON lines from tools/bench/gen, written once to a file that
-# both sides read (`collector run exec -- cat FILE`, rsyslog's imfile). A run's
-# time is from start until every event is in the output (file sinks: the run
-# ends after the last rotated file is compressed; rsyslog: polled line count;
-# kafka: the collector exits only after every delivery report, kcat -P after
-# its flush). Output line counts are checked.
+# both sides read (`collector run exec -- cat FILE`, rsyslog's imfile, kcat -l).
+# A run's time is from start until every event is in the output (file sinks:
+# the run ends after the last rotated file is compressed; rsyslog: polled line
+# count; kafka: the collector exits only after every delivery report, kcat -P
+# after its final flush). Every run checks its output: file line counts, and
+# for Kafka the topic's end offsets (kcat -Q) must add up to exactly the events
+# sent (no loss, no duplicate), so both rates count confirmed deliveries.
+# Each case runs RUNS times, the collector and its peer alternating, so a ratio
+# is taken between runs under the same load; the table shows medians of the
+# rates and of the per-run ratios, and CPU microseconds per event (user+sys of
+# the producing process and its children), which load distorts less.
 #
 # Environment: BUILD (default ./build), BENCH_EVENTS (file cases, default
-# 1000000), BENCH_KAFKA_EVENTS (default 200000), BENCH_RUNS (default 3).
+# 1000000), BENCH_KAFKA_EVENTS (default 500000), BENCH_RUNS (default 3).
 # Needs rsyslog and kcat (make deps); a missing peer is reported and skipped.
 set -euo pipefail
 
@@ -26,7 +35,7 @@ COLLECTOR=$BUILD/collector
 GEN=$BUILD/tools/bench/gen
 MOCK=$BUILD/tools/testchild/kafka_mock
 N=${BENCH_EVENTS:-1000000}
-NK=${BENCH_KAFKA_EVENTS:-200000}
+NK=${BENCH_KAFKA_EVENTS:-500000}
 RUNS=${BENCH_RUNS:-3}
 
 for bin in "$COLLECTOR" "$GEN" "$MOCK"; do
@@ -49,40 +58,49 @@ trap 'exit 143' TERM
 
 fail() {
 	echo "bench-sinks: $*" >&2
+	[[ -s $tmp/err ]] && sed 's/^/  /' "$tmp/err" >&2
 	exit 1
 }
 
-median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+have() { command -v "$1" >/dev/null; }
 
-# eps EVENTS START END: events per second.
-eps() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN {printf "%d", n / (b - a)}'; }
+# timed VAR CMD...: run CMD (stderr to $tmp/err), VAR gets "SECONDS CPU_SECONDS".
+TIMEFORMAT='%3R %3U %3S'
+timed() {
+	local var=$1 t u s
+	shift
+	{ time "$@" 2>"$tmp/err"; } 2>"$tmp/time" || return 1
+	read -r t u s <"$tmp/time"
+	printf -v "$var" '%s %s' "$t" "$(awk -v u="$u" -v s="$s" 'BEGIN {print u + s}')"
+}
 
 "$GEN" "$N" >"$tmp/in.jsonl" 2>/dev/null
 "$GEN" "$NK" >"$tmp/ink.jsonl" 2>/dev/null
 # kcat sends the very messages the kafka sink sends: the collector's JSON lines.
 "$COLLECTOR" run --sink "file:$tmp/ink-events.jsonl" exec --format json -- cat "$tmp/ink.jsonl" ||
 	fail "collector exited with $?"
+NKM=$(wc -l <"$tmp/ink-events.jsonl") # NK events and exec's exit event
 
-# A file sink run: clean the directory, time the collector, count the lines.
+# Each run prints "EVENTS/S CPU_US_PER_EVENT".
+rate() { awk -v n="$1" -v t="$2" -v c="$3" 'BEGIN {printf "%d %.2f\n", n / t, c / n * 1e6}'; }
+
 run_file() { # CONFIG_EXTRA
-	local d=$tmp/file start end got
+	local d=$tmp/file got r
 	rm -rf "$d"
 	mkdir -p "$d"
 	cat >"$d/c.json" <<CFG
 {"runners": [{"type": "exec", "format": "json", "command": ["cat", "$tmp/in.jsonl"]}],
  "sinks": [{"type": "file", "path": "$d/out.jsonl"$1}]}
 CFG
-	start=$EPOCHREALTIME
-	"$COLLECTOR" run --config "$d/c.json" || fail "collector exited with $?"
-	end=$EPOCHREALTIME
+	timed r "$COLLECTOR" run --config "$d/c.json" || fail "collector exited with $?"
 	got=$(cat "$d/out.jsonl" <(find "$d" -name 'out.jsonl.*.gz' -exec zcat {} +) |
 		grep -c '"bench.event"')
 	[[ $got == "$N" ]] || fail "file sink wrote $got of $N events"
-	eps "$N" "$start" "$end"
+	rate "$N" "${r% *}" "${r#* }"
 }
 
 run_rsyslog() {
-	local d=$tmp/rs start end got=0 pid
+	local d=$tmp/rs start end got=0 pid cpu
 	rm -rf "$d"
 	mkdir -p "$d/work"
 	cat >"$d/rs.conf" <<CONF
@@ -94,7 +112,7 @@ input(type="imfile" file="$d/in.jsonl" tag="bench" ruleset="bench")
 CONF
 	cp "$tmp/in.jsonl" "$d/in.jsonl"
 	start=$EPOCHREALTIME
-	rsyslogd -n -f "$d/rs.conf" -i "$d/rs.pid" &
+	rsyslogd -n -f "$d/rs.conf" -i "$d/rs.pid" 2>"$tmp/err" &
 	pid=$!
 	bg_pids+=("$pid")
 	for _ in $(seq 1200); do
@@ -103,10 +121,11 @@ CONF
 		sleep 0.05
 	done
 	end=$EPOCHREALTIME
+	cpu=$(awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$pid/stat")
 	kill -TERM "$pid"
 	wait "$pid" 2>/dev/null || true
 	[[ $got == "$N" ]] || fail "rsyslog wrote $got of $N lines"
-	eps "$N" "$start" "$end"
+	rate "$N" "$(awk -v a="$start" -v b="$end" 'BEGIN {print b - a}')" "$cpu"
 }
 
 start_mock() {
@@ -120,62 +139,97 @@ start_mock() {
 	boot=$(cat "$tmp/boot")
 }
 
-stop_mock() {
+# The topic must hold exactly the messages sent: the partitions' end offsets
+# add up to what the brokers appended (the mock keeps only the last few MiB of
+# each partition, so reading back would not count them all). Stops the mock.
+check_topic() { # WHO
+	local got p args=()
+	for ((p = 0; p < 16; p++)); do args+=(-t "events:$p:-1"); done
+	got=$(kcat -Q -b "$boot" "${args[@]}" 2>/dev/null | awk '{n += $4} END {print n + 0}')
 	kill -TERM "$mock_pid"
 	wait "$mock_pid" 2>/dev/null || true
+	[[ $got == "$NKM" ]] || fail "$1: the topic holds $got of $NKM messages"
 }
 
+# Both producers: acks=all, idempotent, no compression, librdkafka's defaults
+# for batching (linger.ms, batch.num.messages, batch.size, queue sizes).
 run_kafka() {
-	local start end
+	local r
 	start_mock
-	start=$EPOCHREALTIME
-	"$COLLECTOR" run --queue-events 65536 --queue-bytes 64MiB --sink "kafka://$boot/events?acks=all" \
+	timed r "$COLLECTOR" run --sink "kafka://$boot/events?acks=all" \
 		exec --format json -- cat "$tmp/ink.jsonl" || fail "collector exited with $?"
-	end=$EPOCHREALTIME
-	stop_mock
-	eps "$NK" "$start" "$end"
+	check_topic "kafka sink"
+	rate "$NKM" "${r% *}" "${r#* }"
 }
 
 run_kcat() {
-	local start end
+	local r
 	start_mock
-	start=$EPOCHREALTIME
-	kcat -P -b "$boot" -t events -X acks=all -X enable.idempotence=true -H type=bench.event \
-		-H runner=exec -l "$tmp/ink-events.jsonl" || fail "kcat exited with $?"
-	end=$EPOCHREALTIME
-	stop_mock
-	eps "$NK" "$start" "$end"
+	timed r kcat -P -b "$boot" -t events -X acks=all -X enable.idempotence=true \
+		-H type=bench.event -H runner=exec -l "$tmp/ink-events.jsonl" || fail "kcat exited with $?"
+	check_topic "kcat -P"
+	rate "$NKM" "${r% *}" "${r#* }"
 }
 
-# measure NAME FUNCTION [ARGS]: the median of RUNS runs, into results[NAME].
-declare -A results
-measure() {
-	local name=$1 v
-	shift
-	v=$(for _ in $(seq "$RUNS"); do "$@"; echo; done | median)
-	results[$name]=$v
-}
+median() { sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 
-have() { command -v "$1" >/dev/null; }
-
-measure file run_file ""
-measure file_gzip run_file ', "rotate-size": "64MiB", "compress": "gzip"'
-if have rsyslogd; then measure rsyslog run_rsyslog; fi
-measure kafka run_kafka
-if have kcat; then measure kcat run_kcat; fi
-
-row() { # LABEL OURS PEER PEER_LABEL
-	if [[ -n ${3:-} ]]; then
-		printf '%-32s %12s %12s %-14s %6s\n' "$1" "$2" "$3" "$4" \
-			"$(awk -v a="$2" -v b="$3" 'BEGIN {printf "%.2f", a / b}')"
-	else
-		printf '%-32s %12s %12s %-14s %6s\n' "$1" "$2" "-" "$4 (missing)" "-"
+# pair NAME OURS PEER: RUNS alternating runs; medians into rate/cpu/ratio[NAME].
+declare -A rate cpu ratio
+pair() {
+	local name=$1 ours=$2 peer=$3 i a b
+	: >"$tmp/runs"
+	for ((i = 0; i < RUNS; i++)); do
+		read -r a ac < <($ours)
+		if [[ -n $peer ]]; then
+			read -r b bc < <($peer)
+		else
+			b=0 bc=0
+		fi
+		echo "$a $ac $b $bc" >>"$tmp/runs"
+	done
+	rate[$name]=$(awk '{print $1}' "$tmp/runs" | median)
+	cpu[$name]=$(awk '{print $2}' "$tmp/runs" | median)
+	if [[ -n $peer ]]; then
+		rate[$name.peer]=$(awk '{print $3}' "$tmp/runs" | median)
+		cpu[$name.peer]=$(awk '{print $4}' "$tmp/runs" | median)
+		ratio[$name]=$(awk '{printf "%.2f\n", $1 / $3}' "$tmp/runs" | median)
 	fi
 }
 
+file_plain() { run_file ""; }
+file_gzip() { run_file ', "rotate-size": "64MiB", "compress": "gzip"'; }
+
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+pair file file_plain "$(have rsyslogd && echo run_rsyslog)"
+pair gzip file_gzip ""
+if have kcat; then
+	pair kafka run_kafka run_kcat
+else
+	echo "bench-sinks: kcat is missing (make deps): kafka case skipped" >&2
+fi
+have rsyslogd || echo "bench-sinks: rsyslogd is missing (make deps): no peer for the file rows" >&2
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+verdict() { awk -v v="$1" -v t="$2" 'BEGIN {print (v >= t) ? "met" : "NOT met"}'; }
+
+row() { printf '%-34s %10s %8s %10s %8s %6s  %s\n' "$@"; }
 echo
-echo "sinks benchmark: $N events (file), $NK events (kafka), median of $RUNS runs, events/s"
-printf '%-32s %12s %12s %-14s %6s\n' case collector peer "peer is" ratio
-row "file sink, plain" "${results[file]}" "${results[rsyslog]:-}" rsyslog
-row "file sink, gzip rotation 64MiB" "${results[file_gzip]}" "${results[rsyslog]:-}" rsyslog
-row "kafka sink, acks=all (mock)" "${results[kafka]}" "${results[kcat]:-}" "kcat -P"
+echo "sinks benchmark: $N events (file), $NKM messages (kafka), median of $RUNS runs;"
+echo "load average before $load_before, after $load_after; cpu = user+sys us per event"
+row case "events/s" "cpu" "peer ev/s" "cpu" ratio "target"
+row "file sink, plain / rsyslog" "${rate[file]}" "${cpu[file]}" \
+	"${rate[file.peer]:--}" "${cpu[file.peer]:--}" "${ratio[file]:--}" \
+	">=1,000,000/s: $(verdict "${rate[file]}" 1000000); >=3x rsyslog: $(
+		[[ -n ${ratio[file]:-} ]] && verdict "${ratio[file]}" 3 || echo "no peer"
+	)"
+row "file sink, gzip rotation 64MiB" "${rate[gzip]}" "${cpu[gzip]}" "-" "-" "-" \
+	">=300,000/s: $(verdict "${rate[gzip]}" 300000)"
+if [[ -n ${rate[kafka]:-} ]]; then
+	row "kafka sink / kcat -P (confirmed)" "${rate[kafka]}" "${cpu[kafka]}" \
+		"${rate[kafka.peer]}" "${cpu[kafka.peer]}" "${ratio[kafka]}" \
+		">=1x kcat -P: $(verdict "${ratio[kafka]}" 1)"
+fi
+echo "kafka: both acks=all, enable.idempotence=true, headers type+runner, no key, no"
+echo "compression, librdkafka $(pkg-config --modversion rdkafka 2>/dev/null) defaults otherwise (linger.ms=5,"
+echo "batch.num.messages=10000, batch.size=1000000, queue.buffering.max.messages=100000);"
+echo "topic end offsets checked after each run."

@@ -52,6 +52,23 @@ else
 	stop_mock
 	end
 
+	begin "kafka: key from a data field: only a top-level member, scalars as JSON text"
+	d=$WORK/kafka-keys
+	mkdir -p "$d"
+	printf '%s\n' '{"type":"k","data":{"o":{"k":1},"k":2}}' '{"type":"k","data":{"k":"a\"b"}}' \
+		'{"type":"k","data":{"a":[{"k":9}],"k":-1.5e3}}' '{"type":"k","data":{"k":true}}' \
+		'{"type":"k","data":{"k":null}}' '{"type":"k","data":{"k":{"x":1}}}' \
+		'{"type":"k","data":{"x":1}}' >"$d/in"
+	start_mock "$d" --partitions 1
+	timeout 60 "$C" run -X linger.ms=1 --sink "kafka://$boot/events?key=k" \
+		exec --format json -- cat "$d/in" 2>"$d/err"
+	eq "collector exit status" 0 $?
+	read_back "$d"
+	eq "keys in order" '2,a"b,-1.5e3,true,,,' \
+		"$(grep '"type":"k"' "$d/got" | cut -d'|' -f1 | paste -sd,)"
+	stop_mock
+	end
+
 	begin "kafka: injected broker errors lose and duplicate nothing"
 	d=$WORK/kafka-errors
 	mkdir -p "$d"
