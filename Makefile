@@ -86,6 +86,8 @@ $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 $(LOADER_OBJS) $(BUILD)/obj/collector/main.o: CFLAGS += -I$(BUILD)/bpf -Ibpf
 $(LOADER_OBJS): $(BPF_SKELS)
 $(BUILD)/obj/collector/health_monitor.o: CFLAGS += -I$(BUILD)/bpf -Ibpf
+# The ssl runner reads the loader's ring buffer records (bpf/ssl.h) itself.
+$(BUILD)/obj/runners/ssl.o $(BUILD)/obj/runners/ssl_ring.o: CFLAGS += -Ibpf
 $(BUILD)/obj/collector/health_monitor.o: $(BUILD)/bpf/health.skel.h
 
 $(BUILD)/obj/bpf/%-main.o: bpf/loader_main.c

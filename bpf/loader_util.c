@@ -296,3 +296,18 @@ int loader_poll(struct ring_buffer *rb, struct loader_out *o, void (*after_batch
 		loader_flush(o);
 	return 0;
 }
+
+int loader_wait(struct loader_out *o, int period_ms, void (*tick)(void *), void *arg)
+{
+	struct timespec period = { .tv_sec = period_ms / 1000,
+				   .tv_nsec = (long)(period_ms % 1000) * 1000000 };
+
+	while (!stopping && !o->failed) {
+		/* A signal cuts the sleep short: stopping is seen at once. */
+		nanosleep(&period, NULL);
+		tick(arg);
+		if (o->len)
+			loader_flush(o);
+	}
+	return 0;
+}

@@ -70,4 +70,11 @@ void loader_ready(struct loader_out *o, const char *name);
 int loader_poll(struct ring_buffer *rb, struct loader_out *o, void (*after_batch)(void *),
 		void *arg);
 
+/*
+ * For a loader whose ring buffer another process reads: wait until SIGINT/SIGTERM
+ * or until stdout goes away, calling @p tick every @p period_ms and writing what
+ * it printed. @return 0.
+ */
+int loader_wait(struct loader_out *o, int period_ms, void (*tick)(void *), void *arg);
+
 #endif

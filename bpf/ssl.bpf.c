@@ -40,14 +40,6 @@ struct {
 	__type(value, struct call);
 } calls SEC(".maps");
 
-/* A record is built here: too big for the BPF stack. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct ssl_record);
-} scratch SEC(".maps");
-
 static __always_inline __u64 wakeup_flag(void)
 {
 	if (!targ_wakeup_bytes)
@@ -96,14 +88,12 @@ static __always_inline int enter(__u32 func, void *conn, const void *buf, void *
 	return 0;
 }
 
-static __always_inline struct ssl_record *start_record(__u32 kind, const struct call *c, long ret)
+/* The header of a record, written straight into its ring-buffer slot. */
+static __always_inline void fill_header(struct ssl_record *r, __u32 kind, const struct call *c,
+					long ret, __u64 now)
 {
-	__u32 zero = 0;
 	__u64 id = bpf_get_current_pid_tgid();
-	struct ssl_record *r = bpf_map_lookup_elem(&scratch, &zero);
 
-	if (!r)
-		return NULL;
 	r->kind = kind;
 	r->func = c->func;
 	r->pid = id >> 32;
@@ -111,45 +101,84 @@ static __always_inline struct ssl_record *start_record(__u32 kind, const struct 
 	r->uid = (__u32)bpf_get_current_uid_gid();
 	r->ret = (int)ret;
 	r->ts_ns = c->ts_ns;
-	r->latency_ns = bpf_ktime_get_boot_ns() - c->ts_ns;
+	r->latency_ns = now - c->ts_ns;
 	r->conn = c->conn;
 	r->len = 0;
 	r->captured = 0;
 	r->offset = 0;
 	r->chunk_len = 0;
 	bpf_get_current_comm(r->comm, sizeof(r->comm));
-	return r;
+}
+
+/* A record without payload (handshake, close). */
+static __always_inline void send_header(__u32 kind, const struct call *c, long ret)
+{
+	__u64 now = bpf_ktime_get_boot_ns();
+	__u64 flags = wakeup_flag();
+	struct ssl_record *r = bpf_ringbuf_reserve(&events, offsetof(struct ssl_record, data), 0);
+
+	if (!r) {
+		__sync_fetch_and_add(&lost, 1);
+		return;
+	}
+	fill_header(r, kind, c, ret, now);
+	bpf_ringbuf_submit(r, flags);
+}
+
+/*
+ * One chunk of a call, copied from the caller's buffer straight into a ring slot of
+ * @p room payload bytes (a constant: a slot's size must be known to the verifier).
+ * @return false when the ring buffer is full.
+ */
+static __always_inline bool send_chunk(const struct call *c, long ret, __u64 now, __u32 len,
+				       __u32 captured, __u32 off, __u64 n, const __u32 room)
+{
+	__u64 flags = wakeup_flag();
+	struct ssl_record *r =
+		bpf_ringbuf_reserve(&events, offsetof(struct ssl_record, data) + room, 0);
+
+	if (!r) {
+		__sync_fetch_and_add(&lost, 1);
+		return false;
+	}
+	fill_header(r, SSL_RECORD_DATA, c, ret, now);
+	r->len = len;
+	r->captured = captured;
+	r->offset = off;
+	/* Keep clang from reusing the unclamped register: the verifier needs the bound. */
+	barrier_var(n);
+	if (n > room)
+		n = room;
+	r->chunk_len = n;
+	if (bpf_probe_read_user(r->data, n, (const void *)(c->buf + off)) != 0)
+		r->chunk_len = 0;
+	bpf_ringbuf_submit(r, flags);
+	return true;
 }
 
 /* Send the call's bytes as consecutive records of at most SSL_CHUNK bytes each. */
-static __always_inline void send_data(struct ssl_record *r, const struct call *c, __u32 len)
+static __always_inline void send_data(const struct call *c, long ret, __u32 len)
 {
 	__u32 captured = len < targ_max_payload ? len : targ_max_payload;
+	__u64 now = bpf_ktime_get_boot_ns();
 
-	r->len = len;
-	r->captured = captured;
 	for (int i = 0; i < SSL_MAX_CHUNKS; i++) {
 		__u32 off = i * SSL_CHUNK;
 		__u64 n; /* 64 bits: the bound checked is the register passed */
+		bool sent;
 
 		if (off >= captured)
 			break;
 		n = captured - off;
 		if (n > SSL_CHUNK)
 			n = SSL_CHUNK;
-		/* Keep clang from reusing the unclamped register: the verifier needs the bound. */
-		barrier_var(n);
-		if (n > SSL_CHUNK)
+		/* Small calls take small slots: the ring holds more of them. */
+		if (n <= SSL_SMALL_CHUNK)
+			sent = send_chunk(c, ret, now, len, captured, off, n, SSL_SMALL_CHUNK);
+		else
+			sent = send_chunk(c, ret, now, len, captured, off, n, SSL_CHUNK);
+		if (!sent)
 			break;
-		r->offset = off;
-		r->chunk_len = n;
-		if (bpf_probe_read_user(r->data, n, (const void *)(c->buf + off)) != 0)
-			r->chunk_len = 0;
-		if (bpf_ringbuf_output(&events, r, offsetof(struct ssl_record, data) + n,
-				       wakeup_flag()) != 0) {
-			__sync_fetch_and_add(&lost, 1);
-			break;
-		}
 	}
 }
 
@@ -157,7 +186,6 @@ static __always_inline int leave(long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct call *c = bpf_map_lookup_elem(&calls, &id);
-	struct ssl_record *r;
 	__u64 len = 0;
 
 	if (!c)
@@ -166,10 +194,7 @@ static __always_inline int leave(long ret)
 	if (c->func != SSL_FUNC_GNUTLS_SEND && c->func != SSL_FUNC_GNUTLS_RECV)
 		ret = (int)ret;
 	if (c->func == SSL_FUNC_SSL_DO_HANDSHAKE) {
-		r = start_record(SSL_RECORD_HANDSHAKE, c, ret);
-		if (r && bpf_ringbuf_output(&events, r, offsetof(struct ssl_record, data),
-					    wakeup_flag()) != 0)
-			__sync_fetch_and_add(&lost, 1);
+		send_header(SSL_RECORD_HANDSHAKE, c, ret);
 		goto out;
 	}
 	if (c->size_out) {
@@ -180,9 +205,7 @@ static __always_inline int leave(long ret)
 	}
 	if (len == 0 || len > 0x7fffffff)
 		goto out;
-	r = start_record(SSL_RECORD_DATA, c, ret);
-	if (r)
-		send_data(r, c, (__u32)len);
+	send_data(c, ret, (__u32)len);
 out:
 	bpf_map_delete_elem(&calls, &id);
 	return 0;
@@ -234,14 +257,10 @@ int BPF_KPROBE(gnutls_recv_enter, void *session, void *data, size_t size)
 static __always_inline int closed(__u32 func, void *conn)
 {
 	struct call c = { .ts_ns = bpf_ktime_get_boot_ns(), .conn = (__u64)conn, .func = func };
-	struct ssl_record *r;
 
 	if (!admit())
 		return 0;
-	r = start_record(SSL_RECORD_CLOSE, &c, 0);
-	if (r &&
-	    bpf_ringbuf_output(&events, r, offsetof(struct ssl_record, data), wakeup_flag()) != 0)
-		__sync_fetch_and_add(&lost, 1);
+	send_header(SSL_RECORD_CLOSE, &c, 0);
 	return 0;
 }
 

@@ -5,6 +5,8 @@
 #define SSL_COMM_LEN 16
 /* Payload bytes one ring-buffer record carries; a call's capture spans several. */
 #define SSL_CHUNK 16384
+/* A record of a call this small takes a slot of this size, not SSL_CHUNK. */
+#define SSL_SMALL_CHUNK 2048
 /* Records per call at most: the capture limit is SSL_CHUNK * SSL_MAX_CHUNKS (256 KiB). */
 #define SSL_MAX_CHUNKS 16
 
@@ -25,6 +27,35 @@ enum ssl_func {
 	SSL_FUNC_SSL_FREE = 8,
 	SSL_FUNC_GNUTLS_DEINIT = 9,
 };
+
+#ifndef __bpf__
+/* The name of an enum ssl_func value, "?" for any other. */
+static inline const char *ssl_func_name(unsigned f)
+{
+	static const char *const names[] = {
+		"?",	       "SSL_write",	     "SSL_read",	   "SSL_write_ex",
+		"SSL_read_ex", "gnutls_record_send", "gnutls_record_recv", "SSL_do_handshake",
+		"SSL_free",    "gnutls_deinit",
+	};
+
+	return f < sizeof(names) / sizeof(names[0]) ? names[f] : "?";
+}
+
+/* Whether an enum ssl_func sends data (else it receives, or moves none). */
+static inline int ssl_func_writes(unsigned f)
+{
+	return f == SSL_FUNC_SSL_WRITE || f == SSL_FUNC_SSL_WRITE_EX || f == SSL_FUNC_GNUTLS_SEND;
+}
+
+/* The library an enum ssl_func belongs to. */
+static inline const char *ssl_func_lib(unsigned f)
+{
+	return (f >= SSL_FUNC_GNUTLS_SEND && f <= SSL_FUNC_GNUTLS_RECV) ||
+			       f == SSL_FUNC_GNUTLS_DEINIT ?
+		       "gnutls" :
+		       "openssl";
+}
+#endif
 
 struct ssl_record {
 	unsigned int kind;

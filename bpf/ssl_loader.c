@@ -38,6 +38,7 @@ static struct ssl_args {
 	unsigned max_payload;
 	unsigned ring_mib;
 	unsigned wakeup_kib;
+	bool share_ring;
 	bool verbose;
 } args = { .uid = (uid_t)-1, .max_payload = SSL_CHUNK, .ring_mib = 16, .wakeup_kib = 256 };
 
@@ -54,6 +55,10 @@ static const struct argp_option options[] = {
 	{ "wakeup-kib", 'w', "KIB", 0,
 	  "wake the loader when this much is waiting, else every 100 ms; 0: at every record "
 	  "(default 256)",
+	  0 },
+	{ "share-ring", 's', NULL, 0,
+	  "do not read the ring buffer: print its fd in the ready line for the parent to take "
+	  "(pidfd_getfd), and print only losses",
 	  0 },
 	{ "verbose", 'v', NULL, 0, "libbpf debug output on stderr", 0 },
 	{ 0 },
@@ -101,6 +106,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			args.libs[args.nlibs++] = arg;
 		else
 			args.binaries[args.nbinaries++] = arg;
+		return 0;
+	case 's':
+		args.share_ring = true;
 		return 0;
 	case 'v':
 		args.verbose = true;
@@ -152,17 +160,6 @@ static const struct function functions[] = {
 	{ "gnutls_deinit", false },
 };
 
-static const char *func_name(unsigned f)
-{
-	static const char *const names[] = {
-		"?",	       "SSL_write",	     "SSL_read",	   "SSL_write_ex",
-		"SSL_read_ex", "gnutls_record_send", "gnutls_record_recv", "SSL_do_handshake",
-		"SSL_free",    "gnutls_deinit",
-	};
-
-	return f < sizeof(names) / sizeof(names[0]) ? names[f] : "?";
-}
-
 static void gen_common(struct output *o, yajl_gen g, const char *type, const struct ssl_record *r)
 {
 	char conn[48];
@@ -173,12 +170,8 @@ static void gen_common(struct output *o, yajl_gen g, const char *type, const str
 	loader_gen_int(g, "tid", r->tid);
 	loader_gen_int(g, "uid", r->uid);
 	loader_gen_strn(g, "comm", r->comm, strnlen(r->comm, sizeof(r->comm)));
-	loader_gen_str(g, "func", func_name(r->func));
-	loader_gen_str(g, "lib",
-		       r->func >= SSL_FUNC_GNUTLS_SEND && r->func <= SSL_FUNC_GNUTLS_RECV ? "gnutl"
-											    "s" :
-											    "openss"
-											    "l");
+	loader_gen_str(g, "func", ssl_func_name(r->func));
+	loader_gen_str(g, "lib", ssl_func_lib(r->func));
 	snprintf(conn, sizeof(conn), "%u:%llx", r->pid, r->conn);
 	loader_gen_str(g, "conn", conn);
 	loader_gen_int(g, "ret", r->ret);
@@ -188,8 +181,7 @@ static void gen_common(struct output *o, yajl_gen g, const char *type, const str
 static void emit_call(struct output *o, struct pending *p)
 {
 	const struct ssl_record *r = &p->head;
-	bool write = r->func == SSL_FUNC_SSL_WRITE || r->func == SSL_FUNC_SSL_WRITE_EX ||
-		     r->func == SSL_FUNC_GNUTLS_SEND;
+	bool write = ssl_func_writes(r->func);
 	yajl_gen g = loader_begin(&o->out);
 	size_t n = base64_encode(p->data, p->have, o->b64);
 
@@ -571,6 +563,23 @@ static void flush_pending(struct output *o)
 	loader_flush(&o->out);
 }
 
+/* The ring buffer goes to the parent, which reads it in place: no copy, no encoding, no pipe. */
+static int share_ring(struct output *o)
+{
+	yajl_gen g = loader_begin(&o->out);
+
+	loader_gen_str(g, "type", "ready");
+	loader_gen_str(g, "loader", "ssl");
+	loader_gen_int(g, "ring_fd", bpf_map__fd(o->skel->maps.events));
+	loader_gen_int(g, "max_payload", args.max_payload);
+	loader_end(&o->out);
+	loader_flush(&o->out);
+	loader_wait(&o->out, 100, (void (*)(void *))report_lost, o);
+	report_lost(o);
+	loader_flush(&o->out);
+	return 0;
+}
+
 int ssl_loader_main(int argc, char **argv)
 {
 	static struct output o;
@@ -598,6 +607,10 @@ int ssl_loader_main(int argc, char **argv)
 	if (attach_all(o.skel, &links, &lerr) < 0) {
 		fprintf(stderr, "ssl loader: %s\n", lerr.msg);
 		err = 1;
+		goto out;
+	}
+	if (args.share_ring) {
+		err = loader_out_init(&o.out) < 0 ? 1 : share_ring(&o);
 		goto out;
 	}
 	rb = ring_buffer__new(bpf_map__fd(o.skel->maps.events), handle_record, &o, NULL);

@@ -54,6 +54,8 @@ static void on_end(void *arg)
 	int first = lc->stderr_count > LOADER_STDERR_KEEP ? lc->stderr_count - LOADER_STDERR_KEEP :
 							    0;
 
+	if (lc->on_exit)
+		lc->on_exit(lc->arg);
 	if (lc->stopping) {
 		runner_finished(lc->ctx, RUNNER_CANCELED);
 		return;

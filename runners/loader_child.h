@@ -16,6 +16,8 @@ struct loader_child {
 	const char *name; /* "process", "ssl": for messages */
 	void (*on_record)(void *arg, const struct line *l);
 	void *arg;
+	/* Called with @arg when the loader has ended, before the run finishes. May be NULL. */
+	void (*on_exit)(void *arg);
 	bool stopping;
 	char stderr_tail[LOADER_STDERR_KEEP][200];
 	int stderr_count;

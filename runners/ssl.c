@@ -16,6 +16,7 @@
 
 #include "http_stream.h"
 #include "loader_child.h"
+#include "ssl_ring.h"
 
 #define MAX_ARGS 300
 #define MAX_PAYLOAD_LIMIT (256L * 1024)
@@ -40,7 +41,10 @@ struct ssl_runner {
 	char *argv[MAX_ARGS];
 	char self[PATH_MAX];
 	char numbers[6][24];
-	unsigned long long lost;
+	unsigned long long lost;	/* records lost as reported so far */
+	unsigned long long loader_lost; /* as the loader counts them */
+	/* The loader's ring buffer, read here once the loader shares it. */
+	struct ssl_ring *ring;
 	/* The analyzer chain, each stage switchable. */
 	bool http, raw, sse;
 	struct http_stream_config http_cfg;
@@ -51,9 +55,8 @@ struct ssl_runner {
 	size_t nbuckets, nconns, max_conns;
 	size_t max_payload;
 	unsigned long long uses;
-	/* The loader line being handled: the envelope of what it produces. */
-	yajl_val cur;
-	struct conn *cur_conn;
+	/* The call being handled: the envelope of what it produces. */
+	const struct ssl_call *cur;
 	unsigned char *payload;
 	yajl_gen gen;
 	struct buffer data;
@@ -194,29 +197,30 @@ static void begin_data(struct ssl_runner *r)
 	yajl_gen_reset(r->gen, NULL);
 	r->data.len = 0;
 	yajl_gen_map_open(r->gen);
-	gen_str(r->gen, "conn", str_member(r->cur, "conn"));
+	gen_str(r->gen, "conn", r->cur->conn);
 }
 
 /* Close the data object and emit it with the envelope of the current loader line. */
 static void emit(struct ssl_runner *r, const char *type, long long ts_ns)
 {
-	const char *comm = str_member(r->cur, "comm");
+	const struct ssl_call *c = r->cur;
 	struct event *ev;
 
 	yajl_gen_map_close(r->gen);
-	ev = event_new(span_str(type), span_str(comm), (struct span){ r->data.data, r->data.len });
+	ev = event_new(span_str(type), c ? span_str(c->comm) : (struct span){ 0 },
+		       (struct span){ r->data.data, r->data.len });
 	if (!ev) {
 		runner_emit_failed(r->ctx, type);
 		return;
 	}
-	if (!ts_ns)
-		ts_ns = int_member(r->cur, "ts_ns", 0);
+	if (!ts_ns && c)
+		ts_ns = c->ts_ns;
 	/* Without a time of its own (ready), an event keeps the time it was made. */
 	if (ts_ns)
 		ev->ts_ns = ts_ns;
-	if (member(r->cur, "pid")) {
-		event_set_pid(ev, (int32_t)int_member(r->cur, "pid", 0));
-		ev->tid = (int32_t)int_member(r->cur, "tid", 0);
+	if (c && c->pid) {
+		event_set_pid(ev, c->pid);
+		ev->tid = c->tid;
 		ev->flags |= EVENT_HAS_TID;
 	}
 	runner_emit(r->ctx, ev);
@@ -366,8 +370,8 @@ static bool analyse(struct ssl_runner *r, struct conn *c, bool write, const unsi
 	if (c->kind != CONN_HTTP)
 		return false;
 	/* Bytes missing from the middle of a stream would desynchronise the parser. */
-	if (!complete || http_stream_feed(c->http, write ? 0 : 1, int_member(r->cur, "ts_ns", 0),
-					  (const char *)p, n) < 0) {
+	if (!complete ||
+	    http_stream_feed(c->http, write ? 0 : 1, r->cur->ts_ns, (const char *)p, n) < 0) {
 		runner_report_error(r->ctx, "http_parse", 0, 0, NULL, 0,
 				    "connection %s: %s; its bytes follow as ssl.data", c->key,
 				    complete ? http_stream_error(c->http, write ? 0 : 1) :
@@ -380,55 +384,42 @@ static bool analyse(struct ssl_runner *r, struct conn *c, bool write, const unsi
 	return true;
 }
 
-static void handle_data(struct ssl_runner *r, yajl_val obj)
+static void handle_data(struct ssl_runner *r, const struct ssl_call *call)
 {
-	const char *b64 = str_member(obj, "data_b64"), *conn = str_member(obj, "conn");
-	const char *dir = str_member(obj, "direction");
-	bool write = dir && strcmp(dir, "write") == 0;
-	bool truncated = YAJL_IS_TRUE(member(obj, "truncated"));
-	bool incomplete = YAJL_IS_TRUE(member(obj, "incomplete"));
-	size_t n = 0;
 	bool taken = false;
-	struct conn *c;
+	struct conn *c = r->http ? get_conn(r, call->conn) : NULL;
 	yajl_gen g = r->gen;
 
-	if (!b64 || !conn || strlen(b64) > base64_encoded_len(r->max_payload) ||
-	    base64_decode(b64, strlen(b64), r->payload, &n) < 0) {
-		runner_report_error(r->ctx, "invalid_record", 0, 0, NULL, 0,
-				    "ssl loader data line without valid data_b64 or conn");
-		return;
-	}
-	c = r->http ? get_conn(r, conn) : NULL;
 	if (c)
-		taken = analyse(r, c, write, r->payload, n, !truncated && !incomplete);
+		taken = analyse(r, c, call->write, call->data, call->captured,
+				!call->truncated && !call->incomplete);
 	if (taken && !r->raw)
 		return;
 	begin_data(r);
-	gen_str(g, "func", str_member(obj, "func"));
-	gen_str(g, "lib", str_member(obj, "lib"));
-	gen_str(g, "direction", dir);
-	gen_int(g, "len", int_member(obj, "len", 0));
-	gen_int(g, "captured", (long long)n);
-	gen_bool(g, "truncated", truncated);
-	if (incomplete)
+	gen_str(g, "func", call->func);
+	gen_str(g, "lib", call->lib);
+	gen_str(g, "direction", call->write ? "write" : "read");
+	gen_int(g, "len", call->len);
+	gen_int(g, "captured", (long long)call->captured);
+	gen_bool(g, "truncated", call->truncated);
+	if (call->incomplete)
 		gen_bool(g, "incomplete", true);
-	gen_int(g, "ret", int_member(obj, "ret", 0));
-	gen_int(g, "latency_ns", int_member(obj, "latency_ns", 0));
-	gen_int(g, "uid", int_member(obj, "uid", 0));
-	gen_bytes(r, "data", "encoding", r->payload, n, b64);
+	gen_int(g, "ret", call->ret);
+	gen_int(g, "latency_ns", call->latency_ns);
+	gen_int(g, "uid", call->uid);
+	gen_bytes(r, "data", "encoding", call->data, call->captured, call->b64);
 	emit(r, "ssl.data", 0);
 }
 
 /* The connection is gone: finish what ran to its end, forget it. */
-static void handle_close(struct ssl_runner *r, yajl_val obj)
+static void handle_close(struct ssl_runner *r, const struct ssl_call *call)
 {
-	const char *key = str_member(obj, "conn");
 	struct conn *c;
 
-	if (!key || !r->buckets)
+	if (!r->buckets)
 		return;
-	for (c = r->buckets[hash_key(key, r->nbuckets)]; c; c = c->next)
-		if (strcmp(c->key, key) == 0)
+	for (c = r->buckets[hash_key(call->conn, r->nbuckets)]; c; c = c->next)
+		if (strcmp(c->key, call->conn) == 0)
 			break;
 	if (!c)
 		return;
@@ -437,23 +428,24 @@ static void handle_close(struct ssl_runner *r, yajl_val obj)
 	drop_conn(r, c);
 }
 
-static void handle_handshake(struct ssl_runner *r, yajl_val obj)
+static void handle_handshake(struct ssl_runner *r, const struct ssl_call *call)
 {
 	yajl_gen g = r->gen;
 
 	begin_data(r);
-	gen_str(g, "func", str_member(obj, "func"));
-	gen_str(g, "lib", str_member(obj, "lib"));
-	gen_int(g, "ret", int_member(obj, "ret", 0));
-	gen_bool(g, "success", YAJL_IS_TRUE(member(obj, "success")));
-	gen_int(g, "latency_ns", int_member(obj, "latency_ns", 0));
-	gen_int(g, "uid", int_member(obj, "uid", 0));
+	gen_str(g, "func", call->func);
+	gen_str(g, "lib", call->lib);
+	gen_int(g, "ret", call->ret);
+	gen_bool(g, "success", call->success);
+	gen_int(g, "latency_ns", call->latency_ns);
+	gen_int(g, "uid", call->uid);
 	emit(r, "ssl.handshake", 0);
 }
 
-static void handle_loss(struct ssl_runner *r, yajl_val obj)
+/* Emit a collector.loss when the loader's count or the calls that lost records grew. */
+static void report_loss(struct ssl_runner *r)
 {
-	unsigned long long count = (unsigned long long)int_member(obj, "count", 0);
+	unsigned long long count = r->loader_lost + ssl_ring_incomplete(r->ring);
 	char data[160];
 	int n;
 	struct event *ev;
@@ -470,12 +462,92 @@ static void handle_loss(struct ssl_runner *r, yajl_val obj)
 		runner_emit(r->ctx, ev);
 }
 
+/* One call from either hand-over. @return whether more may come now (backpressure). */
+static bool on_call(void *arg, const struct ssl_call *call)
+{
+	struct ssl_runner *r = arg;
+
+	r->cur = call;
+	if (call->kind == SSL_RECORD_DATA)
+		handle_data(r, call);
+	else if (call->kind == SSL_RECORD_CLOSE)
+		handle_close(r, call);
+	else if (call->kind == SSL_RECORD_HANDSHAKE)
+		handle_handshake(r, call);
+	r->cur = NULL;
+	if (call->incomplete)
+		report_loss(r);
+	return runner_can_emit(r->ctx);
+}
+
+/* A JSON line of a loader that does not share its ring buffer, as a call. @return 0 or -1. */
+static int call_from_json(struct ssl_runner *r, yajl_val obj, const char *type,
+			  struct ssl_call *call)
+{
+	const char *conn = str_member(obj, "conn"), *comm = str_member(obj, "comm");
+	const char *dir = str_member(obj, "direction");
+
+	*call = (struct ssl_call){
+		.kind = strcmp(type, "data") == 0      ? SSL_RECORD_DATA :
+			strcmp(type, "close") == 0     ? SSL_RECORD_CLOSE :
+			strcmp(type, "handshake") == 0 ? SSL_RECORD_HANDSHAKE :
+							 0,
+		.func = str_member(obj, "func"),
+		.lib = str_member(obj, "lib"),
+		.write = dir && strcmp(dir, "write") == 0,
+		.ts_ns = int_member(obj, "ts_ns", 0),
+		.pid = (int)int_member(obj, "pid", 0),
+		.tid = (int)int_member(obj, "tid", 0),
+		.uid = int_member(obj, "uid", 0),
+		.ret = int_member(obj, "ret", 0),
+		.latency_ns = int_member(obj, "latency_ns", 0),
+		.len = int_member(obj, "len", 0),
+		.success = YAJL_IS_TRUE(member(obj, "success")),
+		.truncated = YAJL_IS_TRUE(member(obj, "truncated")),
+		.incomplete = YAJL_IS_TRUE(member(obj, "incomplete")),
+		.b64 = str_member(obj, "data_b64"),
+	};
+	snprintf(call->comm, sizeof(call->comm), "%s", comm ? comm : "");
+	snprintf(call->conn, sizeof(call->conn), "%s", conn ? conn : "");
+	if (call->kind != SSL_RECORD_DATA)
+		return 0;
+	if (!conn || strlen(conn) >= sizeof(call->conn))
+		return -1;
+	if (!call->b64 || strlen(call->b64) > base64_encoded_len(r->max_payload) ||
+	    base64_decode(call->b64, strlen(call->b64), r->payload, &call->captured) < 0)
+		return -1;
+	call->data = r->payload;
+	return 0;
+}
+
+static bool on_ring_call(void *arg, const struct ssl_call *call)
+{
+	return on_call(arg, call);
+}
+
+/* The loader shares its ring buffer: read it here from now on. */
+static void take_ring(struct ssl_runner *r, yajl_val ready)
+{
+	struct error err = { 0 };
+	long long fd = int_member(ready, "ring_fd", -1);
+
+	if (fd < 0 || r->ring)
+		return;
+	r->ring = ssl_ring_open(runner_loop(r->ctx), r->loader.pc.child.pid, (int)fd,
+				r->max_payload, on_ring_call, r, &err);
+	if (!r->ring) {
+		runner_report_error(r->ctx, "ring_unavailable", 0, 0, NULL, 0, "%s", err.msg);
+		loader_child_stop(&r->loader);
+	}
+}
+
 static void on_loader_line(void *arg, const struct line *l)
 {
 	struct ssl_runner *r = arg;
 	char errbuf[128], *text = strndup(l->ptr, l->len);
 	yajl_val obj = text ? yajl_tree_parse(text, errbuf, sizeof(errbuf)) : NULL;
 	const char *t = obj ? str_member(obj, "type") : NULL;
+	struct ssl_call call;
 
 	free(text);
 	if (!obj || !YAJL_IS_OBJECT(obj) || !t) {
@@ -486,24 +558,33 @@ static void on_loader_line(void *arg, const struct line *l)
 		yajl_tree_free(obj);
 		return;
 	}
-	r->cur = obj;
-	if (strcmp(t, "data") == 0) {
-		handle_data(r, obj);
-	} else if (strcmp(t, "close") == 0) {
-		handle_close(r, obj);
-	} else if (strcmp(t, "handshake") == 0) {
-		handle_handshake(r, obj);
+	if (strcmp(t, "data") == 0 || strcmp(t, "close") == 0 || strcmp(t, "handshake") == 0) {
+		if (call_from_json(r, obj, t, &call) == 0)
+			on_call(r, &call);
+		else
+			runner_report_error(r->ctx, "invalid_record", l->number, 0, NULL, 0,
+					    "ssl loader %s line without valid data_b64 or conn", t);
 	} else if (strcmp(t, "loss") == 0) {
-		handle_loss(r, obj);
+		r->loader_lost = (unsigned long long)int_member(obj, "count", 0);
+		report_loss(r);
 	} else if (strcmp(t, "ready") == 0) {
+		take_ring(r, obj);
 		yajl_gen_reset(r->gen, NULL);
 		r->data.len = 0;
 		yajl_gen_map_open(r->gen);
 		gen_str(r->gen, "loader", "ssl");
 		emit(r, "ssl.ready", 0);
 	}
-	r->cur = NULL;
 	yajl_tree_free(obj);
+}
+
+/* The loader is gone, its probes detached: read what it left in the ring. */
+static void on_loader_exit(void *arg)
+{
+	struct ssl_runner *r = arg;
+
+	ssl_ring_drain(r->ring);
+	report_loss(r);
 }
 
 static void ssl_destroy(void *self);
@@ -563,6 +644,7 @@ static int build_argv(struct ssl_runner *r, const struct options *opts, struct e
 		r->argv[n++] = "--comm";
 		r->argv[n++] = (char *)options_str(opts, "comm");
 	}
+	r->argv[n++] = "--share-ring";
 	add_number(r, &n, 2, "--max-payload", options_int(opts, "max-payload"));
 	add_number(r, &n, 3, "--ring-mib", ring >> 20);
 	if (add_list(r, &n, opts, "lib", "--lib", err) < 0 ||
@@ -626,6 +708,7 @@ static void *ssl_create(struct runner_ctx *ctx, const struct options *opts, stru
 		free(r);
 		return NULL;
 	}
+	r->loader.on_exit = on_loader_exit;
 	if (configure(r, opts, err) < 0) {
 		ssl_destroy(r);
 		return NULL;
@@ -651,6 +734,7 @@ static void ssl_resume(void *self)
 	struct ssl_runner *r = self;
 
 	loader_child_resume(&r->loader);
+	ssl_ring_resume(r->ring);
 }
 
 static void ssl_destroy(void *self)
@@ -658,6 +742,7 @@ static void ssl_destroy(void *self)
 	struct ssl_runner *r = self;
 
 	loader_child_free(&r->loader);
+	ssl_ring_free(r->ring);
 	for (size_t i = 0; r->buckets && i < r->nbuckets; i++) {
 		struct conn *c = r->buckets[i];
 

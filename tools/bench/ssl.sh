@@ -1,89 +1,126 @@
 #!/usr/bin/env bash
 # TLS capture benchmark for the ssl runner (`make bench-ssl`, root).
 #
-# Part A, bulk: curl fetches a 64 MiB body from `openssl s_server -WWW` on 127.0.0.1,
-# RUNS times per mode, median throughput reported:
+# Every round runs each mode once, one after the other, so that load from elsewhere
+# hits all modes alike; figures are medians over BENCH_RUNS rounds. The server is
+# pinned to CPU 0 and the traced client to CPU 1 in every mode (the collector floats).
+#
+# Part A, bulk: curl fetches a 64 MiB body from `openssl s_server -WWW` on 127.0.0.1:
 #   - untraced
-#   - under `collector run ssl -c curl` (HTTP reconstruction on; every response's
-#     body_size must equal the bytes curl received, with no collector.loss)
+#   - under `collector run ssl -c curl` (HTTP reconstruction on; the response's body_size
+#     must equal the bytes curl received, with no collector.loss)
 #   - under a bpftrace one-liner on the same uprobes (SSL_read entry/return) printing
 #     each call's bytes (bpftrace caps buf() at BPFTRACE_STRLEN = 200 bytes per call)
+#   Besides MB/s: curl's own CPU seconds per transfer (user + system, the uprobes' traps
+#   and BPF programs included), the collector's CPU seconds (runner + loader), and the
+#   kernel's bpf_stats time per run of the return probe that copies the bytes.
 # Part B, small exchanges: tls_exchanges.py runs N keep-alive HTTP/1.1 exchanges
-# (36-byte request, 1 KiB response body) through OpenSSL client and server objects
-# in one python3 process; reported exchanges/s:
+# (36-byte request, 1 KiB response body) through OpenSSL client and server objects in one
+# python3 process (4 probed calls per exchange), named `tlsbench` so that the filters
+# (-c tlsbench) leave other python3 processes out:
 #   - untraced
-#   - under the collector (each exchange is seen from both ends: 2N requests and
-#     2N responses must come out, with no loss)
+#   - under the collector (each exchange is seen from both ends: 2N requests and 2N
+#     responses must come out, with no loss)
 #   - under bpftrace counting the same uprobes (the cost of the uprobes alone)
-#   - the runner alone: the loader's recorded lines replayed into `collector run ssl
-#     --loader`, i.e. how fast user space reconstructs exchanges
+#   Besides exchanges/s: the generator's CPU µs per exchange in each mode, and the
+#   collector's CPU µs per request/response pair it rebuilt.
 #
-# Environment: BUILD (default ./build), BENCH_RUNS (default 5), BENCH_EXCHANGES (default 50000),
-# BENCH_RING (the collector's --ring-size in part A, default 256MiB).
+# Environment: BUILD (default ./build), BENCH_RUNS (default 5), BENCH_EXCHANGES (default 20000),
+# BENCH_RING (the collector's --ring-size, default its own 16MiB).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 C=$BUILD/collector
 RUNS=${BENCH_RUNS:-5}
-N=${BENCH_EXCHANGES:-50000}
-RING=${BENCH_RING:-256MiB}
+N=${BENCH_EXCHANGES:-20000}
+RING=${BENCH_RING:-16MiB}
 SIZE=$((64 << 20))
+HZ=$(getconf CLK_TCK)
 LIB=$(ldconfig -p | awk '/libssl\.so\.3 .*x86-64/ && !found { print $NF; found = 1 }')
 
 [ "$(id -u)" = 0 ] || { echo "bench-ssl: needs root (uprobes)" >&2; exit 1; }
-for tool in openssl curl python3 bpftrace jq; do
+for tool in openssl curl python3 bpftrace bpftool jq taskset pgrep; do
 	command -v $tool >/dev/null || { echo "bench-ssl: $tool is missing (make deps)" >&2; exit 1; }
 done
 [ -x "$C" ] || { echo "bench-ssl: $C is missing (run make)" >&2; exit 1; }
+if [ "$(nproc)" -ge 2 ]; then
+	SERVER_CPU=(taskset -c 0) CLIENT_CPU=(taskset -c 1)
+else
+	SERVER_CPU=() CLIENT_CPU=()
+fi
 
 WORK=$(mktemp -d /tmp/bench-ssl.XXXXXX)
 PIDS=()
+STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled)
 cleanup() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
+	sysctl -q kernel.bpf_stats_enabled="$STATS_WAS"
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+row() { printf '%-40s %12s %12s %12s\n' "$@"; }
+
+# cpu_ticks PID...: user + system clock ticks the processes have used so far.
+cpu_ticks() {
+	local t=0 p
+	for p in "$@"; do
+		[ -r "/proc/$p/stat" ] && t=$((t + $(sed 's/.*) //' "/proc/$p/stat" | awk '{ print $12 + $13 }')))
+	done
+	echo $t
+}
 
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/key.pem" -out "$WORK/cert.pem" \
 	-days 1 -subj /CN=localhost 2>/dev/null
 head -c $SIZE /dev/zero | tr '\0' x >"$WORK/big.bin"
 PORT=$((20000 + RANDOM % 20000))
-(cd "$WORK" && exec openssl s_server -quiet -key key.pem -cert cert.pem \
+(cd "$WORK" && exec "${SERVER_CPU[@]}" openssl s_server -quiet -key key.pem -cert cert.pem \
 	-accept 127.0.0.1:$PORT -WWW >/dev/null 2>&1) &
 PIDS+=($!)
 sleep 0.5
 URL=https://127.0.0.1:$PORT/big.bin
 
-# fetch_runs: RUNS fetches of the 64 MiB body; prints MB/s per run.
-fetch_runs() {
-	for _ in $(seq "$RUNS"); do
-		curl -sk -o /dev/null -w '%{size_download} %{speed_download}\n' "$URL" |
-			awk -v size=$SIZE '$1 != size { print "short transfer" > "/dev/stderr"; exit 1 }
-				{ printf "%.1f\n", $2 / 1e6 }'
-	done
+# fetch FILE: one fetch of the 64 MiB body; appends "MB/s curl-CPU-seconds" to FILE.
+fetch() {
+	local out t
+	out=$({ TIMEFORMAT='%3U %3S'; time "${CLIENT_CPU[@]}" curl -sk -o /dev/null \
+		-w '%{size_download} %{speed_download}\n' "$URL"; } 2>"$WORK/time")
+	[ "${out%% *}" = $SIZE ] || { echo "bench-ssl: short transfer: $out" >&2; exit 1; }
+	t=$(awk '{ print $1 + $2 }' "$WORK/time")
+	echo "$out $t" | awk '{ printf "%.1f %s\n", $2 / 1e6, $3 }' >>"$1"
 }
 
-# start_collector OUT ARGS...: the ssl runner in the background, once it is ready.
+# start_collector OUT ARGS...: the ssl runner in the background, once it is ready;
+# LOADER is its loader's pid.
 start_collector() {
 	local out=$1
 	shift
-	"$C" run --sink "file:$out" ssl "$@" 2>"$out.err" &
+	"$C" run --sink "file:$out" ssl --ring-size "$RING" "$@" 2>"$out.err" &
 	COLLECTOR=$!
 	PIDS+=($COLLECTOR)
 	for _ in $(seq 200); do
-		grep -q '"ssl.ready"' "$out" 2>/dev/null && return 0
+		if grep -q '"ssl.ready"' "$out" 2>/dev/null; then
+			LOADER=$(pgrep -P "$COLLECTOR" | head -1)
+			return 0
+		fi
 		sleep 0.05
 	done
 	echo "bench-ssl: the collector did not start: $(cat "$out.err")" >&2
 	exit 1
 }
 
+# leave_ns_per_run: the kernel's bpf_stats for the collector's return probe, ns per run.
+leave_ns_per_run() {
+	bpftool prog show name tls_leave |
+		awk '/run_time_ns/ { for (i = 1; i < NF; i++) { if ($i == "run_time_ns") t += $(i + 1);
+			if ($i == "run_cnt") n += $(i + 1) } } END { if (n) printf "%.0f\n", t / n }'
+}
+
 stop_collector() {
-	sleep 0.5
 	kill -TERM "$COLLECTOR"
 	wait "$COLLECTOR" || true
 }
@@ -106,80 +143,91 @@ stop_bpftrace() {
 	wait "$BT" || true
 }
 
-echo "== A: 64 MiB over TLS on loopback, curl <- openssl s_server, $RUNS runs, median MB/s"
-base=$(fetch_runs | median)
+echo "load before: $(uptime)"
+# Uprobes attached by anyone else on these libraries trap in every mode, "untraced" included.
+others=$(bpftool prog show | grep -cE ' name (ssl_read_enter|tls_leave) ' || true)
+[ "$others" = 0 ] || echo "note: $others TLS uprobe program(s) of other tools are attached" \
+	"($(pgrep -fa 'loader ssl' | cut -c1-80 | paste -sd';')): every mode pays their traps"
+echo "== A: 64 MiB over TLS on loopback, curl (CPU 1) <- openssl s_server -WWW (CPU 0), $RUNS rounds, medians"
+whole=0 lost=0 drains=()
+for i in $(seq "$RUNS"); do
+	fetch "$WORK/a.base"
 
-start_collector "$WORK/bulk.jsonl" -c curl --ring-size "$RING"
-traced=$(fetch_runs | median)
-# The ring buffer holds what the runner has not rebuilt yet: wait for it (at most 120 s).
-t0=$(date +%s.%N)
-for _ in $(seq 1200); do
-	[ "$(grep -c '"http.response"' "$WORK/bulk.jsonl")" -ge "$RUNS" ] && break
-	sleep 0.1
-done
-drain=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
-stop_collector
-responses=$(jq -c 'select(.type=="http.response")' "$WORK/bulk.jsonl" | wc -l)
-whole=$(jq -c "select(.type==\"http.response\" and .data.body_size==$SIZE)" "$WORK/bulk.jsonl" | wc -l)
-lost=$(jq -s '[.[] | select(.type=="collector.loss") | .data.dropped] | add // 0' "$WORK/bulk.jsonl")
+	sysctl -q kernel.bpf_stats_enabled=1
+	start_collector "$WORK/bulk$i.jsonl" -c curl
+	t0=$(cpu_ticks "$COLLECTOR" "$LOADER")
+	fetch "$WORK/a.col"
+	# Until the runner has rebuilt the response (at most 60 s): its CPU time is all counted.
+	s0=$(date +%s.%N)
+	for _ in $(seq 600); do
+		grep -q '"http.response"' "$WORK/bulk$i.jsonl" && break
+		sleep 0.1
+	done
+	drains+=("$(awk -v a="$s0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')")
+	echo "$(($(cpu_ticks "$COLLECTOR" "$LOADER") - t0))" | awk -v hz="$HZ" '{ print $1 / hz }' >>"$WORK/a.colcpu"
+	leave_ns_per_run >>"$WORK/a.leave"
+	stop_collector
+	sysctl -q kernel.bpf_stats_enabled="$STATS_WAS"
+	whole=$((whole + $(jq -c "select(.type==\"http.response\" and .data.body_size==$SIZE)" "$WORK/bulk$i.jsonl" | wc -l)))
+	lost=$((lost + $(jq -s '[.[] | select(.type=="collector.loss") | .data.dropped] | add // 0' "$WORK/bulk$i.jsonl")))
 
-start_bpftrace "uprobe:$LIB:SSL_read /comm == \"curl\"/ { @buf[tid] = arg1; }
+	start_bpftrace "uprobe:$LIB:SSL_read /comm == \"curl\"/ { @buf[tid] = arg1; }
 uretprobe:$LIB:SSL_read /@buf[tid]/ { if (retval > 0) { printf(\"%d %r\\n\", retval, buf(@buf[tid], retval)); } delete(@buf[tid]); }"
-bt=$(fetch_runs | median)
-stop_bpftrace
+	fetch "$WORK/a.bt"
+	stop_bpftrace
+done
 
-printf '%-44s %12s %10s %8s\n' figure value peer ratio
-printf '%-44s %12s %10s %8s\n' "untraced MB/s" "$base" - -
-printf '%-44s %12s %10s %8s\n' "collector (HTTP reconstruction) MB/s" "$traced" "$base" \
-	"$(awk -v a="$traced" -v b="$base" 'BEGIN { printf "%.2f", a / b }')"
-printf '%-44s %12s %10s %8s\n' "bpftrace printf(buf(200 B)) one-liner MB/s" "$bt" "$base" \
-	"$(awk -v a="$bt" -v b="$base" 'BEGIN { printf "%.2f", a / b }')"
-echo "collector: $whole of $responses responses carry all $SIZE body bytes; ring-buffer loss: $lost records;"
-echo "           the last response came out ${drain} s after the last transfer ended (--ring-size $RING)"
+col() { awk -v c="$2" '{ print $c }' "$1" | median; }
+base=$(col "$WORK/a.base" 1) traced=$(col "$WORK/a.col" 1) bt=$(col "$WORK/a.bt" 1)
+base_cpu=$(col "$WORK/a.base" 2) traced_cpu=$(col "$WORK/a.col" 2) bt_cpu=$(col "$WORK/a.bt" 2)
+row figure untraced collector bpftrace
+row "MB/s" "$base" "$traced" "$bt"
+row "  ratio to untraced" 1.00 "$(ratio "$traced" "$base")" "$(ratio "$bt" "$base")"
+row "curl CPU s per 64 MiB (user+sys)" "$base_cpu" "$traced_cpu" "$bt_cpu"
+row "  ratio to untraced" 1.00 "$(ratio "$traced_cpu" "$base_cpu")" "$(ratio "$bt_cpu" "$base_cpu")"
+row "collector CPU s per 64 MiB" - "$(median <"$WORK/a.colcpu")" -
+row "return probe ns per call (bpf_stats)" - "$(median <"$WORK/a.leave")" -
+echo "collector: $whole of $RUNS responses carry all $SIZE body bytes; ring-buffer loss: $lost records;"
+echo "           the response came out at most $(printf '%s\n' "${drains[@]}" | sort -g | tail -1) s after its transfer ended (--ring-size $RING)"
 
 echo
-echo "== B: $N keep-alive HTTP exchanges (1 KiB bodies) through OpenSSL in one python3 process"
-GEN=(python3 "$ROOT/tools/bench/tls_exchanges.py" "$N" "$WORK/cert.pem" "$WORK/key.pem")
-ex_base=$("${GEN[@]}")
+echo "== B: $N keep-alive HTTP exchanges (1 KiB bodies) through OpenSSL in one python3 process (tlsbench, CPU 1), $RUNS rounds, medians"
+ln -s "$(python3 -c 'import os, sys; print(os.path.realpath(sys.executable))')" "$WORK/tlsbench"
+GEN=("${CLIENT_CPU[@]}" "$WORK/tlsbench" "$ROOT/tools/bench/tls_exchanges.py" "$N" "$WORK/cert.pem" "$WORK/key.pem")
+reqs_ok=0 ex_lost=0
+for i in $(seq "$RUNS"); do
+	"${GEN[@]}" >>"$WORK/b.base"
 
-start_collector "$WORK/ex.jsonl" -c python3
-ex_traced=$("${GEN[@]}")
-stop_collector
-reqs=$(jq -c 'select(.type=="http.request")' "$WORK/ex.jsonl" | wc -l)
-resps=$(jq -c 'select(.type=="http.response" and .data.status==200 and .data.body_size==1024)' "$WORK/ex.jsonl" | wc -l)
-ex_lost=$(jq -s '[.[] | select(.type=="collector.loss") | .data.dropped] | add // 0' "$WORK/ex.jsonl")
+	start_collector "$WORK/ex$i.jsonl" -c tlsbench
+	t0=$(cpu_ticks "$COLLECTOR" "$LOADER")
+	"${GEN[@]}" >>"$WORK/b.col"
+	sleep 0.2
+	t1=$(cpu_ticks "$COLLECTOR" "$LOADER")
+	stop_collector
+	echo "$((t1 - t0))" | awk -v hz="$HZ" -v pairs=$((2 * N)) '{ printf "%.1f\n", $1 / hz * 1e6 / pairs }' >>"$WORK/b.colcpu"
+	reqs=$(jq -c 'select(.type=="http.request" and .data.path=="/item")' "$WORK/ex$i.jsonl" | wc -l)
+	resps=$(jq -c 'select(.type=="http.response" and .data.path=="/item" and .data.status==200 and .data.body_size==1024)' "$WORK/ex$i.jsonl" | wc -l)
+	[ "$reqs" = $((2 * N)) ] && [ "$resps" = $((2 * N)) ] && reqs_ok=$((reqs_ok + 1))
+	ex_lost=$((ex_lost + $(jq -s '[.[] | select(.type=="collector.loss") | .data.dropped] | add // 0' "$WORK/ex$i.jsonl")))
 
-start_bpftrace "uprobe:$LIB:SSL_read_ex,uprobe:$LIB:SSL_write_ex /comm == \"python3\"/ { @calls = count(); }
-uretprobe:$LIB:SSL_read_ex,uretprobe:$LIB:SSL_write_ex /comm == \"python3\"/ { @returns = count(); }"
-ex_bt=$("${GEN[@]}")
-stop_bpftrace
+	start_bpftrace "uprobe:$LIB:SSL_read_ex,uprobe:$LIB:SSL_write_ex /comm == \"tlsbench\"/ { @calls = count(); }
+uretprobe:$LIB:SSL_read_ex,uretprobe:$LIB:SSL_write_ex /comm == \"tlsbench\"/ { @returns = count(); }"
+	"${GEN[@]}" >>"$WORK/b.bt"
+	stop_bpftrace
+done
 
-# The runner alone: record the loader's lines, then replay them as a "loader".
-"$C" loader ssl -c python3 >"$WORK/rec.jsonl" 2>/dev/null &
-REC=$!
-PIDS+=($REC)
-for _ in $(seq 200); do grep -q '"ready"' "$WORK/rec.jsonl" 2>/dev/null && break; sleep 0.05; done
-"${GEN[@]}" >/dev/null
-sleep 0.5
-kill -TERM $REC
-wait $REC || true
-printf '#!/bin/sh\nexec cat %s\n' "$WORK/rec.jsonl" >"$WORK/replay"
-chmod +x "$WORK/replay"
-t0=$(date +%s.%N)
-"$C" run --sink "file:$WORK/replay.jsonl" ssl --loader "$WORK/replay" 2>/dev/null || true
-t1=$(date +%s.%N)
-replayed=$(jq -c 'select(.type=="http.response")' "$WORK/replay.jsonl" | wc -l)
-replay_rate=$(awk -v n="$replayed" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
-
-printf '%-44s %12s %10s %8s\n' figure value peer ratio
-printf '%-44s %12s %10s %8s\n' "untraced exchanges/s" "$ex_base" - -
-printf '%-44s %12s %10s %8s\n' "collector exchanges/s (both ends rebuilt)" "$ex_traced" "$ex_base" \
-	"$(awk -v a="$ex_traced" -v b="$ex_base" 'BEGIN { printf "%.2f", a / b }')"
-printf '%-44s %12s %10s %8s\n' "bpftrace count() on the same uprobes" "$ex_bt" "$ex_base" \
-	"$(awk -v a="$ex_bt" -v b="$ex_base" 'BEGIN { printf "%.2f", a / b }')"
-printf '%-44s %12s %10s %8s\n' "collector request/response pairs rebuilt/s" "$((ex_traced * 2))" - -
-printf '%-44s %12s %10s %8s\n' "runner alone (replayed lines): pairs/s" "$replay_rate" "$((ex_traced * 2))" \
-	"$(awk -v a="$replay_rate" -v b="$ex_traced" 'BEGIN { printf "%.2f", a / b / 2 }')"
-echo "collector: $reqs requests and $resps responses (200, 1024-byte body) of $((2 * N)) each; ring-buffer loss: $ex_lost records"
-[ "$whole" = "$RUNS" ] && [ "$lost" = 0 ] && [ "$reqs" = $((2 * N)) ] && [ "$resps" = $((2 * N)) ] &&
-	[ "$ex_lost" = 0 ]
+ex_base=$(col "$WORK/b.base" 1) ex_traced=$(col "$WORK/b.col" 1) ex_bt=$(col "$WORK/b.bt" 1)
+us_base=$(col "$WORK/b.base" 2) us_traced=$(col "$WORK/b.col" 2) us_bt=$(col "$WORK/b.bt" 2)
+col_us=$(median <"$WORK/b.colcpu")
+row figure untraced collector bpftrace
+row "exchanges/s" "$ex_base" "$ex_traced" "$ex_bt"
+row "  ratio to bpftrace" - "$(ratio "$ex_traced" "$ex_bt")" 1.00
+row "generator CPU µs per exchange" "$us_base" "$us_traced" "$us_bt"
+row "request/response pairs rebuilt/s" - "$((ex_traced * 2))" -
+row "collector CPU µs per pair rebuilt" - "$col_us" -
+row "  pairs/s one collector CPU can rebuild" - "$(awk -v u="$col_us" 'BEGIN { printf "%.0f", 1e6 / u }')" -
+echo "uprobes alone: $(awk -v a="$us_bt" -v b="$us_base" 'BEGIN { printf "%.1f", (a - b) / 4 }') µs of the traced process's CPU per probed call (bpftrace - untraced, 4 calls per exchange),"
+echo "               so at most $(awk -v a="$us_bt" 'BEGIN { printf "%.0f", 1e6 / a }') exchanges/s on one CPU whatever the probes do"
+echo "collector: $reqs_ok of $RUNS rounds gave all $((2 * N)) requests and responses (200, 1024-byte body); ring-buffer loss: $ex_lost records"
+echo "load after: $(uptime)"
+[ "$whole" = "$RUNS" ] && [ "$lost" = 0 ] && [ "$reqs_ok" = "$RUNS" ] && [ "$ex_lost" = 0 ]

@@ -2,7 +2,8 @@
 """Load generator for bench-ssl: N keep-alive HTTP exchanges (1 KiB response bodies) between a
 TLS client and a TLS server in this one process, over memory BIOs: every byte still goes
 through OpenSSL's SSL_write_ex/SSL_read_ex, with no socket in the way.
-Prints the exchanges per second it achieved."""
+Prints the exchanges per second it achieved and the CPU microseconds (user + system, the
+uprobes' traps included) each exchange cost this process."""
 import ssl
 import sys
 import time
@@ -35,7 +36,7 @@ def main():
     body = b"b" * 1024
     request = b"GET /item HTTP/1.1\r\nHost: bench\r\n\r\n"
     response = b"HTTP/1.1 200 OK\r\nContent-Length: 1024\r\n\r\n" + body
-    start = time.monotonic()
+    start, cpu = time.monotonic(), time.process_time()
     for _ in range(n):
         client.write(request)
         pump(c_out, s_in)
@@ -45,8 +46,8 @@ def main():
         got = client.read(65536)
         while len(got) < len(response):
             got += client.read(65536)
-    elapsed = time.monotonic() - start
-    print(f"{n / elapsed:.0f}")
+    elapsed, cpu = time.monotonic() - start, time.process_time() - cpu
+    print(f"{n / elapsed:.0f} {cpu / n * 1e6:.1f}")
 
 
 main()

@@ -123,6 +123,25 @@ eq "not redacted" 'Basic b3Blbg==' \
 	"$(jq -r 'select(.type=="http.request") | .data.headers[] | select(.[0]=="Authorization") | .[1]' "$out")"
 end
 
+begin "the loader by hand prints JSON lines, which the runner reads as a --loader"
+"$C" loader ssl -c curl >"$WORK/ssl-rec.jsonl" 2>"$WORK/ssl-rec.err" &
+REC=$!
+for _ in $(seq 200); do
+	grep -q '"ready"' "$WORK/ssl-rec.jsonl" 2>/dev/null && break
+	sleep 0.05
+done
+curl -sk "$URL/hello" --next -sk "$URL/chunked" >/dev/null
+sleep 0.3
+kill -TERM "$REC"
+wait "$REC"
+check "a data line carries data_b64" grep -q '"data_b64"' "$WORK/ssl-rec.jsonl"
+printf '#!/bin/sh\nexec cat %s\n' "$WORK/ssl-rec.jsonl" >"$WORK/replay"
+chmod +x "$WORK/replay"
+"$C" run --sink "file:$WORK/ssl-replay.jsonl" ssl --loader "$WORK/replay" 2>/dev/null || true
+eq "responses rebuilt from the lines" '200 /hello;200 /chunked' \
+	"$(jq -r 'select(.type=="http.response") | "\(.data.status) \(.data.path)"' "$WORK/ssl-replay.jsonl" | paste -sd';')"
+end
+
 begin "failures name the check: a library without TLS functions, a missing library"
 "$C" run --duration 3s ssl --lib /bin/true >/dev/null 2>"$WORK/ssl-fail.err"
 check "says which file lacks the functions" grep -q '/bin/true has none of the TLS functions' "$WORK/ssl-fail.err"
