@@ -460,6 +460,8 @@ static void report_loss(struct ssl_runner *r)
 		       (struct span){ data, (size_t)n });
 	if (ev)
 		runner_emit(r->ctx, ev);
+	else
+		runner_emit_failed(r->ctx, "collector.loss");
 }
 
 /* One call from either hand-over. @return whether more may come now (backpressure). */
