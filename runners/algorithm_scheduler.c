@@ -666,7 +666,8 @@ void algorithm_close(struct algorithm *a)
 		return;
 	/* Nothing is held back any more: what waited for a pause to end is delivered now. */
 	a->closing = true;
-	algorithm_resume(a);
+	if (a->inst)
+		algorithm_resume(a);
 	for (int i = 0; a->inst && i < a->ninst; i++)
 		alive |= a->inst[i].alive;
 	if (alive) {
