@@ -522,6 +522,7 @@ void algorithm_resume(struct algorithm *a)
 	if (a->paused)
 		return;
 	a->frozen = false;
+	ev_now_update(a->loop);
 	for (int i = 0; i < a->ninst; i++)
 		algo_instance_thaw(&a->inst[i]);
 }

@@ -876,6 +876,8 @@ int algo_instance_spawn(struct algo_instance *in, struct error *err)
 	}
 	in->alive = true;
 	in->spawn_ns = algo_mono_ns();
+	/* Forking (and the caller's start-up before the loop runs) leave the loop's time stale. */
+	ev_now_update(a->loop);
 	ev_child_set(&in->child_w, in->pid, 0);
 	ev_child_start(a->loop, &in->child_w);
 	ev_io_set(&in->in_w, in->in_fd, EV_WRITE);
@@ -921,6 +923,8 @@ int algo_instance_send_call(struct algo_instance *in, struct algo_call *c)
 		return -ENOMEM;
 	c->inst = in;
 	algo_list_push(&in->inflight, c);
+	/* The loop's cached time may be stale after long callbacks: the timeout must not start early. */
+	ev_now_update(a->loop);
 	ev_timer_set(&c->timeout_w, secs(a->call_timeout_ns), 0.);
 	ev_timer_start(a->loop, &c->timeout_w);
 	flush_writes(in);
