@@ -25,10 +25,16 @@ crash_calls() {
 	for i in $(seq 1 "$2"); do echo "{\"params\":{\"n\":$i}}" >>"$1"; done
 }
 
-# crash_leftovers: no algo-sim, no child cgroup, no temp report file survives a run.
+# crash_leftovers: no algo-sim, no child cgroup of a gone collector, no temp report file survives a run.
 crash_leftovers() {
 	local left
-	left=$( { find /sys/fs/cgroup -maxdepth 6 -type d -name 'collector-algo.*' 2>/dev/null;
+	# Child cgroups are collector-algo.COLLECTOR_PID.INSTANCE.N: those of collectors still
+	# running (other sessions on this machine) are theirs to remove, not leftovers.
+	left=$( { find /sys/fs/cgroup -maxdepth 6 -type d -name 'collector-algo.*' 2>/dev/null |
+		while read -r d; do
+			p=${d##*/collector-algo.}
+			kill -0 "${p%%.*}" 2>/dev/null || echo "$d"
+		done
 		pgrep -f "$CRASH_SIM"; find "$CRASH_DIR" -name '.*.tmp' 2>/dev/null; } | head -5)
 	eq "nothing left behind" "" "$left"
 }
