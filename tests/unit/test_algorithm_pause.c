@@ -66,15 +66,20 @@ static void run_for(double secs)
 /* A package of algo-sim answering after 100 ms, with a 600 ms call timeout and 50 ms heartbeats. */
 static int setup(void **state)
 {
-	ssize_t n = readlink("/proc/self/exe", sim, sizeof(sim) - 40);
-	char path[96];
+	char self[PATH_MAX], path[96], *slash;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	FILE *f;
 
 	(void)state;
 	if (n <= 0)
 		return -1;
-	sim[n] = '\0';
-	strcpy(strrchr(sim, '/'), "/../tools/algo-sim/algo_sim");
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	/* build/tests/THIS -> build/tools/algo-sim/algo_sim */
+	snprintf(sim, sizeof(sim), "%.*s/../tools/algo-sim/algo_sim", PATH_MAX - 40, self);
 	snprintf(pkg, sizeof(pkg), "/tmp/collector-pause.XXXXXX");
 	if (!mkdtemp(pkg))
 		return -1;
