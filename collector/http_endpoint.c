@@ -12,12 +12,32 @@
 
 #include <ev.h>
 #include <microhttpd.h>
+#include <yajl/yajl_gen.h>
 
 #include <collector/buffer.h>
 #include <collector/log.h>
 #include <collector/runner.h>
 
 #include "http_endpoint.h"
+
+#define APPEND_LITERAL(b, lit) buffer_append((b), (lit), sizeof(lit) - 1)
+
+static void append_to_buffer(void *ctx, const char *s, size_t len)
+{
+	buffer_append(ctx, s, len);
+}
+
+/* @p s as a JSON string. */
+static void append_json_string(struct buffer *b, const char *s)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+
+	if (!g)
+		return;
+	yajl_gen_config(g, yajl_gen_print_callback, append_to_buffer, b);
+	yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+	yajl_gen_free(g);
+}
 
 struct http_endpoint {
 	struct collector *c;
@@ -44,23 +64,119 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status,
 	return rc;
 }
 
+/* Control actions change things: only a peer on this machine may ask for them. */
+static bool peer_is_local(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = info ? info->client_addr : NULL;
+
+	if (!sa)
+		return false;
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+	if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+		return IN6_IS_ADDR_LOOPBACK(a) ||
+		       (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return false;
+}
+
+static int error_status(int code)
+{
+	switch (code) {
+	case -ENOENT:
+	case -ENOTSUP:
+		return MHD_HTTP_NOT_FOUND;
+	case -EINVAL:
+		return MHD_HTTP_BAD_REQUEST;
+	default:
+		return MHD_HTTP_CONFLICT;
+	}
+}
+
+/* POST /runners/NAME/ACTION: {"runner":...,"action":...,"result":...} or {"error":...}. */
+static unsigned int control(struct http_endpoint *h, struct MHD_Connection *conn, const char *url,
+			    struct buffer *body)
+{
+	const char *name = url + strlen("/runners/"), *slash = strchr(name, '/');
+	char runner[128];
+	struct error err = { 0 };
+	struct buffer result = { 0 };
+	yajl_gen g;
+	int rc;
+
+	if (!peer_is_local(conn)) {
+		APPEND_LITERAL(body, "{\"error\":\"actions are only taken from this machine\"}");
+		return MHD_HTTP_FORBIDDEN;
+	}
+	if (!slash || slash == name || (size_t)(slash - name) >= sizeof(runner)) {
+		APPEND_LITERAL(body, "{\"error\":\"expected POST /runners/NAME/ACTION\"}");
+		return MHD_HTTP_NOT_FOUND;
+	}
+	memcpy(runner, name, (size_t)(slash - name));
+	runner[slash - name] = '\0';
+	rc = collector_runner_action(h->c, runner, slash + 1, &result, &err);
+	g = yajl_gen_alloc(NULL);
+	if (!g) {
+		buffer_free(&result);
+		return 0;
+	}
+	yajl_gen_config(g, yajl_gen_print_callback, append_to_buffer, body);
+	yajl_gen_map_open(g);
+	yajl_gen_string(g, (const unsigned char *)"runner", 6);
+	yajl_gen_string(g, (const unsigned char *)runner, strlen(runner));
+	yajl_gen_string(g, (const unsigned char *)"action", 6);
+	yajl_gen_string(g, (const unsigned char *)slash + 1, strlen(slash + 1));
+	yajl_gen_map_close(g);
+	yajl_gen_free(g);
+	/* The runner's reply is JSON already: spliced in before the closing brace. */
+	body->len--;
+	if (rc < 0) {
+		APPEND_LITERAL(body, ",\"error\":");
+		append_json_string(body, err.msg);
+	} else {
+		APPEND_LITERAL(body, ",\"result\":");
+		buffer_append(body, result.len ? result.data : "null", result.len ? result.len : 4);
+	}
+	APPEND_LITERAL(body, "}");
+	buffer_free(&result);
+	return rc < 0 ? (unsigned int)error_status(rc) : MHD_HTTP_OK;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **state)
 {
+	static int post_seen;
 	struct http_endpoint *h = cls;
 	struct buffer body = { 0 };
 	unsigned int status = MHD_HTTP_OK;
 	const char *type = "application/json";
 	enum MHD_Result rc;
-	int health = 0, err;
+	int health = 0, err = 0;
 
 	(void)version;
 	(void)upload;
-	(void)upload_size;
-	(void)state;
-	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-		buffer_append(&body, "only GET\n", 9);
+	if (strcmp(method, "POST") == 0 && strncmp(url, "/runners/", 9) == 0) {
+		/* First the headers, then the (ignored) body in pieces, then the answer. */
+		if (!*state) {
+			*state = &post_seen;
+			return MHD_YES;
+		}
+		if (*upload_size) {
+			*upload_size = 0;
+			return MHD_YES;
+		}
+		status = control(h, conn, url, &body);
+		if (status == 0) {
+			buffer_free(&body);
+			return MHD_NO;
+		}
+	} else if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+		APPEND_LITERAL(&body, "only GET (and POST /runners/NAME/ACTION)\n");
 		status = MHD_HTTP_METHOD_NOT_ALLOWED;
 		type = "text/plain";
 		err = 0;
@@ -75,7 +191,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	} else if (strcmp(url, "/runners") == 0) {
 		err = collector_render_status(h->c, &body);
 	} else {
-		static const char paths[] = "not found: try /metrics, /healthz or /runners\n";
+		static const char paths[] = "not found: try /metrics, /healthz or /runners "
+					    "(POST /runners/NAME/ACTION for actions)\n";
 
 		buffer_append(&body, paths, sizeof(paths) - 1);
 		status = MHD_HTTP_NOT_FOUND;
@@ -87,7 +204,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_NO;
 	}
 	if (strcmp(type, "application/json") == 0)
-		buffer_append(&body, "\n", 1);
+		APPEND_LITERAL(&body, "\n");
 	rc = reply(conn, status, type, &body);
 	buffer_free(&body);
 	return rc;

@@ -109,6 +109,9 @@ static void usage(FILE *f)
 		   "                    the runner and sink types available (with a plugin's)\n"
 		   "  status [ADDR]     ask a collector running with --metrics how it is doing\n"
 		   "                    (ADDR: its metrics address, default 127.0.0.1:9477)\n"
+		   "  reset-breaker [ADDR] RUNNER\n"
+		   "                    close the open circuit breakers of an algorithm runner\n"
+		   "                    of a collector running with --metrics (local only)\n"
 		   "  crashes [--dir D] [ID]\n"
 		   "                    list algorithm crash reports, or explain one\n"
 		   "  doctor            what this machine allows (BTF, BPF, uprobes, cgroups, "
@@ -651,6 +654,42 @@ static int cmd_status(int argc, char **argv)
 	return status_client_print(addr, stdout);
 }
 
+/* `collector reset-breaker [ADDR] RUNNER`: an operator closes a runner's open breakers. */
+static int cmd_reset_breaker(int argc, char **argv)
+{
+	const char *addr = "127.0.0.1:9477", *runner = NULL;
+	int words = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			printf("usage: collector reset-breaker [ADDR] RUNNER\n\nCloses the open "
+			       "circuit breakers of the algorithm runner instance RUNNER\n"
+			       "(its --name, default \"algorithm\") in a collector running with "
+			       "--metrics:\nbroken children start again at once. It asks the "
+			       "metrics endpoint (ADDR,\ndefault 127.0.0.1:9477) with POST "
+			       "/runners/RUNNER/reset-breaker, which\nonly answers peers on this "
+			       "machine.\n");
+			return 0;
+		}
+		if (argv[i][0] == '-' || ++words > 2) {
+			fprintf(stderr, "collector: reset-breaker: unexpected argument '%s'\n",
+				argv[i]);
+			return COLLECTOR_EXIT_USAGE;
+		}
+		if (words == 2) {
+			addr = runner;
+			runner = argv[i];
+		} else {
+			runner = argv[i];
+		}
+	}
+	if (!runner) {
+		fprintf(stderr, "usage: collector reset-breaker [ADDR] RUNNER\n");
+		return COLLECTOR_EXIT_USAGE;
+	}
+	return status_client_action(addr, runner, "reset-breaker", stdout);
+}
+
 /* `collector loader NAME ARGS`: a runner re-executes this binary as its loader. */
 static int cmd_loader(int argc, char **argv)
 {
@@ -715,6 +754,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "status") == 0)
 		return cmd_status(argc - 1, argv + 1);
+	if (strcmp(cmd, "reset-breaker") == 0)
+		return cmd_reset_breaker(argc - 1, argv + 1);
 	if (strcmp(cmd, "crashes") == 0)
 		return crash_cli_main(argc - 1, argv + 1, stdout);
 	if (strcmp(cmd, "loader") == 0)

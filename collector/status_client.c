@@ -1,4 +1,4 @@
-/* `collector status`: GET /runners and /healthz from a running collector, print a table. */
+/* `collector status` and `reset-breaker`: ask a running collector's HTTP endpoint, print the answer. */
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
@@ -58,16 +58,23 @@ static int connect_to(const char *addr, char *why, size_t why_size)
 	return fd;
 }
 
-/* One HTTP/1.0 GET; the body (NUL-terminated) into @body. @return the HTTP status or -1. */
-static int http_get(const char *addr, const char *path, struct buffer *body, char *why,
-		    size_t why_size)
+/* One HTTP/1.0 request without a body; the answer's body (NUL-terminated) into @body. @return the HTTP status or -1. */
+static int http_request(const char *addr, const char *method, const char *path, struct buffer *body,
+			char *why, size_t why_size)
 {
-	char req[256], chunk[4096];
+	char req[512], chunk[4096];
 	struct buffer raw = { 0 };
-	int fd = connect_to(addr, why, why_size), status = -1;
+	int fd, status = -1;
 	const char *split;
-	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n", path, addr);
+	int n = snprintf(req, sizeof(req),
+			 "%s %s HTTP/1.0\r\nHost: %s\r\nContent-Length: 0\r\n\r\n", method, path,
+			 addr);
 
+	if (n < 0 || (size_t)n >= sizeof(req)) {
+		snprintf(why, why_size, "request too long");
+		return -1;
+	}
+	fd = connect_to(addr, why, why_size);
 	if (fd < 0)
 		return -1;
 	if (write(fd, req, (size_t)n) != n) {
@@ -107,6 +114,12 @@ out:
 	buffer_free(&raw);
 	close(fd);
 	return status;
+}
+
+static int http_get(const char *addr, const char *path, struct buffer *body, char *why,
+		    size_t why_size)
+{
+	return http_request(addr, "GET", path, body, why, why_size);
 }
 
 static const char *str_at(yajl_val obj, const char *key)
@@ -230,5 +243,47 @@ out:
 	yajl_tree_free(health);
 	buffer_free(&body);
 	buffer_free(&hbody);
+	return rc;
+}
+
+int status_client_action(const char *addr, const char *runner, const char *action, FILE *out)
+{
+	struct buffer body = { 0 };
+	char why[256] = "", path[256], err[256];
+	yajl_val root = NULL;
+	const char *result[] = { "result", NULL }, *error[] = { "error", NULL };
+	yajl_val v;
+	int status, rc = COLLECTOR_EXIT_FAILED;
+
+	if (strchr(runner, '/') ||
+	    snprintf(path, sizeof(path), "/runners/%s/%s", runner, action) >= (int)sizeof(path)) {
+		fprintf(stderr, "collector: %s: '%s' is not a runner name\n", action, runner);
+		return COLLECTOR_EXIT_USAGE;
+	}
+	status = http_request(addr, "POST", path, &body, why, sizeof(why));
+	if (status < 0) {
+		fprintf(stderr, "collector: %s: %s\n", action, why);
+		fprintf(stderr, "collector: %s: is a collector running with --metrics%s%s?\n",
+			action, strcmp(addr, "127.0.0.1:9477") ? "=" : "",
+			strcmp(addr, "127.0.0.1:9477") ? addr : "");
+		goto out;
+	}
+	root = yajl_tree_parse(body.data, err, sizeof(err));
+	if (status != 200) {
+		v = root ? yajl_tree_get(root, error, yajl_t_string) : NULL;
+		fprintf(stderr, "collector: %s %s: %s (HTTP %d)\n", action, runner,
+			v ? YAJL_GET_STRING(v) : "unexpected answer", status);
+		goto out;
+	}
+	v = root ? yajl_tree_get(root, result, yajl_t_any) : NULL;
+	if (!v) {
+		fprintf(stderr, "collector: %s: the answer is not JSON with a result\n", action);
+		goto out;
+	}
+	fputs(body.data, out);
+	rc = 0;
+out:
+	yajl_tree_free(root);
+	buffer_free(&body);
 	return rc;
 }

@@ -43,6 +43,8 @@ struct algorithm_runner {
 	bool input_done;
 	bool stopping;
 	bool finished;
+	bool paused; /* a full sink holds it back until resume() */
+	uint64_t pauses;
 	unsigned long calls, failures;
 	struct buffer params;
 };
@@ -121,6 +123,20 @@ static void update_health(struct algorithm_runner *r)
 				  algo_state_name(worst->state));
 }
 
+/* Backpressure: when a sink under the block policy is full, stop taking input and hold the host. */
+static void hold_back(struct algorithm_runner *r)
+{
+	if (r->paused || runner_can_emit(r->ctx))
+		return;
+	r->paused = true;
+	r->pauses++;
+	if (r->calls_fd >= 0)
+		ev_io_stop(runner_loop(r->ctx), &r->calls_w);
+	ev_timer_stop(runner_loop(r->ctx), &r->frame_w);
+	if (r->algo)
+		algorithm_pause(r->algo);
+}
+
 static void on_event(void *arg, const char *type, pid_t pid, const char *json, size_t len)
 {
 	struct algorithm_runner *r = arg;
@@ -136,6 +152,7 @@ static void on_event(void *arg, const char *type, pid_t pid, const char *json, s
 	if (pid > 0)
 		event_set_pid(ev, pid);
 	runner_emit(r->ctx, ev);
+	hold_back(r);
 }
 
 static void on_forking(void *arg, int instance, bool forking)
@@ -192,7 +209,7 @@ static void on_done(void *arg, const struct algorithm_result *res)
 	pnm_free(&pc->img);
 	free(pc);
 	r->outstanding--;
-	if (r->calls_fd >= 0 && !r->stopping && !ev_is_active(&r->calls_w))
+	if (r->calls_fd >= 0 && !r->stopping && !r->paused && !ev_is_active(&r->calls_w))
 		read_calls(r);
 	maybe_finish(r);
 }
@@ -277,9 +294,12 @@ static void read_calls(struct algorithm_runner *r)
 	struct line l;
 
 	for (;;) {
-		while (r->outstanding < r->max_outstanding && line_framer_next(&r->framer, &l))
+		while (r->outstanding < r->max_outstanding && !r->paused &&
+		       line_framer_next(&r->framer, &l)) {
 			handle_call_line(r, &l);
-		if (r->outstanding >= r->max_outstanding || r->stopping) {
+			hold_back(r);
+		}
+		if (r->outstanding >= r->max_outstanding || r->stopping || r->paused) {
 			ev_io_stop(runner_loop(r->ctx), &r->calls_w);
 			return;
 		}
@@ -333,6 +353,7 @@ static void on_frame(struct ev_loop *loop, ev_timer *w, int revents)
 				    err.msg);
 		r->failures++;
 		free(pc);
+		hold_back(r);
 		return;
 	}
 	r->params.len = 0;
@@ -478,6 +499,41 @@ static void algorithm_stop_runner(void *self)
 		runner_finished(r->ctx, RUNNER_CANCELED);
 }
 
+/* The sinks have room again: the host delivers what waited, then input flows again. */
+static void algorithm_resume_runner(void *self)
+{
+	struct algorithm_runner *r = self;
+
+	r->paused = false;
+	if (r->algo)
+		algorithm_resume(r->algo);
+	hold_back(r);
+	if (r->paused || r->stopping)
+		return;
+	if (r->frames && !r->input_done && !ev_is_active(&r->frame_w))
+		ev_timer_again(runner_loop(r->ctx), &r->frame_w);
+	if (r->calls_fd >= 0 && !ev_is_active(&r->calls_w))
+		read_calls(r);
+}
+
+/* Operator actions (POST /runners/NAME/ACTION): reset-breaker. */
+static int algorithm_control(void *self, const char *action, struct buffer *reply,
+			     struct error *err)
+{
+	struct algorithm_runner *r = self;
+	char text[96];
+	int n;
+
+	if (strcmp(action, "reset-breaker") != 0)
+		return error_set(err, ENOTSUP, "the algorithm runner knows only reset-breaker");
+	if (!r->algo)
+		return error_set(err, EAGAIN, "the algorithm runner has not started");
+	n = algorithm_reset(r->algo);
+	n = snprintf(text, sizeof(text), "{\"instances_reset\":%d,\"instances\":%d}", n,
+		     r->algo->ninst);
+	return buffer_append(reply, text, (size_t)n);
+}
+
 static void algorithm_destroy(void *self)
 {
 	struct algorithm_runner *r = self;
@@ -523,6 +579,13 @@ static void algorithm_metrics(void *self, struct metrics_writer *w)
 		    "algorithm: calls waiting for a free child", (double)r->algo->queue.len);
 	metrics_add(w, METRIC_GAUGE, "collector_runner_calls_in_flight",
 		    "algorithm: calls sent to a child and not yet answered", (double)inflight);
+	metrics_add(w, METRIC_COUNTER, "collector_runner_paused_seconds_total",
+		    "algorithm: time a full sink held the children back (not reading, not "
+		    "dispatching, call timeouts and heartbeats frozen)",
+		    (double)algorithm_paused_ns(r->algo) / 1e9);
+	metrics_add(w, METRIC_COUNTER, "collector_runner_pauses_total",
+		    "algorithm: times a full sink held the children back", (double)r->pauses);
+	algo_crash_metrics(r->crash, w);
 }
 
 const struct runner_ops algorithm_runner_ops = {
@@ -532,6 +595,8 @@ const struct runner_ops algorithm_runner_ops = {
 	.create = algorithm_create,
 	.start = algorithm_start,
 	.stop = algorithm_stop_runner,
+	.resume = algorithm_resume_runner,
 	.destroy = algorithm_destroy,
 	.metrics = algorithm_metrics,
+	.control = algorithm_control,
 };

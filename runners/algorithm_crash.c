@@ -37,6 +37,7 @@ struct algo_crash {
 	const char *crash_dir;
 	struct watched *kids;
 	int nkids;
+	uint64_t samples_skipped; /* health.sample events not sent while a sink was full */
 	struct buffer buf;
 };
 
@@ -52,6 +53,8 @@ static void emit(struct algo_crash *ac, const char *type, pid_t pid)
 	if (pid > 0)
 		event_set_pid(ev, pid);
 	runner_emit(ac->ctx, ev);
+	if (ac->algo && !runner_can_emit(ac->ctx))
+		algorithm_pause(ac->algo);
 }
 
 static void put(struct buffer *b, const char *s)
@@ -118,6 +121,11 @@ static void on_sample(void *arg, const struct health_sample *s)
 
 	if (w)
 		w->ring[w->nsamples++ % SAMPLE_RING] = *s;
+	/* A periodic reading waits for no one: skipped (and counted) while a sink is full. */
+	if (!runner_can_emit(ac->ctx)) {
+		ac->samples_skipped++;
+		return;
+	}
 	ac->buf.len = 0;
 	put(&ac->buf, "{");
 	gen_sample(&ac->buf, s);
@@ -429,6 +437,14 @@ void algo_crash_on_exit(struct algo_crash *ac, int instance, pid_t pid, int wait
 	emit(ac, "algorithm.crash", pid);
 	if (ac->crash_dir)
 		write_report(ac, id);
+}
+
+void algo_crash_metrics(const struct algo_crash *ac, struct metrics_writer *w)
+{
+	if (ac)
+		metrics_add(w, METRIC_COUNTER, "collector_runner_health_samples_skipped_total",
+			    "algorithm: health.sample events not sent while a sink was full",
+			    (double)ac->samples_skipped);
 }
 
 void algo_crash_free(struct algo_crash *ac)

@@ -63,6 +63,9 @@ void algo_crash_on_forking(struct algo_crash *ac, bool forking);
 void algo_crash_on_spawn(struct algo_crash *ac, int instance, pid_t pid);
 void algo_crash_on_exit(struct algo_crash *ac, int instance, pid_t pid, int wait_status);
 
+/* Its samples for /metrics (health samples skipped under backpressure). */
+void algo_crash_metrics(const struct algo_crash *ac, struct metrics_writer *w);
+
 void algo_crash_free(struct algo_crash *ac);
 
 #endif

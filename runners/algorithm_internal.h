@@ -50,6 +50,8 @@ struct algo_call {
 	int slot;		    /* leased pool slot, -1 when none */
 	struct algo_instance *inst; /* while in flight */
 	ev_timer timeout_w;
+	bool timeout_frozen; /* timeout_w stopped by a pause, timeout_left to go */
+	double timeout_left;
 	struct algo_call *prev, *next;
 };
 
@@ -69,6 +71,13 @@ struct algo_instance {
 	ev_io in_w, out_w, err_w;
 	ev_child child_w;
 	ev_timer handshake_w, heartbeat_w, kill_w, restart_w;
+	/* What a pause froze (seconds left), and what it put off until the resume. */
+	bool handshake_frozen, heartbeat_frozen;
+	double handshake_left, heartbeat_left;
+	bool restart_due; /* restart_w fired while paused */
+	bool exit_due;	  /* reaped while paused: output, report and policy wait */
+	int exit_status;
+	const char *start_reason; /* why the next spawn happens, NULL for the default */
 	struct line_framer out_fr, err_fr;
 	struct buffer wbuf; /* bytes for the child's stdin not yet written */
 	struct buffer scratch;
@@ -109,6 +118,13 @@ struct algorithm {
 	int64_t call_timeout_ns;
 	bool stopping;
 	bool stopped_told;
+	/* Backpressure (algorithm_pause): paused stops events, frozen holds timers and reads. */
+	bool paused;
+	bool frozen;
+	bool closing;
+	int64_t paused_since_ns;
+	int64_t paused_total_ns;
+	uint64_t pauses;
 	struct buffer evbuf;
 	yajl_gen gen; /* escapes the strings of events into evbuf */
 };
@@ -142,10 +158,18 @@ int algo_instance_spawn(struct algo_instance *in, struct error *err);
 int algo_instance_send_call(struct algo_instance *in, struct algo_call *c);
 void algo_instance_stop(struct algo_instance *in);
 void algo_instance_terminate(struct algo_instance *in, const char *reason);
-void algo_instance_reset(struct algo_instance *in);
+/* Close an open breaker: restart at once. @return whether it was open. */
+bool algo_instance_reset(struct algo_instance *in);
 void algo_instance_free(struct algo_instance *in);
 void algo_set_state(struct algo_instance *in, enum algo_state s, const char *reason);
 bool algo_instance_accepts(const struct algo_instance *in);
+/* Backpressure: stop an instance's reads and clocks; undo it, delivering what waited. */
+void algo_instance_freeze(struct algo_instance *in);
+void algo_instance_thaw(struct algo_instance *in);
+/* Deliver lines already read and a put-off exit; false when the host paused again. */
+bool algo_instance_catch_up(struct algo_instance *in);
+/* Read what the child wrote so far, e.g. before judging it late. */
+void algo_instance_read_now(struct algo_instance *in);
 /* Failures within the breaker window before @p now. */
 int algo_recent_failures(const struct algo_instance *in, int64_t now);
 

@@ -19,6 +19,9 @@
 #define DEFAULT_SLOT_SIZE ((size_t)8 << 20)
 #define DEFAULT_COOLDOWN_NS (30LL * 1000000000)
 
+static const char stopped_message[] = "the host stopped before the call was sent";
+static const char broken_message[] = "the circuit breaker is open: the algorithm failed too often";
+
 int64_t algo_mono_ns(void)
 {
 	struct timespec ts;
@@ -209,8 +212,22 @@ static void on_call_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 	struct algorithm *a = c->host;
 	char msg[96];
 
+	uint64_t id = c->id;
+	bool answered = true;
+
 	(void)loop;
 	(void)revents;
+	/* The result may be waiting unread in the pipe because the host was paused. */
+	algo_instance_read_now(in);
+	for (struct algo_call *f = in->inflight.head; f; f = f->next)
+		answered &= f->id != id;
+	if (answered)
+		return;
+	if (a->paused) {
+		c->timeout_frozen = true;
+		c->timeout_left = 0.;
+		return;
+	}
 	snprintf(msg, sizeof(msg), "no result within %lld ms",
 		 (long long)(a->call_timeout_ns / 1000000));
 	algo_ev_begin(a);
@@ -238,7 +255,7 @@ void algo_fail_queue(struct algorithm *a, enum algorithm_code code, const char *
 {
 	struct algo_call *c;
 
-	while ((c = algo_list_pop(&a->queue)))
+	while (!a->paused && (c = algo_list_pop(&a->queue)))
 		algo_complete(c, code, message, NULL, 0);
 }
 
@@ -257,7 +274,16 @@ static struct algo_instance *least_loaded(struct algorithm *a)
 
 void algo_dispatch(struct algorithm *a)
 {
-	while (a->queue.head && !a->stopping) {
+	/* Calls left queued by a pause get the outcome they were due. */
+	if (a->stopping) {
+		algo_fail_queue(a, ALGORITHM_STOPPED, stopped_message);
+		return;
+	}
+	if (algo_all_broken(a)) {
+		algo_fail_queue(a, ALGORITHM_BROKEN, broken_message);
+		return;
+	}
+	while (a->queue.head && !a->paused) {
 		struct algo_call *c = a->queue.head;
 		struct algo_instance *in = least_loaded(a);
 
@@ -384,8 +410,7 @@ uint64_t algorithm_submit(struct algorithm *a, const char *method, const char *p
 	} else if (a->stopping) {
 		fail_now(a, c, ALGORITHM_STOPPED, "the host is stopping");
 	} else if (algo_all_broken(a)) {
-		fail_now(a, c, ALGORITHM_BROKEN,
-			 "the circuit breaker is open: the algorithm failed too often");
+		fail_now(a, c, ALGORITHM_BROKEN, broken_message);
 	} else if (a->queue.len >= a->opts.queue_size) {
 		fail_now(a, c, ALGORITHM_NO_CAPACITY, "the request queue is full");
 	} else {
@@ -458,10 +483,58 @@ size_t algorithm_pending(const struct algorithm *a)
 	return a->pending;
 }
 
-void algorithm_reset(struct algorithm *a)
+int algorithm_reset(struct algorithm *a)
 {
+	int reset = 0;
+
 	for (int i = 0; i < a->ninst; i++)
-		algo_instance_reset(&a->inst[i]);
+		reset += algo_instance_reset(&a->inst[i]);
+	return reset;
+}
+
+/* ---- backpressure ---- */
+
+void algorithm_pause(struct algorithm *a)
+{
+	if (a->paused || a->closing)
+		return;
+	a->paused = true;
+	a->pauses++;
+	a->paused_since_ns = algo_mono_ns();
+	if (a->frozen)
+		return;
+	a->frozen = true;
+	for (int i = 0; i < a->ninst; i++)
+		algo_instance_freeze(&a->inst[i]);
+}
+
+void algorithm_resume(struct algorithm *a)
+{
+	if (!a->paused)
+		return;
+	a->paused = false;
+	a->paused_total_ns += algo_mono_ns() - a->paused_since_ns;
+	/* What waited is delivered first; the clocks run again only once it all went out. */
+	for (int i = 0; i < a->ninst; i++)
+		if (!algo_instance_catch_up(&a->inst[i]))
+			return;
+	algo_dispatch(a);
+	if (a->paused)
+		return;
+	a->frozen = false;
+	ev_now_update(a->loop);
+	for (int i = 0; i < a->ninst; i++)
+		algo_instance_thaw(&a->inst[i]);
+}
+
+bool algorithm_paused(const struct algorithm *a)
+{
+	return a->paused;
+}
+
+int64_t algorithm_paused_ns(const struct algorithm *a)
+{
+	return a->paused_total_ns + (a->paused ? algo_mono_ns() - a->paused_since_ns : 0);
 }
 
 /* ---- open, stop, close ---- */
@@ -568,7 +641,7 @@ void algo_maybe_stopped(struct algorithm *a)
 	if (!a->stopping || a->stopped_told)
 		return;
 	for (int i = 0; i < a->ninst; i++)
-		if (a->inst[i].alive)
+		if (a->inst[i].alive || a->inst[i].exit_due)
 			return;
 	a->stopped_told = true;
 	if (a->opts.on_stopped)
@@ -580,7 +653,7 @@ void algorithm_stop(struct algorithm *a)
 	if (a->stopping)
 		return;
 	a->stopping = true;
-	algo_fail_queue(a, ALGORITHM_STOPPED, "the host stopped before the call was sent");
+	algo_fail_queue(a, ALGORITHM_STOPPED, stopped_message);
 	for (int i = 0; i < a->ninst; i++)
 		algo_instance_stop(&a->inst[i]);
 	algo_maybe_stopped(a);
@@ -592,6 +665,10 @@ void algorithm_close(struct algorithm *a)
 
 	if (!a)
 		return;
+	/* Nothing is held back any more: what waited for a pause to end is delivered now. */
+	a->closing = true;
+	if (a->inst)
+		algorithm_resume(a);
 	for (int i = 0; a->inst && i < a->ninst; i++)
 		alive |= a->inst[i].alive;
 	if (alive) {

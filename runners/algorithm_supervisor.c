@@ -350,39 +350,52 @@ static void handle_stderr(struct algo_instance *in, const struct line *l)
 	algo_ev_emit(a, "algorithm.stderr", in->pid);
 }
 
-/* Read what is there; returns false at EOF or error (the stream is then closed). */
+/* Handle the lines already framed until none is left; false when the host paused first. */
+static bool deliver_lines(struct algo_instance *in, bool is_stderr)
+{
+	struct line_framer *f = is_stderr ? &in->err_fr : &in->out_fr;
+	struct line l;
+
+	while (!in->host->paused && line_framer_next(f, &l)) {
+		if (is_stderr)
+			handle_stderr(in, &l);
+		else
+			handle_line(in, &l);
+	}
+	return !in->host->paused;
+}
+
+/*
+ * Read and handle what is there until the host pauses (what was read and not
+ * handled stays in the framer); returns false once the stream is closed (EOF
+ * or error).
+ */
 static bool read_stream(struct algo_instance *in, bool is_stderr)
 {
 	struct line_framer *f = is_stderr ? &in->err_fr : &in->out_fr;
 	int *fd = is_stderr ? &in->err_fd : &in->out_fd;
 	ev_io *w = is_stderr ? &in->err_w : &in->out_w;
-	struct line l;
-	bool open = true;
 
-	for (int i = 0; i < READS_PER_WAKEUP && open; i++) {
+	for (int i = 0; i < READS_PER_WAKEUP && *fd >= 0 && deliver_lines(in, is_stderr); i++) {
 		ssize_t n = line_framer_read(f, *fd);
 
 		if (n == -EAGAIN)
 			break;
 		if (n <= 0 && n != -ENOBUFS) {
 			line_framer_finish(f);
-			open = false;
-		}
-		while (line_framer_next(f, &l)) {
-			if (is_stderr)
-				handle_stderr(in, &l);
-			else
-				handle_line(in, &l);
-			if (*fd < 0) /* the handler closed the instance */
-				return false;
+			ev_io_stop(in->host->loop, w);
+			close(*fd);
+			*fd = -1;
 		}
 	}
-	if (!open) {
-		ev_io_stop(in->host->loop, w);
-		close(*fd);
-		*fd = -1;
-	}
-	return open;
+	deliver_lines(in, is_stderr);
+	return *fd >= 0;
+}
+
+void algo_instance_read_now(struct algo_instance *in)
+{
+	if (in->out_fd >= 0 && !in->host->paused)
+		read_stream(in, false);
 }
 
 static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
@@ -413,7 +426,11 @@ static void on_heartbeat(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	if (!in->alive || !in->hello_done || in->inflight.len > 0 || in->kill_reason)
+	/* A pong the host has not read yet (it was paused) is not a missed one. */
+	if (in->missed_pongs > 0)
+		algo_instance_read_now(in);
+	if (!in->alive || !in->hello_done || in->inflight.len > 0 || in->kill_reason ||
+	    in->host->paused)
 		return;
 	if (in->missed_pongs >= ALGO_MISSED_PONGS) {
 		algo_instance_terminate(in, "hang");
@@ -435,6 +452,10 @@ static void on_restart(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	if (in->host->stopping)
 		return;
+	if (in->host->frozen) {
+		in->restart_due = true;
+		return;
+	}
 	if (in->state == ALGO_BROKEN) {
 		in->consecutive_failures = 0;
 		memset(in->failure_ns, 0, sizeof(in->failure_ns));
@@ -532,12 +553,10 @@ static void after_failure(struct algo_instance *in, const char *reason)
 		snprintf(why, sizeof(why), "%d failures within 60 s, the last: %s",
 			 ALGO_BREAKER_FAILURES, reason);
 		algo_set_state(in, ALGO_BROKEN, why);
+		in->start_reason = "circuit breaker cool-down over";
 		ev_timer_set(&in->restart_w, secs(a->opts.breaker_cooldown_ns), 0.);
 		ev_timer_start(a->loop, &in->restart_w);
-		if (algo_all_broken(a))
-			algo_fail_queue(a, ALGORITHM_BROKEN,
-					"the circuit breaker is open: the algorithm failed too "
-					"often");
+		algo_dispatch(a); /* all broken: the queue fails fast */
 		return;
 	}
 	if (in->consecutive_failures > ALGO_IMMEDIATE_RESTARTS) {
@@ -559,25 +578,23 @@ static void after_failure(struct algo_instance *in, const char *reason)
 	ev_timer_start(a->loop, &in->restart_w);
 }
 
-static void on_child_exit(struct ev_loop *loop, ev_child *w, int revents)
+/* A dead child's remaining output, then its report and the restart policy; put off while paused. */
+static void finish_exit(struct algo_instance *in)
 {
-	struct algo_instance *in = w->data;
 	struct algorithm *a = in->host;
-	struct child c = { .pid = in->pid };
-	int status = w->rstatus;
+	int status = in->exit_status;
 	const char *reason;
 	bool clean;
 	char buf[96], sig[16];
 
-	(void)revents;
-	ev_child_stop(loop, w);
-	/* Nothing the child started survives it; then take the results it wrote before dying. */
-	child_kill_group(&c, SIGKILL);
-	in->alive = false;
-	for (int i = 0; i < 64 && in->out_fd >= 0 && read_stream(in, false); i++)
-		;
-	for (int i = 0; i < 64 && in->err_fd >= 0 && read_stream(in, true); i++)
-		;
+	/* Take the results it wrote before dying first. */
+	for (int i = 0; i < 64 && !a->paused && in->out_fd >= 0; i++)
+		read_stream(in, false);
+	for (int i = 0; i < 64 && !a->paused && in->err_fd >= 0; i++)
+		read_stream(in, true);
+	if (!deliver_lines(in, false) || !deliver_lines(in, true))
+		return; /* algorithm_resume() comes back here */
+	in->exit_due = false;
 	clean = in->stopping && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 	if (in->kill_reason)
 		reason = in->kill_reason;
@@ -614,6 +631,87 @@ static void on_child_exit(struct ev_loop *loop, ev_child *w, int revents)
 		after_failure(in, reason);
 	}
 	algo_dispatch(a);
+}
+
+static void on_child_exit(struct ev_loop *loop, ev_child *w, int revents)
+{
+	struct algo_instance *in = w->data;
+	struct child c = { .pid = in->pid };
+
+	(void)revents;
+	ev_child_stop(loop, w);
+	/* Nothing the child started survives it. */
+	child_kill_group(&c, SIGKILL);
+	in->alive = false;
+	in->exit_status = w->rstatus;
+	in->exit_due = true;
+	finish_exit(in);
+}
+
+/* ---- backpressure ---- */
+
+static void freeze_timer(struct ev_loop *loop, ev_timer *w, bool *frozen, double *left)
+{
+	if (!ev_is_active(w))
+		return;
+	*left = ev_timer_remaining(loop, w);
+	*frozen = true;
+	ev_timer_stop(loop, w);
+}
+
+void algo_instance_freeze(struct algo_instance *in)
+{
+	struct ev_loop *loop = in->host->loop;
+
+	ev_io_stop(loop, &in->out_w);
+	ev_io_stop(loop, &in->err_w);
+	freeze_timer(loop, &in->handshake_w, &in->handshake_frozen, &in->handshake_left);
+	freeze_timer(loop, &in->heartbeat_w, &in->heartbeat_frozen, &in->heartbeat_left);
+	for (struct algo_call *c = in->inflight.head; c; c = c->next)
+		freeze_timer(loop, &c->timeout_w, &c->timeout_frozen, &c->timeout_left);
+}
+
+bool algo_instance_catch_up(struct algo_instance *in)
+{
+	if (!deliver_lines(in, false) || !deliver_lines(in, true))
+		return false;
+	if (in->exit_due)
+		finish_exit(in);
+	return !in->host->paused;
+}
+
+/* Clocks go on with the time they had left; what happened meanwhile decides which still run. */
+void algo_instance_thaw(struct algo_instance *in)
+{
+	struct ev_loop *loop = in->host->loop;
+	bool working = in->alive && !in->kill_reason && !in->stopping;
+
+	if (in->handshake_frozen && working && !in->hello_done) {
+		ev_timer_set(&in->handshake_w, in->handshake_left, 0.);
+		ev_timer_start(loop, &in->handshake_w);
+	}
+	if (in->heartbeat_frozen && working && in->hello_done && !ev_is_active(&in->heartbeat_w)) {
+		ev_timer_set(&in->heartbeat_w, in->heartbeat_left,
+			     secs(ms_ns(in->host->pkg.limits.heartbeat_ms)));
+		ev_timer_start(loop, &in->heartbeat_w);
+	}
+	in->handshake_frozen = in->heartbeat_frozen = false;
+	for (struct algo_call *c = in->inflight.head; c; c = c->next) {
+		if (!c->timeout_frozen)
+			continue;
+		c->timeout_frozen = false;
+		ev_timer_set(&c->timeout_w, c->timeout_left, 0.);
+		ev_timer_start(loop, &c->timeout_w);
+	}
+	if (in->alive && in->out_fd >= 0)
+		ev_io_start(loop, &in->out_w);
+	if (in->alive && in->err_fd >= 0)
+		ev_io_start(loop, &in->err_w);
+	if (in->restart_due) {
+		in->restart_due = false;
+		ev_timer_set(&in->restart_w, 0., 0.);
+		ev_timer_start(loop, &in->restart_w);
+	}
 }
 
 /* ---- spawning ---- */
@@ -778,6 +876,8 @@ int algo_instance_spawn(struct algo_instance *in, struct error *err)
 	}
 	in->alive = true;
 	in->spawn_ns = algo_mono_ns();
+	/* Forking (and the caller's start-up before the loop runs) leave the loop's time stale. */
+	ev_now_update(a->loop);
 	ev_child_set(&in->child_w, in->pid, 0);
 	ev_child_start(a->loop, &in->child_w);
 	ev_io_set(&in->in_w, in->in_fd, EV_WRITE);
@@ -796,7 +896,11 @@ int algo_instance_spawn(struct algo_instance *in, struct error *err)
 	algo_ev_str(a, "tmpdir", in->tmpdir);
 	algo_ev_str(a, "shm", a->pool.name);
 	algo_ev_emit(a, "algorithm.spawn", in->pid);
-	algo_set_state(in, ALGO_STARTING, in->spawns == 1 ? "first start" : "restart");
+	algo_set_state(in, ALGO_STARTING,
+		       in->start_reason ? in->start_reason :
+		       in->spawns == 1	? "first start" :
+					  "restart");
+	in->start_reason = NULL;
 	if (a->opts.on_spawn)
 		a->opts.on_spawn(a->opts.arg, in->index, in->pid);
 	return 0;
@@ -822,6 +926,8 @@ int algo_instance_send_call(struct algo_instance *in, struct algo_call *c)
 		return -ENOMEM;
 	c->inst = in;
 	algo_list_push(&in->inflight, c);
+	/* The loop's cached time may be stale after long callbacks: the timeout must not start early. */
+	ev_now_update(a->loop);
 	ev_timer_set(&c->timeout_w, secs(a->call_timeout_ns), 0.);
 	ev_timer_start(a->loop, &c->timeout_w);
 	flush_writes(in);
@@ -829,13 +935,15 @@ int algo_instance_send_call(struct algo_instance *in, struct algo_call *c)
 	return 0;
 }
 
-void algo_instance_reset(struct algo_instance *in)
+bool algo_instance_reset(struct algo_instance *in)
 {
 	if (in->state != ALGO_BROKEN)
-		return;
+		return false;
+	in->start_reason = "circuit breaker reset";
 	ev_timer_stop(in->host->loop, &in->restart_w);
 	ev_timer_set(&in->restart_w, 0., 0.);
 	ev_timer_start(in->host->loop, &in->restart_w);
+	return true;
 }
 
 void algo_instance_init(struct algo_instance *in, struct algorithm *a, int index)

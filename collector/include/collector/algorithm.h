@@ -188,10 +188,49 @@ void algorithm_drain(struct algorithm *a);
 size_t algorithm_pending(const struct algorithm *a);
 
 /**
- * Reset open circuit breakers: broken instances start again at once.
+ * Reset open circuit breakers: broken instances start again at once (their
+ * `algorithm.state` reason is "circuit breaker reset").
+ * @param a the handle
+ * @return how many instances had their breaker open.
+ */
+int algorithm_reset(struct algorithm *a);
+
+/**
+ * Hold back because whoever takes the events cannot take more
+ * (backpressure): stop reading the children's stdout and stderr (they block
+ * in write(2) once their pipe is full), stop dispatching calls (they wait
+ * in the queue) and freeze the clocks that judge the children — call
+ * timeouts, the handshake timeout and the heartbeat — since the host, not
+ * the child, is the one not reading. A child reaped meanwhile has its
+ * remaining output, exit report and restart put off too. Submitting stays
+ * allowed. Idempotent.
  * @param a the handle
  */
-void algorithm_reset(struct algorithm *a);
+void algorithm_pause(struct algorithm *a);
+
+/**
+ * End a pause: deliver what waited (lines already read, put-off exits,
+ * queued calls), then let the clocks go on with the time they had left and
+ * read again. An event callback may pause again meanwhile; the clocks then
+ * stay frozen. Does nothing when not paused.
+ * @param a the handle
+ */
+void algorithm_resume(struct algorithm *a);
+
+/**
+ * Whether the host is paused.
+ * @param a the handle
+ * @return true between algorithm_pause() and algorithm_resume().
+ */
+bool algorithm_paused(const struct algorithm *a);
+
+/**
+ * Time spent paused.
+ * @param a the handle
+ * @return nanoseconds between algorithm_pause() and algorithm_resume() calls
+ *         since the open, the current pause included.
+ */
+int64_t algorithm_paused_ns(const struct algorithm *a);
 
 /**
  * What the host knows about an instance's end, for a crash report; call it from

@@ -201,4 +201,20 @@ int collector_render_status(struct collector *c, struct buffer *out);
  */
 int collector_render_health(struct collector *c, struct buffer *out, int *health);
 
+/**
+ * Ask a running runner instance to do an operator's action (its
+ * runner_ops.control), e.g. "reset-breaker" for the algorithm runner; the
+ * HTTP endpoint serves it as `POST /runners/NAME/ACTION`.
+ * @param c the collector
+ * @param runner the instance's name
+ * @param action the action, lower-case letters, digits, '-' and '_'
+ * @param reply what the runner did, one JSON value, is appended here
+ * @param err filled on failure
+ * @return 0, or -ENOENT (no such runner), -EINVAL (not an action name),
+ *         -ENOTSUP (the runner has no such action), -EAGAIN (not running),
+ *         or the runner's own error.
+ */
+int collector_runner_action(struct collector *c, const char *runner, const char *action,
+			    struct buffer *reply, struct error *err);
+
 #endif

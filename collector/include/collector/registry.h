@@ -13,7 +13,7 @@
  * Version of the plugin interface; a plugin built for another is refused.
  * It changes whenever a struct or call a plugin uses changes incompatibly.
  */
-#define COLLECTOR_PLUGIN_ABI 3
+#define COLLECTOR_PLUGIN_ABI 4
 
 /**
  * Register a runner implementation.

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <collector/buffer.h>
 #include <collector/error.h>
 #include <collector/event.h>
 #include <collector/metrics.h>
@@ -81,6 +82,16 @@ struct runner_ops {
 	 * scrape of /metrics or /runners. May be NULL.
 	 */
 	void (*metrics)(void *self, struct metrics_writer *w);
+	/**
+	 * An operator's action on this instance, asked for through the local
+	 * HTTP endpoint (`POST /runners/NAME/ACTION`, e.g. `collector
+	 * reset-breaker NAME`). Appends a JSON value saying what it did to
+	 * @p reply and returns 0; returns -ENOTSUP with @p err for an action it
+	 * does not know, another negative code with @p err when it cannot do it
+	 * now. Runs on the loop's thread while the instance runs. May be NULL
+	 * (the runner has no actions). Added in plugin ABI 4.
+	 */
+	int (*control)(void *self, const char *action, struct buffer *reply, struct error *err);
 };
 
 /**

@@ -25,7 +25,7 @@ crash_calls() {
 	for i in $(seq 1 "$2"); do echo "{\"params\":{\"n\":$i}}" >>"$1"; done
 }
 
-# crash_leftovers: no algo-sim, no child cgroup, no temp report file survives a run.
+# crash_leftovers: no algo-sim, no child cgroup of a gone collector, no temp report file survives a run.
 crash_leftovers() {
 	local left
 	left=$( { stale_algo_cgroups;
