@@ -737,6 +737,8 @@ static void start_watchers(struct collector *c)
 	ev_signal_start(c->loop, &c->sig_usr1);
 	ev_timer_start(c->loop, &c->loss_timer);
 	if (c->duration_ns > 0) {
+		/* Start-up (BPF loads, spawns) may have left the loop's clock behind. */
+		ev_now_update(c->loop);
 		ev_timer_set(&c->duration_timer, (double)c->duration_ns / 1e9, 0.);
 		ev_timer_start(c->loop, &c->duration_timer);
 	}
