@@ -82,6 +82,31 @@ int algo_json_string(struct buffer *out, const char *s, size_t len)
 	return rc;
 }
 
+bool algo_json_nesting_ok(const char *text, size_t len, int max)
+{
+	bool in_string = false;
+	int depth = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+		} else if (c == '"') {
+			in_string = true;
+		} else if (c == '[' || c == '{') {
+			if (++depth > max)
+				return false;
+		} else if (c == ']' || c == '}') {
+			depth--;
+		}
+	}
+	return true;
+}
+
 bool algo_json_valid(const char *text, size_t len)
 {
 	yajl_handle h = yajl_alloc(NULL, NULL, NULL);

@@ -309,6 +309,12 @@ static void handle_line(struct algo_instance *in, const struct line *l)
 			       "a line longer than max_line_bytes; the rest was discarded");
 		return;
 	}
+	/* Deeper values could not be written back out into events (nor freed on a small stack). */
+	if (!algo_json_nesting_ok(l->ptr, l->len, ALGO_MAX_NESTING)) {
+		protocol_error(in, "too_deep", l->ptr, l->len,
+			       "a message nesting arrays and objects more than 64 deep");
+		return;
+	}
 	b->len = 0;
 	if (buffer_append(b, l->ptr, l->len) < 0 || buffer_append(b, "", 1) < 0)
 		return;
@@ -350,13 +356,29 @@ static void handle_stderr(struct algo_instance *in, const struct line *l)
 	algo_ev_emit(a, "algorithm.stderr", in->pid);
 }
 
+bool algo_instance_take_lines(struct algo_instance *in, bool is_stderr)
+{
+	struct line_framer *f = is_stderr ? &in->err_fr : &in->out_fr;
+	const int *fd = is_stderr ? &in->err_fd : &in->out_fd;
+	struct line l;
+
+	while (line_framer_next(f, &l)) {
+		if (is_stderr)
+			handle_stderr(in, &l);
+		else
+			handle_line(in, &l);
+		if (*fd < 0) /* the handler closed the instance */
+			return false;
+	}
+	return true;
+}
+
 /* Read what is there; returns false at EOF or error (the stream is then closed). */
 static bool read_stream(struct algo_instance *in, bool is_stderr)
 {
 	struct line_framer *f = is_stderr ? &in->err_fr : &in->out_fr;
 	int *fd = is_stderr ? &in->err_fd : &in->out_fd;
 	ev_io *w = is_stderr ? &in->err_w : &in->out_w;
-	struct line l;
 	bool open = true;
 
 	for (int i = 0; i < READS_PER_WAKEUP && open; i++) {
@@ -368,14 +390,8 @@ static bool read_stream(struct algo_instance *in, bool is_stderr)
 			line_framer_finish(f);
 			open = false;
 		}
-		while (line_framer_next(f, &l)) {
-			if (is_stderr)
-				handle_stderr(in, &l);
-			else
-				handle_line(in, &l);
-			if (*fd < 0) /* the handler closed the instance */
-				return false;
-		}
+		if (!algo_instance_take_lines(in, is_stderr))
+			return false;
 	}
 	if (!open) {
 		ev_io_stop(in->host->loop, w);

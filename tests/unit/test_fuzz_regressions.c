@@ -1,0 +1,130 @@
+/* Regression tests for what the fuzz targets (tests/fuzz/) found, one test per bug. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <collector/algorithm.h>
+
+#include "../../runners/algorithm_protocol.h"
+#include "../../runners/sse.h"
+
+static char dir[64];
+
+static int make_dir(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/collector-ut.XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int remove_dir(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void write_file(const char *name, const char *text)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	fclose(f);
+}
+
+static void keep_retry(void *arg, const struct sse_message *m)
+{
+	long long *retry = arg;
+
+	*retry = m->retry_ms;
+}
+
+/* A retry field is read from its own bytes, not from what an earlier, longer line left behind. */
+static void test_sse_retry_reads_only_its_value(void **state)
+{
+	const char *stream = "data: 1234567\n\nretry: 5\ndata: x\n\n";
+	struct sse_parser p;
+	long long retry = 0;
+
+	(void)state;
+	sse_parser_init(&p, 64, keep_retry, &retry);
+	assert_int_equal(sse_parser_feed(&p, stream, strlen(stream)), 0);
+	assert_int_equal(retry, 5);
+	sse_parser_free(&p);
+}
+
+static void count_too_deep(void *arg, const char *type, pid_t pid, const char *json, size_t len)
+{
+	int *too_deep = arg;
+
+	(void)pid;
+	if (strcmp(type, "algorithm.protocol_error") == 0 &&
+	    memmem(json, len, "\"reason\":\"too_deep\"", 18))
+		(*too_deep)++;
+}
+
+/*
+ * A result nested 200 deep used to come back "ok" with data yajl_gen could not
+ * write (it stops at 128 levels): broken JSON in the result and its event.
+ * Now the line is a protocol error, and the unanswered call times out.
+ */
+static void test_algorithm_rejects_deep_nesting(void **state)
+{
+	struct algorithm_options opts = { .on_event = count_too_deep };
+	struct algorithm *a;
+	struct error err = { 0 };
+	char *json = NULL;
+	int too_deep = 0;
+
+	(void)state;
+	opts.arg = &too_deep;
+	write_file("manifest.json", "{\"name\":\"deep\",\"protocol\":1,"
+				    "\"entry_point\":[\"sh\",\"child.sh\"],"
+				    "\"limits\":{\"call_timeout_ms\":300}}");
+	write_file("child.sh", "echo '{\"type\":\"hello\",\"protocol\":1}'\n"
+			       "read -r hello; read -r call\n"
+			       "o=; c=; i=0\n"
+			       "while [ $i -lt 200 ]; do o=\"$o[\"; c=\"$c]\"; i=$((i + 1)); done\n"
+			       "echo \"{\\\"type\\\":\\\"result\\\",\\\"id\\\":1,\\\"ok\\\":true,"
+			       "\\\"data\\\":$o$c}\"\n"
+			       "read -r rest\n");
+	assert_int_equal(algorithm_open(dir, &opts, &a, &err), 0);
+	assert_int_equal(algorithm_execute(a, "{}", NULL, &json, &err), ALGORITHM_TIMEOUT);
+	assert_null(json);
+	assert_int_equal(too_deep, 1);
+	algorithm_close(a);
+}
+
+static void test_nesting_skips_strings(void **state)
+{
+	(void)state;
+	assert_true(algo_json_nesting_ok("{\"a\":[[1]]}", 11, 3));
+	assert_false(algo_json_nesting_ok("{\"a\":[[1]]}", 11, 2));
+	assert_true(algo_json_nesting_ok("[\"[[[\\\"[[\"]", 11, 1));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sse_retry_reads_only_its_value),
+		cmocka_unit_test_setup_teardown(test_algorithm_rejects_deep_nesting, make_dir,
+						remove_dir),
+		cmocka_unit_test(test_nesting_skips_strings),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
