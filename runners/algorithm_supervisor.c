@@ -194,6 +194,7 @@ static void handle_hello(struct algo_instance *in, yajl_val msg)
 	struct algorithm *a = in->host;
 	yajl_val proto = algo_member(msg, "protocol");
 	char reason[96];
+	size_t mark;
 
 	if (in->hello_done) {
 		protocol_error(in, "unexpected_hello", NULL, 0, "a second hello");
@@ -218,7 +219,10 @@ static void handle_hello(struct algo_instance *in, yajl_val msg)
 	algo_ev_begin(a);
 	algo_ev_int(a, "instance", in->index);
 	algo_ev_int(a, "spawn_to_ready_us", (algo_mono_ns() - in->spawn_ns) / 1000);
-	algo_ev_raw(a, "hello", in->scratch.data, in->scratch.len - 1);
+	/* Written back out, not the line itself: yajl_tree_parse() lets comments through. */
+	mark = in->scratch.len;
+	if (algo_json_append(&in->scratch, msg) == 0)
+		algo_ev_raw(a, "hello", in->scratch.data + mark, in->scratch.len - mark);
 	algo_ev_emit(a, "algorithm.ready", in->pid);
 	algo_set_state(in, ALGO_READY, "hello received");
 	ev_timer_again(a->loop, &in->heartbeat_w);

@@ -109,6 +109,37 @@ static void test_algorithm_rejects_deep_nesting(void **state)
 	algorithm_close(a);
 }
 
+static void check_ready(void *arg, const char *type, pid_t pid, const char *json, size_t len)
+{
+	int *ready = arg;
+
+	(void)pid;
+	if (strcmp(type, "algorithm.ready") == 0)
+		*ready = algo_json_valid(json, len) && memmem(json, len, "\"hello\":{", 9) ? 1 : -1;
+}
+
+/* A hello with a comment (yajl_tree_parse() allows them) used to be copied into algorithm.ready as is. */
+static void test_algorithm_ready_event_is_json(void **state)
+{
+	struct algorithm_options opts = { .on_event = check_ready };
+	struct algorithm *a;
+	struct error err = { 0 };
+	int ready = 0;
+
+	(void)state;
+	opts.arg = &ready;
+	write_file("manifest.json", "{\"name\":\"comment\",\"protocol\":1,"
+				    "\"entry_point\":[\"sh\",\"child.sh\"]}");
+	write_file("child.sh", "echo '{\"type\":\"hello\",\"protocol\":1} // ready'\n"
+			       "read -r hello; read -r call\n"
+			       "echo '{\"type\":\"result\",\"id\":1,\"ok\":true}'\n"
+			       "read -r rest\n");
+	assert_int_equal(algorithm_open(dir, &opts, &a, &err), 0);
+	assert_int_equal(algorithm_execute(a, "{}", NULL, NULL, &err), ALGORITHM_OK);
+	assert_int_equal(ready, 1);
+	algorithm_close(a);
+}
+
 static void test_nesting_skips_strings(void **state)
 {
 	(void)state;
@@ -124,6 +155,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_algorithm_rejects_deep_nesting, make_dir,
 						remove_dir),
 		cmocka_unit_test(test_nesting_skips_strings),
+		cmocka_unit_test_setup_teardown(test_algorithm_ready_event_is_json, make_dir,
+						remove_dir),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
