@@ -107,6 +107,16 @@ bool algo_json_nesting_ok(const char *text, size_t len, int max)
 	return true;
 }
 
+size_t algo_utf8_prefix(const char *s, size_t len, size_t max)
+{
+	size_t n = len < max ? len : max;
+
+	/* Back off continuation bytes: the cut then falls before a character's first byte. */
+	while (n > 0 && n < len && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	return n;
+}
+
 bool algo_json_valid(const char *text, size_t len)
 {
 	yajl_handle h = yajl_alloc(NULL, NULL, NULL);

@@ -29,6 +29,9 @@ int algo_json_string(struct buffer *out, const char *s, size_t len);
 /* Whether @p text nests arrays and objects at most @p max deep (strings are skipped). */
 bool algo_json_nesting_ok(const char *text, size_t len, int max);
 
+/* The longest prefix of the UTF-8 text @p s (@p len bytes) that is at most @p max and cuts no character. */
+size_t algo_utf8_prefix(const char *s, size_t len, size_t max);
+
 /* Whether @p text is exactly one valid JSON value. */
 bool algo_json_valid(const char *text, size_t len);
 

@@ -78,7 +78,7 @@ static void protocol_error(struct algo_instance *in, const char *reason, const c
 	algo_ev_int(a, "instance", in->index);
 	algo_ev_str(a, "reason", reason);
 	algo_ev_str(a, "message", message);
-	algo_ev_strn(a, "sample", sample, len > 128 ? 128 : len);
+	algo_ev_strn(a, "sample", sample, sample ? algo_utf8_prefix(sample, len, 128) : 0);
 	algo_ev_emit(a, "algorithm.protocol_error", in->pid);
 	if (in->state == ALGO_READY || in->state == ALGO_BUSY)
 		algo_set_state(in, ALGO_DEGRADED, reason);
@@ -353,7 +353,8 @@ static void handle_stderr(struct algo_instance *in, const struct line *l)
 	struct algorithm *a = in->host;
 
 	snprintf(in->stderr_tail[in->stderr_count++ % ALGO_STDERR_TAIL], sizeof(in->stderr_tail[0]),
-		 "%.*s", (int)(l->len > 199 ? 199 : l->len), l->ptr);
+		 "%.*s", (int)algo_utf8_prefix(l->ptr, l->len, sizeof(in->stderr_tail[0]) - 1),
+		 l->ptr);
 	algo_ev_begin(a);
 	algo_ev_int(a, "instance", in->index);
 	algo_ev_strn(a, "line", l->ptr, l->len);

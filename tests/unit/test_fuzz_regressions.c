@@ -140,6 +140,52 @@ static void test_algorithm_ready_event_is_json(void **state)
 	algorithm_close(a);
 }
 
+struct utf8_check {
+	int invalid, protocol_errors, exits;
+};
+
+static void check_events(void *arg, const char *type, pid_t pid, const char *json, size_t len)
+{
+	struct utf8_check *c = arg;
+
+	(void)pid;
+	c->invalid += !algo_json_valid(json, len);
+	c->protocol_errors += strcmp(type, "algorithm.protocol_error") == 0;
+	c->exits += strcmp(type, "algorithm.exit") == 0;
+}
+
+/*
+ * The sample of a bad line (128 bytes) and the stderr lines kept for the exit
+ * report (199 bytes) used to be cut inside a UTF-8 character: invalid JSON.
+ */
+static void test_algorithm_cuts_whole_characters(void **state)
+{
+	struct algorithm_options opts = { .on_event = check_events };
+	struct utf8_check check = { 0 };
+	struct algorithm *a;
+	struct error err = { 0 };
+
+	(void)state;
+	opts.arg = &check;
+	write_file("manifest.json", "{\"name\":\"utf8\",\"protocol\":1,"
+				    "\"entry_point\":[\"sh\",\"child.sh\"]}");
+	write_file("child.sh", "x=; i=0\n"
+			       "while [ $i -lt 127 ]; do x=\"${x}x\"; i=$((i + 1)); done\n"
+			       "printf '%s\\303\\251 is not JSON\\n' \"$x\"\n"
+			       "y=$x; while [ ${#y} -lt 198 ]; do y=\"${y}y\"; done\n"
+			       "printf '%s\\303\\251\\n' \"$y\" >&2\n"
+			       "echo '{\"type\":\"hello\",\"protocol\":1}'\n"
+			       "read -r hello; read -r call\n"
+			       "echo '{\"type\":\"result\",\"id\":1,\"ok\":true}'\n"
+			       "read -r rest\n");
+	assert_int_equal(algorithm_open(dir, &opts, &a, &err), 0);
+	assert_int_equal(algorithm_execute(a, "{}", NULL, NULL, &err), ALGORITHM_OK);
+	algorithm_close(a);
+	assert_int_equal(check.protocol_errors, 1);
+	assert_int_equal(check.exits, 1);
+	assert_int_equal(check.invalid, 0);
+}
+
 static void test_nesting_skips_strings(void **state)
 {
 	(void)state;
@@ -156,6 +202,8 @@ int main(void)
 						remove_dir),
 		cmocka_unit_test(test_nesting_skips_strings),
 		cmocka_unit_test_setup_teardown(test_algorithm_ready_event_is_json, make_dir,
+						remove_dir),
+		cmocka_unit_test_setup_teardown(test_algorithm_cuts_whole_characters, make_dir,
 						remove_dir),
 	};
 
