@@ -345,6 +345,17 @@ static void fail_now(struct algorithm *a, struct algo_call *c, enum algorithm_co
 	algo_complete(c, code, message, NULL, 0);
 }
 
+/*
+ * Valid JSON holds CR and LF only as whitespace between tokens (inside strings
+ * they are escaped): blank them so that the params fit in the call's one line.
+ */
+static void one_line(char *json)
+{
+	for (; *json; json++)
+		if (*json == '\n' || *json == '\r')
+			*json = ' ';
+}
+
 uint64_t algorithm_submit(struct algorithm *a, const char *method, const char *params_json,
 			  const struct algorithm_image *image, algorithm_done_fn done, void *arg)
 {
@@ -379,6 +390,8 @@ uint64_t algorithm_submit(struct algorithm *a, const char *method, const char *p
 		/* An image written in place into a lent slot: the call owns that slot now. */
 		c->slot = slot_of(a, image->data);
 	}
+	if (!bad)
+		one_line(c->params);
 	if (bad) {
 		fail_now(a, c, ALGORITHM_BAD_INPUT, bad);
 	} else if (a->stopping) {

@@ -186,6 +186,29 @@ static void test_algorithm_cuts_whole_characters(void **state)
 	assert_int_equal(check.invalid, 0);
 }
 
+/* Pretty-printed params used to be sent as they were, splitting the call over several lines. */
+static void test_algorithm_call_is_one_line(void **state)
+{
+	struct algorithm *a;
+	struct error err = { 0 };
+
+	(void)state;
+	write_file("manifest.json", "{\"name\":\"lines\",\"protocol\":1,"
+				    "\"entry_point\":[\"sh\",\"child.sh\"]}");
+	write_file("child.sh", "echo '{\"type\":\"hello\",\"protocol\":1}'\n"
+			       "read -r hello; read -r call\n"
+			       "case \"$call\" in\n"
+			       "*'\"params\":{ \"a\": [1,  2] }}') ok=true ;;\n"
+			       "*) ok=false ;;\n"
+			       "esac\n"
+			       "echo \"{\\\"type\\\":\\\"result\\\",\\\"id\\\":1,\\\"ok\\\":$ok}\"\n"
+			       "read -r rest\n");
+	assert_int_equal(algorithm_open(dir, NULL, &a, &err), 0);
+	assert_int_equal(algorithm_execute(a, "{\n\"a\": [1,\r\n2]\n}", NULL, NULL, &err),
+			 ALGORITHM_OK);
+	algorithm_close(a);
+}
+
 static void test_nesting_skips_strings(void **state)
 {
 	(void)state;
@@ -204,6 +227,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_algorithm_ready_event_is_json, make_dir,
 						remove_dir),
 		cmocka_unit_test_setup_teardown(test_algorithm_cuts_whole_characters, make_dir,
+						remove_dir),
+		cmocka_unit_test_setup_teardown(test_algorithm_call_is_one_line, make_dir,
 						remove_dir),
 	};
 
