@@ -51,6 +51,21 @@ static void on_event(void *arg, const char *type, pid_t pid, const char *json, s
 	check_json(json, len);
 }
 
+/* The crash report's view of an end is JSON members too. */
+static void on_exit_child(void *arg, int instance, pid_t pid, int wait_status)
+{
+	struct fuzz *f = arg;
+	struct buffer report = { 0 };
+	const char *kill_reason;
+
+	(void)pid;
+	buffer_append(&report, "{", 1);
+	algorithm_describe_exit(f->a, instance, wait_status, &report, &kill_reason);
+	buffer_append(&report, "}", 1);
+	check_json(report.data, report.len);
+	buffer_free(&report);
+}
+
 static void on_done(void *arg, const struct algorithm_result *res)
 {
 	struct fuzz *f = arg;

@@ -201,11 +201,51 @@ static void test_algorithm_call_is_one_line(void **state)
 			       "*'\"params\":{ \"a\": [1,  2] }}') ok=true ;;\n"
 			       "*) ok=false ;;\n"
 			       "esac\n"
-			       "echo \"{\\\"type\\\":\\\"result\\\",\\\"id\\\":1,\\\"ok\\\":$ok}\"\n"
+			       "echo "
+			       "\"{\\\"type\\\":\\\"result\\\",\\\"id\\\":1,\\\"ok\\\":$ok}\"\n"
 			       "read -r rest\n");
 	assert_int_equal(algorithm_open(dir, NULL, &a, &err), 0);
 	assert_int_equal(algorithm_execute(a, "{\n\"a\": [1,\r\n2]\n}", NULL, NULL, &err),
 			 ALGORITHM_OK);
+	algorithm_close(a);
+}
+
+static void check_report(void *arg, int instance, pid_t pid, int wait_status)
+{
+	struct algorithm **a = arg;
+	struct buffer report = { 0 };
+	const char *kill_reason;
+
+	(void)pid;
+	buffer_append(&report, "{", 1);
+	assert_true(algorithm_describe_exit(*a, instance, wait_status, &report, &kill_reason));
+	buffer_append(&report, "}", 1);
+	assert_true(algo_json_valid(report.data, report.len));
+	assert_non_null(memmem(report.data, report.len, "\"params_truncated\":true", 23));
+	buffer_free(&report);
+}
+
+/* A crash report used to cut the params of a call in flight inside a UTF-8 character. */
+static void test_algorithm_report_cuts_whole_characters(void **state)
+{
+	struct algorithm *a = NULL;
+	struct algorithm_options opts = { .on_exit = check_report, .arg = &a };
+	struct error err = { 0 };
+	char params[160];
+
+	(void)state;
+	write_file("manifest.json", "{\"name\":\"crash\",\"protocol\":1,"
+				    "\"entry_point\":[\"sh\",\"child.sh\"]}");
+	write_file("child.sh", "echo '{\"type\":\"hello\",\"protocol\":1}'\n"
+			       "read -r hello; read -r call\n"
+			       "exit 3\n");
+	/* A JSON string whose 120th byte is the second of a two-byte character. */
+	memset(params, 'x', sizeof(params));
+	params[0] = '"';
+	memcpy(params + 119, "\xc3\xa9", 2);
+	memcpy(params + 150, "\"", 2);
+	assert_int_equal(algorithm_open(dir, &opts, &a, &err), 0);
+	assert_int_equal(algorithm_execute(a, params, NULL, NULL, &err), ALGORITHM_CRASHED);
 	algorithm_close(a);
 }
 
@@ -230,6 +270,8 @@ int main(void)
 						remove_dir),
 		cmocka_unit_test_setup_teardown(test_algorithm_call_is_one_line, make_dir,
 						remove_dir),
+		cmocka_unit_test_setup_teardown(test_algorithm_report_cuts_whole_characters,
+						make_dir, remove_dir),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
