@@ -214,9 +214,11 @@ static void check_state(struct fuzz *f)
 
 static int setup(struct fuzz *f, uint8_t config)
 {
-	struct algorithm_options opts = {
-		.instances = 1 + (config & 1), .queue_size = 8, .on_event = on_event, .arg = f
-	};
+	struct algorithm_options opts = { .instances = 1 + (config & 1),
+					  .queue_size = 8,
+					  .on_event = on_event,
+					  .on_exit = on_exit_child,
+					  .arg = f };
 	struct algo_package *pkg;
 
 	if (algo_host_new(&opts, &f->a, NULL) < 0)
