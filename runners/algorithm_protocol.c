@@ -117,6 +117,20 @@ size_t algo_utf8_prefix(const char *s, size_t len, size_t max)
 	return n;
 }
 
+/* Whether @p text ends inside a string literal. */
+static bool ends_in_string(const char *text, size_t len)
+{
+	bool in_string = false;
+
+	for (size_t i = 0; i < len; i++) {
+		if (in_string && text[i] == '\\')
+			i++;
+		else if (text[i] == '"')
+			in_string = !in_string;
+	}
+	return in_string;
+}
+
 bool algo_json_valid(const char *text, size_t len)
 {
 	yajl_handle h = yajl_alloc(NULL, NULL, NULL);
@@ -127,7 +141,8 @@ bool algo_json_valid(const char *text, size_t len)
 	ok = yajl_parse(h, (const unsigned char *)text, len) == yajl_status_ok &&
 	     yajl_complete_parse(h) == yajl_status_ok;
 	yajl_free(h);
-	return ok;
+	/* yajl takes an unterminated string after the value for a token still to come. */
+	return ok && !ends_in_string(text, len);
 }
 
 static int appendf(struct buffer *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -249,6 +249,28 @@ static void test_algorithm_report_cuts_whole_characters(void **state)
 	algorithm_close(a);
 }
 
+/* yajl accepts a value followed by an unterminated string: such params went to the child as they were. */
+static void test_algorithm_refuses_trailing_string(void **state)
+{
+	struct algorithm *a;
+	struct error err = { 0 };
+
+	(void)state;
+	assert_false(algo_json_valid("{}\"", 3));
+	assert_false(algo_json_valid("[1] \"a\\\"b", 9));
+	assert_true(algo_json_valid("[\"a\\\\\"] ", 8));
+	write_file("manifest.json", "{\"name\":\"garbage\",\"protocol\":1,"
+				    "\"entry_point\":[\"sh\",\"child.sh\"]}");
+	write_file("child.sh", "echo '{\"type\":\"hello\",\"protocol\":1}'\n"
+			       "read -r hello\n"
+			       "while read -r call; do\n"
+			       "  echo '{\"type\":\"result\",\"id\":1,\"ok\":true}'\n"
+			       "done\n");
+	assert_int_equal(algorithm_open(dir, NULL, &a, &err), 0);
+	assert_int_equal(algorithm_execute(a, "{} \"x", NULL, NULL, &err), ALGORITHM_BAD_INPUT);
+	algorithm_close(a);
+}
+
 static void test_nesting_skips_strings(void **state)
 {
 	(void)state;
@@ -272,6 +294,8 @@ int main(void)
 						remove_dir),
 		cmocka_unit_test_setup_teardown(test_algorithm_report_cuts_whole_characters,
 						make_dir, remove_dir),
+		cmocka_unit_test_setup_teardown(test_algorithm_refuses_trailing_string, make_dir,
+						remove_dir),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
