@@ -28,7 +28,7 @@
  */
 #define SEGMENT 0x1e
 
-static const int64_t line_limits[] = { 32, 256, 4096, 65536 };
+static const int64_t line_limits[] = { 32, 256, 1024, 4096 };
 static const size_t read_sizes[] = { 1, 2, 7, 64, 512, 4096, 65536, SIZE_MAX };
 
 struct fuzz {
