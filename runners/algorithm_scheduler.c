@@ -564,8 +564,8 @@ int algorithm_open(const char *package_dir, const struct algorithm_options *opts
 	int rc, slots;
 
 	*out = NULL;
-	if ((rc = algo_host_new(opts, &a, err)) < 0)
-		return rc;
+	if ((rc = algo_host_new(opts, &a, err)) < 0 || !a)
+		return rc < 0 ? rc : -ENOMEM;
 	if ((rc = algo_package_load(&a->pkg, package_dir, err)) < 0)
 		goto fail;
 	slots = (int)(2 * (int64_t)a->opts.instances * a->pkg.limits.max_inflight);
