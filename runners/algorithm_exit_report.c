@@ -66,7 +66,7 @@ static void gen_calls(struct buffer *out, const struct algo_instance *in, int64_
 		member_str(out, "method", c->method);
 		member_int(out, "age_ms", (now - c->submit_ns) / 1000000);
 		member(out, "params");
-		algo_json_string(out, p, n > PARAMS_SUMMARY_MAX ? PARAMS_SUMMARY_MAX : n);
+		algo_json_string(out, p, algo_utf8_prefix(p, n, PARAMS_SUMMARY_MAX));
 		member(out, "params_truncated");
 		buffer_append(out, n > PARAMS_SUMMARY_MAX ? "true" : "false",
 			      n > PARAMS_SUMMARY_MAX ? 4 : 5);

@@ -152,7 +152,18 @@ bool algo_all_broken(const struct algorithm *a);
 void algo_fail_queue(struct algorithm *a, enum algorithm_code code, const char *message);
 void algo_maybe_stopped(struct algorithm *a);
 
+/* A host with its options and defaults, no package, pool or instances yet. */
+int algo_host_new(const struct algorithm_options *opts, struct algorithm **out, struct error *err);
+/* The package's instances, initialized and not spawned (a->pkg is loaded). */
+int algo_host_add_instances(struct algorithm *a, struct error *err);
+
 /* Supervisor (algorithm_supervisor.c). */
+/*
+ * Handle every complete line the instance's stdout (or stderr) framer holds,
+ * as the host does after each read; false when the host paused first (the rest
+ * stays framed until algorithm_resume()).
+ */
+bool algo_instance_take_lines(struct algo_instance *in, bool is_stderr);
 void algo_instance_init(struct algo_instance *in, struct algorithm *a, int index);
 int algo_instance_spawn(struct algo_instance *in, struct error *err);
 int algo_instance_send_call(struct algo_instance *in, struct algo_call *c);

@@ -82,6 +82,55 @@ int algo_json_string(struct buffer *out, const char *s, size_t len)
 	return rc;
 }
 
+bool algo_json_nesting_ok(const char *text, size_t len, int max)
+{
+	bool in_string = false;
+	int depth = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+		} else if (c == '"') {
+			in_string = true;
+		} else if (c == '[' || c == '{') {
+			if (++depth > max)
+				return false;
+		} else if (c == ']' || c == '}') {
+			depth--;
+		}
+	}
+	return true;
+}
+
+size_t algo_utf8_prefix(const char *s, size_t len, size_t max)
+{
+	size_t n = len < max ? len : max;
+
+	/* Back off continuation bytes: the cut then falls before a character's first byte. */
+	while (n > 0 && n < len && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	return n;
+}
+
+/* Whether @p text ends inside a string literal. */
+static bool ends_in_string(const char *text, size_t len)
+{
+	bool in_string = false;
+
+	for (size_t i = 0; i < len; i++) {
+		if (in_string && text[i] == '\\')
+			i++;
+		else if (text[i] == '"')
+			in_string = !in_string;
+	}
+	return in_string;
+}
+
 bool algo_json_valid(const char *text, size_t len)
 {
 	yajl_handle h = yajl_alloc(NULL, NULL, NULL);
@@ -92,7 +141,8 @@ bool algo_json_valid(const char *text, size_t len)
 	ok = yajl_parse(h, (const unsigned char *)text, len) == yajl_status_ok &&
 	     yajl_complete_parse(h) == yajl_status_ok;
 	yajl_free(h);
-	return ok;
+	/* yajl takes an unterminated string after the value for a token still to come. */
+	return ok && !ends_in_string(text, len);
 }
 
 static int appendf(struct buffer *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -11,6 +11,8 @@
 #include <collector/buffer.h>
 
 #define ALGO_PROTOCOL_VERSION 1
+/* Deepest nesting of arrays and objects in a child's message: yajl_gen stops at 128. */
+#define ALGO_MAX_NESTING 64
 
 /* The member @p key of an object, or NULL. */
 yajl_val algo_member(yajl_val obj, const char *key);
@@ -23,6 +25,12 @@ int algo_json_append(struct buffer *out, yajl_val v);
 
 /* Append @p s as a JSON string literal (quotes and escapes). */
 int algo_json_string(struct buffer *out, const char *s, size_t len);
+
+/* Whether @p text nests arrays and objects at most @p max deep (strings are skipped). */
+bool algo_json_nesting_ok(const char *text, size_t len, int max);
+
+/* The longest prefix of the UTF-8 text @p s (@p len bytes) that is at most @p max and cuts no character. */
+size_t algo_utf8_prefix(const char *s, size_t len, size_t max);
 
 /* Whether @p text is exactly one valid JSON value. */
 bool algo_json_valid(const char *text, size_t len);

@@ -371,6 +371,17 @@ static void fail_now(struct algorithm *a, struct algo_call *c, enum algorithm_co
 	algo_complete(c, code, message, NULL, 0);
 }
 
+/*
+ * Valid JSON holds CR and LF only as whitespace between tokens (inside strings
+ * they are escaped): blank them so that the params fit in the call's one line.
+ */
+static void one_line(char *json)
+{
+	for (; *json; json++)
+		if (*json == '\n' || *json == '\r')
+			*json = ' ';
+}
+
 uint64_t algorithm_submit(struct algorithm *a, const char *method, const char *params_json,
 			  const struct algorithm_image *image, algorithm_done_fn done, void *arg)
 {
@@ -405,6 +416,8 @@ uint64_t algorithm_submit(struct algorithm *a, const char *method, const char *p
 		/* An image written in place into a lent slot: the call owns that slot now. */
 		c->slot = slot_of(a, image->data);
 	}
+	if (!bad)
+		one_line(c->params);
 	if (bad) {
 		fail_now(a, c, ALGORITHM_BAD_INPUT, bad);
 	} else if (a->stopping) {
@@ -560,11 +573,9 @@ static void ignore_sigpipe(void)
 		signal(SIGPIPE, SIG_IGN);
 }
 
-int algorithm_open(const char *package_dir, const struct algorithm_options *opts,
-		   struct algorithm **out, struct error *err)
+int algo_host_new(const struct algorithm_options *opts, struct algorithm **out, struct error *err)
 {
 	struct algorithm *a = calloc(1, sizeof(*a));
-	int rc, slots;
 
 	*out = NULL;
 	if (!a)
@@ -593,27 +604,19 @@ int algorithm_open(const char *package_dir, const struct algorithm_options *opts
 		a->opts.slot_size = DEFAULT_SLOT_SIZE;
 	if (a->opts.breaker_cooldown_ns <= 0)
 		a->opts.breaker_cooldown_ns = DEFAULT_COOLDOWN_NS;
-	if ((rc = algo_package_load(&a->pkg, package_dir, err)) < 0) {
-		yajl_gen_free(a->gen);
-		free(a);
-		return rc;
-	}
+	*out = a;
+	return 0;
+}
+
+int algo_host_add_instances(struct algorithm *a, struct error *err)
+{
+	int rc;
+
 	a->call_timeout_ns = a->opts.call_timeout_ns > 0 ? a->opts.call_timeout_ns :
 							   a->pkg.limits.call_timeout_ms * 1000000;
-	slots = (int)(2 * (int64_t)a->opts.instances * a->pkg.limits.max_inflight);
-	if (slots < 4)
-		slots = 4;
-	if (a->opts.pool_slots > 0)
-		slots = a->opts.pool_slots;
-	if ((a->opts.user && (rc = resolve_user(a, a->opts.user, err)) < 0) ||
-	    (rc = shm_pool_create(&a->pool, slots, a->opts.slot_size,
-				  a->has_user ? a->uid : (uid_t)-1, err)) < 0)
-		goto fail;
 	a->inst = calloc((size_t)a->opts.instances, sizeof(*a->inst));
-	if (!a->inst) {
-		rc = error_set(err, ENOMEM, "out of memory");
-		goto fail;
-	}
+	if (!a->inst)
+		return error_set(err, ENOMEM, "out of memory");
 	for (int i = 0; i < a->opts.instances; i++) {
 		struct algo_instance *in = &a->inst[i];
 
@@ -622,8 +625,32 @@ int algorithm_open(const char *package_dir, const struct algorithm_options *opts
 		if ((rc = line_framer_init(&in->out_fr, (size_t)a->pkg.limits.max_line_bytes,
 					   err)) < 0 ||
 		    (rc = line_framer_init(&in->err_fr, (size_t)64 * 1024, err)) < 0)
-			goto fail;
+			return rc;
 	}
+	return 0;
+}
+
+int algorithm_open(const char *package_dir, const struct algorithm_options *opts,
+		   struct algorithm **out, struct error *err)
+{
+	struct algorithm *a;
+	int rc, slots;
+
+	*out = NULL;
+	if ((rc = algo_host_new(opts, &a, err)) < 0 || !a)
+		return rc < 0 ? rc : -ENOMEM;
+	if ((rc = algo_package_load(&a->pkg, package_dir, err)) < 0)
+		goto fail;
+	slots = (int)(2 * (int64_t)a->opts.instances * a->pkg.limits.max_inflight);
+	if (slots < 4)
+		slots = 4;
+	if (a->opts.pool_slots > 0)
+		slots = a->opts.pool_slots;
+	if ((a->opts.user && (rc = resolve_user(a, a->opts.user, err)) < 0) ||
+	    (rc = shm_pool_create(&a->pool, slots, a->opts.slot_size,
+				  a->has_user ? a->uid : (uid_t)-1, err)) < 0 ||
+	    (rc = algo_host_add_instances(a, err)) < 0)
+		goto fail;
 	/* A child that cannot even be executed is the caller's error, not a crash to retry. */
 	for (int i = 0; i < a->ninst; i++) {
 		if ((rc = algo_instance_spawn(&a->inst[i], err)) < 0)

@@ -78,7 +78,7 @@ static void protocol_error(struct algo_instance *in, const char *reason, const c
 	algo_ev_int(a, "instance", in->index);
 	algo_ev_str(a, "reason", reason);
 	algo_ev_str(a, "message", message);
-	algo_ev_strn(a, "sample", sample, len > 128 ? 128 : len);
+	algo_ev_strn(a, "sample", sample, sample ? algo_utf8_prefix(sample, len, 128) : 0);
 	algo_ev_emit(a, "algorithm.protocol_error", in->pid);
 	if (in->state == ALGO_READY || in->state == ALGO_BUSY)
 		algo_set_state(in, ALGO_DEGRADED, reason);
@@ -194,6 +194,7 @@ static void handle_hello(struct algo_instance *in, yajl_val msg)
 	struct algorithm *a = in->host;
 	yajl_val proto = algo_member(msg, "protocol");
 	char reason[96];
+	size_t mark;
 
 	if (in->hello_done) {
 		protocol_error(in, "unexpected_hello", NULL, 0, "a second hello");
@@ -218,7 +219,10 @@ static void handle_hello(struct algo_instance *in, yajl_val msg)
 	algo_ev_begin(a);
 	algo_ev_int(a, "instance", in->index);
 	algo_ev_int(a, "spawn_to_ready_us", (algo_mono_ns() - in->spawn_ns) / 1000);
-	algo_ev_raw(a, "hello", in->scratch.data, in->scratch.len - 1);
+	/* Written back out, not the line itself: yajl_tree_parse() lets comments through. */
+	mark = in->scratch.len;
+	if (algo_json_append(&in->scratch, msg) == 0)
+		algo_ev_raw(a, "hello", in->scratch.data + mark, in->scratch.len - mark);
 	algo_ev_emit(a, "algorithm.ready", in->pid);
 	algo_set_state(in, ALGO_READY, "hello received");
 	ev_timer_again(a->loop, &in->heartbeat_w);
@@ -309,6 +313,12 @@ static void handle_line(struct algo_instance *in, const struct line *l)
 			       "a line longer than max_line_bytes; the rest was discarded");
 		return;
 	}
+	/* Deeper values could not be written back out into events (nor freed on a small stack). */
+	if (!algo_json_nesting_ok(l->ptr, l->len, ALGO_MAX_NESTING)) {
+		protocol_error(in, "too_deep", l->ptr, l->len,
+			       "a message nesting arrays and objects more than 64 deep");
+		return;
+	}
 	b->len = 0;
 	if (buffer_append(b, l->ptr, l->len) < 0 || buffer_append(b, "", 1) < 0)
 		return;
@@ -343,15 +353,15 @@ static void handle_stderr(struct algo_instance *in, const struct line *l)
 	struct algorithm *a = in->host;
 
 	snprintf(in->stderr_tail[in->stderr_count++ % ALGO_STDERR_TAIL], sizeof(in->stderr_tail[0]),
-		 "%.*s", (int)(l->len > 199 ? 199 : l->len), l->ptr);
+		 "%.*s", (int)algo_utf8_prefix(l->ptr, l->len, sizeof(in->stderr_tail[0]) - 1),
+		 l->ptr);
 	algo_ev_begin(a);
 	algo_ev_int(a, "instance", in->index);
 	algo_ev_strn(a, "line", l->ptr, l->len);
 	algo_ev_emit(a, "algorithm.stderr", in->pid);
 }
 
-/* Handle the lines already framed until none is left; false when the host paused first. */
-static bool deliver_lines(struct algo_instance *in, bool is_stderr)
+bool algo_instance_take_lines(struct algo_instance *in, bool is_stderr)
 {
 	struct line_framer *f = is_stderr ? &in->err_fr : &in->out_fr;
 	struct line l;
@@ -376,7 +386,8 @@ static bool read_stream(struct algo_instance *in, bool is_stderr)
 	int *fd = is_stderr ? &in->err_fd : &in->out_fd;
 	ev_io *w = is_stderr ? &in->err_w : &in->out_w;
 
-	for (int i = 0; i < READS_PER_WAKEUP && *fd >= 0 && deliver_lines(in, is_stderr); i++) {
+	for (int i = 0; i < READS_PER_WAKEUP && *fd >= 0 && algo_instance_take_lines(in, is_stderr);
+	     i++) {
 		ssize_t n = line_framer_read(f, *fd);
 
 		if (n == -EAGAIN)
@@ -388,7 +399,7 @@ static bool read_stream(struct algo_instance *in, bool is_stderr)
 			*fd = -1;
 		}
 	}
-	deliver_lines(in, is_stderr);
+	algo_instance_take_lines(in, is_stderr);
 	return *fd >= 0;
 }
 
@@ -592,7 +603,7 @@ static void finish_exit(struct algo_instance *in)
 		read_stream(in, false);
 	for (int i = 0; i < 64 && !a->paused && in->err_fd >= 0; i++)
 		read_stream(in, true);
-	if (!deliver_lines(in, false) || !deliver_lines(in, true))
+	if (!algo_instance_take_lines(in, false) || !algo_instance_take_lines(in, true))
 		return; /* algorithm_resume() comes back here */
 	in->exit_due = false;
 	clean = in->stopping && WIFEXITED(status) && WEXITSTATUS(status) == 0;
@@ -673,7 +684,7 @@ void algo_instance_freeze(struct algo_instance *in)
 
 bool algo_instance_catch_up(struct algo_instance *in)
 {
-	if (!deliver_lines(in, false) || !deliver_lines(in, true))
+	if (!algo_instance_take_lines(in, false) || !algo_instance_take_lines(in, true))
 		return false;
 	if (in->exit_due)
 		finish_exit(in);

@@ -69,6 +69,19 @@ static int add_data(struct sse_parser *p, const char *v, size_t n)
 	return 0;
 }
 
+/* A retry value of ASCII digits only; the line is not NUL-terminated, so copy it first. */
+static void retry(struct sse_parser *p, const char *value, size_t len)
+{
+	char digits[18];
+
+	if (len == 0 || len >= sizeof(digits))
+		return;
+	memcpy(digits, value, len);
+	digits[len] = '\0';
+	if (strspn(digits, "0123456789") == len)
+		p->retry_ms = strtoll(digits, NULL, 10);
+}
+
 static int field(struct sse_parser *p, const char *line, size_t len)
 {
 	const char *colon = memchr(line, ':', len);
@@ -88,11 +101,8 @@ static int field(struct sse_parser *p, const char *line, size_t len)
 		p->has_id = true;
 		return set_text(&p->id, value, value_len);
 	}
-	if (name_len == 5 && memcmp(line, "retry", 5) == 0 && value_len > 0 && value_len < 18 &&
-	    strspn(value, "0123456789") >= value_len) {
-		p->retry_ms = strtoll(value, NULL, 10);
-		return 0;
-	}
+	if (name_len == 5 && memcmp(line, "retry", 5) == 0)
+		retry(p, value, value_len);
 	return 0;
 }
 
