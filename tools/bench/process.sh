@@ -30,6 +30,13 @@
 # wall time within 5% of the untraced one (untraced and traced runs are
 # interleaved so that a change of machine load hits both).
 #
+# Scope (BENCH_SCOPE): "cgroup" (the default when a cgroup v2 hierarchy is
+# mounted) runs every burst, untraced and traced, in a cgroup v2 directory of
+# its own and gives all three tracers that cgroup as their in-kernel filter
+# (--cgroup / -c), so that what other processes on the machine do costs none
+# of them anything and the CPU figures measure the burst alone; "system"
+# traces the whole machine, as each tool does by default.
+#
 # Environment: BUILD (default ./build), BENCH_EXECS (N, default 20000),
 # BENCH_RUNS (default 3), EXECSNOOP/EXITSNOOP (default /usr/sbin/...),
 # BENCH_LOADER (the process runner's --loader; default its own `collector
@@ -49,6 +56,7 @@ EXECSNOOP=${EXECSNOOP:-/usr/sbin/execsnoop}
 EXITSNOOP=${EXITSNOOP:-/usr/sbin/exitsnoop}
 N=${BENCH_EXECS:-20000}
 RUNS=${BENCH_RUNS:-3}
+SCOPE=${BENCH_SCOPE:-cgroup}
 
 if [[ $(id -u) -ne 0 ]]; then
 	echo "bench-process: needs root (BPF)" >&2
@@ -67,6 +75,21 @@ for v in N RUNS; do
 	fi
 done
 
+if [[ $SCOPE != cgroup && $SCOPE != system ]]; then
+	echo "bench-process: BENCH_SCOPE must be cgroup or system, not '$SCOPE'" >&2
+	exit 1
+fi
+cg=
+if [[ $SCOPE == cgroup ]]; then
+	cg2=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts)
+	if [[ -z $cg2 ]]; then
+		echo "bench-process: no cgroup v2 hierarchy mounted: tracing the whole system" >&2
+		SCOPE=system
+	else
+		cg=$cg2/collector-bench-process.$$
+	fi
+fi
+
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/collector-bench-process.XXXXXX")
 bg_pids=()
 mounted_tracefs=0
@@ -79,12 +102,18 @@ cleanup() {
 	if ((mounted_tracefs)); then
 		umount /sys/kernel/tracing || true
 	fi
+	if [[ -n $cg && -d $cg ]]; then
+		rmdir "$cg" || true
+	fi
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+if [[ -n $cg ]]; then
+	mkdir "$cg"
+fi
 if [[ ! -e /sys/kernel/tracing/events ]]; then
 	mount -t tracefs tracefs /sys/kernel/tracing
 	mounted_tracefs=1
@@ -121,21 +150,27 @@ wait_for() {
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 burst() {
-	"$BURST" "$N" >"$tmp/burst.out"
+	if [[ -n $cg ]]; then
+		# shellcheck disable=SC2016 # $$ is the inner shell's pid
+		sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" "$3"' sh "$cg" "$BURST" "$N" >"$tmp/burst.out"
+	else
+		"$BURST" "$N" >"$tmp/burst.out"
+	fi
 	sed -n 's/^pid=\([0-9]*\) .*/\1/p' "$tmp/burst.out" >"$tmp/burst.pid"
 	sed -n 's/.*wall_s=\([0-9.]*\).*/\1/p' "$tmp/burst.out"
 }
 
 traced_run() {
-	local run=$1 out=$tmp/c$run.jsonl c e x c0 p0 c1 p1 wall drv rc
+	local run=$1
+	local out=$tmp/c$run.jsonl c e x c0 p0 c1 p1 wall drv rc
 	"$COLLECTOR" run --log-level warn --sink "file:$out" process ${BENCH_LOADER:+--loader "$BENCH_LOADER"} \
-		2>"$tmp/c$run.err" &
+		${cg:+--cgroup "$cg"} 2>"$tmp/c$run.err" &
 	c=$!
 	bg_pids+=("$c")
-	"$EXECSNOOP" >"$tmp/e$run.txt" 2>"$tmp/e$run.err" &
+	"$EXECSNOOP" ${cg:+-c "$cg"} >"$tmp/e$run.txt" 2>"$tmp/e$run.err" &
 	e=$!
 	bg_pids+=("$e")
-	"$EXITSNOOP" >"$tmp/x$run.txt" 2>"$tmp/x$run.err" &
+	"$EXITSNOOP" ${cg:+-c "$cg"} >"$tmp/x$run.txt" 2>"$tmp/x$run.err" &
 	x=$!
 	bg_pids+=("$x")
 	wait_for collector grep -qs '"process.ready"' "$out"
@@ -183,7 +218,7 @@ traced_run() {
 	rm -f "$out"
 }
 
-echo "bench-process: $N fork+execs of /bin/true, $RUNS runs each, $(nproc) CPUs;" \
+echo "bench-process: $N fork+execs of /bin/true, $RUNS runs each, $(nproc) CPUs, scope $SCOPE${cg:+ ($cg)};" \
 	"load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for run in $(seq "$RUNS"); do
 	wall=$(burst)
