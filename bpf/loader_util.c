@@ -336,6 +336,10 @@ int loader_poll_paced(struct ring_buffer *rb, struct loader_out *o, unsigned int
 			loader_flush(o);
 		idle = n <= 0;
 	}
+	/* What was submitted without a wake-up before the stop. */
+	ring_buffer__consume(rb);
+	if (after_batch)
+		after_batch(arg);
 	if (o->len)
 		loader_flush(o);
 	return 0;
