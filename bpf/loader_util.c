@@ -311,3 +311,51 @@ int loader_wait(struct loader_out *o, int period_ms, void (*tick)(void *), void 
 	}
 	return 0;
 }
+
+/* Sleep @p ms unless a signal comes first (SIGTERM ends the wait early). */
+static void nap_ms(int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+int loader_poll_paced(struct ring_buffer *rb, struct loader_out *o, unsigned int *reader_waiting,
+		      void (*after_batch)(void *), void *arg)
+{
+	bool idle = true;
+
+	while (!stopping && !o->failed) {
+		bool timed = !idle && o->flush_ms > 0;
+		int n = 0;
+
+		if (!timed) {
+			/* Ask for a wake-up, then take what came before the program saw the flag. */
+			__atomic_store_n(reader_waiting, 1, __ATOMIC_SEQ_CST);
+			n = ring_buffer__consume(rb);
+			if (n == 0)
+				n = ring_buffer__poll(rb, LOADER_IDLE_POLL_MS);
+		}
+		if (o->flush_ms > 0 && (timed || n > 0)) {
+			/* Events flow and wake nobody: let them gather, take them on our own clock. */
+			nap_ms(o->flush_ms);
+			n = ring_buffer__consume(rb);
+		}
+		if (n < 0 && n != -EINTR) {
+			fprintf(stderr, "loader: polling the ring buffer: %s\n", strerror(-n));
+			return 1;
+		}
+		if (after_batch)
+			after_batch(arg);
+		if (o->len)
+			loader_flush(o);
+		idle = n <= 0;
+	}
+	/* What was submitted without a wake-up before the stop. */
+	ring_buffer__consume(rb);
+	if (after_batch)
+		after_batch(arg);
+	if (o->len)
+		loader_flush(o);
+	return 0;
+}

@@ -77,4 +77,23 @@ int loader_poll(struct ring_buffer *rb, struct loader_out *o, void (*after_batch
  */
 int loader_wait(struct loader_out *o, int period_ms, void (*tick)(void *), void *arg);
 
+/* Longest wait of loader_poll_paced for a wake-up before it looks at the ring buffer anyway. */
+#define LOADER_IDLE_POLL_MS 100
+
+/*
+ * Like loader_poll, with one wake-up per @c flush_ms under a steady stream
+ * instead of one per event. The BPF program submits with BPF_RB_NO_WAKEUP
+ * unless *@p reader_waiting (a variable of its mmap'ed .bss) is set, and then
+ * clears it and forces the wake-up. Idle, the loader sets the flag and
+ * sleeps in poll; woken by an event, it sleeps @c flush_ms at a time, each
+ * time taking and writing whatever gathered, until a pass finds nothing and
+ * it is idle again. A line waits at most @c flush_ms, or LOADER_IDLE_POLL_MS
+ * in the narrow race where an event read the flag right before it was set
+ * and commits right after the loader's last look.
+ * With @c flush_ms 0 every batch asks for a wake-up and is written at once.
+ * @return 0, or 1 on a polling error.
+ */
+int loader_poll_paced(struct ring_buffer *rb, struct loader_out *o, unsigned int *reader_waiting,
+		      void (*after_batch)(void *), void *arg);
+
 #endif

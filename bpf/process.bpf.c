@@ -21,6 +21,13 @@ const volatile __u32 targ_args_max = PROCESS_ARGS_MAX;
 /* Ring-buffer reservations that failed: the loader reports their growth. */
 __u64 lost = 0;
 
+/*
+ * Set by the loader when it sleeps until the next event; otherwise it reads
+ * the ring buffer on its own clock and events need not wake it (a wake-up
+ * per event costs more than the event).
+ */
+unsigned int reader_waiting = 0;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4 << 20);
@@ -92,6 +99,16 @@ static __always_inline void *reserve(__u64 size)
 	return e;
 }
 
+static __always_inline void submit(void *e)
+{
+	if (reader_waiting) {
+		reader_waiting = 0;
+		bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	} else {
+		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	}
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -119,7 +136,7 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	if (len > 0 && len <= PROCESS_ARGS_MAX &&
 	    bpf_probe_read_user(e->args, len, (void *)start) == 0)
 		e->args_len = len;
-	bpf_ringbuf_submit(e, 0);
+	submit(e);
 	return 0;
 }
 
@@ -142,7 +159,7 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	fill_header(&e->h, PROCESS_FORK, parent);
 	e->child_pid = ctgid;
-	bpf_ringbuf_submit(e, 0);
+	submit(e);
 	return 0;
 }
 
@@ -165,7 +182,7 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 	e->exit_code = BPF_CORE_READ(task, exit_code);
 	e->thread = !group_dead;
 	e->duration_ns = bpf_ktime_get_ns() - BPF_CORE_READ(task, start_time);
-	bpf_ringbuf_submit(e, 0);
+	submit(e);
 out:
 	if (targ_tree && group_dead)
 		bpf_map_delete_elem(&tracked, &tgid);

@@ -300,7 +300,8 @@ int process_loader_main(int argc, char **argv)
 	}
 	o.out.flush_ms = args.flush_ms;
 	loader_ready(&o.out, "process");
-	err = loader_poll(rb, &o.out, (void (*)(void *))report_lost, &o);
+	err = loader_poll_paced(rb, &o.out, &o.skel->bss->reader_waiting,
+				(void (*)(void *))report_lost, &o);
 out:
 	ring_buffer__free(rb);
 	process_bpf__destroy(o.skel);

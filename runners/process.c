@@ -6,15 +6,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <yajl/yajl_gen.h>
-#include <yajl/yajl_tree.h>
-
 #include <collector/buffer.h>
 #include <collector/log.h>
 #include <collector/runner.h>
 
-#include "json_tree.h"
 #include "loader_child.h"
+#include "process_line.h"
 #include "process_table.h"
 
 #define LOADER_MAX_LINE ((size_t)64 * 1024)
@@ -27,8 +24,8 @@ struct process_runner {
 	char numbers[5][24];
 	unsigned long long lost;
 	struct process_table *table;
-	yajl_gen gen;
-	struct buffer data; /* what the generator writes */
+	struct process_line_decoder decoder;
+	struct buffer exec_info; /* an exec's "filename" and "argv" members, for the table */
 };
 
 static const struct option_spec process_options[] = {
@@ -71,108 +68,59 @@ static const struct option_spec process_options[] = {
 	{ 0 },
 };
 
-static void print_to_buffer(void *ctx, const char *s, size_t len)
-{
-	buffer_append(ctx, s, len);
-}
-
-static yajl_val member(yajl_val obj, const char *key)
-{
-	const char *path[] = { key, NULL };
-
-	return yajl_tree_get(obj, path, yajl_t_any);
-}
-
-static long long int_member(yajl_val obj, const char *key, long long def)
-{
-	yajl_val v = member(obj, key);
-
-	return v && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : def;
-}
-
-static bool is_envelope(const char *key)
-{
-	static const char *const keys[] = { "type", "ts_ns", "pid", "tid", "ppid", "comm" };
-
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (strcmp(key, keys[i]) == 0)
-			return true;
-	return false;
-}
-
-/* The members of @p obj that are not envelope fields, as "k":v,"k":v (no braces). */
-static void gen_members(struct process_runner *r, yajl_val obj)
-{
-	yajl_gen_reset(r->gen, NULL);
-	r->data.len = 0;
-	yajl_gen_map_open(r->gen);
-	for (size_t i = 0; i < obj->u.object.len; i++) {
-		if (is_envelope(obj->u.object.keys[i]))
-			continue;
-		yajl_gen_string(r->gen, (const unsigned char *)obj->u.object.keys[i],
-				strlen(obj->u.object.keys[i]));
-		json_tree_gen(r->gen, obj->u.object.values[i]);
-	}
-	yajl_gen_map_close(r->gen);
-}
-
 /* Remember filename and argv of an exec for the process's exit. */
-static void remember_exec(struct process_runner *r, pid_t pid, yajl_val obj)
+static void remember_exec(struct process_runner *r, pid_t pid, const struct process_line *l)
 {
-	yajl_gen_reset(r->gen, NULL);
-	r->data.len = 0;
-	yajl_gen_map_open(r->gen);
-	yajl_gen_string(r->gen, (const unsigned char *)"filename", 8);
-	json_tree_gen(r->gen, member(obj, "filename"));
-	yajl_gen_string(r->gen, (const unsigned char *)"argv", 4);
-	json_tree_gen(r->gen, member(obj, "argv"));
-	yajl_gen_map_close(r->gen);
-	/* Keep the members without the braces so they splice into an exit's data. */
-	if (r->data.len > 2)
-		process_table_put(r->table, pid, r->data.data + 1, r->data.len - 2);
+	const char *data = l->data.data;
+
+	r->exec_info.len = 0;
+	if (l->filename_len)
+		buffer_append(&r->exec_info, data + l->filename_at, l->filename_len);
+	if (l->filename_len && l->argv_len)
+		buffer_append(&r->exec_info, ",", 1);
+	if (l->argv_len)
+		buffer_append(&r->exec_info, data + l->argv_at, l->argv_len);
+	if (r->exec_info.len)
+		process_table_put(r->table, pid, r->exec_info.data, r->exec_info.len);
 }
 
 /* Splice the remembered exec members into an exit's data object. */
-static int add_exec_info(struct process_runner *r, pid_t pid)
+static int add_exec_info(struct buffer *data, const struct process_table *table, pid_t pid)
 {
 	size_t len;
-	const char *json = process_table_get(r->table, pid, &len);
+	const char *json = process_table_get(table, pid, &len);
 
-	if (!json || r->data.len < 2)
+	if (!json || data->len < 2)
 		return 0;
-	r->data.len--; /* the closing brace */
-	if ((r->data.len > 1 && buffer_append(&r->data, ",", 1) < 0) ||
-	    buffer_append(&r->data, json, len) < 0 || buffer_append(&r->data, "}", 1) < 0)
+	data->len--; /* the closing brace */
+	if ((data->len > 1 && buffer_append(data, ",", 1) < 0) ||
+	    buffer_append(data, json, len) < 0 || buffer_append(data, "}", 1) < 0)
 		return -ENOMEM;
 	return 1;
 }
 
-static void emit(struct process_runner *r, const char *type, yajl_val obj)
+static void emit(struct process_runner *r, const char *type, const struct process_line *l,
+		 struct span data)
 {
-	yajl_val comm = member(obj, "comm");
 	struct event *ev;
-	long long ts = int_member(obj, "ts_ns", 0);
 
-	ev = event_new(span_str(type),
-		       span_str(comm && YAJL_IS_STRING(comm) ? comm->u.string : NULL),
-		       (struct span){ r->data.data, r->data.len });
+	ev = event_new(span_str(type), span_str(l->has_comm ? l->comm : NULL), data);
 	if (!ev) {
 		runner_emit_failed(r->ctx, type);
 		return;
 	}
-	ev->ts_ns = ts;
-	if (member(obj, "pid")) {
-		event_set_pid(ev, (int32_t)int_member(obj, "pid", 0));
-		ev->tid = (int32_t)int_member(obj, "tid", 0);
-		ev->ppid = (int32_t)int_member(obj, "ppid", 0);
+	ev->ts_ns = l->ts_ns;
+	if (l->has_pid) {
+		event_set_pid(ev, (int32_t)l->pid);
+		ev->tid = (int32_t)l->tid;
+		ev->ppid = (int32_t)l->ppid;
 		ev->flags |= EVENT_HAS_TID | EVENT_HAS_PPID;
 	}
 	runner_emit(r->ctx, ev);
 }
 
-static void handle_loss(struct process_runner *r, yajl_val obj)
+static void handle_loss(struct process_runner *r, unsigned long long count)
 {
-	unsigned long long count = (unsigned long long)int_member(obj, "count", 0);
 	char data[160];
 	int n;
 	struct event *ev;
@@ -192,42 +140,37 @@ static void handle_loss(struct process_runner *r, yajl_val obj)
 static void on_loader_line(void *arg, const struct line *l)
 {
 	struct process_runner *r = arg;
-	char errbuf[128], *text = strndup(l->ptr, l->len);
-	yajl_val obj = text ? yajl_tree_parse(text, errbuf, sizeof(errbuf)) : NULL;
-	yajl_val type = obj ? member(obj, "type") : NULL;
-	const char *t = type && YAJL_IS_STRING(type) ? type->u.string : "";
+	struct process_line *pl = &r->decoder.line;
+	char why[128];
+	const char *t = pl->type;
 	pid_t pid;
 
-	free(text);
-	if (!obj || !YAJL_IS_OBJECT(obj)) {
+	if (process_line_decode(&r->decoder, l->ptr, l->len, why, sizeof(why)) < 0) {
 		runner_report_error(r->ctx, "invalid_json", l->number, l->offset, l->ptr, l->len,
-				    "process loader line %llu is not a JSON object",
-				    (unsigned long long)l->number);
-		yajl_tree_free(obj);
+				    "process loader line %llu is not a JSON object: %s",
+				    (unsigned long long)l->number, why);
 		return;
 	}
-	pid = (pid_t)int_member(obj, "pid", 0);
+	pid = (pid_t)pl->pid;
 	if (strcmp(t, "loss") == 0) {
-		handle_loss(r, obj);
+		handle_loss(r, (unsigned long long)pl->count);
 	} else if (strcmp(t, "ready") == 0) {
-		r->data.len = 0;
-		buffer_append(&r->data, "{\"loader\":\"process\"}", 20);
-		emit(r, "process.ready", obj);
+		static const char ready[] = "{\"loader\":\"process\"}";
+
+		emit(r, "process.ready", pl, (struct span){ ready, sizeof(ready) - 1 });
 	} else if (strcmp(t, "exec") == 0 || strcmp(t, "fork") == 0 || strcmp(t, "exit") == 0) {
-		bool process_exit = strcmp(t, "exit") == 0 && !YAJL_IS_TRUE(member(obj, "thread"));
+		bool process_exit = strcmp(t, "exit") == 0 && !pl->thread;
 		char name[32];
 
 		if (strcmp(t, "exec") == 0)
-			remember_exec(r, pid, obj);
-		gen_members(r, obj);
+			remember_exec(r, pid, pl);
 		if (process_exit) {
-			add_exec_info(r, pid);
+			add_exec_info(&pl->data, r->table, pid);
 			process_table_remove(r->table, pid);
 		}
 		snprintf(name, sizeof(name), "process.%s", t);
-		emit(r, name, obj);
+		emit(r, name, pl, (struct span){ pl->data.data, pl->data.len });
 	}
-	yajl_tree_free(obj);
 }
 
 static void process_metrics(void *self, struct metrics_writer *w)
@@ -335,13 +278,11 @@ static void *process_create(struct runner_ctx *ctx, const struct options *opts, 
 		return NULL;
 	}
 	r->table = process_table_new((size_t)options_int(opts, "table-size"));
-	r->gen = yajl_gen_alloc(NULL);
-	if (!r->table || !r->gen) {
+	if (!r->table || process_line_decoder_init(&r->decoder) < 0) {
 		process_destroy(r);
 		error_set(err, ENOMEM, "out of memory");
 		return NULL;
 	}
-	yajl_gen_config(r->gen, yajl_gen_print_callback, print_to_buffer, &r->data);
 	if (build_argv(r, opts, err) < 0) {
 		process_destroy(r);
 		return NULL;
@@ -375,9 +316,8 @@ static void process_destroy(void *self)
 
 	loader_child_free(&r->loader);
 	process_table_free(r->table);
-	if (r->gen)
-		yajl_gen_free(r->gen);
-	buffer_free(&r->data);
+	process_line_decoder_free(&r->decoder);
+	buffer_free(&r->exec_info);
 	free(r);
 }
 
