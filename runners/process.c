@@ -135,6 +135,8 @@ static void handle_loss(struct process_runner *r, unsigned long long count)
 		       (struct span){ data, (size_t)n });
 	if (ev)
 		runner_emit(r->ctx, ev);
+	else
+		runner_emit_failed(r->ctx, "collector.loss");
 }
 
 static void on_loader_line(void *arg, const struct line *l)
