@@ -271,8 +271,10 @@ static void handle_result(struct algo_instance *in, yajl_val msg)
 		yajl_val e = algo_member(msg, "error"), m = algo_member(e, "message");
 		char message[200];
 
-		snprintf(message, sizeof(message), "%s",
-			 m && YAJL_IS_STRING(m) ? m->u.string : "the algorithm failed");
+		const char *text = m && YAJL_IS_STRING(m) ? m->u.string : "the algorithm failed";
+
+		snprintf(message, sizeof(message), "%.*s",
+			 (int)algo_utf8_prefix(text, strlen(text), sizeof(message) - 1), text);
 		if (algo_json_append(b, e) < 0)
 			algo_complete(c, ALGORITHM_FAILED, message, NULL, 0);
 		else

@@ -187,6 +187,33 @@ static void test_algorithm_cuts_whole_characters(void **state)
 	assert_int_equal(check.invalid, 0);
 }
 
+/* A failed call's error message, kept to 199 bytes, used to be cut inside a UTF-8 character. */
+static void test_algorithm_error_message_cuts_whole_characters(void **state)
+{
+	struct algorithm_options opts = { .on_event = check_events };
+	struct utf8_check check = { 0 };
+	struct algorithm *a;
+	struct error err = { 0 };
+
+	(void)state;
+	opts.arg = &check;
+	write_file("manifest.json", "{\"name\":\"utf8\",\"protocol\":1,"
+				    "\"entry_point\":[\"sh\",\"child.sh\"]}");
+	write_file("child.sh", "x=; while [ ${#x} -lt 198 ]; do x=\"${x}x\"; done\n"
+			       "echo '{\"type\":\"hello\",\"protocol\":1}'\n"
+			       "read -r hello; read -r call\n"
+			       "printf '{\"type\":\"result\",\"id\":1,\"ok\":false,'\n"
+			       "printf "
+			       "'\"error\":{\"code\":\"E\",\"message\":\"%s\\303\\251\"}}\\n' "
+			       "\"$x\"\n"
+			       "read -r rest\n");
+	assert_int_equal(algorithm_open(dir, &opts, &a, &err), 0);
+	assert_int_equal(algorithm_execute(a, "{}", NULL, NULL, &err), ALGORITHM_FAILED);
+	algorithm_close(a);
+	assert_int_equal(check.protocol_errors, 0);
+	assert_int_equal(check.invalid, 0);
+}
+
 /* Pretty-printed params used to be sent as they were, splitting the call over several lines. */
 static void test_algorithm_call_is_one_line(void **state)
 {
@@ -291,6 +318,8 @@ int main(void)
 						remove_dir),
 		cmocka_unit_test_setup_teardown(test_algorithm_cuts_whole_characters, make_dir,
 						remove_dir),
+		cmocka_unit_test_setup_teardown(test_algorithm_error_message_cuts_whole_characters,
+						make_dir, remove_dir),
 		cmocka_unit_test_setup_teardown(test_algorithm_call_is_one_line, make_dir,
 						remove_dir),
 		cmocka_unit_test_setup_teardown(test_algorithm_report_cuts_whole_characters,
