@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Soak load: fork/exec churn for the process runner and TLS exchanges for the ssl runner.
 #
-#   load.sh WORK   (WORK holds soak-tls, a link to python3, and cert.pem/key.pem)
+#   load.sh WORK TLS   (TLS: a link to python3 whose name the ssl runner filters on;
+#                       WORK holds cert.pem and key.pem)
 #
 # Every 0.2 s it runs /bin/true; every 10th round it runs 10 keep-alive HTTPS exchanges
-# (tools/bench/tls_exchanges.py) under the command name soak-tls, which the ssl runner
-# filters on. On SIGTERM it writes its counts to WORK/load.counts and exits.
+# (tools/bench/tls_exchanges.py) through TLS. On SIGTERM it writes its counts to
+# WORK/load.counts and exits.
 set -u
 WORK=$1
+TLS=$2
 EXCHANGES=${SOAK_TLS_EXCHANGES:-10}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 rounds=0
@@ -20,7 +22,7 @@ while [ $stop -eq 0 ]; do
 	/bin/true
 	rounds=$((rounds + 1))
 	if [ $((rounds % 10)) -eq 0 ]; then
-		if "$WORK/soak-tls" "$HERE/../tls_exchanges.py" "$EXCHANGES" "$WORK/cert.pem" \
+		if "$TLS" "$HERE/../tls_exchanges.py" "$EXCHANGES" "$WORK/cert.pem" \
 			"$WORK/key.pem" >/dev/null 2>&1; then
 			tls_runs=$((tls_runs + 1))
 		else

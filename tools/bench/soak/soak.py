@@ -5,7 +5,7 @@ The collector runs, from one configuration file, for --minutes:
   - the process runner, following the forks of a load generator (tools/bench/soak/load.sh)
     that fork/execs /bin/true five times a second;
   - the ssl runner, seeing the load generator's TLS exchanges (tools/bench/tls_exchanges.py,
-    real OpenSSL through python3's ssl module, under the command name soak-tls);
+    real OpenSSL through python3's ssl module, under the command name soak-tls-PID);
   - four algorithm packages of tools/algo-sim with faults drawn from --seed (crashes after a
     few calls, one crashing often enough to open its circuit breaker, hangs with garbage
     lines, a leak past --memory-restart under a cgroup memory limit), fed calls through FIFOs,
@@ -197,11 +197,11 @@ def packages(work, build, rnd, asan):
     return out
 
 
-def config(work, build, pkgs, load_pid, boot, port):
+def config(work, pkgs, load_pid, tls_comm, boot, port):
     calls = {name: f"{work}/calls/{name}.fifo" for name in pkgs}
     runners = [
         {"name": "process", "type": "process", "pid": load_pid, "tree": True},
-        {"name": "ssl", "type": "ssl", "comm": "soak-tls"},
+        {"name": "ssl", "type": "ssl", "comm": tls_comm},
         {"name": "ticker", "type": "exec", "format": "json", "restart": "always",
          "max-restarts": 1000000, "restart-delay": "1s",
          "command": ["sh", "-c", 'i=0; while [ $i -lt 150 ]; do i=$((i+1)); '
@@ -268,17 +268,31 @@ def kafka_events(consumer, path):
         return read_events(f.readlines())
 
 
-def fd_kinds(pid):
-    """The collector's fds by kind: pipe, socket, anon_inode:[eventpoll], file, ..."""
-    kinds = {}
+def fd_targets(pid):
+    out = []
     for fd in os.listdir(f"/proc/{pid}/fd"):
         try:
-            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            out.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
         except OSError:
-            continue
-        kind = target.split(":")[0] if not target.startswith("/") else "file"
-        if target.startswith("anon_inode:"):
-            kind = target
+            pass
+    return out
+
+
+def fd_kinds(pid, kids):
+    """The collector's fds by kind (pipe, socket, anon_inode:[eventpoll], file, ...); pipes
+    whose other end a child holds are "child pipe": they come and go with the children."""
+    held = set()
+    for k in kids:
+        try:
+            held.update(t for t in fd_targets(k) if t.startswith("pipe:"))
+        except OSError:
+            pass
+    kinds = {}
+    for target in fd_targets(pid):
+        kind = target if target.startswith("anon_inode:") else \
+            "file" if target.startswith("/") else target.split(":")[0]
+        if kind == "pipe" and target in held:
+            kind = "child pipe"
         kinds[kind] = kinds.get(kind, 0) + 1
     return kinds
 
@@ -331,8 +345,10 @@ def main():
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
                     f"{work}/key.pem", "-out", f"{work}/cert.pem", "-days", "1", "-subj",
                     "/CN=localhost"], check=True, stderr=subprocess.DEVNULL)
-    # A link's name becomes the command name the ssl runner filters on; not a shim script.
-    os.symlink(os.path.realpath(sys.executable), f"{work}/soak-tls")
+    # A link's name becomes the command name the ssl runner filters on (not a shim script);
+    # one name per run, so that two soaks on one machine do not see each other's traffic.
+    tls_comm = f"soak-tls-{os.getpid() % 100000}"
+    os.symlink(os.path.realpath(sys.executable), f"{work}/{tls_comm}")
     write_ppm(f"{work}/calls/frame.ppm", 64, 48, seed)
 
     helpers = []
@@ -349,13 +365,14 @@ def main():
                                  "-f", "%s\n"], stdout=open(f"{work}/kafka.jsonl", "w"),
                                 stderr=subprocess.DEVNULL)
     helpers.append(consumer)
-    load = subprocess.Popen(["bash", f"{HERE}/load.sh", work], start_new_session=True,
+    load = subprocess.Popen(["bash", f"{HERE}/load.sh", work, f"{work}/{tls_comm}"],
+                            start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     helpers.append(load)
 
     pkgs = packages(work, build, rnd, asan)
     port = free_port()
-    cfg, fifos = config(work, build, pkgs, load.pid, boot, port)
+    cfg, fifos = config(work, pkgs, load.pid, tls_comm, boot, port)
     for path in fifos.values():
         os.mkfifo(path)
     feeder = Feeder(fifos)
@@ -430,10 +447,11 @@ def main():
         while time.monotonic() < min(next_t, t0 + duration) and coll.poll() is None:
             time.sleep(max(0.0, min(1.0, min(next_t, t0 + duration) - time.monotonic())))
             try:
-                kinds = fd_kinds(coll.pid)
+                kinds = fd_kinds(coll.pid, descendants(coll.pid, proc_table()))
             except OSError:
                 break
-            fd_samples.append((time.monotonic() - t0, sum(kinds.values()), kinds))
+            fd_samples.append((time.monotonic() - t0,
+                               sum(v for k, v in kinds.items() if k != "child pipe"), kinds))
 
     # Stop the load first, let the pipeline settle, then stop the collector.
     os.killpg(load.pid, signal.SIGTERM)
@@ -483,6 +501,8 @@ def main():
         if re.search(r"ERROR: (Address|Leak)Sanitizer|runtime error:", text):
             reports.append(p)
 
+    with open(f"{work}/samples.json", "w") as f:
+        json.dump({"rows": samples, "fds": fd_samples}, f)
     print()
     print(f"soak: summary after {samples[-1]['t'] if samples else 0:.0f} s "
           f"(load now {os.getloadavg()[0]:.2f})")
@@ -531,9 +551,10 @@ def main():
         low_first = min(fds[:third], key=lambda x: x[0])
         low_last = min(fds[-third:], key=lambda x: x[0])
         verdict(low_last[0] <= low_first[0],
-                f"fd count flat after warm-up: lowest count {low_first[0]} in the first "
-                f"third, {low_last[0]} in the last third (sampled every second); "
-                f"range {min(n for n, _ in fds)}..{max(n for n, _ in fds)}")
+                f"fd count flat after warm-up: fds other than pipes to live children, lowest "
+                f"count {low_first[0]} in the first third, {low_last[0]} in the last third "
+                f"(sampled every second); range {min(n for n, _ in fds)}.."
+                f"{max(n for n, _ in fds)}")
         print(f"  fds at the lowest count of the first third: {json.dumps(low_first[1])}")
         print(f"  fds at the lowest count of the last third:  {json.dumps(low_last[1])}")
     else:
