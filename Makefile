@@ -196,6 +196,17 @@ bench-sinks: all
 bench-ssl: all
 	@BUILD=$(abspath $(BUILD)) bash tools/bench/ssl.sh
 
+# Root only: every runner at once into file + kafka sinks for SOAK_MINUTES, with verdicts
+# (tools/bench/soak/soak.py). SAN=1 soaks the ASan build in build-asan.
+SOAK_MINUTES ?= 30
+SOAK_ARGS ?=
+.PHONY: soak soak-run
+soak:
+	@$(MAKE) --no-print-directory SAN=$(SAN) \
+		BUILD=$(if $(filter command line,$(origin BUILD)),$(BUILD),$(if $(filter 1,$(SAN)),build-asan,$(BUILD))) soak-run
+soak-run: all
+	@BUILD=$(abspath $(BUILD)) python3 tools/bench/soak/soak.py --minutes $(SOAK_MINUTES) $(SOAK_ARGS)
+
 # SYSCONFDIR: where the example configuration goes (/etc for a system install).
 SYSCONFDIR ?= $(PREFIX)/etc
 install: all
