@@ -16,17 +16,6 @@ GEN=$BUILD/tools/bench/gen
 ASAN_BUILD=0
 ldd "$C" 2>/dev/null | grep -q libasan && ASAN_BUILD=1
 
-# Arguments, if any, are substrings of case file names to run (e.g. `40_signals`).
-for t in cases/*.sh; do
-	if [ $# -gt 0 ]; then
-		want=0
-		for pat in "$@"; do
-			case "$t" in *"$pat"*) want=1 ;; esac
-		done
-		[ "$want" = 1 ] || continue
-	fi
-	# shellcheck source=/dev/null
-	. "$t"
-done
+run_cases "$@"
 
 summary

@@ -86,3 +86,37 @@ stale_algo_cgroups() {
 		kill -0 "$pid" 2>/dev/null || echo "$d"
 	done
 }
+
+# start_mock DIR [ARGS]: librdkafka's mock cluster in the background; sets mock_pid and boot.
+start_mock() {
+	local d=$1
+	shift
+	"$BUILD/tools/testchild/kafka_mock" "$@" >"$d/boot" 2>"$d/mock.err" &
+	mock_pid=$!
+	for _ in $(seq 50); do
+		[ -s "$d/boot" ] && break
+		sleep 0.1
+	done
+	boot=$(cat "$d/boot")
+}
+
+stop_mock() {
+	kill -TERM "$mock_pid" 2>/dev/null
+	wait "$mock_pid" 2>/dev/null
+}
+
+# run_cases [PATTERN...]: source cases/*.sh, only those whose names contain a pattern if any.
+run_cases() {
+	local t pat want
+	for t in cases/*.sh; do
+		if [ $# -gt 0 ]; then
+			want=0
+			for pat in "$@"; do
+				case "$t" in *"$pat"*) want=1 ;; esac
+			done
+			[ "$want" = 1 ] || continue
+		fi
+		# shellcheck source=/dev/null
+		. "$t"
+	done
+}

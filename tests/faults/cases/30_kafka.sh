@@ -1,29 +1,14 @@
 # Kafka broker errors (librdkafka's mock cluster): SIGTERM mid-stream loses and duplicates nothing;
 # a cluster that goes away is a counted loss within the shutdown timeout, not a hang.
 
-KMOCK=$BUILD/tools/testchild/kafka_mock
-
-# kmock_start DIR [ARGS]: a mock cluster in the background; sets kmock_pid and kboot.
-kmock_start() {
-	local d=$1
-	shift
-	"$KMOCK" "$@" >"$d/boot" 2>"$d/mock.err" &
-	kmock_pid=$!
-	for _ in $(seq 50); do
-		[ -s "$d/boot" ] && break
-		sleep 0.1
-	done
-	kboot=$(cat "$d/boot")
-}
-
 if ! command -v kcat >/dev/null; then
 	skip "kafka faults" "kcat is not installed (make deps)"
 else
 	begin "kafka: SIGTERM while the brokers fail produce requests: generated == delivered, each once"
 	d=$WORK/kafka-term
 	mkdir -p "$d"
-	kmock_start "$d" --fail-every 300 --fail-count 1
-	"$C" run --shutdown-timeout 30s -X linger.ms=5 --sink "kafka://$kboot/events" exec --format json -- \
+	start_mock "$d" --fail-every 300 --fail-count 1
+	"$C" run --shutdown-timeout 30s -X linger.ms=5 --sink "kafka://$boot/events" exec --format json -- \
 		"$GEN" 100000000 --rate 4000 --count-file "$d/generated" 2>"$d/err" &
 	pid=$!
 	# Stop it mid-stream: once the source has run a second (sanitizer builds start slowly).
@@ -32,9 +17,8 @@ else
 	kill -TERM "$pid"
 	wait "$pid"
 	eq "collector exit status" 0 $?
-	timeout 20 kcat -C -b "$kboot" -t events -o beginning -e -q -f '%s\n' >"$d/got"
-	kill -TERM "$kmock_pid"
-	wait "$kmock_pid"
+	timeout 20 kcat -C -b "$boot" -t events -o beginning -e -q -f '%s\n' >"$d/got"
+	stop_mock
 	generated=$(cat "$d/generated")
 	check "the source got going ($generated lines)" test "${generated:-0}" -gt 1000
 	eq "each generated event delivered once" "$generated 0" \
@@ -46,13 +30,13 @@ else
 	begin "kafka: the cluster goes away: the collector stops at the shutdown timeout and counts what it could not deliver"
 	d=$WORK/kafka-gone
 	mkdir -p "$d"
-	kmock_start "$d"
-	"$C" run --shutdown-timeout 1s -X message.timeout.ms=60000 --sink "kafka://$kboot/events" --sink-option flush-timeout=1s \
+	start_mock "$d"
+	"$C" run --shutdown-timeout 1s -X message.timeout.ms=60000 --sink "kafka://$boot/events" --sink-option flush-timeout=1s \
 		exec --format text -- sh -c 'seq 1 1000; sleep 1; seq 1001 2000; exec sleep 30' 2>"$d/err" &
 	pid=$!
 	sleep 0.7
-	kill -KILL "$kmock_pid"
-	wait "$kmock_pid" 2>/dev/null
+	kill -KILL "$mock_pid"
+	wait "$mock_pid" 2>/dev/null
 	sleep 0.8
 	start=$(date +%s%N)
 	kill -TERM "$pid"

@@ -1,25 +1,5 @@
 # The kafka sink against librdkafka's mock cluster, read back with kcat.
 
-MOCK=$BUILD/tools/testchild/kafka_mock
-
-# start_mock DIR [ARGS]: a mock cluster in the background; sets mock_pid and boot.
-start_mock() {
-	local d=$1
-	shift
-	"$MOCK" "$@" >"$d/boot" 2>"$d/mock.err" &
-	mock_pid=$!
-	for _ in $(seq 50); do
-		[ -s "$d/boot" ] && break
-		sleep 0.1
-	done
-	boot=$(cat "$d/boot")
-}
-
-stop_mock() {
-	kill -TERM "$mock_pid" 2>/dev/null
-	wait "$mock_pid" 2>/dev/null
-}
-
 # read_back DIR: every message as "key|headers|value|partition" into DIR/got.
 read_back() {
 	timeout 20 kcat -C -b "$boot" -t events -o beginning -e -q -f '%k|%h|%s|%p\n' >"$1/got"
