@@ -31,8 +31,13 @@ fi
 
 begin "without privileges the monitor falls back to /proc and says why"
 out=$WORK/health-unpriv.jsonl
+# The child where uid 65534 may run it: a checkout can sit in a directory only root enters.
+pub=$(mktemp -d /tmp/collector-unpriv.XXXXXX)
+chmod 755 "$pub"
+cp "$HC" "$pub/"
 setpriv --reuid=65534 --regid=65534 --clear-groups "$C" run exec --health --health-interval 200ms \
-	-- "$HC" spin 0.5 >"$out" 2>/dev/null
+	-- "$pub/health_child" spin 0.5 >"$out" 2>/dev/null
+rm -rf "$pub"
 eq "source" procfs "$(field "$out" health.monitor .data.source)"
 check "a reason is given" test -n "$(field "$out" health.monitor '.data.fallback_reason // empty')"
 check "procfs samples" test "$(count "$out" '.type=="health.sample" and .data.source=="procfs"')" -ge 1
