@@ -1,5 +1,8 @@
 # Algorithm crash reports: health samples per child, algorithm.crash, --crash-dir, `collector crashes`.
 
+# shellcheck source=../algorithm_lib.sh
+. ./algorithm_lib.sh
+
 CRASH_SIM="$BUILD/tools/algo-sim/algo_sim"
 CRASH_WORK="$WORK/algo-crash"
 CRASH_DIR="$CRASH_WORK/reports"
