@@ -251,6 +251,34 @@ void sink_ready(struct sink_ctx *ctx)
 	keep_spinning(ctx->c);
 }
 
+/* Written events settle: @p delivered reached their destination, @p failed are lost for good. */
+static void settle(struct sink_ctx *s, uint64_t delivered, uint64_t failed)
+{
+	s->in_flight -= delivered + failed;
+	s->delivered += delivered;
+	s->c->stats.delivered += delivered;
+	s->failed += failed;
+	s->c->stats.failed += failed;
+	if (failed)
+		s->last_loss_ns = now_realtime_ns();
+}
+
+void sink_reports_deliveries(struct sink_ctx *ctx)
+{
+	ctx->reports_deliveries = true;
+}
+
+void sink_delivery_report(struct sink_ctx *ctx, uint64_t delivered, uint64_t failed)
+{
+	/* More than was written is a sink's bug: counters stay true to what the core saw. */
+	if (delivered + failed > ctx->in_flight)
+		return;
+	settle(ctx, delivered, failed);
+	/* The end waits for in-flight events: look again once the last one settles. */
+	if (ctx->in_flight == 0 && ctx->c->ending)
+		keep_spinning(ctx->c);
+}
+
 void sink_report_error(struct sink_ctx *ctx, const char *fmt, ...)
 {
 	char msg[512];
@@ -290,17 +318,15 @@ static void flush_sink(struct sink_ctx *s)
 		start_waiting(s);
 		return;
 	}
+	s->dirty = false;
+	if (s->reports_deliveries)
+		return;
 	if (rc < 0) {
-		s->failed += s->in_flight;
-		s->c->stats.failed += s->in_flight;
-		s->last_loss_ns = now_realtime_ns();
+		settle(s, 0, s->in_flight);
 	} else {
-		s->delivered += s->in_flight;
-		s->c->stats.delivered += s->in_flight;
+		settle(s, s->in_flight, 0);
 		observe_flush(s);
 	}
-	s->in_flight = 0;
-	s->dirty = false;
 }
 
 static void drain_sink(struct sink_ctx *s)
@@ -317,15 +343,14 @@ static void drain_sink(struct sink_ctx *s)
 			start_waiting(s);
 			break;
 		}
+		s->in_flight++;
 		if (rc < 0) {
-			/* A failed write loses the sink's buffered batch too. */
-			s->failed += s->in_flight + 1;
-			s->c->stats.failed += s->in_flight + 1;
-			s->in_flight = 0;
-			s->dirty = false;
-			s->last_loss_ns = now_realtime_ns();
+			/* A failed write loses the sink's buffered batch too, unless the
+			 * sink reports each delivery itself. */
+			settle(s, 0, s->reports_deliveries ? 1 : s->in_flight);
+			if (!s->reports_deliveries)
+				s->dirty = false;
 		} else {
-			s->in_flight++;
 			s->dirty = true;
 		}
 		event_queue_pop(&s->queue);
@@ -336,7 +361,7 @@ static void drain_sink(struct sink_ctx *s)
 
 static bool sink_idle(const struct sink_ctx *s)
 {
-	return event_queue_len(&s->queue) == 0 && !s->dirty && !s->waiting;
+	return event_queue_len(&s->queue) == 0 && !s->dirty && s->in_flight == 0 && !s->waiting;
 }
 
 static void resume_runners(struct collector *c)

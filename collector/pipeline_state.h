@@ -37,7 +37,8 @@ struct sink_ctx {
 	struct event_queue queue;
 	bool waiting;	    /* write or flush said -EAGAIN; sink_ready() ends it */
 	bool dirty;	    /* written since the last successful flush */
-	uint64_t in_flight; /* written but not yet flushed */
+	bool reports_deliveries; /* sink_delivery_report() settles written events, not flush() */
+	uint64_t in_flight;	 /* written, neither delivered nor failed yet */
 	uint64_t delivered;
 	uint64_t failed;
 	uint64_t drops_reported;

@@ -45,7 +45,6 @@ struct kafka_sink {
 	uint64_t outstanding; /* produced, delivery report pending */
 	uint64_t delivered;
 	uint64_t failed;
-	uint64_t batch_failed; /* failed since the last flush said so */
 	uint64_t wake_below;   /* sink_ready() once outstanding is down to this */
 	int64_t flush_timeout_ms;
 	bool want_ready; /* write or flush said -EAGAIN */
@@ -99,7 +98,6 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 		return;
 	}
 	s->failed++;
-	s->batch_failed++;
 	if (s->failed <= 10 || s->failed % 10000 == 0)
 		sink_report_error(s->ctx,
 				  "delivery failed after retries: %s (%" PRIu64 " failed so far)",
@@ -115,18 +113,22 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 			  rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
 
+/* Serve the delivery reports waiting and pass them on to the core. */
 static void poll_all(struct kafka_sink *s)
 {
+	uint64_t delivered = s->delivered, failed = s->failed;
+
 	while (rd_kafka_poll(s->rk, 0) > 0)
 		;
+	if (!s->ending && (s->delivered != delivered || s->failed != failed))
+		sink_delivery_report(s->ctx, s->delivered - delivered, s->failed - failed);
 	if (s->outstanding <= s->wake_below)
 		wake_core(s);
 }
 
 /*
- * Ask for sink_ready() once half of what is outstanding is delivered: the
- * core then writes the next batch while the rest is in flight, and the
- * flush that returns 0 (nothing outstanding) covers every batch before it.
+ * librdkafka's queue is full: ask for sink_ready() once half of what is
+ * outstanding has its report, so the core writes on while the rest is in flight.
  */
 static int wait_for_reports(struct kafka_sink *s)
 {
@@ -287,6 +289,8 @@ static void *kafka_create(struct sink_ctx *ctx, const struct options *opts, stru
 	rd_kafka_queue_io_event_enable(s->main_q, s->wake_fds[1], "1", 1);
 	ev_io_set(&s->wake, s->wake_fds[0], EV_READ);
 	ev_io_start(sink_loop(ctx), &s->wake);
+	/* Delivered means acknowledged by the brokers: the window in flight is librdkafka's queue. */
+	sink_reports_deliveries(ctx);
 	kafka_url_free(&url);
 	return s;
 fail:
@@ -455,18 +459,10 @@ static int kafka_write(void *self, const struct event *ev)
 	return -EIO;
 }
 
-/* Batches are delivered once every message of them has its delivery report. */
+/* librdkafka sends on its own (linger.ms); a flush only passes on the reports that came. */
 static int kafka_flush(void *self)
 {
-	struct kafka_sink *s = self;
-
-	poll_all(s);
-	if (s->outstanding)
-		return wait_for_reports(s);
-	if (s->batch_failed) {
-		s->batch_failed = 0;
-		return -EIO;
-	}
+	poll_all(self);
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #define COLLECTOR_SINK_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <collector/error.h>
 #include <collector/event.h>
@@ -23,7 +24,9 @@ struct sink_ctx;
  * The core pops events from the sink's bounded queue and calls write() for
  * each, then flush() at the end of a batch. A sink that cannot take more
  * returns -EAGAIN and calls sink_ready() once it can; the event stays queued.
- * An event counts as delivered once a flush() after its write() returned 0.
+ * An event counts as delivered once a flush() after its write() returned 0,
+ * or, for a sink that called sink_reports_deliveries(), once the sink says so
+ * with sink_delivery_report().
  * Every callback runs on the loop's thread; @c self is what create() returned.
  */
 struct sink_ops {
@@ -84,6 +87,27 @@ const char *sink_name(const struct sink_ctx *ctx);
  * @param ctx the sink's context
  */
 void sink_ready(struct sink_ctx *ctx);
+
+/**
+ * Declare, from create(), that this sink settles its written events itself
+ * with sink_delivery_report() (for example on a broker's acknowledgement):
+ * flush() then only pushes them on, and they stay in flight, neither
+ * delivered nor failed, for as long as the sink keeps them; the end of a run
+ * waits for them up to the shutdown timeout. Without it flush() settles every
+ * event written before it.
+ * @param ctx the sink's context
+ */
+void sink_reports_deliveries(struct sink_ctx *ctx);
+
+/**
+ * Events written earlier have settled: @p delivered reached their destination,
+ * @p failed are lost for good (both counted). Only for a sink that called
+ * sink_reports_deliveries(); reports beyond what is in flight are ignored.
+ * @param ctx the sink's context
+ * @param delivered how many were delivered
+ * @param failed how many failed
+ */
+void sink_delivery_report(struct sink_ctx *ctx, uint64_t delivered, uint64_t failed);
 
 /**
  * Report a failure of the sink: logged as "sink NAME: message".
