@@ -60,8 +60,11 @@ static void sink_samples(struct sink_ctx *s, struct metrics_writer *w)
 		    "most events the queue holds", (double)q->max_events);
 	metrics_add(w, METRIC_GAUGE, "collector_sink_queue_capacity_bytes",
 		    "most bytes the queue holds", (double)q->max_bytes);
+	metrics_add(w, METRIC_GAUGE, "collector_sink_in_flight_events",
+		    "events written to the sink, neither delivered nor failed yet",
+		    (double)s->in_flight);
 	metrics_add(w, METRIC_COUNTER, "collector_sink_events_delivered_total",
-		    "events the sink wrote and flushed", (double)s->delivered);
+		    "events the sink delivered (flushed, or acknowledged)", (double)s->delivered);
 	metrics_add(w, METRIC_COUNTER, "collector_sink_events_failed_total",
 		    "events the sink rejected for good", (double)s->failed);
 	metrics_add_labeled(w, METRIC_COUNTER, "collector_sink_events_dropped_total",
