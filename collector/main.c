@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -443,6 +444,17 @@ static void reload_config(void *arg)
 	config_free(&fresh);
 }
 
+/*
+ * Bursts grow the heap (sink queues, librdkafka's messages in flight) and
+ * glibc hands its top back after each: the next burst page-faults it in again,
+ * about a fifth of the kafka sink's CPU. Keep up to 32 MiB of it.
+ */
+static void tune_heap(void)
+{
+	mallopt(M_TRIM_THRESHOLD, 32 << 20);
+	mallopt(M_TOP_PAD, 4 << 20);
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	struct options *g = options_new(run_specs);
@@ -457,6 +469,7 @@ static int cmd_run(int argc, char **argv)
 
 	if (!g)
 		return COLLECTOR_EXIT_FAILED;
+	tune_heap();
 	first = parse_args(argc, argv, tables, 1, "run");
 	if (first < 0)
 		goto out;
