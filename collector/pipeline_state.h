@@ -35,8 +35,8 @@ struct sink_ctx {
 	const struct sink_ops *ops;
 	void *self;
 	struct event_queue queue;
-	bool waiting;	    /* write or flush said -EAGAIN; sink_ready() ends it */
-	bool dirty;	    /* written since the last successful flush */
+	bool waiting;		 /* write or flush said -EAGAIN; sink_ready() ends it */
+	bool dirty;		 /* written since the last successful flush */
 	bool reports_deliveries; /* sink_delivery_report() settles written events, not flush() */
 	uint64_t in_flight;	 /* written, neither delivered nor failed yet */
 	uint64_t delivered;

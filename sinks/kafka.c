@@ -45,7 +45,7 @@ struct kafka_sink {
 	uint64_t outstanding; /* produced, delivery report pending */
 	uint64_t delivered;
 	uint64_t failed;
-	uint64_t wake_below;   /* sink_ready() once outstanding is down to this */
+	uint64_t wake_below; /* sink_ready() once outstanding is down to this */
 	int64_t flush_timeout_ms;
 	bool want_ready; /* write or flush said -EAGAIN */
 	bool ending;	 /* destroy: no more sink_ready() */

@@ -35,7 +35,8 @@ static int burst_start(void *self, struct error *err)
 
 	(void)err;
 	for (int i = 0; i < EVENTS; i++) {
-		struct event *ev = event_new(span_str("test.event"), (struct span){ 0 }, span_str("{}"));
+		struct event *ev =
+			event_new(span_str("test.event"), (struct span){ 0 }, span_str("{}"));
 
 		assert_non_null(ev);
 		runner_emit(ctx, ev);
@@ -152,8 +153,10 @@ static int run(struct ev_loop *loop, struct collector_stats *stats)
 	running = collector_new(loop, &err);
 	assert_non_null(running);
 	collector_set_shutdown_timeout(running, 200 * 1000000LL);
-	assert_int_equal(collector_add_sink(running, "acker", "acker", finished_options(), NULL, &err), 0);
-	assert_int_equal(collector_add_runner(running, "burst", "burst", finished_options(), &err), 0);
+	assert_int_equal(
+		collector_add_sink(running, "acker", "acker", finished_options(), NULL, &err), 0);
+	assert_int_equal(collector_add_runner(running, "burst", "burst", finished_options(), &err),
+			 0);
 	rc = collector_run(running);
 	collector_get_stats(running, stats);
 	collector_free(running);
