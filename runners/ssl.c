@@ -649,6 +649,8 @@ static int build_argv(struct ssl_runner *r, const struct options *opts, struct e
 	r->argv[n++] = "--share-ring";
 	add_number(r, &n, 2, "--max-payload", options_int(opts, "max-payload"));
 	add_number(r, &n, 3, "--ring-mib", ring >> 20);
+	/* The runner reads on a timer (ssl_ring.c): a wake-up is only the net for a sudden burst. */
+	add_number(r, &n, 4, "--wakeup-kib", (ring >> 10) / 4);
 	if (add_list(r, &n, opts, "lib", "--lib", err) < 0 ||
 	    add_list(r, &n, opts, "binary-path", "--binary-path", err) < 0)
 		return -1;
