@@ -20,7 +20,7 @@
  * SSL_RING_IDLE_S once a read found none; the loader still wakes the runner when a quarter of
  * the ring is waiting.
  */
-#define SSL_RING_BUSY_S 0.002
+#define SSL_RING_BUSY_S 0.005
 #define SSL_RING_IDLE_S 0.1
 
 /* A call whose records are being put together. */
