@@ -12,7 +12,7 @@
 #   - under a bpftrace one-liner on the same uprobes (entry and return of SSL_read,
 #     SSL_write, SSL_read_ex, SSL_write_ex, SSL_do_handshake; SSL_free's entry) with the same
 #     comm filter, printing each call's thread, length, latency and bytes: as many bytes as
-#     this bpftrace can print (bpftrace before 0.20 caps buf() at BPFTRACE_STRLEN <= 200)
+#     this bpftrace can print (0.17, Debian 12's, caps buf() at BPFTRACE_STRLEN <= 200)
 #   Besides MB/s: curl's own CPU seconds per transfer (user + system, the uprobes' traps
 #   and BPF programs included), the collector's CPU seconds (runner + loader), and the
 #   kernel's bpf_stats time per run of the collector's entry and return probes.
