@@ -24,7 +24,7 @@ struct {
 	__uint(max_entries, 16 << 20);
 } events SEC(".maps");
 
-/* A call in flight, from its entry to its return, keyed by thread. */
+/* The thread's call in flight, from its entry to its return; func 0: none. */
 struct call {
 	__u64 ts_ns;
 	__u64 conn;
@@ -33,10 +33,11 @@ struct call {
 	__u32 func;
 };
 
+/* Task storage, not a hash keyed by thread: no hashing, no bucket lock, freed with the thread. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct call);
 } calls SEC(".maps");
 
@@ -73,18 +74,19 @@ static __always_inline bool admit(void)
 
 static __always_inline int enter(__u32 func, void *conn, const void *buf, void *size_out)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct call c = {
-		.ts_ns = bpf_ktime_get_boot_ns(),
-		.conn = (__u64)conn,
-		.buf = (__u64)buf,
-		.size_out = (__u64)size_out,
-		.func = func,
-	};
+	struct call *c;
 
 	if (!admit())
 		return 0;
-	bpf_map_update_elem(&calls, &id, &c, BPF_ANY);
+	c = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), NULL,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!c)
+		return 0;
+	c->conn = (__u64)conn;
+	c->buf = (__u64)buf;
+	c->size_out = (__u64)size_out;
+	c->func = func;
+	c->ts_ns = bpf_ktime_get_boot_ns();
 	return 0;
 }
 
@@ -184,11 +186,10 @@ static __always_inline void send_data(const struct call *c, long ret, __u32 len)
 
 static __always_inline int leave(long ret)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct call *c = bpf_map_lookup_elem(&calls, &id);
+	struct call *c = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), NULL, 0);
 	__u64 len = 0;
 
-	if (!c)
+	if (!c || !c->func)
 		return 0;
 	/* OpenSSL returns int: the upper half of the register is not part of it. */
 	if (c->func != SSL_FUNC_GNUTLS_SEND && c->func != SSL_FUNC_GNUTLS_RECV)
@@ -207,7 +208,7 @@ static __always_inline int leave(long ret)
 		goto out;
 	send_data(c, ret, (__u32)len);
 out:
-	bpf_map_delete_elem(&calls, &id);
+	c->func = 0;
 	return 0;
 }
 
@@ -274,6 +275,26 @@ SEC("uprobe")
 int BPF_KPROBE(gnutls_deinit_enter, void *session)
 {
 	return closed(SSL_FUNC_GNUTLS_DEINIT, session);
+}
+
+/*
+ * Writes one byte in each page of one SSL_PREFAULT_SPAN of the ring buffer, then discards it;
+ * the loader runs it (BPF_PROG_TEST_RUN) until every page has been written once. The first
+ * write to a page of fresh memory can cost far more than later ones (~8 µs on a VM whose host
+ * backs guest memory lazily): this pays it before the probes attach, not in the traced process.
+ * @return 0, or 1 when the ring buffer had no room.
+ */
+SEC("syscall")
+int prefault_ring(void *ctx)
+{
+	char *r = bpf_ringbuf_reserve(&events, SSL_PREFAULT_RECORD, 0);
+
+	if (!r)
+		return 1;
+	for (__u32 off = 0; off < SSL_PREFAULT_RECORD; off += 4096)
+		r[off] = 0;
+	bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
+	return 0;
 }
 
 /* One return probe serves every function: the call map says which one it was. */

@@ -7,6 +7,11 @@
 #define SSL_CHUNK 16384
 /* A record of a call this small takes a slot of this size, not SSL_CHUNK. */
 #define SSL_SMALL_CHUNK 2048
+/* Payload bytes of each record the loader reserves and discards to write every page of a fresh
+ * ring buffer once: with its 8-byte header a record spans SSL_PREFAULT_SPAN bytes, a whole number
+ * of pages. */
+#define SSL_PREFAULT_SPAN 65536
+#define SSL_PREFAULT_RECORD (SSL_PREFAULT_SPAN - 8)
 /* Records per call at most: the capture limit is SSL_CHUNK * SSL_MAX_CHUNKS (256 KiB). */
 #define SSL_MAX_CHUNKS 16
 

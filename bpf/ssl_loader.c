@@ -540,6 +540,38 @@ static void configure(struct ssl_bpf *skel)
 	bpf_map__set_max_entries(skel->maps.events, args.ring_mib << 20);
 }
 
+static int skip_record(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	(void)data;
+	(void)size;
+	return 0;
+}
+
+/* Write every page of the ring buffer once (prefault_ring in ssl.bpf.c says why); @return 0 or -errno. */
+static int prefault_ring(struct ssl_bpf *skel)
+{
+	struct ring_buffer *rb =
+		ring_buffer__new(bpf_map__fd(skel->maps.events), skip_record, NULL, NULL);
+	int prog = bpf_program__fd(skel->progs.prefault_ring);
+	unsigned spans = (args.ring_mib << 20) / SSL_PREFAULT_SPAN;
+	int err = 0;
+
+	if (!rb)
+		return -errno;
+	for (unsigned i = 0; i < spans && !err; i++) {
+		LIBBPF_OPTS(bpf_test_run_opts, opts);
+
+		err = bpf_prog_test_run_opts(prog, &opts);
+		if (!err && opts.retval)
+			err = -ENOSPC;
+		/* The discarded record is skipped, which frees its room. */
+		ring_buffer__consume(rb);
+	}
+	ring_buffer__free(rb);
+	return err;
+}
+
 static int alloc_buffers(struct output *o)
 {
 	o->b64 = malloc(base64_encoded_len(args.max_payload));
@@ -601,6 +633,12 @@ int ssl_loader_main(int argc, char **argv)
 	err = ssl_bpf__load(o.skel);
 	if (err) {
 		loader_explain_failure("load the ssl BPF programs", -err);
+		err = 1;
+		goto out;
+	}
+	err = prefault_ring(o.skel);
+	if (err) {
+		loader_explain_failure("write the ring buffer's pages", -err);
 		err = 1;
 		goto out;
 	}

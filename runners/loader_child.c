@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <collector/child.h>
+#include <collector/event.h>
 #include <collector/log.h>
 
 #include "loader_child.h"
@@ -110,6 +111,26 @@ void loader_child_stop(struct loader_child *lc)
 void loader_child_resume(struct loader_child *lc)
 {
 	piped_child_resume(&lc->pc);
+}
+
+void loader_child_report_loss(struct loader_child *lc, unsigned long long lost_total)
+{
+	char data[160];
+	int n;
+	struct event *ev;
+
+	if (lost_total <= lc->lost_reported)
+		return;
+	n = snprintf(data, sizeof(data),
+		     "{\"source\":\"%s ring buffer\",\"dropped\":%llu,\"dropped_total\":%llu}",
+		     lc->name, lost_total - lc->lost_reported, lost_total);
+	lc->lost_reported = lost_total;
+	ev = event_new(span_str("collector.loss"), (struct span){ 0 },
+		       (struct span){ data, (size_t)n });
+	if (ev)
+		runner_emit(lc->ctx, ev);
+	else
+		runner_emit_failed(lc->ctx, "collector.loss");
 }
 
 void loader_child_metrics(struct loader_child *lc, struct metrics_writer *w)

@@ -19,6 +19,7 @@ struct loader_child {
 	/* Called with @arg when the loader has ended, before the run finishes. May be NULL. */
 	void (*on_exit)(void *arg);
 	bool stopping;
+	unsigned long long lost_reported; /* records lost as of the last collector.loss */
 	char stderr_tail[LOADER_STDERR_KEEP][200];
 	int stderr_count;
 };
@@ -39,6 +40,12 @@ void loader_child_stop(struct loader_child *lc);
 
 /* Read again after backpressure. */
 void loader_child_resume(struct loader_child *lc);
+
+/*
+ * Emit a collector.loss ("<name> ring buffer") when @lost_total, the records lost since the
+ * loader started, grew since the last report.
+ */
+void loader_child_report_loss(struct loader_child *lc, unsigned long long lost_total);
 
 /* Report the loader as a child of the runner in /metrics and /runners. */
 void loader_child_metrics(struct loader_child *lc, struct metrics_writer *w);

@@ -22,7 +22,6 @@ struct process_runner {
 	char *argv[32];
 	char self[PATH_MAX];
 	char numbers[5][24];
-	unsigned long long lost;
 	struct process_table *table;
 	struct process_line_decoder decoder;
 	struct buffer exec_info; /* an exec's "filename" and "argv" members, for the table */
@@ -119,26 +118,6 @@ static void emit(struct process_runner *r, const char *type, const struct proces
 	runner_emit(r->ctx, ev);
 }
 
-static void handle_loss(struct process_runner *r, unsigned long long count)
-{
-	char data[160];
-	int n;
-	struct event *ev;
-
-	if (count <= r->lost)
-		return;
-	n = snprintf(data, sizeof(data),
-		     "{\"source\":\"process ring buffer\",\"dropped\":%llu,\"dropped_total\":%llu}",
-		     count - r->lost, count);
-	r->lost = count;
-	ev = event_new(span_str("collector.loss"), (struct span){ 0 },
-		       (struct span){ data, (size_t)n });
-	if (ev)
-		runner_emit(r->ctx, ev);
-	else
-		runner_emit_failed(r->ctx, "collector.loss");
-}
-
 static void on_loader_line(void *arg, const struct line *l)
 {
 	struct process_runner *r = arg;
@@ -155,7 +134,7 @@ static void on_loader_line(void *arg, const struct line *l)
 	}
 	pid = (pid_t)pl->pid;
 	if (strcmp(t, "loss") == 0) {
-		handle_loss(r, (unsigned long long)pl->count);
+		loader_child_report_loss(&r->loader, (unsigned long long)pl->count);
 	} else if (strcmp(t, "ready") == 0) {
 		static const char ready[] = "{\"loader\":\"process\"}";
 
@@ -180,7 +159,8 @@ static void process_metrics(void *self, struct metrics_writer *w)
 	struct process_runner *r = self;
 
 	metrics_add(w, METRIC_COUNTER, "collector_runner_kernel_lost_total",
-		    "events the BPF program could not put in its ring buffer", (double)r->lost);
+		    "events the BPF program could not put in its ring buffer",
+		    (double)r->loader.lost_reported);
 	metrics_add(w, METRIC_GAUGE, "collector_runner_process_table_entries",
 		    "processes whose exec the process runner remembers",
 		    (double)process_table_count(r->table));

@@ -41,7 +41,6 @@ struct ssl_runner {
 	char *argv[MAX_ARGS];
 	char self[PATH_MAX];
 	char numbers[6][24];
-	unsigned long long lost;	/* records lost as reported so far */
 	unsigned long long loader_lost; /* as the loader counts them */
 	/* The loader's ring buffer, read here once the loader shares it. */
 	struct ssl_ring *ring;
@@ -442,26 +441,10 @@ static void handle_handshake(struct ssl_runner *r, const struct ssl_call *call)
 	emit(r, "ssl.handshake", 0);
 }
 
-/* Emit a collector.loss when the loader's count or the calls that lost records grew. */
+/* A collector.loss when the loader's count or the calls that lost records grew. */
 static void report_loss(struct ssl_runner *r)
 {
-	unsigned long long count = r->loader_lost + ssl_ring_incomplete(r->ring);
-	char data[160];
-	int n;
-	struct event *ev;
-
-	if (count <= r->lost)
-		return;
-	n = snprintf(data, sizeof(data),
-		     "{\"source\":\"ssl ring buffer\",\"dropped\":%llu,\"dropped_total\":%llu}",
-		     count - r->lost, count);
-	r->lost = count;
-	ev = event_new(span_str("collector.loss"), (struct span){ 0 },
-		       (struct span){ data, (size_t)n });
-	if (ev)
-		runner_emit(r->ctx, ev);
-	else
-		runner_emit_failed(r->ctx, "collector.loss");
+	loader_child_report_loss(&r->loader, r->loader_lost + ssl_ring_incomplete(r->ring));
 }
 
 /* One call from either hand-over. @return whether more may come now (backpressure). */
@@ -649,6 +632,8 @@ static int build_argv(struct ssl_runner *r, const struct options *opts, struct e
 	r->argv[n++] = "--share-ring";
 	add_number(r, &n, 2, "--max-payload", options_int(opts, "max-payload"));
 	add_number(r, &n, 3, "--ring-mib", ring >> 20);
+	/* The runner reads on a timer (ssl_ring.c): a wake-up is only the net for a sudden burst. */
+	add_number(r, &n, 4, "--wakeup-kib", (ring >> 10) / 4);
 	if (add_list(r, &n, opts, "lib", "--lib", err) < 0 ||
 	    add_list(r, &n, opts, "binary-path", "--binary-path", err) < 0)
 		return -1;

@@ -13,8 +13,9 @@ FAULT_SEEDS=${FAULT_SEEDS:-"11 23 37"}
 SIM=$BUILD/tools/algo-sim/algo_sim
 GEN=$BUILD/tools/bench/gen
 # An ASan build reserves terabytes of address space: an address-space limit cannot apply.
+# Not `ldd | grep -q`: grep leaving early can kill ldd with SIGPIPE, which pipefail makes a miss.
 ASAN_BUILD=0
-ldd "$C" 2>/dev/null | grep -q libasan && ASAN_BUILD=1
+[[ "$(ldd "$C" 2>/dev/null)" == *libasan* ]] && ASAN_BUILD=1
 
 run_cases "$@"
 

@@ -9,11 +9,13 @@
 #   - untraced
 #   - under `collector run ssl -c curl` (HTTP reconstruction on; the response's body_size
 #     must equal the bytes curl received, with no collector.loss)
-#   - under a bpftrace one-liner on the same uprobes (SSL_read entry/return) printing
-#     each call's bytes (bpftrace caps buf() at BPFTRACE_STRLEN = 200 bytes per call)
+#   - under a bpftrace one-liner on the same uprobes (entry and return of SSL_read,
+#     SSL_write, SSL_read_ex, SSL_write_ex, SSL_do_handshake; SSL_free's entry) with the same
+#     comm filter, printing each call's thread, length, latency and bytes: as many bytes as
+#     this bpftrace can print (0.17, Debian 12's, caps buf() at BPFTRACE_STRLEN <= 200)
 #   Besides MB/s: curl's own CPU seconds per transfer (user + system, the uprobes' traps
 #   and BPF programs included), the collector's CPU seconds (runner + loader), and the
-#   kernel's bpf_stats time per run of the return probe that copies the bytes.
+#   kernel's bpf_stats time per run of the collector's entry and return probes.
 # Part B, small exchanges: tls_exchanges.py runs N keep-alive HTTP/1.1 exchanges
 # (36-byte request, 1 KiB response body) through OpenSSL client and server objects in one
 # python3 process (4 probed calls per exchange), named `tlsbench` so that the filters
@@ -21,7 +23,8 @@
 #   - untraced
 #   - under the collector (each exchange is seen from both ends: 2N requests and 2N
 #     responses must come out, with no loss)
-#   - under bpftrace counting the same uprobes (the cost of the uprobes alone)
+#   - under the same bpftrace one-liner as in A
+#   - under bpftrace merely counting the same uprobes (the cost of the uprobes alone)
 #   Besides exchanges/s: the generator's CPU µs per exchange in each mode, and the
 #   collector's CPU µs per request/response pair it rebuilt.
 #
@@ -63,7 +66,12 @@ trap cleanup EXIT
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-row() { printf '%-40s %12s %12s %12s\n' "$@"; }
+row() {
+	printf '%-40s' "$1"
+	shift
+	printf ' %12s' "$@"
+	echo
+}
 
 # cpu_ticks PID...: user + system clock ticks the processes have used so far.
 cpu_ticks() {
@@ -113,10 +121,11 @@ start_collector() {
 	exit 1
 }
 
-# leave_ns_per_run: the kernel's bpf_stats for the collector's return probe, ns per run.
-leave_ns_per_run() {
-	bpftool prog show name tls_leave |
-		awk '/run_time_ns/ { for (i = 1; i < NF; i++) { if ($i == "run_time_ns") t += $(i + 1);
+# probe_ns_per_run PATTERN: the kernel's bpf_stats for the collector's programs whose names
+# match PATTERN (an awk regex), ns per run over all of them.
+probe_ns_per_run() {
+	bpftool prog show | awk -v pat="$1" '/ name / { on = 0; for (i = 1; i < NF; i++) if ($i == "name" && $(i + 1) ~ pat) on = 1 }
+		on && /run_time_ns/ { for (i = 1; i < NF; i++) { if ($i == "run_time_ns") t += $(i + 1);
 			if ($i == "run_cnt") n += $(i + 1) } } END { if (n) printf "%.0f\n", t / n }'
 }
 
@@ -125,9 +134,43 @@ stop_collector() {
 	wait "$COLLECTOR" || true
 }
 
+# The most bytes this bpftrace's buf() prints per call.
+BT_STRLEN=16384
+BPFTRACE_STRLEN=$BT_STRLEN bpftrace -e 'BEGIN { exit(); }' >/dev/null 2>&1 || BT_STRLEN=200
+
+# bt_print COMM: the peer one-liner: the collector's OpenSSL uprobes, filtered on COMM, printing
+# each call's thread, length, latency and first BT_STRLEN bytes, and the handshakes and frees.
+bt_print() {
+	local f=uprobe:$LIB:SSL_read,uprobe:$LIB:SSL_write,uprobe:$LIB:SSL_read_ex,uprobe:$LIB:SSL_write_ex
+	local out='printf("%d %d %d %r\n", tid, $n, nsecs - @ts[tid], buf(@buf[tid], $n))'
+	local forget='delete(@buf[tid]); delete(@len[tid]); delete(@ts[tid]);'
+	cat <<-EOF
+	$f /comm == "$1"/ { @buf[tid] = arg1; @len[tid] = arg3; @ts[tid] = nsecs; }
+	uretprobe:$LIB:SSL_read,uretprobe:$LIB:SSL_write /@ts[tid]/ {
+		\$n = (int32)retval; if (\$n > 0) { $out; } $forget
+	}
+	uretprobe:$LIB:SSL_read_ex,uretprobe:$LIB:SSL_write_ex /@ts[tid]/ {
+		if ((int32)retval == 1) { \$n = *(uint64 *)@len[tid]; $out; } $forget
+	}
+	uprobe:$LIB:SSL_do_handshake /comm == "$1"/ { @hs[tid] = nsecs; }
+	uretprobe:$LIB:SSL_do_handshake /@hs[tid]/ { printf("handshake %d %d %d\\n", tid, (int32)retval, nsecs - @hs[tid]); delete(@hs[tid]); }
+	uprobe:$LIB:SSL_free /comm == "$1"/ { printf("free %d %p\\n", pid, arg0); }
+	EOF
+}
+
+# bt_count COMM: the same uprobes and filter, counting the calls only: the uprobes' own cost.
+bt_count() {
+	local f=uprobe:$LIB:SSL_read,uprobe:$LIB:SSL_write,uprobe:$LIB:SSL_read_ex,uprobe:$LIB:SSL_write_ex,uprobe:$LIB:SSL_do_handshake
+	echo "$f /comm == \"$1\"/ { @calls = count(); } ${f//uprobe/uretprobe} /comm == \"$1\"/ { @returns = count(); }"
+	echo "uprobe:$LIB:SSL_free /comm == \"$1\"/ { @frees = count(); }"
+}
+
+# bt_lost: the events bpftrace's perf buffer had no room for, in the last run.
+bt_lost() { awk '/^Lost [0-9]+ events/ { n += $2 } END { print n + 0 }' "$WORK/bt.out"; }
+
 # start_bpftrace PROGRAM: bpftrace in the background, once its probes are attached.
 start_bpftrace() {
-	BPFTRACE_STRLEN=200 bpftrace -e "$1" >"$WORK/bt.out" 2>"$WORK/bt.err" &
+	BPFTRACE_STRLEN=$BT_STRLEN bpftrace -e "$1" >"$WORK/bt.out" 2>"$WORK/bt.err" &
 	BT=$!
 	PIDS+=($BT)
 	for _ in $(seq 200); do
@@ -149,7 +192,7 @@ others=$(bpftool prog show | grep -cE ' name (ssl_read_enter|tls_leave) ' || tru
 [ "$others" = 0 ] || echo "note: $others TLS uprobe program(s) of other tools are attached" \
 	"($(pgrep -fa 'loader ssl' | cut -c1-80 | paste -sd';')): every mode pays their traps"
 echo "== A: 64 MiB over TLS on loopback, curl (CPU 1) <- openssl s_server -WWW (CPU 0), $RUNS rounds, medians"
-whole=0 lost=0 drains=()
+whole=0 lost=0 drains=() bt_calls=0 bt_lost=0
 for i in $(seq "$RUNS"); do
 	fetch "$WORK/a.base"
 
@@ -165,16 +208,17 @@ for i in $(seq "$RUNS"); do
 	done
 	drains+=("$(awk -v a="$s0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')")
 	echo "$(($(cpu_ticks "$COLLECTOR" "$LOADER") - t0))" | awk -v hz="$HZ" '{ print $1 / hz }' >>"$WORK/a.colcpu"
-	leave_ns_per_run >>"$WORK/a.leave"
+	probe_ns_per_run '^tls_leave$' >>"$WORK/a.leave"
+	probe_ns_per_run '_enter$' >>"$WORK/a.enter"
 	stop_collector
 	sysctl -q kernel.bpf_stats_enabled="$STATS_WAS"
 	whole=$((whole + $(jq -c "select(.type==\"http.response\" and .data.body_size==$SIZE)" "$WORK/bulk$i.jsonl" | wc -l)))
 	lost=$((lost + $(jq -s '[.[] | select(.type=="collector.loss") | .data.dropped] | add // 0' "$WORK/bulk$i.jsonl")))
 
-	start_bpftrace "uprobe:$LIB:SSL_read /comm == \"curl\"/ { @buf[tid] = arg1; }
-uretprobe:$LIB:SSL_read /@buf[tid]/ { if (retval > 0) { printf(\"%d %r\\n\", retval, buf(@buf[tid], retval)); } delete(@buf[tid]); }"
+	start_bpftrace "$(bt_print curl)"
 	fetch "$WORK/a.bt"
 	stop_bpftrace
+	bt_calls=$((bt_calls + $(grep -c '^[0-9]' "$WORK/bt.out" || true))) bt_lost=$((bt_lost + $(bt_lost)))
 done
 
 col() { awk -v c="$2" '{ print $c }' "$1" | median; }
@@ -186,48 +230,63 @@ row "  ratio to untraced" 1.00 "$(ratio "$traced" "$base")" "$(ratio "$bt" "$bas
 row "curl CPU s per 64 MiB (user+sys)" "$base_cpu" "$traced_cpu" "$bt_cpu"
 row "  ratio to untraced" 1.00 "$(ratio "$traced_cpu" "$base_cpu")" "$(ratio "$bt_cpu" "$base_cpu")"
 row "collector CPU s per 64 MiB" - "$(median <"$WORK/a.colcpu")" -
+row "entry probe ns per call (bpf_stats)" - "$(median <"$WORK/a.enter")" -
 row "return probe ns per call (bpf_stats)" - "$(median <"$WORK/a.leave")" -
 echo "collector: $whole of $RUNS responses carry all $SIZE body bytes; ring-buffer loss: $lost records;"
 echo "           the response came out at most $(printf '%s\n' "${drains[@]}" | sort -g | tail -1) s after its transfer ended (--ring-size $RING)"
+echo "bpftrace:  printed $bt_calls calls, the first $BT_STRLEN bytes of each (its buf() limit here), lost $bt_lost events"
 
 echo
 echo "== B: $N keep-alive HTTP exchanges (1 KiB bodies) through OpenSSL in one python3 process (tlsbench, CPU 1), $RUNS rounds, medians"
 ln -s "$(python3 -c 'import os, sys; print(os.path.realpath(sys.executable))')" "$WORK/tlsbench"
 GEN=("${CLIENT_CPU[@]}" "$WORK/tlsbench" "$ROOT/tools/bench/tls_exchanges.py" "$N" "$WORK/cert.pem" "$WORK/key.pem")
-reqs_ok=0 ex_lost=0
+reqs_ok=0 ex_lost=0 bt_calls=0 bt_lost=0
 for i in $(seq "$RUNS"); do
 	"${GEN[@]}" >>"$WORK/b.base"
 
+	sysctl -q kernel.bpf_stats_enabled=1
 	start_collector "$WORK/ex$i.jsonl" -c tlsbench
 	t0=$(cpu_ticks "$COLLECTOR" "$LOADER")
 	"${GEN[@]}" >>"$WORK/b.col"
 	sleep 0.2
 	t1=$(cpu_ticks "$COLLECTOR" "$LOADER")
+	probe_ns_per_run '^tls_leave$' >>"$WORK/b.leave"
+	probe_ns_per_run '_enter$' >>"$WORK/b.enter"
 	stop_collector
+	sysctl -q kernel.bpf_stats_enabled="$STATS_WAS"
 	echo "$((t1 - t0))" | awk -v hz="$HZ" -v pairs=$((2 * N)) '{ printf "%.1f\n", $1 / hz * 1e6 / pairs }' >>"$WORK/b.colcpu"
 	reqs=$(jq -c 'select(.type=="http.request" and .data.path=="/item")' "$WORK/ex$i.jsonl" | wc -l)
 	resps=$(jq -c 'select(.type=="http.response" and .data.path=="/item" and .data.status==200 and .data.body_size==1024)' "$WORK/ex$i.jsonl" | wc -l)
 	[ "$reqs" = $((2 * N)) ] && [ "$resps" = $((2 * N)) ] && reqs_ok=$((reqs_ok + 1))
 	ex_lost=$((ex_lost + $(jq -s '[.[] | select(.type=="collector.loss") | .data.dropped] | add // 0' "$WORK/ex$i.jsonl")))
 
-	start_bpftrace "uprobe:$LIB:SSL_read_ex,uprobe:$LIB:SSL_write_ex /comm == \"tlsbench\"/ { @calls = count(); }
-uretprobe:$LIB:SSL_read_ex,uretprobe:$LIB:SSL_write_ex /comm == \"tlsbench\"/ { @returns = count(); }"
+	start_bpftrace "$(bt_print tlsbench)"
 	"${GEN[@]}" >>"$WORK/b.bt"
+	stop_bpftrace
+	bt_calls=$((bt_calls + $(grep -c '^[0-9]' "$WORK/bt.out" || true))) bt_lost=$((bt_lost + $(bt_lost)))
+
+	start_bpftrace "$(bt_count tlsbench)"
+	"${GEN[@]}" >>"$WORK/b.count"
 	stop_bpftrace
 done
 
 ex_base=$(col "$WORK/b.base" 1) ex_traced=$(col "$WORK/b.col" 1) ex_bt=$(col "$WORK/b.bt" 1)
+ex_count=$(col "$WORK/b.count" 1)
 us_base=$(col "$WORK/b.base" 2) us_traced=$(col "$WORK/b.col" 2) us_bt=$(col "$WORK/b.bt" 2)
+us_count=$(col "$WORK/b.count" 2)
 col_us=$(median <"$WORK/b.colcpu")
-row figure untraced collector bpftrace
-row "exchanges/s" "$ex_base" "$ex_traced" "$ex_bt"
-row "  ratio to bpftrace" - "$(ratio "$ex_traced" "$ex_bt")" 1.00
-row "generator CPU µs per exchange" "$us_base" "$us_traced" "$us_bt"
-row "request/response pairs rebuilt/s" - "$((ex_traced * 2))" -
-row "collector CPU µs per pair rebuilt" - "$col_us" -
-row "  pairs/s one collector CPU can rebuild" - "$(awk -v u="$col_us" 'BEGIN { printf "%.0f", 1e6 / u }')" -
-echo "uprobes alone: $(awk -v a="$us_bt" -v b="$us_base" 'BEGIN { printf "%.1f", (a - b) / 4 }') µs of the traced process's CPU per probed call (bpftrace - untraced, 4 calls per exchange),"
-echo "               so at most $(awk -v a="$us_bt" 'BEGIN { printf "%.0f", 1e6 / a }') exchanges/s on one CPU whatever the probes do"
+row figure untraced collector bpftrace "bt count()"
+row "exchanges/s" "$ex_base" "$ex_traced" "$ex_bt" "$ex_count"
+row "  ratio to bpftrace" - "$(ratio "$ex_traced" "$ex_bt")" 1.00 "$(ratio "$ex_count" "$ex_bt")"
+row "generator CPU µs per exchange" "$us_base" "$us_traced" "$us_bt" "$us_count"
+row "entry probe ns per call (bpf_stats)" - "$(median <"$WORK/b.enter")" - -
+row "return probe ns per call (bpf_stats)" - "$(median <"$WORK/b.leave")" - -
+row "request/response pairs rebuilt/s" - "$((ex_traced * 2))" - -
+row "collector CPU µs per pair rebuilt" - "$col_us" - -
+row "  pairs/s one collector CPU can rebuild" - "$(awk -v u="$col_us" 'BEGIN { printf "%.0f", 1e6 / u }')" - -
+echo "uprobes alone: $(awk -v a="$us_count" -v b="$us_base" 'BEGIN { printf "%.1f", (a - b) / 4 }') µs of the traced process's CPU per probed call (bt count() - untraced, 4 calls per exchange),"
+echo "               so at most $(awk -v a="$us_count" 'BEGIN { printf "%.0f", 1e6 / a }') exchanges/s on one CPU whatever the probes do"
 echo "collector: $reqs_ok of $RUNS rounds gave all $((2 * N)) requests and responses (200, 1024-byte body); ring-buffer loss: $ex_lost records"
+echo "bpftrace:  printed $bt_calls of $((4 * N * RUNS)) calls, the first $BT_STRLEN bytes of each, lost $bt_lost events"
 echo "load after: $(uptime)"
 [ "$whole" = "$RUNS" ] && [ "$lost" = 0 ] && [ "$reqs_ok" = "$RUNS" ] && [ "$ex_lost" = 0 ]
