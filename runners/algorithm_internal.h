@@ -157,6 +157,15 @@ int algo_host_new(const struct algorithm_options *opts, struct algorithm **out, 
 /* The package's instances, initialized and not spawned (a->pkg is loaded). */
 int algo_host_add_instances(struct algorithm *a, struct error *err);
 
+/*
+ * A stopped host (no call pending, no child alive or with an exit due) back as
+ * algo_host_add_instances() left it, keeping its allocations: a test can drive
+ * one host through many scripts, each from the same state. The package's
+ * limits may change between them, except max_line_bytes (it sized the framers).
+ * @return 0, or -EBUSY with @p err filled when the host is not stopped.
+ */
+int algo_host_reset(struct algorithm *a, struct error *err);
+
 /* Supervisor (algorithm_supervisor.c). */
 /*
  * Handle every complete line the instance's stdout (or stderr) framer holds,
@@ -171,6 +180,11 @@ void algo_instance_stop(struct algo_instance *in);
 void algo_instance_terminate(struct algo_instance *in, const char *reason);
 /* Close an open breaker: restart at once. @return whether it was open. */
 bool algo_instance_reset(struct algo_instance *in);
+/*
+ * A dead instance (not alive, no exit due, nothing in flight) back as
+ * algo_instance_init() left it, keeping its framers' and buffers' memory.
+ */
+void algo_instance_recycle(struct algo_instance *in);
 void algo_instance_free(struct algo_instance *in);
 void algo_set_state(struct algo_instance *in, enum algo_state s, const char *reason);
 bool algo_instance_accepts(const struct algo_instance *in);

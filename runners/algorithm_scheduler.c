@@ -608,12 +608,18 @@ int algo_host_new(const struct algorithm_options *opts, struct algorithm **out, 
 	return 0;
 }
 
+/* --call-timeout, else the manifest's call_timeout_ms. */
+static int64_t call_timeout_ns(const struct algorithm *a)
+{
+	return a->opts.call_timeout_ns > 0 ? a->opts.call_timeout_ns :
+					     a->pkg.limits.call_timeout_ms * 1000000;
+}
+
 int algo_host_add_instances(struct algorithm *a, struct error *err)
 {
 	int rc;
 
-	a->call_timeout_ns = a->opts.call_timeout_ns > 0 ? a->opts.call_timeout_ns :
-							   a->pkg.limits.call_timeout_ms * 1000000;
+	a->call_timeout_ns = call_timeout_ns(a);
 	a->inst = calloc((size_t)a->opts.instances, sizeof(*a->inst));
 	if (!a->inst)
 		return error_set(err, ENOMEM, "out of memory");
@@ -627,6 +633,25 @@ int algo_host_add_instances(struct algorithm *a, struct error *err)
 		    (rc = line_framer_init(&in->err_fr, (size_t)64 * 1024, err)) < 0)
 			return rc;
 	}
+	return 0;
+}
+
+int algo_host_reset(struct algorithm *a, struct error *err)
+{
+	if (a->pending || a->queue.len)
+		return error_set(err, EBUSY, "algorithm: %zu calls still pending", a->pending);
+	for (int i = 0; i < a->ninst; i++)
+		if (a->inst[i].alive || a->inst[i].exit_due || a->inst[i].inflight.len)
+			return error_set(err, EBUSY, "algorithm: instance %d has not ended", i);
+	for (int i = 0; i < a->ninst; i++)
+		algo_instance_recycle(&a->inst[i]);
+	a->call_timeout_ns = call_timeout_ns(a);
+	a->next_id = 0;
+	a->stopping = a->stopped_told = false;
+	a->paused = a->frozen = a->closing = false;
+	a->paused_since_ns = a->paused_total_ns = 0;
+	a->pauses = 0;
+	a->evbuf.len = 0;
 	return 0;
 }
 

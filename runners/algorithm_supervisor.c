@@ -983,6 +983,23 @@ void algo_instance_init(struct algo_instance *in, struct algorithm *a, int index
 		in->cg.procs_fds[i] = -1;
 }
 
+void algo_instance_recycle(struct algo_instance *in)
+{
+	struct line_framer out_fr = in->out_fr, err_fr = in->err_fr;
+	struct buffer wbuf = in->wbuf, scratch = in->scratch;
+
+	release_resources(in);
+	ev_timer_stop(in->host->loop, &in->restart_w);
+	algo_instance_init(in, in->host, in->index);
+	line_framer_reset(&out_fr);
+	line_framer_reset(&err_fr);
+	wbuf.len = scratch.len = 0;
+	in->out_fr = out_fr;
+	in->err_fr = err_fr;
+	in->wbuf = wbuf;
+	in->scratch = scratch;
+}
+
 void algo_instance_free(struct algo_instance *in)
 {
 	struct ev_loop *loop = in->host->loop;

@@ -212,28 +212,50 @@ static void check_state(struct fuzz *f)
 		abort();
 }
 
-static int setup(struct fuzz *f, uint8_t config)
+/*
+ * Setting a host up costs far more than most scripts: each process keeps one
+ * per instance count and line limit, reset after every script (the call ids,
+ * states, counters, buffers and timers of one must not reach the next).
+ */
+static struct algorithm *hosts[2][4];
+static struct fuzz fuzz;
+
+static struct algorithm *new_host(uint8_t config)
 {
 	struct algorithm_options opts = { .instances = 1 + (config & 1),
 					  .queue_size = 8,
 					  .on_event = on_event,
 					  .on_exit = on_exit_child,
-					  .arg = f };
+					  .arg = &fuzz };
+	struct algorithm *a;
 	struct algo_package *pkg;
 
-	if (algo_host_new(&opts, &f->a, NULL) < 0)
-		return -1;
-	pkg = &f->a->pkg;
+	if (algo_host_new(&opts, &a, NULL) < 0)
+		return NULL;
+	pkg = &a->pkg;
 	pkg->name = strdup("fuzz");
 	pkg->config_json = strdup("{\"threshold\":0.5}");
 	pkg->limits = (struct algo_limits){ .call_timeout_ms = 1000,
-					    .max_inflight = 1 + ((config >> 1) & 3),
+					    .max_inflight = 1,
 					    .handshake_timeout_ms = 2000,
 					    .heartbeat_ms = 1000,
 					    .grace_ms = 2000,
 					    .max_line_bytes = line_limits[(config >> 3) & 3] };
-	if (!pkg->name || !pkg->config_json || algo_host_add_instances(f->a, NULL) < 0)
+	if (!pkg->name || !pkg->config_json || algo_host_add_instances(a, NULL) < 0) {
+		algorithm_close(a);
+		return NULL;
+	}
+	return a;
+}
+
+static int setup(struct fuzz *f, uint8_t config)
+{
+	struct algorithm **slot = &hosts[config & 1][(config >> 3) & 3];
+
+	*f = (struct fuzz){ .a = *slot ? *slot : (*slot = new_host(config)) };
+	if (!f->a)
 		return -1;
+	f->a->pkg.limits.max_inflight = 1 + ((config >> 1) & 3);
 	for (int i = 0; i < f->a->ninst; i++)
 		if (fake_spawn(&f->a->inst[i]) < 0)
 			return -1;
@@ -242,7 +264,7 @@ static int setup(struct fuzz *f, uint8_t config)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct fuzz f = { 0 };
+	struct fuzz *f = &fuzz;
 	size_t read_size, off = 1;
 	uint8_t action = 'o';
 	bool ready;
@@ -250,29 +272,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	read_size = read_sizes[data[0] >> 5];
-	ready = setup(&f, data[0]) == 0;
+	ready = setup(f, data[0]) == 0;
 	while (ready && off <= size) {
 		const uint8_t *end = memchr(data + off, SEGMENT, size - off);
 		size_t n = end ? (size_t)(end - (data + off)) : size - off;
 
-		act(&f, action, data + off, n, read_size);
-		check_state(&f);
+		act(f, action, data + off, n, read_size);
+		check_state(f);
 		off += n + 1;
 		if (off >= size)
 			break;
 		action = data[off++];
 	}
-	if (!f.a)
+	if (!f->a)
 		return 0;
 	/* The host stops; every child exits and its last output is read. */
-	algorithm_stop(f.a);
-	for (int i = 0; i < f.a->ninst; i++)
-		child_exits(&f.a->inst[i], 0);
+	algorithm_stop(f->a);
+	for (int i = 0; i < f->a->ninst; i++)
+		child_exits(&f->a->inst[i], 0);
 	if (ready) {
-		check_state(&f);
-		if (f.done != f.submitted || f.a->pending)
+		check_state(f);
+		if (f->done != f->submitted || f->a->pending)
 			abort();
 	}
-	algorithm_close(f.a);
+	/* A host that has not ended everything cannot start the next script clean. */
+	if (algo_host_reset(f->a, NULL) < 0)
+		abort();
 	return 0;
 }
