@@ -1,4 +1,4 @@
-/* JSON lines from events via yajl_gen, printing straight into the caller's buffer. */
+/* JSON lines from events, written straight into the caller's buffer (strings escaped by yajl_gen). */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -24,11 +24,8 @@ struct literal {
 };
 
 struct event_encoder {
-	yajl_gen gen;
 	yajl_gen literal_gen;
-	struct buffer *out;
 	struct buffer *literal_out;
-	bool oom;
 	struct literal host;
 	struct literal runner;
 	struct literal type;
@@ -36,14 +33,6 @@ struct event_encoder {
 	int64_t cached_sec;	/* second whose date prefix is cached */
 	char cached_prefix[32]; /* "2026-11-23T06:31:00." */
 };
-
-static void print_to_buffer(void *ctx, const char *s, size_t len)
-{
-	struct event_encoder *enc = ctx;
-
-	if (buffer_append(enc->out, s, len) < 0)
-		enc->oom = true;
-}
 
 static void print_literal(void *ctx, const char *s, size_t len)
 {
@@ -70,17 +59,6 @@ static const struct buffer *literal_of(struct event_encoder *enc, struct literal
 	return &lit->json;
 }
 
-/* Emit a cached literal as a value: yajl_gen_number prints its text verbatim. */
-static void gen_literal(struct event_encoder *enc, struct literal *lit, struct span s)
-{
-	const struct buffer *json = literal_of(enc, lit, s);
-
-	if (json->len)
-		yajl_gen_number(enc->gen, json->data, json->len);
-	else
-		enc->oom = true;
-}
-
 struct event_encoder *event_encoder_new(void)
 {
 	struct event_encoder *enc = calloc(1, sizeof(*enc));
@@ -88,12 +66,6 @@ struct event_encoder *event_encoder_new(void)
 
 	if (!enc)
 		return NULL;
-	enc->gen = yajl_gen_alloc(NULL);
-	if (!enc->gen) {
-		free(enc);
-		return NULL;
-	}
-	yajl_gen_config(enc->gen, yajl_gen_print_callback, print_to_buffer, enc);
 	enc->literal_gen = yajl_gen_alloc(NULL);
 	if (!enc->literal_gen) {
 		event_encoder_free(enc);
@@ -112,7 +84,6 @@ void event_encoder_free(struct event_encoder *enc)
 {
 	if (!enc)
 		return;
-	yajl_gen_free(enc->gen);
 	if (enc->literal_gen)
 		yajl_gen_free(enc->literal_gen);
 	buffer_free(&enc->host.json);
@@ -188,13 +159,6 @@ static size_t format_ts_literal(struct event_encoder *enc, int64_t ts_ns, char *
 	return n + 12;
 }
 
-#define KEY(g, lit) yajl_gen_string((g), (const unsigned char *)(lit), sizeof(lit) - 1)
-
-static void gen_span(yajl_gen g, struct span s)
-{
-	yajl_gen_string(g, (const unsigned char *)s.ptr, s.len);
-}
-
 /*
  * snprintf("%lld") was a tenth of the encoding time; two digits per division
  * make the 19-digit ts_ns cheap.
@@ -229,52 +193,67 @@ static size_t format_int(long long v, char *dst)
 	return len + sizeof(tmp) - n;
 }
 
-static void gen_int(yajl_gen g, const char *key, size_t key_len, long long v)
-{
-	char num[24];
+/* Copy a string constant to @p p; the caller reserved room. */
+#define PUT(p, lit) (memcpy((p), (lit), sizeof(lit) - 1), (p) + sizeof(lit) - 1)
 
-	yajl_gen_string(g, (const unsigned char *)key, key_len);
-	yajl_gen_number(g, num, format_int(v, num));
+static char *put_bytes(char *p, const void *src, size_t n)
+{
+	if (n)
+		memcpy(p, src, n);
+	return p + n;
 }
 
+static char *put_int(char *p, const char *key, size_t key_len, long long v)
+{
+	p = put_bytes(p, key, key_len);
+	return p + format_int(v, p);
+}
+
+/*
+ * The envelope is fixed: its keys, cached literals and numbers are copied
+ * straight into room reserved once. Only comm goes through yajl_gen (it
+ * varies per event and may need escaping), and data is already JSON.
+ */
 int event_encoder_write(struct event_encoder *enc, const struct event *ev, struct buffer *out)
 {
-	yajl_gen g = enc->gen;
-	size_t start = out->len;
-	char ts[40];
+	const struct buffer *type = literal_of(enc, &enc->type, ev->type);
+	const struct buffer *runner = literal_of(enc, &enc->runner, ev->runner);
+	const struct buffer *host = &enc->host.json;
+	/* Keys, punctuation, ts and five numbers fit in 256 bytes; comm escapes to at most 6x. */
+	size_t room = 256 + type->len + runner->len + host->len + 6 * ev->comm.len + ev->data.len;
+	char *p;
 
-	enc->out = out;
-	enc->oom = false;
-	yajl_gen_reset(g, NULL);
-	yajl_gen_map_open(g);
-	KEY(g, "type");
-	gen_literal(enc, &enc->type, ev->type);
-	KEY(g, "ts");
-	yajl_gen_number(g, ts, format_ts_literal(enc, ev->ts_ns, ts));
-	gen_int(g, "ts_ns", 5, (long long)ev->ts_ns);
-	KEY(g, "runner");
-	gen_literal(enc, &enc->runner, ev->runner);
-	gen_int(g, "seq", 3, (long long)ev->seq);
-	KEY(g, "host");
-	yajl_gen_number(g, enc->host.json.data, enc->host.json.len);
-	if (ev->flags & EVENT_HAS_PID)
-		gen_int(g, "pid", 3, ev->pid);
-	if (ev->flags & EVENT_HAS_TID)
-		gen_int(g, "tid", 3, ev->tid);
-	if (ev->flags & EVENT_HAS_PPID)
-		gen_int(g, "ppid", 4, ev->ppid);
-	if (ev->comm.len) {
-		KEY(g, "comm");
-		gen_span(g, ev->comm);
-	}
-	KEY(g, "data");
-	/* data is already valid JSON; yajl_gen_number emits a value verbatim. */
-	yajl_gen_number(g, ev->data.ptr, ev->data.len);
-	yajl_gen_map_close(g);
-	print_to_buffer(enc, "\n", 1);
-	if (enc->oom) {
-		out->len = start;
+	if (!type->len || !runner->len || buffer_reserve(out, room) < 0)
 		return -ENOMEM;
+	p = out->data + out->len;
+	p = PUT(p, "{\"type\":");
+	p = put_bytes(p, type->data, type->len);
+	p = PUT(p, ",\"ts\":");
+	p += format_ts_literal(enc, ev->ts_ns, p);
+	p = put_int(p, ",\"ts_ns\":", 9, (long long)ev->ts_ns);
+	p = PUT(p, ",\"runner\":");
+	p = put_bytes(p, runner->data, runner->len);
+	p = put_int(p, ",\"seq\":", 7, (long long)ev->seq);
+	p = PUT(p, ",\"host\":");
+	p = put_bytes(p, host->data, host->len);
+	if (ev->flags & EVENT_HAS_PID)
+		p = put_int(p, ",\"pid\":", 7, ev->pid);
+	if (ev->flags & EVENT_HAS_TID)
+		p = put_int(p, ",\"tid\":", 7, ev->tid);
+	if (ev->flags & EVENT_HAS_PPID)
+		p = put_int(p, ",\"ppid\":", 8, ev->ppid);
+	if (ev->comm.len) {
+		p = PUT(p, ",\"comm\":");
+		out->len = (size_t)(p - out->data);
+		enc->literal_out = out;
+		yajl_gen_reset(enc->literal_gen, NULL);
+		yajl_gen_string(enc->literal_gen, (const unsigned char *)ev->comm.ptr,
+				ev->comm.len);
+		p = out->data + out->len;
 	}
+	p = PUT(p, ",\"data\":");
+	p = put_bytes(p, ev->data.ptr, ev->data.len);
+	p = PUT(p, "}\n");
+	out->len = (size_t)(p - out->data);
 	return 0;
 }
