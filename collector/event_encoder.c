@@ -196,17 +196,16 @@ static size_t format_int(long long v, char *dst)
 /* Copy a string constant to @p p; the caller reserved room. */
 #define PUT(p, lit) (memcpy((p), (lit), sizeof(lit) - 1), (p) + sizeof(lit) - 1)
 
+static char *put_int(char *p, long long v)
+{
+	return p + format_int(v, p);
+}
+
 static char *put_bytes(char *p, const void *src, size_t n)
 {
 	if (n)
 		memcpy(p, src, n);
 	return p + n;
-}
-
-static char *put_int(char *p, const char *key, size_t key_len, long long v)
-{
-	p = put_bytes(p, key, key_len);
-	return p + format_int(v, p);
 }
 
 /*
@@ -230,18 +229,26 @@ int event_encoder_write(struct event_encoder *enc, const struct event *ev, struc
 	p = put_bytes(p, type->data, type->len);
 	p = PUT(p, ",\"ts\":");
 	p += format_ts_literal(enc, ev->ts_ns, p);
-	p = put_int(p, ",\"ts_ns\":", 9, (long long)ev->ts_ns);
+	p = PUT(p, ",\"ts_ns\":");
+	p = put_int(p, (long long)ev->ts_ns);
 	p = PUT(p, ",\"runner\":");
 	p = put_bytes(p, runner->data, runner->len);
-	p = put_int(p, ",\"seq\":", 7, (long long)ev->seq);
+	p = PUT(p, ",\"seq\":");
+	p = put_int(p, (long long)ev->seq);
 	p = PUT(p, ",\"host\":");
 	p = put_bytes(p, host->data, host->len);
-	if (ev->flags & EVENT_HAS_PID)
-		p = put_int(p, ",\"pid\":", 7, ev->pid);
-	if (ev->flags & EVENT_HAS_TID)
-		p = put_int(p, ",\"tid\":", 7, ev->tid);
-	if (ev->flags & EVENT_HAS_PPID)
-		p = put_int(p, ",\"ppid\":", 8, ev->ppid);
+	if (ev->flags & EVENT_HAS_PID) {
+		p = PUT(p, ",\"pid\":");
+		p = put_int(p, (long long)ev->pid);
+	}
+	if (ev->flags & EVENT_HAS_TID) {
+		p = PUT(p, ",\"tid\":");
+		p = put_int(p, (long long)ev->tid);
+	}
+	if (ev->flags & EVENT_HAS_PPID) {
+		p = PUT(p, ",\"ppid\":");
+		p = put_int(p, (long long)ev->ppid);
+	}
 	if (ev->comm.len) {
 		p = PUT(p, ",\"comm\":");
 		out->len = (size_t)(p - out->data);

@@ -3,36 +3,28 @@
 # shellcheck source=../algorithm_lib.sh
 . ./algorithm_lib.sh
 
-CRASH_SIM="$BUILD/tools/algo-sim/algo_sim"
 CRASH_WORK="$WORK/algo-crash"
 CRASH_DIR="$CRASH_WORK/reports"
 mkdir -p "$CRASH_WORK"
 
-# crash_pkg NAME 'SIM ARGS as JSON strings' 'LIMITS JSON members': a package running algo-sim.
+# crash_pkg NAME 'SIM ARGS as JSON strings' 'LIMITS JSON members': as algo_pkg, version 2.1.0, 5 s call timeout.
 crash_pkg() {
 	local dir="$CRASH_WORK/$1"
 	mkdir -p "$dir"
 	cat >"$dir/manifest.json" <<JSON
 {"name":"$1","version":"2.1.0","protocol":1,
- "entry_point":["$CRASH_SIM"${2:+,$2}],
+ "entry_point":["$SIM"${2:+,$2}],
  "env":{"ASAN_OPTIONS":"${ASAN_OPTIONS:-}:handle_segv=0:detect_leaks=0"},
  "limits":{${3:+$3,}"call_timeout_ms":5000,"handshake_timeout_ms":2000,"grace_ms":300}}
 JSON
 	echo "$dir"
 }
 
-# crash_calls FILE N: N execute calls.
-crash_calls() {
-	local i
-	: >"$1"
-	for i in $(seq 1 "$2"); do echo "{\"params\":{\"n\":$i}}" >>"$1"; done
-}
-
 # crash_leftovers: no algo-sim, no child cgroup of a gone collector, no temp report file survives a run.
 crash_leftovers() {
 	local left
 	left=$( { stale_algo_cgroups;
-		pgrep -f "$CRASH_SIM"; find "$CRASH_DIR" -name '.*.tmp' 2>/dev/null; } | head -5)
+		pgrep -f "$SIM"; find "$CRASH_DIR" -name '.*.tmp' 2>/dev/null; } | head -5)
 	eq "nothing left behind" "" "$left"
 }
 
@@ -43,7 +35,7 @@ crash_of() {
 
 begin "algorithm: a segfault gives signal 11 in algorithm.crash and a 0640 report file"
 out=$CRASH_WORK/segv.jsonl
-crash_calls "$CRASH_WORK/segv.calls" 3
+algo_calls "$CRASH_WORK/segv.calls" 3
 "$C" run algorithm --package "$(crash_pkg segv '"--crash-after","3","--crash-mode","segv"')" \
 	--calls "$CRASH_WORK/segv.calls" --crash-dir "$CRASH_DIR" >"$out" 2>/dev/null
 eq "one crash" 1 "$(count "$out" '.type=="algorithm.crash"')"
@@ -63,7 +55,7 @@ end
 
 begin "algorithm: a clean run writes no crash"
 out=$CRASH_WORK/clean.jsonl
-crash_calls "$CRASH_WORK/clean.calls" 2
+algo_calls "$CRASH_WORK/clean.calls" 2
 "$C" run algorithm --package "$(crash_pkg clean '')" --calls "$CRASH_WORK/clean.calls" \
 	--crash-dir "$CRASH_WORK/clean-reports" >"$out" 2>/dev/null
 eq "no crash, no file" "0 0" "$(count "$out" '.type=="algorithm.crash'"\"") $(find "$CRASH_WORK/clean-reports" -type f | wc -l)"
@@ -76,7 +68,7 @@ fi
 
 begin "algorithm: a leaking child shows rising RSS within two samples"
 out=$CRASH_WORK/leak.jsonl
-crash_calls "$CRASH_WORK/leak.calls" 12
+algo_calls "$CRASH_WORK/leak.calls" 12
 "$C" run algorithm --package "$(crash_pkg leak '"--leak-mb","4","--latency-us","100000"')" \
 	--calls "$CRASH_WORK/leak.calls" --health-interval 200ms >"$out" 2>/dev/null
 eq "source" "bpf null" "$(field "$out" health.monitor '"\(.data.source) \(.data.fallback_reason)"')"
@@ -89,7 +81,7 @@ end
 
 begin "algorithm: a spinning child shows about one core; cpu_pinned at the manifest's cpu_percent"
 out=$CRASH_WORK/spin.jsonl
-crash_calls "$CRASH_WORK/spin.calls" 1
+algo_calls "$CRASH_WORK/spin.calls" 1
 "$C" run algorithm --package "$(crash_pkg spin '"--spin-ms","1500"')" \
 	--calls "$CRASH_WORK/spin.calls" --health-interval 300ms >"$out" 2>/dev/null
 # Two shared cores: the spinner gets most of one, not always all of it.
@@ -106,7 +98,7 @@ end
 
 begin "algorithm: a child killed by another process names that process"
 out=$CRASH_WORK/kill.jsonl
-crash_calls "$CRASH_WORK/kill.calls" 1
+algo_calls "$CRASH_WORK/kill.calls" 1
 "$C" run algorithm --package "$(crash_pkg victim '"--latency-us","5000000"')" \
 	--calls "$CRASH_WORK/kill.calls" --crash-dir "$CRASH_DIR" >"$out" 2>/dev/null &
 runner=$!
@@ -127,14 +119,14 @@ end
 
 begin "algorithm: --memory-restart restarts a leaking child before the OOM killer; a timeout kill is a crash"
 out=$CRASH_WORK/memrestart.jsonl
-crash_calls "$CRASH_WORK/memrestart.calls" 6
+algo_calls "$CRASH_WORK/memrestart.calls" 6
 "$C" run algorithm --package "$(crash_pkg memrestart '"--leak-mb","8","--latency-us","100000"')" \
 	--calls "$CRASH_WORK/memrestart.calls" --health-interval 100ms --memory-restart 20MiB >"$out" 2>/dev/null
 check "a restart action" test "$(count "$out" '.type=="health.action" and .data.action=="restart" and .data.kind=="memory_action"')" -ge 1
 eq "the first crash: restarted by the collector" "memory_restart SIGTERM collector" \
 	"$(jq -r 'select(.type=="algorithm.crash") | .data | "\(.cause) \(.signal) \(.killed_by.name)"' "$out" | head -1)"
 out=$CRASH_WORK/timeout.jsonl
-crash_calls "$CRASH_WORK/timeout.calls" 1
+algo_calls "$CRASH_WORK/timeout.calls" 1
 "$C" run algorithm --package "$(crash_pkg slow '"--latency-us","3000000"')" \
 	--calls "$CRASH_WORK/timeout.calls" --call-timeout 200ms >"$out" 2>/dev/null
 eq "timeout crash" "timeout SIGTERM collector 1" \
@@ -145,7 +137,7 @@ end
 if [ -d /sys/fs/cgroup/memory ] || grep -q memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
 	begin "algorithm: a child over its memory limit is reported as killed by the OOM killer"
 	out=$CRASH_WORK/oom.jsonl
-	crash_calls "$CRASH_WORK/oom.calls" 6
+	algo_calls "$CRASH_WORK/oom.calls" 6
 	"$C" run algorithm --package "$(crash_pkg oom '"--leak-mb","16","--latency-us","150000"' '"memory_mb":48')" \
 		--calls "$CRASH_WORK/oom.calls" --health-interval 100ms --crash-dir "$CRASH_DIR" >"$out" 2>/dev/null
 	eq "cause and killer" "oom_kill OOM killer true SIGKILL" \
