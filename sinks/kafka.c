@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <ev.h>
@@ -47,6 +48,7 @@ struct kafka_sink {
 	uint64_t failed;
 	uint64_t wake_below; /* sink_ready() once outstanding is down to this */
 	int64_t flush_timeout_ms;
+	int broker_nice; /* niceness added to librdkafka's broker threads */
 	bool want_ready; /* write or flush said -EAGAIN */
 	bool ending;	 /* destroy: no more sink_ready() */
 };
@@ -71,6 +73,11 @@ static const struct option_spec kafka_options[] = {
 	  .type = OPT_STRING,
 	  .repeat = true,
 	  .help = "PROP=VALUE: a librdkafka property, as kcat -X (repeatable)" },
+	{ .name = "broker-nice",
+	  .type = OPT_INT,
+	  .def = "5",
+	  .help = "niceness added to librdkafka's broker threads, which busy-poll while requests "
+		  "are in flight, so the loop feeding them keeps the CPU (0: none)" },
 	{ .name = "flush-timeout",
 	  .type = OPT_DURATION,
 	  .def = "10s",
@@ -149,6 +156,39 @@ static void on_wake(struct ev_loop *loop, ev_io *w, int revents)
 	poll_all(s);
 }
 
+/*
+ * In a librdkafka broker thread as it starts. While the in-flight limit is
+ * reached those threads poll their sockets with a zero timeout in a loop;
+ * at equal priority that spin takes the CPU from the loop thread, which has
+ * to produce the messages they send.
+ */
+static rd_kafka_resp_err_t on_thread_start(rd_kafka_t *rk, rd_kafka_thread_type_t type,
+					   const char *name, void *opaque)
+{
+	struct kafka_sink *s = opaque;
+	id_t tid = (id_t)gettid();
+	int nice;
+
+	(void)rk;
+	(void)name;
+	if (type != RD_KAFKA_THREAD_BROKER || s->broker_nice == 0)
+		return RD_KAFKA_RESP_ERR_NO_ERROR;
+	errno = 0;
+	nice = getpriority(PRIO_PROCESS, tid);
+	if (errno == 0)
+		setpriority(PRIO_PROCESS, tid, nice + s->broker_nice > 19 ? 19 : nice + s->broker_nice);
+	return RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+static rd_kafka_resp_err_t on_new(rd_kafka_t *rk, const rd_kafka_conf_t *conf, void *opaque,
+				  char *errstr, size_t errstr_size)
+{
+	(void)conf;
+	(void)errstr;
+	(void)errstr_size;
+	return rd_kafka_interceptor_add_on_thread_start(rk, "collector", on_thread_start, opaque);
+}
+
 static int set_prop(rd_kafka_conf_t *conf, const char *name, const char *value, struct error *err)
 {
 	char msg[512];
@@ -201,6 +241,7 @@ static rd_kafka_conf_t *make_conf(struct kafka_sink *s, const struct options *op
 	rd_kafka_conf_set_opaque(conf, s);
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
 	rd_kafka_conf_set_error_cb(conf, on_error);
+	rd_kafka_conf_interceptor_add_on_new(conf, "collector", on_new, s);
 	return conf;
 fail:
 	rd_kafka_conf_destroy(conf);
@@ -238,6 +279,7 @@ static void *kafka_create(struct sink_ctx *ctx, const struct options *opts, stru
 	rd_kafka_conf_t *conf = NULL;
 	const char *topic, *key;
 	char msg[512];
+	int64_t nice;
 
 	if (!s) {
 		error_set(err, ENOMEM, "out of memory");
@@ -248,6 +290,12 @@ static void *kafka_create(struct sink_ctx *ctx, const struct options *opts, stru
 	ev_init(&s->wake, on_wake);
 	s->wake.data = s;
 	s->flush_timeout_ms = options_int(opts, "flush-timeout") / 1000000;
+	nice = options_int(opts, "broker-nice");
+	if (nice < 0 || nice > 19) {
+		error_set(err, EINVAL, "broker-nice %lld: expected 0 to 19", (long long)nice);
+		goto fail;
+	}
+	s->broker_nice = (int)nice;
 	if (text && kafka_url_parse(text, &url, err) < 0)
 		goto fail;
 	topic = pick(opts, "topic", url.topic, NULL);

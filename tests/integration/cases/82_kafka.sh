@@ -64,6 +64,33 @@ else
 	check "errors were injected ($injected)" test "${injected:-0}" -gt 0
 	end
 
+	begin "kafka: librdkafka's broker threads run broker-nice (default 5) above the loop's niceness"
+	d=$WORK/kafka-nice
+	mkdir -p "$d"
+	start_mock "$d"
+	for add in 5 12; do
+		opt=()
+		[[ $add == 5 ]] || opt=(--sink-option "broker-nice=$add")
+		"$C" run "${opt[@]}" --sink "kafka://$boot/events" exec -- sh -c 'echo up; sleep 2' \
+			2>"$d/err" &
+		pid=$!
+		for _ in $(seq 50); do
+			grep -qs '^rdk:broker' /proc/$pid/task/*/comm && break
+			sleep 0.1
+		done
+		sleep 0.5
+		base=$(awk '{print $19}' "/proc/$pid/stat")
+		want=$((base + add > 19 ? 19 : base + add))
+		got=$(for t in /proc/$pid/task/*; do
+			[[ $(cat "$t/comm") == rdk:broker* ]] && awk '{print $19}' "$t/stat"
+		done | sort -u | paste -sd,)
+		eq "broker threads at nice $want (loop at $base)" "$want" "$got"
+		wait $pid
+		eq "collector exit status" 0 $?
+	done
+	stop_mock
+	end
+
 	begin "kafka: -X and the config file reach librdkafka; a bad property is an error"
 	d=$WORK/kafka-x
 	mkdir -p "$d"
