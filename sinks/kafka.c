@@ -174,9 +174,9 @@ static rd_kafka_resp_err_t on_thread_start(rd_kafka_t *rk, rd_kafka_thread_type_
 	if (type != RD_KAFKA_THREAD_BROKER || s->broker_nice == 0)
 		return RD_KAFKA_RESP_ERR_NO_ERROR;
 	errno = 0;
-	nice = getpriority(PRIO_PROCESS, tid);
+	nice = getpriority(PRIO_PROCESS, tid) + s->broker_nice;
 	if (errno == 0)
-		setpriority(PRIO_PROCESS, tid, nice + s->broker_nice > 19 ? 19 : nice + s->broker_nice);
+		setpriority(PRIO_PROCESS, tid, nice > 19 ? 19 : nice);
 	return RD_KAFKA_RESP_ERR_NO_ERROR;
 }
 

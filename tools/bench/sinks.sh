@@ -10,7 +10,10 @@
 #                                  (the collector's JSON lines, headers type and
 #                                  runner, no key), the same producer settings:
 #                                  acks=all, enable.idempotence=true, no
-#                                  compression, librdkafka's batching defaults
+#                                  compression, librdkafka's batching defaults;
+#                                  a second row with the collector's broker-nice
+#                                  at 0 shows what running librdkafka's
+#                                  busy-polling broker threads at nice +5 buys
 # Input: N 200-byte JSON lines from tools/bench/gen, written once to a file that
 # both sides read (`collector run exec -- cat FILE`, rsyslog's imfile, kcat -l).
 # A run's time is from start until every event is in the output (file sinks:
@@ -153,14 +156,18 @@ check_topic() { # WHO
 
 # Both producers: acks=all, idempotent, no compression, librdkafka's defaults
 # for batching (linger.ms, batch.num.messages, batch.size, queue sizes).
+# run_kafka [RUN OPTIONS]
 run_kafka() {
 	local r
 	start_mock
-	timed r "$COLLECTOR" run --sink "kafka://$boot/events?acks=all" \
+	timed r "$COLLECTOR" run "$@" --sink "kafka://$boot/events?acks=all" \
 		exec --format json -- cat "$tmp/ink.jsonl" || fail "collector exited with $?"
 	check_topic "kafka sink"
 	rate "$NKM" "${r% *}" "${r#* }"
 }
+
+# The same with librdkafka's broker threads at the loop's priority.
+run_kafka_nice0() { run_kafka --sink-option broker-nice=0; }
 
 run_kcat() {
 	local r
@@ -204,6 +211,7 @@ pair file file_plain "$(have rsyslogd && echo run_rsyslog)"
 pair gzip file_gzip ""
 if have kcat; then
 	pair kafka run_kafka run_kcat
+	pair kafka0 run_kafka_nice0 run_kcat
 else
 	echo "bench-sinks: kcat is missing (make deps): kafka case skipped" >&2
 fi
@@ -228,8 +236,11 @@ if [[ -n ${rate[kafka]:-} ]]; then
 	row "kafka sink / kcat -P (confirmed)" "${rate[kafka]}" "${cpu[kafka]}" \
 		"${rate[kafka.peer]}" "${cpu[kafka.peer]}" "${ratio[kafka]}" \
 		">=1x kcat -P: $(verdict "${ratio[kafka]}" 1)"
+	row "  the same, broker-nice=0" "${rate[kafka0]}" "${cpu[kafka0]}" \
+		"${rate[kafka0.peer]}" "${cpu[kafka0.peer]}" "${ratio[kafka0]}" "(for comparison)"
 fi
 echo "kafka: both acks=all, enable.idempotence=true, headers type+runner, no key, no"
 echo "compression, librdkafka $(pkg-config --modversion rdkafka 2>/dev/null) defaults otherwise (linger.ms=5,"
 echo "batch.num.messages=10000, batch.size=1000000, queue.buffering.max.messages=100000);"
-echo "topic end offsets checked after each run."
+echo "topic end offsets checked after each run. The collector runs librdkafka's broker"
+echo "threads at nice +5 (broker-nice), kcat at its own priority."
