@@ -241,7 +241,11 @@ static rd_kafka_conf_t *make_conf(struct kafka_sink *s, const struct options *op
 	rd_kafka_conf_set_opaque(conf, s);
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
 	rd_kafka_conf_set_error_cb(conf, on_error);
-	rd_kafka_conf_interceptor_add_on_new(conf, "collector", on_new, s);
+	if (rd_kafka_conf_interceptor_add_on_new(conf, "collector", on_new, s) !=
+	    RD_KAFKA_RESP_ERR_NO_ERROR) {
+		error_set(err, EINVAL, "kafka: cannot add the thread-start interceptor");
+		goto fail;
+	}
 	return conf;
 fail:
 	rd_kafka_conf_destroy(conf);
