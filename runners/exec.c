@@ -8,10 +8,10 @@
 #include <unistd.h>
 
 #include <ev.h>
-#include <yajl/yajl_gen.h>
 
 #include <collector/buffer.h>
 #include <collector/child.h>
+#include <collector/event_builder.h>
 #include <collector/event_encoder.h>
 #include <collector/json_decoder.h>
 #include <collector/line_framer.h>
@@ -62,8 +62,7 @@ struct exec_runner {
 	ev_timer stable_w;
 	struct json_decoder *decoder;
 	struct exec_health *health; /* NULL without --health */
-	yajl_gen gen;
-	struct buffer gen_buf;
+	struct event_builder *eb;
 };
 
 static const struct option_spec exec_options[] = {
@@ -115,69 +114,21 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void print_to_buffer(void *ctx, const char *s, size_t len)
-{
-	buffer_append(ctx, s, len);
-}
-
-static yajl_gen begin_data(struct exec_runner *r)
-{
-	yajl_gen_reset(r->gen, NULL);
-	r->gen_buf.len = 0;
-	yajl_gen_map_open(r->gen);
-	return r->gen;
-}
-
-static void gen_key(yajl_gen g, const char *key)
-{
-	yajl_gen_string(g, (const unsigned char *)key, strlen(key));
-}
-
-static void gen_kstr(yajl_gen g, const char *key, const char *v, size_t len)
-{
-	gen_key(g, key);
-	yajl_gen_string(g, (const unsigned char *)v, len);
-}
-
-static void gen_kint(yajl_gen g, const char *key, long long v)
-{
-	gen_key(g, key);
-	yajl_gen_integer(g, v);
-}
-
-static void gen_kbool(yajl_gen g, const char *key, bool v)
-{
-	gen_key(g, key);
-	yajl_gen_bool(g, v);
-}
-
 static void emit_data(struct exec_runner *r, const char *type)
 {
-	struct event *ev;
-
-	yajl_gen_map_close(r->gen);
-	ev = event_new(span_str(type), (struct span){ 0 },
-		       (struct span){ r->gen_buf.data, r->gen_buf.len });
-	if (!ev) {
-		runner_emit_failed(r->ctx, type);
-		return;
-	}
-	if (r->pid > 0)
-		event_set_pid(ev, r->pid);
-	runner_emit(r->ctx, ev);
+	event_builder_emit(r->eb, r->ctx, type, r->pid);
 }
 
 /* ---- lines ---- */
 
 static void emit_text(struct exec_runner *r, const struct line *l, const char *type)
 {
-	yajl_gen g = begin_data(r);
-
-	gen_kstr(g, "line", l->ptr, l->len);
+	event_builder_begin(r->eb);
+	event_builder_strn(r->eb, "line", l->ptr, l->len);
 	if (l->flags & LINE_TRUNCATED)
-		gen_kbool(g, "truncated", true);
+		event_builder_bool(r->eb, "truncated", true);
 	if (l->flags & LINE_INVALID_UTF8)
-		gen_kbool(g, "invalid_utf8", true);
+		event_builder_bool(r->eb, "invalid_utf8", true);
 	emit_data(r, type);
 }
 
@@ -282,66 +233,61 @@ static const char *run_status(struct exec_runner *r, enum runner_status *st)
 	return runner_status_name(*st);
 }
 
-static void gen_time(yajl_gen g, const char *key, int64_t ns)
+static void put_time(struct event_builder *b, const char *key, int64_t ns)
 {
 	char ts[40];
 
-	gen_kstr(g, key, ts, format_rfc3339_ns(ns, ts));
+	event_builder_strn(b, key, ts, format_rfc3339_ns(ns, ts));
+}
+
+static void put_counters(struct event_builder *b, const struct exec_runner *r)
+{
+	event_builder_open_object(b, "counters");
+	event_builder_uint(b, "stdout_lines", r->n.stdout_lines);
+	event_builder_uint(b, "stderr_lines", r->n.stderr_lines);
+	event_builder_uint(b, "events", r->n.events);
+	event_builder_uint(b, "errors", r->n.errors);
+	event_builder_uint(b, "truncated", r->n.truncated);
+	event_builder_uint(b, "invalid_utf8", r->n.invalid_utf8);
+	event_builder_uint(b, "stdout_bytes", r->pc.out.framer.stats.bytes);
+	event_builder_uint(b, "stderr_bytes", r->pc.err.framer.stats.bytes);
+	event_builder_uint(b, "discarded_bytes",
+			   r->pc.out.framer.stats.discarded + r->pc.err.framer.stats.discarded);
+	event_builder_close_object(b);
 }
 
 static void emit_exit(struct exec_runner *r, enum runner_status *st, bool will_restart)
 {
 	int64_t end = now_ns();
-	yajl_gen g = begin_data(r);
-	const char *status = run_status(r, st);
+	struct event_builder *b = r->eb;
 	int ws = r->pc.wait_status;
 	char sig[16];
 
-	gen_kstr(g, "status", status, strlen(status));
-	gen_key(g, "exit_code");
+	event_builder_begin(b);
+	event_builder_str(b, "status", run_status(r, st));
 	if (!r->error[0] && WIFEXITED(ws))
-		yajl_gen_integer(g, WEXITSTATUS(ws));
+		event_builder_int(b, "exit_code", WEXITSTATUS(ws));
 	else
-		yajl_gen_null(g);
-	gen_key(g, "signal");
+		event_builder_null(b, "exit_code");
 	if (!r->error[0] && WIFSIGNALED(ws)) {
-		yajl_gen_integer(g, WTERMSIG(ws));
-		signal_name(WTERMSIG(ws), sig);
-		gen_kstr(g, "signal_name", sig, strlen(sig));
-		gen_kbool(g, "core_dumped", WCOREDUMP(ws));
+		event_builder_int(b, "signal", WTERMSIG(ws));
+		event_builder_str(b, "signal_name", signal_name(WTERMSIG(ws), sig));
+		event_builder_bool(b, "core_dumped", WCOREDUMP(ws));
 	} else {
-		yajl_gen_null(g);
+		event_builder_null(b, "signal");
 	}
-	gen_time(g, "start", r->pc.start_ns);
-	gen_time(g, "end", end);
-	gen_kint(g, "duration_ns", end - r->pc.start_ns);
-	gen_key(g, "counters");
-	yajl_gen_map_open(g);
-	gen_kint(g, "stdout_lines", (long long)r->n.stdout_lines);
-	gen_kint(g, "stderr_lines", (long long)r->n.stderr_lines);
-	gen_kint(g, "events", (long long)r->n.events);
-	gen_kint(g, "errors", (long long)r->n.errors);
-	gen_kint(g, "truncated", (long long)r->n.truncated);
-	gen_kint(g, "invalid_utf8", (long long)r->n.invalid_utf8);
-	gen_kint(g, "stdout_bytes", (long long)r->pc.out.framer.stats.bytes);
-	gen_kint(g, "stderr_bytes", (long long)r->pc.err.framer.stats.bytes);
-	gen_kint(g, "discarded_bytes",
-		 (long long)r->pc.out.framer.stats.discarded +
-			 (long long)r->pc.err.framer.stats.discarded);
-	yajl_gen_map_close(g);
-	gen_key(g, "error");
-	if (r->error[0])
-		yajl_gen_string(g, (const unsigned char *)r->error, strlen(r->error));
-	else
-		yajl_gen_null(g);
-	gen_kint(g, "restarts", r->restarts);
-	gen_kbool(g, "will_restart", will_restart);
-	exec_health_gen_exit(r->health, g);
-	gen_key(g, "argv");
-	yajl_gen_array_open(g);
+	put_time(b, "start", r->pc.start_ns);
+	put_time(b, "end", end);
+	event_builder_int(b, "duration_ns", end - r->pc.start_ns);
+	put_counters(b, r);
+	event_builder_str(b, "error", r->error[0] ? r->error : NULL);
+	event_builder_int(b, "restarts", r->restarts);
+	event_builder_bool(b, "will_restart", will_restart);
+	exec_health_put_exit(r->health, b);
+	event_builder_open_array(b, "argv");
 	for (char *const *a = r->argv; *a; a++)
-		yajl_gen_string(g, (const unsigned char *)*a, strlen(*a));
-	yajl_gen_array_close(g);
+		event_builder_str(b, NULL, *a);
+	event_builder_close_array(b);
 	emit_data(r, "exec.exit");
 }
 
@@ -552,10 +498,9 @@ static void *exec_create(struct runner_ctx *ctx, const struct options *opts, str
 	if (options_list(opts, "env", NULL) && !(r->envp = build_env(opts)))
 		goto oom;
 	r->decoder = json_decoder_new("exec.event");
-	r->gen = yajl_gen_alloc(NULL);
-	if (!r->decoder || !r->gen)
+	r->eb = event_builder_new();
+	if (!r->decoder || !r->eb)
 		goto oom;
-	yajl_gen_config(r->gen, yajl_gen_print_callback, print_to_buffer, &r->gen_buf);
 	if (exec_health_create(ctx, opts, health_restart, r, &r->health, err) < 0) {
 		exec_destroy(r);
 		return NULL;
@@ -605,9 +550,7 @@ static void exec_destroy(void *self)
 	ev_timer_stop(r->loop, &r->restart_w);
 	ev_timer_stop(r->loop, &r->stable_w);
 	json_decoder_free(r->decoder);
-	if (r->gen)
-		yajl_gen_free(r->gen);
-	buffer_free(&r->gen_buf);
+	event_builder_free(r->eb);
 	free(r->envp);
 	free(r);
 }
@@ -626,6 +569,7 @@ static void exec_metrics(void *self, struct metrics_writer *w)
 			    (double)r->n.stderr_lines);
 	if (r->pc.alive)
 		metrics_add_child(w, r->pid, "running");
+	exec_health_metrics(r->health, w);
 }
 
 const struct runner_ops exec_runner_ops = {

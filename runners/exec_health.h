@@ -5,51 +5,20 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include <yajl/yajl_gen.h>
-
 #include <collector/error.h>
 #include <collector/options.h>
 #include <collector/runner.h>
 
+#include "health_events.h"
+
 /* The exec runner's health options, spliced into its option table. */
-#define EXEC_HEALTH_OPTIONS                                                                      \
-	{ .name = "health",                                                                      \
-	  .type = OPT_BOOL,                                                                      \
-	  .help = "watch the command's CPU, memory, threads and end (health.* events)" },        \
-		{ .name = "health-interval",                                                     \
-		  .type = OPT_DURATION,                                                          \
-		  .def = "1s",                                                                   \
-		  .help = "time between health.sample events" },                                 \
-		{ .name = "health-source",                                                       \
-		  .type = OPT_ENUM,                                                              \
-		  .def = "auto",                                                                 \
-		  .choices = "auto|bpf|procfs",                                                  \
-		  .help = "the built-in BPF program, /proc polling, or BPF when it loads" },     \
-		{ .name = "memory-high",                                                         \
-		  .type = OPT_SIZE,                                                              \
-		  .def = "0",                                                                    \
-		  .help = "health.warning when the command's RSS goes above this (0: never)" },  \
-		{ .name = "memory-restart",                                                      \
-		  .type = OPT_SIZE,                                                              \
-		  .def = "0",                                                                    \
-		  .help = "stop the command (then --restart applies) when its RSS passes this, " \
-			  "before the OOM killer does (0: never)" },                             \
-		{ .name = "cpu-quota",                                                           \
-		  .type = OPT_INT,                                                               \
-		  .def = "100",                                                                  \
-		  .help = "CPU percent the command may use (100: one core), for cpu_pinned" },   \
-		{ .name = "cpu-pinned-samples",                                                  \
-		  .type = OPT_INT,                                                               \
-		  .def = "5",                                                                    \
-		  .help = "samples at the CPU quota before a cpu_pinned warning (0: never)" },   \
-		{ .name = "rss-growth",                                                          \
-		  .type = OPT_SIZE,                                                              \
-		  .def = "0",                                                                    \
-		  .help = "health.warning when RSS grows faster than this per second (0: "       \
-			  "never)" },                                                            \
-	{                                                                                        \
-		.name = "rss-growth-samples", .type = OPT_INT, .def = "10",                      \
-		.help = "samples the RSS growth is fitted over (3..64)"                          \
+#define EXEC_HEALTH_OPTIONS                                                                 \
+	{ .name = "health",                                                                 \
+	  .type = OPT_BOOL,                                                                 \
+	  .help = "watch the command's CPU, memory, threads and end (health.* events)" },   \
+		HEALTH_EVENT_OPTIONS, {                                                     \
+		.name = "cpu-quota", .type = OPT_INT, .def = "100",                         \
+		.help = "CPU percent the command may use (100: one core), for cpu_pinned"   \
 	}
 
 struct exec_health;
@@ -73,7 +42,10 @@ int exec_health_watch(struct exec_health *eh, pid_t pid, struct error *err);
 void exec_health_reaped(struct exec_health *eh, pid_t pid, int wait_status);
 
 /* Add killed_by and oom_killed to exec.exit's data. */
-void exec_health_gen_exit(const struct exec_health *eh, yajl_gen g);
+void exec_health_put_exit(const struct exec_health *eh, struct event_builder *b);
+
+/* Its samples for /metrics; nothing without --health. */
+void exec_health_metrics(const struct exec_health *eh, struct metrics_writer *w);
 
 void exec_health_free(struct exec_health *eh);
 
