@@ -125,19 +125,21 @@ struct algorithm {
 	int64_t paused_since_ns;
 	int64_t paused_total_ns;
 	uint64_t pauses;
-	struct buffer evbuf;
-	yajl_gen gen; /* escapes the strings of events into evbuf */
+	struct event_builder *eb; /* the data object of the event being built */
 };
 
 int64_t algo_mono_ns(void);
 const char *algo_state_name(enum algo_state s);
 
-/* Event building: algo_ev_begin(), fields, algo_ev_emit(). */
+/* Event building on the event builder: algo_ev_begin(), fields (key NULL in an array), algo_ev_emit(). */
 void algo_ev_begin(struct algorithm *a);
 void algo_ev_str(struct algorithm *a, const char *key, const char *value);
 void algo_ev_strn(struct algorithm *a, const char *key, const char *value, size_t len);
 void algo_ev_int(struct algorithm *a, const char *key, long long value);
 void algo_ev_raw(struct algorithm *a, const char *key, const char *json, size_t len);
+/* An array member; its elements are algo_ev_str() with a NULL key. */
+void algo_ev_array_open(struct algorithm *a, const char *key);
+void algo_ev_array_close(struct algorithm *a);
 void algo_ev_emit(struct algorithm *a, const char *type, pid_t pid);
 
 /* Scheduler (algorithm_scheduler.c). */

@@ -8,7 +8,6 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include <yajl/yajl_gen.h>
 
 #include <collector/algorithm.h>
 
@@ -49,38 +48,16 @@ const char *algorithm_code_name(enum algorithm_code code)
 
 /* ---- event building ---- */
 
-static void print_to_evbuf(void *ctx, const char *s, size_t len)
-{
-	struct algorithm *a = ctx;
-
-	buffer_append(&a->evbuf, s, len);
-}
-
-/* One reusable generator escapes every string of every event. */
-static void ev_string(struct algorithm *a, const char *s, size_t len)
-{
-	yajl_gen_reset(a->gen, NULL);
-	yajl_gen_string(a->gen, (const unsigned char *)s, len);
-}
-
-static void ev_key(struct algorithm *a, const char *key)
-{
-	if (a->evbuf.len > 1)
-		buffer_append(&a->evbuf, ",", 1);
-	ev_string(a, key, strlen(key));
-	buffer_append(&a->evbuf, ":", 1);
-}
-
 /* A host without on_event gets no events: nothing is built then. */
 static bool ev_off(const struct algorithm *a)
 {
-	return !a->opts.on_event || !a->gen;
+	return !a->opts.on_event;
 }
 
 void algo_ev_begin(struct algorithm *a)
 {
-	a->evbuf.len = 0;
-	buffer_append(&a->evbuf, "{", 1);
+	if (!ev_off(a))
+		event_builder_begin(a->eb);
 }
 
 void algo_ev_str(struct algorithm *a, const char *key, const char *value)
@@ -90,37 +67,45 @@ void algo_ev_str(struct algorithm *a, const char *key, const char *value)
 
 void algo_ev_strn(struct algorithm *a, const char *key, const char *value, size_t len)
 {
-	if (ev_off(a))
-		return;
-	ev_key(a, key);
-	ev_string(a, value ? value : "", value ? len : 0);
+	if (!ev_off(a))
+		event_builder_strn(a->eb, key, value, len);
 }
 
 void algo_ev_int(struct algorithm *a, const char *key, long long value)
 {
-	char num[24];
-	int n;
-
-	if (ev_off(a))
-		return;
-	n = snprintf(num, sizeof(num), "%lld", value);
-	ev_key(a, key);
-	buffer_append(&a->evbuf, num, (size_t)n);
+	if (!ev_off(a))
+		event_builder_int(a->eb, key, value);
 }
 
 void algo_ev_raw(struct algorithm *a, const char *key, const char *json, size_t len)
 {
-	if (ev_off(a))
-		return;
-	ev_key(a, key);
-	buffer_append(&a->evbuf, json, len);
+	if (!ev_off(a))
+		event_builder_raw(a->eb, key, json, len);
 }
 
+void algo_ev_array_open(struct algorithm *a, const char *key)
+{
+	if (!ev_off(a))
+		event_builder_open_array(a->eb, key);
+}
+
+void algo_ev_array_close(struct algorithm *a)
+{
+	if (!ev_off(a))
+		event_builder_close_array(a->eb);
+}
+
+/* Out of memory: the host's owner hears of the event, without data, and counts it lost. */
 void algo_ev_emit(struct algorithm *a, const char *type, pid_t pid)
 {
-	if (ev_off(a) || buffer_append(&a->evbuf, "}", 1) < 0)
+	struct span data;
+
+	if (ev_off(a))
 		return;
-	a->opts.on_event(a->opts.arg, type, pid, a->evbuf.data, a->evbuf.len);
+	if (event_builder_finish(a->eb, &data) < 0)
+		a->opts.on_event(a->opts.arg, type, pid, NULL, 0);
+	else
+		a->opts.on_event(a->opts.arg, type, pid, data.ptr, data.len);
 }
 
 /* ---- lists ---- */
@@ -590,12 +575,11 @@ int algo_host_new(const struct algorithm_options *opts, struct algorithm **out, 
 				 "algorithm: children can only be watched on libev's default loop");
 	}
 	ignore_sigpipe();
-	a->gen = yajl_gen_alloc(NULL);
-	if (!a->gen) {
+	a->eb = event_builder_new();
+	if (!a->eb) {
 		free(a);
 		return error_set(err, ENOMEM, "out of memory");
 	}
-	yajl_gen_config(a->gen, yajl_gen_print_callback, print_to_evbuf, a);
 	if (a->opts.instances <= 0)
 		a->opts.instances = 1;
 	if (a->opts.queue_size == 0)
@@ -651,7 +635,6 @@ int algo_host_reset(struct algorithm *a, struct error *err)
 	a->paused = a->frozen = a->closing = false;
 	a->paused_since_ns = a->paused_total_ns = 0;
 	a->pauses = 0;
-	a->evbuf.len = 0;
 	return 0;
 }
 
@@ -733,8 +716,6 @@ void algorithm_close(struct algorithm *a)
 	free(a->inst);
 	shm_pool_destroy(&a->pool);
 	algo_package_free(&a->pkg);
-	buffer_free(&a->evbuf);
-	if (a->gen)
-		yajl_gen_free(a->gen);
+	event_builder_free(a->eb);
 	free(a);
 }

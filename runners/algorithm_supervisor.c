@@ -514,7 +514,6 @@ static void report_exit(struct algo_instance *in, int status, const char *reason
 {
 	struct algorithm *a = in->host;
 	char sig[16];
-	struct buffer tail = { 0 };
 	int first = in->stderr_count > ALGO_EXIT_STDERR_LINES ?
 			    in->stderr_count - ALGO_EXIT_STDERR_LINES :
 			    0;
@@ -527,17 +526,10 @@ static void report_exit(struct algo_instance *in, int status, const char *reason
 		algo_ev_str(a, "signal", signal_name(WTERMSIG(status), sig));
 	algo_ev_str(a, "reason", reason);
 	algo_ev_int(a, "uptime_ms", (algo_mono_ns() - in->spawn_ns) / 1000000);
-	buffer_append(&tail, "[", 1);
-	for (int i = first; i < in->stderr_count; i++) {
-		const char *s = in->stderr_tail[i % ALGO_STDERR_TAIL];
-
-		if (i > first)
-			buffer_append(&tail, ",", 1);
-		algo_json_string(&tail, s, strlen(s));
-	}
-	buffer_append(&tail, "]", 1);
-	algo_ev_raw(a, "stderr_tail", tail.data, tail.len);
-	buffer_free(&tail);
+	algo_ev_array_open(a, "stderr_tail");
+	for (int i = first; i < in->stderr_count; i++)
+		algo_ev_str(a, NULL, in->stderr_tail[i % ALGO_STDERR_TAIL]);
+	algo_ev_array_close(a);
 	algo_ev_emit(a, "algorithm.exit", in->pid);
 }
 

@@ -46,6 +46,8 @@ static void on_event(void *arg, const char *type, pid_t pid, const char *json, s
 {
 	(void)arg;
 	(void)pid;
+	if (!json)
+		return; /* out of memory: the event is lost, and counted by the runner */
 	if (!type || strncmp(type, "algorithm.", 10) != 0 || json[0] != '{')
 		abort();
 	check_json(json, len);
@@ -55,15 +57,18 @@ static void on_event(void *arg, const char *type, pid_t pid, const char *json, s
 static void on_exit_child(void *arg, int instance, pid_t pid, int wait_status)
 {
 	struct fuzz *f = arg;
-	struct buffer report = { 0 };
+	struct event_builder *report = event_builder_new();
 	const char *kill_reason;
+	struct span text;
 
 	(void)pid;
-	buffer_append(&report, "{", 1);
-	algorithm_describe_exit(f->a, instance, wait_status, &report, &kill_reason);
-	buffer_append(&report, "}", 1);
-	check_json(report.data, report.len);
-	buffer_free(&report);
+	if (!report)
+		return;
+	event_builder_begin(report);
+	algorithm_describe_exit(f->a, instance, wait_status, report, &kill_reason);
+	if (event_builder_finish(report, &text) == 0)
+		check_json(text.ptr, text.len);
+	event_builder_free(report);
 }
 
 static void on_done(void *arg, const struct algorithm_result *res)

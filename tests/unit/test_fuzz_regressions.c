@@ -241,16 +241,18 @@ static void test_algorithm_call_is_one_line(void **state)
 static void check_report(void *arg, int instance, pid_t pid, int wait_status)
 {
 	struct algorithm **a = arg;
-	struct buffer report = { 0 };
+	struct event_builder *report = event_builder_new();
 	const char *kill_reason;
+	struct span text;
 
 	(void)pid;
-	buffer_append(&report, "{", 1);
-	assert_true(algorithm_describe_exit(*a, instance, wait_status, &report, &kill_reason));
-	buffer_append(&report, "}", 1);
-	assert_true(algo_json_valid(report.data, report.len));
-	assert_non_null(memmem(report.data, report.len, "\"params_truncated\":true", 23));
-	buffer_free(&report);
+	assert_non_null(report);
+	event_builder_begin(report);
+	assert_true(algorithm_describe_exit(*a, instance, wait_status, report, &kill_reason));
+	assert_int_equal(event_builder_finish(report, &text), 0);
+	assert_true(algo_json_valid(text.ptr, text.len));
+	assert_non_null(memmem(text.ptr, text.len, "\"params_truncated\":true", 23));
+	event_builder_free(report);
 }
 
 /* A crash report used to cut the params of a call in flight inside a UTF-8 character. */

@@ -18,6 +18,7 @@
 
 #include <collector/buffer.h>
 #include <collector/error.h>
+#include <collector/event_builder.h>
 
 struct ev_loop;
 
@@ -84,7 +85,8 @@ struct algorithm_options {
 	/**
 	 * Every lifecycle fact as an event: @p type is "algorithm.state",
 	 * "algorithm.call", "algorithm.result", ... (docs/events.md), @p json its
-	 * data object. May be NULL.
+	 * data object; @p json is NULL (and @p len 0) when the host ran out of
+	 * memory building it: the event is lost. May be NULL.
 	 */
 	void (*on_event)(void *arg, const char *type, pid_t pid, const char *json, size_t len);
 	/**
@@ -234,8 +236,8 @@ int64_t algorithm_paused_ns(const struct algorithm *a);
 
 /**
  * What the host knows about an instance's end, for a crash report; call it from
- * the on_exit callback (before the calls in flight are failed). Appends JSON
- * object members without braces: instance, kill_reason, uptime_ms,
+ * the on_exit callback (before the calls in flight are failed). Adds members
+ * to the object open in @p out: instance, kill_reason, uptime_ms,
  * calls_answered, stderr (up to the last 50 lines), calls_in_flight (id,
  * method, age_ms, params), timed_out_call (id, method, or null), restarts,
  * consecutive_failures, breaker ("closed" or "open"), package (name,
@@ -243,13 +245,13 @@ int64_t algorithm_paused_ns(const struct algorithm *a);
  * @param a the handle
  * @param instance the instance on_exit named
  * @param wait_status the status on_exit passed
- * @param out the JSON members are appended here
+ * @param out the builder the members are added to
  * @param kill_reason set to why the host ended it ("call_timeout", "hang", ...), or NULL
  * @return true when the end was abnormal (signal, non-zero exit, or killed by
  *         the host for a timeout, hang or the like) rather than a stop.
  */
 bool algorithm_describe_exit(const struct algorithm *a, int instance, int wait_status,
-			     struct buffer *out, const char **kill_reason);
+			     struct event_builder *out, const char **kill_reason);
 
 /**
  * End one instance now (SIGTERM, then SIGKILL after the grace period) for
