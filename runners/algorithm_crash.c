@@ -9,14 +9,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <collector/buffer.h>
 #include <collector/child.h>
 #include <collector/health_monitor.h>
 #include <collector/log.h>
 
 #include "algorithm_crash.h"
 #include "algorithm_package.h"
-#include "algorithm_protocol.h"
+#include "health_events.h"
 
 /* Samples kept per child: 30 s at the shortest sensible interval (200 ms). */
 #define SAMPLE_RING 150
@@ -37,70 +36,14 @@ struct algo_crash {
 	const char *crash_dir;
 	struct watched *kids;
 	int nkids;
-	uint64_t samples_skipped; /* health.sample events not sent while a sink was full */
-	struct buffer buf;
+	struct health_events events;
 };
 
-static void emit(struct algo_crash *ac, const char *type, pid_t pid)
+/* An event that filled a sink holds the children back, as their own events do. */
+static void hold_back(struct algo_crash *ac)
 {
-	struct event *ev = event_new(span_str(type), (struct span){ 0 },
-				     (struct span){ ac->buf.data, ac->buf.len });
-
-	if (!ev) {
-		runner_emit_failed(ac->ctx, type);
-		return;
-	}
-	if (pid > 0)
-		event_set_pid(ev, pid);
-	runner_emit(ac->ctx, ev);
 	if (ac->algo && !runner_can_emit(ac->ctx))
 		algorithm_pause(ac->algo);
-}
-
-static void put(struct buffer *b, const char *s)
-{
-	buffer_append(b, s, strlen(s));
-}
-
-static void put_fmt(struct buffer *b, const char *fmt, double v)
-{
-	char num[64];
-	int n = snprintf(num, sizeof(num), fmt, v);
-
-	buffer_append(b, num, (size_t)n);
-}
-
-static void put_key(struct buffer *b, const char *k)
-{
-	if (b->len && b->data[b->len - 1] != '{' && b->data[b->len - 1] != '[')
-		put(b, ",");
-	algo_json_string(b, k, strlen(k));
-	put(b, ":");
-}
-
-static void put_str(struct buffer *b, const char *k, const char *v)
-{
-	put_key(b, k);
-	algo_json_string(b, v, strlen(v));
-}
-
-static void put_int(struct buffer *b, const char *k, long long v)
-{
-	char num[32];
-	int n = snprintf(num, sizeof(num), "%lld", v);
-
-	put_key(b, k);
-	buffer_append(b, num, (size_t)n);
-}
-
-static void gen_sample(struct buffer *b, const struct health_sample *s)
-{
-	put_key(b, "cpu_percent");
-	put_fmt(b, "%.2f", s->cpu_percent);
-	put_int(b, "rss_bytes", (long long)s->rss_bytes);
-	put_int(b, "threads", s->threads);
-	put_int(b, "processes", s->processes);
-	put_str(b, "source", health_source_name(s->source));
 }
 
 static struct watched *find(struct algo_crash *ac, pid_t pid, int *instance)
@@ -121,40 +64,16 @@ static void on_sample(void *arg, const struct health_sample *s)
 
 	if (w)
 		w->ring[w->nsamples++ % SAMPLE_RING] = *s;
-	/* A periodic reading waits for no one: skipped (and counted) while a sink is full. */
-	if (!runner_can_emit(ac->ctx)) {
-		ac->samples_skipped++;
-		return;
-	}
-	ac->buf.len = 0;
-	put(&ac->buf, "{");
-	gen_sample(&ac->buf, s);
-	put(&ac->buf, "}");
-	emit(ac, "health.sample", s->pid);
-}
-
-static void gen_warning(struct buffer *b, const struct health_warning *w)
-{
-	put_str(b, "kind", health_warning_name(w->kind));
-	put_key(b, "value");
-	put_fmt(b, "%.2f", w->value);
-	put_key(b, "limit");
-	put_fmt(b, "%.2f", w->limit);
-	put_key(b, "sample");
-	put(b, "{");
-	gen_sample(b, w->sample);
-	put(b, "}");
+	health_events_sample(&ac->events, s);
+	hold_back(ac);
 }
 
 static void on_warning(void *arg, const struct health_warning *w)
 {
 	struct algo_crash *ac = arg;
 
-	ac->buf.len = 0;
-	put(&ac->buf, "{");
-	gen_warning(&ac->buf, w);
-	put(&ac->buf, "}");
-	emit(ac, "health.warning", w->pid);
+	health_events_warning(&ac->events, w);
+	hold_back(ac);
 }
 
 static void on_action(void *arg, const struct health_warning *why)
@@ -164,13 +83,8 @@ static void on_action(void *arg, const struct health_warning *why)
 
 	if (!find(ac, why->pid, &instance))
 		return;
-	ac->buf.len = 0;
-	put(&ac->buf, "{");
-	put_str(&ac->buf, "action", "restart");
-	put_int(&ac->buf, "instance", instance);
-	gen_warning(&ac->buf, why);
-	put(&ac->buf, "}");
-	emit(ac, "health.action", why->pid);
+	health_events_action(&ac->events, why, instance);
+	hold_back(ac);
 	algorithm_restart_instance(ac->algo, instance, "memory_restart");
 }
 
@@ -184,13 +98,8 @@ static void on_happening(void *arg, const struct health_happening *h)
 	w = find(ac, h->root, NULL);
 	if (w)
 		w->oom_rss = h->rss_bytes;
-	ac->buf.len = 0;
-	put(&ac->buf, "{");
-	put_str(&ac->buf, "comm", h->comm);
-	put_int(&ac->buf, "rss_bytes", (long long)h->rss_bytes);
-	put_int(&ac->buf, "root", h->root);
-	put(&ac->buf, "}");
-	emit(ac, "health.oom", h->pid);
+	health_events_happening(&ac->events, h);
+	hold_back(ac);
 }
 
 int algo_crash_create(struct runner_ctx *ctx, const struct options *opts, const char *package_dir,
@@ -202,23 +111,16 @@ int algo_crash_create(struct runner_ctx *ctx, const struct options *opts, const 
 		.on_action = on_action,
 		.on_happening = on_happening,
 	};
-	struct health_config cfg = {
-		.interval_s = (double)options_int(opts, "health-interval") / 1e9,
-		.mode = health_mode_parse(options_str(opts, "health-source")),
-	};
-	int samples = (int)options_int(opts, "rss-growth-samples");
+	struct health_config cfg;
+	struct health_limits limits;
 	struct algo_package pkg = { 0 };
 	struct algo_crash *ac;
-	uint64_t high = (uint64_t)options_int(opts, "memory-high");
-	const char *why;
 	int rc;
 
 	*out = NULL;
-	if (cfg.interval_s <= 0 || options_int(opts, "cpu-pinned-samples") < 0 || samples < 3 ||
-	    samples > 64)
-		return error_set(err, EINVAL,
-				 "--health-interval must be positive, --cpu-pinned-samples >= 0, "
-				 "--rss-growth-samples 3..64");
+	rc = health_events_config(opts, &cfg, &limits, err);
+	if (rc < 0)
+		return rc;
 	rc = algo_package_load(&pkg, package_dir, err);
 	if (rc < 0)
 		return rc;
@@ -233,44 +135,27 @@ int algo_crash_create(struct runner_ctx *ctx, const struct options *opts, const 
 	ac->ctx = ctx;
 	ac->nkids = instances;
 	ac->crash_dir = options_str(opts, "crash-dir");
-	if (!high && pkg.limits.memory_mb > 0)
-		high = (uint64_t)pkg.limits.memory_mb * 1024 * 1024 / 10 * 8;
-	ac->limits = (struct health_limits){
-		.memory_high = high,
-		.memory_action = (uint64_t)options_int(opts, "memory-restart"),
-		.cpu_quota_percent = (double)pkg.limits.cpu_percent,
-		.cpu_pinned_samples = pkg.limits.cpu_percent > 0 ? (int)options_int(opts, "cpu-"
-											  "pinned-"
-											  "sample"
-											  "s") :
-								   0,
-		.growth_bytes_per_s = (double)options_int(opts, "rss-growth"),
-		.growth_samples = samples,
-	};
+	/* The manifest's limits: 80% of its memory is high, its CPU share the quota. */
+	if (!limits.memory_high && pkg.limits.memory_mb > 0)
+		limits.memory_high = (uint64_t)pkg.limits.memory_mb * 1024 * 1024 / 10 * 8;
+	limits.cpu_quota_percent = (double)pkg.limits.cpu_percent;
+	if (pkg.limits.cpu_percent <= 0)
+		limits.cpu_pinned_samples = 0;
+	ac->limits = limits;
 	algo_package_free(&pkg);
 	if (ac->crash_dir && mkdir(ac->crash_dir, 0750) < 0 && errno != EEXIST) {
 		rc = error_set(err, errno, "--crash-dir %s: %s", ac->crash_dir, strerror(errno));
 		algo_crash_free(ac);
 		return rc;
 	}
-	rc = health_monitor_new(runner_loop(ctx), &cfg, &cb, ac, &ac->hm, err);
+	rc = health_events_init(&ac->events, ctx, err);
+	if (rc == 0)
+		rc = health_monitor_new(runner_loop(ctx), &cfg, &cb, ac, &ac->hm, err);
 	if (rc < 0) {
 		algo_crash_free(ac);
 		return rc;
 	}
-	why = health_monitor_fallback_reason(ac->hm);
-	ac->buf.len = 0;
-	put(&ac->buf, "{");
-	put_str(&ac->buf, "source", health_source_name(health_monitor_source(ac->hm)));
-	put_key(&ac->buf, "fallback_reason");
-	if (why[0])
-		algo_json_string(&ac->buf, why, strlen(why));
-	else
-		put(&ac->buf, "null");
-	put(&ac->buf, "}");
-	emit(ac, "health.monitor", 0);
-	log_info("%s: health monitor source: %s%s%s", runner_name(ctx),
-		 health_source_name(health_monitor_source(ac->hm)), why[0] ? ": " : "", why);
+	health_events_monitor(&ac->events, ac->hm);
 	*out = ac;
 	return 0;
 }
@@ -312,31 +197,26 @@ static const char *cause_of(const struct health_end *end, const char *kill_reaso
 	return WIFSIGNALED(status) ? "signal" : "exit";
 }
 
-static void gen_samples(struct buffer *b, const struct watched *w, int64_t now_ns)
+static void gen_samples(struct event_builder *b, const struct watched *w, int64_t now_ns)
 {
 	int first = w->nsamples > SAMPLE_RING ? w->nsamples - SAMPLE_RING : 0;
-	bool any = false;
 
-	put_key(b, "samples");
-	put(b, "[");
+	event_builder_open_array(b, "samples");
 	for (int i = first; i < w->nsamples; i++) {
 		const struct health_sample *s = &w->ring[i % SAMPLE_RING];
 
 		if (now_ns - s->ts_ns > REPORT_WINDOW_NS)
 			continue;
-		if (any)
-			put(b, ",");
-		any = true;
-		put(b, "{");
-		put_int(b, "ts_ns", s->ts_ns);
-		gen_sample(b, s);
-		put(b, "}");
+		event_builder_open_object(b, NULL);
+		event_builder_int(b, "ts_ns", s->ts_ns);
+		health_events_put_sample(b, s);
+		event_builder_close_object(b);
 	}
-	put(b, "]");
+	event_builder_close_array(b);
 }
 
 /* tmp + rename: a reader never sees half a report. */
-static void write_report(struct algo_crash *ac, const char *id)
+static void write_report(struct algo_crash *ac, const char *id, struct span report)
 {
 	char tmp[4096], path[4096];
 	int fd;
@@ -352,8 +232,8 @@ static void write_report(struct algo_crash *ac, const char *id)
 	}
 	fchmod(fd, 0640);
 	errno = 0;
-	n = write(fd, ac->buf.data, ac->buf.len);
-	ok = n == (ssize_t)ac->buf.len && write(fd, "\n", 1) == 1;
+	n = write(fd, report.ptr, report.len);
+	ok = n == (ssize_t)report.len && write(fd, "\n", 1) == 1;
 	if (close(fd) < 0)
 		ok = false;
 	if (!ok || rename(tmp, path) < 0) {
@@ -367,7 +247,8 @@ void algo_crash_on_exit(struct algo_crash *ac, int instance, pid_t pid, int wait
 {
 	struct health_end end = { 0 };
 	struct watched *w;
-	struct buffer *b = &ac->buf;
+	struct event_builder *b = ac->events.b;
+	struct span report;
 	const char *kill_reason = NULL;
 	struct timespec ts;
 	struct tm tm;
@@ -387,64 +268,45 @@ void algo_crash_on_exit(struct algo_crash *ac, int instance, pid_t pid, int wait
 	/* 2026-11-23T11:30:12 -> 20261123-113012-PID: names sort by time. */
 	snprintf(id, sizeof(id), "%.4s%.2s%.2s-%.2s%.2s%.2s-%d", when, when + 5, when + 8,
 		 when + 11, when + 14, when + 17, (int)pid);
-	b->len = 0;
-	put(b, "{");
-	put_str(b, "id", id);
+	event_builder_begin(b);
+	event_builder_str(b, "id", id);
 	snprintf(stamp, sizeof(stamp), "%s.%03ldZ", when, ts.tv_nsec / 1000000);
-	put_str(b, "time", stamp);
-	put_int(b, "pid", pid);
+	event_builder_str(b, "time", stamp);
+	event_builder_int(b, "pid", pid);
 	abnormal = algorithm_describe_exit(ac->algo, instance, wait_status, b, &kill_reason);
 	if (!abnormal)
 		return;
-	put_str(b, "cause", cause_of(&end, kill_reason, wait_status));
-	put_key(b, "exit_code");
+	event_builder_str(b, "cause", cause_of(&end, kill_reason, wait_status));
 	if (WIFEXITED(wait_status))
-		put_fmt(b, "%.0f", (double)WEXITSTATUS(wait_status));
+		event_builder_int(b, "exit_code", WEXITSTATUS(wait_status));
 	else
-		put(b, "null");
-	put_key(b, "signal");
+		event_builder_null(b, "exit_code");
 	if (WIFSIGNALED(wait_status)) {
-		algo_json_string(b, signal_name(WTERMSIG(wait_status), sig),
-				 strlen(signal_name(WTERMSIG(wait_status), sig)));
-		put_int(b, "signal_number", WTERMSIG(wait_status));
+		event_builder_str(b, "signal", signal_name(WTERMSIG(wait_status), sig));
+		event_builder_int(b, "signal_number", WTERMSIG(wait_status));
 	} else {
-		put(b, "null");
+		event_builder_null(b, "signal");
 	}
-	put_key(b, "core_dumped");
-	put(b, WIFSIGNALED(wait_status) && WCOREDUMP(wait_status) ? "true" : "false");
-	put_key(b, "killed_by");
-	if (end.known && end.oom_killed) {
-		put(b, "{\"name\":\"OOM killer\",\"pid\":null}");
-	} else if (end.known && end.killer_pid > 0 && end.killer_pid != pid) {
-		/* A fault (SIGSEGV, abort()) is raised by the child itself: no sender to name. */
-		put(b, "{");
-		put_str(b, "name", end.killer_comm);
-		put_int(b, "pid", end.killer_pid);
-		put(b, "}");
-	} else {
-		put(b, "null");
-	}
-	put_key(b, "oom_killed");
-	put(b, !end.known ? "null" : end.oom_killed ? "true" : "false");
-	put_key(b, "oom_rss_bytes");
+	event_builder_bool(b, "core_dumped",
+			   WIFSIGNALED(wait_status) && WCOREDUMP(wait_status));
+	/* A fault (SIGSEGV, abort()) is raised by the child itself: no sender to name. */
+	health_events_put_exit(b, &end, pid);
 	if (w->oom_rss)
-		put_fmt(b, "%.0f", (double)w->oom_rss);
+		event_builder_uint(b, "oom_rss_bytes", w->oom_rss);
 	else
-		put(b, "null");
-	put_str(b, "health_source", health_source_name(health_monitor_source(ac->hm)));
+		event_builder_null(b, "oom_rss_bytes");
+	event_builder_str(b, "health_source", health_source_name(health_monitor_source(ac->hm)));
 	gen_samples(b, w, now_ns);
-	put(b, "}");
-	emit(ac, "algorithm.crash", pid);
-	if (ac->crash_dir)
-		write_report(ac, id);
+	event_builder_emit(b, ac->ctx, "algorithm.crash", pid);
+	hold_back(ac);
+	if (ac->crash_dir && event_builder_finish(b, &report) == 0)
+		write_report(ac, id, report);
 }
 
 void algo_crash_metrics(const struct algo_crash *ac, struct metrics_writer *w)
 {
 	if (ac)
-		metrics_add(w, METRIC_COUNTER, "collector_runner_health_samples_skipped_total",
-			    "algorithm: health.sample events not sent while a sink was full",
-			    (double)ac->samples_skipped);
+		health_events_metrics(&ac->events, w);
 }
 
 void algo_crash_free(struct algo_crash *ac)
@@ -452,7 +314,7 @@ void algo_crash_free(struct algo_crash *ac)
 	if (!ac)
 		return;
 	health_monitor_free(ac->hm);
-	buffer_free(&ac->buf);
+	health_events_release(&ac->events);
 	free(ac->kids);
 	free(ac);
 }

@@ -10,43 +10,13 @@
 #include <collector/options.h>
 #include <collector/runner.h>
 
+#include "health_events.h"
+
 /* The algorithm runner's health and crash options, spliced into its option table. */
-#define ALGO_CRASH_OPTIONS                                                                        \
-	{ .name = "health-interval",                                                              \
-	  .type = OPT_DURATION,                                                                   \
-	  .def = "1s",                                                                            \
-	  .help = "time between health.sample events per child" },                                \
-		{ .name = "health-source",                                                        \
-		  .type = OPT_ENUM,                                                               \
-		  .def = "auto",                                                                  \
-		  .choices = "auto|bpf|procfs",                                                   \
-		  .help = "the built-in BPF program, /proc polling, or BPF when it loads" },      \
-		{ .name = "memory-high",                                                          \
-		  .type = OPT_SIZE,                                                               \
-		  .def = "0",                                                                     \
-		  .help = "health.warning above this RSS (0: 80% of the manifest's memory_mb)" }, \
-		{ .name = "memory-restart",                                                       \
-		  .type = OPT_SIZE,                                                               \
-		  .def = "0",                                                                     \
-		  .help = "restart a child whose RSS passes this, before the OOM killer does "    \
-			  "(0: never)" },                                                         \
-		{ .name = "cpu-pinned-samples",                                                   \
-		  .type = OPT_INT,                                                                \
-		  .def = "5",                                                                     \
-		  .help = "samples at the manifest's cpu_percent before a cpu_pinned warning "    \
-			  "(0: never)" },                                                         \
-		{ .name = "rss-growth",                                                           \
-		  .type = OPT_SIZE,                                                               \
-		  .def = "0",                                                                     \
-		  .help = "health.warning when RSS grows faster than this per second (0: "        \
-			  "never)" },                                                             \
-		{ .name = "rss-growth-samples",                                                   \
-		  .type = OPT_INT,                                                                \
-		  .def = "10",                                                                    \
-		  .help = "samples the RSS growth is fitted over (3..64)" },                      \
-	{                                                                                         \
-		.name = "crash-dir", .type = OPT_STRING,                                          \
-		.help = "write each algorithm.crash as ID.json here (see collector crashes)"      \
+#define ALGO_CRASH_OPTIONS                                                                   \
+	HEALTH_EVENT_OPTIONS, {                                                              \
+		.name = "crash-dir", .type = OPT_STRING,                                     \
+		.help = "write each algorithm.crash as ID.json here (see collector crashes)" \
 	}
 
 struct algo_crash;
