@@ -47,6 +47,7 @@ struct algorithm_runner {
 	uint64_t pauses;
 	unsigned long calls, failures;
 	struct buffer params;
+	struct event_builder *json; /* frame params and control replies */
 };
 
 /* What a call keeps until its outcome: the image bytes it lends to the host. */
@@ -140,8 +141,9 @@ static void hold_back(struct algorithm_runner *r)
 static void on_event(void *arg, const char *type, pid_t pid, const char *json, size_t len)
 {
 	struct algorithm_runner *r = arg;
-	struct event *ev = event_new((struct span){ type, strlen(type) }, (struct span){ 0 },
-				     (struct span){ json, len });
+	struct event *ev = json ? event_new((struct span){ type, strlen(type) },
+					    (struct span){ 0 }, (struct span){ json, len }) :
+				  NULL;
 
 	if (strcmp(type, "algorithm.state") == 0)
 		update_health(r);
@@ -334,6 +336,7 @@ static void on_frame(struct ev_loop *loop, ev_timer *w, int revents)
 	struct pending_call *pc;
 	struct error err = { 0 };
 	char params[PATH_MAX + 32], *name;
+	struct span text;
 
 	(void)revents;
 	if (r->stopping || r->next_frame >= r->nframes) {
@@ -356,10 +359,20 @@ static void on_frame(struct ev_loop *loop, ev_timer *w, int revents)
 		hold_back(r);
 		return;
 	}
+	event_builder_begin(r->json);
+	event_builder_str(r->json, "frame", name);
 	r->params.len = 0;
-	buffer_append(&r->params, "{\"frame\":", 9);
-	algo_json_string(&r->params, name, strlen(name));
-	buffer_append(&r->params, "}", 2);
+	if (event_builder_finish(r->json, &text) < 0 ||
+	    buffer_append(&r->params, text.ptr, text.len) < 0 ||
+	    buffer_append(&r->params, "", 1) < 0) {
+		runner_report_error(r->ctx, "out_of_memory", 0, 0, name, strlen(name),
+				    "frame %s: out of memory", name);
+		r->failures++;
+		pnm_free(&pc->img);
+		free(pc);
+		hold_back(r);
+		return;
+	}
 	submit(r, "execute", r->params.data, pc);
 }
 
@@ -436,7 +449,10 @@ static void *algorithm_create(struct runner_ctx *ctx, const struct options *opts
 		return NULL;
 	}
 	r = calloc(1, sizeof(*r));
-	if (!r) {
+	if (r)
+		r->json = event_builder_new();
+	if (!r || !r->json) {
+		free(r);
 		error_set(err, ENOMEM, "out of memory");
 		return NULL;
 	}
@@ -521,7 +537,7 @@ static int algorithm_control(void *self, const char *action, struct buffer *repl
 			     struct error *err)
 {
 	struct algorithm_runner *r = self;
-	char text[96];
+	struct span text;
 	int n;
 
 	if (strcmp(action, "reset-breaker") != 0)
@@ -529,9 +545,12 @@ static int algorithm_control(void *self, const char *action, struct buffer *repl
 	if (!r->algo)
 		return error_set(err, EAGAIN, "the algorithm runner has not started");
 	n = algorithm_reset(r->algo);
-	n = snprintf(text, sizeof(text), "{\"instances_reset\":%d,\"instances\":%d}", n,
-		     r->algo->ninst);
-	return buffer_append(reply, text, (size_t)n);
+	event_builder_begin(r->json);
+	event_builder_int(r->json, "instances_reset", n);
+	event_builder_int(r->json, "instances", r->algo->ninst);
+	if (event_builder_finish(r->json, &text) < 0 || buffer_append(reply, text.ptr, text.len) < 0)
+		return error_set(err, ENOMEM, "out of memory");
+	return 0;
 }
 
 static void algorithm_destroy(void *self)
@@ -551,6 +570,7 @@ static void algorithm_destroy(void *self)
 		free(r->frames[i]);
 	free(r->frames);
 	buffer_free(&r->params);
+	event_builder_free(r->json);
 	free(r);
 }
 

@@ -66,22 +66,6 @@ char *algo_json_text(yajl_val v)
 	return s;
 }
 
-int algo_json_string(struct buffer *out, const char *s, size_t len)
-{
-	yajl_gen g = yajl_gen_alloc(NULL);
-	const unsigned char *text;
-	size_t n;
-	int rc;
-
-	if (!g)
-		return -ENOMEM;
-	yajl_gen_string(g, (const unsigned char *)s, len);
-	yajl_gen_get_buf(g, &text, &n);
-	rc = buffer_append(out, (const char *)text, n);
-	yajl_gen_free(g);
-	return rc;
-}
-
 bool algo_json_nesting_ok(const char *text, size_t len, int max)
 {
 	bool in_string = false;

@@ -23,9 +23,6 @@ char *algo_json_text(yajl_val v);
 /* Append a JSON value's compact text to @p out; returns 0 or -ENOMEM. */
 int algo_json_append(struct buffer *out, yajl_val v);
 
-/* Append @p s as a JSON string literal (quotes and escapes). */
-int algo_json_string(struct buffer *out, const char *s, size_t len);
-
 /* Whether @p text nests arrays and objects at most @p max deep (strings are skipped). */
 bool algo_json_nesting_ok(const char *text, size_t len, int max);
 
