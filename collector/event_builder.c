@@ -172,6 +172,11 @@ void event_builder_close_array(struct event_builder *b)
 	check(b, yajl_gen_array_close(b->gen));
 }
 
+void event_builder_fail(struct event_builder *b)
+{
+	b->failed = true;
+}
+
 int event_builder_finish(struct event_builder *b, struct span *data)
 {
 	if (!b->closed) {

@@ -145,6 +145,13 @@ void event_builder_open_array(struct event_builder *b, const char *key);
 void event_builder_close_array(struct event_builder *b);
 
 /**
+ * Lose this event: a value could not be made (out of memory); emitting it
+ * counts it lost.
+ * @param b the builder
+ */
+void event_builder_fail(struct event_builder *b);
+
+/**
  * Close the `data` object and look at it (to write it elsewhere too, or to
  * hand it to a callback instead of a runner context). It stays valid until
  * the next event_builder_begin().
