@@ -6,11 +6,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
 #include <collector/buffer.h>
 #include <collector/codec.h>
+#include <collector/event_builder.h>
 #include <collector/log.h>
 #include <collector/runner.h>
 
@@ -57,8 +57,7 @@ struct ssl_runner {
 	/* The call being handled: the envelope of what it produces. */
 	const struct ssl_call *cur;
 	unsigned char *payload;
-	yajl_gen gen;
-	struct buffer data;
+	struct event_builder *eb;
 };
 
 static const struct option_spec ssl_options[] = {
@@ -117,11 +116,6 @@ static const struct option_spec ssl_options[] = {
 	{ 0 },
 };
 
-static void print_to_buffer(void *ctx, const char *s, size_t len)
-{
-	buffer_append(ctx, s, len);
-}
-
 static yajl_val member(yajl_val obj, const char *key)
 {
 	const char *path[] = { key, NULL };
@@ -143,60 +137,36 @@ static const char *str_member(yajl_val obj, const char *key)
 	return v && YAJL_IS_STRING(v) ? v->u.string : NULL;
 }
 
-static void gen_str(yajl_gen g, const char *key, const char *value)
-{
-	yajl_gen_string(g, (const unsigned char *)key, strlen(key));
-	if (value)
-		yajl_gen_string(g, (const unsigned char *)value, strlen(value));
-	else
-		yajl_gen_null(g);
-}
-
-static void gen_int(yajl_gen g, const char *key, long long v)
-{
-	yajl_gen_string(g, (const unsigned char *)key, strlen(key));
-	yajl_gen_integer(g, v);
-}
-
-static void gen_bool(yajl_gen g, const char *key, bool v)
-{
-	yajl_gen_string(g, (const unsigned char *)key, strlen(key));
-	yajl_gen_bool(g, v);
-}
-
 /* Bytes as text when they are UTF-8, else base64; @p b64 is their base64 when known. */
-static int gen_bytes(struct ssl_runner *r, const char *key, const char *enc_key, const void *p,
-		     size_t n, const char *b64)
+static void put_bytes(struct ssl_runner *r, const char *key, const char *enc_key, const void *p,
+		      size_t n, const char *b64)
 {
-	yajl_gen g = r->gen;
+	struct event_builder *b = r->eb;
+	char *tmp;
 
 	if (utf8_text(p, n)) {
-		yajl_gen_string(g, (const unsigned char *)key, strlen(key));
-		yajl_gen_string(g, p, n);
-		gen_str(g, enc_key, "text");
-		return 0;
+		event_builder_strn(b, key, p, n);
+		event_builder_str(b, enc_key, "text");
+		return;
 	}
-	yajl_gen_string(g, (const unsigned char *)key, strlen(key));
 	if (b64) {
-		yajl_gen_string(g, (const unsigned char *)b64, strlen(b64));
+		event_builder_str(b, key, b64);
 	} else {
-		char *tmp = malloc(base64_encoded_len(n) + 1);
-
-		if (!tmp)
-			return -ENOMEM;
-		yajl_gen_string(g, (unsigned char *)tmp, base64_encode(p, n, tmp));
+		tmp = malloc(base64_encoded_len(n) + 1);
+		if (!tmp) {
+			event_builder_fail(b);
+			return;
+		}
+		event_builder_strn(b, key, tmp, base64_encode(p, n, tmp));
 		free(tmp);
 	}
-	gen_str(g, enc_key, "base64");
-	return 0;
+	event_builder_str(b, enc_key, "base64");
 }
 
 static void begin_data(struct ssl_runner *r)
 {
-	yajl_gen_reset(r->gen, NULL);
-	r->data.len = 0;
-	yajl_gen_map_open(r->gen);
-	gen_str(r->gen, "conn", r->cur->conn);
+	event_builder_begin(r->eb);
+	event_builder_str(r->eb, "conn", r->cur->conn);
 }
 
 /* Close the data object and emit it with the envelope of the current loader line. */
@@ -205,9 +175,7 @@ static void emit(struct ssl_runner *r, const char *type, long long ts_ns)
 	const struct ssl_call *c = r->cur;
 	struct event *ev;
 
-	yajl_gen_map_close(r->gen);
-	ev = event_new(span_str(type), c ? span_str(c->comm) : (struct span){ 0 },
-		       (struct span){ r->data.data, r->data.len });
+	ev = event_builder_event(r->eb, type, c ? span_str(c->comm) : (struct span){ 0 });
 	if (!ev) {
 		runner_emit_failed(r->ctx, type);
 		return;
@@ -225,56 +193,52 @@ static void emit(struct ssl_runner *r, const char *type, long long ts_ns)
 	runner_emit(r->ctx, ev);
 }
 
-static void gen_headers(yajl_gen g, const struct http_message *m)
+static void put_headers(struct event_builder *b, const struct http_message *m)
 {
-	yajl_gen_string(g, (const unsigned char *)"headers", 7);
-	yajl_gen_array_open(g);
+	event_builder_open_array(b, "headers");
 	for (size_t i = 0; i < m->header_count; i++) {
-		yajl_gen_array_open(g);
-		yajl_gen_string(g, (const unsigned char *)m->headers[i].name,
-				strlen(m->headers[i].name));
-		yajl_gen_string(g, (const unsigned char *)m->headers[i].value,
-				strlen(m->headers[i].value));
-		yajl_gen_array_close(g);
+		event_builder_open_array(b, NULL);
+		event_builder_str(b, NULL, m->headers[i].name);
+		event_builder_str(b, NULL, m->headers[i].value);
+		event_builder_close_array(b);
 	}
-	yajl_gen_array_close(g);
+	event_builder_close_array(b);
 	if (m->headers_truncated)
-		gen_bool(g, "headers_truncated", true);
+		event_builder_bool(b, "headers_truncated", true);
 }
 
 static void on_http(void *arg, const struct http_message *m)
 {
 	struct ssl_runner *r = arg;
-	yajl_gen g = r->gen;
+	struct event_builder *b = r->eb;
 	char version[16];
 
 	begin_data(r);
-	gen_int(g, "seq", (long long)m->seq);
+	event_builder_uint(b, "seq", m->seq);
 	snprintf(version, sizeof(version), "%u.%u", m->version_major, m->version_minor);
 	if (m->request) {
-		gen_str(g, "method", m->method);
-		gen_str(g, "path", m->path);
-		gen_str(g, "version", version);
+		event_builder_str(b, "method", m->method);
+		event_builder_str(b, "path", m->path);
+		event_builder_str(b, "version", version);
 	} else {
-		gen_int(g, "status", m->status);
-		gen_str(g, "reason", m->reason);
-		gen_str(g, "version", version);
-		gen_str(g, "method", m->method);
-		gen_str(g, "path", m->path);
-		yajl_gen_string(g, (const unsigned char *)"latency_ns", 10);
+		event_builder_int(b, "status", m->status);
+		event_builder_str(b, "reason", m->reason);
+		event_builder_str(b, "version", version);
+		event_builder_str(b, "method", m->method);
+		event_builder_str(b, "path", m->path);
 		if (m->latency_ns >= 0)
-			yajl_gen_integer(g, m->latency_ns);
+			event_builder_int(b, "latency_ns", m->latency_ns);
 		else
-			yajl_gen_null(g);
+			event_builder_null(b, "latency_ns");
 	}
-	gen_headers(g, m);
+	put_headers(b, m);
 	if (m->event_stream) {
-		gen_bool(g, "event_stream", true);
+		event_builder_bool(b, "event_stream", true);
 	} else {
-		gen_bytes(r, "body", "body_encoding", m->body ? m->body : "", m->body_len, NULL);
-		gen_int(g, "body_size", (long long)m->body_size);
-		gen_bool(g, "body_truncated", m->body_truncated);
-		gen_bool(g, "chunked", m->chunked);
+		put_bytes(r, "body", "body_encoding", m->body ? m->body : "", m->body_len, NULL);
+		event_builder_uint(b, "body_size", m->body_size);
+		event_builder_bool(b, "body_truncated", m->body_truncated);
+		event_builder_bool(b, "chunked", m->chunked);
 	}
 	emit(r, m->request ? "http.request" : "http.response", m->ts_ns);
 }
@@ -282,17 +246,16 @@ static void on_http(void *arg, const struct http_message *m)
 static void on_sse(void *arg, const struct sse_message *m, long long ts_ns, unsigned long long seq)
 {
 	struct ssl_runner *r = arg;
-	yajl_gen g = r->gen;
+	struct event_builder *b = r->eb;
 
 	begin_data(r);
-	gen_int(g, "seq", (long long)seq);
-	gen_str(g, "event", m->event);
-	gen_str(g, "id", m->id);
-	yajl_gen_string(g, (const unsigned char *)"data", 4);
-	yajl_gen_string(g, (const unsigned char *)m->data, m->data_len);
-	gen_bool(g, "data_truncated", m->data_truncated);
+	event_builder_uint(b, "seq", seq);
+	event_builder_str(b, "event", m->event);
+	event_builder_str(b, "id", m->id);
+	event_builder_strn(b, "data", m->data, m->data_len);
+	event_builder_bool(b, "data_truncated", m->data_truncated);
 	if (m->retry_ms >= 0)
-		gen_int(g, "retry_ms", m->retry_ms);
+		event_builder_int(b, "retry_ms", m->retry_ms);
 	emit(r, "sse.message", ts_ns);
 }
 
@@ -387,7 +350,7 @@ static void handle_data(struct ssl_runner *r, const struct ssl_call *call)
 {
 	bool taken = false;
 	struct conn *c = r->http ? get_conn(r, call->conn) : NULL;
-	yajl_gen g = r->gen;
+	struct event_builder *b = r->eb;
 
 	if (c)
 		taken = analyse(r, c, call->write, call->data, call->captured,
@@ -395,18 +358,18 @@ static void handle_data(struct ssl_runner *r, const struct ssl_call *call)
 	if (taken && !r->raw)
 		return;
 	begin_data(r);
-	gen_str(g, "func", call->func);
-	gen_str(g, "lib", call->lib);
-	gen_str(g, "direction", call->write ? "write" : "read");
-	gen_int(g, "len", call->len);
-	gen_int(g, "captured", (long long)call->captured);
-	gen_bool(g, "truncated", call->truncated);
+	event_builder_str(b, "func", call->func);
+	event_builder_str(b, "lib", call->lib);
+	event_builder_str(b, "direction", call->write ? "write" : "read");
+	event_builder_int(b, "len", call->len);
+	event_builder_uint(b, "captured", call->captured);
+	event_builder_bool(b, "truncated", call->truncated);
 	if (call->incomplete)
-		gen_bool(g, "incomplete", true);
-	gen_int(g, "ret", call->ret);
-	gen_int(g, "latency_ns", call->latency_ns);
-	gen_int(g, "uid", call->uid);
-	gen_bytes(r, "data", "encoding", call->data, call->captured, call->b64);
+		event_builder_bool(b, "incomplete", true);
+	event_builder_int(b, "ret", call->ret);
+	event_builder_int(b, "latency_ns", call->latency_ns);
+	event_builder_int(b, "uid", call->uid);
+	put_bytes(r, "data", "encoding", call->data, call->captured, call->b64);
 	emit(r, "ssl.data", 0);
 }
 
@@ -429,15 +392,15 @@ static void handle_close(struct ssl_runner *r, const struct ssl_call *call)
 
 static void handle_handshake(struct ssl_runner *r, const struct ssl_call *call)
 {
-	yajl_gen g = r->gen;
+	struct event_builder *b = r->eb;
 
 	begin_data(r);
-	gen_str(g, "func", call->func);
-	gen_str(g, "lib", call->lib);
-	gen_int(g, "ret", call->ret);
-	gen_bool(g, "success", call->success);
-	gen_int(g, "latency_ns", call->latency_ns);
-	gen_int(g, "uid", call->uid);
+	event_builder_str(b, "func", call->func);
+	event_builder_str(b, "lib", call->lib);
+	event_builder_int(b, "ret", call->ret);
+	event_builder_bool(b, "success", call->success);
+	event_builder_int(b, "latency_ns", call->latency_ns);
+	event_builder_int(b, "uid", call->uid);
 	emit(r, "ssl.handshake", 0);
 }
 
@@ -554,10 +517,8 @@ static void on_loader_line(void *arg, const struct line *l)
 		report_loss(r);
 	} else if (strcmp(t, "ready") == 0) {
 		take_ring(r, obj);
-		yajl_gen_reset(r->gen, NULL);
-		r->data.len = 0;
-		yajl_gen_map_open(r->gen);
-		gen_str(r->gen, "loader", "ssl");
+		event_builder_begin(r->eb);
+		event_builder_str(r->eb, "loader", "ssl");
 		emit(r, "ssl.ready", 0);
 	}
 	yajl_tree_free(obj);
@@ -673,10 +634,9 @@ static int configure(struct ssl_runner *r, const struct options *opts, struct er
 	r->buckets = calloc(r->nbuckets, sizeof(struct conn *));
 	r->max_payload = (size_t)max_payload;
 	r->payload = malloc((size_t)max_payload + 4);
-	r->gen = yajl_gen_alloc(NULL);
-	if (!r->buckets || !r->payload || !r->gen)
+	r->eb = event_builder_new();
+	if (!r->buckets || !r->payload || !r->eb)
 		return error_set(err, ENOMEM, "out of memory");
-	yajl_gen_config(r->gen, yajl_gen_print_callback, print_to_buffer, &r->data);
 	return build_argv(r, opts, err);
 }
 
@@ -743,9 +703,7 @@ static void ssl_destroy(void *self)
 	}
 	free(r->buckets);
 	free(r->payload);
-	if (r->gen)
-		yajl_gen_free(r->gen);
-	buffer_free(&r->data);
+	event_builder_free(r->eb);
 	free(r);
 }
 
