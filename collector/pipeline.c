@@ -7,7 +7,6 @@
 #include <time.h>
 
 #include <ev.h>
-#include <yajl/yajl_gen.h>
 
 #include <collector/buffer.h>
 #include <collector/collector.h>
@@ -110,20 +109,6 @@ void runner_emit_failed(struct runner_ctx *ctx, const char *type)
 		  (unsigned long long)(ctx->seq - 1));
 }
 
-#define GEN_KEY(g, lit) yajl_gen_string((g), (const unsigned char *)(lit), sizeof(lit) - 1)
-
-static void gen_str(yajl_gen g, const char *key, const char *v, size_t len)
-{
-	yajl_gen_string(g, (const unsigned char *)key, strlen(key));
-	yajl_gen_string(g, (const unsigned char *)v, len);
-}
-
-static void gen_u64(yajl_gen g, const char *key, uint64_t v)
-{
-	yajl_gen_string(g, (const unsigned char *)key, strlen(key));
-	yajl_gen_integer(g, (long long)v);
-}
-
 /* Counted per reason for /metrics; reasons beyond the table share its last slot. */
 static void count_error_reason(struct runner_ctx *ctx, const char *reason)
 {
@@ -154,37 +139,20 @@ void runner_set_health(struct runner_ctx *ctx, enum runner_health health, const 
 	ctx->health = health;
 }
 
-static void print_to_buffer(void *ctx, const char *s, size_t len)
+/* The context's builder, made on first use, with a new data object begun; NULL when out of memory. */
+static struct event_builder *ctx_builder(struct runner_ctx *ctx)
 {
-	buffer_append(ctx, s, len);
-}
-
-static yajl_gen ctx_gen(struct runner_ctx *ctx)
-{
-	if (!ctx->gen) {
-		ctx->gen = yajl_gen_alloc(NULL);
-		if (!ctx->gen)
-			return NULL;
-		yajl_gen_config(ctx->gen, yajl_gen_print_callback, print_to_buffer, &ctx->gen_buf);
-	}
-	yajl_gen_reset(ctx->gen, NULL);
-	ctx->gen_buf.len = 0;
-	return ctx->gen;
-}
-
-static void emit_gen(struct runner_ctx *ctx, const char *type)
-{
-	struct event *ev = event_new(span_str(type), (struct span){ 0 },
-				     (struct span){ ctx->gen_buf.data, ctx->gen_buf.len });
-
-	if (ev)
-		runner_emit(ctx, ev);
+	if (!ctx->eb)
+		ctx->eb = event_builder_new();
+	if (ctx->eb)
+		event_builder_begin(ctx->eb);
+	return ctx->eb;
 }
 
 void runner_report_error(struct runner_ctx *ctx, const char *reason, uint64_t line, uint64_t offset,
 			 const char *sample, size_t sample_len, const char *fmt, ...)
 {
-	yajl_gen g = ctx_gen(ctx);
+	struct event_builder *b = ctx_builder(ctx);
 	char msg[512];
 	va_list ap;
 
@@ -194,25 +162,25 @@ void runner_report_error(struct runner_ctx *ctx, const char *reason, uint64_t li
 	va_end(ap);
 	ctx->errors++;
 	log_debug("%s: %s", ctx->name, msg);
-	if (!g)
+	if (!b) {
+		runner_emit_failed(ctx, "collector.error");
 		return;
-	yajl_gen_map_open(g);
-	gen_str(g, "reason", reason, strlen(reason));
-	gen_str(g, "message", msg, strlen(msg));
+	}
+	event_builder_str(b, "reason", reason);
+	event_builder_str(b, "message", msg);
 	if (line)
-		gen_u64(g, "line", line);
+		event_builder_uint(b, "line", line);
 	if (line || offset)
-		gen_u64(g, "offset", offset);
+		event_builder_uint(b, "offset", offset);
 	if (sample) {
 		size_t n = sample_len > 128 ? 128 : sample_len;
 
 		/* Framed lines are valid UTF-8: cut the sample on a character. */
 		while (n > 0 && n < sample_len && ((unsigned char)sample[n] & 0xC0) == 0x80)
 			n--;
-		gen_str(g, "sample", sample, n);
+		event_builder_strn(b, "sample", sample, n);
 	}
-	yajl_gen_map_close(g);
-	emit_gen(ctx, "collector.error");
+	event_builder_emit(b, ctx, "collector.error", 0);
 }
 
 static void begin_end(struct collector *c);
@@ -420,23 +388,19 @@ static void report_losses(struct collector *c)
 	for (int i = 0; i < c->nsinks; i++) {
 		struct sink_ctx *s = c->sinks[i];
 		uint64_t total = sink_drops(s);
-		yajl_gen g;
+		struct event_builder *b;
 		struct event *ev;
 
 		if (total == s->drops_reported)
 			continue;
-		g = ctx_gen(&c->self_ctx);
-		if (!g)
+		b = ctx_builder(&c->self_ctx);
+		if (!b)
 			return;
-		yajl_gen_map_open(g);
-		gen_str(g, "sink", s->name, strlen(s->name));
-		gen_str(g, "policy", queue_policy_name(s->queue.policy),
-			strlen(queue_policy_name(s->queue.policy)));
-		gen_u64(g, "dropped", total - s->drops_reported);
-		gen_u64(g, "dropped_total", total);
-		yajl_gen_map_close(g);
-		ev = event_new(span_str("collector.loss"), (struct span){ 0 },
-			       (struct span){ c->self_ctx.gen_buf.data, c->self_ctx.gen_buf.len });
+		event_builder_str(b, "sink", s->name);
+		event_builder_str(b, "policy", queue_policy_name(s->queue.policy));
+		event_builder_uint(b, "dropped", total - s->drops_reported);
+		event_builder_uint(b, "dropped_total", total);
+		ev = event_builder_event(b, "collector.loss", (struct span){ 0 });
 		if (!ev)
 			return;
 		event_set_runner(ev, span_str(c->self_ctx.name));
@@ -662,9 +626,7 @@ static void free_runner(struct runner_ctx *r)
 	if (r->self)
 		r->ops->destroy(r->self);
 	options_free(r->opts);
-	if (r->gen)
-		yajl_gen_free(r->gen);
-	buffer_free(&r->gen_buf);
+	event_builder_free(r->eb);
 	free(r->name);
 	free(r);
 }
@@ -877,9 +839,7 @@ void collector_free(struct collector *c)
 	free(c->runners);
 	for (int i = 0; i < c->nsinks; i++)
 		free_sink(c->sinks[i]);
-	if (c->self_ctx.gen)
-		yajl_gen_free(c->self_ctx.gen);
-	buffer_free(&c->self_ctx.gen_buf);
+	event_builder_free(c->self_ctx.eb);
 	router_free(c->router);
 	http_endpoint_free(c->http);
 	free(c);

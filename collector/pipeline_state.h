@@ -6,10 +6,10 @@
 #include <stdint.h>
 
 #include <ev.h>
-#include <yajl/yajl_gen.h>
 
 #include <collector/buffer.h>
 #include <collector/collector.h>
+#include <collector/event_builder.h>
 #include <collector/runner.h>
 #include <collector/sink.h>
 
@@ -70,8 +70,7 @@ struct runner_ctx {
 	char health_reason[160];
 	int64_t started_ns;
 	int64_t finished_ns;
-	yajl_gen gen; /* for collector.error data */
-	struct buffer gen_buf;
+	struct event_builder *eb; /* for collector.error data, made on first use */
 };
 
 struct collector {
