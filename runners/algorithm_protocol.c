@@ -1,12 +1,12 @@
 /* Encoding the host's protocol messages and reading members of the child's, with yajl. */
-#include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_parse.h>
+
+#include <collector/event_builder.h>
 
 #include "algorithm_protocol.h"
 #include "json_tree.h"
@@ -129,59 +129,110 @@ bool algo_json_valid(const char *text, size_t len)
 	return ok && !ends_in_string(text, len);
 }
 
-static int appendf(struct buffer *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int appendf(struct buffer *out, const char *fmt, ...)
+/* A host message: built by @p build on a builder, appended to @p out as one line. */
+static int message(struct buffer *out, void (*build)(struct event_builder *b, const void *arg),
+		   const void *arg)
 {
-	char tmp[512];
-	va_list ap;
-	int n;
+	struct event_builder *b = event_builder_new();
+	struct span text;
+	int rc = -ENOMEM;
 
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return -EOVERFLOW;
-	return buffer_append(out, tmp, (size_t)n);
+	if (!b)
+		return rc;
+	event_builder_begin(b);
+	build(b, arg);
+	if (event_builder_finish(b, &text) == 0 && buffer_reserve(out, text.len + 1) == 0) {
+		buffer_append(out, text.ptr, text.len);
+		buffer_append(out, "\n", 1);
+		rc = 0;
+	}
+	event_builder_free(b);
+	return rc;
+}
+
+struct hello {
+	const char *host_version;
+	const char *config_json;
+	int64_t heartbeat_ms;
+};
+
+static void build_hello(struct event_builder *b, const void *arg)
+{
+	const struct hello *h = arg;
+	char host[64];
+
+	snprintf(host, sizeof(host), "collector/%s", h->host_version);
+	event_builder_str(b, "type", "hello");
+	event_builder_int(b, "protocol", ALGO_PROTOCOL_VERSION);
+	event_builder_str(b, "host", host);
+	event_builder_raw(b, "config", h->config_json, strlen(h->config_json));
+	event_builder_int(b, "heartbeat_ms", h->heartbeat_ms);
 }
 
 int algo_msg_hello(struct buffer *out, const char *host_version, const char *config_json,
 		   int64_t heartbeat_ms)
 {
-	if (appendf(out,
-		    "{\"type\":\"hello\",\"protocol\":%d,\"host\":\"collector/%s\",\"config\":",
-		    ALGO_PROTOCOL_VERSION, host_version) < 0 ||
-	    buffer_append(out, config_json, strlen(config_json)) < 0 ||
-	    appendf(out, ",\"heartbeat_ms\":%" PRId64 "}\n", heartbeat_ms) < 0)
-		return -ENOMEM;
-	return 0;
+	struct hello h = { host_version, config_json, heartbeat_ms };
+
+	return message(out, build_hello, &h);
+}
+
+struct call {
+	uint64_t id;
+	const char *method;
+	const char *params_json;
+	const struct algo_call_image *img;
+};
+
+static void build_call(struct event_builder *b, const void *arg)
+{
+	const struct call *c = arg;
+	const struct algo_call_image *img = c->img;
+
+	event_builder_str(b, "type", "call");
+	event_builder_uint(b, "id", c->id);
+	event_builder_str(b, "method", c->method);
+	event_builder_raw(b, "params", c->params_json, strlen(c->params_json));
+	if (!img)
+		return;
+	event_builder_str(b, "shared_mem_id", img->shm_name);
+	event_builder_uint(b, "offset", img->offset);
+	event_builder_uint(b, "size", img->size);
+	event_builder_open_object(b, "image_meta");
+	event_builder_int(b, "width", img->width);
+	event_builder_int(b, "height", img->height);
+	event_builder_int(b, "channels", img->channels);
+	event_builder_int(b, "stride", img->stride);
+	event_builder_str(b, "format", img->format);
+	event_builder_close_object(b);
 }
 
 int algo_msg_call(struct buffer *out, uint64_t id, const char *method, const char *params_json,
 		  const struct algo_call_image *img)
 {
-	/* The method is a checked word (letters, digits, _ - .): no escaping needed. */
-	if (appendf(out, "{\"type\":\"call\",\"id\":%" PRIu64 ",\"method\":\"%s\",\"params\":", id,
-		    method) < 0 ||
-	    buffer_append(out, params_json, strlen(params_json)) < 0)
-		return -ENOMEM;
-	if (img && appendf(out,
-			   ",\"shared_mem_id\":\"%s\",\"offset\":%" PRIu64 ",\"size\":%" PRIu64
-			   ",\"image_meta\":{\"width\":%d,\"height\":%d,\"channels\":%d,\"stride\":"
-			   "%d,"
-			   "\"format\":\"%s\"}",
-			   img->shm_name, img->offset, img->size, img->width, img->height,
-			   img->channels, img->stride, img->format) < 0)
-		return -ENOMEM;
-	return buffer_append(out, "}\n", 2);
+	struct call c = { id, method, params_json, img };
+
+	return message(out, build_call, &c);
+}
+
+static void build_ping(struct event_builder *b, const void *arg)
+{
+	event_builder_str(b, "type", "ping");
+	event_builder_uint(b, "seq", *(const uint64_t *)arg);
 }
 
 int algo_msg_ping(struct buffer *out, uint64_t seq)
 {
-	return appendf(out, "{\"type\":\"ping\",\"seq\":%" PRIu64 "}\n", seq);
+	return message(out, build_ping, &seq);
+}
+
+static void build_shutdown(struct event_builder *b, const void *arg)
+{
+	(void)arg;
+	event_builder_str(b, "type", "shutdown");
 }
 
 int algo_msg_shutdown(struct buffer *out)
 {
-	return buffer_append(out, "{\"type\":\"shutdown\"}\n", 20);
+	return message(out, build_shutdown, NULL);
 }

@@ -5,6 +5,7 @@
 
 #include <collector/child.h>
 #include <collector/event.h>
+#include <collector/event_builder.h>
 #include <collector/log.h>
 
 #include "loader_child.h"
@@ -115,22 +116,24 @@ void loader_child_resume(struct loader_child *lc)
 
 void loader_child_report_loss(struct loader_child *lc, unsigned long long lost_total)
 {
-	char data[160];
-	int n;
-	struct event *ev;
+	struct event_builder *b;
+	char source[64];
 
 	if (lost_total <= lc->lost_reported)
 		return;
-	n = snprintf(data, sizeof(data),
-		     "{\"source\":\"%s ring buffer\",\"dropped\":%llu,\"dropped_total\":%llu}",
-		     lc->name, lost_total - lc->lost_reported, lost_total);
-	lc->lost_reported = lost_total;
-	ev = event_new(span_str("collector.loss"), (struct span){ 0 },
-		       (struct span){ data, (size_t)n });
-	if (ev)
-		runner_emit(lc->ctx, ev);
-	else
+	b = event_builder_new();
+	if (b) {
+		snprintf(source, sizeof(source), "%s ring buffer", lc->name);
+		event_builder_begin(b);
+		event_builder_str(b, "source", source);
+		event_builder_uint(b, "dropped", lost_total - lc->lost_reported);
+		event_builder_uint(b, "dropped_total", lost_total);
+		event_builder_emit(b, lc->ctx, "collector.loss", 0);
+		event_builder_free(b);
+	} else {
 		runner_emit_failed(lc->ctx, "collector.loss");
+	}
+	lc->lost_reported = lost_total;
 }
 
 void loader_child_metrics(struct loader_child *lc, struct metrics_writer *w)
