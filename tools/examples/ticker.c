@@ -1,13 +1,14 @@
 /* An example runner plugin: emits `ticker.tick` events at a fixed interval. */
-#include <stdio.h>
 #include <stdlib.h>
 
 #include <ev.h>
 
+#include <collector/event_builder.h>
 #include <collector/registry.h>
 
 struct ticker {
 	struct runner_ctx *ctx;
+	struct event_builder *eb;
 	ev_timer timer;
 	int64_t count; /* ticks still to emit */
 	int64_t emitted;
@@ -22,19 +23,14 @@ static const struct option_spec ticker_options[] = {
 static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct ticker *t = w->data;
-	char data[64];
-	int n;
-	struct event *ev;
 
 	(void)revents;
 	/* A full block-policy sink: skip this tick's turn, the timer comes back. */
 	if (!runner_can_emit(t->ctx))
 		return;
-	n = snprintf(data, sizeof(data), "{\"n\":%lld}", (long long)++t->emitted);
-	ev = event_new(span_str("ticker.tick"), (struct span){ 0 },
-		       (struct span){ data, (size_t)n });
-	if (ev)
-		runner_emit(t->ctx, ev);
+	event_builder_begin(t->eb);
+	event_builder_int(t->eb, "n", ++t->emitted);
+	event_builder_emit(t->eb, t->ctx, "ticker.tick", 0);
 	if (t->emitted == t->count) {
 		ev_timer_stop(loop, w);
 		runner_finished(t->ctx, RUNNER_SUCCESS);
@@ -51,7 +47,10 @@ static void *ticker_create(struct runner_ctx *ctx, const struct options *opts, s
 		return NULL;
 	}
 	t = calloc(1, sizeof(*t));
-	if (!t) {
+	if (t)
+		t->eb = event_builder_new();
+	if (!t || !t->eb) {
+		free(t);
 		error_set(err, ENOMEM, "out of memory");
 		return NULL;
 	}
@@ -84,6 +83,7 @@ static void ticker_destroy(void *self)
 	struct ticker *t = self;
 
 	ev_timer_stop(runner_loop(t->ctx), &t->timer);
+	event_builder_free(t->eb);
 	free(t);
 }
 
