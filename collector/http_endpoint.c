@@ -12,32 +12,15 @@
 
 #include <ev.h>
 #include <microhttpd.h>
-#include <yajl/yajl_gen.h>
 
 #include <collector/buffer.h>
+#include <collector/event_builder.h>
 #include <collector/log.h>
 #include <collector/runner.h>
 
 #include "http_endpoint.h"
 
 #define APPEND_LITERAL(b, lit) buffer_append((b), (lit), sizeof(lit) - 1)
-
-static void append_to_buffer(void *ctx, const char *s, size_t len)
-{
-	buffer_append(ctx, s, len);
-}
-
-/* @p s as a JSON string. */
-static void append_json_string(struct buffer *b, const char *s)
-{
-	yajl_gen g = yajl_gen_alloc(NULL);
-
-	if (!g)
-		return;
-	yajl_gen_config(g, yajl_gen_print_callback, append_to_buffer, b);
-	yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-	yajl_gen_free(g);
-}
 
 struct http_endpoint {
 	struct collector *c;
@@ -105,45 +88,40 @@ static unsigned int control(struct http_endpoint *h, struct MHD_Connection *conn
 	char runner[128];
 	struct error err = { 0 };
 	struct buffer result = { 0 };
-	yajl_gen g;
+	struct event_builder *b = event_builder_new();
+	struct span text;
+	unsigned int status;
 	int rc;
 
-	if (!peer_is_local(conn)) {
-		APPEND_LITERAL(body, "{\"error\":\"actions are only taken from this machine\"}");
-		return MHD_HTTP_FORBIDDEN;
-	}
-	if (!slash || slash == name || (size_t)(slash - name) >= sizeof(runner)) {
-		APPEND_LITERAL(body, "{\"error\":\"expected POST /runners/NAME/ACTION\"}");
-		return MHD_HTTP_NOT_FOUND;
-	}
-	memcpy(runner, name, (size_t)(slash - name));
-	runner[slash - name] = '\0';
-	rc = collector_runner_action(h->c, runner, slash + 1, &result, &err);
-	g = yajl_gen_alloc(NULL);
-	if (!g) {
-		buffer_free(&result);
+	if (!b)
 		return 0;
-	}
-	yajl_gen_config(g, yajl_gen_print_callback, append_to_buffer, body);
-	yajl_gen_map_open(g);
-	yajl_gen_string(g, (const unsigned char *)"runner", 6);
-	yajl_gen_string(g, (const unsigned char *)runner, strlen(runner));
-	yajl_gen_string(g, (const unsigned char *)"action", 6);
-	yajl_gen_string(g, (const unsigned char *)slash + 1, strlen(slash + 1));
-	yajl_gen_map_close(g);
-	yajl_gen_free(g);
-	/* The runner's reply is JSON already: spliced in before the closing brace. */
-	body->len--;
-	if (rc < 0) {
-		APPEND_LITERAL(body, ",\"error\":");
-		append_json_string(body, err.msg);
+	event_builder_begin(b);
+	if (!peer_is_local(conn)) {
+		event_builder_str(b, "error", "actions are only taken from this machine");
+		status = MHD_HTTP_FORBIDDEN;
+	} else if (!slash || slash == name || (size_t)(slash - name) >= sizeof(runner)) {
+		event_builder_str(b, "error", "expected POST /runners/NAME/ACTION");
+		status = MHD_HTTP_NOT_FOUND;
 	} else {
-		APPEND_LITERAL(body, ",\"result\":");
-		buffer_append(body, result.len ? result.data : "null", result.len ? result.len : 4);
+		memcpy(runner, name, (size_t)(slash - name));
+		runner[slash - name] = '\0';
+		rc = collector_runner_action(h->c, runner, slash + 1, &result, &err);
+		event_builder_str(b, "runner", runner);
+		event_builder_str(b, "action", slash + 1);
+		if (rc < 0)
+			event_builder_str(b, "error", err.msg);
+		else if (result.len)
+			event_builder_raw(b, "result", result.data, result.len);
+		else
+			event_builder_null(b, "result");
+		status = rc < 0 ? (unsigned int)error_status(rc) : MHD_HTTP_OK;
 	}
-	APPEND_LITERAL(body, "}");
+	/* Out of memory: no reply (0), as when the body cannot be made. */
+	if (event_builder_finish(b, &text) < 0 || buffer_append(body, text.ptr, text.len) < 0)
+		status = 0;
+	event_builder_free(b);
 	buffer_free(&result);
-	return rc < 0 ? (unsigned int)error_status(rc) : MHD_HTTP_OK;
+	return status;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
