@@ -13,6 +13,7 @@
 #include <ev.h>
 
 #include <collector/collector.h>
+#include <collector/event_builder.h>
 #include <collector/log.h>
 #include <collector/registry.h>
 
@@ -605,22 +606,44 @@ static int cmd_list(int argc, char **argv)
 	return 0;
 }
 
+/* One JSON line of the demo child on stdout. */
+static void demo_line(struct event_builder *b)
+{
+	struct span text;
+
+	if (event_builder_finish(b, &text) == 0) {
+		fwrite(text.ptr, 1, text.len, stdout);
+		putchar('\n');
+	}
+	fflush(stdout);
+}
+
 /* The built-in demo's child: a few events of each kind a command can print. */
 static int cmd_demo(void)
 {
 	const struct timespec pause = { 0, 100L * 1000000 };
+	struct event_builder *b = event_builder_new();
 
-	printf("{\"type\":\"demo.hello\",\"message\":\"JSON lines with a type become typed "
-	       "events\"}\n");
+	if (!b)
+		return 1;
+	event_builder_begin(b);
+	event_builder_str(b, "type", "demo.hello");
+	event_builder_str(b, "message", "JSON lines with a type become typed events");
+	demo_line(b);
 	printf("plain text lines become exec.line events\n");
 	fflush(stdout);
 	fprintf(stderr, "stderr lines become exec.stderr events\n");
 	for (int i = 1; i <= 3; i++) {
 		nanosleep(&pause, NULL);
-		printf("{\"type\":\"demo.metric\",\"data\":{\"name\":\"load\",\"value\":%d.5}}\n",
-		       i);
-		fflush(stdout);
+		event_builder_begin(b);
+		event_builder_str(b, "type", "demo.metric");
+		event_builder_open_object(b, "data");
+		event_builder_str(b, "name", "load");
+		event_builder_double(b, "value", i + 0.5, 1);
+		event_builder_close_object(b);
+		demo_line(b);
 	}
+	event_builder_free(b);
 	return 0;
 }
 
