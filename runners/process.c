@@ -24,7 +24,7 @@ struct process_runner {
 	char numbers[5][24];
 	struct process_table *table;
 	struct process_line_decoder decoder;
-	struct buffer exec_info; /* an exec's "filename" and "argv" members, for the table */
+	struct buffer exec_info; /* an exec's struct exec_info, for the table */
 };
 
 static const struct option_spec process_options[] = {
@@ -67,35 +67,43 @@ static const struct option_spec process_options[] = {
 	{ 0 },
 };
 
+/* What the table keeps of an exec: the JSON values of filename, then of argv, after this. */
+struct exec_info {
+	size_t filename_len;
+	size_t argv_len;
+};
+
 /* Remember filename and argv of an exec for the process's exit. */
 static void remember_exec(struct process_runner *r, pid_t pid, const struct process_line *l)
 {
 	const char *data = l->data.data;
+	struct exec_info info = { l->filename_len, l->argv_len };
 
+	if (!info.filename_len && !info.argv_len)
+		return;
 	r->exec_info.len = 0;
-	if (l->filename_len)
-		buffer_append(&r->exec_info, data + l->filename_at, l->filename_len);
-	if (l->filename_len && l->argv_len)
-		buffer_append(&r->exec_info, ",", 1);
-	if (l->argv_len)
-		buffer_append(&r->exec_info, data + l->argv_at, l->argv_len);
-	if (r->exec_info.len)
+	if (buffer_append(&r->exec_info, &info, sizeof(info)) == 0 &&
+	    buffer_append(&r->exec_info, data + l->filename_at, l->filename_len) == 0 &&
+	    buffer_append(&r->exec_info, data + l->argv_at, l->argv_len) == 0)
 		process_table_put(r->table, pid, r->exec_info.data, r->exec_info.len);
 }
 
-/* Splice the remembered exec members into an exit's data object. */
-static int add_exec_info(struct buffer *data, const struct process_table *table, pid_t pid)
+/* Add the remembered exec members to an exit's (open) data object. */
+static void add_exec_info(struct process_line_decoder *d, const struct process_table *table,
+			  pid_t pid)
 {
 	size_t len;
-	const char *json = process_table_get(table, pid, &len);
+	const char *bytes = process_table_get(table, pid, &len);
+	struct exec_info info;
 
-	if (!json || data->len < 2)
-		return 0;
-	data->len--; /* the closing brace */
-	if ((data->len > 1 && buffer_append(data, ",", 1) < 0) ||
-	    buffer_append(data, json, len) < 0 || buffer_append(data, "}", 1) < 0)
-		return -ENOMEM;
-	return 1;
+	if (!bytes || len < sizeof(info))
+		return;
+	memcpy(&info, bytes, sizeof(info));
+	bytes += sizeof(info);
+	if (info.filename_len)
+		process_line_add_raw(d, "filename", bytes, info.filename_len);
+	if (info.argv_len)
+		process_line_add_raw(d, "argv", bytes + info.filename_len, info.argv_len);
 }
 
 static void emit(struct process_runner *r, const char *type, const struct process_line *l,
@@ -136,9 +144,11 @@ static void on_loader_line(void *arg, const struct line *l)
 	if (strcmp(t, "loss") == 0) {
 		loader_child_report_loss(&r->loader, (unsigned long long)pl->count);
 	} else if (strcmp(t, "ready") == 0) {
-		static const char ready[] = "{\"loader\":\"process\"}";
-
-		emit(r, "process.ready", pl, (struct span){ ready, sizeof(ready) - 1 });
+		/* The loader's {"type":"ready","loader":"process"} without its type. */
+		if (process_line_close(&r->decoder) == 0)
+			emit(r, "process.ready", pl, (struct span){ pl->data.data, pl->data.len });
+		else
+			runner_emit_failed(r->ctx, "process.ready");
 	} else if (strcmp(t, "exec") == 0 || strcmp(t, "fork") == 0 || strcmp(t, "exit") == 0) {
 		bool process_exit = strcmp(t, "exit") == 0 && !pl->thread;
 		char name[32];
@@ -146,11 +156,14 @@ static void on_loader_line(void *arg, const struct line *l)
 		if (strcmp(t, "exec") == 0)
 			remember_exec(r, pid, pl);
 		if (process_exit) {
-			add_exec_info(&pl->data, r->table, pid);
+			add_exec_info(&r->decoder, r->table, pid);
 			process_table_remove(r->table, pid);
 		}
 		snprintf(name, sizeof(name), "process.%s", t);
-		emit(r, name, pl, (struct span){ pl->data.data, pl->data.len });
+		if (process_line_close(&r->decoder) == 0)
+			emit(r, name, pl, (struct span){ pl->data.data, pl->data.len });
+		else
+			runner_emit_failed(r->ctx, name);
 	}
 }
 

@@ -72,17 +72,19 @@ static long long integer_of(const char *s, size_t len)
 	return errno || *end ? 0 : v;
 }
 
-/* A top-level "filename" or "argv" value ended: remember where its member is. */
+/* A top-level "filename" or "argv" value ended: remember where its value is. */
 static void end_member(struct process_line_decoder *d)
 {
 	struct process_line *l = &d->line;
 	size_t at = d->member_at, len = l->data.len - d->member_at;
+	/* The generator wrote the separator, the key as it was and a colon before the value. */
+	size_t skip = (len && l->data.data[at] == ',') +
+		      strlen(d->member == MEMBER_FILENAME ? "\"filename\":" : "\"argv\":");
 
-	/* The generator wrote the separating comma with the key: leave it out. */
-	if (len && l->data.data[at] == ',') {
-		at++;
-		len--;
-	}
+	if (skip > len)
+		return;
+	at += skip;
+	len -= skip;
 	if (d->member == MEMBER_FILENAME) {
 		l->filename_at = at;
 		l->filename_len = len;
@@ -240,9 +242,10 @@ static int on_end_container(struct process_line_decoder *d, bool map)
 			d->skip_depth = 0;
 		return 1;
 	}
-	if (map)
+	/* The data object stays open: process_line_add_raw() may add to it. */
+	if (map && depth > 1)
 		yajl_gen_map_close(d->gen);
-	else
+	else if (!map)
 		yajl_gen_array_close(d->gen);
 	after_value(d);
 	return 1;
@@ -346,4 +349,18 @@ int process_line_decode(struct process_line_decoder *d, const char *text, size_t
 	}
 	yajl_free(h);
 	return rc;
+}
+
+void process_line_add_raw(struct process_line_decoder *d, const char *key, const char *json,
+			  size_t len)
+{
+	yajl_gen_string(d->gen, (const unsigned char *)key, strlen(key));
+	/* yajl_gen_number writes the text as it is, after the separator it owes. */
+	yajl_gen_number(d->gen, json, len);
+}
+
+int process_line_close(struct process_line_decoder *d)
+{
+	yajl_gen_map_close(d->gen);
+	return d->line.data.data ? 0 : -ENOMEM;
 }

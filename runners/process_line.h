@@ -26,7 +26,7 @@ struct process_line {
 	 * order and re-generated, as one JSON object.
 	 */
 	struct buffer data;
-	/* Where the "filename" and "argv" members are in data (len 0: absent). */
+	/* Where the "filename" and "argv" values are in data (len 0: absent). */
 	size_t filename_at, filename_len, argv_at, argv_len;
 };
 
@@ -48,11 +48,19 @@ int process_line_decoder_init(struct process_line_decoder *d);
 void process_line_decoder_free(struct process_line_decoder *d);
 
 /*
- * Decode @p text (one line, no newline) into d->line.
+ * Decode @p text (one line, no newline) into d->line; its data object is left
+ * open for process_line_add_raw() and process_line_close().
  * @return 0, or -EBADMSG when it is not exactly one JSON object (with a
  * reason in @p why), or -ENOMEM.
  */
 int process_line_decode(struct process_line_decoder *d, const char *text, size_t len, char *why,
 			size_t why_size);
+
+/* Add the member @p key with the JSON text @p json (one valid value) to the open data object. */
+void process_line_add_raw(struct process_line_decoder *d, const char *key, const char *json,
+			  size_t len);
+
+/* Close the data object. @return 0, or -ENOMEM when generating it ran out of memory. */
+int process_line_close(struct process_line_decoder *d);
 
 #endif

@@ -12,10 +12,10 @@ struct process_table;
 struct process_table *process_table_new(size_t capacity);
 void process_table_free(struct process_table *t);
 
-/* Remember @p json (JSON members, copied) for @p pid, replacing an older entry. @return 0 or -ENOMEM. */
+/* Remember @p json (the runner's bytes, copied) for @p pid, replacing an older entry. @return 0 or -ENOMEM. */
 int process_table_put(struct process_table *t, pid_t pid, const char *json, size_t len);
 
-/* The members remembered for @p pid, or NULL; valid until the next put or remove. */
+/* The bytes remembered for @p pid, or NULL; valid until the next put or remove. */
 const char *process_table_get(const struct process_table *t, pid_t pid, size_t *len);
 
 /* Forget @p pid. */

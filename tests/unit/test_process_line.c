@@ -30,6 +30,7 @@ static const struct process_line *decode(struct process_line_decoder *d, const c
 	char why[128];
 
 	assert_int_equal(process_line_decode(d, text, strlen(text), why, sizeof(why)), 0);
+	assert_int_equal(process_line_close(d), 0);
 	return &d->line;
 }
 
@@ -61,8 +62,28 @@ static void test_exec_line(void **state)
 	assert_text(l->data.data, l->data.len,
 		    "{\"uid\":0,\"filename\":\"/bin/sh\",\"argv\":[\"sh\",\"-c\",\"a\\nb\"],"
 		    "\"args_truncated\":false,\"ratio\":1.50e3}");
-	assert_text(l->data.data + l->filename_at, l->filename_len, "\"filename\":\"/bin/sh\"");
-	assert_text(l->data.data + l->argv_at, l->argv_len, "\"argv\":[\"sh\",\"-c\",\"a\\nb\"]");
+	assert_text(l->data.data + l->filename_at, l->filename_len, "\"/bin/sh\"");
+	assert_text(l->data.data + l->argv_at, l->argv_len, "[\"sh\",\"-c\",\"a\\nb\"]");
+}
+
+/* An exit gets its exec's remembered members added before the object is closed. */
+static void test_add_raw_members(void **state)
+{
+	struct process_line_decoder *d = *state;
+	const char *text = "{\"type\":\"exit\",\"pid\":5,\"exit_code\":0}";
+	char why[128];
+
+	assert_int_equal(process_line_decode(d, text, strlen(text), why, sizeof(why)), 0);
+	process_line_add_raw(d, "filename", "\"/bin/sh\"", 9);
+	process_line_add_raw(d, "argv", "[\"sh\"]", 6);
+	assert_int_equal(process_line_close(d), 0);
+	assert_text(d->line.data.data, d->line.data.len,
+		    "{\"exit_code\":0,\"filename\":\"/bin/sh\",\"argv\":[\"sh\"]}");
+	text = "{\"type\":\"exit\",\"pid\":5}";
+	assert_int_equal(process_line_decode(d, text, strlen(text), why, sizeof(why)), 0);
+	process_line_add_raw(d, "argv", "[]", 2);
+	assert_int_equal(process_line_close(d), 0);
+	assert_text(d->line.data.data, d->line.data.len, "{\"argv\":[]}");
 }
 
 static void test_exit_and_loss_lines(void **state)
@@ -124,6 +145,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_exec_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exit_and_loss_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_add_raw_members, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_odd_envelope_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_lines, setup, teardown),
 	};
