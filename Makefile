@@ -255,6 +255,7 @@ lint: $(BPF_SKELS)
 		--enable=warning,performance,portability --inline-suppr \
 		--suppressions-list=.cppcheck-suppressions -D_GNU_SOURCE \
 		-Icollector/include -Icollector -Ibpf $(LINT_SRCS) || rc=1; \
+	tools/lint/hand-json.sh $(LINT_SRCS) || rc=1; \
 	if [ $$rc -eq 0 ]; then echo "lint: clean"; fi; exit $$rc
 
 # The public headers' API reference (Doxyfile); any doxygen warning fails it.
