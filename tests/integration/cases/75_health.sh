@@ -102,6 +102,27 @@ eq "runs ended by the collector's SIGTERM" "15 collector,15 collector" \
 	"$(jq -r 'select(.type=="exec.exit") | "\(.data.signal) \(.data.killed_by.name)"' "$out" | paste -sd,)"
 end
 
+begin "a full sink: exec's health.sample readings are skipped and counted, as the algorithm runner's"
+out=$WORK/health-stall.jsonl
+# Nobody reads for 3 s: the lines fill the 4-event queue and the pipe, then the command sleeps.
+"$C" run --metrics=127.0.0.1:0 --queue-events 4 --policy block --sink "pipe:sleep 3; exec cat >$out" \
+	exec --health --health-source procfs --health-interval 100ms \
+	-- sh -c 'seq 1 20000; sleep 2.5' 2>"$WORK/health-stall.err" &
+cpid=$!
+addr=""
+for _ in $(seq 50); do
+	addr=$(grep -o 'http://[0-9.:]*' "$WORK/health-stall.err" | head -1 | sed 's|http://||')
+	[ -n "$addr" ] && break
+	sleep 0.1
+done
+sleep 2
+skipped=$(curl -s "http://$addr/metrics" |
+	awk 'index($1, "collector_runner_health_samples_skipped_total{") == 1 { print $2; exit }')
+wait "$cpid"
+check "samples skipped while held back (got '$skipped')" awk -v v="$skipped" 'BEGIN { exit !(v + 0 >= 1) }'
+eq "every line arrived" 20000 "$(count "$out" '.type=="exec.line"')"
+end
+
 memcg_root=/sys/fs/cgroup/memory$(awk -F: '$2=="memory" {print $3}' /proc/self/cgroup)
 if [ ! -w "$memcg_root" ] || [ ! -e "$memcg_root/memory.limit_in_bytes" ]; then
 	skip "OOM kill in a memory cgroup" "no writable cgroup v1 memory controller at $memcg_root"
