@@ -141,8 +141,8 @@ static void hold_back(struct algorithm_runner *r)
 static void on_event(void *arg, const char *type, pid_t pid, const char *json, size_t len)
 {
 	struct algorithm_runner *r = arg;
-	struct event *ev = json ? event_new((struct span){ type, strlen(type) },
-					    (struct span){ 0 }, (struct span){ json, len }) :
+	struct event *ev = json ? event_new((struct span){ type, strlen(type) }, (struct span){ 0 },
+					    (struct span){ json, len }) :
 				  NULL;
 
 	if (strcmp(type, "algorithm.state") == 0)
@@ -548,7 +548,8 @@ static int algorithm_control(void *self, const char *action, struct buffer *repl
 	event_builder_begin(r->json);
 	event_builder_int(r->json, "instances_reset", n);
 	event_builder_int(r->json, "instances", r->algo->ninst);
-	if (event_builder_finish(r->json, &text) < 0 || buffer_append(reply, text.ptr, text.len) < 0)
+	if (event_builder_finish(r->json, &text) < 0 ||
+	    buffer_append(reply, text.ptr, text.len) < 0)
 		return error_set(err, ENOMEM, "out of memory");
 	return 0;
 }

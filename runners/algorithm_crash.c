@@ -287,8 +287,7 @@ void algo_crash_on_exit(struct algo_crash *ac, int instance, pid_t pid, int wait
 	} else {
 		event_builder_null(b, "signal");
 	}
-	event_builder_bool(b, "core_dumped",
-			   WIFSIGNALED(wait_status) && WCOREDUMP(wait_status));
+	event_builder_bool(b, "core_dumped", WIFSIGNALED(wait_status) && WCOREDUMP(wait_status));
 	/* A fault (SIGSEGV, abort()) is raised by the child itself: no sender to name. */
 	health_events_put_exit(b, &end, pid);
 	if (w->oom_rss)

@@ -14,7 +14,8 @@
 
 /* The algorithm runner's health and crash options, spliced into its option table. */
 #define ALGO_CRASH_OPTIONS                                                                   \
-	HEALTH_EVENT_OPTIONS, {                                                              \
+	HEALTH_EVENT_OPTIONS,                                                                \
+	{                                                                                    \
 		.name = "crash-dir", .type = OPT_STRING,                                     \
 		.help = "write each algorithm.crash as ID.json here (see collector crashes)" \
 	}

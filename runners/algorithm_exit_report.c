@@ -94,7 +94,8 @@ bool algorithm_describe_exit(const struct algorithm *a, int instance, int wait_s
 		event_builder_null(out, "timed_out_call");
 	}
 	event_builder_int(out, "restarts", in->spawns > 0 ? (long long)in->spawns - 1 : 0);
-	event_builder_int(out, "consecutive_failures", in->consecutive_failures + (abnormal ? 1 : 0));
+	event_builder_int(out, "consecutive_failures",
+			  in->consecutive_failures + (abnormal ? 1 : 0));
 	event_builder_str(out, "breaker", recent >= ALGO_BREAKER_FAILURES ? "open" : "closed");
 	gen_package(out, a);
 	return abnormal;

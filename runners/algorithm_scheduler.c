@@ -8,7 +8,6 @@
 #include <sys/wait.h>
 #include <time.h>
 
-
 #include <collector/algorithm.h>
 
 #include "algorithm_internal.h"

@@ -12,13 +12,14 @@
 #include "health_events.h"
 
 /* The exec runner's health options, spliced into its option table. */
-#define EXEC_HEALTH_OPTIONS                                                                 \
-	{ .name = "health",                                                                 \
-	  .type = OPT_BOOL,                                                                 \
-	  .help = "watch the command's CPU, memory, threads and end (health.* events)" },   \
-		HEALTH_EVENT_OPTIONS, {                                                     \
-		.name = "cpu-quota", .type = OPT_INT, .def = "100",                         \
-		.help = "CPU percent the command may use (100: one core), for cpu_pinned"   \
+#define EXEC_HEALTH_OPTIONS                                                               \
+	{ .name = "health",                                                               \
+	  .type = OPT_BOOL,                                                               \
+	  .help = "watch the command's CPU, memory, threads and end (health.* events)" }, \
+		HEALTH_EVENT_OPTIONS,                                                     \
+	{                                                                                 \
+		.name = "cpu-quota", .type = OPT_INT, .def = "100",                       \
+		.help = "CPU percent the command may use (100: one core), for cpu_pinned" \
 	}
 
 struct exec_health;

@@ -91,8 +91,7 @@ void health_events_warning(struct health_events *he, const struct health_warning
 	event_builder_emit(he->b, he->ctx, "health.warning", w->pid);
 }
 
-void health_events_action(struct health_events *he, const struct health_warning *why,
-			  int instance)
+void health_events_action(struct health_events *he, const struct health_warning *why, int instance)
 {
 	event_builder_begin(he->b);
 	event_builder_str(he->b, "action", "restart");

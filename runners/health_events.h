@@ -16,38 +16,38 @@
 #define HEALTH_EVENTS_DECIMALS 2
 
 /* The health options every runner that watches children has, spliced into its option table. */
-#define HEALTH_EVENT_OPTIONS                                                                      \
-	{ .name = "health-interval",                                                              \
-	  .type = OPT_DURATION,                                                                   \
-	  .def = "1s",                                                                            \
-	  .help = "time between health.sample events (per child)" },                              \
-		{ .name = "health-source",                                                        \
-		  .type = OPT_ENUM,                                                               \
-		  .def = "auto",                                                                  \
-		  .choices = "auto|bpf|procfs",                                                   \
-		  .help = "the built-in BPF program, /proc polling, or BPF when it loads" },      \
-		{ .name = "memory-high",                                                          \
-		  .type = OPT_SIZE,                                                               \
-		  .def = "0",                                                                     \
-		  .help = "health.warning when a child's RSS goes above this (0: never; "         \
-			  "algorithm: 80% of the manifest's memory_mb)" },                        \
-		{ .name = "memory-restart",                                                       \
-		  .type = OPT_SIZE,                                                               \
-		  .def = "0",                                                                     \
-		  .help = "restart a child whose RSS passes this, before the OOM killer does "    \
-			  "(0: never)" },                                                         \
-		{ .name = "cpu-pinned-samples",                                                   \
-		  .type = OPT_INT,                                                                \
-		  .def = "5",                                                                     \
-		  .help = "samples at the CPU quota before a cpu_pinned warning (0: never)" },    \
-		{ .name = "rss-growth",                                                           \
-		  .type = OPT_SIZE,                                                               \
-		  .def = "0",                                                                     \
-		  .help = "health.warning when RSS grows faster than this per second (0: "        \
-			  "never)" },                                                             \
-	{                                                                                         \
-		.name = "rss-growth-samples", .type = OPT_INT, .def = "10",                       \
-		.help = "samples the RSS growth is fitted over (3..64)"                           \
+#define HEALTH_EVENT_OPTIONS                                                                   \
+	{ .name = "health-interval",                                                           \
+	  .type = OPT_DURATION,                                                                \
+	  .def = "1s",                                                                         \
+	  .help = "time between health.sample events (per child)" },                           \
+		{ .name = "health-source",                                                     \
+		  .type = OPT_ENUM,                                                            \
+		  .def = "auto",                                                               \
+		  .choices = "auto|bpf|procfs",                                                \
+		  .help = "the built-in BPF program, /proc polling, or BPF when it loads" },   \
+		{ .name = "memory-high",                                                       \
+		  .type = OPT_SIZE,                                                            \
+		  .def = "0",                                                                  \
+		  .help = "health.warning when a child's RSS goes above this (0: never; "      \
+			  "algorithm: 80% of the manifest's memory_mb)" },                     \
+		{ .name = "memory-restart",                                                    \
+		  .type = OPT_SIZE,                                                            \
+		  .def = "0",                                                                  \
+		  .help = "restart a child whose RSS passes this, before the OOM killer does " \
+			  "(0: never)" },                                                      \
+		{ .name = "cpu-pinned-samples",                                                \
+		  .type = OPT_INT,                                                             \
+		  .def = "5",                                                                  \
+		  .help = "samples at the CPU quota before a cpu_pinned warning (0: never)" }, \
+		{ .name = "rss-growth",                                                        \
+		  .type = OPT_SIZE,                                                            \
+		  .def = "0",                                                                  \
+		  .help = "health.warning when RSS grows faster than this per second (0: "     \
+			  "never)" },                                                          \
+	{                                                                                      \
+		.name = "rss-growth-samples", .type = OPT_INT, .def = "10",                    \
+		.help = "samples the RSS growth is fitted over (3..64)"                        \
 	}
 
 /* Emits a runner's health.* events; one per runner instance. */
@@ -75,8 +75,7 @@ void health_events_monitor(struct health_events *he, const struct health_monitor
 void health_events_sample(struct health_events *he, const struct health_sample *s);
 void health_events_warning(struct health_events *he, const struct health_warning *w);
 /* health.action (a restart) for @p why; @p instance < 0 when the runner has one child. */
-void health_events_action(struct health_events *he, const struct health_warning *why,
-			  int instance);
+void health_events_action(struct health_events *he, const struct health_warning *why, int instance);
 /* health.oom when the OOM killer chose a watched process (other happenings: nothing). */
 void health_events_happening(struct health_events *he, const struct health_happening *h);
 

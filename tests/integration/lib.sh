@@ -7,7 +7,8 @@ FAILED=0
 SKIPPED=0
 CURRENT=""
 WORK=$(mktemp -d /tmp/collector-it.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+# IT_KEEP=DIR keeps a copy of the cases' files there (tools/compare-output.sh diffs two builds').
+trap '[ -z "${IT_KEEP:-}" ] || cp -a "$WORK/." "$IT_KEEP/"; rm -rf "$WORK"' EXIT
 # Sanitizer builds write reports here; any report fails the suite.
 mkdir -p "$WORK/san"
 export ASAN_OPTIONS="log_path=$WORK/san/asan:detect_leaks=1:${ASAN_OPTIONS:-}"
