@@ -9,12 +9,14 @@
 # exercise the JSON writers) once with each build directory's binary, keeping every file the
 # cases wrote (IT_KEEP); the second compares two such kept trees. Every *.jsonl file and
 # crash report (reports/*.json) found in both is compared after masking: the envelope's ts, ts_ns, seq and host; pids
-# anywhere; and data members that measure time, memory or CPU, or name temporary files or
-# the build directory. The
+# anywhere; data members that measure time, memory or CPU, or name temporary files or the
+# build directory; connection ids, ports and Date headers of the TLS cases. The
 # masking is sed on the raw bytes, not jq: jq 1.6 rewrites numbers (12.50 becomes 12.5), which
 # would hide the very differences this looks for. Lines are compared as sets (sorted, unique):
-# how many periodic samples a run produced is timing, not output. Compare a build with itself
-# to see the noise left: a workload that races (restarts, kills) can differ run to run.
+# how many periodic samples a run produced is timing, not output (a crash report's samples
+# count as one). Compare a build with itself to see the noise left: a workload that races
+# (restarts, kills, the drop policy) can differ run to run, and 30_bad_input's garbage.jsonl
+# is random input, different every run.
 # Exit status: 0 when every common file matches, 1 when one differs, 2 on usage errors.
 set -euo pipefail
 
@@ -35,8 +37,12 @@ mask() {
 		-e 's/"(pid|tid|ppid|root|killer_pid)":[0-9]+/"\1":PID/g' \
 		-e 's/"(ts_ns|latency_ns|latency_us|queued_us|uptime_ms|age_ms|spawn_to_ready_us|duration_ns|delay_ms|rss_bytes|oom_rss_bytes|threads|processes|cpu_percent|value|dropped|dropped_total|image_bytes|timeout_ms)":-?[0-9][0-9.eE+-]*/"\1":N/g' \
 		-e 's/"(start|end|time|id|tmpdir|shm|fallback_reason|message)":"([^"\\]|\\.)*"/"\1":S/g' \
-		-e 's#"/[^"]*/(tools/(algo-sim|testchild|bench)/)#"BUILD/\1#g' \
+		-e "s#/[^\"' ]*/(tools/(algo-sim|testchild|bench)/)#BUILD/\\1#g" \
+		-e 's#/tmp/collector-[a-z]+\.[A-Za-z0-9]+#TMP#g; s#collector-it-oom\.[0-9]+#OOMCG#g' \
+		-e 's/"conn":"[0-9]+:[0-9a-f]+"/"conn":CONN/g; s/\["Date","[^"]*"\]/["Date",D]/g' \
+		-e 's/127\.0\.0\.1:[0-9]+/127.0.0.1:PORT/g; s/Date: [^\\]*\\r/Date: D\\r/g' \
 		-e 's/"stdout_bytes":[0-9]+|"stderr_bytes":[0-9]+/"bytes":N/g' \
+		-e 's/(\{"ts_ns":N,"cpu_percent":N,"rss_bytes":N,"threads":N,"processes":N,"source":"[a-z]+"\},?)+/SAMPLES/g' \
 		"$1" | LC_ALL=C sort -u
 }
 
@@ -53,7 +59,7 @@ compare_dirs() {
 			differ=$((differ + 1))
 			n=$(grep -c '^[<>]' "$tmp/diff" || true)
 			echo "== $rel differs ($n lines; < old, > new)"
-			grep '^[<>]' "$tmp/diff" | cut -c1-400 | head -20
+			grep '^[<>]' "$tmp/diff" | cut -c1-400 | head -20 || true
 		fi
 	done < <(cd "$old" && find . -name '*.jsonl' -o -path '*/reports/*.json' | sed 's|^\./||' | sort)
 	echo "compare-output: $same files match, $differ differ, $only only in the old tree"
