@@ -34,8 +34,8 @@ mask() {
 	sed -E \
 		-e 's/"ts":"[^"]*","ts_ns":-?[0-9]+/"ts":TS,"ts_ns":TS/' \
 		-e 's/"seq":[0-9]+,"host":"([^"\\]|\\.)*"/"seq":SEQ,"host":HOST/' \
-		-e 's/"(pid|tid|ppid|root|killer_pid)":[0-9]+/"\1":PID/g' \
-		-e 's/"(ts_ns|latency_ns|latency_us|queued_us|uptime_ms|age_ms|spawn_to_ready_us|duration_ns|delay_ms|rss_bytes|oom_rss_bytes|threads|processes|cpu_percent|value|dropped|dropped_total|image_bytes|timeout_ms)":-?[0-9][0-9.eE+-]*/"\1":N/g' \
+		-e 's/"(pid|tid|ppid|root|killer_pid|child_pid)":[0-9]+/"\1":PID/g' \
+		-e 's/"(ts_ns|latency_ns|latency_us|queued_us|uptime_ms|age_ms|spawn_to_ready_us|duration_ns|delay_ms|rss_bytes|oom_rss_bytes|threads|processes|cpu_percent|value|dropped|dropped_total|image_bytes|timeout_ms|cgroup_id)":-?[0-9][0-9.eE+-]*/"\1":N/g' \
 		-e 's/"(start|end|time|id|tmpdir|shm|fallback_reason|message)":"([^"\\]|\\.)*"/"\1":S/g' \
 		-e "s#/[^\"' ]*/(tools/(algo-sim|testchild|bench)/)#BUILD/\\1#g" \
 		-e 's#/tmp/collector-[a-z]+\.[A-Za-z0-9]+#TMP#g; s#collector-it-oom\.[0-9]+#OOMCG#g' \
