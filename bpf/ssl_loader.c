@@ -1,5 +1,4 @@
 /* The ssl loader: uprobes on TLS libraries from ssl.bpf.c, one JSON line per call. */
-#include <argp.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +18,7 @@
 
 #include "loader_util.h"
 #include "ssl.h"
+#include "ssl_loader.h"
 #include "ssl.skel.h"
 
 #define MAX_TARGETS 64
@@ -31,98 +31,69 @@ static struct ssl_args {
 	pid_t pid;
 	uid_t uid;
 	const char *comm;
-	const char *libs[MAX_TARGETS];
+	char *const *libs;
 	int nlibs;
-	const char *binaries[MAX_TARGETS];
+	char *const *binaries;
 	int nbinaries;
 	unsigned max_payload;
-	unsigned ring_mib;
-	unsigned wakeup_kib;
+	unsigned long long ring_bytes;
+	unsigned long long wakeup_bytes;
 	bool share_ring;
 	bool verbose;
-} args = { .uid = (uid_t)-1, .max_payload = SSL_CHUNK, .ring_mib = 16, .wakeup_kib = 256 };
+} args;
 
-static const struct argp_option options[] = {
-	{ "pid", 'p', "PID", 0, "only this process", 0 },
-	{ "comm", 'c', "COMM", 0, "only processes with this command name", 0 },
-	{ "uid", 'u', "UID", 0, "only processes of this user id", 0 },
-	{ "lib", 'l', "PATH", 0, "attach to this TLS library only (repeatable)", 0 },
-	{ "binary-path", 'b', "PATH", 0, "attach to this statically linked binary (repeatable)",
-	  0 },
-	{ "max-payload", 'm', "BYTES", 0,
-	  "payload bytes captured per call (1..262144, default 16384)", 0 },
-	{ "ring-mib", 'r', "MIB", 0, "ring buffer size in MiB, a power of two (default 16)", 0 },
-	{ "wakeup-kib", 'w', "KIB", 0,
-	  "wake the loader when this much is waiting, else every 100 ms; 0: at every record "
-	  "(default 256)",
-	  0 },
-	{ "share-ring", 's', NULL, 0,
-	  "do not read the ring buffer: print its fd in the ready line for the parent to take "
-	  "(pidfd_getfd), and print only losses",
-	  0 },
-	{ "verbose", 'v', NULL, 0, "libbpf debug output on stderr", 0 },
-	{ 0 },
-};
-
-static error_t parse_opt(int key, char *arg, struct argp_state *state)
+int ssl_options_check(const struct options *o, struct error *err)
 {
-	long v;
+	int64_t ring = options_int(o, "ring-size");
+	int64_t payload = options_int(o, "max-payload");
+	const char *comm = options_str(o, "comm");
+	int nlibs = 0, nbinaries = 0;
 
-	switch (key) {
-	case 'p':
-	case 'u':
-	case 'm':
-	case 'r':
-	case 'w':
-		if (loader_parse_long(arg, 0, 0x7fffffff, &v) < 0)
-			argp_error(state, "invalid number '%s'", arg);
-		if (key == 'p')
-			args.pid = (pid_t)v;
-		else if (key == 'u')
-			args.uid = (uid_t)v;
-		else if (key == 'm' && (v < 1 || v > (long)SSL_CHUNK * SSL_MAX_CHUNKS))
-			argp_error(state, "--max-payload must be 1..%d",
-				   SSL_CHUNK * SSL_MAX_CHUNKS);
-		else if (key == 'm')
-			args.max_payload = (unsigned)v;
-		else if (key == 'w')
-			args.wakeup_kib = (unsigned)v;
-		else if (v < 1 || v > 1024 || (v & (v - 1)))
-			argp_error(state, "--ring-mib must be a power of two in 1..1024");
-		else
-			args.ring_mib = (unsigned)v;
-		return 0;
-	case 'c':
-		if (strlen(arg) >= SSL_COMM_LEN)
-			argp_error(state, "a command name has at most %d characters",
-				   SSL_COMM_LEN - 1);
-		args.comm = arg;
-		return 0;
-	case 'l':
-	case 'b':
-		if ((key == 'l' ? args.nlibs : args.nbinaries) == MAX_TARGETS)
-			argp_error(state, "at most %d of --lib and of --binary-path", MAX_TARGETS);
-		if (key == 'l')
-			args.libs[args.nlibs++] = arg;
-		else
-			args.binaries[args.nbinaries++] = arg;
-		return 0;
-	case 's':
-		args.share_ring = true;
-		return 0;
-	case 'v':
-		args.verbose = true;
-		return 0;
-	default:
-		return ARGP_ERR_UNKNOWN;
-	}
+	options_list(o, "lib", &nlibs);
+	options_list(o, "binary-path", &nbinaries);
+	if (ring < (1 << 20) || ring > (1LL << 30) || (ring & (ring - 1)))
+		return error_set(err, EINVAL, "--ring-size must be a power of two in 1MiB..1GiB");
+	if (payload < 1 || payload > (int64_t)SSL_CHUNK * SSL_MAX_CHUNKS)
+		return error_set(err, EINVAL, "--max-payload must be 1..%dKiB",
+				 SSL_CHUNK * SSL_MAX_CHUNKS / 1024);
+	if (comm && strlen(comm) >= SSL_COMM_LEN)
+		return error_set(err, EINVAL, "--comm: at most %d characters (the kernel's limit)",
+				 SSL_COMM_LEN - 1);
+	if (nlibs > MAX_TARGETS || nbinaries > MAX_TARGETS)
+		return error_set(err, EINVAL, "at most %d of --lib and of --binary-path",
+				 MAX_TARGETS);
+	if (options_int(o, "pid") < 0 || options_int(o, "wakeup") < 0 ||
+	    options_int(o, "wakeup") > ring)
+		return error_set(err, EINVAL, "--pid >= 0, --wakeup 0..--ring-size");
+	return 0;
 }
 
-static const struct argp argp = {
-	.options = options,
-	.parser = parse_opt,
-	.doc = "Prints the plaintext of TLS reads and writes (OpenSSL, GnuTLS) as JSON lines.",
-};
+/* The runner's options, as the loader uses them. */
+static void args_from(const struct options *o)
+{
+	int64_t ring = options_int(o, "ring-size");
+	int nlibs = 0, nbinaries = 0;
+	char *const *libs = options_list(o, "lib", &nlibs);
+	char *const *binaries = options_list(o, "binary-path", &nbinaries);
+
+	args = (struct ssl_args){
+		.pid = (pid_t)options_int(o, "pid"),
+		.uid = (uid_t)options_int(o, "uid"),
+		.comm = options_str(o, "comm"),
+		.libs = libs,
+		.nlibs = nlibs,
+		.binaries = binaries,
+		.nbinaries = nbinaries,
+		.max_payload = (unsigned)options_int(o, "max-payload"),
+		.ring_bytes = (unsigned long long)ring,
+		/* The runner reads on a timer (ssl_ring.c): a wake-up is only the net for a burst. */
+		.wakeup_bytes = (unsigned long long)(options_given(o, "wakeup") ?
+							     options_int(o, "wakeup") :
+							     ring / 4),
+		.share_ring = options_bool(o, "share-ring"),
+		.verbose = options_bool(o, "verbose"),
+	};
+}
 
 /* A call whose records are being put together. */
 struct pending {
@@ -534,10 +505,10 @@ static void configure(struct ssl_bpf *skel)
 	ro->targ_pid = args.pid;
 	ro->targ_uid = args.uid;
 	ro->targ_max_payload = args.max_payload;
-	ro->targ_wakeup_bytes = (unsigned long long)args.wakeup_kib << 10;
+	ro->targ_wakeup_bytes = args.wakeup_bytes;
 	if (args.comm)
 		strncpy((char *)ro->targ_comm, args.comm, sizeof(ro->targ_comm) - 1);
-	bpf_map__set_max_entries(skel->maps.events, args.ring_mib << 20);
+	bpf_map__set_max_entries(skel->maps.events, (__u32)args.ring_bytes);
 }
 
 static int skip_record(void *ctx, void *data, size_t size)
@@ -554,7 +525,7 @@ static int prefault_ring(struct ssl_bpf *skel)
 	struct ring_buffer *rb =
 		ring_buffer__new(bpf_map__fd(skel->maps.events), skip_record, NULL, NULL);
 	int prog = bpf_program__fd(skel->progs.prefault_ring);
-	unsigned spans = (args.ring_mib << 20) / SSL_PREFAULT_SPAN;
+	unsigned spans = (unsigned)(args.ring_bytes / SSL_PREFAULT_SPAN);
 	int err = 0;
 
 	if (!rb)
@@ -612,16 +583,20 @@ static int share_ring(struct output *o)
 	return 0;
 }
 
-int ssl_loader_main(int argc, char **argv)
+int ssl_loader_main(const struct options *opts)
 {
 	static struct output o;
 	static struct links links;
 	struct ring_buffer *rb = NULL;
 	struct loader_error lerr = { 0 };
+	struct error bad = { 0 };
 	int err;
 
-	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
+	if (ssl_options_check(opts, &bad) < 0) {
+		fprintf(stderr, "ssl loader: %s\n", bad.msg);
 		return 2;
+	}
+	args_from(opts);
 	loader_setup(args.verbose);
 	o.boot_to_wall = loader_boot_to_wall_ns();
 	o.skel = ssl_bpf__open();

@@ -16,10 +16,8 @@
 
 #include "http_stream.h"
 #include "loader_child.h"
+#include "ssl_loader.h"
 #include "ssl_ring.h"
-
-#define MAX_ARGS 300
-#define MAX_PAYLOAD_LIMIT (256L * 1024)
 
 static const char *const default_redact[] = { "Authorization", "Proxy-Authorization", "Cookie",
 					      "Set-Cookie", "X-Api-Key" };
@@ -38,9 +36,6 @@ struct conn {
 struct ssl_runner {
 	struct runner_ctx *ctx;
 	struct loader_child loader;
-	char *argv[MAX_ARGS];
-	char self[PATH_MAX];
-	char numbers[6][24];
 	unsigned long long loader_lost; /* as the loader counts them */
 	/* The loader's ring buffer, read here once the loader shares it. */
 	struct ssl_ring *ring;
@@ -114,6 +109,17 @@ static const struct option_spec ssl_options[] = {
 	{ .name = "loader",
 	  .type = OPT_STRING,
 	  .help = "loader program (default: this binary's hidden `loader ssl`)" },
+	{ .name = "verbose",
+	  .type = OPT_BOOL,
+	  .help = "the loader's libbpf debug output as log lines" },
+	{ .name = "wakeup",
+	  .type = OPT_SIZE,
+	  .help = "bytes waiting in the ring buffer that wake its reader early (default: a "
+		  "quarter of --ring-size; 0: every record)" },
+	{ .name = "share-ring",
+	  .type = OPT_BOOL,
+	  .help = "for the loader run by hand: hand the ring buffer's fd to the parent "
+		  "(pidfd_getfd) instead of printing the captures" },
 	{ 0 },
 };
 
@@ -574,81 +580,15 @@ static void on_loader_exit(void *arg)
 
 static void ssl_destroy(void *self);
 
-static int add_number(struct ssl_runner *r, int *n, int slot, const char *flag, long long v)
-{
-	snprintf(r->numbers[slot], sizeof(r->numbers[slot]), "%lld", v);
-	r->argv[(*n)++] = (char *)flag;
-	r->argv[(*n)++] = r->numbers[slot];
-	return 0;
-}
-
-static int add_list(struct ssl_runner *r, int *n, const struct options *opts, const char *name,
-		    const char *flag, struct error *err)
-{
-	int count = 0;
-	char *const *list = options_list(opts, name, &count);
-
-	if (*n + 2 * count >= MAX_ARGS - 16)
-		return error_set(err, E2BIG, "too many --%s", name);
-	for (int i = 0; i < count; i++) {
-		r->argv[(*n)++] = (char *)flag;
-		r->argv[(*n)++] = list[i];
-	}
-	return 0;
-}
-
-static int build_argv(struct ssl_runner *r, const struct options *opts, struct error *err)
-{
-	int n = 0;
-	const char *loader = options_str(opts, "loader");
-	int64_t ring = options_int(opts, "ring-size");
-	ssize_t len;
-
-	if (loader) {
-		r->argv[n++] = (char *)loader;
-	} else {
-		len = readlink("/proc/self/exe", r->self, sizeof(r->self) - 1);
-		if (len <= 0)
-			return error_set(err, errno, "cannot find this binary: %s",
-					 strerror(errno));
-		r->self[len] = '\0';
-		r->argv[n++] = r->self;
-		r->argv[n++] = "loader";
-		r->argv[n++] = "ssl";
-	}
-	if (ring < (1 << 20) || ring > (1LL << 30) || (ring & (ring - 1)))
-		return error_set(err, EINVAL, "--ring-size must be a power of two in 1MiB..1GiB");
-	if (options_int(opts, "pid") > 0)
-		add_number(r, &n, 0, "--pid", options_int(opts, "pid"));
-	if (options_int(opts, "uid") >= 0)
-		add_number(r, &n, 1, "--uid", options_int(opts, "uid"));
-	if (options_str(opts, "comm")) {
-		if (strlen(options_str(opts, "comm")) > 15)
-			return error_set(err, EINVAL,
-					 "--comm: at most 15 characters (the kernel's limit)");
-		r->argv[n++] = "--comm";
-		r->argv[n++] = (char *)options_str(opts, "comm");
-	}
-	r->argv[n++] = "--share-ring";
-	add_number(r, &n, 2, "--max-payload", options_int(opts, "max-payload"));
-	add_number(r, &n, 3, "--ring-mib", ring >> 20);
-	/* The runner reads on a timer (ssl_ring.c): a wake-up is only the net for a sudden burst. */
-	add_number(r, &n, 4, "--wakeup-kib", (ring >> 10) / 4);
-	if (add_list(r, &n, opts, "lib", "--lib", err) < 0 ||
-	    add_list(r, &n, opts, "binary-path", "--binary-path", err) < 0)
-		return -1;
-	r->argv[n] = NULL;
-	return 0;
-}
-
 static int configure(struct ssl_runner *r, const struct options *opts, struct error *err)
 {
 	int count = 0;
 	char *const *names = options_list(opts, "redact", &count);
 	int64_t max_payload = options_int(opts, "max-payload");
+	static const char *const share_ring[] = { "--share-ring", NULL };
 
-	if (max_payload < 1 || max_payload > MAX_PAYLOAD_LIMIT)
-		return error_set(err, EINVAL, "--max-payload must be 1..256KiB");
+	if (ssl_options_check(opts, err) < 0)
+		return -1;
 	if (options_int(opts, "max-body") < 0 || options_int(opts, "max-connections") < 1)
 		return error_set(err, EINVAL, "--max-body must be >= 0, --max-connections >= 1");
 	r->http = !options_bool(opts, "no-http");
@@ -677,7 +617,8 @@ static int configure(struct ssl_runner *r, const struct options *opts, struct er
 	if (!r->buckets || !r->payload || !r->gen)
 		return error_set(err, ENOMEM, "out of memory");
 	yajl_gen_config(r->gen, yajl_gen_print_callback, print_to_buffer, &r->data);
-	return build_argv(r, opts, err);
+	/* The loader leaves the ring buffer to the runner (ssl_ring.c). */
+	return loader_child_argv(&r->loader, opts, share_ring, err);
 }
 
 static void *ssl_create(struct runner_ctx *ctx, const struct options *opts, struct error *err)
@@ -706,7 +647,7 @@ static void *ssl_create(struct runner_ctx *ctx, const struct options *opts, stru
 static int ssl_start(void *self, struct error *err)
 {
 	struct ssl_runner *r = self;
-	return loader_child_start(&r->loader, r->argv, err);
+	return loader_child_start(&r->loader, err);
 }
 
 static void ssl_stop(void *self)
@@ -758,4 +699,5 @@ const struct runner_ops ssl_runner_ops = {
 	.stop = ssl_stop,
 	.resume = ssl_resume,
 	.destroy = ssl_destroy,
+	.loader_main = ssl_loader_main,
 };
