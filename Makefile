@@ -87,10 +87,9 @@ $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 $(LOADER_OBJS) $(BUILD)/obj/collector/main.o: CFLAGS += -I$(BUILD)/bpf -Ibpf
 $(LOADER_OBJS): $(BPF_SKELS)
 $(BUILD)/obj/collector/health_monitor.o: CFLAGS += -I$(BUILD)/bpf -Ibpf
-# The ssl runner reads the loader's ring buffer records (bpf/ssl.h) itself; the BPF runners
-# name their loaders' entry points (bpf/*_loader.h).
-$(BUILD)/obj/runners/ssl.o $(BUILD)/obj/runners/ssl_ring.o $(BUILD)/obj/runners/process.o: \
-	CFLAGS += -Ibpf
+# A BPF runner names its loader's entry point (bpf/NAME_loader.h) and may read the
+# records its program shares with the loader (bpf/NAME.h), as the ssl runner does.
+$(BUILD)/obj/runners/%.o: CFLAGS += -Ibpf
 $(BUILD)/obj/collector/health_monitor.o: $(BUILD)/bpf/health.skel.h
 
 $(BUILD)/obj/bpf/%-loader-main.o: bpf/loader_main.c
@@ -237,6 +236,7 @@ LINT_SRCS = $(LIB_SRCS) collector/main.c $(PLUGIN_SRCS) bpf/loader_main.c
 # libbpf's headers are not: the analyser assumes a system function never frees what
 # it is given, and would call every skeleton's bpf_object__destroy_skeleton() a leak.
 LINT_FLAGS = $(CFLAGS_BASE) -Icollector/include -Icollector -isystem $(BUILD)/bpf -Ibpf \
+             -DLOADER_NAME='"process"' \
              --no-system-header-prefix=bpf/
 
 format:

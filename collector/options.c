@@ -304,7 +304,8 @@ static int getopt_tables(const struct options_table *tables, int ntables, struct
 {
 	int n = 0;
 
-	strcpy(shortopts, "+:");
+	/* "+": stop at the first non-option word; ":": tell a missing value apart. */
+	snprintf(shortopts, 3, "+:");
 	for (int t = 0; t < ntables; t++) {
 		for (int i = 0; i < count_specs(tables[t].specs); i++) {
 			const struct option_spec *s = &tables[t].specs[i];
