@@ -30,8 +30,8 @@ DEB_PACKAGES := build-essential pkg-config libyajl-dev libev-dev libcmocka-dev z
 # BPF programs: vmlinux.h from this machine's BTF, clang -target bpf, bpftool skeletons.
 BPF_PROGS := $(wildcard bpf/*.bpf.c)
 BPF_SKELS := $(BPF_PROGS:bpf/%.bpf.c=$(BUILD)/bpf/%.skel.h)
-LOADER_SRCS := $(filter-out bpf/loader_main.c,$(wildcard bpf/*_loader.c)) bpf/loader_util.c \
-               bpf/system_checks.c
+# Every C file of bpf/ but the kernel programs and the standalone loaders' main().
+LOADER_SRCS := $(filter-out bpf/loader_main.c %.bpf.c,$(wildcard bpf/*.c))
 LOADER_OBJS := $(LOADER_SRCS:%.c=$(BUILD)/obj/%.o)
 LOADER_BINS := $(patsubst bpf/%_loader.c,$(BUILD)/bpf/%-loader,$(filter bpf/%_loader.c,$(LOADER_SRCS)))
 BPF_LIBS := -lbpf -lelf -lz
@@ -110,6 +110,8 @@ $(BUILD)/collector: $(BUILD)/obj/collector/main.o $(BUILD)/libcollector.a
 $(BUILD)/collector.8: $(BUILD)/collector
 	$(BUILD)/collector man > $@.tmp && mv $@.tmp $@
 
+# Unit tests may test what a loader and its runner share (bpf/ssl_calls.c).
+$(BUILD)/obj/tests/unit/%.o: CFLAGS += -Ibpf
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libcollector.a
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $< $(BUILD)/libcollector.a $(LDFLAGS) $(LIBS) -lcmocka

@@ -18,13 +18,12 @@
 
 #include "loader_util.h"
 #include "ssl.h"
+#include "ssl_calls.h"
 #include "ssl_loader.h"
 #include "ssl.skel.h"
 
 #define MAX_TARGETS 64
 #define MAX_LINKS 1024
-/* Calls whose records are still arriving; normally one or two at a time. */
-#define PENDING_SLOTS 64
 #define FLUSH_BYTES (1 << 20)
 
 static struct ssl_args {
@@ -95,25 +94,13 @@ static void args_from(const struct options *o)
 	};
 }
 
-/* A call whose records are being put together. */
-struct pending {
-	bool used;
-	unsigned tid;
-	unsigned long long ts_ns, conn;
-	unsigned have; /* bytes received so far, in order */
-	bool gap;      /* a record was lost on the way */
-	struct ssl_record head;
-	char *data;
-};
-
 struct output {
 	struct loader_out out;
 	struct ssl_bpf *skel;
 	struct ring_buffer *rb;
 	unsigned long long lost_reported;
-	unsigned long long incomplete; /* calls that lost records */
 	long long boot_to_wall;
-	struct pending pending[PENDING_SLOTS];
+	struct ssl_calls calls;
 	char *b64;
 };
 
@@ -149,114 +136,55 @@ static void gen_common(struct output *o, yajl_gen g, const char *type, const str
 	loader_gen_int(g, "latency_ns", (long long)r->latency_ns);
 }
 
-static void emit_call(struct output *o, struct pending *p)
+static void emit_data(struct output *o, const struct ssl_record *r, const void *data,
+		      size_t captured, bool incomplete)
 {
-	const struct ssl_record *r = &p->head;
-	bool write = ssl_func_writes(r->func);
 	yajl_gen g = loader_begin(&o->out);
-	size_t n = base64_encode(p->data, p->have, o->b64);
+	size_t n = base64_encode(data, captured, o->b64);
 
 	gen_common(o, g, "data", r);
-	loader_gen_str(g, "direction", write ? "write" : "read");
+	loader_gen_str(g, "direction", ssl_func_writes(r->func) ? "write" : "read");
 	loader_gen_int(g, "len", r->len);
-	loader_gen_int(g, "captured", p->have);
+	loader_gen_int(g, "captured", (long long)captured);
 	yajl_gen_string(g, (const unsigned char *)"truncated", 9);
-	yajl_gen_bool(g, p->have < r->len);
-	if (p->gap) {
+	yajl_gen_bool(g, captured < r->len);
+	if (incomplete) {
 		yajl_gen_string(g, (const unsigned char *)"incomplete", 10);
 		yajl_gen_bool(g, true);
 	}
 	loader_gen_strn(g, "data_b64", o->b64, n);
 	loader_end(&o->out);
-	p->used = false;
+}
+
+/* One call, handshake or close, put together by ssl_calls, as a JSON line. */
+static bool emit_call(void *arg, const struct ssl_record *r, const void *data, size_t captured,
+		      bool incomplete)
+{
+	struct output *o = arg;
+	yajl_gen g;
+
+	if (r->kind == SSL_RECORD_DATA) {
+		emit_data(o, r, data, captured, incomplete);
+	} else {
+		g = loader_begin(&o->out);
+		gen_common(o, g, r->kind == SSL_RECORD_CLOSE ? "close" : "handshake", r);
+		if (r->kind == SSL_RECORD_HANDSHAKE) {
+			yajl_gen_string(g, (const unsigned char *)"success", 7);
+			yajl_gen_bool(g, r->ret == 1);
+		}
+		loader_end(&o->out);
+	}
 	/* One poll can drain a whole ring buffer: write as we go, so memory stays bounded. */
 	if (o->out.len >= FLUSH_BYTES)
 		loader_flush(&o->out);
-}
-
-static struct pending *find_pending(struct output *o, const struct ssl_record *r)
-{
-	struct pending *free_slot = NULL, *oldest = NULL;
-
-	for (int i = 0; i < PENDING_SLOTS; i++) {
-		struct pending *p = &o->pending[i];
-
-		if (!p->used) {
-			free_slot = free_slot ? free_slot : p;
-			continue;
-		}
-		if (p->tid == r->tid) {
-			if (p->ts_ns == r->ts_ns && p->conn == r->conn)
-				return p;
-			/* The thread moved on: the rest of its previous call was lost. */
-			p->gap = true;
-			o->incomplete++;
-			emit_call(o, p);
-			return p;
-		}
-		if (!oldest || p->ts_ns < oldest->ts_ns)
-			oldest = p;
-	}
-	if (free_slot)
-		return free_slot;
-	oldest->gap = true;
-	o->incomplete++;
-	emit_call(o, oldest);
-	return oldest;
-}
-
-static void add_data(struct output *o, const struct ssl_record *r, size_t size)
-{
-	struct pending *p = find_pending(o, r);
-	unsigned n = r->chunk_len;
-
-	if (!p->used) {
-		p->used = true;
-		p->tid = r->tid;
-		p->ts_ns = r->ts_ns;
-		p->conn = r->conn;
-		p->have = 0;
-		p->gap = false;
-		p->head = *r;
-	}
-	if (n > SSL_CHUNK || offsetof(struct ssl_record, data) + n > size)
-		n = 0;
-	if (r->offset != p->have)
-		p->gap = true;
-	else if (r->offset + n <= args.max_payload) {
-		memcpy(p->data + r->offset, r->data, n);
-		p->have += n;
-	}
-	/* The last record of a call, or a read of user memory that failed. */
-	if (r->offset + SSL_CHUNK >= r->captured || n < r->chunk_len || r->chunk_len == 0)
-		emit_call(o, p);
+	return true;
 }
 
 static int handle_record(void *ctx, void *data, size_t size)
 {
 	struct output *o = ctx;
-	const struct ssl_record *r = data;
-	yajl_gen g;
 
-	if (size < offsetof(struct ssl_record, data))
-		return 0;
-	if (r->kind == SSL_RECORD_DATA) {
-		add_data(o, r, size);
-		return 0;
-	}
-	if (r->kind == SSL_RECORD_CLOSE) {
-		g = loader_begin(&o->out);
-		gen_common(o, g, "close", r);
-		loader_end(&o->out);
-		return 0;
-	}
-	if (r->kind != SSL_RECORD_HANDSHAKE)
-		return 0;
-	g = loader_begin(&o->out);
-	gen_common(o, g, "handshake", r);
-	yajl_gen_string(g, (const unsigned char *)"success", 7);
-	yajl_gen_bool(g, r->ret == 1);
-	loader_end(&o->out);
+	ssl_calls_add(&o->calls, data, size);
 	return 0;
 }
 
@@ -264,7 +192,7 @@ static int handle_record(void *ctx, void *data, size_t size)
 static void report_lost(struct output *o)
 {
 	unsigned long long lost =
-		__atomic_load_n(&o->skel->bss->lost, __ATOMIC_RELAXED) + o->incomplete;
+		__atomic_load_n(&o->skel->bss->lost, __ATOMIC_RELAXED) + o->calls.incomplete;
 	yajl_gen g;
 
 	if (lost == o->lost_reported)
@@ -543,29 +471,6 @@ static int prefault_ring(struct ssl_bpf *skel)
 	return err;
 }
 
-static int alloc_buffers(struct output *o)
-{
-	o->b64 = malloc(base64_encoded_len(args.max_payload));
-	if (!o->b64)
-		return -ENOMEM;
-	for (int i = 0; i < PENDING_SLOTS; i++) {
-		o->pending[i].data = malloc(args.max_payload);
-		if (!o->pending[i].data)
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-static void flush_pending(struct output *o)
-{
-	for (int i = 0; i < PENDING_SLOTS; i++)
-		if (o->pending[i].used) {
-			o->pending[i].gap = true;
-			emit_call(o, &o->pending[i]);
-		}
-	loader_flush(&o->out);
-}
-
 /* The ring buffer goes to the parent, which reads it in place: no copy, no encoding, no pipe. */
 static int share_ring(struct output *o)
 {
@@ -627,7 +532,9 @@ int ssl_loader_main(const struct options *opts)
 		goto out;
 	}
 	rb = ring_buffer__new(bpf_map__fd(o.skel->maps.events), handle_record, &o, NULL);
-	if (!rb || loader_out_init(&o.out) < 0 || alloc_buffers(&o) < 0) {
+	ssl_calls_init(&o.calls, args.max_payload, emit_call, &o);
+	o.b64 = malloc(base64_encoded_len(args.max_payload));
+	if (!rb || loader_out_init(&o.out) < 0 || !o.b64) {
 		loader_explain_failure("set up the ring buffer", errno ? errno : ENOMEM);
 		err = 1;
 		goto out;
@@ -637,16 +544,16 @@ int ssl_loader_main(const struct options *opts)
 	err = loader_poll(rb, &o.out, (void (*)(void *))after_poll, &o);
 	/* What was waiting for a wake-up when the loader was told to stop. */
 	ring_buffer__consume(rb);
+	ssl_calls_flush(&o.calls);
 	report_lost(&o);
-	flush_pending(&o);
+	loader_flush(&o.out);
 out:
 	ring_buffer__free(rb);
 	for (int i = 0; i < links.n; i++)
 		bpf_link__destroy(links.l[i]);
 	ssl_bpf__destroy(o.skel);
 	loader_out_free(&o.out);
-	for (int i = 0; i < PENDING_SLOTS; i++)
-		free(o.pending[i].data);
+	ssl_calls_free(&o.calls);
 	free(o.b64);
 	return err;
 }
