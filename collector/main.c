@@ -81,6 +81,9 @@ static const struct option_spec run_specs[] = {
 	  .implicit = "127.0.0.1:9477",
 	  .help = "serve /metrics, /healthz and /runners over HTTP (--metrics=ADDR for another "
 		  "address than 127.0.0.1:9477)" },
+	{ .name = "metrics-public",
+	  .type = OPT_BOOL,
+	  .help = "allow --metrics on a non-loopback address (logged as a warning)" },
 	{ .name = "log-level",
 	  .type = OPT_ENUM,
 	  .def = "info",
@@ -516,6 +519,7 @@ static int cmd_run(int argc, char **argv)
 		cfg.shutdown_timeout_ns = options_int(g, "shutdown-timeout");
 	if (options_str(g, "metrics") && config_set_metrics(&cfg, options_str(g, "metrics")) < 0)
 		goto out;
+	cfg.metrics_public |= options_bool(g, "metrics-public");
 
 	c = collector_new(ev_default_loop(0), &err);
 	if (!c || config_apply(&cfg, c, &err) < 0) {
