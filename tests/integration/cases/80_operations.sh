@@ -136,6 +136,33 @@ pkill -TERM -f 'collector run --metrics=127.0.0.1:0 --policy drop_newest'
 wait
 end
 
+begin "status and crashes show control characters, never send them to the terminal"
+cat >"$WORK/esc.json" <<'JSON'
+{"metrics": "127.0.0.1:0",
+ "runners": [{"name": "a\u001b[2Jb", "type": "exec", "command": ["sleep", "30"]}],
+ "sinks": [{"type": "stdout"}]}
+JSON
+"$C" run --config "$WORK/esc.json" >/dev/null 2>"$WORK/esc.err" &
+pid=$!
+addr=$(metrics_addr "$WORK/esc.err")
+"$C" status "$addr" >"$WORK/esc.status"
+check "status: no raw escape" test "$(tr -dc '\033' <"$WORK/esc.status" | wc -c)" = 0
+check "status: the name escaped" grep -qF 'a\x1b[2Jb' "$WORK/esc.status"
+kill -TERM "$pid"
+wait "$pid"
+mkdir -p "$WORK/crashes"
+cat >"$WORK/crashes/c1.json" <<'JSON'
+{"id":"c1","time":"t","package":{"name":"evil\u001b]0;owned\u0007","version":"1"},"pid":7,
+ "cause":"exit","exit_code":1,"stderr":["clear \u001b[2J","c1 \u009b31m"]}
+JSON
+"$C" crashes --dir "$WORK/crashes" >"$WORK/esc.list"
+"$C" crashes --dir "$WORK/crashes" c1 >"$WORK/esc.explain"
+check "crashes: no raw control characters" test \
+	"$(cat "$WORK/esc.list" "$WORK/esc.explain" | tr -dc '\033\007\302' | wc -c)" = 0
+check "crashes: the package name escaped" grep -qF 'evil\x1b]0;owned\x07 1' "$WORK/esc.list"
+check "crashes: stderr escaped" grep -qF 'c1 \u009b31m' "$WORK/esc.explain"
+end
+
 begin "--metrics errors are clear"
 "$C" run --metrics=nonsense exec -- true 2>"$WORK/m.err"
 eq "a bad address is a usage error" 2 $?
