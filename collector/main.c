@@ -115,7 +115,7 @@ static void usage(FILE *f)
 		   "                    (ADDR: its metrics address, default 127.0.0.1:9477)\n"
 		   "  reset-breaker [ADDR] RUNNER\n"
 		   "                    close the open circuit breakers of an algorithm runner\n"
-		   "                    of a collector running with --metrics (local only)\n"
+		   "                    of a collector running with --metrics (root or its user)\n"
 		   "  crashes [--dir D] [ID]\n"
 		   "                    list algorithm crash reports, or explain one\n"
 		   "  doctor            what this machine allows (BTF, BPF, uprobes, cgroups, "
@@ -684,8 +684,8 @@ static int cmd_reset_breaker(int argc, char **argv)
 			       "(its --name, default \"algorithm\") in a collector running with "
 			       "--metrics:\nbroken children start again at once. It asks the "
 			       "metrics endpoint (ADDR,\ndefault 127.0.0.1:9477) with POST "
-			       "/runners/RUNNER/reset-breaker, which\nonly answers peers on this "
-			       "machine.\n");
+			       "/runners/RUNNER/reset-breaker and the\ncontrol token "
+			       "only root and the collector's user can read.\n");
 			return 0;
 		}
 		if (argv[i][0] == '-' || ++words > 2) {
