@@ -178,7 +178,7 @@ static unsigned int control(struct http_endpoint *h, struct MHD_Connection *conn
 	if (!authorized(h, conn)) {
 		APPEND_LITERAL(body, "{\"error\":\"actions need the control token "
 				     "(" HTTP_TOKEN_HEADER "), readable only by root and the "
-							   "collector's user\"}");
+				     "collector's user\"}");
 		return MHD_HTTP_FORBIDDEN;
 	}
 	if (!slash || slash == name || (size_t)(slash - name) >= sizeof(runner)) {

@@ -39,7 +39,8 @@ static const char *const redact_params[] = { "token", "password", "t" };
  */
 static size_t memory_bound(size_t max_body)
 {
-	return 2 * 2 * (HEAD_MAX + PATH_KEEP + REASON_KEEP + 5 * (max_body + 16 + 256) +
+	return 2 * 2 *
+		       (HEAD_MAX + PATH_KEEP + REASON_KEEP + 5 * (max_body + 16 + 256) +
 			6 * (PATH_KEEP + max_body + 1)) +
 	       PENDING_REQUESTS * (6 * PATH_KEEP + 1) + 65536;
 }
