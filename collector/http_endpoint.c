@@ -427,7 +427,7 @@ static void setup_token(struct http_endpoint *h)
 }
 
 /* "HOST:PORT" or "[V6]:PORT" into a bound, listening socket. @return the fd or -errno. */
-static int listen_on(const char *addr, bool public, char *bound, size_t bound_size, bool *v6,
+static int listen_on(const char *addr, bool allow_public, char *bound, size_t bound_size, bool *v6,
 		     struct error *err)
 {
 	char host[64];
@@ -448,7 +448,7 @@ static int listen_on(const char *addr, bool public, char *bound, size_t bound_si
 		return error_set(err, EINVAL,
 				 "metrics address %s:%s: %s (a numeric address is needed)", host,
 				 port, gai_strerror(rc));
-	if (!public && !is_loopback(ai->ai_addr)) {
+	if (!allow_public && !is_loopback(ai->ai_addr)) {
 		freeaddrinfo(ai);
 		return error_set(err, EINVAL,
 				 "metrics address %s:%s is not a loopback address: add "
@@ -485,7 +485,7 @@ static int listen_on(const char *addr, bool public, char *bound, size_t bound_si
 }
 
 struct http_endpoint *http_endpoint_start(struct collector *c, struct ev_loop *loop,
-					  const char *addr, bool public, struct error *err)
+					  const char *addr, bool allow_public, struct error *err)
 {
 	struct http_endpoint *h = calloc(1, sizeof(*h));
 	const union MHD_DaemonInfo *info;
@@ -496,7 +496,7 @@ struct http_endpoint *http_endpoint_start(struct collector *c, struct ev_loop *l
 		error_set(err, ENOMEM, "out of memory");
 		return NULL;
 	}
-	fd = listen_on(addr, public, h->address, sizeof(h->address), &v6, err);
+	fd = listen_on(addr, allow_public, h->address, sizeof(h->address), &v6, err);
 	if (fd < 0) {
 		free(h);
 		return NULL;
@@ -526,7 +526,7 @@ struct http_endpoint *http_endpoint_start(struct collector *c, struct ev_loop *l
 	ev_io_start(loop, &h->io);
 	setup_token(h);
 	log_info("serving /metrics, /healthz and /runners on http://%s", h->address);
-	if (public)
+	if (allow_public)
 		log_warn("metrics endpoint http://%s is public (--metrics-public): whoever reaches "
 			 "it reads the metrics, health, and runner and sink names and states",
 			 h->address);

@@ -19,7 +19,7 @@ struct http_endpoint;
  * Writes a fresh control token to http_token_path(). @return the endpoint or NULL with @err.
  */
 struct http_endpoint *http_endpoint_start(struct collector *c, struct ev_loop *loop,
-					  const char *addr, bool public, struct error *err);
+					  const char *addr, bool allow_public, struct error *err);
 
 /*
  * Where tokens live: $COLLECTOR_RUNTIME_DIR, else /run/collector for root,

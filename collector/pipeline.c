@@ -748,9 +748,9 @@ int collector_serve_http(struct collector *c, const char *addr, struct error *er
 	return c->http ? 0 : -err->code;
 }
 
-void collector_set_http_public(struct collector *c, bool public)
+void collector_set_http_public(struct collector *c, bool allow_public)
 {
-	c->http_public = public;
+	c->http_public = allow_public;
 }
 
 const char *collector_http_address(const struct collector *c)

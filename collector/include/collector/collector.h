@@ -169,9 +169,9 @@ int collector_serve_http(struct collector *c, const char *addr, struct error *er
  * Let collector_serve_http() listen on a non-loopback address (it refuses
  * one otherwise). Call before it.
  * @param c the collector
- * @param public whether other machines may be served
+ * @param allow_public whether other machines may be served
  */
-void collector_set_http_public(struct collector *c, bool public);
+void collector_set_http_public(struct collector *c, bool allow_public);
 
 /**
  * The address collector_serve_http() listens on, with the port it got.
