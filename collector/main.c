@@ -80,6 +80,9 @@ static const struct option_spec run_specs[] = {
 	  .implicit = "127.0.0.1:9477",
 	  .help = "serve /metrics, /healthz and /runners over HTTP (--metrics=ADDR for another "
 		  "address than 127.0.0.1:9477)" },
+	{ .name = "metrics-public",
+	  .type = OPT_BOOL,
+	  .help = "allow --metrics on a non-loopback address (logged as a warning)" },
 	{ .name = "log-level",
 	  .type = OPT_ENUM,
 	  .def = "info",
@@ -111,7 +114,7 @@ static void usage(FILE *f)
 		   "                    (ADDR: its metrics address, default 127.0.0.1:9477)\n"
 		   "  reset-breaker [ADDR] RUNNER\n"
 		   "                    close the open circuit breakers of an algorithm runner\n"
-		   "                    of a collector running with --metrics (local only)\n"
+		   "                    of a collector running with --metrics (root or its user)\n"
 		   "  crashes [--dir D] [ID]\n"
 		   "                    list algorithm crash reports, or explain one\n"
 		   "  doctor            what this machine allows (BTF, BPF, uprobes, cgroups, "
@@ -446,6 +449,7 @@ static int cmd_run(int argc, char **argv)
 		cfg.shutdown_timeout_ns = options_int(g, "shutdown-timeout");
 	if (options_str(g, "metrics") && config_set_metrics(&cfg, options_str(g, "metrics")) < 0)
 		goto out;
+	cfg.metrics_public |= options_bool(g, "metrics-public");
 
 	c = collector_new(ev_default_loop(0), &err);
 	if (!c || config_apply(&cfg, c, &err) < 0) {
@@ -610,8 +614,8 @@ static int cmd_reset_breaker(int argc, char **argv)
 			       "(its --name, default \"algorithm\") in a collector running with "
 			       "--metrics:\nbroken children start again at once. It asks the "
 			       "metrics endpoint (ADDR,\ndefault 127.0.0.1:9477) with POST "
-			       "/runners/RUNNER/reset-breaker, which\nonly answers peers on this "
-			       "machine.\n");
+			       "/runners/RUNNER/reset-breaker and the\ncontrol token "
+			       "only root and the collector's user can read.\n");
 			return 0;
 		}
 		if (argv[i][0] == '-' || ++words > 2) {

@@ -1,5 +1,6 @@
 /* `collector status` and `reset-breaker`: ask a running collector's HTTP endpoint, print the answer. */
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 
 #include "http_endpoint.h"
 #include "status_client.h"
+#include "term_escape.h"
 
 #define STATUS_TIMEOUT_MS 3000
 #define STATUS_MAX_BODY (4u << 20)
@@ -58,17 +60,67 @@ static int connect_to(const char *addr, char *why, size_t why_size)
 	return fd;
 }
 
-/* One HTTP/1.0 request without a body; the answer's body (NUL-terminated) into @body. @return the HTTP status or -1. */
-static int http_request(const char *addr, const char *method, const char *path, struct buffer *body,
-			char *why, size_t why_size)
+/* The control token, what lets us act and see children. */
+struct token {
+	char value[80];	   /* "" when it could not be read */
+	char problem[512]; /* why not */
+};
+
+static int read_token_file(const char *addr, char *value, size_t size)
 {
-	char req[512], chunk[4096];
+	char path[320];
+	ssize_t n;
+	int fd;
+
+	if (http_token_path(addr, path, sizeof(path)) < 0)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, value, size - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	value[n] = '\0';
+	value[strcspn(value, "\r\n")] = '\0';
+	return 0;
+}
+
+/* The token of the endpoint at @addr, also when it listens on every address of the port. */
+static void read_token(const char *addr, struct token *t)
+{
+	char path[320], host[64], wild[80];
+	const char *port = NULL;
+	int rc = read_token_file(addr, t->value, sizeof(t->value));
+
+	if (rc == -ENOENT && http_split_address(addr, host, sizeof(host), &port) == 0) {
+		snprintf(wild, sizeof(wild), "%s:%s", strchr(host, ':') ? "[::]" : "0.0.0.0", port);
+		if (read_token_file(wild, t->value, sizeof(t->value)) == 0)
+			return;
+	}
+	if (rc == 0)
+		return;
+	t->value[0] = '\0';
+	if (http_token_path(addr, path, sizeof(path)) < 0)
+		snprintf(path, sizeof(path), "(none for '%s')", addr);
+	snprintf(t->problem, sizeof(t->problem), "cannot read the control token %s: %s", path,
+		 strerror(-rc));
+}
+
+/* One HTTP/1.0 request without a body; the answer's body (NUL-terminated) into @body. @return the HTTP status or -1. */
+static int http_request(const char *addr, const char *method, const char *path,
+			const struct token *t, struct buffer *body, char *why, size_t why_size)
+{
+	char req[640], chunk[4096], auth[128] = "";
 	struct buffer raw = { 0 };
 	int fd, status = -1;
 	const char *split;
-	int n = snprintf(req, sizeof(req),
-			 "%s %s HTTP/1.0\r\nHost: %s\r\nContent-Length: 0\r\n\r\n", method, path,
-			 addr);
+	int n;
+
+	if (t && t->value[0])
+		snprintf(auth, sizeof(auth), HTTP_TOKEN_HEADER ": %s\r\n", t->value);
+	n = snprintf(req, sizeof(req), "%s %s HTTP/1.0\r\nHost: %s\r\n%sContent-Length: 0\r\n\r\n",
+		     method, path, addr, auth);
 
 	if (n < 0 || (size_t)n >= sizeof(req)) {
 		snprintf(why, why_size, "request too long");
@@ -116,10 +168,10 @@ out:
 	return status;
 }
 
-static int http_get(const char *addr, const char *path, struct buffer *body, char *why,
-		    size_t why_size)
+static int http_get(const char *addr, const char *path, const struct token *t, struct buffer *body,
+		    char *why, size_t why_size)
 {
-	return http_request(addr, "GET", path, body, why, why_size);
+	return http_request(addr, "GET", path, t, body, why, why_size);
 }
 
 static const char *str_at(yajl_val obj, const char *key)
@@ -182,8 +234,12 @@ static void print_status(yajl_val root, yajl_val health, FILE *out)
 	yajl_val runners = array_at(root, "runners"), sinks = array_at(root, "sinks");
 	yajl_val reasons = health ? array_at(health, "reasons") : NULL;
 
-	fprintf(out, "collector %s, pid %.0f, up %.1f s, health %s\n", str_at(c, "version"),
-		num_at(c, "pid"), num_at(c, "uptime_seconds"), str_at(c, "health"));
+	const char *pid[] = { "pid", NULL };
+
+	fprintf(out, "collector %s, ", str_at(c, "version"));
+	if (yajl_tree_get(c, pid, yajl_t_number))
+		fprintf(out, "pid %.0f, ", num_at(c, "pid"));
+	fprintf(out, "up %.1f s, health %s\n", num_at(c, "uptime_seconds"), str_at(c, "health"));
 	for (size_t i = 0; i < array_len(reasons); i++)
 		if (YAJL_IS_STRING(reasons->u.array.values[i]))
 			fprintf(out, "  - %s\n", reasons->u.array.values[i]->u.string);
@@ -198,6 +254,8 @@ static void print_status(yajl_val root, yajl_val health, FILE *out)
 		print_children(array_at(r, "children"), out);
 		fputc('\n', out);
 	}
+	if (array_len(runners) && !array_at(runners->u.array.values[0], "children"))
+		fprintf(out, "(children not shown: only root and the collector's user see them)\n");
 	fprintf(out, "\n%-16s %-10s %-12s %8s %12s %8s %8s  %s\n", "SINK", "TYPE", "POLICY",
 		"QUEUED", "DELIVERED", "FAILED", "DROPPED", "WAITING");
 	for (size_t i = 0; i < array_len(sinks); i++) {
@@ -215,8 +273,11 @@ int status_client_print(const char *addr, FILE *out)
 	struct buffer body = { 0 }, hbody = { 0 };
 	char why[256] = "", err[256];
 	yajl_val root = NULL, health = NULL;
-	int status = http_get(addr, "/runners", &body, why, sizeof(why)),
-	    rc = COLLECTOR_EXIT_FAILED;
+	struct token t = { 0 };
+	int status, rc = COLLECTOR_EXIT_FAILED;
+
+	read_token(addr, &t);
+	status = http_get(addr, "/runners", &t, &body, why, sizeof(why));
 
 	if (status != 200) {
 		fprintf(stderr, "collector: status: %s\n",
@@ -230,8 +291,11 @@ int status_client_print(const char *addr, FILE *out)
 	}
 	root = yajl_tree_parse(body.data, err, sizeof(err));
 	/* /healthz answers 503 when failing: its body still says why. */
-	if (http_get(addr, "/healthz", &hbody, why, sizeof(why)) > 0)
+	if (http_get(addr, "/healthz", NULL, &hbody, why, sizeof(why)) > 0)
 		health = yajl_tree_parse(hbody.data, err, sizeof(err));
+	/* Names and reasons come from configurations and children: escaped for the terminal. */
+	term_escape_tree(root);
+	term_escape_tree(health);
 	if (!root) {
 		fprintf(stderr, "collector: status: /runners is not JSON\n");
 		goto out;
@@ -253,6 +317,7 @@ int status_client_action(const char *addr, const char *runner, const char *actio
 	yajl_val root = NULL;
 	const char *result[] = { "result", NULL }, *error[] = { "error", NULL };
 	yajl_val v;
+	struct token t = { 0 };
 	int status, rc = COLLECTOR_EXIT_FAILED;
 
 	if (strchr(runner, '/') ||
@@ -260,7 +325,8 @@ int status_client_action(const char *addr, const char *runner, const char *actio
 		fprintf(stderr, "collector: %s: '%s' is not a runner name\n", action, runner);
 		return COLLECTOR_EXIT_USAGE;
 	}
-	status = http_request(addr, "POST", path, &body, why, sizeof(why));
+	read_token(addr, &t);
+	status = http_request(addr, "POST", path, &t, &body, why, sizeof(why));
 	if (status < 0) {
 		fprintf(stderr, "collector: %s: %s\n", action, why);
 		fprintf(stderr, "collector: %s: is a collector running with --metrics%s%s?\n",
@@ -270,9 +336,14 @@ int status_client_action(const char *addr, const char *runner, const char *actio
 	}
 	root = yajl_tree_parse(body.data, err, sizeof(err));
 	if (status != 200) {
+		term_escape_tree(root);
 		v = root ? yajl_tree_get(root, error, yajl_t_string) : NULL;
 		fprintf(stderr, "collector: %s %s: %s (HTTP %d)\n", action, runner,
 			v ? YAJL_GET_STRING(v) : "unexpected answer", status);
+		if (status == 403 && !t.value[0])
+			fprintf(stderr,
+				"collector: %s: %s (run it as root or as the collector's user)\n",
+				action, t.problem);
 		goto out;
 	}
 	v = root ? yajl_tree_get(root, result, yajl_t_any) : NULL;

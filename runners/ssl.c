@@ -14,13 +14,35 @@
 #include <collector/log.h>
 #include <collector/runner.h>
 
+#include "http_redact.h"
 #include "http_stream.h"
 #include "loader_child.h"
 #include "ssl_loader.h"
 #include "ssl_ring.h"
 
-static const char *const default_redact[] = { "Authorization", "Proxy-Authorization", "Cookie",
-					      "Set-Cookie", "X-Api-Key" };
+static const char *const default_redact[] = {
+	"Authorization", "Proxy-Authorization", "Cookie",	 "Set-Cookie",
+	"X-Api-Key",	 "X-Auth-Token",	"Private-Token", "X-Amz-Security-Token",
+};
+static const char *const default_redact_query[] = {
+	"access_token",
+	"refresh_token",
+	"id_token",
+	"token",
+	"auth",
+	"password",
+	"passwd",
+	"pwd",
+	"secret",
+	"client_secret",
+	"api_key",
+	"apikey",
+	"key",
+	"sig",
+	"signature",
+	"X-Amz-Signature",
+	"X-Amz-Security-Token",
+};
 
 enum conn_kind { CONN_UNKNOWN, CONN_HTTP, CONN_RAW };
 
@@ -29,6 +51,7 @@ struct conn {
 	char key[48];
 	enum conn_kind kind;
 	struct http_stream *http;
+	struct http_redact_state redact_st[2]; /* ssl.data of each direction, written / read */
 	unsigned long long last_use;
 	struct conn *next;
 };
@@ -42,8 +65,8 @@ struct ssl_runner {
 	/* The analyzer chain, each stage switchable. */
 	bool http, raw, sse;
 	struct http_stream_config http_cfg;
-	const char *const *redact;
-	size_t redact_count;
+	struct http_redact redactor; /* headers and parameters hidden; none with --no-redact */
+	struct buffer scrubbed;	     /* a call's bytes with the listed values hidden */
 	/* Connections, hashed by key; the least recently used one goes when full. */
 	struct conn **buckets;
 	size_t nbuckets, nconns, max_conns;
@@ -98,6 +121,11 @@ static const struct option_spec ssl_options[] = {
 	  .type = OPT_STRING,
 	  .repeat = true,
 	  .help = "header whose value is hidden (repeatable; replaces the default list)" },
+	{ .name = "redact-query",
+	  .type = OPT_STRING,
+	  .repeat = true,
+	  .help = "query parameter or form field whose value is hidden (repeatable; replaces the "
+		  "default list)" },
 	{ .name = "max-body",
 	  .type = OPT_SIZE,
 	  .def = "64KiB",
@@ -389,6 +417,35 @@ static bool analyse(struct ssl_runner *r, struct conn *c, bool write, const unsi
 	return true;
 }
 
+/*
+ * The call's bytes, with the listed headers' and parameters' values hidden as
+ * in http.* events: --raw and connections that are not (or no longer) parsed
+ * as HTTP must not show what http.request hides. A value cut between two calls
+ * stays hidden through the connection's state.
+ */
+static void emit_data(struct ssl_runner *r, struct conn *c, const struct ssl_call *call)
+{
+	struct http_redact_state fresh = { 0 };
+	struct http_redact_state *st = c ? &c->redact_st[call->write ? 0 : 1] : &fresh;
+	int hidden = 0;
+
+	r->scrubbed.len = 0;
+	if (r->redactor.header_count || r->redactor.param_count)
+		hidden = http_redact_bytes(&r->redactor, st, (const char *)call->data,
+					   call->captured, &r->scrubbed);
+	if (hidden < 0) {
+		/* Out of memory: nothing rather than what should be hidden. */
+		gen_bytes(r, "data", "encoding", "", 0, NULL);
+		gen_bool(r->gen, "data_dropped", true);
+	} else if (hidden > 0) {
+		gen_bytes(r, "data", "encoding", r->scrubbed.data, r->scrubbed.len, NULL);
+		gen_int(r->gen, "redacted", hidden);
+	} else {
+		gen_bytes(r, "data", "encoding", call->data, call->captured, call->b64);
+	}
+	emit(r, "ssl.data", 0);
+}
+
 static void handle_data(struct ssl_runner *r, const struct ssl_call *call)
 {
 	bool taken = false;
@@ -412,8 +469,7 @@ static void handle_data(struct ssl_runner *r, const struct ssl_call *call)
 	gen_int(g, "ret", call->ret);
 	gen_int(g, "latency_ns", call->latency_ns);
 	gen_int(g, "uid", call->uid);
-	gen_bytes(r, "data", "encoding", call->data, call->captured, call->b64);
-	emit(r, "ssl.data", 0);
+	emit_data(r, c, call);
 }
 
 /* The connection is gone: finish what ran to its end, forget it. */
@@ -582,8 +638,9 @@ static void ssl_destroy(void *self);
 
 static int configure(struct ssl_runner *r, const struct options *opts, struct error *err)
 {
-	int count = 0;
+	int count = 0, nquery = 0;
 	char *const *names = options_list(opts, "redact", &count);
+	char *const *query = options_list(opts, "redact-query", &nquery);
 	int64_t max_payload = options_int(opts, "max-payload");
 	static const char *const share_ring[] = { "--share-ring", NULL };
 
@@ -594,19 +651,29 @@ static int configure(struct ssl_runner *r, const struct options *opts, struct er
 	r->http = !options_bool(opts, "no-http");
 	r->raw = options_bool(opts, "raw");
 	r->sse = !options_bool(opts, "no-sse");
-	if (options_bool(opts, "no-redact")) {
-		r->redact_count = 0;
-	} else if (names) {
-		r->redact = (const char *const *)names;
-		r->redact_count = (size_t)count;
+	if (names) {
+		r->redactor.headers = (const char *const *)names;
+		r->redactor.header_count = (size_t)count;
 	} else {
-		r->redact = default_redact;
-		r->redact_count = sizeof(default_redact) / sizeof(default_redact[0]);
+		r->redactor.headers = default_redact;
+		r->redactor.header_count = sizeof(default_redact) / sizeof(default_redact[0]);
 	}
+	if (query) {
+		r->redactor.params = (const char *const *)query;
+		r->redactor.param_count = (size_t)nquery;
+	} else {
+		r->redactor.params = default_redact_query;
+		r->redactor.param_count =
+			sizeof(default_redact_query) / sizeof(default_redact_query[0]);
+	}
+	if (options_bool(opts, "no-redact"))
+		r->redactor = (struct http_redact){ 0 };
 	r->http_cfg = (struct http_stream_config){ .max_body = (size_t)options_int(opts, "max-"
 											 "body"),
-						   .redact = r->redact,
-						   .redact_count = r->redact_count,
+						   .redact = r->redactor.headers,
+						   .redact_count = r->redactor.header_count,
+						   .redact_params = r->redactor.params,
+						   .redact_param_count = r->redactor.param_count,
 						   .sse = r->sse };
 	r->max_conns = (size_t)options_int(opts, "max-connections");
 	r->nbuckets = r->max_conns < 64 ? 64 : r->max_conns;
@@ -687,6 +754,7 @@ static void ssl_destroy(void *self)
 	if (r->gen)
 		yajl_gen_free(r->gen);
 	buffer_free(&r->data);
+	buffer_free(&r->scrubbed);
 	free(r);
 }
 
