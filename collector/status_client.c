@@ -9,10 +9,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <http_parser.h>
 #include <yajl/yajl_tree.h>
 
 #include <collector/buffer.h>
 #include <collector/collector.h>
+#include <collector/error.h>
 
 #include "http_endpoint.h"
 #include "status_client.h"
@@ -30,7 +32,7 @@ static int wait_fd(int fd, short events)
 	return n > 0 ? 0 : n == 0 ? -ETIMEDOUT : -errno;
 }
 
-static int connect_to(const char *addr, char *why, size_t why_size)
+static int connect_to(const char *addr, struct error *e)
 {
 	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
 				  .ai_socktype = SOCK_STREAM };
@@ -41,10 +43,8 @@ static int connect_to(const char *addr, char *why, size_t why_size)
 	socklen_t len = sizeof(err);
 
 	if (http_split_address(addr, host, sizeof(host), &port) < 0 ||
-	    getaddrinfo(host, port, &hints, &ai) != 0) {
-		snprintf(why, why_size, "'%s' is not a numeric HOST:PORT", addr);
-		return -1;
-	}
+	    getaddrinfo(host, port, &hints, &ai) != 0)
+		return error_set(e, EINVAL, "'%s' is not a numeric HOST:PORT", addr);
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS)
 		err = errno;
@@ -52,10 +52,10 @@ static int connect_to(const char *addr, char *why, size_t why_size)
 		getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
 	freeaddrinfo(ai);
 	if (fd < 0 || err) {
-		snprintf(why, why_size, "%s: %s", addr, strerror(fd < 0 ? errno : err));
+		err = fd < 0 ? errno : err;
 		if (fd >= 0)
 			close(fd);
-		return -1;
+		return error_set(e, err, "%s: %s", addr, strerror(err));
 	}
 	return fd;
 }
@@ -107,71 +107,110 @@ static void read_token(const char *addr, struct token *t)
 		 strerror(-rc));
 }
 
-/* One HTTP/1.0 request without a body; the answer's body (NUL-terminated) into @body. @return the HTTP status or -1. */
+/* An answer as http_parser hands it over: its body, NUL-terminated, and whether it ended. */
+struct answer {
+	struct buffer *body;
+	bool complete;
+	bool too_large;
+};
+
+static int on_body(http_parser *p, const char *at, size_t len)
+{
+	struct answer *a = p->data;
+
+	if (a->body->len + len > STATUS_MAX_BODY || buffer_append(a->body, at, len) < 0) {
+		a->too_large = true;
+		return -1;
+	}
+	return 0;
+}
+
+static int on_complete(http_parser *p)
+{
+	struct answer *a = p->data;
+
+	a->complete = true;
+	return 0;
+}
+
+/* Feed @len bytes (0: the connection's end) to @p. @return 0 or -1 with @e. */
+static int parse_answer(http_parser *p, const char *data, size_t len, const char *addr,
+			struct error *e)
+{
+	static const http_parser_settings settings = { .on_body = on_body,
+						       .on_message_complete = on_complete };
+	struct answer *a = p->data;
+
+	http_parser_execute(p, &settings, data, len);
+	if (a->too_large)
+		return error_set(e, EFBIG, "%s: answer too large", addr);
+	if (HTTP_PARSER_ERRNO(p) != HPE_OK)
+		return error_set(e, EPROTO, "%s: not an HTTP answer (%s)", addr,
+				 http_errno_description(HTTP_PARSER_ERRNO(p)));
+	return 0;
+}
+
+/*
+ * One HTTP/1.0 request without a body; the answer's body (NUL-terminated) into @body.
+ * @return the HTTP status, or -1 with @e.
+ */
 static int http_request(const char *addr, const char *method, const char *path,
-			const struct token *t, struct buffer *body, char *why, size_t why_size)
+			const struct token *t, struct buffer *body, struct error *e)
 {
 	char req[640], chunk[4096], auth[128] = "";
-	struct buffer raw = { 0 };
+	struct answer a = { .body = body };
+	http_parser p;
 	int fd, status = -1;
-	const char *split;
 	int n;
 
 	if (t && t->value[0])
 		snprintf(auth, sizeof(auth), HTTP_TOKEN_HEADER ": %s\r\n", t->value);
 	n = snprintf(req, sizeof(req), "%s %s HTTP/1.0\r\nHost: %s\r\n%sContent-Length: 0\r\n\r\n",
 		     method, path, addr, auth);
-
-	if (n < 0 || (size_t)n >= sizeof(req)) {
-		snprintf(why, why_size, "request too long");
-		return -1;
-	}
-	fd = connect_to(addr, why, why_size);
+	if (n < 0 || (size_t)n >= sizeof(req))
+		return error_set(e, E2BIG, "request too long");
+	fd = connect_to(addr, e);
 	if (fd < 0)
 		return -1;
+	http_parser_init(&p, HTTP_RESPONSE);
+	p.data = &a;
 	if (write(fd, req, (size_t)n) != n) {
-		snprintf(why, why_size, "%s: %s", addr, strerror(errno));
+		error_set(e, errno, "%s: %s", addr, strerror(errno));
 		goto out;
 	}
-	for (;;) {
+	while (!a.complete) {
 		ssize_t got = read(fd, chunk, sizeof(chunk));
 
 		if (got < 0 && errno == EAGAIN && wait_fd(fd, POLLIN) == 0)
 			continue;
 		if (got < 0) {
-			snprintf(why, why_size, "%s: %s", addr,
-				 errno == EAGAIN ? "no answer" : strerror(errno));
+			error_set(e, errno, "%s: %s", addr,
+				  errno == EAGAIN ? "no answer" : strerror(errno));
 			goto out;
 		}
+		if (parse_answer(&p, chunk, (size_t)got, addr, e) < 0)
+			goto out;
 		if (got == 0)
 			break;
-		if (raw.len + (size_t)got > STATUS_MAX_BODY ||
-		    buffer_append(&raw, chunk, (size_t)got) < 0) {
-			snprintf(why, why_size, "%s: answer too large", addr);
-			goto out;
-		}
 	}
-	buffer_append(&raw, "", 1);
-	split = strstr(raw.data, "\r\n\r\n");
-	status = strncmp(raw.data, "HTTP/", 5) == 0 && strchr(raw.data, ' ') ?
-			 (int)strtol(strchr(raw.data, ' ') + 1, NULL, 10) :
-			 -1;
-	if (!split || status < 100) {
-		snprintf(why, why_size, "%s: not an HTTP answer", addr);
-		status = -1;
+	if (!a.complete) {
+		error_set(e, EPROTO, "%s: the answer ended early", addr);
 		goto out;
 	}
-	buffer_append(body, split + 4, strlen(split + 4) + 1);
+	if (buffer_append(body, "", 1) < 0) {
+		error_set(e, ENOMEM, "out of memory");
+		goto out;
+	}
+	status = (int)p.status_code;
 out:
-	buffer_free(&raw);
 	close(fd);
 	return status;
 }
 
 static int http_get(const char *addr, const char *path, const struct token *t, struct buffer *body,
-		    char *why, size_t why_size)
+		    struct error *e)
 {
-	return http_request(addr, "GET", path, t, body, why, why_size);
+	return http_request(addr, "GET", path, t, body, e);
 }
 
 static const char *str_at(yajl_val obj, const char *key)
@@ -271,17 +310,18 @@ static void print_status(yajl_val root, yajl_val health, FILE *out)
 int status_client_print(const char *addr, FILE *out)
 {
 	struct buffer body = { 0 }, hbody = { 0 };
-	char why[256] = "", err[256];
+	char err[256];
+	struct error e = { 0 }, ignored = { 0 };
 	yajl_val root = NULL, health = NULL;
 	struct token t = { 0 };
 	int status, rc = COLLECTOR_EXIT_FAILED;
 
 	read_token(addr, &t);
-	status = http_get(addr, "/runners", &t, &body, why, sizeof(why));
+	status = http_get(addr, "/runners", &t, &body, &e);
 
 	if (status != 200) {
 		fprintf(stderr, "collector: status: %s\n",
-			status < 0 ? why : "unexpected HTTP status from /runners");
+			status < 0 ? e.msg : "unexpected HTTP status from /runners");
 		if (status < 0)
 			fprintf(stderr,
 				"collector: status: is a collector running with --metrics%s%s?\n",
@@ -291,7 +331,7 @@ int status_client_print(const char *addr, FILE *out)
 	}
 	root = yajl_tree_parse(body.data, err, sizeof(err));
 	/* /healthz answers 503 when failing: its body still says why. */
-	if (http_get(addr, "/healthz", NULL, &hbody, why, sizeof(why)) > 0)
+	if (http_get(addr, "/healthz", NULL, &hbody, &ignored) > 0)
 		health = yajl_tree_parse(hbody.data, err, sizeof(err));
 	/* Names and reasons come from configurations and children: escaped for the terminal. */
 	term_escape_tree(root);
@@ -313,7 +353,8 @@ out:
 int status_client_action(const char *addr, const char *runner, const char *action, FILE *out)
 {
 	struct buffer body = { 0 };
-	char why[256] = "", path[256], err[256];
+	char path[256], err[256];
+	struct error e = { 0 };
 	yajl_val root = NULL;
 	const char *result[] = { "result", NULL }, *error[] = { "error", NULL };
 	yajl_val v;
@@ -326,9 +367,9 @@ int status_client_action(const char *addr, const char *runner, const char *actio
 		return COLLECTOR_EXIT_USAGE;
 	}
 	read_token(addr, &t);
-	status = http_request(addr, "POST", path, &t, &body, why, sizeof(why));
+	status = http_request(addr, "POST", path, &t, &body, &e);
 	if (status < 0) {
-		fprintf(stderr, "collector: %s: %s\n", action, why);
+		fprintf(stderr, "collector: %s: %s\n", action, e.msg);
 		fprintf(stderr, "collector: %s: is a collector running with --metrics%s%s?\n",
 			action, strcmp(addr, "127.0.0.1:9477") ? "=" : "",
 			strcmp(addr, "127.0.0.1:9477") ? addr : "");
