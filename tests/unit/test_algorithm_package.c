@@ -50,7 +50,7 @@ static void write_file(const char *name, const void *text, size_t len)
 static int load(const char *manifest, struct algo_package *p, struct error *err)
 {
 	write_file("manifest.json", manifest, strlen(manifest));
-	return algo_package_load(p, dir, err);
+	return algo_package_load(p, dir, NULL, err);
 }
 
 static void expect_error(const char *manifest, const char *fragment)

@@ -32,13 +32,14 @@ enum algorithm_code {
 	ALGORITHM_BAD_INPUT,   /**< bad params JSON, method, or image */
 	ALGORITHM_NO_CAPACITY, /**< the request queue is full */
 	ALGORITHM_STOPPED,     /**< the host was stopped before the call was answered */
+	ALGORITHM_BAD_OUTPUT,  /**< the answer cannot be trusted: the pool was resized meanwhile */
 };
 
 /**
  * The name of an outcome.
  * @param code the outcome
  * @return "ok", "failed", "timeout", "crashed", "broken", "protocol",
- *         "bad_input", "no_capacity" or "stopped".
+ *         "bad_input", "no_capacity", "stopped" or "bad_output".
  */
 const char *algorithm_code_name(enum algorithm_code code);
 
