@@ -48,7 +48,6 @@ struct algo_call {
 	void *arg;
 	int64_t submit_ns;
 	int slot;		    /* leased pool slot, -1 when none */
-	uint64_t pool_resizes;	    /* the pool's resizes when the image was put */
 	struct algo_instance *inst; /* while in flight */
 	ev_timer timeout_w;
 	bool timeout_frozen; /* timeout_w stopped by a pause, timeout_left to go */

@@ -273,25 +273,6 @@ static struct algo_instance *least_loaded(struct algorithm *a)
 	return best;
 }
 
-/*
- * The image into the children's view of its slot (also one written in place
- * into the staging memory). A resized pool is restored first; the calls in
- * flight then fail as bad_output when their results come.
- * @return 0, or -1 when the call failed (taken off the queue and completed).
- */
-static int put_image(struct algorithm *a, struct algo_call *c)
-{
-	struct error err = { 0 };
-
-	shm_pool_check(&a->pool);
-	c->pool_resizes = a->pool.resizes;
-	if (shm_pool_put(&a->pool, c->slot, c->image.data, c->image.size, &err) == 0)
-		return 0;
-	algo_list_remove(&a->queue, c);
-	algo_complete(c, ALGORITHM_NO_CAPACITY, err.msg, NULL, 0);
-	return -1;
-}
-
 void algo_dispatch(struct algorithm *a)
 {
 	/* Calls left queued by a pause get the outcome they were due. */
@@ -309,11 +290,14 @@ void algo_dispatch(struct algorithm *a)
 
 		if (!in)
 			return;
-		/* An exhausted pool leaves the call queued: a result frees a slot. */
-		if (c->has_image && c->slot < 0 && (c->slot = shm_pool_lease(&a->pool)) < 0)
-			return;
-		if (c->has_image && put_image(a, c) < 0)
-			continue;
+		if (c->has_image && c->slot < 0) {
+			/* What a child did to the pool is undone before an image goes in. */
+			shm_pool_check(&a->pool);
+			/* An exhausted pool leaves the call queued: a result frees a slot. */
+			if ((c->slot = shm_pool_lease(&a->pool)) < 0)
+				return;
+			memcpy(shm_pool_slot(&a->pool, c->slot), c->image.data, c->image.size);
+		}
 		algo_ev_begin(a);
 		algo_ev_int(a, "id", (long long)c->id);
 		algo_ev_int(a, "instance", in->index);
@@ -613,6 +597,7 @@ int algo_host_new(const struct algorithm_options *opts, struct algorithm **out, 
 	if (opts)
 		a->opts = *opts;
 	a->pool.fd = -1;
+	a->pool.guard = -1;
 	a->loop = a->opts.loop ? a->opts.loop : ev_default_loop(0);
 	if (!ev_is_default_loop(a->loop)) {
 		free(a);

@@ -239,15 +239,16 @@ static struct algo_call *find_inflight(struct algo_instance *in, uint64_t id)
 }
 
 /*
- * Whether the pool lost its size while @p c was in flight (a child with write
- * access truncated it): its image may have been cut, its answer is not trusted.
+ * Whether the pool was resized (a child that can write it truncated it) or
+ * faulted while @p c's image was in it: the image may be gone, the answer is
+ * not trusted.
  */
-static bool pool_resized_under(struct algo_instance *in, const struct algo_call *c)
+static bool pool_spoiled(struct algo_instance *in, const struct algo_call *c)
 {
 	struct shm_pool *pool = &in->host->pool;
 
 	shm_pool_check(pool);
-	if (c->pool_resizes == pool->resizes)
+	if (!shm_pool_spoiled(pool, c->slot))
 		return false;
 	protocol_error(in, "pool_resized", NULL, 0,
 		       "the shared-memory pool was resized; children must only read it");
@@ -275,7 +276,7 @@ static void handle_result(struct algo_instance *in, yajl_val msg)
 	in->consecutive_failures = 0;
 	in->answered++;
 	algo_list_remove(&in->inflight, c);
-	if (c->has_image && pool_resized_under(in, c)) {
+	if (c->has_image && pool_spoiled(in, c)) {
 		algo_complete(c, ALGORITHM_BAD_OUTPUT,
 			      "the shared-memory pool was resized while the call was in flight",
 			      NULL, 0);

@@ -1,6 +1,6 @@
-/* The shared-memory image pool: one object children read, host staging memory, a free stack. */
+/* The shared-memory image pool: one object, fixed slots, a free stack, a SIGBUS guard; unlinked on destroy. */
 #include <fcntl.h>
-#include <stdatomic.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,12 +10,103 @@
 
 #include "shm_pool.h"
 
+/* Pools guarded at once in one process (one per algorithm host). */
+#define GUARDED_MAX 64
+
 static atomic_uint pool_counter;
+
+/* Read by the handler on whichever thread faulted; written by the loop. */
+static struct shm_pool *_Atomic guarded[GUARDED_MAX];
+static struct sigaction previous_sigbus;
+static uintptr_t page_size;
 
 static size_t pool_bytes(const struct shm_pool *p)
 {
 	return (size_t)p->slots * p->slot_size;
 }
+
+/* ---- the SIGBUS guard ---- */
+
+/*
+ * Only async-signal-safe calls: mmap(2) is not on POSIX's list, but glibc's is
+ * the bare system call, holding no lock. A fresh private page where the
+ * faulting one was cannot fault again, so the retried access always succeeds,
+ * however often a child truncates.
+ */
+static bool repair(struct shm_pool *p, uintptr_t addr)
+{
+	void *page = (void *)(addr & ~(page_size - 1));
+
+	if (mmap(page, page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+		 -1, 0) == MAP_FAILED)
+		return false;
+	atomic_store(&p->detached, true);
+	atomic_fetch_add(&p->damage, 1);
+	return true;
+}
+
+/* Not a pool's fault, or beyond repair: what would have happened without the guard. */
+static void chain(int sig, siginfo_t *si, void *uc)
+{
+	if ((previous_sigbus.sa_flags & SA_SIGINFO) && previous_sigbus.sa_sigaction) {
+		previous_sigbus.sa_sigaction(sig, si, uc);
+		return;
+	}
+	if (previous_sigbus.sa_handler != SIG_DFL && previous_sigbus.sa_handler != SIG_IGN) {
+		previous_sigbus.sa_handler(sig);
+		return;
+	}
+	signal(SIGBUS, SIG_DFL);
+	/* A fault happens again on return; a signal sent by a process must be raised again. */
+	if (si->si_code <= 0)
+		raise(SIGBUS);
+}
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	uintptr_t addr = (uintptr_t)si->si_addr;
+	int saved = errno;
+
+	for (int i = 0; si->si_code > 0 && i < GUARDED_MAX; i++) {
+		struct shm_pool *p = atomic_load(&guarded[i]);
+
+		if (p && addr >= (uintptr_t)p->base && addr < (uintptr_t)p->base + pool_bytes(p) &&
+		    repair(p, addr)) {
+			errno = saved;
+			return;
+		}
+	}
+	chain(sig, si, uc);
+	errno = saved;
+}
+
+/*
+ * Installed again if someone replaced it since (a test framework does), and
+ * then left for the life of the process: other pools may come, and it chains.
+ */
+static int guard(struct shm_pool *p, struct error *err)
+{
+	struct sigaction cur, sa = { .sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO };
+
+	page_size = (uintptr_t)sysconf(_SC_PAGESIZE);
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGBUS, NULL, &cur) < 0 ||
+	    (!((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == on_sigbus) &&
+	     sigaction(SIGBUS, &sa, &previous_sigbus) < 0))
+		return error_set(err, errno, "sigaction SIGBUS: %s", strerror(errno));
+	for (int i = 0; i < GUARDED_MAX; i++) {
+		struct shm_pool *none = NULL;
+
+		if (atomic_compare_exchange_strong(&guarded[i], &none, p)) {
+			p->guard = i;
+			return 0;
+		}
+	}
+	return error_set(err, EMFILE, "more than %d shared-memory pools in one process",
+			 GUARDED_MAX);
+}
+
+/* ---- the pool ---- */
 
 static int fail(struct shm_pool *p, const char *what, struct error *err)
 {
@@ -29,15 +120,21 @@ static int fail(struct shm_pool *p, const char *what, struct error *err)
 int shm_pool_create(struct shm_pool *p, int slots, size_t slot_size, gid_t reader_gid,
 		    struct error *err)
 {
+	int rc;
+
 	memset(p, 0, sizeof(*p));
 	p->fd = -1;
+	p->guard = -1;
 	if (slots < 1 || slot_size < 1)
 		return error_set(err, EINVAL, "shared-memory pool: no slots");
 	snprintf(p->name, sizeof(p->name), "/" SHM_POOL_PREFIX "%d.%u.pool", (int)getpid(),
 		 atomic_fetch_add(&pool_counter, 1));
 	p->free_list = malloc((size_t)slots * sizeof(int));
-	if (!p->free_list)
+	p->leased_damage = calloc((size_t)slots, sizeof(uint64_t));
+	if (!p->free_list || !p->leased_damage) {
+		shm_pool_destroy(p);
 		return error_set(err, ENOMEM, "out of memory");
+	}
 	p->fd = shm_open(p->name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (p->fd < 0)
 		return fail(p, "shm_open", err);
@@ -46,16 +143,18 @@ int shm_pool_create(struct shm_pool *p, int slots, size_t slot_size, gid_t reade
 	/* tmpfs pages are only allocated when an image is written into them. */
 	if (ftruncate(p->fd, (off_t)pool_bytes(p)) < 0)
 		return fail(p, "ftruncate", err);
-	/* Readable by the child's group, writable by nobody but the host (the owner). */
+	/* Readable in the child's group, writable (and resizable) by the owner only: the host. */
 	if (reader_gid != (gid_t)-1 &&
 	    (fchown(p->fd, (uid_t)-1, reader_gid) < 0 || fchmod(p->fd, 0640) < 0))
 		return fail(p, "chown", err);
-	/* Anonymous memory: nothing another process does can take it away from under the host. */
-	p->base = mmap(NULL, pool_bytes(p), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-		       0);
+	p->base = mmap(NULL, pool_bytes(p), PROT_READ | PROT_WRITE, MAP_SHARED, p->fd, 0);
 	if (p->base == MAP_FAILED) {
 		p->base = NULL;
 		return fail(p, "mmap", err);
+	}
+	if ((rc = guard(p, err)) < 0) {
+		shm_pool_destroy(p);
+		return rc;
 	}
 	for (int i = slots - 1; i >= 0; i--)
 		p->free_list[p->nfree++] = i;
@@ -64,7 +163,13 @@ int shm_pool_create(struct shm_pool *p, int slots, size_t slot_size, gid_t reade
 
 int shm_pool_lease(struct shm_pool *p)
 {
-	return p->nfree > 0 ? p->free_list[--p->nfree] : -1;
+	int slot;
+
+	if (p->nfree == 0)
+		return -1;
+	slot = p->free_list[--p->nfree];
+	p->leased_damage[slot] = atomic_load(&p->damage);
+	return slot;
 }
 
 void shm_pool_release(struct shm_pool *p, int slot)
@@ -73,40 +178,38 @@ void shm_pool_release(struct shm_pool *p, int slot)
 		p->free_list[p->nfree++] = slot;
 }
 
-int shm_pool_put(struct shm_pool *p, int slot, const void *data, size_t size, struct error *err)
-{
-	const uint8_t *src = data;
-	off_t off = (off_t)shm_pool_offset(p, slot);
-
-	while (size > 0) {
-		ssize_t n = pwrite(p->fd, src, size, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return error_set(err, n < 0 ? errno : ENOSPC,
-					 "cannot write the image into the shared-memory pool: %s",
-					 strerror(n < 0 ? errno : ENOSPC));
-		src += n;
-		off += n;
-		size -= (size_t)n;
-	}
-	return 0;
-}
-
 int shm_pool_check(struct shm_pool *p)
 {
 	struct stat st;
+	bool detached = atomic_exchange(&p->detached, false);
 
-	if (p->fd < 0 || fstat(p->fd, &st) < 0 || (size_t)st.st_size == pool_bytes(p))
+	if (!detached &&
+	    (p->fd < 0 || fstat(p->fd, &st) < 0 || (size_t)st.st_size == pool_bytes(p)))
 		return 0;
-	p->resizes++;
-	/* Through the host's own descriptor: restored whatever the mode was changed to. */
-	return ftruncate(p->fd, (off_t)pool_bytes(p)) < 0 ? -errno : 1;
+	atomic_fetch_add(&p->damage, 1);
+	/* Through the host's descriptor: restored whatever the mode was changed to. */
+	if (ftruncate(p->fd, (off_t)pool_bytes(p)) < 0 ||
+	    mmap(p->base, pool_bytes(p), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, p->fd,
+		 0) == MAP_FAILED) {
+		int e = errno;
+
+		atomic_store(&p->detached, true);
+		return -e;
+	}
+	return 1;
+}
+
+bool shm_pool_spoiled(const struct shm_pool *p, int slot)
+{
+	return slot >= 0 && slot < p->slots && p->leased_damage[slot] != atomic_load(&p->damage);
 }
 
 void shm_pool_destroy(struct shm_pool *p)
 {
+	struct shm_pool *self = p;
+
+	if (p->guard >= 0 && p->guard < GUARDED_MAX)
+		atomic_compare_exchange_strong(&guarded[p->guard], &self, NULL);
 	if (p->base)
 		munmap(p->base, pool_bytes(p));
 	if (p->fd >= 0) {
@@ -114,6 +217,8 @@ void shm_pool_destroy(struct shm_pool *p)
 		shm_unlink(p->name);
 	}
 	free(p->free_list);
+	free(p->leased_damage);
 	memset(p, 0, sizeof(*p));
 	p->fd = -1;
+	p->guard = -1;
 }

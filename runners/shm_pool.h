@@ -2,6 +2,8 @@
 #ifndef COLLECTOR_SHM_POOL_H
 #define COLLECTOR_SHM_POOL_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -12,31 +14,36 @@
 #define SHM_POOL_PREFIX "collector."
 
 /*
- * Children open the object by name (docs/protocol.md) and map it. A name under
- * /dev/shm cannot be sealed against resizing (seals exist only for memfds,
- * which have no such name), and a child running as the host's user can always
- * truncate a file it can name: a mapping of the object in the host could take
- * SIGBUS on the child's doing. So the host never maps it. Images are staged in
- * the host's own anonymous memory (what algorithm_image_alloc() lends) and
- * copied in with pwrite(2), which cannot fault on a shrunk file; a resize is
- * found by fstat(2), undone, and counted in @c resizes so that the calls it
- * spoiled fail.
+ * Children open the object by name (docs/protocol.md). A name under /dev/shm
+ * cannot be sealed against resizing (seals exist only for memfds, which have
+ * no such name), and a child running as the host's user can always truncate a
+ * file it can name; tmpfs may also run out of pages. Either way a touch of the
+ * host's mapping raises SIGBUS. So every pool's mapping is guarded: the
+ * SIGBUS handler puts private zero pages where the faulting page was (the
+ * access is retried and succeeds) and counts the damage; the loop then
+ * restores the object's size and maps it again (shm_pool_check()), and the
+ * calls whose images were in the pool meanwhile fail. The host never takes a
+ * signal from a child's doing, wherever its code touched the pool, including
+ * a caller writing in place into algorithm_image_alloc() memory.
  */
 struct shm_pool {
-	char name[64];	  /* shm_open name, "/collector.<pid>.<n>.pool" */
-	int fd;		  /* -1 when not created */
-	uint8_t *base;	  /* the host's staging memory, private and anonymous */
-	size_t slot_size; /* bytes per slot */
-	int slots;	  /* number of slots */
-	int *free_list;	  /* stack of free slot indexes */
-	int nfree;	  /* entries on the stack */
-	uint64_t resizes; /* times the object was found resized (and restored) */
+	char name[64];		 /* shm_open name */
+	int fd;			 /* -1 when not created */
+	uint8_t *base;		 /* the host's read-write mapping */
+	size_t slot_size;	 /* bytes per slot */
+	int slots;		 /* number of slots */
+	int *free_list;		 /* stack of free slot indexes */
+	int nfree;		 /* entries on the stack */
+	uint64_t *leased_damage; /* per slot: @c damage when it was leased */
+	_Atomic uint64_t damage; /* faults repaired and resizes found, ever */
+	atomic_bool detached;	 /* the handler put private pages into the mapping */
+	int guard;		 /* index in the SIGBUS guard's table, -1 when not guarded */
 };
 
 /*
- * Create the object and the staging memory. With @p reader_gid other than
- * (gid_t)-1 the object is the host's, mode 0640 in that group: a child of
- * another user can read it but not write or resize it.
+ * Create, map and guard the object. With @p reader_gid other than (gid_t)-1
+ * it stays the host's with mode 0640 in that group: a child of another user
+ * can read it but neither write nor resize it.
  */
 int shm_pool_create(struct shm_pool *p, int slots, size_t slot_size, gid_t reader_gid,
 		    struct error *err);
@@ -51,25 +58,22 @@ static inline uint64_t shm_pool_offset(const struct shm_pool *p, int slot)
 	return (uint64_t)slot * p->slot_size;
 }
 
-/* The slot's staging memory (not what the children see until shm_pool_put()). */
 static inline uint8_t *shm_pool_slot(struct shm_pool *p, int slot)
 {
 	return p->base + shm_pool_offset(p, slot);
 }
 
 /*
- * Give @p size bytes at @p data to the children as slot @p slot's image.
- * @return 0, or a negative errno with @p err filled (/dev/shm full, ...).
- */
-int shm_pool_put(struct shm_pool *p, int slot, const void *data, size_t size, struct error *err);
-
-/*
- * Whether the object lost its size since the last check: then it is counted in
- * @c resizes and restored. @return 0 unchanged, 1 restored, -errno not restored.
+ * Repair what a resize or a fault did: the object's size, the mapping. On the
+ * loop, before writing an image and before trusting a result.
+ * @return 0 when nothing happened, 1 repaired, -errno not repaired (retried next time).
  */
 int shm_pool_check(struct shm_pool *p);
 
-/* Unmap, close and unlink; safe on a pool never created. */
+/* Whether the pool was damaged since @p slot was leased: its image cannot be trusted. */
+bool shm_pool_spoiled(const struct shm_pool *p, int slot);
+
+/* Unguard, unmap, close and unlink; safe on a pool never created. */
 void shm_pool_destroy(struct shm_pool *p);
 
 #endif

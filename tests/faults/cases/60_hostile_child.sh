@@ -5,7 +5,7 @@
 HOSTILE=$(mktemp -d /tmp/collector-hostile.XXXXXX)
 chmod 755 "$HOSTILE"
 cat >"$HOSTILE/hostile.py" <<'PY'
-import json, os, sys, time
+import json, os, sys, threading, time
 
 mode = sys.argv[1]
 
@@ -13,6 +13,12 @@ mode = sys.argv[1]
 def send(m):
     sys.stdout.write(json.dumps(m) + "\n")
     sys.stdout.flush()
+
+
+def truncate_forever(path):
+    while True:
+        os.truncate(path, 0)
+        time.sleep(0.0002)
 
 
 def probe(call):
@@ -45,6 +51,10 @@ for line in sys.stdin:
             os.truncate("/dev/shm" + m["shared_mem_id"], 0)
             truncated = True
             data = {"truncated": True}
+        elif mode == "truncate-loop" and "shared_mem_id" in m and not truncated:
+            path = "/dev/shm" + m["shared_mem_id"]
+            threading.Thread(target=truncate_forever, args=(path,), daemon=True).start()
+            truncated = True
         elif mode == "probe":
             data = probe(m)
         send({"type": "result", "id": m["id"], "ok": True, "data": data})
@@ -72,6 +82,12 @@ for i in 1 2 3 4 5; do
 	echo "{\"method\":\"execute\",\"params\":{\"n\":$i},\"image\":\"$HOSTILE/frame.ppm\"}" >>"$HOSTILE/image.calls"
 done
 
+# Big enough that the host is often copying one when the pool is truncated under it.
+{ printf 'P6\n800 600\n255\n'; head -c 1440000 /dev/zero | tr '\0' '\5'; } >"$HOSTILE/big.ppm"
+for i in $(seq 1 30); do
+	echo "{\"method\":\"execute\",\"params\":{\"n\":$i},\"image\":\"$HOSTILE/big.ppm\"}"
+done >"$HOSTILE/big.calls"
+
 # pool_and_tmpdirs EVENTS: the pool and temporary directories a run's algorithm.spawn events name, if they still exist.
 pool_and_tmpdirs() {
 	jq -r 'select(.type=="algorithm.spawn") | "/dev/shm\(.data.shm)", .data.tmpdir' "$1" | sort -u |
@@ -86,6 +102,16 @@ if command -v python3 >/dev/null; then
 	eq "the truncating call is bad_output, the rest ok" "bad_output ok ok ok ok" \
 		"$(jq -r 'select(.type=="algorithm.result") | .data.outcome' "$out" | xargs)"
 	eq "reported as a protocol error" 1 "$(count "$out" '.type=="algorithm.protocol_error" and .data.reason=="pool_resized"')"
+	eq "pool and tmpdir removed" "" "$(pool_and_tmpdirs "$out")"
+	end
+
+	begin "algorithm: a child truncates the pool in a loop while the host copies images into it: no SIGBUS"
+	out=$WORK/hostile-truncate-loop.jsonl
+	"$C" run algorithm --package "$(hostile_pkg truncate-loop truncate-loop '"max_inflight":4')" --calls "$HOSTILE/big.calls" >"$out" 2>/dev/null
+	eq "collector exit status: 1, calls failed (not 135, SIGBUS)" 1 $?
+	eq "one result per call" 30 "$(count "$out" '.type=="algorithm.result"')"
+	eq "outcomes only ok or bad_output" "" "$(jq -r 'select(.type=="algorithm.result") | .data.outcome' "$out" | grep -vx 'ok\|bad_output' | sort -u)"
+	check "the calls under the truncation are bad_output" test "$(count "$out" '.type=="algorithm.result" and .data.outcome=="bad_output"')" -ge 1
 	eq "pool and tmpdir removed" "" "$(pool_and_tmpdirs "$out")"
 	end
 
