@@ -673,7 +673,7 @@ int algo_host_reset(struct algorithm *a, struct error *err)
 /* The package; under --user also the user, whose environment the children start from. */
 static int load_package(struct algorithm *a, const char *dir, struct error *err)
 {
-	char env[3][512];
+	char env[3][512] = { "", "", "" };
 	char *base[4] = { env[0], env[1], NULL, NULL };
 	int rc;
 

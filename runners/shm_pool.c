@@ -18,7 +18,6 @@ static atomic_uint pool_counter;
 /* Read by the handler on whichever thread faulted; written by the loop. */
 static struct shm_pool *_Atomic guarded[GUARDED_MAX];
 static struct sigaction previous_sigbus;
-static uintptr_t page_size;
 
 static size_t pool_bytes(const struct shm_pool *p)
 {
@@ -28,19 +27,22 @@ static size_t pool_bytes(const struct shm_pool *p)
 /* ---- the SIGBUS guard ---- */
 
 /*
- * Only async-signal-safe calls: mmap(2) is not on POSIX's list, but glibc's is
- * the bare system call, holding no lock. A fresh private page where the
- * faulting one was cannot fault again, so the retried access always succeeds,
- * however often a child truncates.
+ * fstat(2) and ftruncate(2) are async-signal-safe. The object back at its size,
+ * the faulting access is retried and finds a (zero) page; a child truncating
+ * again in between only costs another round. With the size intact (a child
+ * grew it back meanwhile) the access is retried once; a second fault at the
+ * same address with the size intact is no truncation (tmpfs out of pages, a
+ * memory error): not repaired, rather than retried forever.
  */
-static bool repair(struct shm_pool *p, uintptr_t addr)
+static bool repair(struct shm_pool *p, const uint8_t *addr)
 {
-	void *page = (void *)(addr & ~(page_size - 1));
+	struct stat st;
 
-	if (mmap(page, page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
-		 -1, 0) == MAP_FAILED)
+	if (fstat(p->fd, &st) < 0)
 		return false;
-	atomic_store(&p->detached, true);
+	if ((size_t)st.st_size >= pool_bytes(p) ? atomic_exchange(&p->last_fault, addr) == addr :
+						  ftruncate(p->fd, (off_t)pool_bytes(p)) < 0)
+		return false;
 	atomic_fetch_add(&p->damage, 1);
 	return true;
 }
@@ -64,14 +66,13 @@ static void chain(int sig, siginfo_t *si, void *uc)
 
 static void on_sigbus(int sig, siginfo_t *si, void *uc)
 {
-	uintptr_t addr = (uintptr_t)si->si_addr;
+	const uint8_t *addr = si->si_addr;
 	int saved = errno;
 
 	for (int i = 0; si->si_code > 0 && i < GUARDED_MAX; i++) {
 		struct shm_pool *p = atomic_load(&guarded[i]);
 
-		if (p && addr >= (uintptr_t)p->base && addr < (uintptr_t)p->base + pool_bytes(p) &&
-		    repair(p, addr)) {
+		if (p && addr >= p->base && addr < p->base + pool_bytes(p) && repair(p, addr)) {
 			errno = saved;
 			return;
 		}
@@ -88,7 +89,6 @@ static int guard(struct shm_pool *p, struct error *err)
 {
 	struct sigaction cur, sa = { .sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO };
 
-	page_size = (uintptr_t)sysconf(_SC_PAGESIZE);
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGBUS, NULL, &cur) < 0 ||
 	    (!((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == on_sigbus) &&
@@ -181,22 +181,12 @@ void shm_pool_release(struct shm_pool *p, int slot)
 int shm_pool_check(struct shm_pool *p)
 {
 	struct stat st;
-	bool detached = atomic_exchange(&p->detached, false);
 
-	if (!detached &&
-	    (p->fd < 0 || fstat(p->fd, &st) < 0 || (size_t)st.st_size == pool_bytes(p)))
+	if (p->fd < 0 || fstat(p->fd, &st) < 0 || (size_t)st.st_size == pool_bytes(p))
 		return 0;
 	atomic_fetch_add(&p->damage, 1);
 	/* Through the host's descriptor: restored whatever the mode was changed to. */
-	if (ftruncate(p->fd, (off_t)pool_bytes(p)) < 0 ||
-	    mmap(p->base, pool_bytes(p), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, p->fd,
-		 0) == MAP_FAILED) {
-		int e = errno;
-
-		atomic_store(&p->detached, true);
-		return -e;
-	}
-	return 1;
+	return ftruncate(p->fd, (off_t)pool_bytes(p)) < 0 ? -errno : 1;
 }
 
 bool shm_pool_spoiled(const struct shm_pool *p, int slot)

@@ -17,27 +17,29 @@
  * Children open the object by name (docs/protocol.md). A name under /dev/shm
  * cannot be sealed against resizing (seals exist only for memfds, which have
  * no such name), and a child running as the host's user can always truncate a
- * file it can name; tmpfs may also run out of pages. Either way a touch of the
- * host's mapping raises SIGBUS. So every pool's mapping is guarded: the
- * SIGBUS handler puts private zero pages where the faulting page was (the
- * access is retried and succeeds) and counts the damage; the loop then
- * restores the object's size and maps it again (shm_pool_check()), and the
- * calls whose images were in the pool meanwhile fail. The host never takes a
- * signal from a child's doing, wherever its code touched the pool, including
- * a caller writing in place into algorithm_image_alloc() memory.
+ * file it can name: then a touch of the host's mapping beyond the new end
+ * raises SIGBUS. So every pool's mapping is guarded: the SIGBUS handler gives
+ * the object its size back through the host's descriptor and counts the
+ * damage, and the access is retried and succeeds; any other SIGBUS goes where
+ * it went before. The loop also finds a resize the host did not touch
+ * (shm_pool_check()), and the calls whose images were in the pool meanwhile
+ * fail. This holds wherever the host touches the pool, including a caller
+ * writing in place into algorithm_image_alloc() memory, which a guard around
+ * the host's own copies (sigsetjmp) could not cover, and keeps that path
+ * zero-copy, which writing with pwrite(2) instead of a mapping would not.
  */
 struct shm_pool {
-	char name[64];		 /* shm_open name */
-	int fd;			 /* -1 when not created */
-	uint8_t *base;		 /* the host's read-write mapping */
-	size_t slot_size;	 /* bytes per slot */
-	int slots;		 /* number of slots */
-	int *free_list;		 /* stack of free slot indexes */
-	int nfree;		 /* entries on the stack */
-	uint64_t *leased_damage; /* per slot: @c damage when it was leased */
-	_Atomic uint64_t damage; /* faults repaired and resizes found, ever */
-	atomic_bool detached;	 /* the handler put private pages into the mapping */
-	int guard;		 /* index in the SIGBUS guard's table, -1 when not guarded */
+	char name[64];			   /* shm_open name */
+	int fd;				   /* -1 when not created */
+	uint8_t *base;			   /* the host's read-write mapping */
+	size_t slot_size;		   /* bytes per slot */
+	int slots;			   /* number of slots */
+	int *free_list;			   /* stack of free slot indexes */
+	int nfree;			   /* entries on the stack */
+	uint64_t *leased_damage;	   /* per slot: @c damage when it was leased */
+	_Atomic uint64_t damage;	   /* resizes repaired, by the guard or a check */
+	const uint8_t *_Atomic last_fault; /* the last fault found with the size intact */
+	int guard; /* index in the SIGBUS guard's table, -1 when not guarded */
 };
 
 /*
@@ -64,9 +66,9 @@ static inline uint8_t *shm_pool_slot(struct shm_pool *p, int slot)
 }
 
 /*
- * Repair what a resize or a fault did: the object's size, the mapping. On the
+ * Give the object its size back if it lost it, counting the damage. On the
  * loop, before writing an image and before trusting a result.
- * @return 0 when nothing happened, 1 repaired, -errno not repaired (retried next time).
+ * @return 0 when it had its size, 1 repaired, -errno not repaired.
  */
 int shm_pool_check(struct shm_pool *p);
 
