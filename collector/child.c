@@ -84,7 +84,7 @@ int child_spawn(const struct child_spec *spec, struct child *out, struct error *
 	posix_spawn_file_actions_adddup2(&fa, o[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, e[1], 2);
 	/* Nothing of the collector's leaks into the child, whatever its flags. */
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	posix_spawn_file_actions_addclosefrom_np(&fa, CHILD_FIRST_PRIVATE_FD);
 	rc = spawn_with(spec, &fa, &attr, &out->pid, err);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
@@ -105,6 +105,12 @@ fail:
 		close_fd(&e[i]);
 	}
 	return rc;
+}
+
+int child_close_private_fds(void)
+{
+	/* Close-on-exec rather than closed: what the caller needs until exec stays usable. */
+	return close_range(CHILD_FIRST_PRIVATE_FD, ~0U, CLOSE_RANGE_CLOEXEC) < 0 ? -errno : 0;
 }
 
 int child_kill_group(const struct child *c, int sig)

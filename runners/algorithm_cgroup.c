@@ -1,4 +1,5 @@
 /* Per-child cgroups: created beneath the collector's own, limits written, removed on exit. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -273,4 +274,38 @@ void algo_cgroup_destroy(struct algo_cgroup *cg)
 		}
 	}
 	cg->ndirs = 0;
+}
+
+static void remove_stale_in(const char *mnt, const char *own, bool (*stale)(const char *leaf))
+{
+	char parent[1100];
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(parent, sizeof(parent), "%s%s", mnt, strcmp(own, "/") == 0 ? "" : own);
+	if (!(d = opendir(parent)))
+		return;
+	while ((e = readdir(d))) {
+		struct algo_cgroup cg = { .ndirs = 1, .procs_fds = { -1, -1 } };
+
+		if (e->d_type != DT_DIR || !stale(e->d_name) ||
+		    snprintf(cg.dirs[0], sizeof(cg.dirs[0]), "%s/%s", parent, e->d_name) >=
+			    (int)sizeof(cg.dirs[0]))
+			continue;
+		algo_cgroup_destroy(&cg);
+	}
+	closedir(d);
+}
+
+void algo_cgroup_remove_stale(bool (*stale)(const char *leaf))
+{
+	static const char *const v1[] = { "memory", "cpu" };
+	char mnt[512], own[512];
+
+	if (mount_point(true, NULL, mnt, sizeof(mnt)) == 0 && own_path("", own, sizeof(own)) == 0)
+		remove_stale_in(mnt, own, stale);
+	for (size_t i = 0; i < sizeof(v1) / sizeof(v1[0]); i++)
+		if (mount_point(false, v1[i], mnt, sizeof(mnt)) == 0 &&
+		    own_path(v1[i], own, sizeof(own)) == 0)
+			remove_stale_in(mnt, own, stale);
 }

@@ -2,6 +2,7 @@
 #ifndef COLLECTOR_ALGORITHM_CGROUP_H
 #define COLLECTOR_ALGORITHM_CGROUP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -31,5 +32,8 @@ void algo_cgroup_close_fds(struct algo_cgroup *cg);
 
 /* SIGKILL whatever is still inside, then remove the directories. */
 void algo_cgroup_destroy(struct algo_cgroup *cg);
+
+/* Destroy the leaves beneath the collector's own cgroups (v2, v1 memory and cpu) @p stale picks. */
+void algo_cgroup_remove_stale(bool (*stale)(const char *leaf));
 
 #endif

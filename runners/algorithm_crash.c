@@ -219,7 +219,7 @@ int algo_crash_create(struct runner_ctx *ctx, const struct options *opts, const 
 		return error_set(err, EINVAL,
 				 "--health-interval must be positive, --cpu-pinned-samples >= 0, "
 				 "--rss-growth-samples 3..64");
-	rc = algo_package_load(&pkg, package_dir, err);
+	rc = algo_package_load(&pkg, package_dir, NULL, err);
 	if (rc < 0)
 		return rc;
 	ac = calloc(1, sizeof(*ac));

@@ -41,6 +41,18 @@ struct child {
  */
 int child_spawn(const struct child_spec *spec, struct child *out, struct error *err);
 
+/** Descriptors from this one up are the collector's own: no child gets them. */
+#define CHILD_FIRST_PRIVATE_FD 3
+
+/**
+ * For a child forked rather than spawned with child_spawn(), in the child
+ * before exec (async-signal-safe): every descriptor from
+ * CHILD_FIRST_PRIVATE_FD up closes at exec, whatever its flags, as
+ * child_spawn() does for its children.
+ * @return 0, or -errno (then the child must not exec).
+ */
+int child_close_private_fds(void);
+
 /**
  * Send @p sig to the child's whole process group.
  * @param c the child
