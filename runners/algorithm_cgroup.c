@@ -1,4 +1,4 @@
-/* Per-child cgroups: created beneath the collector's own, limits written, removed on exit. */
+/* Per-child cgroups: created beneath the collector's own, limits written, members killed, removed. */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -134,7 +134,8 @@ static int try_v2(struct algo_cgroup *cg, const char *leaf, int64_t memory_mb, i
 		return -ENOENT;
 	snprintf(parent, sizeof(parent), "%s%s", mnt, strcmp(own, "/") == 0 ? "" : own);
 	/* The controllers must be available and delegated to our children. */
-	if (write_file(parent, "cgroup.subtree_control",
+	if ((memory_mb || cpu_percent) &&
+	    write_file(parent, "cgroup.subtree_control",
 		       memory_mb && cpu_percent ? "+memory +cpu" :
 		       memory_mb		? "+memory" :
 						  "+cpu") < 0)
@@ -189,6 +190,31 @@ static int try_v1(struct algo_cgroup *cg, const char *leaf, int64_t memory_mb, i
 	return open_procs(cg);
 }
 
+int algo_cgroup_create_tree(struct algo_cgroup *cg, const char *leaf, struct error *err)
+{
+	char mnt[512], own[512];
+	int rc;
+
+	memset(cg, 0, sizeof(*cg));
+	cg->version = "none";
+	for (int i = 0; i < ALGO_CGROUP_MAX_DIRS; i++)
+		cg->procs_fds[i] = -1;
+	if (try_v2(cg, leaf, 0, 0) == 0)
+		return 0;
+	algo_cgroup_destroy(cg);
+	/* v1: the pids controller's hierarchy only tracks, it limits nothing by default. */
+	rc = mount_point(false, "pids", mnt, sizeof(mnt)) < 0 || own_path("pids", own, sizeof(own)) < 0 ?
+		     -ENOENT :
+		     make_dir(cg, mnt, own, leaf);
+	if (rc == 0 && (rc = open_procs(cg)) == 0) {
+		cg->version = "v1";
+		return 0;
+	}
+	algo_cgroup_destroy(cg);
+	return error_set(err, -rc, "cannot create a cgroup for the command's processes: %s",
+			 strerror(-rc));
+}
+
 int algo_cgroup_create(struct algo_cgroup *cg, const char *leaf, int64_t memory_mb,
 		       int64_t cpu_percent, struct error *err)
 {
@@ -235,27 +261,45 @@ void algo_cgroup_close_fds(struct algo_cgroup *cg)
 	}
 }
 
-/* Kill what is left inside (a child that escaped its process group); true when empty. */
-static bool kill_members(const char *dir)
+/* Send @p sig to what is inside (a child that escaped its process group); how many there were. */
+static int signal_members(const char *dir, int sig)
 {
 	char path[600];
 	char line[32];
 	FILE *f;
-	bool empty = true;
+	int n = 0;
 
 	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
 	f = fopen(path, "re");
 	if (!f)
-		return true;
+		return 0;
 	while (fgets(line, sizeof(line), f)) {
 		long pid = strtol(line, NULL, 10);
 
 		if (pid > 0)
-			kill((pid_t)pid, SIGKILL);
-		empty = false;
+			kill((pid_t)pid, sig);
+		n++;
 	}
 	fclose(f);
-	return empty;
+	return n;
+}
+
+static bool kill_members(const char *dir)
+{
+	return signal_members(dir, SIGKILL) == 0;
+}
+
+int algo_cgroup_signal(const struct algo_cgroup *cg, int sig)
+{
+	int most = 0;
+
+	/* v1 may hold the same processes in two hierarchies: count the fuller one. */
+	for (int i = 0; i < cg->ndirs; i++) {
+		int n = signal_members(cg->dirs[i], sig);
+
+		most = n > most ? n : most;
+	}
+	return most;
 }
 
 void algo_cgroup_destroy(struct algo_cgroup *cg)
