@@ -1,4 +1,5 @@
 /* Per-child cgroups: created beneath the collector's own, limits written, members killed, removed. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -100,11 +101,46 @@ static int mount_point(bool v2, const char *controller, char *out, size_t len)
 	return rc;
 }
 
+static void remove_dir(const char *dir);
+
+/*
+ * Leaves named like @p leaf up to its first dot and then "PID." of a
+ * collector that is gone (killed with -9): kill what is inside, remove them.
+ */
+static void remove_stale(const char *parent, const char *leaf)
+{
+	size_t plen = strcspn(leaf, ".") + 1;
+	DIR *d = opendir(parent);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char dir[1100], *end;
+		long pid;
+
+		if (strncmp(de->d_name, leaf, plen) != 0)
+			continue;
+		pid = strtol(de->d_name + plen, &end, 10);
+		if (pid <= 0 || *end != '.' || pid == getpid() || kill((pid_t)pid, 0) == 0 ||
+		    errno != ESRCH)
+			continue;
+		if (snprintf(dir, sizeof(dir), "%s/%s", parent, de->d_name) >= (int)sizeof(dir))
+			continue;
+		remove_dir(dir);
+	}
+	closedir(d);
+}
+
 static int make_dir(struct algo_cgroup *cg, const char *mnt, const char *own, const char *leaf)
 {
 	char *d = cg->dirs[cg->ndirs];
+	char parent[1100];
 
-	snprintf(d, sizeof(cg->dirs[0]), "%s%s/%s", mnt, strcmp(own, "/") == 0 ? "" : own, leaf);
+	snprintf(parent, sizeof(parent), "%s%s", mnt, strcmp(own, "/") == 0 ? "" : own);
+	remove_stale(parent, leaf);
+	if (snprintf(d, sizeof(cg->dirs[0]), "%s/%s", parent, leaf) >= (int)sizeof(cg->dirs[0]))
+		return -ENAMETOOLONG;
 	if (mkdir(d, 0755) < 0 && errno != EEXIST)
 		return -errno;
 	cg->procs_fds[cg->ndirs] = -1;
@@ -302,19 +338,24 @@ int algo_cgroup_signal(const struct algo_cgroup *cg, int sig)
 	return most;
 }
 
+/* SIGKILL what is inside, then remove it. */
+static void remove_dir(const char *dir)
+{
+	/* Killed members leave the cgroup once reaped by their parent: wait a little. */
+	for (int tries = 0; tries < 100; tries++) {
+		errno = 0;
+		if (kill_members(dir) && rmdir(dir) == 0)
+			break;
+		if (errno == ENOENT)
+			break;
+		nanosleep(&(struct timespec){ 0, 2000000 }, NULL);
+	}
+}
+
 void algo_cgroup_destroy(struct algo_cgroup *cg)
 {
 	algo_cgroup_close_fds(cg);
-	for (int i = 0; i < cg->ndirs; i++) {
-		/* Killed members leave the cgroup once reaped by their parent: wait a little. */
-		for (int tries = 0; tries < 100; tries++) {
-			errno = 0;
-			if (kill_members(cg->dirs[i]) && rmdir(cg->dirs[i]) == 0)
-				break;
-			if (errno == ENOENT)
-				break;
-			nanosleep(&(struct timespec){ 0, 2000000 }, NULL);
-		}
-	}
+	for (int i = 0; i < cg->ndirs; i++)
+		remove_dir(cg->dirs[i]);
 	cg->ndirs = 0;
 }

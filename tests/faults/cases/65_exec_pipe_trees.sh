@@ -49,11 +49,12 @@ else
 	skip "exec/pipe: trees in a cgroup" "needs root to create cgroups"
 fi
 
-begin "kill -9 of the collector: the exec command and the pipe sink's command die with it"
+begin "kill -9 of the collector: its commands die with it; the next start removes what it left"
 m1="603.$$4"
 m2="604.$$5"
+m3="605.$$6"
 # In a wrapper whose stderr takes bash's "Killed" notice.
-("$C" run --sink "pipe:exec sleep $m2" exec -- sleep "$m1" >/dev/null 2>&1 &
+("$C" run --sink "pipe:exec sleep $m2" exec -- sh -c "setsid sleep $m3 & exec sleep $m1" >/dev/null 2>&1 &
 	echo $! >"$WORK/k9.pid"
 	wait) 2>/dev/null &
 wrapper=$!
@@ -63,10 +64,14 @@ kill -KILL "$pid"
 wait "$wrapper"
 check "the exec command is gone" gone "sleep $m1"
 check "the pipe command is gone" gone "sleep $m2"
-# What a collector killed with -9 leaves in the cgroup tree.
-for d in /sys/fs/cgroup/*/collector-exec."$pid".* /sys/fs/cgroup/*/collector-pipe."$pid".*; do
-	[ -d "$d" ] && rmdir "$d" 2>/dev/null
-done
+if [ "$(id -u)" = 0 ]; then
+	"$C" run --sink "pipe:cat >/dev/null" exec -- true >/dev/null 2>&1
+	check "the next start killed the escaped descendant" gone "sleep $m3"
+	eq "and removed the dead collector's cgroups" "" \
+		"$(find /sys/fs/cgroup -maxdepth 3 -type d \( -name "collector-exec.$pid.*" -o -name "collector-pipe.$pid.*" \) 2>/dev/null)"
+else
+	pkill -f "sleep $m3"
+fi
 end
 
 begin "pipe: a reader that takes 800 lines then stalls: delivered and not delivered add up exactly"
