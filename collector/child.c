@@ -185,8 +185,9 @@ int child_kill_group(const struct child *c, int sig)
 /* Field 5 of /proc/PID/stat is the process group; the state (field 3) tells a zombie. */
 static bool in_group(const char *pid, pid_t pgid)
 {
-	char path[64], buf[512], state;
+	char path[64], buf[512], *end;
 	const char *close_paren;
+	char state;
 	long pgrp;
 	FILE *f;
 	size_t n;
@@ -198,8 +199,14 @@ static bool in_group(const char *pid, pid_t pgid)
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
+	/* "PID (COMM) STATE PPID PGRP ...": COMM may hold anything, so from the last ')'. */
 	close_paren = strrchr(buf, ')');
-	if (!close_paren || sscanf(close_paren + 1, " %c %*d %ld", &state, &pgrp) != 2)
+	if (!close_paren || close_paren[1] != ' ' || !close_paren[2])
+		return false;
+	state = close_paren[2];
+	strtol(close_paren + 3, &end, 10);
+	pgrp = strtol(end, &end, 10);
+	if (*end != ' ')
 		return false;
 	return pgrp == pgid && state != 'Z' && state != 'X';
 }

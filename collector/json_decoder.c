@@ -349,6 +349,7 @@ static bool low_surrogate(long u)
  */
 static size_t lone_surrogates(const char *s, size_t len, char *fix)
 {
+	static const char replacement[6] = { '\\', 'u', 'f', 'f', 'f', 'd' };
 	size_t n = 0;
 
 	for (size_t i = 0; i + 1 < len; i++) {
@@ -368,7 +369,7 @@ static size_t lone_surrogates(const char *s, size_t len, char *fix)
 		}
 		if (high_surrogate(u) || low_surrogate(u)) {
 			if (fix)
-				memcpy(fix + i, "\\ufffd", 6);
+				memcpy(fix + i, replacement, sizeof(replacement));
 			n++;
 		}
 		i += 5;

@@ -169,13 +169,15 @@ static int try_v2(struct algo_cgroup *cg, const char *leaf, int64_t memory_mb, i
 	if (mount_point(true, NULL, mnt, sizeof(mnt)) < 0 || own_path("", own, sizeof(own)) < 0)
 		return -ENOENT;
 	snprintf(parent, sizeof(parent), "%s%s", mnt, strcmp(own, "/") == 0 ? "" : own);
-	/* The controllers must be available and delegated to our children. */
-	if ((memory_mb || cpu_percent) &&
-	    write_file(parent, "cgroup.subtree_control",
-		       memory_mb && cpu_percent ? "+memory +cpu" :
-		       memory_mb		? "+memory" :
-						  "+cpu") < 0)
-		return -ENOTSUP;
+	/* The controllers must be available and delegated to our children (none: only a tree). */
+	if (memory_mb || cpu_percent) {
+		const char *ctl = memory_mb && cpu_percent ? "+memory +cpu" :
+				  memory_mb		   ? "+memory" :
+							     "+cpu";
+
+		if (write_file(parent, "cgroup.subtree_control", ctl) < 0)
+			return -ENOTSUP;
+	}
 	if ((rc = make_dir(cg, mnt, own, leaf)) < 0)
 		return rc;
 	if (memory_mb) {
@@ -239,10 +241,12 @@ int algo_cgroup_create_tree(struct algo_cgroup *cg, const char *leaf, struct err
 		return 0;
 	algo_cgroup_destroy(cg);
 	/* v1: the pids controller's hierarchy only tracks, it limits nothing by default. */
-	rc = mount_point(false, "pids", mnt, sizeof(mnt)) < 0 || own_path("pids", own, sizeof(own)) < 0 ?
-		     -ENOENT :
-		     make_dir(cg, mnt, own, leaf);
-	if (rc == 0 && (rc = open_procs(cg)) == 0) {
+	if (mount_point(false, "pids", mnt, sizeof(mnt)) < 0 ||
+	    own_path("pids", own, sizeof(own)) < 0)
+		rc = -ENOENT;
+	else if ((rc = make_dir(cg, mnt, own, leaf)) == 0)
+		rc = open_procs(cg);
+	if (rc == 0) {
 		cg->version = "v1";
 		return 0;
 	}

@@ -60,7 +60,7 @@ struct exec_runner {
 	struct piped_child pc;
 	struct algo_cgroup cg; /* holds the run's whole tree; none when ndirs is 0 */
 	pid_t pid;	       /* of the current run, -1 when it did not start */
-	bool stopping; /* stop() was called */
+	bool stopping;	       /* stop() was called */
 	struct run_counters n;
 	char error[256];
 	int restarts;

@@ -57,10 +57,10 @@ struct pipe_sink {
 	ev_timer retry;
 	struct algo_cgroup cg; /* holds the command's whole tree; none when ndirs is 0 */
 	/* the reader's progress */
-	ev_timer poll;		  /* looks at the pipe while lines wait in it */
-	int64_t progress_ns;	  /* when the reader last took a line, or nothing waited */
-	int64_t stall_logged_ns;  /* when a stall was last reported */
-	int64_t stall_log_ns;	  /* --stall-log: how often */
+	ev_timer poll;		 /* looks at the pipe while lines wait in it */
+	int64_t progress_ns;	 /* when the reader last took a line, or nothing waited */
+	int64_t stall_logged_ns; /* when a stall was last reported */
+	int64_t stall_log_ns;	 /* --stall-log: how often */
 	/* the command's output: a window of OUTPUT_LINES_PER_S lines per second */
 	int64_t window_ns;
 	unsigned window_lines;
@@ -572,8 +572,9 @@ static void finish(struct pipe_sink *s)
 		trim_sent(s);
 	if (s->out.len || s->sent.len)
 		sink_report_error(s->ctx, "%llu events (%zu bytes) not read by %s",
-				  (unsigned long long)(count_lines(s->out.data, s->out.len) +
-						       count_lines(s->sent.data, s->sent.len)),
+				  (unsigned long long)count_lines(s->out.data, s->out.len) +
+					  (unsigned long long)count_lines(s->sent.data,
+									  s->sent.len),
 				  s->out.len + s->sent.len, s->target);
 	if (s->fd >= 0) {
 		close(s->fd);

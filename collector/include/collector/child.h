@@ -13,10 +13,10 @@
 
 /** How to start a child; the caller keeps ownership of every pointer. */
 struct child_spec {
-	char *const *argv; /**< argv[0] is looked up in PATH; no shell */
-	char *const *envp; /**< environment, or NULL to inherit */
-	const char *cwd;   /**< working directory, or NULL */
-	bool stdin_pipe;   /**< give the child a pipe as stdin (else /dev/null) */
+	char *const *argv;   /**< argv[0] is looked up in PATH; no shell */
+	char *const *envp;   /**< environment, or NULL to inherit */
+	const char *cwd;     /**< working directory, or NULL */
+	bool stdin_pipe;     /**< give the child a pipe as stdin (else /dev/null) */
 	const int *join_fds; /**< cgroup.procs descriptors the child joins before exec */
 	int njoin;	     /**< how many join_fds */
 };
