@@ -74,15 +74,10 @@ static void remove_dead_in(const char *dir, const char *prefix)
 	closedir(d);
 }
 
-static bool dead_leaf(const char *leaf)
-{
-	return algo_leftover_of_dead(leaf, ALGO_LEFTOVER_PREFIX);
-}
-
 void algo_remove_leftovers(void)
 {
 	/* shm_open() names live in /dev/shm on Linux. */
 	remove_dead_in("/dev/shm", SHM_POOL_PREFIX);
 	remove_dead_in(ALGO_TMP_ROOT, ALGO_LEFTOVER_PREFIX);
-	algo_cgroup_remove_stale(dead_leaf);
+	algo_cgroup_remove_stale(ALGO_LEFTOVER_PREFIX);
 }
