@@ -30,16 +30,17 @@ DEB_PACKAGES := build-essential pkg-config libyajl-dev libev-dev libcmocka-dev z
 # BPF programs: vmlinux.h from this machine's BTF, clang -target bpf, bpftool skeletons.
 BPF_PROGS := $(wildcard bpf/*.bpf.c)
 BPF_SKELS := $(BPF_PROGS:bpf/%.bpf.c=$(BUILD)/bpf/%.skel.h)
-LOADER_SRCS := $(filter-out bpf/loader_main.c,$(wildcard bpf/*_loader.c)) bpf/loader_util.c \
-               bpf/system_checks.c
+# Every C file of bpf/ but the kernel programs and the standalone loaders' main().
+LOADER_SRCS := $(filter-out bpf/loader_main.c %.bpf.c,$(wildcard bpf/*.c))
 LOADER_OBJS := $(LOADER_SRCS:%.c=$(BUILD)/obj/%.o)
 LOADER_BINS := $(patsubst bpf/%_loader.c,$(BUILD)/bpf/%-loader,$(filter bpf/%_loader.c,$(LOADER_SRCS)))
 BPF_LIBS := -lbpf -lelf -lz
 # The health monitor's skeleton is part of the library itself.
 LIBS     += $(BPF_LIBS)
 
+# The loaders are part of the library: a BPF runner's ops name its loader's main.
 LIB_SRCS := $(filter-out collector/main.c,$(wildcard collector/*.c)) \
-            $(wildcard runners/*.c) $(wildcard sinks/*.c)
+            $(wildcard runners/*.c) $(wildcard sinks/*.c) $(LOADER_SRCS)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -86,29 +87,31 @@ $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 $(LOADER_OBJS) $(BUILD)/obj/collector/main.o: CFLAGS += -I$(BUILD)/bpf -Ibpf
 $(LOADER_OBJS): $(BPF_SKELS)
 $(BUILD)/obj/collector/health_monitor.o: CFLAGS += -I$(BUILD)/bpf -Ibpf
-# The ssl runner reads the loader's ring buffer records (bpf/ssl.h) itself.
-$(BUILD)/obj/runners/ssl.o $(BUILD)/obj/runners/ssl_ring.o: CFLAGS += -Ibpf
+# A BPF runner names its loader's entry point (bpf/NAME_loader.h) and may read the
+# records its program shares with the loader (bpf/NAME.h), as the ssl runner does.
+$(BUILD)/obj/runners/%.o: CFLAGS += -Ibpf
 $(BUILD)/obj/collector/health_monitor.o: $(BUILD)/bpf/health.skel.h
 
-$(BUILD)/obj/bpf/%-main.o: bpf/loader_main.c
+$(BUILD)/obj/bpf/%-loader-main.o: bpf/loader_main.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -DLOADER_MAIN=$(subst -,_,$*)_main -c $< -o $@
+	$(CC) $(CFLAGS) -DLOADER_NAME='"$*"' -c $< -o $@
 
 # The same loader code, standalone for debugging: build/bpf/process-loader.
-$(BUILD)/bpf/%-loader: $(BUILD)/obj/bpf/%-loader-main.o $(BUILD)/obj/bpf/%_loader.o \
-		$(BUILD)/obj/bpf/loader_util.o $(BUILD)/obj/bpf/system_checks.o $(BUILD)/libcollector.a
-	$(CC) -o $@ $(filter %.o,$^) $(BUILD)/libcollector.a $(LDFLAGS) $(LIBS) $(BPF_LIBS)
+$(BUILD)/bpf/%-loader: $(BUILD)/obj/bpf/%-loader-main.o $(BUILD)/libcollector.a
+	$(CC) -o $@ $< $(BUILD)/libcollector.a $(LDFLAGS) $(LIBS) $(BPF_LIBS)
 
 # Plugins resolve the library's symbols in the binary: keep all of them, exported.
-# The loaders are linked in too: a runner re-executes this binary as `collector loader NAME`.
-$(BUILD)/collector: $(BUILD)/obj/collector/main.o $(LOADER_OBJS) $(BUILD)/libcollector.a
-	$(CC) -rdynamic -o $@ $< $(LOADER_OBJS) -Wl,--whole-archive $(BUILD)/libcollector.a \
+# A runner re-executes this binary as `collector loader NAME` to run its loader.
+$(BUILD)/collector: $(BUILD)/obj/collector/main.o $(BUILD)/libcollector.a
+	$(CC) -rdynamic -o $@ $< -Wl,--whole-archive $(BUILD)/libcollector.a \
 		-Wl,--no-whole-archive $(LDFLAGS) $(LIBS) $(BPF_LIBS)
 
 # The man page comes from the same option tables as --help.
 $(BUILD)/collector.8: $(BUILD)/collector
 	$(BUILD)/collector man > $@.tmp && mv $@.tmp $@
 
+# Unit tests may test what a loader and its runner share (bpf/ssl_calls.c).
+$(BUILD)/obj/tests/unit/%.o: CFLAGS += -Ibpf
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libcollector.a
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $< $(BUILD)/libcollector.a $(LDFLAGS) $(LIBS) -lcmocka
@@ -230,11 +233,12 @@ install: all
 # Tracked and new (not ignored) C files; outside a git checkout, the source directories.
 FORMAT_FILES = $(shell { git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null \
 		|| find collector runners sinks bpf tools tests -name '*.[ch]'; } | sort -u)
-LINT_SRCS = $(LIB_SRCS) collector/main.c $(PLUGIN_SRCS) $(LOADER_SRCS) bpf/loader_main.c
+LINT_SRCS = $(LIB_SRCS) collector/main.c $(PLUGIN_SRCS) bpf/loader_main.c
 # Generated skeletons are system headers to the analysers: their code is bpftool's.
 # libbpf's headers are not: the analyser assumes a system function never frees what
 # it is given, and would call every skeleton's bpf_object__destroy_skeleton() a leak.
 LINT_FLAGS = $(CFLAGS_BASE) -Icollector/include -Icollector -isystem $(BUILD)/bpf -Ibpf \
+             -DLOADER_NAME='"process"' \
              --no-system-header-prefix=bpf/
 
 format:

@@ -1,7 +1,8 @@
-/* main() of a standalone loader binary: LOADER_MAIN names the loader's entry point. */
-#include "loaders.h"
+/* main() of a standalone loader binary: LOADER_NAME names the runner whose loader it is. */
+#include <collector/registry.h>
 
 int main(int argc, char **argv)
 {
-	return LOADER_MAIN(argc, argv);
+	registry_add_builtins();
+	return registry_run_loader(LOADER_NAME, argc, argv);
 }

@@ -145,19 +145,6 @@ void loader_gen_int(yajl_gen g, const char *key, long long value)
 	yajl_gen_integer(g, value);
 }
 
-int loader_parse_long(const char *s, long min, long max, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 long long loader_boot_to_wall_ns(void)
 {
 	struct timespec wall, boot;

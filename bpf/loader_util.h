@@ -39,9 +39,6 @@ void loader_gen_str(yajl_gen g, const char *key, const char *value);
 void loader_gen_strn(yajl_gen g, const char *key, const char *value, size_t len);
 void loader_gen_int(yajl_gen g, const char *key, long long value);
 
-/* Parse a decimal in [min, max]. @return 0 or -EINVAL. */
-int loader_parse_long(const char *s, long min, long max, long *out);
-
 /* libbpf logging (warnings only unless @p verbose), SIGINT/SIGTERM, parent death. */
 void loader_setup(bool verbose);
 

@@ -1,5 +1,4 @@
 /* The process loader: loads process.bpf.c, prints one JSON line per event. */
-#include <argp.h>
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
@@ -18,7 +17,29 @@
 
 #include "loader_util.h"
 #include "process.h"
+#include "process_loader.h"
 #include "process.skel.h"
+
+int process_options_check(const struct options *o, struct error *err)
+{
+	int64_t bytes = options_int(o, "max-args-bytes");
+	const char *comm = options_str(o, "comm");
+
+	if (bytes < 1 || bytes > PROCESS_ARGS_MAX || options_int(o, "max-args") < 0 ||
+	    options_int(o, "table-size") < 1 || options_int(o, "pid") < 0 ||
+	    options_int(o, "flush-interval") < 0)
+		return error_set(err, EINVAL,
+				 "--max-args-bytes must be 1..%d, --max-args >= 0, --table-size >= "
+				 "1, "
+				 "--pid and --flush-interval >= 0",
+				 PROCESS_ARGS_MAX);
+	if (comm && strlen(comm) >= PROCESS_COMM_LEN)
+		return error_set(err, EINVAL, "--comm: at most %d characters (the kernel's limit)",
+				 PROCESS_COMM_LEN - 1);
+	if (options_bool(o, "tree") && options_int(o, "pid") <= 0)
+		return error_set(err, EINVAL, "--tree needs --pid");
+	return 0;
+}
 
 static struct process_args {
 	pid_t pid;
@@ -31,82 +52,24 @@ static struct process_args {
 	unsigned max_args_bytes;
 	int flush_ms;
 	bool verbose;
-} args = { .uid = (uid_t)-1,
-	   .max_args = 64,
-	   .max_args_bytes = PROCESS_ARGS_MAX,
-	   .flush_ms = LOADER_FLUSH_MS };
+} args;
 
-static const struct argp_option options[] = {
-	{ "pid", 'p', "PID", 0, "only this process (with --tree: and its descendants)", 0 },
-	{ "tree", 't', NULL, 0, "follow the process subtree of --pid", 0 },
-	{ "comm", 'c', "COMM", 0, "only processes with this command name", 0 },
-	{ "uid", 'u', "UID", 0, "only processes of this user id", 0 },
-	{ "cgroup", 'C', "PATH", 0, "only processes in this cgroup (v2 path)", 0 },
-	{ "threads", 'T', NULL, 0, "also report the exits of single threads", 0 },
-	{ "max-args", 'a', "N", 0, "argv words to report per exec (default 64)", 0 },
-	{ "max-args-bytes", 'b', "N", 0, "argv bytes to capture per exec (1..4096, default 4096)",
-	  0 },
-	{ "flush-ms", 'f', "MS", 0, "longest wait of a line before it is written (default 10)", 0 },
-	{ "verbose", 'v', NULL, 0, "libbpf debug output on stderr", 0 },
-	{ 0 },
-};
-
-static error_t parse_opt(int key, char *arg, struct argp_state *state)
+/* The runner's options, as the loader uses them. */
+static void args_from(const struct options *o)
 {
-	long v;
-
-	switch (key) {
-	case 'p':
-	case 'u':
-	case 'a':
-	case 'b':
-	case 'f':
-		if (loader_parse_long(arg, 0, key == 'b' ? PROCESS_ARGS_MAX : 0x7fffffff, &v) < 0 ||
-		    (key == 'b' && v == 0))
-			argp_error(state, "invalid number '%s'", arg);
-		if (key == 'p')
-			args.pid = (pid_t)v;
-		else if (key == 'u')
-			args.uid = (uid_t)v;
-		else if (key == 'a')
-			args.max_args = (unsigned)v;
-		else if (key == 'f')
-			args.flush_ms = (int)v;
-		else
-			args.max_args_bytes = (unsigned)v;
-		return 0;
-	case 't':
-		args.tree = true;
-		return 0;
-	case 'T':
-		args.threads = true;
-		return 0;
-	case 'c':
-		if (strlen(arg) >= PROCESS_COMM_LEN)
-			argp_error(state, "a command name has at most %d characters",
-				   PROCESS_COMM_LEN - 1);
-		args.comm = arg;
-		return 0;
-	case 'C':
-		args.cgroup = arg;
-		return 0;
-	case 'v':
-		args.verbose = true;
-		return 0;
-	case ARGP_KEY_END:
-		if (args.tree && !args.pid)
-			argp_error(state, "--tree needs --pid");
-		return 0;
-	default:
-		return ARGP_ERR_UNKNOWN;
-	}
+	args = (struct process_args){
+		.pid = (pid_t)options_int(o, "pid"),
+		.tree = options_bool(o, "tree"),
+		.threads = options_bool(o, "threads"),
+		.uid = (uid_t)options_int(o, "uid"),
+		.comm = options_str(o, "comm"),
+		.cgroup = options_str(o, "cgroup"),
+		.max_args = (unsigned)options_int(o, "max-args"),
+		.max_args_bytes = (unsigned)options_int(o, "max-args-bytes"),
+		.flush_ms = (int)(options_int(o, "flush-interval") / 1000000),
+		.verbose = options_bool(o, "verbose"),
+	};
 }
-
-static const struct argp argp = {
-	.options = options,
-	.parser = parse_opt,
-	.doc = "Prints process exec, fork and exit events as JSON lines.",
-};
 
 struct output {
 	struct loader_out out;
@@ -261,15 +224,19 @@ static int configure(struct process_bpf *skel, struct loader_error *lerr)
 	return 0;
 }
 
-int process_loader_main(int argc, char **argv)
+int process_loader_main(const struct options *opts)
 {
 	struct output o = { 0 };
 	struct ring_buffer *rb = NULL;
 	struct loader_error lerr = { 0 };
+	struct error bad = { 0 };
 	int err;
 
-	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
+	if (process_options_check(opts, &bad) < 0) {
+		fprintf(stderr, "process loader: %s\n", bad.msg);
 		return 2;
+	}
+	args_from(opts);
 	loader_setup(args.verbose);
 	o.boot_to_wall = loader_boot_to_wall_ns();
 	o.skel = process_bpf__open();

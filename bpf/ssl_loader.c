@@ -1,5 +1,4 @@
 /* The ssl loader: uprobes on TLS libraries from ssl.bpf.c, one JSON line per call. */
-#include <argp.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,130 +18,89 @@
 
 #include "loader_util.h"
 #include "ssl.h"
+#include "ssl_calls.h"
+#include "ssl_loader.h"
 #include "ssl.skel.h"
 
 #define MAX_TARGETS 64
 #define MAX_LINKS 1024
-/* Calls whose records are still arriving; normally one or two at a time. */
-#define PENDING_SLOTS 64
 #define FLUSH_BYTES (1 << 20)
 
 static struct ssl_args {
 	pid_t pid;
 	uid_t uid;
 	const char *comm;
-	const char *libs[MAX_TARGETS];
+	char *const *libs;
 	int nlibs;
-	const char *binaries[MAX_TARGETS];
+	char *const *binaries;
 	int nbinaries;
 	unsigned max_payload;
-	unsigned ring_mib;
-	unsigned wakeup_kib;
+	unsigned long long ring_bytes;
+	unsigned long long wakeup_bytes;
 	bool share_ring;
 	bool verbose;
-} args = { .uid = (uid_t)-1, .max_payload = SSL_CHUNK, .ring_mib = 16, .wakeup_kib = 256 };
+} args;
 
-static const struct argp_option options[] = {
-	{ "pid", 'p', "PID", 0, "only this process", 0 },
-	{ "comm", 'c', "COMM", 0, "only processes with this command name", 0 },
-	{ "uid", 'u', "UID", 0, "only processes of this user id", 0 },
-	{ "lib", 'l', "PATH", 0, "attach to this TLS library only (repeatable)", 0 },
-	{ "binary-path", 'b', "PATH", 0, "attach to this statically linked binary (repeatable)",
-	  0 },
-	{ "max-payload", 'm', "BYTES", 0,
-	  "payload bytes captured per call (1..262144, default 16384)", 0 },
-	{ "ring-mib", 'r', "MIB", 0, "ring buffer size in MiB, a power of two (default 16)", 0 },
-	{ "wakeup-kib", 'w', "KIB", 0,
-	  "wake the loader when this much is waiting, else every 100 ms; 0: at every record "
-	  "(default 256)",
-	  0 },
-	{ "share-ring", 's', NULL, 0,
-	  "do not read the ring buffer: print its fd in the ready line for the parent to take "
-	  "(pidfd_getfd), and print only losses",
-	  0 },
-	{ "verbose", 'v', NULL, 0, "libbpf debug output on stderr", 0 },
-	{ 0 },
-};
-
-static error_t parse_opt(int key, char *arg, struct argp_state *state)
+int ssl_options_check(const struct options *o, struct error *err)
 {
-	long v;
+	int64_t ring = options_int(o, "ring-size");
+	int64_t payload = options_int(o, "max-payload");
+	const char *comm = options_str(o, "comm");
+	int nlibs = 0, nbinaries = 0;
 
-	switch (key) {
-	case 'p':
-	case 'u':
-	case 'm':
-	case 'r':
-	case 'w':
-		if (loader_parse_long(arg, 0, 0x7fffffff, &v) < 0)
-			argp_error(state, "invalid number '%s'", arg);
-		if (key == 'p')
-			args.pid = (pid_t)v;
-		else if (key == 'u')
-			args.uid = (uid_t)v;
-		else if (key == 'm' && (v < 1 || v > (long)SSL_CHUNK * SSL_MAX_CHUNKS))
-			argp_error(state, "--max-payload must be 1..%d",
-				   SSL_CHUNK * SSL_MAX_CHUNKS);
-		else if (key == 'm')
-			args.max_payload = (unsigned)v;
-		else if (key == 'w')
-			args.wakeup_kib = (unsigned)v;
-		else if (v < 1 || v > 1024 || (v & (v - 1)))
-			argp_error(state, "--ring-mib must be a power of two in 1..1024");
-		else
-			args.ring_mib = (unsigned)v;
-		return 0;
-	case 'c':
-		if (strlen(arg) >= SSL_COMM_LEN)
-			argp_error(state, "a command name has at most %d characters",
-				   SSL_COMM_LEN - 1);
-		args.comm = arg;
-		return 0;
-	case 'l':
-	case 'b':
-		if ((key == 'l' ? args.nlibs : args.nbinaries) == MAX_TARGETS)
-			argp_error(state, "at most %d of --lib and of --binary-path", MAX_TARGETS);
-		if (key == 'l')
-			args.libs[args.nlibs++] = arg;
-		else
-			args.binaries[args.nbinaries++] = arg;
-		return 0;
-	case 's':
-		args.share_ring = true;
-		return 0;
-	case 'v':
-		args.verbose = true;
-		return 0;
-	default:
-		return ARGP_ERR_UNKNOWN;
-	}
+	options_list(o, "lib", &nlibs);
+	options_list(o, "binary-path", &nbinaries);
+	if (ring < (1 << 20) || ring > (1LL << 30) || (ring & (ring - 1)))
+		return error_set(err, EINVAL, "--ring-size must be a power of two in 1MiB..1GiB");
+	if (payload < 1 || payload > (int64_t)SSL_CHUNK * SSL_MAX_CHUNKS)
+		return error_set(err, EINVAL, "--max-payload must be 1..%dKiB",
+				 SSL_CHUNK * SSL_MAX_CHUNKS / 1024);
+	if (comm && strlen(comm) >= SSL_COMM_LEN)
+		return error_set(err, EINVAL, "--comm: at most %d characters (the kernel's limit)",
+				 SSL_COMM_LEN - 1);
+	if (nlibs > MAX_TARGETS || nbinaries > MAX_TARGETS)
+		return error_set(err, EINVAL, "at most %d of --lib and of --binary-path",
+				 MAX_TARGETS);
+	if (options_int(o, "pid") < 0 || options_int(o, "wakeup") < 0 ||
+	    options_int(o, "wakeup") > ring)
+		return error_set(err, EINVAL, "--pid >= 0, --wakeup 0..--ring-size");
+	return 0;
 }
 
-static const struct argp argp = {
-	.options = options,
-	.parser = parse_opt,
-	.doc = "Prints the plaintext of TLS reads and writes (OpenSSL, GnuTLS) as JSON lines.",
-};
+/* The runner's options, as the loader uses them. */
+static void args_from(const struct options *o)
+{
+	int64_t ring = options_int(o, "ring-size");
+	int nlibs = 0, nbinaries = 0;
+	char *const *libs = options_list(o, "lib", &nlibs);
+	char *const *binaries = options_list(o, "binary-path", &nbinaries);
 
-/* A call whose records are being put together. */
-struct pending {
-	bool used;
-	unsigned tid;
-	unsigned long long ts_ns, conn;
-	unsigned have; /* bytes received so far, in order */
-	bool gap;      /* a record was lost on the way */
-	struct ssl_record head;
-	char *data;
-};
+	args = (struct ssl_args){
+		.pid = (pid_t)options_int(o, "pid"),
+		.uid = (uid_t)options_int(o, "uid"),
+		.comm = options_str(o, "comm"),
+		.libs = libs,
+		.nlibs = nlibs,
+		.binaries = binaries,
+		.nbinaries = nbinaries,
+		.max_payload = (unsigned)options_int(o, "max-payload"),
+		.ring_bytes = (unsigned long long)ring,
+		/* The runner reads on a timer (ssl_ring.c): a wake-up is only the net for a burst. */
+		.wakeup_bytes = (unsigned long long)(options_given(o, "wakeup") ?
+							     options_int(o, "wakeup") :
+							     ring / 4),
+		.share_ring = options_bool(o, "share-ring"),
+		.verbose = options_bool(o, "verbose"),
+	};
+}
 
 struct output {
 	struct loader_out out;
 	struct ssl_bpf *skel;
 	struct ring_buffer *rb;
 	unsigned long long lost_reported;
-	unsigned long long incomplete; /* calls that lost records */
 	long long boot_to_wall;
-	struct pending pending[PENDING_SLOTS];
+	struct ssl_calls calls;
 	char *b64;
 };
 
@@ -178,114 +136,55 @@ static void gen_common(struct output *o, yajl_gen g, const char *type, const str
 	loader_gen_int(g, "latency_ns", (long long)r->latency_ns);
 }
 
-static void emit_call(struct output *o, struct pending *p)
+static void emit_data(struct output *o, const struct ssl_record *r, const void *data,
+		      size_t captured, bool incomplete)
 {
-	const struct ssl_record *r = &p->head;
-	bool write = ssl_func_writes(r->func);
 	yajl_gen g = loader_begin(&o->out);
-	size_t n = base64_encode(p->data, p->have, o->b64);
+	size_t n = base64_encode(data, captured, o->b64);
 
 	gen_common(o, g, "data", r);
-	loader_gen_str(g, "direction", write ? "write" : "read");
+	loader_gen_str(g, "direction", ssl_func_writes(r->func) ? "write" : "read");
 	loader_gen_int(g, "len", r->len);
-	loader_gen_int(g, "captured", p->have);
+	loader_gen_int(g, "captured", (long long)captured);
 	yajl_gen_string(g, (const unsigned char *)"truncated", 9);
-	yajl_gen_bool(g, p->have < r->len);
-	if (p->gap) {
+	yajl_gen_bool(g, captured < r->len);
+	if (incomplete) {
 		yajl_gen_string(g, (const unsigned char *)"incomplete", 10);
 		yajl_gen_bool(g, true);
 	}
 	loader_gen_strn(g, "data_b64", o->b64, n);
 	loader_end(&o->out);
-	p->used = false;
+}
+
+/* One call, handshake or close, put together by ssl_calls, as a JSON line. */
+static bool emit_call(void *arg, const struct ssl_record *r, const void *data, size_t captured,
+		      bool incomplete)
+{
+	struct output *o = arg;
+	yajl_gen g;
+
+	if (r->kind == SSL_RECORD_DATA) {
+		emit_data(o, r, data, captured, incomplete);
+	} else {
+		g = loader_begin(&o->out);
+		gen_common(o, g, r->kind == SSL_RECORD_CLOSE ? "close" : "handshake", r);
+		if (r->kind == SSL_RECORD_HANDSHAKE) {
+			yajl_gen_string(g, (const unsigned char *)"success", 7);
+			yajl_gen_bool(g, r->ret == 1);
+		}
+		loader_end(&o->out);
+	}
 	/* One poll can drain a whole ring buffer: write as we go, so memory stays bounded. */
 	if (o->out.len >= FLUSH_BYTES)
 		loader_flush(&o->out);
-}
-
-static struct pending *find_pending(struct output *o, const struct ssl_record *r)
-{
-	struct pending *free_slot = NULL, *oldest = NULL;
-
-	for (int i = 0; i < PENDING_SLOTS; i++) {
-		struct pending *p = &o->pending[i];
-
-		if (!p->used) {
-			free_slot = free_slot ? free_slot : p;
-			continue;
-		}
-		if (p->tid == r->tid) {
-			if (p->ts_ns == r->ts_ns && p->conn == r->conn)
-				return p;
-			/* The thread moved on: the rest of its previous call was lost. */
-			p->gap = true;
-			o->incomplete++;
-			emit_call(o, p);
-			return p;
-		}
-		if (!oldest || p->ts_ns < oldest->ts_ns)
-			oldest = p;
-	}
-	if (free_slot)
-		return free_slot;
-	oldest->gap = true;
-	o->incomplete++;
-	emit_call(o, oldest);
-	return oldest;
-}
-
-static void add_data(struct output *o, const struct ssl_record *r, size_t size)
-{
-	struct pending *p = find_pending(o, r);
-	unsigned n = r->chunk_len;
-
-	if (!p->used) {
-		p->used = true;
-		p->tid = r->tid;
-		p->ts_ns = r->ts_ns;
-		p->conn = r->conn;
-		p->have = 0;
-		p->gap = false;
-		p->head = *r;
-	}
-	if (n > SSL_CHUNK || offsetof(struct ssl_record, data) + n > size)
-		n = 0;
-	if (r->offset != p->have)
-		p->gap = true;
-	else if (r->offset + n <= args.max_payload) {
-		memcpy(p->data + r->offset, r->data, n);
-		p->have += n;
-	}
-	/* The last record of a call, or a read of user memory that failed. */
-	if (r->offset + SSL_CHUNK >= r->captured || n < r->chunk_len || r->chunk_len == 0)
-		emit_call(o, p);
+	return true;
 }
 
 static int handle_record(void *ctx, void *data, size_t size)
 {
 	struct output *o = ctx;
-	const struct ssl_record *r = data;
-	yajl_gen g;
 
-	if (size < offsetof(struct ssl_record, data))
-		return 0;
-	if (r->kind == SSL_RECORD_DATA) {
-		add_data(o, r, size);
-		return 0;
-	}
-	if (r->kind == SSL_RECORD_CLOSE) {
-		g = loader_begin(&o->out);
-		gen_common(o, g, "close", r);
-		loader_end(&o->out);
-		return 0;
-	}
-	if (r->kind != SSL_RECORD_HANDSHAKE)
-		return 0;
-	g = loader_begin(&o->out);
-	gen_common(o, g, "handshake", r);
-	yajl_gen_string(g, (const unsigned char *)"success", 7);
-	yajl_gen_bool(g, r->ret == 1);
-	loader_end(&o->out);
+	ssl_calls_add(&o->calls, data, size);
 	return 0;
 }
 
@@ -293,7 +192,7 @@ static int handle_record(void *ctx, void *data, size_t size)
 static void report_lost(struct output *o)
 {
 	unsigned long long lost =
-		__atomic_load_n(&o->skel->bss->lost, __ATOMIC_RELAXED) + o->incomplete;
+		__atomic_load_n(&o->skel->bss->lost, __ATOMIC_RELAXED) + o->calls.incomplete;
 	yajl_gen g;
 
 	if (lost == o->lost_reported)
@@ -534,10 +433,10 @@ static void configure(struct ssl_bpf *skel)
 	ro->targ_pid = args.pid;
 	ro->targ_uid = args.uid;
 	ro->targ_max_payload = args.max_payload;
-	ro->targ_wakeup_bytes = (unsigned long long)args.wakeup_kib << 10;
+	ro->targ_wakeup_bytes = args.wakeup_bytes;
 	if (args.comm)
 		strncpy((char *)ro->targ_comm, args.comm, sizeof(ro->targ_comm) - 1);
-	bpf_map__set_max_entries(skel->maps.events, args.ring_mib << 20);
+	bpf_map__set_max_entries(skel->maps.events, (__u32)args.ring_bytes);
 }
 
 static int skip_record(void *ctx, void *data, size_t size)
@@ -554,7 +453,7 @@ static int prefault_ring(struct ssl_bpf *skel)
 	struct ring_buffer *rb =
 		ring_buffer__new(bpf_map__fd(skel->maps.events), skip_record, NULL, NULL);
 	int prog = bpf_program__fd(skel->progs.prefault_ring);
-	unsigned spans = (args.ring_mib << 20) / SSL_PREFAULT_SPAN;
+	unsigned spans = (unsigned)(args.ring_bytes / SSL_PREFAULT_SPAN);
 	int err = 0;
 
 	if (!rb)
@@ -570,29 +469,6 @@ static int prefault_ring(struct ssl_bpf *skel)
 	}
 	ring_buffer__free(rb);
 	return err;
-}
-
-static int alloc_buffers(struct output *o)
-{
-	o->b64 = malloc(base64_encoded_len(args.max_payload));
-	if (!o->b64)
-		return -ENOMEM;
-	for (int i = 0; i < PENDING_SLOTS; i++) {
-		o->pending[i].data = malloc(args.max_payload);
-		if (!o->pending[i].data)
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-static void flush_pending(struct output *o)
-{
-	for (int i = 0; i < PENDING_SLOTS; i++)
-		if (o->pending[i].used) {
-			o->pending[i].gap = true;
-			emit_call(o, &o->pending[i]);
-		}
-	loader_flush(&o->out);
 }
 
 /* The ring buffer goes to the parent, which reads it in place: no copy, no encoding, no pipe. */
@@ -612,16 +488,20 @@ static int share_ring(struct output *o)
 	return 0;
 }
 
-int ssl_loader_main(int argc, char **argv)
+int ssl_loader_main(const struct options *opts)
 {
 	static struct output o;
 	static struct links links;
 	struct ring_buffer *rb = NULL;
 	struct loader_error lerr = { 0 };
+	struct error bad = { 0 };
 	int err;
 
-	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
+	if (ssl_options_check(opts, &bad) < 0) {
+		fprintf(stderr, "ssl loader: %s\n", bad.msg);
 		return 2;
+	}
+	args_from(opts);
 	loader_setup(args.verbose);
 	o.boot_to_wall = loader_boot_to_wall_ns();
 	o.skel = ssl_bpf__open();
@@ -652,7 +532,9 @@ int ssl_loader_main(int argc, char **argv)
 		goto out;
 	}
 	rb = ring_buffer__new(bpf_map__fd(o.skel->maps.events), handle_record, &o, NULL);
-	if (!rb || loader_out_init(&o.out) < 0 || alloc_buffers(&o) < 0) {
+	ssl_calls_init(&o.calls, args.max_payload, emit_call, &o);
+	o.b64 = malloc(base64_encoded_len(args.max_payload));
+	if (!rb || loader_out_init(&o.out) < 0 || !o.b64) {
 		loader_explain_failure("set up the ring buffer", errno ? errno : ENOMEM);
 		err = 1;
 		goto out;
@@ -662,16 +544,16 @@ int ssl_loader_main(int argc, char **argv)
 	err = loader_poll(rb, &o.out, (void (*)(void *))after_poll, &o);
 	/* What was waiting for a wake-up when the loader was told to stop. */
 	ring_buffer__consume(rb);
+	ssl_calls_flush(&o.calls);
 	report_lost(&o);
-	flush_pending(&o);
+	loader_flush(&o.out);
 out:
 	ring_buffer__free(rb);
 	for (int i = 0; i < links.n; i++)
 		bpf_link__destroy(links.l[i]);
 	ssl_bpf__destroy(o.skel);
 	loader_out_free(&o.out);
-	for (int i = 0; i < PENDING_SLOTS; i++)
-		free(o.pending[i].data);
+	ssl_calls_free(&o.calls);
 	free(o.b64);
 	return err;
 }

@@ -6,7 +6,8 @@
 
 #include "cli_help.h"
 
-const char *cli_metavar(const struct option_spec *s)
+/* The placeholder of an option's value in help text: DURATION, SIZE, N, ... */
+static const char *cli_metavar(const struct option_spec *s)
 {
 	switch (s->type) {
 	case OPT_INT:

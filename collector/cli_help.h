@@ -6,9 +6,6 @@
 
 #include <collector/options.h>
 
-/* The placeholder of an option's value in help text: DURATION, SIZE, N, ... */
-const char *cli_metavar(const struct option_spec *s);
-
 /* One line per option: flags, help, choices and default. */
 void cli_print_specs(FILE *f, const struct option_spec *specs);
 

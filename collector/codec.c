@@ -1,6 +1,7 @@
 /* base64 and UTF-8 validation for payloads that travel inside JSON strings. */
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <collector/codec.h>
 
@@ -70,45 +71,66 @@ int base64_decode(const char *in, size_t n, void *out, size_t *out_len)
 	return 0;
 }
 
-bool utf8_text(const void *data, size_t n)
+int utf8_sequence(const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	unsigned char c = p[0], lo = 0x80, hi = 0xBF;
+	int need;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		need = 1;
+	else if (c >= 0xE0 && c <= 0xEF)
+		need = 2;
+	else if (c >= 0xF0 && c <= 0xF4)
+		need = 3;
+	else
+		return -1;
+	/* The second byte's range excludes overlongs, surrogates and code points past U+10FFFF. */
+	if (c == 0xE0)
+		lo = 0xA0;
+	else if (c == 0xED)
+		hi = 0x9F;
+	else if (c == 0xF0)
+		lo = 0x90;
+	else if (c == 0xF4)
+		hi = 0x8F;
+	for (int i = 1; i <= need; i++) {
+		if ((size_t)i >= n || p[i] < lo || p[i] > hi)
+			return -i;
+		lo = 0x80;
+		hi = 0xBF;
+	}
+	return need + 1;
+}
+
+bool utf8_valid(const void *data, size_t n)
 {
 	const unsigned char *p = data;
 	size_t i = 0;
 
 	while (i < n) {
-		unsigned char c = p[i];
-		size_t k;
-		uint32_t cp;
+		uint64_t w;
+		int len;
 
-		if (c == 0)
-			return false;
-		if (c < 0x80) {
-			i++;
-			continue;
+		/* ASCII eight bytes at a time: most lines are mostly ASCII. */
+		if (i + 8 <= n) {
+			memcpy(&w, p + i, 8);
+			if (!(w & 0x8080808080808080ULL)) {
+				i += 8;
+				continue;
+			}
 		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			k = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			k = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			k = 3;
-			cp = c & 0x07;
-		} else {
+		len = utf8_sequence(p + i, n - i);
+		if (len < 0)
 			return false;
-		}
-		if (i + k >= n)
-			return false;
-		for (size_t j = 1; j <= k; j++) {
-			if ((p[i + j] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (p[i + j] & 0x3f);
-		}
-		if ((k == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-		    (k == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-			return false;
-		i += k + 1;
+		i += (size_t)len;
 	}
 	return true;
+}
+
+bool utf8_text(const void *data, size_t n)
+{
+	return utf8_valid(data, n) && !memchr(data, 0, n);
 }

@@ -492,8 +492,19 @@ static void check_routes(struct loader *l)
 	}
 }
 
+static void load_metrics_public(struct loader *l, yajl_val root)
+{
+	const char *path[] = { "metrics_public", NULL };
+	yajl_val v = yajl_tree_get(root, path, yajl_t_any);
+
+	if (v && !YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v))
+		problem(l, "$.metrics_public", "expected true or false");
+	l->cfg->metrics_public = YAJL_IS_TRUE(v);
+}
+
 static const char *const top_keys[] = {
-	"plugins", "shutdown_timeout", "metrics", "log_level", "runners", "sinks", "routes", NULL,
+	"plugins", "shutdown_timeout", "metrics", "metrics_public", "log_level", "runners",
+	"sinks",   "routes",	       NULL,
 };
 
 int config_load(struct config *cfg, const char *path, config_report_fn report, void *arg)
@@ -546,6 +557,7 @@ int config_load_text(struct config *cfg, const char *text, config_report_fn repo
 		metrics = get_string(&l, root, "metrics", "$", false);
 		if (metrics && config_set_metrics(cfg, metrics) < 0)
 			problem(&l, "$.metrics", "out of memory");
+		load_metrics_public(&l, root);
 		load_array(&l, root, "sinks", load_sink);
 		load_array(&l, root, "runners", load_runner);
 		load_array(&l, root, "routes", route_each);
@@ -561,6 +573,7 @@ int config_apply(struct config *cfg, struct collector *c, struct error *err)
 
 	if (cfg->shutdown_timeout_ns)
 		collector_set_shutdown_timeout(c, cfg->shutdown_timeout_ns);
+	collector_set_http_public(c, cfg->metrics_public);
 	if (cfg->metrics && collector_serve_http(c, cfg->metrics, err) < 0)
 		return -err->code;
 	for (int i = 0; i < cfg->nsinks; i++) {

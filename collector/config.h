@@ -39,6 +39,7 @@ struct config {
 	int nroutes;
 	int64_t shutdown_timeout_ns; /* 0: the default */
 	char *metrics;		     /* HTTP endpoint address, NULL: none */
+	bool metrics_public;	     /* a non-loopback metrics address is allowed */
 	char *log_level;	     /* NULL: the command line's */
 };
 

@@ -10,6 +10,7 @@
 #include <collector/collector.h>
 
 #include "crash_cli.h"
+#include "term_escape.h"
 
 #define MIB (1024.0 * 1024.0)
 #define TREND_WINDOW_NS (10LL * 1000000000)
@@ -60,6 +61,9 @@ static yajl_val load(const char *dir, const char *name, char *why, size_t why_le
 		snprintf(why, why_len, "%.180s: cannot read", path);
 	}
 	fclose(f);
+	/* A package's name, a child's stderr: shown, never obeyed by the terminal. */
+	term_escape_tree(v);
+	term_blank_controls(why);
 	return v;
 }
 

@@ -1,13 +1,16 @@
 /* /metrics, /healthz and /runners over HTTP: libmicrohttpd in epoll mode, driven by libev. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <ev.h>
@@ -22,6 +25,18 @@
 
 #define APPEND_LITERAL(b, lit) buffer_append((b), (lit), sizeof(lit) - 1)
 
+/*
+ * Connections: a scraper, a health check and an operator need a handful. The
+ * limits keep a crowd of slow or idle clients from holding every slot: an idle
+ * connection is closed after HTTP_IDLE_TIMEOUT_S, and peers on other machines
+ * (with --metrics-public) hold at most HTTP_REMOTE_LIMIT of the slots, so a
+ * local health check always finds one.
+ */
+#define HTTP_CONNECTION_LIMIT 256u
+#define HTTP_REMOTE_LIMIT 128u
+#define HTTP_IDLE_TIMEOUT_S 5u
+#define TOKEN_BYTES 32
+
 struct http_endpoint {
 	struct collector *c;
 	struct ev_loop *loop;
@@ -29,6 +44,10 @@ struct http_endpoint {
 	ev_io io;
 	ev_timer timer;
 	char address[80];
+	/* What authorizes actions and the detailed /runners; "" when none could be written. */
+	char token[2 * TOKEN_BYTES + 1];
+	char token_path[256];
+	unsigned remote_connections;
 };
 
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status,
@@ -47,13 +66,8 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status,
 	return rc;
 }
 
-/* Control actions change things: only a peer on this machine may ask for them. */
-static bool peer_is_local(struct MHD_Connection *conn)
+static bool is_loopback(const struct sockaddr *sa)
 {
-	const union MHD_ConnectionInfo *info =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const struct sockaddr *sa = info ? info->client_addr : NULL;
-
 	if (!sa)
 		return false;
 	if (sa->sa_family == AF_INET)
@@ -65,6 +79,55 @@ static bool peer_is_local(struct MHD_Connection *conn)
 		       (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
 	}
 	return false;
+}
+
+/* Control actions change things: only a peer on this machine may ask for them. */
+static bool peer_is_local(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+	return info && is_loopback(info->client_addr);
+}
+
+/* MHD's accept policy: a remote peer only while remote peers hold fewer than their share. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	const struct http_endpoint *h = cls;
+
+	(void)addrlen;
+	return is_loopback(addr) || h->remote_connections < HTTP_REMOTE_LIMIT ? MHD_YES : MHD_NO;
+}
+
+/* Counts the remote connections as they open and close. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct http_endpoint *h = cls;
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+	(void)socket_context;
+	if (!info || is_loopback(info->client_addr))
+		return;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED)
+		h->remote_connections++;
+	else if (h->remote_connections)
+		h->remote_connections--;
+}
+
+/* The request carries the token (compared in constant time: it is a secret). */
+static bool authorized(const struct http_endpoint *h, struct MHD_Connection *conn)
+{
+	const char *got = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, HTTP_TOKEN_HEADER);
+	size_t n = strlen(h->token);
+	unsigned char diff = 0;
+
+	if (!n || !got || strlen(got) != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		diff |= (unsigned char)(got[i] ^ h->token[i]);
+	return diff == 0;
 }
 
 static int error_status(int code)
@@ -98,6 +161,11 @@ static unsigned int control(struct http_endpoint *h, struct MHD_Connection *conn
 	event_builder_begin(b);
 	if (!peer_is_local(conn)) {
 		event_builder_str(b, "error", "actions are only taken from this machine");
+		status = MHD_HTTP_FORBIDDEN;
+	} else if (!authorized(h, conn)) {
+		event_builder_str(b, "error",
+				  "actions need the control token (" HTTP_TOKEN_HEADER
+				  "), readable only by root and the collector's user");
 		status = MHD_HTTP_FORBIDDEN;
 	} else if (!slash || slash == name || (size_t)(slash - name) >= sizeof(runner)) {
 		event_builder_str(b, "error", "expected POST /runners/NAME/ACTION");
@@ -167,7 +235,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (health == RUNNER_FAILING)
 			status = MHD_HTTP_SERVICE_UNAVAILABLE;
 	} else if (strcmp(url, "/runners") == 0) {
-		err = collector_render_status(h->c, &body);
+		/* Children's pids and states only for whoever holds the token. */
+		err = collector_render_status_view(h->c, &body, authorized(h, conn));
 	} else {
 		static const char paths[] = "not found: try /metrics, /healthz or /runners "
 					    "(POST /runners/NAME/ACTION for actions)\n";
@@ -243,8 +312,100 @@ int http_split_address(const char *addr, char *host, size_t host_size, const cha
 	return 0;
 }
 
+int http_runtime_dir(char *dir, size_t size)
+{
+	const char *env = getenv("COLLECTOR_RUNTIME_DIR"), *xdg = getenv("XDG_RUNTIME_DIR");
+	int n;
+
+	if (env && *env)
+		n = snprintf(dir, size, "%s", env);
+	else if (geteuid() == 0)
+		n = snprintf(dir, size, "/run/collector");
+	else if (xdg && *xdg)
+		n = snprintf(dir, size, "%s/collector", xdg);
+	else
+		n = snprintf(dir, size, "/tmp/collector-%u", (unsigned)geteuid());
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+int http_token_path(const char *addr, char *path, size_t size)
+{
+	char dir[192];
+	int n;
+
+	if (strchr(addr, '/') || http_runtime_dir(dir, sizeof(dir)) < 0)
+		return -EINVAL;
+	n = snprintf(path, size, "%s/%s.token", dir, addr);
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* The runtime directory, made if missing; refused when others could swap files in it. */
+static int runtime_dir_ready(char *dir, size_t size, struct error *err)
+{
+	struct stat st;
+
+	if (http_runtime_dir(dir, size) < 0)
+		return error_set(err, ENAMETOOLONG, "the runtime directory's name is too long");
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return error_set(err, errno, "%s: %s", dir, strerror(errno));
+	if (lstat(dir, &st) < 0)
+		return error_set(err, errno, "%s: %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022))
+		return error_set(err, EPERM,
+				 "%s must be a directory of uid %u that only it can write", dir,
+				 (unsigned)geteuid());
+	return 0;
+}
+
+/*
+ * A fresh random token in a file only this user (root or the collector's) can
+ * read: whoever reads it may act and see the children. Written under a
+ * temporary name and renamed, so a reader never sees half of it.
+ */
+static int write_token(struct http_endpoint *h, struct error *err)
+{
+	unsigned char raw[TOKEN_BYTES];
+	char dir[192], tmp[sizeof(h->token_path) + 16];
+	int fd, rc = 0;
+
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		return error_set(err, errno, "getrandom: %s", strerror(errno));
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(h->token + 2 * i, 3, "%02x", raw[i]);
+	if (runtime_dir_ready(dir, sizeof(dir), err) < 0)
+		return -err->code;
+	if (http_token_path(h->address, h->token_path, sizeof(h->token_path)) < 0)
+		return error_set(err, ENAMETOOLONG, "the token file's name is too long");
+	snprintf(tmp, sizeof(tmp), "%s.%d", h->token_path, (int)getpid());
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return error_set(err, errno, "%s: %s", tmp, strerror(errno));
+	if (write(fd, h->token, strlen(h->token)) != (ssize_t)strlen(h->token) ||
+	    write(fd, "\n", 1) != 1 || close(fd) < 0 || rename(tmp, h->token_path) < 0) {
+		rc = error_set(err, errno, "%s: %s", h->token_path, strerror(errno));
+		unlink(tmp);
+	}
+	return rc;
+}
+
+/* Without a token file nothing authorizes: reading still works, acting does not. */
+static void setup_token(struct http_endpoint *h)
+{
+	struct error err = { 0 };
+
+	if (write_token(h, &err) == 0)
+		return;
+	h->token[0] = h->token_path[0] = '\0';
+	log_warn("metrics endpoint: no control token (%s): actions and /runners' children are "
+		 "refused; fix: make the directory writable by this user only, or set "
+		 "COLLECTOR_RUNTIME_DIR",
+		 err.msg);
+}
+
 /* "HOST:PORT" or "[V6]:PORT" into a bound, listening socket. @return the fd or -errno. */
-static int listen_on(const char *addr, char *bound, size_t bound_size, bool *v6, struct error *err)
+static int listen_on(const char *addr, bool allow_public, char *bound, size_t bound_size, bool *v6,
+		     struct error *err)
 {
 	char host[64];
 	const char *port;
@@ -264,6 +425,13 @@ static int listen_on(const char *addr, char *bound, size_t bound_size, bool *v6,
 		return error_set(err, EINVAL,
 				 "metrics address %s:%s: %s (a numeric address is needed)", host,
 				 port, gai_strerror(rc));
+	if (!allow_public && !is_loopback(ai->ai_addr)) {
+		freeaddrinfo(ai);
+		return error_set(err, EINVAL,
+				 "metrics address %s:%s is not a loopback address: add "
+				 "--metrics-public to serve it to other machines",
+				 host, port);
+	}
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) {
 		freeaddrinfo(ai);
@@ -294,7 +462,7 @@ static int listen_on(const char *addr, char *bound, size_t bound_size, bool *v6,
 }
 
 struct http_endpoint *http_endpoint_start(struct collector *c, struct ev_loop *loop,
-					  const char *addr, struct error *err)
+					  const char *addr, bool allow_public, struct error *err)
 {
 	struct http_endpoint *h = calloc(1, sizeof(*h));
 	const union MHD_DaemonInfo *info;
@@ -305,7 +473,7 @@ struct http_endpoint *http_endpoint_start(struct collector *c, struct ev_loop *l
 		error_set(err, ENOMEM, "out of memory");
 		return NULL;
 	}
-	fd = listen_on(addr, h->address, sizeof(h->address), &v6, err);
+	fd = listen_on(addr, allow_public, h->address, sizeof(h->address), &v6, err);
 	if (fd < 0) {
 		free(h);
 		return NULL;
@@ -313,10 +481,11 @@ struct http_endpoint *http_endpoint_start(struct collector *c, struct ev_loop *l
 	h->c = c;
 	h->loop = loop;
 	/* The daemon owns the socket from here; MHD_stop_daemon() closes it. */
-	h->daemon = MHD_start_daemon(MHD_USE_EPOLL | (v6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL,
+	h->daemon = MHD_start_daemon(MHD_USE_EPOLL | (v6 ? MHD_USE_IPv6 : 0), 0, on_accept, h,
 				     on_request, h, MHD_OPTION_LISTEN_SOCKET, fd,
-				     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)32,
-				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
+				     MHD_OPTION_CONNECTION_LIMIT, HTTP_CONNECTION_LIMIT,
+				     MHD_OPTION_CONNECTION_TIMEOUT, HTTP_IDLE_TIMEOUT_S,
+				     MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
 				     MHD_OPTION_END);
 	info = h->daemon ? MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
 	if (!info) {
@@ -332,7 +501,12 @@ struct http_endpoint *http_endpoint_start(struct collector *c, struct ev_loop *l
 	ev_init(&h->timer, on_timer);
 	h->io.data = h->timer.data = h;
 	ev_io_start(loop, &h->io);
+	setup_token(h);
 	log_info("serving /metrics, /healthz and /runners on http://%s", h->address);
+	if (allow_public)
+		log_warn("metrics endpoint http://%s is public (--metrics-public): whoever reaches "
+			 "it reads the metrics, health, and runner and sink names and states",
+			 h->address);
 	return h;
 }
 
@@ -347,6 +521,8 @@ void http_endpoint_free(struct http_endpoint *h)
 		return;
 	ev_io_stop(h->loop, &h->io);
 	ev_timer_stop(h->loop, &h->timer);
+	if (h->token_path[0])
+		unlink(h->token_path);
 	MHD_stop_daemon(h->daemon);
 	free(h);
 }

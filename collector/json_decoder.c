@@ -40,6 +40,8 @@ struct json_decoder {
 	bool kept_only_data;
 	struct span data_value;
 	struct buffer members;
+	struct buffer fixed; /* the line with lone surrogates replaced */
+	bool repaired;	     /* the last line needed it */
 };
 
 /* Index of the first byte in s[i, end) that is neither JSON whitespace nor @p sep. */
@@ -184,6 +186,9 @@ static int on_map_key(void *ctx, const unsigned char *k, size_t len)
 
 static int open_container(struct json_decoder *d, bool is_map)
 {
+	/* Readers downstream recurse on nesting (Python's json stops near 1000). */
+	if (d->depth >= JSON_DECODER_MAX_DEPTH)
+		return cancel(d, "invalid JSON: nested deeper than 128 levels");
 	if (d->depth == 0) {
 		if (!is_map)
 			return cancel(d, "top-level value is not an object");
@@ -267,6 +272,7 @@ void json_decoder_free(struct json_decoder *d)
 	if (d->h)
 		yajl_free(d->h);
 	buffer_free(&d->members);
+	buffer_free(&d->fixed);
 	free(d->default_type);
 	free(d);
 }
@@ -307,14 +313,100 @@ static struct event *fail_line(struct json_decoder *d, const unsigned char *line
 	return NULL;
 }
 
+/* The value of 4 hex digits at @p p, or -1. */
+static long hex4(const char *p)
+{
+	long v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		int c = (unsigned char)p[i];
+		int x = c >= '0' && c <= '9' ? c - '0' :
+			c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+			c >= 'A' && c <= 'F' ? c - 'A' + 10 :
+					       -1;
+
+		if (x < 0)
+			return -1;
+		v = v * 16 + x;
+	}
+	return v;
+}
+
+static bool high_surrogate(long u)
+{
+	return u >= 0xD800 && u <= 0xDBFF;
+}
+
+static bool low_surrogate(long u)
+{
+	return u >= 0xDC00 && u <= 0xDFFF;
+}
+
+/*
+ * Count the \u escapes of lone surrogates in @p s; with @p fix (a copy of
+ * @p s) replace each there by \ufffd, which has the same length. Outside a
+ * string a backslash is invalid JSON anyway, so escapes are simply scanned.
+ */
+static size_t lone_surrogates(const char *s, size_t len, char *fix)
+{
+	static const char replacement[6] = { '\\', 'u', 'f', 'f', 'f', 'd' };
+	size_t n = 0;
+
+	for (size_t i = 0; i + 1 < len; i++) {
+		long u;
+
+		if (s[i] != '\\')
+			continue;
+		if (s[i + 1] != 'u' || i + 6 > len) {
+			i++;
+			continue;
+		}
+		u = hex4(s + i + 2);
+		if (high_surrogate(u) && i + 12 <= len && s[i + 6] == '\\' && s[i + 7] == 'u' &&
+		    low_surrogate(hex4(s + i + 8))) {
+			i += 11;
+			continue;
+		}
+		if (high_surrogate(u) || low_surrogate(u)) {
+			if (fix)
+				memcpy(fix + i, replacement, sizeof(replacement));
+			n++;
+		}
+		i += 5;
+	}
+	return n;
+}
+
+/* The line to parse: @p line itself, or a copy with its lone surrogates replaced. */
+static const char *repair(struct json_decoder *d, const char *line, size_t len)
+{
+	d->repaired = memmem(line, len, "\\u", 2) && lone_surrogates(line, len, NULL);
+	if (!d->repaired)
+		return line;
+	d->fixed.len = 0;
+	if (buffer_append(&d->fixed, line, len) < 0)
+		return NULL;
+	lone_surrogates(line, len, d->fixed.data);
+	return d->fixed.data;
+}
+
+bool json_decoder_repaired(const struct json_decoder *d)
+{
+	return d->repaired;
+}
+
 struct event *json_decoder_decode(struct json_decoder *d, const char *line, size_t len,
 				  struct error *err)
 {
-	const unsigned char *text = (const unsigned char *)line;
+	const unsigned char *text;
 	struct span type, comm, data;
 	struct event *ev;
 	yajl_status st;
 
+	line = repair(d, line, len);
+	if (!line)
+		goto oom;
+	text = (const unsigned char *)line;
 	begin_line(d, line);
 	st = yajl_parse(d->h, text, len);
 	if (st != yajl_status_ok || d->values != 1 || d->depth != 0)

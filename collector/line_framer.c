@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <collector/codec.h>
 #include <collector/line_framer.h>
 
 /* Moving a short tail to the front is cheaper than growing the working set. */
@@ -100,66 +101,6 @@ bool line_framer_done(const struct line_framer *f)
 size_t line_framer_pending(const struct line_framer *f)
 {
 	return f->end - f->start;
-}
-
-/*
- * Length of the valid UTF-8 sequence at @p p, or minus the length of the
- * maximal invalid subpart there (Unicode's "substitution of maximal subparts").
- */
-static int utf8_sequence(const unsigned char *p, size_t n)
-{
-	unsigned char c = p[0], lo = 0x80, hi = 0xBF;
-	int need;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		need = 1;
-	else if (c >= 0xE0 && c <= 0xEF)
-		need = 2;
-	else if (c >= 0xF0 && c <= 0xF4)
-		need = 3;
-	else
-		return -1;
-	if (c == 0xE0)
-		lo = 0xA0;
-	else if (c == 0xED)
-		hi = 0x9F;
-	else if (c == 0xF0)
-		lo = 0x90;
-	else if (c == 0xF4)
-		hi = 0x8F;
-	for (int i = 1; i <= need; i++) {
-		if ((size_t)i >= n || p[i] < lo || p[i] > hi)
-			return -i;
-		lo = 0x80;
-		hi = 0xBF;
-	}
-	return need + 1;
-}
-
-static bool utf8_valid(const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
-
-	while (i < n) {
-		uint64_t w;
-		int len;
-
-		if (i + 8 <= n) {
-			memcpy(&w, p + i, 8);
-			if (!(w & 0x8080808080808080ULL)) {
-				i += 8;
-				continue;
-			}
-		}
-		len = utf8_sequence(p + i, n - i);
-		if (len < 0)
-			return false;
-		i += (size_t)len;
-	}
-	return true;
 }
 
 /* Copy @p s into f->fixed with every invalid subpart replaced by U+FFFD. */

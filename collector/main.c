@@ -20,7 +20,6 @@
 #include "cli_help.h"
 #include "config.h"
 #include "crash_cli.h"
-#include "loaders.h"
 #include "status_client.h"
 #include "system_checks.h"
 
@@ -82,6 +81,9 @@ static const struct option_spec run_specs[] = {
 	  .implicit = "127.0.0.1:9477",
 	  .help = "serve /metrics, /healthz and /runners over HTTP (--metrics=ADDR for another "
 		  "address than 127.0.0.1:9477)" },
+	{ .name = "metrics-public",
+	  .type = OPT_BOOL,
+	  .help = "allow --metrics on a non-loopback address (logged as a warning)" },
 	{ .name = "log-level",
 	  .type = OPT_ENUM,
 	  .def = "info",
@@ -113,7 +115,7 @@ static void usage(FILE *f)
 		   "                    (ADDR: its metrics address, default 127.0.0.1:9477)\n"
 		   "  reset-breaker [ADDR] RUNNER\n"
 		   "                    close the open circuit breakers of an algorithm runner\n"
-		   "                    of a collector running with --metrics (local only)\n"
+		   "                    of a collector running with --metrics (root or its user)\n"
 		   "  crashes [--dir D] [ID]\n"
 		   "                    list algorithm crash reports, or explain one\n"
 		   "  doctor            what this machine allows (BTF, BPF, uprobes, cgroups, "
@@ -145,88 +147,19 @@ static void run_help(const struct runner_ops *ops)
 
 /* ---- option parsing shared by global and runner options ---- */
 
-struct opt_table {
-	const struct option_spec *specs;
-	struct options *values;
-};
-
-static int count_specs(const struct option_spec *s)
-{
-	int n = 0;
-
-	while (s && s[n].name)
-		n++;
-	return n;
-}
-
 /*
- * getopt_long over several option tables at once, stopping at the first
- * non-option word. @return the index of that word, or -1 after printing why.
+ * Flags of several option tables at once, stopping at the first non-option
+ * word. @return the index of that word, or -1 after printing why.
  */
-static int parse_args(int argc, char **argv, struct opt_table *tables, int ntables, const char *who)
+static int parse_args(int argc, char **argv, struct options_table *tables, int ntables,
+		      const char *who)
 {
-	struct option longopts[128];
-	char shortopts[128] = "+:";
-	int n = 0, c;
+	struct error err = { 0 };
+	int first = options_parse_argv(argc, argv, tables, ntables, &err);
 
-	for (int t = 0; t < ntables; t++) {
-		for (int i = 0; i < count_specs(tables[t].specs) && n < 127; i++) {
-			const struct option_spec *s = &tables[t].specs[i];
-			int has_arg = s->type == OPT_BOOL ? no_argument :
-				      s->implicit	  ? optional_argument :
-							    required_argument;
-
-			if (s->type == OPT_ARGV)
-				continue;
-			longopts[n++] =
-				(struct option){ s->name, has_arg, NULL, 256 + t * 128 + i };
-			if (s->short_name) {
-				size_t len = strlen(shortopts);
-
-				shortopts[len] = s->short_name;
-				shortopts[len + 1] = has_arg ? ':' : '\0';
-				shortopts[len + 2] = '\0';
-			}
-		}
-	}
-	longopts[n] = (struct option){ 0 };
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-		const struct option_spec *s = NULL;
-		struct options *values = NULL;
-		struct error err = { 0 };
-
-		if (c == '?' || c == ':') {
-			fprintf(stderr, "collector: %s: %s '%s' (see --help)\n", who,
-				c == '?' ? "unknown option" : "missing value for",
-				argv[optind - 1]);
-			return -1;
-		}
-		for (int t = 0; t < ntables && !s; t++) {
-			for (int i = 0; tables[t].specs[i].name; i++) {
-				const struct option_spec *x = &tables[t].specs[i];
-
-				if ((c >= 256 && c == 256 + t * 128 + i) ||
-				    (c < 256 && c == x->short_name)) {
-					s = x;
-					values = tables[t].values;
-					break;
-				}
-			}
-		}
-		if (!s)
-			return -1;
-		if (options_set(values, s->name,
-				s->type == OPT_BOOL ? "true" :
-				!optarg		    ? s->implicit :
-						      optarg,
-				&err) < 0) {
-			fprintf(stderr, "collector: %s: %s\n", who, err.msg);
-			return -1;
-		}
-	}
-	return optind;
+	if (first < 0)
+		fprintf(stderr, "collector: %s: %s\n", who, err.msg);
+	return first < 0 ? -1 : first;
 }
 
 /* ---- building the configuration from the command line ---- */
@@ -362,7 +295,7 @@ static int add_default_runner(struct config *cfg)
 }
 
 static int build_runner(struct config *cfg, int argc, char **argv, const struct options *g,
-			struct opt_table *tables)
+			struct options_table *tables)
 {
 	const struct runner_ops *ops = registry_runner(argv[0]);
 	const char *name = options_str(g, "name") ? options_str(g, "name") : argv[0];
@@ -379,7 +312,7 @@ static int build_runner(struct config *cfg, int argc, char **argv, const struct 
 	o = options_new(ops->options);
 	if (!o)
 		return -1;
-	tables[1] = (struct opt_table){ ops->options, o };
+	tables[1] = (struct options_table){ ops->options, o };
 	snprintf(who, sizeof(who), "run %s", ops->name);
 	first = parse_args(argc, argv, tables, 2, who);
 	if (first >= 0 && options_bool(g, "help")) {
@@ -459,7 +392,7 @@ static void tune_heap(void)
 static int cmd_run(int argc, char **argv)
 {
 	struct options *g = options_new(run_specs);
-	struct opt_table tables[2] = { { run_specs, g } };
+	struct options_table tables[2] = { { run_specs, g } };
 	struct config cfg = { 0 };
 	struct reload_ctx reload = { 0 };
 	struct collector *c = NULL;
@@ -517,6 +450,7 @@ static int cmd_run(int argc, char **argv)
 		cfg.shutdown_timeout_ns = options_int(g, "shutdown-timeout");
 	if (options_str(g, "metrics") && config_set_metrics(&cfg, options_str(g, "metrics")) < 0)
 		goto out;
+	cfg.metrics_public |= options_bool(g, "metrics-public");
 
 	c = collector_new(ev_default_loop(0), &err);
 	if (!c || config_apply(&cfg, c, &err) < 0) {
@@ -703,8 +637,8 @@ static int cmd_reset_breaker(int argc, char **argv)
 			       "(its --name, default \"algorithm\") in a collector running with "
 			       "--metrics:\nbroken children start again at once. It asks the "
 			       "metrics endpoint (ADDR,\ndefault 127.0.0.1:9477) with POST "
-			       "/runners/RUNNER/reset-breaker, which\nonly answers peers on this "
-			       "machine.\n");
+			       "/runners/RUNNER/reset-breaker and the\ncontrol token "
+			       "only root and the collector's user can read.\n");
 			return 0;
 		}
 		if (argv[i][0] == '-' || ++words > 2) {
@@ -729,11 +663,15 @@ static int cmd_reset_breaker(int argc, char **argv)
 /* `collector loader NAME ARGS`: a runner re-executes this binary as its loader. */
 static int cmd_loader(int argc, char **argv)
 {
-	if (argc >= 2 && strcmp(argv[1], "process") == 0)
-		return process_loader_main(argc - 1, argv + 1);
-	if (argc >= 2 && strcmp(argv[1], "ssl") == 0)
-		return ssl_loader_main(argc - 1, argv + 1);
-	fprintf(stderr, "collector: loader: which one? (process, ssl)\n");
+	const struct runner_ops *ops = argc >= 2 ? registry_runner(argv[1]) : NULL;
+
+	if (ops && ops->loader_main)
+		return registry_run_loader(argv[1], argc - 1, argv + 1);
+	fprintf(stderr, "collector: loader: which one? (a runner with a loader:");
+	for (int i = 0; (ops = registry_runner_at(i)); i++)
+		if (ops->loader_main)
+			fprintf(stderr, " %s", ops->name);
+	fprintf(stderr, ")\n");
 	return COLLECTOR_EXIT_USAGE;
 }
 

@@ -1,5 +1,8 @@
 /* Typed option values, filled from CLI flags or config keys alike. */
+#include <getopt.h>
+#include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -282,4 +285,156 @@ char *const *options_list(const struct options *o, const char *name, int *count)
 const struct option_spec *options_specs(const struct options *o)
 {
 	return o->specs;
+}
+
+static int count_specs(const struct option_spec *s)
+{
+	int n = 0;
+
+	while (s && s[n].name)
+		n++;
+	return n;
+}
+
+/* Option @i of table @t as getopt_long's value: above every short name. */
+#define LONG_VALUE(t, i) (256 + (t)*128 + (i))
+
+static int getopt_tables(const struct options_table *tables, int ntables, struct option *longopts,
+			 char *shortopts)
+{
+	int n = 0;
+
+	/* "+": stop at the first non-option word; ":": tell a missing value apart. */
+	snprintf(shortopts, 3, "+:");
+	for (int t = 0; t < ntables; t++) {
+		for (int i = 0; i < count_specs(tables[t].specs); i++) {
+			const struct option_spec *s = &tables[t].specs[i];
+			int has_arg = s->type == OPT_BOOL ? no_argument :
+				      s->implicit	  ? optional_argument :
+							    required_argument;
+
+			if (s->type == OPT_ARGV)
+				continue;
+			if (n == 127 || i >= 128)
+				return -E2BIG;
+			longopts[n++] = (struct option){ s->name, has_arg, NULL, LONG_VALUE(t, i) };
+			if (s->short_name) {
+				size_t len = strlen(shortopts);
+
+				shortopts[len] = s->short_name;
+				shortopts[len + 1] = has_arg ? ':' : '\0';
+				shortopts[len + 2] = '\0';
+			}
+		}
+	}
+	longopts[n] = (struct option){ 0 };
+	return 0;
+}
+
+static const struct option_spec *spec_of(const struct options_table *tables, int ntables, int c,
+					 struct options **values)
+{
+	for (int t = 0; t < ntables; t++) {
+		for (int i = 0; tables[t].specs[i].name; i++) {
+			const struct option_spec *x = &tables[t].specs[i];
+
+			if ((c >= 256 && c == LONG_VALUE(t, i)) ||
+			    (c < 256 && c == x->short_name)) {
+				*values = tables[t].values;
+				return x;
+			}
+		}
+	}
+	return NULL;
+}
+
+int options_parse_argv(int argc, char **argv, const struct options_table *tables, int ntables,
+		       struct error *err)
+{
+	struct option longopts[128];
+	char shortopts[3 * 128 + 3];
+	int c;
+
+	if (getopt_tables(tables, ntables, longopts, shortopts) < 0)
+		return error_set(err, E2BIG, "more options than the parser takes (127)");
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		const struct option_spec *s;
+		struct options *values = NULL;
+
+		if (c == '?' || c == ':')
+			return error_set(err, EINVAL, "%s '%s' (see --help)",
+					 c == '?' ? "unknown option" : "missing value for",
+					 argv[optind - 1]);
+		s = spec_of(tables, ntables, c, &values);
+		if (!s)
+			return error_set(err, EINVAL, "unknown option '%s'", argv[optind - 1]);
+		if (options_set(values, s->name,
+				s->type == OPT_BOOL ? "true" :
+				!optarg		    ? s->implicit :
+						      optarg,
+				err) < 0)
+			return -EINVAL;
+	}
+	return optind;
+}
+
+/* One `--name=value` word (`--name` when @value is NULL) into @out[*n]. */
+static int add_word(char **out, int room, int *n, const char *name, const char *value,
+		    struct error *err)
+{
+	if (*n == room)
+		return error_set(err, E2BIG, "more option words than %d", room);
+	if ((value ? asprintf(&out[*n], "--%s=%s", name, value) :
+		     asprintf(&out[*n], "--%s", name)) < 0) {
+		out[*n] = NULL;
+		return error_set(err, ENOMEM, "out of memory");
+	}
+	(*n)++;
+	return 0;
+}
+
+int options_to_argv(const struct options *o, char **out, int room, struct error *err)
+{
+	int n = 0, rc = 0;
+
+	for (int i = 0; i < o->n && rc == 0; i++) {
+		const struct option_spec *s = &o->specs[i];
+		const struct option_value *v = &o->vals[i];
+		char num[32];
+
+		if (!v->given || s->type == OPT_ARGV)
+			continue;
+		switch (s->type) {
+		case OPT_STRING:
+			for (int k = 0; s->repeat && k < v->nlist && rc == 0; k++)
+				rc = add_word(out, room, &n, s->name, v->list[k], err);
+			if (!s->repeat)
+				rc = add_word(out, room, &n, s->name, v->str, err);
+			break;
+		case OPT_ENUM:
+			rc = add_word(out, room, &n, s->name, v->str, err);
+			break;
+		case OPT_BOOL:
+			/* A flag on a command line can only say true. */
+			if (!v->num && s->def && strcmp(s->def, "true") == 0)
+				rc = error_set(err, EINVAL, "--%s=false has no flag form", s->name);
+			else if (v->num)
+				rc = add_word(out, room, &n, s->name, NULL, err);
+			break;
+		default:
+			/* A duration in ns keeps its precision: "ns" is one of its units. */
+			snprintf(num, sizeof(num), "%" PRId64 "%s", v->num,
+				 s->type == OPT_DURATION ? "ns" : "");
+			rc = add_word(out, room, &n, s->name, num, err);
+			break;
+		}
+	}
+	if (rc < 0) {
+		while (n > 0)
+			free(out[--n]);
+		return rc;
+	}
+	return n;
 }

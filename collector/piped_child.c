@@ -9,6 +9,12 @@
 
 /* Reads per wake-up: enough to batch, few enough to stay fair to other fds. */
 #define READS_PER_WAKEUP 4
+/*
+ * After the child exits its tree is killed and the pipes reach EOF at once;
+ * a process that escaped both process group and cgroup may hold them open:
+ * past this bound what it already wrote is read, and the pipes are closed.
+ */
+#define DRAIN_S (PIPED_CHILD_DRAIN_MS / 1000.)
 
 static int64_t now_ns(void)
 {
@@ -61,6 +67,7 @@ static void maybe_end(struct piped_child *pc)
 	pc->running = false;
 	ev_timer_stop(pc->loop, &pc->timeout_w);
 	ev_timer_stop(pc->loop, &pc->kill_w);
+	ev_timer_stop(pc->loop, &pc->drain_w);
 	pc->ops->on_end(pc->arg);
 }
 
@@ -82,9 +89,13 @@ static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
 	for (int i = 0; i < READS_PER_WAKEUP && !pc->paused; i++) {
 		ssize_t n = line_framer_read(&s->framer, w->fd);
 
-		if (n == -EAGAIN)
+		if (n == -EAGAIN && !pc->drained)
 			break;
-		if (n < 0) {
+		if (n == -EAGAIN) {
+			/* Past the drain bound an empty pipe is the end of the stream. */
+			pc->cut = true;
+			line_framer_finish(&s->framer);
+		} else if (n < 0) {
 			pc->ops->on_read_error(pc->arg, s->is_stderr, (int)n);
 			line_framer_finish(&s->framer);
 		}
@@ -93,6 +104,34 @@ static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
 			break;
 	}
 	finish_if_drained(s);
+}
+
+/* Signal the child's process group and, through the owner, the rest of its tree. */
+static int signal_tree(struct piped_child *pc, int sig)
+{
+	int n = pc->ops->signal_tree ? pc->ops->signal_tree(pc->arg, sig) : -1;
+
+	if (n < 0 && sig == SIGKILL)
+		n = child_group_size(pc->child.pid);
+	child_kill_group(&pc->child, sig);
+	return n < 0 ? 0 : n;
+}
+
+static void read_now(struct piped_stream *s)
+{
+	if (s->open && !s->pc->paused)
+		on_readable(s->pc->loop, &s->io, 0);
+}
+
+static void on_drain(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct piped_child *pc = w->data;
+
+	(void)loop;
+	(void)revents;
+	pc->drained = true;
+	read_now(&pc->out);
+	read_now(&pc->err);
 }
 
 static void on_child_exit(struct ev_loop *loop, ev_child *w, int revents)
@@ -104,7 +143,12 @@ static void on_child_exit(struct ev_loop *loop, ev_child *w, int revents)
 	pc->alive = false;
 	pc->wait_status = w->rstatus;
 	/* Like systemd's control-group mode: nothing the child left behind survives it. */
-	child_kill_group(&pc->child, SIGKILL);
+	pc->left = signal_tree(pc, SIGKILL);
+	/* Its end is its exit: its pipes get a bounded time to drain. */
+	if (pc->out.open || pc->err.open) {
+		ev_timer_set(&pc->drain_w, DRAIN_S, 0.);
+		ev_timer_start(loop, &pc->drain_w);
+	}
 	maybe_end(pc);
 }
 
@@ -115,7 +159,7 @@ static void on_kill(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	if (pc->alive)
-		child_kill_group(&pc->child, SIGKILL);
+		signal_tree(pc, SIGKILL);
 }
 
 static void on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
@@ -149,7 +193,8 @@ int piped_child_init(struct piped_child *pc, struct ev_loop *loop, size_t max_li
 	ev_child_init(&pc->child_w, on_child_exit, 0, 0);
 	ev_init(&pc->timeout_w, on_timeout);
 	ev_init(&pc->kill_w, on_kill);
-	pc->child_w.data = pc->timeout_w.data = pc->kill_w.data = pc;
+	ev_init(&pc->drain_w, on_drain);
+	pc->child_w.data = pc->timeout_w.data = pc->kill_w.data = pc->drain_w.data = pc;
 	if (line_framer_init(&pc->out.framer, max_line, err) < 0)
 		return -err->code;
 	if (line_framer_init(&pc->err.framer, max_line, err) < 0) {
@@ -174,6 +219,9 @@ int piped_child_start(struct piped_child *pc, const struct child_spec *spec, int
 	pc->wait_status = 0;
 	pc->timed_out = false;
 	pc->paused = false;
+	pc->drained = false;
+	pc->cut = false;
+	pc->left = 0;
 	pc->grace_ns = grace_ns;
 	pc->start_ns = now_ns();
 	line_framer_reset(&pc->out.framer);
@@ -197,7 +245,7 @@ void piped_child_terminate(struct piped_child *pc)
 {
 	if (!pc->alive || ev_is_active(&pc->kill_w))
 		return;
-	child_kill_group(&pc->child, SIGTERM);
+	signal_tree(pc, SIGTERM);
 	ev_timer_set(&pc->kill_w, (double)pc->grace_ns / 1e9, 0.);
 	ev_timer_start(pc->loop, &pc->kill_w);
 }
@@ -216,13 +264,16 @@ void piped_child_resume(struct piped_child *pc)
 	for (int i = 0; i < 2 && !pc->paused; i++)
 		if (streams[i]->open && !line_framer_done(&streams[i]->framer))
 			ev_io_start(pc->loop, &streams[i]->io);
+	/* Past the drain bound nothing may wake the reader: read what is there now. */
+	for (int i = 0; i < 2 && pc->drained; i++)
+		read_now(streams[i]);
 }
 
 void piped_child_free(struct piped_child *pc)
 {
 	if (pc->alive) {
 		ev_child_stop(pc->loop, &pc->child_w);
-		child_kill_group(&pc->child, SIGKILL);
+		signal_tree(pc, SIGKILL);
 		waitpid(pc->child.pid, NULL, 0);
 		pc->alive = false;
 	}
@@ -231,6 +282,7 @@ void piped_child_free(struct piped_child *pc)
 	child_close_pipes(&pc->child);
 	ev_timer_stop(pc->loop, &pc->timeout_w);
 	ev_timer_stop(pc->loop, &pc->kill_w);
+	ev_timer_stop(pc->loop, &pc->drain_w);
 	line_framer_free(&pc->out.framer);
 	line_framer_free(&pc->err.framer);
 }

@@ -706,8 +706,13 @@ int collector_serve_http(struct collector *c, const char *addr, struct error *er
 	if (c->http)
 		return error_set(err, EEXIST, "already serving on %s",
 				 http_endpoint_address(c->http));
-	c->http = http_endpoint_start(c, c->loop, addr, err);
+	c->http = http_endpoint_start(c, c->loop, addr, c->http_public, err);
 	return c->http ? 0 : -err->code;
+}
+
+void collector_set_http_public(struct collector *c, bool allow_public)
+{
+	c->http_public = allow_public;
 }
 
 const char *collector_http_address(const struct collector *c)

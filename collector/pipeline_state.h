@@ -97,6 +97,7 @@ struct collector {
 	int signals;
 	int64_t start_ns;
 	struct http_endpoint *http;
+	bool http_public;	   /* a non-loopback address allowed (--metrics-public) */
 	void (*reload)(void *arg); /* SIGHUP, after the sinks reopened */
 	void *reload_arg;
 	struct collector_stats stats;

@@ -1,6 +1,9 @@
 /* Runner and sink tables: the built-ins and whatever plugins register. */
 #include <dlfcn.h>
+#include <stdio.h>
 #include <string.h>
+
+#include <collector/collector.h>
 
 #include <collector/registry.h>
 
@@ -63,6 +66,29 @@ const struct runner_ops *registry_runner_at(int i)
 const struct sink_ops *registry_sink_at(int i)
 {
 	return i >= 0 && i < nsinks ? sinks[i] : NULL;
+}
+
+int registry_run_loader(const char *name, int argc, char **argv)
+{
+	const struct runner_ops *ops = registry_runner(name);
+	struct options *o = ops && ops->loader_main ? options_new(ops->options) : NULL;
+	struct options_table table = { ops ? ops->options : NULL, o };
+	struct error err = { 0 };
+	int first, rc = COLLECTOR_EXIT_USAGE;
+
+	if (!o) {
+		fprintf(stderr, "collector: loader: no runner '%s' with a loader\n", name);
+		return rc;
+	}
+	first = options_parse_argv(argc, argv, &table, 1, &err);
+	if (first >= 0 && first < argc)
+		error_set(&err, EINVAL, "unexpected argument '%s'", argv[first]);
+	else if (first >= 0 && options_finish(o, &err) == 0)
+		rc = ops->loader_main(o);
+	if (rc == COLLECTOR_EXIT_USAGE && err.msg[0])
+		fprintf(stderr, "collector: loader %s: %s\n", name, err.msg);
+	options_free(o);
+	return rc;
 }
 
 void registry_add_builtins(void)

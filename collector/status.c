@@ -272,7 +272,7 @@ static void gen_children(yajl_gen g, const struct metrics_writer *w)
 	yajl_gen_array_close(g);
 }
 
-static void gen_runner(yajl_gen g, struct runner_ctx *r)
+static void gen_runner(yajl_gen g, struct runner_ctx *r, bool detailed)
 {
 	struct metrics_writer w;
 
@@ -290,12 +290,14 @@ static void gen_runner(yajl_gen g, struct runner_ctx *r)
 		gen_knum(g, "uptime_seconds",
 			 (double)((r->finished ? r->finished_ns : realtime_ns()) - r->started_ns) /
 				 1e9);
-	metrics_writer_init(&w);
-	metrics_writer_scope(&w, "runner", r->name);
-	if (r->self && r->ops->metrics)
-		r->ops->metrics(r->self, &w);
-	gen_children(g, &w);
-	metrics_writer_free(&w);
+	if (detailed) {
+		metrics_writer_init(&w);
+		metrics_writer_scope(&w, "runner", r->name);
+		if (r->self && r->ops->metrics)
+			r->ops->metrics(r->self, &w);
+		gen_children(g, &w);
+		metrics_writer_free(&w);
+	}
 	yajl_gen_map_close(g);
 }
 
@@ -319,6 +321,11 @@ static void gen_sink(yajl_gen g, const struct sink_ctx *s)
 
 int collector_render_status(struct collector *c, struct buffer *out)
 {
+	return collector_render_status_view(c, out, true);
+}
+
+int collector_render_status_view(struct collector *c, struct buffer *out, bool detailed)
+{
 	yajl_gen g = yajl_gen_alloc(NULL);
 	const unsigned char *text;
 	size_t len;
@@ -330,7 +337,8 @@ int collector_render_status(struct collector *c, struct buffer *out)
 	gen_str(g, "collector");
 	yajl_gen_map_open(g);
 	gen_kstr(g, "version", COLLECTOR_VERSION);
-	gen_kint(g, "pid", getpid());
+	if (detailed)
+		gen_kint(g, "pid", getpid());
 	gen_knum(g, "uptime_seconds", (double)(realtime_ns() - c->start_ns) / 1e9);
 	gen_kstr(g, "health", runner_health_name(collector_health(c, NULL)));
 	gen_kint(g, "emitted", (long long)c->stats.emitted);
@@ -339,7 +347,7 @@ int collector_render_status(struct collector *c, struct buffer *out)
 	gen_str(g, "runners");
 	yajl_gen_array_open(g);
 	for (int i = 0; i < c->nrunners; i++)
-		gen_runner(g, c->runners[i]);
+		gen_runner(g, c->runners[i], detailed);
 	yajl_gen_array_close(g);
 	gen_str(g, "sinks");
 	yajl_gen_array_open(g);

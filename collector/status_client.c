@@ -1,5 +1,6 @@
 /* `collector status` and `reset-breaker`: ask a running collector's HTTP endpoint, print the answer. */
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
@@ -8,13 +9,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <http_parser.h>
 #include <yajl/yajl_tree.h>
 
 #include <collector/buffer.h>
 #include <collector/collector.h>
+#include <collector/error.h>
 
 #include "http_endpoint.h"
 #include "status_client.h"
+#include "term_escape.h"
 
 #define STATUS_TIMEOUT_MS 3000
 #define STATUS_MAX_BODY (4u << 20)
@@ -28,7 +32,7 @@ static int wait_fd(int fd, short events)
 	return n > 0 ? 0 : n == 0 ? -ETIMEDOUT : -errno;
 }
 
-static int connect_to(const char *addr, char *why, size_t why_size)
+static int connect_to(const char *addr, struct error *e)
 {
 	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
 				  .ai_socktype = SOCK_STREAM };
@@ -39,10 +43,8 @@ static int connect_to(const char *addr, char *why, size_t why_size)
 	socklen_t len = sizeof(err);
 
 	if (http_split_address(addr, host, sizeof(host), &port) < 0 ||
-	    getaddrinfo(host, port, &hints, &ai) != 0) {
-		snprintf(why, why_size, "'%s' is not a numeric HOST:PORT", addr);
-		return -1;
-	}
+	    getaddrinfo(host, port, &hints, &ai) != 0)
+		return error_set(e, EINVAL, "'%s' is not a numeric HOST:PORT", addr);
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS)
 		err = errno;
@@ -50,76 +52,165 @@ static int connect_to(const char *addr, char *why, size_t why_size)
 		getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
 	freeaddrinfo(ai);
 	if (fd < 0 || err) {
-		snprintf(why, why_size, "%s: %s", addr, strerror(fd < 0 ? errno : err));
+		err = fd < 0 ? errno : err;
 		if (fd >= 0)
 			close(fd);
-		return -1;
+		return error_set(e, err, "%s: %s", addr, strerror(err));
 	}
 	return fd;
 }
 
-/* One HTTP/1.0 request without a body; the answer's body (NUL-terminated) into @body. @return the HTTP status or -1. */
-static int http_request(const char *addr, const char *method, const char *path, struct buffer *body,
-			char *why, size_t why_size)
-{
-	char req[512], chunk[4096];
-	struct buffer raw = { 0 };
-	int fd, status = -1;
-	const char *split;
-	int n = snprintf(req, sizeof(req),
-			 "%s %s HTTP/1.0\r\nHost: %s\r\nContent-Length: 0\r\n\r\n", method, path,
-			 addr);
+/* The control token, what lets us act and see children. */
+struct token {
+	char value[80];	   /* "" when it could not be read */
+	char problem[512]; /* why not */
+};
 
-	if (n < 0 || (size_t)n >= sizeof(req)) {
-		snprintf(why, why_size, "request too long");
+static int read_token_file(const char *addr, char *value, size_t size)
+{
+	char path[320];
+	ssize_t n;
+	int fd;
+
+	if (http_token_path(addr, path, sizeof(path)) < 0)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, value, size - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	value[n] = '\0';
+	value[strcspn(value, "\r\n")] = '\0';
+	return 0;
+}
+
+/* The token of the endpoint at @addr, also when it listens on every address of the port. */
+static void read_token(const char *addr, struct token *t)
+{
+	char path[320], host[64], wild[80];
+	const char *port = NULL;
+	int rc = read_token_file(addr, t->value, sizeof(t->value));
+
+	if (rc == -ENOENT && http_split_address(addr, host, sizeof(host), &port) == 0) {
+		snprintf(wild, sizeof(wild), "%s:%s", strchr(host, ':') ? "[::]" : "0.0.0.0", port);
+		if (read_token_file(wild, t->value, sizeof(t->value)) == 0)
+			return;
+	}
+	if (rc == 0)
+		return;
+	t->value[0] = '\0';
+	if (http_token_path(addr, path, sizeof(path)) < 0)
+		snprintf(path, sizeof(path), "(none for '%s')", addr);
+	snprintf(t->problem, sizeof(t->problem), "cannot read the control token %s: %s", path,
+		 strerror(-rc));
+}
+
+/* An answer as http_parser hands it over: its body, NUL-terminated, and whether it ended. */
+struct answer {
+	struct buffer *body;
+	bool complete;
+	bool too_large;
+};
+
+static int on_body(http_parser *p, const char *at, size_t len)
+{
+	struct answer *a = p->data;
+
+	if (a->body->len + len > STATUS_MAX_BODY || buffer_append(a->body, at, len) < 0) {
+		a->too_large = true;
 		return -1;
 	}
-	fd = connect_to(addr, why, why_size);
+	return 0;
+}
+
+static int on_complete(http_parser *p)
+{
+	struct answer *a = p->data;
+
+	a->complete = true;
+	return 0;
+}
+
+/* Feed @len bytes (0: the connection's end) to @p. @return 0 or -1 with @e. */
+static int parse_answer(http_parser *p, const char *data, size_t len, const char *addr,
+			struct error *e)
+{
+	static const http_parser_settings settings = { .on_body = on_body,
+						       .on_message_complete = on_complete };
+	struct answer *a = p->data;
+
+	http_parser_execute(p, &settings, data, len);
+	if (a->too_large)
+		return error_set(e, EFBIG, "%s: answer too large", addr);
+	if (HTTP_PARSER_ERRNO(p) != HPE_OK)
+		return error_set(e, EPROTO, "%s: not an HTTP answer (%s)", addr,
+				 http_errno_description(HTTP_PARSER_ERRNO(p)));
+	return 0;
+}
+
+/*
+ * One HTTP/1.0 request without a body; the answer's body (NUL-terminated) into @body.
+ * @return the HTTP status, or -1 with @e.
+ */
+static int http_request(const char *addr, const char *method, const char *path,
+			const struct token *t, struct buffer *body, struct error *e)
+{
+	char req[640], chunk[4096], auth[128] = "";
+	struct answer a = { .body = body };
+	http_parser p;
+	int fd, status = -1;
+	int n;
+
+	if (t && t->value[0])
+		snprintf(auth, sizeof(auth), HTTP_TOKEN_HEADER ": %s\r\n", t->value);
+	n = snprintf(req, sizeof(req), "%s %s HTTP/1.0\r\nHost: %s\r\n%sContent-Length: 0\r\n\r\n",
+		     method, path, addr, auth);
+	if (n < 0 || (size_t)n >= sizeof(req))
+		return error_set(e, E2BIG, "request too long");
+	fd = connect_to(addr, e);
 	if (fd < 0)
 		return -1;
+	http_parser_init(&p, HTTP_RESPONSE);
+	p.data = &a;
 	if (write(fd, req, (size_t)n) != n) {
-		snprintf(why, why_size, "%s: %s", addr, strerror(errno));
+		error_set(e, errno, "%s: %s", addr, strerror(errno));
 		goto out;
 	}
-	for (;;) {
+	while (!a.complete) {
 		ssize_t got = read(fd, chunk, sizeof(chunk));
 
 		if (got < 0 && errno == EAGAIN && wait_fd(fd, POLLIN) == 0)
 			continue;
 		if (got < 0) {
-			snprintf(why, why_size, "%s: %s", addr,
-				 errno == EAGAIN ? "no answer" : strerror(errno));
+			error_set(e, errno, "%s: %s", addr,
+				  errno == EAGAIN ? "no answer" : strerror(errno));
 			goto out;
 		}
+		if (parse_answer(&p, chunk, (size_t)got, addr, e) < 0)
+			goto out;
 		if (got == 0)
 			break;
-		if (raw.len + (size_t)got > STATUS_MAX_BODY ||
-		    buffer_append(&raw, chunk, (size_t)got) < 0) {
-			snprintf(why, why_size, "%s: answer too large", addr);
-			goto out;
-		}
 	}
-	buffer_append(&raw, "", 1);
-	split = strstr(raw.data, "\r\n\r\n");
-	status = strncmp(raw.data, "HTTP/", 5) == 0 && strchr(raw.data, ' ') ?
-			 (int)strtol(strchr(raw.data, ' ') + 1, NULL, 10) :
-			 -1;
-	if (!split || status < 100) {
-		snprintf(why, why_size, "%s: not an HTTP answer", addr);
-		status = -1;
+	if (!a.complete) {
+		error_set(e, EPROTO, "%s: the answer ended early", addr);
 		goto out;
 	}
-	buffer_append(body, split + 4, strlen(split + 4) + 1);
+	if (buffer_append(body, "", 1) < 0) {
+		error_set(e, ENOMEM, "out of memory");
+		goto out;
+	}
+	status = (int)p.status_code;
 out:
-	buffer_free(&raw);
 	close(fd);
 	return status;
 }
 
-static int http_get(const char *addr, const char *path, struct buffer *body, char *why,
-		    size_t why_size)
+static int http_get(const char *addr, const char *path, const struct token *t, struct buffer *body,
+		    struct error *e)
 {
-	return http_request(addr, "GET", path, body, why, why_size);
+	return http_request(addr, "GET", path, t, body, e);
 }
 
 static const char *str_at(yajl_val obj, const char *key)
@@ -182,8 +273,12 @@ static void print_status(yajl_val root, yajl_val health, FILE *out)
 	yajl_val runners = array_at(root, "runners"), sinks = array_at(root, "sinks");
 	yajl_val reasons = health ? array_at(health, "reasons") : NULL;
 
-	fprintf(out, "collector %s, pid %.0f, up %.1f s, health %s\n", str_at(c, "version"),
-		num_at(c, "pid"), num_at(c, "uptime_seconds"), str_at(c, "health"));
+	const char *pid[] = { "pid", NULL };
+
+	fprintf(out, "collector %s, ", str_at(c, "version"));
+	if (yajl_tree_get(c, pid, yajl_t_number))
+		fprintf(out, "pid %.0f, ", num_at(c, "pid"));
+	fprintf(out, "up %.1f s, health %s\n", num_at(c, "uptime_seconds"), str_at(c, "health"));
 	for (size_t i = 0; i < array_len(reasons); i++)
 		if (YAJL_IS_STRING(reasons->u.array.values[i]))
 			fprintf(out, "  - %s\n", reasons->u.array.values[i]->u.string);
@@ -198,6 +293,8 @@ static void print_status(yajl_val root, yajl_val health, FILE *out)
 		print_children(array_at(r, "children"), out);
 		fputc('\n', out);
 	}
+	if (array_len(runners) && !array_at(runners->u.array.values[0], "children"))
+		fprintf(out, "(children not shown: only root and the collector's user see them)\n");
 	fprintf(out, "\n%-16s %-10s %-12s %8s %12s %8s %8s  %s\n", "SINK", "TYPE", "POLICY",
 		"QUEUED", "DELIVERED", "FAILED", "DROPPED", "WAITING");
 	for (size_t i = 0; i < array_len(sinks); i++) {
@@ -213,14 +310,18 @@ static void print_status(yajl_val root, yajl_val health, FILE *out)
 int status_client_print(const char *addr, FILE *out)
 {
 	struct buffer body = { 0 }, hbody = { 0 };
-	char why[256] = "", err[256];
+	char err[256];
+	struct error e = { 0 }, ignored = { 0 };
 	yajl_val root = NULL, health = NULL;
-	int status = http_get(addr, "/runners", &body, why, sizeof(why)),
-	    rc = COLLECTOR_EXIT_FAILED;
+	struct token t = { 0 };
+	int status, rc = COLLECTOR_EXIT_FAILED;
+
+	read_token(addr, &t);
+	status = http_get(addr, "/runners", &t, &body, &e);
 
 	if (status != 200) {
 		fprintf(stderr, "collector: status: %s\n",
-			status < 0 ? why : "unexpected HTTP status from /runners");
+			status < 0 ? e.msg : "unexpected HTTP status from /runners");
 		if (status < 0)
 			fprintf(stderr,
 				"collector: status: is a collector running with --metrics%s%s?\n",
@@ -230,8 +331,11 @@ int status_client_print(const char *addr, FILE *out)
 	}
 	root = yajl_tree_parse(body.data, err, sizeof(err));
 	/* /healthz answers 503 when failing: its body still says why. */
-	if (http_get(addr, "/healthz", &hbody, why, sizeof(why)) > 0)
+	if (http_get(addr, "/healthz", NULL, &hbody, &ignored) > 0)
 		health = yajl_tree_parse(hbody.data, err, sizeof(err));
+	/* Names and reasons come from configurations and children: escaped for the terminal. */
+	term_escape_tree(root);
+	term_escape_tree(health);
 	if (!root) {
 		fprintf(stderr, "collector: status: /runners is not JSON\n");
 		goto out;
@@ -249,10 +353,12 @@ out:
 int status_client_action(const char *addr, const char *runner, const char *action, FILE *out)
 {
 	struct buffer body = { 0 };
-	char why[256] = "", path[256], err[256];
+	char path[256], err[256];
+	struct error e = { 0 };
 	yajl_val root = NULL;
 	const char *result[] = { "result", NULL }, *error[] = { "error", NULL };
 	yajl_val v;
+	struct token t = { 0 };
 	int status, rc = COLLECTOR_EXIT_FAILED;
 
 	if (strchr(runner, '/') ||
@@ -260,9 +366,10 @@ int status_client_action(const char *addr, const char *runner, const char *actio
 		fprintf(stderr, "collector: %s: '%s' is not a runner name\n", action, runner);
 		return COLLECTOR_EXIT_USAGE;
 	}
-	status = http_request(addr, "POST", path, &body, why, sizeof(why));
+	read_token(addr, &t);
+	status = http_request(addr, "POST", path, &t, &body, &e);
 	if (status < 0) {
-		fprintf(stderr, "collector: %s: %s\n", action, why);
+		fprintf(stderr, "collector: %s: %s\n", action, e.msg);
 		fprintf(stderr, "collector: %s: is a collector running with --metrics%s%s?\n",
 			action, strcmp(addr, "127.0.0.1:9477") ? "=" : "",
 			strcmp(addr, "127.0.0.1:9477") ? addr : "");
@@ -270,9 +377,14 @@ int status_client_action(const char *addr, const char *runner, const char *actio
 	}
 	root = yajl_tree_parse(body.data, err, sizeof(err));
 	if (status != 200) {
+		term_escape_tree(root);
 		v = root ? yajl_tree_get(root, error, yajl_t_string) : NULL;
 		fprintf(stderr, "collector: %s %s: %s (HTTP %d)\n", action, runner,
 			v ? YAJL_GET_STRING(v) : "unexpected answer", status);
+		if (status == 403 && !t.value[0])
+			fprintf(stderr,
+				"collector: %s: %s (run it as root or as the collector's user)\n",
+				action, t.problem);
 		goto out;
 	}
 	v = root ? yajl_tree_get(root, result, yajl_t_any) : NULL;

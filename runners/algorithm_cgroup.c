@@ -1,4 +1,5 @@
-/* Per-child cgroups: created beneath the collector's own, limits written, removed on exit. */
+/* Per-child cgroups: created beneath the collector's own, limits written, members killed, removed. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "algorithm_cgroup.h"
+#include "algorithm_leftovers.h"
 
 #define CPU_PERIOD_US 100000
 
@@ -100,11 +102,37 @@ static int mount_point(bool v2, const char *controller, char *out, size_t len)
 	return rc;
 }
 
+static void remove_dir(const char *dir);
+
+/*
+ * Leaves of @p parent named @p prefix "PID." of a collector that is gone
+ * (killed with -9): kill what is inside, remove them.
+ */
+static void remove_stale_in(const char *parent, const char *prefix)
+{
+	DIR *d = opendir(parent);
+	struct dirent *de;
+	char dir[1100];
+
+	if (!d)
+		return;
+	while ((de = readdir(d)))
+		if (de->d_type == DT_DIR && algo_leftover_of_dead(de->d_name, prefix) &&
+		    snprintf(dir, sizeof(dir), "%s/%s", parent, de->d_name) < (int)sizeof(dir))
+			remove_dir(dir);
+	closedir(d);
+}
+
 static int make_dir(struct algo_cgroup *cg, const char *mnt, const char *own, const char *leaf)
 {
 	char *d = cg->dirs[cg->ndirs];
+	char parent[1100], prefix[64];
 
-	snprintf(d, sizeof(cg->dirs[0]), "%s%s/%s", mnt, strcmp(own, "/") == 0 ? "" : own, leaf);
+	snprintf(parent, sizeof(parent), "%s%s", mnt, strcmp(own, "/") == 0 ? "" : own);
+	snprintf(prefix, sizeof(prefix), "%.*s", (int)strcspn(leaf, ".") + 1, leaf);
+	remove_stale_in(parent, prefix);
+	if (snprintf(d, sizeof(cg->dirs[0]), "%s/%s", parent, leaf) >= (int)sizeof(cg->dirs[0]))
+		return -ENAMETOOLONG;
 	if (mkdir(d, 0755) < 0 && errno != EEXIST)
 		return -errno;
 	cg->procs_fds[cg->ndirs] = -1;
@@ -133,12 +161,15 @@ static int try_v2(struct algo_cgroup *cg, const char *leaf, int64_t memory_mb, i
 	if (mount_point(true, NULL, mnt, sizeof(mnt)) < 0 || own_path("", own, sizeof(own)) < 0)
 		return -ENOENT;
 	snprintf(parent, sizeof(parent), "%s%s", mnt, strcmp(own, "/") == 0 ? "" : own);
-	/* The controllers must be available and delegated to our children. */
-	if (write_file(parent, "cgroup.subtree_control",
-		       memory_mb && cpu_percent ? "+memory +cpu" :
-		       memory_mb		? "+memory" :
-						  "+cpu") < 0)
-		return -ENOTSUP;
+	/* The controllers must be available and delegated to our children (none: only a tree). */
+	if (memory_mb || cpu_percent) {
+		const char *ctl = memory_mb && cpu_percent ? "+memory +cpu" :
+				  memory_mb		   ? "+memory" :
+							     "+cpu";
+
+		if (write_file(parent, "cgroup.subtree_control", ctl) < 0)
+			return -ENOTSUP;
+	}
 	if ((rc = make_dir(cg, mnt, own, leaf)) < 0)
 		return rc;
 	if (memory_mb) {
@@ -189,6 +220,33 @@ static int try_v1(struct algo_cgroup *cg, const char *leaf, int64_t memory_mb, i
 	return open_procs(cg);
 }
 
+int algo_cgroup_create_tree(struct algo_cgroup *cg, const char *leaf, struct error *err)
+{
+	char mnt[512], own[512];
+	int rc;
+
+	memset(cg, 0, sizeof(*cg));
+	cg->version = "none";
+	for (int i = 0; i < ALGO_CGROUP_MAX_DIRS; i++)
+		cg->procs_fds[i] = -1;
+	if (try_v2(cg, leaf, 0, 0) == 0)
+		return 0;
+	algo_cgroup_destroy(cg);
+	/* v1: the pids controller's hierarchy only tracks, it limits nothing by default. */
+	if (mount_point(false, "pids", mnt, sizeof(mnt)) < 0 ||
+	    own_path("pids", own, sizeof(own)) < 0)
+		rc = -ENOENT;
+	else if ((rc = make_dir(cg, mnt, own, leaf)) == 0)
+		rc = open_procs(cg);
+	if (rc == 0) {
+		cg->version = "v1";
+		return 0;
+	}
+	algo_cgroup_destroy(cg);
+	return error_set(err, -rc, "cannot create a cgroup for the command's processes: %s",
+			 strerror(-rc));
+}
+
 int algo_cgroup_create(struct algo_cgroup *cg, const char *leaf, int64_t memory_mb,
 		       int64_t cpu_percent, struct error *err)
 {
@@ -235,42 +293,82 @@ void algo_cgroup_close_fds(struct algo_cgroup *cg)
 	}
 }
 
-/* Kill what is left inside (a child that escaped its process group); true when empty. */
-static bool kill_members(const char *dir)
+/* Send @p sig to what is inside (a child that escaped its process group); how many there were. */
+static int signal_members(const char *dir, int sig)
 {
 	char path[600];
 	char line[32];
 	FILE *f;
-	bool empty = true;
+	int n = 0;
 
 	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
 	f = fopen(path, "re");
 	if (!f)
-		return true;
+		return 0;
 	while (fgets(line, sizeof(line), f)) {
 		long pid = strtol(line, NULL, 10);
 
 		if (pid > 0)
-			kill((pid_t)pid, SIGKILL);
-		empty = false;
+			kill((pid_t)pid, sig);
+		n++;
 	}
 	fclose(f);
-	return empty;
+	return n;
+}
+
+static bool kill_members(const char *dir)
+{
+	return signal_members(dir, SIGKILL) == 0;
+}
+
+int algo_cgroup_signal(const struct algo_cgroup *cg, int sig)
+{
+	int most = 0;
+
+	/* v1 may hold the same processes in two hierarchies: count the fuller one. */
+	for (int i = 0; i < cg->ndirs; i++) {
+		int n = signal_members(cg->dirs[i], sig);
+
+		most = n > most ? n : most;
+	}
+	return most;
+}
+
+/* SIGKILL what is inside, then remove it. */
+static void remove_dir(const char *dir)
+{
+	/* Killed members leave the cgroup once reaped by their parent: wait a little. */
+	for (int tries = 0; tries < 100; tries++) {
+		errno = 0;
+		if (kill_members(dir) && rmdir(dir) == 0)
+			break;
+		if (errno == ENOENT)
+			break;
+		nanosleep(&(struct timespec){ 0, 2000000 }, NULL);
+	}
 }
 
 void algo_cgroup_destroy(struct algo_cgroup *cg)
 {
 	algo_cgroup_close_fds(cg);
-	for (int i = 0; i < cg->ndirs; i++) {
-		/* Killed members leave the cgroup once reaped by their parent: wait a little. */
-		for (int tries = 0; tries < 100; tries++) {
-			errno = 0;
-			if (kill_members(cg->dirs[i]) && rmdir(cg->dirs[i]) == 0)
-				break;
-			if (errno == ENOENT)
-				break;
-			nanosleep(&(struct timespec){ 0, 2000000 }, NULL);
-		}
-	}
+	for (int i = 0; i < cg->ndirs; i++)
+		remove_dir(cg->dirs[i]);
 	cg->ndirs = 0;
+}
+
+void algo_cgroup_remove_stale(const char *prefix)
+{
+	static const char *const v1[] = { "memory", "cpu", "pids" };
+	char mnt[512], own[512], parent[1100];
+
+	if (mount_point(true, NULL, mnt, sizeof(mnt)) == 0 && own_path("", own, sizeof(own)) == 0 &&
+	    snprintf(parent, sizeof(parent), "%s%s", mnt, strcmp(own, "/") == 0 ? "" : own) <
+		    (int)sizeof(parent))
+		remove_stale_in(parent, prefix);
+	for (size_t i = 0; i < sizeof(v1) / sizeof(v1[0]); i++)
+		if (mount_point(false, v1[i], mnt, sizeof(mnt)) == 0 &&
+		    own_path(v1[i], own, sizeof(own)) == 0 &&
+		    snprintf(parent, sizeof(parent), "%s%s", mnt,
+			     strcmp(own, "/") == 0 ? "" : own) < (int)sizeof(parent))
+			remove_stale_in(parent, prefix);
 }

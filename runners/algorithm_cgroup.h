@@ -2,6 +2,7 @@
 #ifndef COLLECTOR_ALGORITHM_CGROUP_H
 #define COLLECTOR_ALGORITHM_CGROUP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -23,6 +24,16 @@ struct algo_cgroup {
 int algo_cgroup_create(struct algo_cgroup *cg, const char *leaf, int64_t memory_mb,
 		       int64_t cpu_percent, struct error *err);
 
+/*
+ * Create @p leaf with no limits, only to hold a command's whole tree (a
+ * process that leaves its process group stays inside): v2, else v1's pids
+ * hierarchy. Returns 0 or a negative errno with @p err.
+ */
+int algo_cgroup_create_tree(struct algo_cgroup *cg, const char *leaf, struct error *err);
+
+/* Send @p sig to every process inside; returns how many there were. */
+int algo_cgroup_signal(const struct algo_cgroup *cg, int sig);
+
 /* In the forked child, before exec: join every directory (async-signal-safe). */
 int algo_cgroup_join_self(const struct algo_cgroup *cg);
 
@@ -31,5 +42,11 @@ void algo_cgroup_close_fds(struct algo_cgroup *cg);
 
 /* SIGKILL whatever is still inside, then remove the directories. */
 void algo_cgroup_destroy(struct algo_cgroup *cg);
+
+/*
+ * Destroy the leaves beneath the collector's own cgroups (v2; v1 memory, cpu, pids) named
+ * @p prefix "PID." of a collector no longer running.
+ */
+void algo_cgroup_remove_stale(const char *prefix);
 
 #endif

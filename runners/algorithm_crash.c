@@ -121,7 +121,7 @@ int algo_crash_create(struct runner_ctx *ctx, const struct options *opts, const 
 	rc = health_events_config(opts, &cfg, &limits, err);
 	if (rc < 0)
 		return rc;
-	rc = algo_package_load(&pkg, package_dir, err);
+	rc = algo_package_load(&pkg, package_dir, NULL, err);
 	if (rc < 0)
 		return rc;
 	ac = calloc(1, sizeof(*ac));

@@ -162,23 +162,34 @@ static int load_limits(struct algo_limits *l, yajl_val v, const char *file, stru
 	return 0;
 }
 
-static int load_env(struct algo_package *p, yajl_val env, const char *venv, const char *file,
-		    struct error *err)
+/* VALUE of KEY=VALUE in @p env, or NULL. */
+static const char *env_get(char *const *env, const char *key)
+{
+	size_t n = strlen(key);
+
+	for (; *env; env++)
+		if (strncmp(*env, key, n) == 0 && (*env)[n] == '=')
+			return *env + n + 1;
+	return NULL;
+}
+
+static int load_env(struct algo_package *p, yajl_val env, const char *venv, char *const *base,
+		    const char *file, struct error *err)
 {
 	size_t n = 0, extra = (env && YAJL_IS_OBJECT(env) ? env->u.object.len : 0) + 2;
 
 	if (env && !YAJL_IS_OBJECT(env))
 		return error_set(err, EINVAL, "%s: \"env\" must be an object of strings", file);
-	while (environ[n])
+	while (base[n])
 		n++;
 	p->env = calloc(n + extra + 1, sizeof(char *));
 	if (!p->env)
 		return error_set(err, ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++)
-		if (!(p->env[p->env_count++] = strdup(environ[i])))
+		if (!(p->env[p->env_count++] = strdup(base[i])))
 			return error_set(err, ENOMEM, "out of memory");
 	if (venv) {
-		const char *path = getenv("PATH");
+		const char *path = env_get(base, "PATH");
 		char *bin = join(venv, "bin"), *val;
 		size_t len;
 
@@ -229,7 +240,8 @@ static const char *opt_string(yajl_val root, const char *key, const char *file, 
 	return v->u.string;
 }
 
-static int load(struct algo_package *p, yajl_val root, const char *file, struct error *err)
+static int load(struct algo_package *p, yajl_val root, char *const *base_env, const char *file,
+		struct error *err)
 {
 	yajl_val proto = algo_member(root, "protocol");
 	const char *name, *version, *venv, *workdir;
@@ -266,7 +278,7 @@ static int load(struct algo_package *p, yajl_val root, const char *file, struct 
 	if (rc == 0)
 		rc = load_entry_point(p, algo_member(root, "entry_point"), venv_bin, file, err);
 	if (rc == 0)
-		rc = load_env(p, algo_member(root, "env"), venv_abs, file, err);
+		rc = load_env(p, algo_member(root, "env"), venv_abs, base_env, file, err);
 	if (rc == 0)
 		rc = load_limits(&p->limits, algo_member(root, "limits"), file, err);
 	if (rc == 0 && !(p->config_json = algo_json_text(algo_member(root, "config"))))
@@ -276,7 +288,8 @@ static int load(struct algo_package *p, yajl_val root, const char *file, struct 
 	return rc;
 }
 
-int algo_package_load(struct algo_package *p, const char *dir, struct error *err)
+int algo_package_load(struct algo_package *p, const char *dir, char *const *base_env,
+		      struct error *err)
 {
 	char real[PATH_MAX], *file, *text, ebuf[256];
 	yajl_val root;
@@ -301,7 +314,7 @@ int algo_package_load(struct algo_package *p, const char *dir, struct error *err
 		rc = error_set(err, EINVAL, "%s: invalid JSON: %s", file, ebuf);
 		goto out;
 	}
-	rc = load(p, root, file, err);
+	rc = load(p, root, base_env ? base_env : environ, file, err);
 	yajl_tree_free(root);
 out:
 	free(file);

@@ -26,15 +26,19 @@ struct algo_package {
 	char *name;
 	char *version;
 	char **argv; /* NULL-terminated, argv[0] resolved */
-	char **env;  /* NULL-terminated KEY=VALUE: inherited, venv, manifest env */
+	char **env;  /* NULL-terminated KEY=VALUE: base (inherited), venv, manifest env */
 	size_t env_count;
 	char *workdir;	   /* absolute */
 	char *config_json; /* the manifest's config, as JSON text */
 	struct algo_limits limits;
 };
 
-/* Read DIR/manifest.json; errors name the file and the field. */
-int algo_package_load(struct algo_package *p, const char *dir, struct error *err);
+/*
+ * Read DIR/manifest.json; errors name the file and the field. The children's
+ * environment starts from @p base_env, or the host's when NULL.
+ */
+int algo_package_load(struct algo_package *p, const char *dir, char *const *base_env,
+		      struct error *err);
 
 void algo_package_free(struct algo_package *p);
 

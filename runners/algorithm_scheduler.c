@@ -11,6 +11,7 @@
 #include <collector/algorithm.h>
 
 #include "algorithm_internal.h"
+#include "algorithm_leftovers.h"
 #include "algorithm_protocol.h"
 
 #define DEFAULT_QUEUE 1024
@@ -38,11 +39,11 @@ const char *algo_state_name(enum algo_state s)
 
 const char *algorithm_code_name(enum algorithm_code code)
 {
-	static const char *const names[] = { "ok",	  "failed",	 "timeout",
-					     "crashed",	  "broken",	 "protocol",
-					     "bad_input", "no_capacity", "stopped" };
+	static const char *const names[] = { "ok",	"failed",    "timeout",	  "crashed",
+					     "broken",	"protocol",  "bad_input", "no_capacity",
+					     "stopped", "bad_output" };
 
-	return code <= ALGORITHM_STOPPED ? names[code] : "unknown";
+	return code <= ALGORITHM_BAD_OUTPUT ? names[code] : "unknown";
 }
 
 /* ---- event building ---- */
@@ -274,6 +275,8 @@ void algo_dispatch(struct algorithm *a)
 		if (!in)
 			return;
 		if (c->has_image && c->slot < 0) {
+			/* What a child did to the pool is undone before an image goes in. */
+			shm_pool_check(&a->pool);
 			/* An exhausted pool leaves the call queued: a result frees a slot. */
 			if ((c->slot = shm_pool_lease(&a->pool)) < 0)
 				return;
@@ -536,16 +539,27 @@ int64_t algorithm_paused_ns(const struct algorithm *a)
 
 /* ---- open, stop, close ---- */
 
-static int resolve_user(struct algorithm *a, const char *user, struct error *err)
+/*
+ * --user: the ids, and the environment a child of that user starts from:
+ * PATH and LANG, HOME from the password database, nothing else of the host's
+ * (the manifest's env and the package's own variables come on top).
+ */
+static int resolve_user(struct algorithm *a, const char *user, char env[3][512], struct error *err)
 {
 	struct passwd pwd, *pw = NULL;
 	char buf[4096];
+	const char *path = getenv("PATH"), *lang = getenv("LANG");
 
 	if (getpwnam_r(user, &pwd, buf, sizeof(buf), &pw) != 0 || !pw)
 		return error_set(err, ENOENT, "--user %s: no such user", user);
 	a->has_user = true;
 	a->uid = pw->pw_uid;
 	a->gid = pw->pw_gid;
+	snprintf(env[0], sizeof(env[0]), "PATH=%s", path ? path : "/usr/local/bin:/usr/bin:/bin");
+	snprintf(env[1], sizeof(env[1]), "HOME=%s", pw->pw_dir);
+	env[2][0] = '\0';
+	if (lang)
+		snprintf(env[2], sizeof(env[2]), "LANG=%s", lang);
 	return 0;
 }
 
@@ -567,6 +581,7 @@ int algo_host_new(const struct algorithm_options *opts, struct algorithm **out, 
 	if (opts)
 		a->opts = *opts;
 	a->pool.fd = -1;
+	a->pool.guard = -1;
 	a->loop = a->opts.loop ? a->opts.loop : ev_default_loop(0);
 	if (!ev_is_default_loop(a->loop)) {
 		free(a);
@@ -637,6 +652,21 @@ int algo_host_reset(struct algorithm *a, struct error *err)
 	return 0;
 }
 
+/* The package; under --user also the user, whose environment the children start from. */
+static int load_package(struct algorithm *a, const char *dir, struct error *err)
+{
+	char env[3][512] = { "", "", "" };
+	char *base[4] = { env[0], env[1], NULL, NULL };
+	int rc;
+
+	if (!a->opts.user)
+		return algo_package_load(&a->pkg, dir, NULL, err);
+	if ((rc = resolve_user(a, a->opts.user, env, err)) < 0)
+		return rc;
+	base[2] = env[2][0] ? env[2] : NULL;
+	return algo_package_load(&a->pkg, dir, base, err);
+}
+
 int algorithm_open(const char *package_dir, const struct algorithm_options *opts,
 		   struct algorithm **out, struct error *err)
 {
@@ -646,16 +676,17 @@ int algorithm_open(const char *package_dir, const struct algorithm_options *opts
 	*out = NULL;
 	if ((rc = algo_host_new(opts, &a, err)) < 0 || !a)
 		return rc < 0 ? rc : -ENOMEM;
-	if ((rc = algo_package_load(&a->pkg, package_dir, err)) < 0)
+	/* What a host killed with SIGKILL left; its children died with it (PR_SET_PDEATHSIG). */
+	algo_remove_leftovers();
+	if ((rc = load_package(a, package_dir, err)) < 0)
 		goto fail;
 	slots = (int)(2 * (int64_t)a->opts.instances * a->pkg.limits.max_inflight);
 	if (slots < 4)
 		slots = 4;
 	if (a->opts.pool_slots > 0)
 		slots = a->opts.pool_slots;
-	if ((a->opts.user && (rc = resolve_user(a, a->opts.user, err)) < 0) ||
-	    (rc = shm_pool_create(&a->pool, slots, a->opts.slot_size,
-				  a->has_user ? a->uid : (uid_t)-1, err)) < 0 ||
+	if ((rc = shm_pool_create(&a->pool, slots, a->opts.slot_size,
+				  a->has_user ? a->gid : (gid_t)-1, err)) < 0 ||
 	    (rc = algo_host_add_instances(a, err)) < 0)
 		goto fail;
 	/* A child that cannot even be executed is the caller's error, not a crash to retry. */

@@ -1,12 +1,12 @@
 /* The supervisor: spawns an instance's child, speaks the protocol with it, restarts it by policy. */
 #include <fcntl.h>
-#include <ftw.h>
 #include <grp.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,6 +17,7 @@
 #include <collector/collector.h>
 
 #include "algorithm_internal.h"
+#include "algorithm_leftovers.h"
 #include "algorithm_protocol.h"
 
 #define CHILD_PIPE_SIZE (1 << 20)
@@ -237,6 +238,23 @@ static struct algo_call *find_inflight(struct algo_instance *in, uint64_t id)
 	return NULL;
 }
 
+/*
+ * Whether the pool was resized (a child that can write it truncated it) or
+ * faulted while @p c's image was in it: the image may be gone, the answer is
+ * not trusted.
+ */
+static bool pool_spoiled(struct algo_instance *in, const struct algo_call *c)
+{
+	struct shm_pool *pool = &in->host->pool;
+
+	shm_pool_check(pool);
+	if (!shm_pool_spoiled(pool, c->slot))
+		return false;
+	protocol_error(in, "pool_resized", NULL, 0,
+		       "the shared-memory pool was resized; children must only read it");
+	return true;
+}
+
 static void handle_result(struct algo_instance *in, yajl_val msg)
 {
 	yajl_val id = algo_member(msg, "id"), ok = algo_member(msg, "ok");
@@ -258,7 +276,11 @@ static void handle_result(struct algo_instance *in, yajl_val msg)
 	in->consecutive_failures = 0;
 	in->answered++;
 	algo_list_remove(&in->inflight, c);
-	if (!ok || !(YAJL_IS_TRUE(ok) || YAJL_IS_FALSE(ok))) {
+	if (c->has_image && pool_spoiled(in, c)) {
+		algo_complete(c, ALGORITHM_BAD_OUTPUT,
+			      "the shared-memory pool was resized while the call was in flight",
+			      NULL, 0);
+	} else if (!ok || !(YAJL_IS_TRUE(ok) || YAJL_IS_FALSE(ok))) {
 		protocol_error(in, "bad_result", b->data, mark - 1, "a result without ok");
 		algo_complete(c, ALGORITHM_PROTOCOL, "the child's result has no boolean ok", NULL,
 			      0);
@@ -479,15 +501,6 @@ static void on_restart(struct ev_loop *loop, ev_timer *w, int revents)
 
 /* ---- the child's end and the restart policy ---- */
 
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 static void release_resources(struct algo_instance *in)
 {
 	struct ev_loop *loop = in->host->loop;
@@ -505,7 +518,7 @@ static void release_resources(struct algo_instance *in)
 	ev_timer_stop(loop, &in->kill_w);
 	algo_cgroup_destroy(&in->cg);
 	if (in->tmpdir[0]) {
-		nftw(in->tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+		algo_remove_tree(in->tmpdir);
 		in->tmpdir[0] = '\0';
 	}
 }
@@ -730,8 +743,8 @@ static int make_pipe(int fds[2], int parent_end)
 }
 
 /* In the forked child: only async-signal-safe calls until exec. */
-static void child_exec(struct algo_instance *in, int in_r, int out_w, int err_w, int status_w,
-		       char **env)
+static void child_exec(struct algo_instance *in, pid_t host, int in_r, int out_w, int err_w,
+		       int status_w, char **env)
 {
 	struct algorithm *a = in->host;
 	const struct algo_limits *lim = &a->pkg.limits;
@@ -753,6 +766,16 @@ static void child_exec(struct algo_instance *in, int in_r, int out_w, int err_w,
 							   (rlim_t)lim->max_open_files });
 	if (a->has_user && (setgroups(0, NULL) < 0 || setgid(a->gid) < 0 || setuid(a->uid) < 0))
 		goto fail;
+	/*
+	 * Dies with the host, even by SIGKILL. After setuid(), which clears it. It
+	 * fires when the forking *thread* ends: that is the loop's, which lives as
+	 * long as the host. A host already gone before prctl() is seen by the check.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != host)
+		goto fail;
+	/* Only stdin, stdout and stderr reach the package (status_w closes at exec). */
+	if (child_close_private_fds() < 0)
+		goto fail;
 	if (chdir(a->pkg.workdir) < 0)
 		goto fail;
 	execvpe(a->pkg.argv[0], a->pkg.argv, env);
@@ -767,7 +790,7 @@ static int spawn_child(struct algo_instance *in, char **env, struct error *err)
 {
 	int in_p[2] = { -1, -1 }, out_p[2] = { -1, -1 }, err_p[2] = { -1, -1 }, st[2] = { -1, -1 };
 	int rc, child_errno = 0;
-	pid_t pid;
+	pid_t pid, host = getpid();
 
 	if ((rc = make_pipe(in_p, 1)) < 0 || (rc = make_pipe(out_p, 0)) < 0 ||
 	    (rc = make_pipe(err_p, 0)) < 0 || (rc = make_pipe(st, 0)) < 0) {
@@ -786,7 +809,7 @@ static int spawn_child(struct algo_instance *in, char **env, struct error *err)
 		goto out;
 	}
 	if (pid == 0)
-		child_exec(in, in_p[0], out_p[1], err_p[1], st[1], env);
+		child_exec(in, host, in_p[0], out_p[1], err_p[1], st[1], env);
 	setpgid(pid, pid);
 	close(st[1]);
 	st[1] = -1;
@@ -823,15 +846,17 @@ static int prepare_sandbox(struct algo_instance *in, struct error *err)
 	char leaf[96];
 	struct error cg_err = { 0 };
 
-	snprintf(in->tmpdir, sizeof(in->tmpdir), "/tmp/collector-algo.XXXXXX");
+	/* The host's pid in the name: a later start removes it if this host dies unclean. */
+	snprintf(in->tmpdir, sizeof(in->tmpdir),
+		 ALGO_TMP_ROOT "/" ALGO_LEFTOVER_PREFIX "%d.%d.XXXXXX", (int)getpid(), in->index);
 	if (!mkdtemp(in->tmpdir)) {
 		in->tmpdir[0] = '\0';
 		return error_set(err, errno, "mkdtemp: %s", strerror(errno));
 	}
 	if (a->has_user && chown(in->tmpdir, a->uid, a->gid) < 0)
 		return error_set(err, errno, "chown %s: %s", in->tmpdir, strerror(errno));
-	snprintf(leaf, sizeof(leaf), "collector-algo.%d.%d.%" PRIu64, (int)getpid(), in->index,
-		 in->spawns);
+	snprintf(leaf, sizeof(leaf), ALGO_LEFTOVER_PREFIX "%d.%d.%" PRIu64, (int)getpid(),
+		 in->index, in->spawns);
 	if (algo_cgroup_create(&in->cg, leaf, a->pkg.limits.memory_mb, a->pkg.limits.cpu_percent,
 			       &cg_err) < 0) {
 		algo_ev_begin(a);

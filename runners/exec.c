@@ -19,11 +19,15 @@
 #include <collector/piped_child.h>
 #include <collector/runner.h>
 
+#include "algorithm_cgroup.h"
 #include "exec_health.h"
 
 #define RESTART_DELAY_MAX_NS (30LL * 1000000000)
 /* A restarted command that stays up this long makes the runner healthy again. */
 #define STABLE_AFTER_S 60.
+/* Event types under this prefix are the collector's own: a command's are renamed. */
+#define RESERVED_PREFIX "collector."
+#define FORGED_PREFIX "exec.forged."
 
 enum line_format { FORMAT_AUTO, FORMAT_JSON, FORMAT_TEXT };
 enum restart_policy { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS };
@@ -35,6 +39,7 @@ struct run_counters {
 	uint64_t errors;
 	uint64_t truncated;
 	uint64_t invalid_utf8;
+	uint64_t forged;
 };
 
 struct exec_runner {
@@ -53,8 +58,9 @@ struct exec_runner {
 	size_t max_line;
 	/* the current run */
 	struct piped_child pc;
-	pid_t pid;     /* of the current run, -1 when it did not start */
-	bool stopping; /* stop() was called */
+	struct algo_cgroup cg; /* holds the run's whole tree; none when ndirs is 0 */
+	pid_t pid;	       /* of the current run, -1 when it did not start */
+	bool stopping;	       /* stop() was called */
 	struct run_counters n;
 	char error[256];
 	int restarts;
@@ -132,11 +138,49 @@ static void emit_text(struct exec_runner *r, const struct line *l, const char *t
 	emit_data(r, type);
 }
 
+/*
+ * A command may not speak for the collector: a "collector.*" type becomes
+ * "exec.forged.collector.*" (cut to the longest type), counted and reported.
+ */
+static struct event *unforge(struct exec_runner *r, struct event *ev, const struct line *l)
+{
+	char type[EVENT_TYPE_MAX];
+	int n;
+	struct event *renamed;
+
+	if (ev->type.len < strlen(RESERVED_PREFIX) ||
+	    memcmp(ev->type.ptr, RESERVED_PREFIX, strlen(RESERVED_PREFIX)) != 0)
+		return ev;
+	n = snprintf(type, sizeof(type), FORGED_PREFIX "%.*s", (int)ev->type.len, ev->type.ptr);
+	r->n.forged++;
+	r->n.errors++;
+	runner_report_error(r->ctx, "reserved_type", l->number, l->offset, l->ptr, l->len,
+			    "stdout line %llu: type '%.*s' is reserved for the collector; emitted "
+			    "as '%.*s'",
+			    (unsigned long long)l->number, (int)ev->type.len, ev->type.ptr,
+			    n < (int)sizeof(type) ? n : (int)sizeof(type) - 1, type);
+	renamed = event_new((struct span){ type, strnlen(type, sizeof(type)) }, ev->comm, ev->data);
+	if (renamed) {
+		renamed->flags = ev->flags;
+		renamed->pid = ev->pid;
+		renamed->tid = ev->tid;
+		renamed->ppid = ev->ppid;
+	}
+	event_unref(ev);
+	return renamed;
+}
+
 static bool try_json(struct exec_runner *r, const struct line *l, bool report)
 {
 	struct error err = { 0 };
 	struct event *ev = json_decoder_decode(r->decoder, l->ptr, l->len, &err);
 
+	if (ev && json_decoder_repaired(r->decoder) && !(l->flags & LINE_INVALID_UTF8))
+		r->n.invalid_utf8++;
+	if (ev && !(ev = unforge(r, ev, l))) {
+		runner_emit_failed(r->ctx, "exec.event");
+		return true;
+	}
 	if (ev) {
 		if (!(ev->flags & EVENT_HAS_PID) && r->pid > 0)
 			event_set_pid(ev, r->pid);
@@ -249,6 +293,7 @@ static void put_counters(struct event_builder *b, const struct exec_runner *r)
 	event_builder_uint(b, "errors", r->n.errors);
 	event_builder_uint(b, "truncated", r->n.truncated);
 	event_builder_uint(b, "invalid_utf8", r->n.invalid_utf8);
+	event_builder_uint(b, "forged", r->n.forged);
 	event_builder_uint(b, "stdout_bytes", r->pc.out.framer.stats.bytes);
 	event_builder_uint(b, "stderr_bytes", r->pc.err.framer.stats.bytes);
 	event_builder_uint(b, "discarded_bytes",
@@ -280,6 +325,8 @@ static void emit_exit(struct exec_runner *r, enum runner_status *st, bool will_r
 	put_time(b, "end", end);
 	event_builder_int(b, "duration_ns", end - r->pc.start_ns);
 	put_counters(b, r);
+	event_builder_int(b, "descendants_left", r->pc.left);
+	event_builder_bool(b, "output_cut", r->pc.cut);
 	event_builder_str(b, "error", r->error[0] ? r->error : NULL);
 	event_builder_int(b, "restarts", r->restarts);
 	event_builder_bool(b, "will_restart", will_restart);
@@ -317,7 +364,7 @@ static const char *describe_end(const struct exec_runner *r, char *buf, size_t s
 	return buf;
 }
 
-/* The run is over: the child is reaped and both pipes are drained. */
+/* The run is over: the child is reaped and both pipes are drained or cut. */
 static void on_end(void *arg)
 {
 	struct exec_runner *r = arg;
@@ -326,6 +373,15 @@ static void on_end(void *arg)
 	int64_t delay;
 	char why[64];
 
+	algo_cgroup_destroy(&r->cg);
+	if (r->pc.left)
+		log_warn("%s: the command exited leaving %d process(es) of its tree; they were "
+			 "killed",
+			 runner_name(r->ctx), r->pc.left);
+	if (r->pc.cut)
+		log_warn("%s: a process that left the command's process group kept its output "
+			 "open; the pipes were closed %d ms after the exit",
+			 runner_name(r->ctx), PIPED_CHILD_DRAIN_MS);
 	exec_health_reaped(r->health, r->pid, r->pc.wait_status);
 	run_status(r, &st);
 	again = should_restart(r, st);
@@ -356,12 +412,32 @@ static void on_stable(struct ev_loop *loop, ev_timer *w, int revents)
 	runner_set_health(r->ctx, RUNNER_HEALTHY, NULL);
 }
 
+static int signal_tree(void *arg, int sig)
+{
+	struct exec_runner *r = arg;
+
+	return r->cg.ndirs ? algo_cgroup_signal(&r->cg, sig) : -1;
+}
+
 static const struct piped_child_ops exec_child_ops = {
 	.can_take = can_take,
 	.on_line = on_line,
 	.on_read_error = on_read_error,
 	.on_end = on_end,
+	.signal_tree = signal_tree,
 };
+
+/* A cgroup for the run's tree, where cgroups can be made (root); else its process group only. */
+static void make_cgroup(struct exec_runner *r)
+{
+	static unsigned runs;
+	char leaf[64];
+
+	snprintf(leaf, sizeof(leaf), "collector-exec.%d.%u", (int)getpid(), runs++);
+	if (algo_cgroup_create_tree(&r->cg, leaf, NULL) < 0)
+		log_debug("%s: no cgroup for the command; its process group is its tree",
+			  runner_name(r->ctx));
+}
 
 static int spawn_run(struct exec_runner *r, struct error *err)
 {
@@ -369,13 +445,18 @@ static int spawn_run(struct exec_runner *r, struct error *err)
 	int rc;
 
 	reset_run(r);
+	make_cgroup(r);
+	spec.join_fds = r->cg.procs_fds;
+	spec.njoin = r->cg.ndirs;
 	exec_health_spawning(r->health, true);
 	rc = piped_child_start(&r->pc, &spec, r->timeout_ns, r->grace_ns, err);
 	exec_health_spawning(r->health, false);
+	algo_cgroup_close_fds(&r->cg);
 	if (rc < 0) {
 		enum runner_status st;
 
 		snprintf(r->error, sizeof(r->error), "%s", err->msg);
+		algo_cgroup_destroy(&r->cg);
 		emit_exit(r, &st, false);
 		return rc;
 	}
@@ -488,6 +569,8 @@ static void *exec_create(struct runner_ctx *ctx, const struct options *opts, str
 		     strcmp(restart, "on-failure") == 0 ? RESTART_ON_FAILURE :
 							  RESTART_NO;
 	r->pid = -1;
+	for (int i = 0; i < ALGO_CGROUP_MAX_DIRS; i++)
+		r->cg.procs_fds[i] = -1;
 	ev_init(&r->restart_w, on_restart);
 	ev_init(&r->stable_w, on_stable);
 	r->restart_w.data = r->stable_w.data = r;
@@ -546,6 +629,7 @@ static void exec_destroy(void *self)
 	struct exec_runner *r = self;
 
 	piped_child_free(&r->pc);
+	algo_cgroup_destroy(&r->cg);
 	exec_health_free(r->health);
 	ev_timer_stop(r->loop, &r->restart_w);
 	ev_timer_stop(r->loop, &r->stable_w);

@@ -9,6 +9,7 @@
 
 #include <collector/buffer.h>
 
+#include "http_redact.h"
 #include "http_stream.h"
 
 /* Requests waiting for their responses (pipelining); older ones are forgotten. */
@@ -32,6 +33,7 @@ struct direction {
 	const char *error;
 	/* The message being parsed. */
 	struct buffer url, reason, headers, body;
+	struct buffer scrubbed; /* the path, then a form body, with listed parameters hidden */
 	size_t name_off[HTTP_MAX_HEADERS], value_off[HTTP_MAX_HEADERS];
 	size_t header_count;
 	bool headers_truncated, skip_header;
@@ -55,7 +57,7 @@ struct http_stream {
 	http_parser_settings settings;
 };
 
-static const char redacted_value[] = "[REDACTED]";
+static const char redacted_value[] = HTTP_REDACTED;
 
 bool http_looks_like(const char *bytes, size_t len)
 {
@@ -184,6 +186,51 @@ static bool is_redacted(const struct http_stream *s, const char *name)
 	return false;
 }
 
+/* Whether the request's body is a urlencoded form, whose fields are parameters too. */
+static bool form_body(const struct http_message *m)
+{
+	static const char form[] = "application/x-www-form-urlencoded";
+
+	for (size_t i = 0; i < m->header_count; i++)
+		if (strcasecmp(m->headers[i].name, "Content-Type") == 0)
+			return strncasecmp(m->headers[i].value, form, sizeof(form) - 1) == 0;
+	return false;
+}
+
+/*
+ * The request's path, and its body when a form, with the listed parameters
+ * hidden (into d->scrubbed). Out of memory, neither is shown.
+ */
+static void scrub_request(struct direction *d, struct http_message *m)
+{
+	const struct http_redact r = { .params = d->s->cfg.redact_params,
+				       .param_count = d->s->cfg.redact_param_count };
+	struct http_redact_state path_st = { 0 }, body_st = { 0 };
+	bool form = form_body(m);
+	size_t body_off;
+
+	d->scrubbed.len = 0;
+	if (http_redact_bytes(&r, &path_st, d->url.data ? d->url.data : "", d->url.len,
+			      &d->scrubbed) < 0 ||
+	    buffer_append(&d->scrubbed, "", 1) < 0) {
+		m->path = "";
+		d->scrubbed.len = 0;
+	}
+	body_off = d->scrubbed.len;
+	if (form && (http_redact_bytes(&r, &body_st, d->body.data ? d->body.data : "", d->body.len,
+				       &d->scrubbed) < 0)) {
+		m->body = "";
+		m->body_len = 0;
+		form = false;
+	}
+	if (d->scrubbed.len && body_off)
+		m->path = d->scrubbed.data;
+	if (form) {
+		m->body = d->scrubbed.data + body_off;
+		m->body_len = d->scrubbed.len - body_off;
+	}
+}
+
 static struct pending_request *oldest_request(struct http_stream *s)
 {
 	return s->pending_count ? &s->pending[s->pending_head] : NULL;
@@ -232,6 +279,8 @@ static void build(struct direction *d, struct http_message *m)
 	m->body_truncated = d->body_size > d->body.len;
 	m->chunked = (p->flags & F_CHUNKED) != 0;
 	m->event_stream = d->event_stream;
+	if (m->request)
+		scrub_request(d, m);
 }
 
 static void forward_sse(void *arg, const struct sse_message *m)
@@ -363,6 +412,7 @@ void http_stream_free(struct http_stream *s)
 		buffer_free(&d->reason);
 		buffer_free(&d->headers);
 		buffer_free(&d->body);
+		buffer_free(&d->scrubbed);
 		sse_parser_free(&d->sse);
 	}
 	while (s->pending_count)

@@ -19,14 +19,16 @@ struct http_header {
 struct http_message {
 	bool request;
 	const char *method; /* requests; for a response, its request's (NULL if unknown) */
-	const char *path;   /* requests; for a response, its request's (NULL if unknown) */
+	const char *path;   /* requests; for a response, its request's (NULL if unknown); listed
+			       query parameters' values are "[REDACTED]" */
 	int status;	    /* responses */
 	const char *reason; /* responses */
 	unsigned version_major, version_minor;
 	struct http_header headers[HTTP_MAX_HEADERS];
 	size_t header_count;
 	bool headers_truncated; /* more headers than HTTP_MAX_HEADERS */
-	const char *body;	/* the first max_body bytes, de-chunked */
+	const char *body;	/* the first max_body bytes, de-chunked (a urlencoded form's
+				   listed fields "[REDACTED]") */
 	size_t body_len;
 	unsigned long long body_size; /* all body bytes */
 	bool body_truncated;
@@ -41,6 +43,9 @@ struct http_stream_config {
 	size_t max_body;	   /* body bytes kept per message */
 	const char *const *redact; /* header names (any case) whose values are hidden */
 	size_t redact_count;
+	/* Query parameters (and form fields of urlencoded request bodies) whose values are hidden. */
+	const char *const *redact_params;
+	size_t redact_param_count;
 	bool sse; /* split text/event-stream bodies into messages */
 };
 

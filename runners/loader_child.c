@@ -1,7 +1,11 @@
 /* A runner's BPF loader as a child process: its stdout lines handed over, its stderr kept for the error. */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <collector/child.h>
 #include <collector/event.h>
@@ -96,9 +100,56 @@ int loader_child_init(struct loader_child *lc, struct runner_ctx *ctx, const cha
 	return piped_child_init(&lc->pc, runner_loop(ctx), max_line, &loader_ops, lc, err);
 }
 
-int loader_child_start(struct loader_child *lc, char *const *argv, struct error *err)
+/* The loader program: the `loader` option, or this binary's hidden `loader NAME`. */
+static int add_program(struct loader_child *lc, const struct options *opts, struct error *err)
 {
-	struct child_spec spec = { .argv = argv };
+	const char *program = options_str(opts, "loader");
+	char self[PATH_MAX];
+	ssize_t len;
+
+	if (!program) {
+		len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		if (len <= 0)
+			return error_set(err, errno, "cannot find this binary: %s",
+					 strerror(errno));
+		self[len] = '\0';
+		program = self;
+	}
+	if (!(lc->argv[lc->argc++] = strdup(program)))
+		return error_set(err, ENOMEM, "out of memory");
+	if (options_str(opts, "loader"))
+		return 0;
+	if (!(lc->argv[lc->argc++] = strdup("loader")) ||
+	    !(lc->argv[lc->argc++] = strdup(lc->name)))
+		return error_set(err, ENOMEM, "out of memory");
+	return 0;
+}
+
+int loader_child_argv(struct loader_child *lc, const struct options *opts, const char *const *extra,
+		      struct error *err)
+{
+	int n;
+
+	if (add_program(lc, opts, err) < 0)
+		return -1;
+	/* The loader parses these with the runner's own option table. */
+	n = options_to_argv(opts, lc->argv + lc->argc, LOADER_MAX_ARGS - 1 - lc->argc, err);
+	if (n < 0)
+		return -1;
+	lc->argc += n;
+	for (; extra && *extra; extra++) {
+		if (lc->argc == LOADER_MAX_ARGS - 1)
+			return error_set(err, E2BIG, "the %s loader: more than %d arguments",
+					 lc->name, LOADER_MAX_ARGS - 1);
+		if (!(lc->argv[lc->argc++] = strdup(*extra)))
+			return error_set(err, ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+int loader_child_start(struct loader_child *lc, struct error *err)
+{
+	struct child_spec spec = { .argv = lc->argv };
 
 	return piped_child_start(&lc->pc, &spec, 0, LOADER_GRACE_NS, err);
 }
@@ -145,4 +196,6 @@ void loader_child_metrics(struct loader_child *lc, struct metrics_writer *w)
 void loader_child_free(struct loader_child *lc)
 {
 	piped_child_free(&lc->pc);
+	while (lc->argc > 0)
+		free(lc->argv[--lc->argc]);
 }

@@ -9,6 +9,8 @@
 
 /* Last stderr lines of the loader kept to say why it ended. */
 #define LOADER_STDERR_KEEP 8
+/* Words of a loader's command line, its terminating NULL included. */
+#define LOADER_MAX_ARGS 320
 
 struct loader_child {
 	struct piped_child pc;
@@ -22,6 +24,8 @@ struct loader_child {
 	unsigned long long lost_reported; /* records lost as of the last collector.loss */
 	char stderr_tail[LOADER_STDERR_KEEP][200];
 	int stderr_count;
+	char *argv[LOADER_MAX_ARGS]; /* owned: the loader's command line */
+	int argc;
 };
 
 /*
@@ -32,8 +36,17 @@ int loader_child_init(struct loader_child *lc, struct runner_ctx *ctx, const cha
 		      size_t max_line, void (*on_record)(void *arg, const struct line *l),
 		      void *arg, struct error *err);
 
-/* Start the loader @argv (argv[0] is the program). @return 0 or a negative code with @err. */
-int loader_child_start(struct loader_child *lc, char *const *argv, struct error *err);
+/*
+ * Build the loader's command line: the `loader` option's program, or this binary's
+ * hidden `loader NAME`; then the options the user gave in @opts as flags, which the
+ * loader parses with the same option table; then @extra (NULL-terminated, may be NULL).
+ * @return 0 or a negative code with @err.
+ */
+int loader_child_argv(struct loader_child *lc, const struct options *opts, const char *const *extra,
+		      struct error *err);
+
+/* Start the loader built by loader_child_argv(). @return 0 or a negative code with @err. */
+int loader_child_start(struct loader_child *lc, struct error *err);
 
 /* Stop it (SIGTERM, SIGKILL after 2 s); the runner then ends as canceled. */
 void loader_child_stop(struct loader_child *lc);

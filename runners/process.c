@@ -11,6 +11,7 @@
 #include <collector/runner.h>
 
 #include "loader_child.h"
+#include "process_loader.h"
 #include "process_line.h"
 #include "process_table.h"
 
@@ -19,9 +20,6 @@
 struct process_runner {
 	struct runner_ctx *ctx;
 	struct loader_child loader;
-	char *argv[32];
-	char self[PATH_MAX];
-	char numbers[5][24];
 	struct process_table *table;
 	struct process_line_decoder decoder;
 	struct buffer exec_info; /* an exec's struct exec_info, for the table */
@@ -64,6 +62,9 @@ static const struct option_spec process_options[] = {
 	{ .name = "loader",
 	  .type = OPT_STRING,
 	  .help = "loader program (default: this binary's hidden `loader process`)" },
+	{ .name = "verbose",
+	  .type = OPT_BOOL,
+	  .help = "the loader's libbpf debug output as log lines" },
 	{ 0 },
 };
 
@@ -185,82 +186,12 @@ static void process_metrics(void *self, struct metrics_writer *w)
 
 static void process_destroy(void *self);
 
-/* The loader's command line from the runner's options. */
-static int build_argv(struct process_runner *r, const struct options *opts, struct error *err)
-{
-	int n = 0;
-	const char *loader = options_str(opts, "loader");
-	ssize_t len;
-
-	if (loader) {
-		r->argv[n++] = (char *)loader;
-	} else {
-		len = readlink("/proc/self/exe", r->self, sizeof(r->self) - 1);
-		if (len <= 0)
-			return error_set(err, errno, "cannot find this binary: %s",
-					 strerror(errno));
-		r->self[len] = '\0';
-		r->argv[n++] = r->self;
-		r->argv[n++] = "loader";
-		r->argv[n++] = "process";
-	}
-	if (options_int(opts, "pid") > 0) {
-		snprintf(r->numbers[0], sizeof(r->numbers[0]), "%lld",
-			 (long long)options_int(opts, "pid"));
-		r->argv[n++] = "--pid";
-		r->argv[n++] = r->numbers[0];
-	}
-	if (options_bool(opts, "tree")) {
-		if (options_int(opts, "pid") <= 0)
-			return error_set(err, EINVAL, "--tree needs --pid");
-		r->argv[n++] = "--tree";
-	}
-	if (options_int(opts, "uid") >= 0) {
-		snprintf(r->numbers[1], sizeof(r->numbers[1]), "%lld",
-			 (long long)options_int(opts, "uid"));
-		r->argv[n++] = "--uid";
-		r->argv[n++] = r->numbers[1];
-	}
-	if (options_str(opts, "comm")) {
-		if (strlen(options_str(opts, "comm")) > 15)
-			return error_set(err, EINVAL,
-					 "--comm: at most 15 characters (the kernel's limit)");
-		r->argv[n++] = "--comm";
-		r->argv[n++] = (char *)options_str(opts, "comm");
-	}
-	if (options_str(opts, "cgroup")) {
-		r->argv[n++] = "--cgroup";
-		r->argv[n++] = (char *)options_str(opts, "cgroup");
-	}
-	if (options_bool(opts, "threads"))
-		r->argv[n++] = "--threads";
-	snprintf(r->numbers[2], sizeof(r->numbers[2]), "%lld",
-		 (long long)options_int(opts, "max-args"));
-	snprintf(r->numbers[3], sizeof(r->numbers[3]), "%lld",
-		 (long long)options_int(opts, "max-args-bytes"));
-	r->argv[n++] = "--max-args";
-	r->argv[n++] = r->numbers[2];
-	r->argv[n++] = "--max-args-bytes";
-	r->argv[n++] = r->numbers[3];
-	snprintf(r->numbers[4], sizeof(r->numbers[4]), "%lld",
-		 (long long)(options_int(opts, "flush-interval") / 1000000));
-	r->argv[n++] = "--flush-ms";
-	r->argv[n++] = r->numbers[4];
-	r->argv[n] = NULL;
-	return 0;
-}
-
 static void *process_create(struct runner_ctx *ctx, const struct options *opts, struct error *err)
 {
 	struct process_runner *r;
-	int64_t bytes = options_int(opts, "max-args-bytes");
 
-	if (bytes < 1 || bytes > 4096 || options_int(opts, "max-args") < 0 ||
-	    options_int(opts, "table-size") < 1) {
-		error_set(err, EINVAL,
-			  "--max-args-bytes must be 1..4096, --max-args >= 0, --table-size >= 1");
+	if (process_options_check(opts, err) < 0)
 		return NULL;
-	}
 	r = calloc(1, sizeof(*r));
 	if (!r) {
 		error_set(err, ENOMEM, "out of memory");
@@ -278,7 +209,7 @@ static void *process_create(struct runner_ctx *ctx, const struct options *opts, 
 		error_set(err, ENOMEM, "out of memory");
 		return NULL;
 	}
-	if (build_argv(r, opts, err) < 0) {
+	if (loader_child_argv(&r->loader, opts, NULL, err) < 0) {
 		process_destroy(r);
 		return NULL;
 	}
@@ -288,7 +219,7 @@ static void *process_create(struct runner_ctx *ctx, const struct options *opts, 
 static int process_start(void *self, struct error *err)
 {
 	struct process_runner *r = self;
-	return loader_child_start(&r->loader, r->argv, err);
+	return loader_child_start(&r->loader, err);
 }
 
 static void process_stop(void *self)
@@ -326,4 +257,5 @@ const struct runner_ops process_runner_ops = {
 	.resume = process_resume,
 	.destroy = process_destroy,
 	.metrics = process_metrics,
+	.loader_main = process_loader_main,
 };

@@ -14,15 +14,35 @@
 #include <collector/log.h>
 #include <collector/runner.h>
 
+#include "http_redact.h"
 #include "http_stream.h"
 #include "loader_child.h"
+#include "ssl_loader.h"
 #include "ssl_ring.h"
 
-#define MAX_ARGS 300
-#define MAX_PAYLOAD_LIMIT (256L * 1024)
-
-static const char *const default_redact[] = { "Authorization", "Proxy-Authorization", "Cookie",
-					      "Set-Cookie", "X-Api-Key" };
+static const char *const default_redact[] = {
+	"Authorization", "Proxy-Authorization", "Cookie",	 "Set-Cookie",
+	"X-Api-Key",	 "X-Auth-Token",	"Private-Token", "X-Amz-Security-Token",
+};
+static const char *const default_redact_query[] = {
+	"access_token",
+	"refresh_token",
+	"id_token",
+	"token",
+	"auth",
+	"password",
+	"passwd",
+	"pwd",
+	"secret",
+	"client_secret",
+	"api_key",
+	"apikey",
+	"key",
+	"sig",
+	"signature",
+	"X-Amz-Signature",
+	"X-Amz-Security-Token",
+};
 
 enum conn_kind { CONN_UNKNOWN, CONN_HTTP, CONN_RAW };
 
@@ -31,6 +51,7 @@ struct conn {
 	char key[48];
 	enum conn_kind kind;
 	struct http_stream *http;
+	struct http_redact_state redact_st[2]; /* ssl.data of each direction, written / read */
 	unsigned long long last_use;
 	struct conn *next;
 };
@@ -38,17 +59,14 @@ struct conn {
 struct ssl_runner {
 	struct runner_ctx *ctx;
 	struct loader_child loader;
-	char *argv[MAX_ARGS];
-	char self[PATH_MAX];
-	char numbers[6][24];
 	unsigned long long loader_lost; /* as the loader counts them */
 	/* The loader's ring buffer, read here once the loader shares it. */
 	struct ssl_ring *ring;
 	/* The analyzer chain, each stage switchable. */
 	bool http, raw, sse;
 	struct http_stream_config http_cfg;
-	const char *const *redact;
-	size_t redact_count;
+	struct http_redact redactor; /* headers and parameters hidden; none with --no-redact */
+	struct buffer scrubbed;	     /* a call's bytes with the listed values hidden */
 	/* Connections, hashed by key; the least recently used one goes when full. */
 	struct conn **buckets;
 	size_t nbuckets, nconns, max_conns;
@@ -102,6 +120,11 @@ static const struct option_spec ssl_options[] = {
 	  .type = OPT_STRING,
 	  .repeat = true,
 	  .help = "header whose value is hidden (repeatable; replaces the default list)" },
+	{ .name = "redact-query",
+	  .type = OPT_STRING,
+	  .repeat = true,
+	  .help = "query parameter or form field whose value is hidden (repeatable; replaces the "
+		  "default list)" },
 	{ .name = "max-body",
 	  .type = OPT_SIZE,
 	  .def = "64KiB",
@@ -113,6 +136,17 @@ static const struct option_spec ssl_options[] = {
 	{ .name = "loader",
 	  .type = OPT_STRING,
 	  .help = "loader program (default: this binary's hidden `loader ssl`)" },
+	{ .name = "verbose",
+	  .type = OPT_BOOL,
+	  .help = "the loader's libbpf debug output as log lines" },
+	{ .name = "wakeup",
+	  .type = OPT_SIZE,
+	  .help = "bytes waiting in the ring buffer that wake its reader early (default: a "
+		  "quarter of --ring-size; 0: every record)" },
+	{ .name = "share-ring",
+	  .type = OPT_BOOL,
+	  .help = "for the loader run by hand: hand the ring buffer's fd to the parent "
+		  "(pidfd_getfd) instead of printing the captures" },
 	{ 0 },
 };
 
@@ -346,6 +380,35 @@ static bool analyse(struct ssl_runner *r, struct conn *c, bool write, const unsi
 	return true;
 }
 
+/*
+ * The call's bytes, with the listed headers' and parameters' values hidden as
+ * in http.* events: --raw and connections that are not (or no longer) parsed
+ * as HTTP must not show what http.request hides. A value cut between two calls
+ * stays hidden through the connection's state.
+ */
+static void emit_data(struct ssl_runner *r, struct conn *c, const struct ssl_call *call)
+{
+	struct http_redact_state fresh = { 0 };
+	struct http_redact_state *st = c ? &c->redact_st[call->write ? 0 : 1] : &fresh;
+	int hidden = 0;
+
+	r->scrubbed.len = 0;
+	if (r->redactor.header_count || r->redactor.param_count)
+		hidden = http_redact_bytes(&r->redactor, st, (const char *)call->data,
+					   call->captured, &r->scrubbed);
+	if (hidden < 0) {
+		/* Out of memory: nothing rather than what should be hidden. */
+		put_bytes(r, "data", "encoding", "", 0, NULL);
+		event_builder_bool(r->eb, "data_dropped", true);
+	} else if (hidden > 0) {
+		put_bytes(r, "data", "encoding", r->scrubbed.data, r->scrubbed.len, NULL);
+		event_builder_int(r->eb, "redacted", hidden);
+	} else {
+		put_bytes(r, "data", "encoding", call->data, call->captured, call->b64);
+	}
+	emit(r, "ssl.data", 0);
+}
+
 static void handle_data(struct ssl_runner *r, const struct ssl_call *call)
 {
 	bool taken = false;
@@ -369,8 +432,7 @@ static void handle_data(struct ssl_runner *r, const struct ssl_call *call)
 	event_builder_int(b, "ret", call->ret);
 	event_builder_int(b, "latency_ns", call->latency_ns);
 	event_builder_int(b, "uid", call->uid);
-	put_bytes(r, "data", "encoding", call->data, call->captured, call->b64);
-	emit(r, "ssl.data", 0);
+	emit_data(r, c, call);
 }
 
 /* The connection is gone: finish what ran to its end, forget it. */
@@ -535,99 +597,44 @@ static void on_loader_exit(void *arg)
 
 static void ssl_destroy(void *self);
 
-static int add_number(struct ssl_runner *r, int *n, int slot, const char *flag, long long v)
-{
-	snprintf(r->numbers[slot], sizeof(r->numbers[slot]), "%lld", v);
-	r->argv[(*n)++] = (char *)flag;
-	r->argv[(*n)++] = r->numbers[slot];
-	return 0;
-}
-
-static int add_list(struct ssl_runner *r, int *n, const struct options *opts, const char *name,
-		    const char *flag, struct error *err)
-{
-	int count = 0;
-	char *const *list = options_list(opts, name, &count);
-
-	if (*n + 2 * count >= MAX_ARGS - 16)
-		return error_set(err, E2BIG, "too many --%s", name);
-	for (int i = 0; i < count; i++) {
-		r->argv[(*n)++] = (char *)flag;
-		r->argv[(*n)++] = list[i];
-	}
-	return 0;
-}
-
-static int build_argv(struct ssl_runner *r, const struct options *opts, struct error *err)
-{
-	int n = 0;
-	const char *loader = options_str(opts, "loader");
-	int64_t ring = options_int(opts, "ring-size");
-	ssize_t len;
-
-	if (loader) {
-		r->argv[n++] = (char *)loader;
-	} else {
-		len = readlink("/proc/self/exe", r->self, sizeof(r->self) - 1);
-		if (len <= 0)
-			return error_set(err, errno, "cannot find this binary: %s",
-					 strerror(errno));
-		r->self[len] = '\0';
-		r->argv[n++] = r->self;
-		r->argv[n++] = "loader";
-		r->argv[n++] = "ssl";
-	}
-	if (ring < (1 << 20) || ring > (1LL << 30) || (ring & (ring - 1)))
-		return error_set(err, EINVAL, "--ring-size must be a power of two in 1MiB..1GiB");
-	if (options_int(opts, "pid") > 0)
-		add_number(r, &n, 0, "--pid", options_int(opts, "pid"));
-	if (options_int(opts, "uid") >= 0)
-		add_number(r, &n, 1, "--uid", options_int(opts, "uid"));
-	if (options_str(opts, "comm")) {
-		if (strlen(options_str(opts, "comm")) > 15)
-			return error_set(err, EINVAL,
-					 "--comm: at most 15 characters (the kernel's limit)");
-		r->argv[n++] = "--comm";
-		r->argv[n++] = (char *)options_str(opts, "comm");
-	}
-	r->argv[n++] = "--share-ring";
-	add_number(r, &n, 2, "--max-payload", options_int(opts, "max-payload"));
-	add_number(r, &n, 3, "--ring-mib", ring >> 20);
-	/* The runner reads on a timer (ssl_ring.c): a wake-up is only the net for a sudden burst. */
-	add_number(r, &n, 4, "--wakeup-kib", (ring >> 10) / 4);
-	if (add_list(r, &n, opts, "lib", "--lib", err) < 0 ||
-	    add_list(r, &n, opts, "binary-path", "--binary-path", err) < 0)
-		return -1;
-	r->argv[n] = NULL;
-	return 0;
-}
-
 static int configure(struct ssl_runner *r, const struct options *opts, struct error *err)
 {
-	int count = 0;
+	int count = 0, nquery = 0;
 	char *const *names = options_list(opts, "redact", &count);
+	char *const *query = options_list(opts, "redact-query", &nquery);
 	int64_t max_payload = options_int(opts, "max-payload");
+	static const char *const share_ring[] = { "--share-ring", NULL };
 
-	if (max_payload < 1 || max_payload > MAX_PAYLOAD_LIMIT)
-		return error_set(err, EINVAL, "--max-payload must be 1..256KiB");
+	if (ssl_options_check(opts, err) < 0)
+		return -1;
 	if (options_int(opts, "max-body") < 0 || options_int(opts, "max-connections") < 1)
 		return error_set(err, EINVAL, "--max-body must be >= 0, --max-connections >= 1");
 	r->http = !options_bool(opts, "no-http");
 	r->raw = options_bool(opts, "raw");
 	r->sse = !options_bool(opts, "no-sse");
-	if (options_bool(opts, "no-redact")) {
-		r->redact_count = 0;
-	} else if (names) {
-		r->redact = (const char *const *)names;
-		r->redact_count = (size_t)count;
+	if (names) {
+		r->redactor.headers = (const char *const *)names;
+		r->redactor.header_count = (size_t)count;
 	} else {
-		r->redact = default_redact;
-		r->redact_count = sizeof(default_redact) / sizeof(default_redact[0]);
+		r->redactor.headers = default_redact;
+		r->redactor.header_count = sizeof(default_redact) / sizeof(default_redact[0]);
 	}
+	if (query) {
+		r->redactor.params = (const char *const *)query;
+		r->redactor.param_count = (size_t)nquery;
+	} else {
+		r->redactor.params = default_redact_query;
+		r->redactor.param_count =
+			sizeof(default_redact_query) / sizeof(default_redact_query[0]);
+	}
+	if (options_bool(opts, "no-redact"))
+		r->redactor = (struct http_redact){ 0 };
 	r->http_cfg = (struct http_stream_config){ .max_body = (size_t)options_int(opts, "max-"
 											 "body"),
-						   .redact = r->redact,
-						   .redact_count = r->redact_count,
+						   .redact = r->redactor.headers,
+						   .redact_count = r->redactor.header_count,
+						   .redact_params = r->redactor.params,
+						   .redact_param_count = r->redactor.param_count,
 						   .sse = r->sse };
 	r->max_conns = (size_t)options_int(opts, "max-connections");
 	r->nbuckets = r->max_conns < 64 ? 64 : r->max_conns;
@@ -637,7 +644,8 @@ static int configure(struct ssl_runner *r, const struct options *opts, struct er
 	r->eb = event_builder_new();
 	if (!r->buckets || !r->payload || !r->eb)
 		return error_set(err, ENOMEM, "out of memory");
-	return build_argv(r, opts, err);
+	/* The loader leaves the ring buffer to the runner (ssl_ring.c). */
+	return loader_child_argv(&r->loader, opts, share_ring, err);
 }
 
 static void *ssl_create(struct runner_ctx *ctx, const struct options *opts, struct error *err)
@@ -666,7 +674,7 @@ static void *ssl_create(struct runner_ctx *ctx, const struct options *opts, stru
 static int ssl_start(void *self, struct error *err)
 {
 	struct ssl_runner *r = self;
-	return loader_child_start(&r->loader, r->argv, err);
+	return loader_child_start(&r->loader, err);
 }
 
 static void ssl_stop(void *self)
@@ -704,6 +712,7 @@ static void ssl_destroy(void *self)
 	free(r->buckets);
 	free(r->payload);
 	event_builder_free(r->eb);
+	buffer_free(&r->scrubbed);
 	free(r);
 }
 
@@ -716,4 +725,5 @@ const struct runner_ops ssl_runner_ops = {
 	.stop = ssl_stop,
 	.resume = ssl_resume,
 	.destroy = ssl_destroy,
+	.loader_main = ssl_loader_main,
 };

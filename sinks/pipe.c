@@ -1,12 +1,14 @@
 /* The pipe and fifo sinks: JSON lines into a command's stdin or a named pipe, resent after a restart. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,13 +18,20 @@
 #include <collector/buffer.h>
 #include <collector/child.h>
 #include <collector/event_encoder.h>
+#include <collector/line_framer.h>
+#include <collector/log.h>
 #include <collector/sink.h>
+
+#include "../runners/algorithm_cgroup.h"
 
 #define PIPE_HIGH_WATER ((size_t)256 * 1024)
 #define BACKOFF_MIN 0.1
 #define BACKOFF_MAX 5.0
 #define STABLE_RUN_NS 2000000000LL /* a run this long resets the backoff */
-#define FINISH_MS 5000		   /* at the end: time to write the rest and exit */
+#define FINISH_MS 5000		   /* at the end: time for the command to exit after EOF */
+#define POLL_S 0.1		   /* how often a pipe with unread lines is looked at */
+#define OUTPUT_LINES_PER_S 20	   /* the command's output copied to our stderr, at most */
+#define OUTPUT_MAX_LINE 1024	   /* longer lines of it are cut */
 
 enum pipe_kind { KIND_COMMAND, KIND_FIFO };
 
@@ -43,8 +52,20 @@ struct pipe_sink {
 	uint64_t resent_bytes;
 	ev_io writable;
 	ev_io child_out, child_err; /* the command's own output, copied to stderr */
+	struct line_framer out_lines, err_lines;
 	ev_child reaper;
 	ev_timer retry;
+	struct algo_cgroup cg; /* holds the command's whole tree; none when ndirs is 0 */
+	/* the reader's progress */
+	ev_timer poll;		 /* looks at the pipe while lines wait in it */
+	int64_t progress_ns;	 /* when the reader last took a line, or nothing waited */
+	int64_t stall_logged_ns; /* when a stall was last reported */
+	int64_t stall_log_ns;	 /* --stall-log: how often */
+	/* the command's output: a window of OUTPUT_LINES_PER_S lines per second */
+	int64_t window_ns;
+	unsigned window_lines;
+	uint64_t output_dropped; /* lines not copied in the current report period */
+	uint64_t output_dropped_total;
 };
 
 static const struct option_spec pipe_options[] = {
@@ -52,6 +73,10 @@ static const struct option_spec pipe_options[] = {
 	  .type = OPT_STRING,
 	  .required = true,
 	  .help = "command line run by /bin/sh; its stdin gets the JSON lines" },
+	{ .name = "stall-log",
+	  .type = OPT_DURATION,
+	  .def = "10s",
+	  .help = "say that the reader has read nothing, this often while it does not" },
 	{ 0 },
 };
 
@@ -60,6 +85,10 @@ static const struct option_spec fifo_options[] = {
 	  .type = OPT_STRING,
 	  .required = true,
 	  .help = "named pipe to write to (created with mode 0640 when missing)" },
+	{ .name = "stall-log",
+	  .type = OPT_DURATION,
+	  .def = "10s",
+	  .help = "say that the reader has read nothing, this often while it does not" },
 	{ 0 },
 };
 
@@ -69,6 +98,18 @@ static int64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static uint64_t count_lines(const char *p, size_t len)
+{
+	uint64_t n = 0;
+	const char *end = p + len;
+
+	while (p < end && (p = memchr(p, '\n', (size_t)(end - p)))) {
+		n++;
+		p++;
+	}
+	return n;
 }
 
 /*
@@ -85,8 +126,14 @@ static void trim_sent(struct pipe_sink *s)
 		return;
 	read_len = s->sent.len - ((size_t)unread < s->sent.len ? (size_t)unread : s->sent.len);
 	nl = read_len ? memrchr(s->sent.data, '\n', read_len) : NULL;
-	if (nl)
-		buffer_consume(&s->sent, (size_t)(nl - s->sent.data) + 1);
+	if (nl) {
+		size_t taken = (size_t)(nl - s->sent.data) + 1;
+
+		/* One event is one line: each line the reader took whole is delivered. */
+		sink_delivery_report(s->ctx, count_lines(s->sent.data, taken), 0);
+		buffer_consume(&s->sent, taken);
+		s->progress_ns = now_ns();
+	}
 }
 
 static void schedule_retry(struct pipe_sink *s)
@@ -137,9 +184,12 @@ static int write_out(struct pipe_sink *s)
 			return -EAGAIN;
 		n = write(s->fd, s->out.data, s->out.len);
 		if (n > 0) {
+			if (s->sent.len == 0)
+				s->progress_ns = now_ns();
 			if (buffer_append(&s->sent, s->out.data, (size_t)n) < 0)
 				return -ENOMEM;
 			buffer_consume(&s->out, (size_t)n);
+			ev_timer_again(sink_loop(s->ctx), &s->poll);
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -184,21 +234,85 @@ static void up(struct pipe_sink *s)
 	wake_core(s);
 }
 
-/* The command's stdout and stderr go to ours (stderr), so its messages are seen. */
-static void on_child_output(struct ev_loop *loop, ev_io *w, int revents)
+/*
+ * While lines wait in the pipe: count what the reader takes (nothing else
+ * wakes the sink once all is written) and say, every STALL_LOG_S, that it
+ * has taken nothing.
+ */
+static void on_poll(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	char buf[4096];
-	ssize_t n = read(w->fd, buf, sizeof(buf));
+	struct pipe_sink *s = w->data;
+	int64_t now = now_ns(), stalled;
 
 	(void)revents;
-	if (n > 0) {
-		if (write(STDERR_FILENO, buf, (size_t)n) < 0)
-			return;
+	if (s->fd >= 0)
+		trim_sent(s);
+	if (s->fd < 0 || s->sent.len == 0) {
+		ev_timer_stop(loop, w);
 		return;
 	}
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	stalled = now - s->progress_ns;
+	if (stalled >= s->stall_log_ns && now - s->stall_logged_ns >= s->stall_log_ns) {
+		s->stall_logged_ns = now;
+		sink_report_error(s->ctx,
+				  "%s has read nothing for %llds: %llu events (%zu bytes) wait in "
+				  "the pipe, %zu bytes behind them",
+				  s->target, (long long)(stalled / 1000000000LL),
+				  (unsigned long long)count_lines(s->sent.data, s->sent.len),
+				  s->sent.len, s->out.len);
+	}
+}
+
+static void report_dropped_output(struct pipe_sink *s)
+{
+	if (!s->output_dropped)
 		return;
-	ev_io_stop(loop, w);
+	sink_report_error(s->ctx,
+			  "%llu lines of the output of '%s' were not copied to stderr (over %d "
+			  "lines/s, or stderr full)",
+			  (unsigned long long)s->output_dropped, s->target, OUTPUT_LINES_PER_S);
+	s->output_dropped = 0;
+}
+
+/* Copy one line of the command's output unless over the rate or stderr has no room now. */
+static void copy_line(struct pipe_sink *s, const struct line *l)
+{
+	int64_t now = now_ns();
+	struct pollfd pfd = { .fd = STDERR_FILENO, .events = POLLOUT };
+	struct iovec iov[2] = { { (void *)l->ptr, l->len }, { "\n", 1 } };
+
+	if (now - s->window_ns >= 1000000000LL) {
+		report_dropped_output(s);
+		s->window_ns = now;
+		s->window_lines = 0;
+	}
+	/* POLLOUT on a pipe means PIPE_BUF bytes of room: a cut line never blocks. */
+	if (s->window_lines >= OUTPUT_LINES_PER_S || poll(&pfd, 1, 0) != 1 ||
+	    !(pfd.revents & POLLOUT) || writev(STDERR_FILENO, iov, 2) < 0) {
+		s->output_dropped++;
+		s->output_dropped_total++;
+		return;
+	}
+	s->window_lines++;
+}
+
+/* The command's stdout and stderr go to ours (stderr), rate-limited, so its messages are seen. */
+static void on_child_output(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct pipe_sink *s = w->data;
+	struct line_framer *f = w == &s->child_out ? &s->out_lines : &s->err_lines;
+	ssize_t n = line_framer_read(f, w->fd);
+	struct line l;
+
+	(void)revents;
+	if (n == -EAGAIN)
+		return;
+	if (n <= 0) {
+		line_framer_finish(f);
+		ev_io_stop(loop, w);
+	}
+	while (line_framer_next(f, &l))
+		copy_line(s, &l);
 }
 
 static void close_child_output(struct pipe_sink *s)
@@ -206,16 +320,38 @@ static void close_child_output(struct pipe_sink *s)
 	ev_io_stop(sink_loop(s->ctx), &s->child_out);
 	ev_io_stop(sink_loop(s->ctx), &s->child_err);
 	child_close_pipes(&s->child);
+	report_dropped_output(s);
+}
+
+/* The command is reaped: what is left of its tree (cgroup, process group) goes too. */
+static void kill_tree(struct pipe_sink *s)
+{
+	child_kill_group(&s->child, SIGKILL);
+	algo_cgroup_destroy(&s->cg);
 }
 
 static int start_command(struct pipe_sink *s, struct error *err)
 {
+	static unsigned starts;
 	char *argv[] = { "/bin/sh", "-c", s->target, NULL };
 	struct child_spec spec = { .argv = argv, .stdin_pipe = true };
-	int rc = child_spawn(&spec, &s->child, err);
+	char leaf[64];
+	int rc;
 
-	if (rc < 0)
+	/* Where cgroups can be made (root), one holds the tree; else its process group does. */
+	snprintf(leaf, sizeof(leaf), "collector-pipe.%d.%u", (int)getpid(), starts++);
+	if (algo_cgroup_create_tree(&s->cg, leaf, NULL) == 0) {
+		spec.join_fds = s->cg.procs_fds;
+		spec.njoin = s->cg.ndirs;
+	}
+	rc = child_spawn(&spec, &s->child, err);
+	algo_cgroup_close_fds(&s->cg);
+	if (rc < 0) {
+		algo_cgroup_destroy(&s->cg);
 		return rc;
+	}
+	line_framer_reset(&s->out_lines);
+	line_framer_reset(&s->err_lines);
 	s->alive = true;
 	s->fd = s->child.in_fd;
 	s->child.in_fd = -1;
@@ -239,6 +375,7 @@ static void on_reaped(struct ev_loop *loop, ev_child *w, int revents)
 	ev_child_stop(loop, w);
 	s->alive = false;
 	went_down(s);
+	kill_tree(s);
 	close_child_output(s);
 	s->child.pid = -1;
 	if (now_ns() - s->started_ns >= STABLE_RUN_NS)
@@ -290,7 +427,7 @@ static void on_retry(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 static struct pipe_sink *new_sink(struct sink_ctx *ctx, enum pipe_kind kind, const char *target,
-				  struct error *err)
+				  const struct options *opts, struct error *err)
 {
 	struct pipe_sink *s = calloc(1, sizeof(*s));
 
@@ -301,8 +438,26 @@ static struct pipe_sink *new_sink(struct sink_ctx *ctx, enum pipe_kind kind, con
 		error_set(err, ENOMEM, "out of memory");
 		return NULL;
 	}
+	if (line_framer_init(&s->out_lines, OUTPUT_MAX_LINE, err) < 0) {
+		event_encoder_free(s->enc);
+		free(s->target);
+		free(s);
+		return NULL;
+	}
+	if (line_framer_init(&s->err_lines, OUTPUT_MAX_LINE, err) < 0) {
+		line_framer_free(&s->out_lines);
+		event_encoder_free(s->enc);
+		free(s->target);
+		free(s);
+		return NULL;
+	}
+	for (int i = 0; i < ALGO_CGROUP_MAX_DIRS; i++)
+		s->cg.procs_fds[i] = -1;
+	/* Delivered is read by the reader: the end waits for it up to the shutdown timeout. */
+	sink_reports_deliveries(ctx);
 	s->ctx = ctx;
 	s->kind = kind;
+	s->stall_log_ns = options_int(opts, "stall-log");
 	s->fd = -1;
 	s->child = (struct child){ .pid = -1, .in_fd = -1, .out_fd = -1, .err_fd = -1 };
 	s->backoff = BACKOFF_MIN;
@@ -311,7 +466,10 @@ static struct pipe_sink *new_sink(struct sink_ctx *ctx, enum pipe_kind kind, con
 	ev_init(&s->child_err, on_child_output);
 	ev_init(&s->reaper, on_reaped);
 	ev_init(&s->retry, on_retry);
-	s->writable.data = s->reaper.data = s->retry.data = s;
+	ev_init(&s->poll, on_poll);
+	s->poll.repeat = POLL_S;
+	s->writable.data = s->reaper.data = s->retry.data = s->poll.data = s;
+	s->child_out.data = s->child_err.data = s;
 	return s;
 }
 
@@ -321,10 +479,14 @@ static void free_sink(struct pipe_sink *s)
 
 	ev_io_stop(loop, &s->writable);
 	ev_timer_stop(loop, &s->retry);
+	ev_timer_stop(loop, &s->poll);
 	ev_child_stop(loop, &s->reaper);
 	close_child_output(s);
+	algo_cgroup_destroy(&s->cg);
 	if (s->fd >= 0)
 		close(s->fd);
+	line_framer_free(&s->out_lines);
+	line_framer_free(&s->err_lines);
 	buffer_free(&s->out);
 	buffer_free(&s->sent);
 	event_encoder_free(s->enc);
@@ -341,7 +503,7 @@ static void *pipe_create(struct sink_ctx *ctx, const struct options *opts, struc
 		error_set(err, EINVAL, "pipe sink needs a command (pipe:CMD ARGS)");
 		return NULL;
 	}
-	s = new_sink(ctx, KIND_COMMAND, cmd, err);
+	s = new_sink(ctx, KIND_COMMAND, cmd, opts, err);
 	if (s && start_command(s, err) < 0) {
 		free_sink(s);
 		return NULL;
@@ -367,7 +529,7 @@ static void *fifo_create(struct sink_ctx *ctx, const struct options *opts, struc
 		error_set(err, EINVAL, "%s is not a named pipe", path);
 		return NULL;
 	}
-	s = new_sink(ctx, KIND_FIFO, path, err);
+	s = new_sink(ctx, KIND_FIFO, path, opts, err);
 	if (s && open_fifo(s) < 0)
 		schedule_retry(s);
 	return s;
@@ -394,61 +556,26 @@ static int pipe_flush(void *self)
 	return rc;
 }
 
-static int unread_bytes(const struct pipe_sink *s)
-{
-	int n = 0;
-
-	return s->fd >= 0 && ioctl(s->fd, FIONREAD, &n) == 0 ? n : 0;
-}
-
-/* A command that died while the loop is over: take back what it did not read. */
-static bool reap_now(struct pipe_sink *s)
-{
-	int st;
-
-	if (!s->alive || waitpid(s->child.pid, &st, WNOHANG) != s->child.pid)
-		return false;
-	ev_child_stop(sink_loop(s->ctx), &s->reaper);
-	s->alive = false;
-	went_down(s);
-	close_child_output(s);
-	s->child.pid = -1;
-	sink_report_error(s->ctx, "command '%s' exited at the end with %zu bytes unread", s->target,
-			  s->out.len);
-	return true;
-}
-
 /*
- * The loop is over: until the reader has read every byte (or time runs out),
- * write the rest and restart a command that dies, unless it died without
- * reading a byte (restarting it again would only fork in a loop); then EOF it
- * and reap it.
+ * The loop is over: it waited for the reader to take every line up to the
+ * shutdown timeout (the sink reports its deliveries), so what is still here
+ * was counted not delivered. Say how much, close the pipe (EOF), give the
+ * command FINISH_MS to exit, then kill its tree.
  */
 static void finish(struct pipe_sink *s)
 {
 	int64_t deadline = now_ns() + (int64_t)FINISH_MS * 1000000;
 	struct timespec pause = { 0, 5000000 };
-	struct error err = { 0 };
-	size_t left_at_start = SIZE_MAX; /* bytes to send when the command was last started */
 	int st;
 
-	while (now_ns() < deadline) {
-		if (reap_now(s) && s->out.len >= left_at_start)
-			break;
-		if (s->kind == KIND_COMMAND && !s->alive) {
-			if (start_command(s, &err) < 0)
-				break;
-			left_at_start = s->out.len;
-		}
-		if (s->kind == KIND_FIFO && s->fd < 0 && open_fifo(s) < 0)
-			break;
-		if (write_out(s) == 0 && unread_bytes(s) == 0)
-			break;
-		nanosleep(&pause, NULL);
-	}
-	if (s->out.len || unread_bytes(s))
-		sink_report_error(s->ctx, "%zu bytes not read by %s",
-				  s->out.len + (size_t)unread_bytes(s), s->target);
+	if (s->fd >= 0)
+		trim_sent(s);
+	if (s->out.len || s->sent.len)
+		sink_report_error(s->ctx, "%llu events (%zu bytes) not read by %s",
+				  (unsigned long long)count_lines(s->out.data, s->out.len) +
+					  (unsigned long long)count_lines(s->sent.data,
+									  s->sent.len),
+				  s->out.len + s->sent.len, s->target);
 	if (s->fd >= 0) {
 		close(s->fd);
 		s->fd = -1;
@@ -458,12 +585,15 @@ static void finish(struct pipe_sink *s)
 	while (waitpid(s->child.pid, &st, WNOHANG) == 0) {
 		if (now_ns() >= deadline) {
 			child_kill_group(&s->child, SIGKILL);
+			algo_cgroup_signal(&s->cg, SIGKILL);
 			waitpid(s->child.pid, &st, 0);
 			break;
 		}
 		nanosleep(&pause, NULL);
 	}
 	s->alive = false;
+	ev_child_stop(sink_loop(s->ctx), &s->reaper);
+	kill_tree(s);
 }
 
 static void pipe_destroy(void *self)
@@ -485,6 +615,9 @@ static void pipe_metrics(void *self, struct metrics_writer *w)
 		    (double)s->resent_bytes);
 	metrics_add(w, METRIC_GAUGE, "collector_sink_connected", "1 while the sink's pipe is open",
 		    s->fd >= 0);
+	metrics_add(w, METRIC_COUNTER, "collector_sink_output_lines_dropped_total",
+		    "pipe: lines of the command's output not copied to stderr (rate limit)",
+		    (double)s->output_dropped_total);
 	if (s->kind == KIND_COMMAND && s->alive)
 		metrics_add_child(w, s->child.pid, "running");
 }

@@ -35,7 +35,6 @@ struct rotation_worker {
 	pthread_cond_t wake;
 	struct job *jobs, **jobs_tail; /* files to compress, oldest first */
 	struct job *msgs, **msgs_tail; /* failures for the loop thread */
-	unsigned pending;
 	bool stop;
 	ev_async async;
 };
@@ -254,7 +253,6 @@ static void *work(void *arg)
 		free(j->text);
 		free(j);
 		pthread_mutex_lock(&w->lock);
-		w->pending--;
 	}
 	pthread_mutex_unlock(&w->lock);
 	return NULL;
@@ -337,20 +335,9 @@ int rotation_worker_submit(struct rotation_worker *w, const char *name)
 	}
 	pthread_mutex_lock(&w->lock);
 	push(&w->jobs_tail, j);
-	w->pending++;
 	pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
 	return 0;
-}
-
-unsigned rotation_worker_pending(struct rotation_worker *w)
-{
-	unsigned n;
-
-	pthread_mutex_lock(&w->lock);
-	n = w->pending;
-	pthread_mutex_unlock(&w->lock);
-	return n;
 }
 
 void rotation_worker_free(struct rotation_worker *w)

@@ -35,9 +35,6 @@ struct rotation_worker *rotation_worker_new(struct ev_loop *loop, const char *pa
 /* Hand over a rotated file @p name (copied): compress it, then prune. */
 int rotation_worker_submit(struct rotation_worker *w, const char *name);
 
-/* Rotated files handed over but not yet done. */
-unsigned rotation_worker_pending(struct rotation_worker *w);
-
 /* Finish every job handed over, stop the thread, free it. NULL is ignored. */
 void rotation_worker_free(struct rotation_worker *w);
 

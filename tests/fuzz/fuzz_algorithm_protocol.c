@@ -76,7 +76,7 @@ static void on_done(void *arg, const struct algorithm_result *res)
 	struct fuzz *f = arg;
 
 	f->done++;
-	if (res->code > ALGORITHM_STOPPED || !res->message)
+	if (res->code > ALGORITHM_BAD_OUTPUT || !res->message)
 		abort();
 	if (res->json)
 		check_json(res->json, res->json_len);

@@ -22,6 +22,7 @@ static const char separator[] = "\n--8<--\n";
 static const size_t piece_limits[] = { 1, 2, 3, 7, 16, 61, 512, 4096 };
 static const size_t body_limits[] = { 0, 1, 5, 64, 1000, 4096, 65536, 1 << 20 };
 static const char *const redact[] = { "Authorization", "Cookie", "x-api-key" };
+static const char *const redact_params[] = { "token", "password", "t" };
 
 /* http_parser keeps a head to 80 KiB; every other buffer is bounded by the config. */
 #define HEAD_MAX (80 * 1024)
@@ -32,12 +33,16 @@ static const char *const redact[] = { "Authorization", "Cookie", "x-api-key" };
 /*
  * Per direction: the head, path and reason, and five buffers of at most a body
  * bound (body, SSE line, data, event, id), each up to twice its content as it
- * grows; plus the paths of the requests waiting for responses.
+ * grows; the redacted path and form body (a 2-byte "t=" may become 12 bytes:
+ * six times their size); plus the paths of the requests waiting for
+ * responses (redacted).
  */
 static size_t memory_bound(size_t max_body)
 {
-	return 2 * 2 * (HEAD_MAX + PATH_KEEP + REASON_KEEP + 5 * (max_body + 16 + 256)) +
-	       PENDING_REQUESTS * (PATH_KEEP + 1) + 65536;
+	return 2 * 2 *
+		       (HEAD_MAX + PATH_KEEP + REASON_KEEP + 5 * (max_body + 16 + 256) +
+			6 * (PATH_KEEP + max_body + 1)) +
+	       PENDING_REQUESTS * (6 * PATH_KEEP + 1) + 65536;
 }
 
 struct run {
@@ -135,6 +140,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (flags & 2) {
 		cfg.redact = redact;
 		cfg.redact_count = sizeof(redact) / sizeof(redact[0]);
+		cfg.redact_params = redact_params;
+		cfg.redact_param_count = sizeof(redact_params) / sizeof(redact_params[0]);
 	}
 	max_piece = piece_limits[(flags >> 2) & 7];
 	r.max_body = cfg.max_body = body_limits[data[1] & 7];

@@ -1,6 +1,7 @@
 /* Unit tests of the algorithm runner's manifest loader, shared-memory pool and PPM/PGM reader. */
 #include <fcntl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -8,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -50,7 +53,7 @@ static void write_file(const char *name, const void *text, size_t len)
 static int load(const char *manifest, struct algo_package *p, struct error *err)
 {
 	write_file("manifest.json", manifest, strlen(manifest));
-	return algo_package_load(p, dir, err);
+	return algo_package_load(p, dir, NULL, err);
 }
 
 static void expect_error(const char *manifest, const char *fragment)
@@ -140,7 +143,7 @@ static void test_pool_lease_release_unlink(void **state)
 	int a, b;
 
 	(void)state;
-	assert_int_equal(shm_pool_create(&pool, 2, 4096, (uid_t)-1, &err), 0);
+	assert_int_equal(shm_pool_create(&pool, 2, 4096, (gid_t)-1, &err), 0);
 	snprintf(path, sizeof(path), "/dev/shm%s", pool.name);
 	assert_int_equal(access(path, F_OK), 0);
 	a = shm_pool_lease(&pool);
@@ -154,6 +157,99 @@ static void test_pool_lease_release_unlink(void **state)
 	assert_int_equal(shm_pool_lease(&pool), a);
 	shm_pool_destroy(&pool);
 	assert_int_equal(access(path, F_OK), -1);
+}
+
+#define SLOT (64 * 1024)
+
+/* A child truncating the pool under the host: the host's writes survive, the damage shows. */
+static void test_pool_survives_truncation(void **state)
+{
+	struct shm_pool pool;
+	struct error err = { 0 };
+	struct stat st;
+	char path[96];
+	const uint8_t *view;
+	int a, b, fd;
+
+	(void)state;
+	assert_int_equal(shm_pool_create(&pool, 4, SLOT, (gid_t)-1, &err), 0);
+	snprintf(path, sizeof(path), "/dev/shm%s", pool.name);
+	a = shm_pool_lease(&pool);
+	assert_false(shm_pool_spoiled(&pool, a));
+	assert_int_equal(truncate(path, 0), 0);
+	memset(shm_pool_slot(&pool, a), 9, SLOT); /* SIGBUS without the guard */
+	assert_true(shm_pool_spoiled(&pool, a));
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 4 * SLOT);
+	assert_int_equal(shm_pool_check(&pool), 0);
+	/* A resize the host did not run into is found by the check. */
+	assert_int_equal(truncate(path, SLOT), 0);
+	assert_int_equal(shm_pool_check(&pool), 1);
+	assert_int_equal(shm_pool_check(&pool), 0);
+	/* What the host writes now is what a child reads. */
+	b = shm_pool_lease(&pool);
+	assert_false(shm_pool_spoiled(&pool, b));
+	memset(shm_pool_slot(&pool, b), 5, SLOT);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	view = mmap(NULL, 4 * SLOT, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	assert_true(view != MAP_FAILED);
+	assert_int_equal(view[shm_pool_offset(&pool, b) + SLOT - 1], 5);
+	munmap((void *)view, 4 * SLOT);
+	shm_pool_destroy(&pool);
+}
+
+/* A SIGBUS that is not a pool's stays what it was: the process does not go on. */
+static void test_pool_guard_leaves_other_faults(void **state)
+{
+	int status;
+	pid_t pid;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct shm_pool pool;
+		struct error err = { 0 };
+		char name[64];
+		volatile uint8_t *other;
+		int fd;
+
+		signal(SIGBUS, SIG_DFL); /* not cmocka's handler, which would go on testing */
+		snprintf(name, sizeof(name), "/collector-ut.%d", (int)getpid());
+		fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+		shm_unlink(name);
+		if (fd < 0 || ftruncate(fd, 4096) < 0 ||
+		    shm_pool_create(&pool, 1, 4096, (gid_t)-1, &err) < 0)
+			_exit(2);
+		other = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (other == MAP_FAILED || ftruncate(fd, 0) < 0)
+			_exit(2);
+		other[0] = 1;
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	/* By SIGBUS, or by the sanitizer's report of it in an ASan build. */
+	assert_true(WIFSIGNALED(status) ? WTERMSIG(status) == SIGBUS : WEXITSTATUS(status) == 1);
+}
+
+/* For a child of another user: readable in its group, writable and resizable by the host only. */
+static void test_pool_reader_group(void **state)
+{
+	struct shm_pool pool;
+	struct error err = { 0 };
+	struct stat st;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(shm_pool_create(&pool, 1, 4096, 65534, &err), 0);
+	assert_int_equal(fstat(pool.fd, &st), 0);
+	assert_int_equal(st.st_uid, 0);
+	assert_int_equal(st.st_gid, 65534);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	shm_pool_destroy(&pool);
 }
 
 static void test_pnm(void **state)
@@ -199,6 +295,9 @@ int main(void)
 		cmocka_unit_test(test_venv_env_config_limits),
 		cmocka_unit_test(test_errors_name_the_field),
 		cmocka_unit_test(test_pool_lease_release_unlink),
+		cmocka_unit_test(test_pool_survives_truncation),
+		cmocka_unit_test(test_pool_guard_leaves_other_faults),
+		cmocka_unit_test(test_pool_reader_group),
 		cmocka_unit_test(test_pnm),
 	};
 

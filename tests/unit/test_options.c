@@ -1,4 +1,5 @@
 /* Unit tests for typed options (collector/options.c): every type, defaults, errors, size/duration parsing. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -478,6 +479,98 @@ static void test_rejected_value_keeps_previous(void **state)
 	options_free(o);
 }
 
+/* What a runner gives its loader as flags, the loader parses back into equal values. */
+static void test_argv_round_trip(void **state)
+{
+	struct options *a = new_options(specs), *b = new_options(specs);
+	struct options_table table = { specs, b };
+	struct error err = { 0 };
+	char *words[16] = { "loader" };
+	int n;
+
+	(void)state;
+	assert_int_equal(options_set(a, "name", "x y=z", &err), 0);
+	assert_int_equal(options_set(a, "tag", "one", &err), 0);
+	assert_int_equal(options_set(a, "tag", "two", &err), 0);
+	assert_int_equal(options_set(a, "count", "-3", &err), 0);
+	assert_int_equal(options_set(a, "max-bytes", "8MiB", &err), 0);
+	assert_int_equal(options_set(a, "timeout", "1.5ms", &err), 0);
+	assert_int_equal(options_set(a, "verbose", "true", &err), 0);
+	assert_int_equal(options_set(a, "format", "json", &err), 0);
+	n = options_to_argv(a, words + 1, 15, &err);
+	assert_int_equal(n, 8); /* a repeated option once per value; defaults not given */
+	assert_string_equal(words[1], "--name=x y=z");
+	assert_int_equal(options_parse_argv(n + 1, words, &table, 1, &err), n + 1);
+	assert_int_equal(options_finish(b, &err), 0);
+	assert_string_equal(options_str(b, "name"), "x y=z");
+	assert_int_equal(options_int(b, "count"), -3);
+	assert_int_equal(options_int(b, "max-bytes"), 8 << 20);
+	assert_int_equal(options_int(b, "timeout"), 1500000);
+	assert_true(options_bool(b, "verbose"));
+	assert_true(options_bool(b, "color"));
+	assert_string_equal(options_str(b, "format"), "json");
+	assert_int_equal(options_list(b, "tag", &n)[1][0], 't');
+	assert_int_equal(n, 2);
+	for (int i = 1; words[i]; i++)
+		free(words[i]);
+	options_free(a);
+	options_free(b);
+}
+
+/* A flag cannot say false: a default-true flag turned off has no command-line form. */
+static void test_argv_false_flag_refused(void **state)
+{
+	struct options *a = new_options(specs);
+	struct error err = { 0 };
+	char *words[4] = { 0 };
+
+	(void)state;
+	assert_int_equal(options_set(a, "color", "false", &err), 0);
+	assert_int_equal(options_to_argv(a, words, 4, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "--color=false"));
+	assert_null(words[0]);
+	options_free(a);
+}
+
+/* Too little room: an error, and nothing left allocated. */
+static void test_argv_no_room(void **state)
+{
+	struct options *a = new_options(specs);
+	struct error err = { 0 };
+	char *words[2] = { 0 };
+
+	(void)state;
+	assert_int_equal(options_set(a, "tag", "one", &err), 0);
+	assert_int_equal(options_set(a, "tag", "two", &err), 0);
+	assert_int_equal(options_set(a, "count", "1", &err), 0);
+	assert_int_equal(options_to_argv(a, words, 2, &err), -E2BIG);
+	options_free(a);
+}
+
+/* Unknown flags and missing values are errors that name the word. */
+static void test_parse_argv_errors(void **state)
+{
+	struct options *a = new_options(specs);
+	struct options_table table = { specs, a };
+	struct error err = { 0 };
+	char *unknown[] = { "x", "--bogus", NULL };
+	char *missing[] = { "x", "--count", NULL };
+	char *bad[] = { "x", "--count=many", NULL };
+	char *stop[] = { "x", "-v", "word", "--count=2", NULL };
+
+	(void)state;
+	assert_int_equal(options_parse_argv(2, unknown, &table, 1, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "unknown option '--bogus'"));
+	assert_int_equal(options_parse_argv(2, missing, &table, 1, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "missing value for '--count'"));
+	assert_int_equal(options_parse_argv(2, bad, &table, 1, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "not an integer"));
+	assert_int_equal(options_parse_argv(4, stop, &table, 1, &err), 2);
+	assert_true(options_bool(a, "verbose"));
+	assert_false(options_given(a, "count"));
+	options_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -496,6 +589,10 @@ int main(void)
 		cmocka_unit_test(test_bad_default),
 		cmocka_unit_test(test_empty_table),
 		cmocka_unit_test(test_rejected_value_keeps_previous),
+		cmocka_unit_test(test_argv_round_trip),
+		cmocka_unit_test(test_argv_false_flag_refused),
+		cmocka_unit_test(test_argv_no_room),
+		cmocka_unit_test(test_parse_argv_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

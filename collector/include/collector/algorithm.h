@@ -33,13 +33,14 @@ enum algorithm_code {
 	ALGORITHM_BAD_INPUT,   /**< bad params JSON, method, or image */
 	ALGORITHM_NO_CAPACITY, /**< the request queue is full */
 	ALGORITHM_STOPPED,     /**< the host was stopped before the call was answered */
+	ALGORITHM_BAD_OUTPUT,  /**< the answer cannot be trusted: the pool was resized meanwhile */
 };
 
 /**
  * The name of an outcome.
  * @param code the outcome
  * @return "ok", "failed", "timeout", "crashed", "broken", "protocol",
- *         "bad_input", "no_capacity" or "stopped".
+ *         "bad_input", "no_capacity", "stopped" or "bad_output".
  */
 const char *algorithm_code_name(enum algorithm_code code);
 
@@ -110,7 +111,13 @@ struct algorithm;
 /**
  * Read @p package_dir/manifest.json, create the shared-memory pool and start
  * the instances (they become ready asynchronously; calls wait for them).
- * SIGPIPE is set to ignored when it has its default action.
+ * SIGPIPE is set to ignored when it has its default action. A SIGBUS handler
+ * guards the pool's mapping (a child truncating the object costs the calls in
+ * it ALGORITHM_BAD_OUTPUT, not the process) and chains to the handler it
+ * found for every other SIGBUS. A child is killed when the thread that
+ * started it ends (PR_SET_PDEATHSIG): this function's for the first, the
+ * loop's for restarts; both must live as long as the host. Pools, temporary directories and cgroups of
+ * hosts that died without cleaning up are removed here.
  * @param package_dir the package directory
  * @param opts options, or NULL for the defaults
  * @param out set to the handle

@@ -35,6 +35,24 @@ size_t base64_encode(const void *in, size_t n, char *out);
 int base64_decode(const char *in, size_t n, void *out, size_t *out_len);
 
 /**
+ * The UTF-8 sequence at the start of @p p.
+ * @param p the bytes
+ * @param n how many there are (at least 1)
+ * @return the length of the well-formed sequence there, or minus the length
+ *         of the maximal invalid subpart there (Unicode's "substitution of
+ *         maximal subparts": what one U+FFFD replaces).
+ */
+int utf8_sequence(const void *p, size_t n);
+
+/**
+ * Whether @p n bytes are well-formed UTF-8 (no overlongs or surrogates).
+ * @param p the bytes
+ * @param n how many
+ * @return true when every sequence is well formed.
+ */
+bool utf8_valid(const void *p, size_t n);
+
+/**
  * Whether @p n bytes are well-formed UTF-8 (no overlongs, surrogates or NUL).
  * @param p the bytes
  * @param n how many

@@ -166,6 +166,14 @@ void collector_on_reload(struct collector *c, void (*fn)(void *arg), void *arg);
 int collector_serve_http(struct collector *c, const char *addr, struct error *err);
 
 /**
+ * Let collector_serve_http() listen on a non-loopback address (it refuses
+ * one otherwise). Call before it.
+ * @param c the collector
+ * @param allow_public whether other machines may be served
+ */
+void collector_set_http_public(struct collector *c, bool allow_public);
+
+/**
  * The address collector_serve_http() listens on, with the port it got.
  * @param c the collector
  * @return "HOST:PORT", owned by the collector; NULL when not serving.
@@ -190,6 +198,17 @@ int collector_render_metrics(struct collector *c, struct buffer *out);
  * @return 0 or -ENOMEM.
  */
 int collector_render_status(struct collector *c, struct buffer *out);
+
+/**
+ * As collector_render_status(); unless @p detailed, without the collector's
+ * pid and the runners' children (pids, states, CPU, RSS): the view for a
+ * client that has not shown the control token.
+ * @param c the collector
+ * @param out a buffer of the caller's
+ * @param detailed whether to include pids and children
+ * @return 0 or -ENOMEM.
+ */
+int collector_render_status_view(struct collector *c, struct buffer *out, bool detailed);
 
 /**
  * Append {"status":"ok|degraded|failing","reasons":[...]} to @p out, as

@@ -127,6 +127,39 @@ char *const *options_list(const struct options *o, const char *name, int *count)
  */
 const struct option_spec *options_specs(const struct options *o);
 
+/** One option table and the values it fills, for options_parse_argv(). */
+struct options_table {
+	const struct option_spec *specs; /**< the table */
+	struct options *values;		 /**< made from @c specs */
+};
+
+/**
+ * Parse command-line flags of several tables at once (getopt_long), stopping
+ * at the first word that is not an option.
+ * @param argc the number of words
+ * @param argv the words; argv[0] is the command's name and is skipped
+ * @param tables the tables, searched in order
+ * @param ntables their number
+ * @param err filled on failure with the word and the reason
+ * @return the index of the first non-option word (argc when there is none),
+ *         or -EINVAL with @p err.
+ */
+int options_parse_argv(int argc, char **argv, const struct options_table *tables, int ntables,
+		       struct error *err);
+
+/**
+ * Append to @p out the flags that give @p o's values set by the user back as
+ * `--name=value` words (each strdup'ed; a repeated option once per value), so
+ * that another process can parse them with options_parse_argv() into equal
+ * values. OPT_ARGV words are not included.
+ * @param o the values
+ * @param out room for the words: at least @p room entries
+ * @param room the room in @p out
+ * @param err filled on failure
+ * @return the number of words written, or -ENOMEM / -E2BIG with @p err.
+ */
+int options_to_argv(const struct options *o, char **out, int room, struct error *err);
+
 /**
  * Parse a duration: "250ms", "2s", "1.5m", "1h"; a bare number is seconds.
  * @param s the text

@@ -22,9 +22,21 @@ struct piped_child_ops {
 	void (*on_line)(void *arg, bool is_stderr, const struct line *l);
 	/** Reading a pipe failed with @p err (negative errno); the stream ends. */
 	void (*on_read_error)(void *arg, bool is_stderr, int err);
-	/** The child was reaped and both pipes are drained: the run is over. */
+	/**
+	 * The child was reaped and both pipes are drained (or cut at the drain
+	 * bound): the run is over.
+	 */
 	void (*on_end)(void *arg);
+	/**
+	 * Optional: send @p sig to every process of the child's tree beyond its
+	 * process group (its cgroup) and return how many there were, or -1 when
+	 * there is no such set (the process group is counted then).
+	 */
+	int (*signal_tree)(void *arg, int sig);
 };
+
+/** After the child exits, how long its pipes may stay open before they are read dry and closed. */
+#define PIPED_CHILD_DRAIN_MS 500
 
 /** One stream of a piped child; private. */
 struct piped_stream {
@@ -48,6 +60,9 @@ struct piped_child {
 	bool running;			   /**< between start and on_end */
 	bool paused;			   /**< not reading because can_take() said no */
 	bool timed_out;			   /**< the timeout stopped this run */
+	bool drained;			   /**< past the drain bound after the exit */
+	bool cut;			   /**< a pipe was closed while a process still held it */
+	int left;			   /**< processes of its tree alive at its exit (killed) */
 	int wait_status;		   /**< waitpid() status of the last run */
 	int64_t start_ns;		   /**< CLOCK_REALTIME of the start */
 	int64_t grace_ns;		   /**< SIGTERM to SIGKILL */
@@ -56,6 +71,7 @@ struct piped_child {
 	ev_child child_w;		   /**< reaps the child */
 	ev_timer timeout_w;		   /**< the run's timeout */
 	ev_timer kill_w;		   /**< SIGKILL after the grace period */
+	ev_timer drain_w;		   /**< the drain bound after the exit */
 };
 
 /**
@@ -73,7 +89,7 @@ int piped_child_init(struct piped_child *pc, struct ev_loop *loop, size_t max_li
 int piped_child_start(struct piped_child *pc, const struct child_spec *spec, int64_t timeout_ns,
 		      int64_t grace_ns, struct error *err);
 
-/** SIGTERM to the child's process group, SIGKILL after the grace period. */
+/** SIGTERM to the child's tree (process group, cgroup), SIGKILL after the grace period. */
 void piped_child_terminate(struct piped_child *pc);
 
 /** Read again after can_take() said no. */

@@ -13,7 +13,7 @@
  * Version of the plugin interface; a plugin built for another is refused.
  * It changes whenever a struct or call a plugin uses changes incompatibly.
  */
-#define COLLECTOR_PLUGIN_ABI 4
+#define COLLECTOR_PLUGIN_ABI 5
 
 /**
  * Register a runner implementation.
@@ -62,6 +62,18 @@ const struct sink_ops *registry_sink_at(int i);
 
 /** Register the built-in runners and sinks (idempotent). */
 void registry_add_builtins(void);
+
+/**
+ * Run a runner's loader (`collector loader NAME FLAGS`): parse @p argv's flags
+ * with the runner's own option table, as the runner passed them
+ * (loader_child_argv()), and call its @c loader_main.
+ * @param name the runner
+ * @param argc the number of words
+ * @param argv the words; argv[0] is the loader's name
+ * @return the loader's exit status; 2 (usage) for bad flags or a runner
+ *         without a loader, after one line on stderr.
+ */
+int registry_run_loader(const char *name, int argc, char **argv);
 
 /**
  * Load a plugin: dlopen() @p path and call its

@@ -92,6 +92,13 @@ struct runner_ops {
 	 * (the runner has no actions). Added in plugin ABI 4.
 	 */
 	int (*control)(void *self, const char *action, struct buffer *reply, struct error *err);
+	/**
+	 * The runner's helper program (a BPF runner's loader), run as `collector
+	 * loader NAME FLAGS` when the runner re-executes this binary: @p opts are
+	 * the runner's own options, parsed from FLAGS. Returns the exit status.
+	 * Only built-in runners have one; may be NULL. Added in plugin ABI 5.
+	 */
+	int (*loader_main)(const struct options *opts);
 };
 
 /**

@@ -80,9 +80,10 @@ echo go >"$WORK/go"
 wait "$CLIENT"
 ssl_untrace
 conn=$(jq -r 'select(.type=="ssl.data") | .data.conn' "$out" | head -n 1)
-eq "request bytes exactly" "$(printf 'GET /hello HTTP/1.1\r\nHost: test\r\nX-Api-Key: k-123\r\n\r\n' | base64 -w0)" \
+eq "request bytes exactly, X-Api-Key's value hidden" "$(printf 'GET /hello HTTP/1.1\r\nHost: test\r\nX-Api-Key: [REDACTED]\r\n\r\n' | base64 -w0)" \
 	"$(jq -j "select(.type==\"ssl.data\" and .data.conn==\"$conn\" and .data.direction==\"write\") | .data.data" "$out" | base64 -w0)"
-eq "response bytes exactly" "$(base64 -w0 <"$WORK/py.response")" \
+eq "response bytes exactly, Set-Cookie's value hidden" \
+	"$(sed 's/^Set-Cookie: .*\r$/Set-Cookie: [REDACTED]\r/' "$WORK/py.response" | base64 -w0)" \
 	"$(jq -j "select(.type==\"ssl.data\" and .data.conn==\"$conn\" and .data.direction==\"read\") | .data.data" "$out" | base64 -w0)"
 eq "_ex functions" SSL_read_ex,SSL_write_ex "$(jq -r 'select(.type=="ssl.data") | .data.func' "$out" | sort -u | paste -sd,)"
 eq "1 MiB upload (and its head) in one write, truncated at 16 KiB" "1048636 16384 true" \
@@ -91,6 +92,28 @@ eq "X-Api-Key redacted" '[REDACTED]' \
 	"$(jq -r 'select(.type=="http.request" and .data.path=="/hello") | .data.headers[] | select(.[0]=="X-Api-Key") | .[1]' "$out")"
 eq "only the client's pid" "$CLIENT" "$(jq -r 'select(.pid) | .pid' "$out" | sort -u | paste -sd,)"
 eq "no loss" 0 "$(count "$out" '.type=="collector.loss"')"
+end
+
+begin "redaction: --raw payloads, query parameters, form fields, X-Auth-Token and Private-Token"
+out=$WORK/ssl-redact.jsonl
+ssl_trace "$out" -c curl --raw
+curl -sk -H 'Authorization: Bearer topsecret1' -H 'Cookie: s=topsecret2' \
+	-H 'X-Auth-Token: topsecret3' -H 'Private-Token: topsecret4' \
+	"$URL/hello?access_token=topsecret5&x=1" \
+	--next -sk -d 'user=u&password=topsecret6' "$URL/echo" >/dev/null
+ssl_untrace
+eq "the path's access_token hidden" '/hello?access_token=[REDACTED]&x=1' \
+	"$(jq -r 'select(.type=="http.request" and .data.method=="GET") | .data.path' "$out")"
+eq "the form's password hidden" 'user=u&password=[REDACTED]' \
+	"$(jq -r 'select(.type=="http.request" and .data.method=="POST") | .data.body' "$out")"
+eq "the headers hidden" '[REDACTED] [REDACTED] [REDACTED] [REDACTED]' \
+	"$(jq -r 'select(.type=="http.request" and .data.method=="GET") | .data.headers[] |
+		select(.[0]|test("^(Authorization|Cookie|X-Auth-Token|Private-Token)$")) | .[1]' "$out" | paste -sd' ')"
+check "ssl.data carries the request, hidden" grep -q 'Authorization: \[REDACTED\]\\r\\nCookie: \[REDACTED\]' "$out"
+eq "ssl.data says how many values it hid (4 headers, access_token, password)" 6 \
+	"$(jq -s '[.[] | select(.type=="ssl.data" and .data.direction=="write") | .data.redacted // 0] | add' "$out")"
+# The test server echoes the form back: a response body is the server's text, not redacted.
+eq "no secret anywhere but the echo" 0 "$(grep -v '"type":"http.response"' "$out" | grep -c topsecret)"
 end
 
 begin "64 KiB capture: one call's plaintext over four ring-buffer records, put back in order"
