@@ -20,6 +20,7 @@
 #include "config.h"
 #include "crash_cli.h"
 #include "loaders.h"
+#include "signal_hold.h"
 #include "status_client.h"
 #include "system_checks.h"
 
@@ -467,6 +468,8 @@ static int cmd_run(int argc, char **argv)
 	int first, rc = COLLECTOR_EXIT_USAGE, nplugins, nsinks;
 	char *const *list;
 
+	/* Before anything starts: a signal in the first ms or in the last flush is not fatal. */
+	signal_hold();
 	if (!g)
 		return COLLECTOR_EXIT_FAILED;
 	tune_heap();

@@ -127,7 +127,7 @@ static void poll_all(struct kafka_sink *s)
 
 	while (rd_kafka_poll(s->rk, 0) > 0)
 		;
-	if (!s->ending && (s->delivered != delivered || s->failed != failed))
+	if (s->delivered != delivered || s->failed != failed)
 		sink_delivery_report(s->ctx, s->delivered - delivered, s->failed - failed);
 	if (s->outstanding <= s->wake_below)
 		wake_core(s);
@@ -522,6 +522,8 @@ static void kafka_destroy(void *self)
 {
 	struct kafka_sink *s = self;
 
+	uint64_t delivered = s->delivered, failed = s->failed;
+
 	s->ending = true;
 	if (s->outstanding) {
 		rd_kafka_resp_err_t e = rd_kafka_flush(s->rk, (int)s->flush_timeout_ms);
@@ -530,6 +532,9 @@ static void kafka_destroy(void *self)
 			sink_report_error(s->ctx, "flush: %s; %d messages not delivered",
 					  rd_kafka_err2str(e), rd_kafka_outq_len(s->rk));
 	}
+	/* What the last flush settled counts: the core decides the loss after it. */
+	if (s->delivered != delivered || s->failed != failed)
+		sink_delivery_report(s->ctx, s->delivered - delivered, s->failed - failed);
 	if (s->failed)
 		sink_report_error(s->ctx, "%" PRIu64 " delivered, %" PRIu64 " failed", s->delivered,
 				  s->failed);
