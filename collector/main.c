@@ -519,6 +519,12 @@ static int cmd_run(int argc, char **argv)
 		cfg.shutdown_timeout_ns = options_int(g, "shutdown-timeout");
 	if (options_str(g, "metrics") && config_set_metrics(&cfg, options_str(g, "metrics")) < 0)
 		goto out;
+	if (cfg.metrics && parse_address_port(cfg.metrics) < 0) {
+		snprintf(msg, sizeof(msg),
+			 "metrics address '%s': expected HOST:PORT with PORT 0 to 65535 (0: any free port)",
+			 cfg.metrics);
+		goto bad;
+	}
 
 	c = collector_new(ev_default_loop(0), &err);
 	if (!c || config_apply(&cfg, c, &err) < 0) {
