@@ -246,6 +246,11 @@ const char *sink_name(const struct sink_ctx *ctx)
 	return ctx->name;
 }
 
+bool sink_blocks(const struct sink_ctx *ctx)
+{
+	return ctx->queue.policy == QUEUE_BLOCK;
+}
+
 void sink_ready(struct sink_ctx *ctx)
 {
 	ctx->waiting = false;

@@ -83,6 +83,15 @@ struct ev_loop *sink_loop(struct sink_ctx *ctx);
 const char *sink_name(const struct sink_ctx *ctx);
 
 /**
+ * Whether the sink's queue has the block policy: its runners wait rather than
+ * lose events, so a sink may hold a batch through a passing failure (a full
+ * disk) and retry it, instead of failing it.
+ * @param ctx the sink's context
+ * @return true under the block policy.
+ */
+bool sink_blocks(const struct sink_ctx *ctx);
+
+/**
  * The sink can take events again (after -EAGAIN from write or flush).
  * @param ctx the sink's context
  */

@@ -2,11 +2,11 @@
 # under a drop policy every loss is counted.
 
 if [ "$(id -u)" = 0 ]; then
-	begin "file: a full disk (1 MiB tmpfs) is a clear error; lines in the file + failed == emitted; only whole lines"
+	begin "file: a full disk (1 MiB tmpfs) under drop_newest is a clear error; lines in the file + failed == emitted; only whole lines"
 	d=$WORK/full
 	mkdir -p "$d"
 	if mount -t tmpfs -o size=1m collector-faults "$d"; then
-		"$C" run --sink "file:$d/ev.jsonl" exec --format text -- seq 1 20000 2>"$WORK/full.err"
+		"$C" run --policy drop_newest --queue-events 30000 --queue-bytes 64MiB --sink "file:$d/ev.jsonl" exec --format text -- seq 1 20000 2>"$WORK/full.err"
 		rc=$?
 		written=$(wc -l <"$d/ev.jsonl" | tr -d ' ')
 		failed=$(sed -n 's/^collector: warn: \([0-9]*\) events failed in sinks$/\1/p' "$WORK/full.err")
@@ -24,9 +24,76 @@ if [ "$(id -u)" = 0 ]; then
 		echo "  FAIL [$CURRENT] mount -t tmpfs failed" >&2
 	fi
 	end
+
+	begin "file: a full disk under block: the batch waits and is retried, nothing lost once space is freed"
+	d=$WORK/full-block
+	mkdir -p "$d"
+	if mount -t tmpfs -o size=8m collector-faults "$d"; then
+		dd if=/dev/zero of="$d/filler" bs=64k 2>/dev/null
+		"$C" run --sink "file:$d/ev.jsonl" exec --format text -- seq 1 20000 2>"$d.err" &
+		pid=$!
+		for _ in $(seq 200); do grep -q 'retrying in' "$d.err" && break; sleep 0.05; done
+		check "says it retries" grep -q "write $d/ev.jsonl: No space left on device; retrying in" "$d.err"
+		rm -f "$d/filler"
+		wait "$pid"
+		eq "collector exit status" 0 $?
+		eq "every line (20000 and exec.exit)" 20001 "$(grep -c '' "$d/ev.jsonl")"
+		check "every line is whole JSON" jq -e . "$d/ev.jsonl" >/dev/null
+		eq "each line once, in order" "20000 0" \
+			"$(jq -r 'select(.type=="exec.line") | .data.line' "$d/ev.jsonl" | awk '$1 != NR {bad++} END {print NR, bad + 0}')"
+		umount "$d"
+	else
+		CASE_OK=0
+		echo "  FAIL [$CURRENT] mount -t tmpfs failed" >&2
+	fi
+	end
+
+	begin "file: a symbolic link another user planted is refused at start; its target is untouched"
+	d=$WORK/planted
+	mkdir -p "$d"
+	chmod 1777 "$d"
+	printf '{"a":1}\n{"torn' >"$d/target"
+	chown nobody "$d/target"
+	su -s /bin/sh nobody -c "ln -s '$d/target' '$d/ev.jsonl'" 2>/dev/null || ln -s "$d/target" "$d/ev.jsonl"
+	before=$(md5sum <"$d/target")
+	"$C" run --sink "file:$d/ev.jsonl" exec -- echo through-the-link >/dev/null 2>"$d/err"
+	eq "exit status (usage)" 2 $?
+	eq "one error line" 1 "$(grep -c '' "$d/err")"
+	check "it says why" grep -q "is a symbolic link" "$d/err"
+	eq "the target is unchanged (no line written, no torn tail cut)" "$before" "$(md5sum <"$d/target")"
+	end
 else
 	skip "file: a full disk" "mounting a tmpfs needs root"
+	skip "file: a planted symbolic link" "a link of another user needs root"
 fi
+
+begin "file: a FIFO or a directory at the path is refused at start (exit 2, one line)"
+d=$WORK/nonregular
+mkdir -p "$d/dir"
+mkfifo "$d/fifo"
+for p in fifo dir; do
+	timeout 10 "$C" run --sink "file:$d/$p" exec -- echo x >/dev/null 2>"$d/err.$p"
+	eq "$p: exit status" 2 $?
+	eq "$p: one error line" 1 "$(grep -c '' "$d/err.$p")"
+done
+check "the FIFO: says it is not a regular file" grep -q "is not a regular file" "$d/err.fifo"
+end
+
+begin "file: deleted while open: created again, said once, nothing after the deletion lost"
+d=$WORK/deleted
+mkdir -p "$d"
+"$C" run --metrics=127.0.0.1:0 --sink "file:$d/ev.jsonl" exec --format text -- \
+	sh -c "seq 1 200; while [ ! -e '$d/go' ]; do sleep 0.05; done; seq 201 400" 2>"$d/err" &
+pid=$!
+for _ in $(seq 200); do [ "$(grep -c '' "$d/ev.jsonl" 2>/dev/null)" = 200 ] && break; sleep 0.05; done
+rm "$d/ev.jsonl"
+touch "$d/go"
+wait "$pid"
+eq "collector exit status" 0 $?
+eq "the new file has the 200 later lines and exec.exit" 201 "$(grep -c '' "$d/ev.jsonl" 2>/dev/null)"
+eq "they are 201..400" "201 400" "$(jq -r 'select(.type=="exec.line") | .data.line' "$d/ev.jsonl" 2>/dev/null | sed -n '1p;$p' | paste -sd' ')"
+eq "said once" 1 "$(grep -c 'ev.jsonl was deleted while open: created it again' "$d/err")"
+end
 
 begin "fifo: a reader stopped (SIGSTOP) under drop_oldest: kept + dropped == emitted, dropped == collector.loss"
 d=$WORK/fifo-stop
