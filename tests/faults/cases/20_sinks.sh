@@ -141,3 +141,15 @@ eq "at the end, a command that reads nothing is not restarted again" 1 "$(grep -
 eq "all 2001 events counted undelivered" "collector: warn: 2001 events were not delivered" \
 	"$(grep 'were not delivered' "$d/err")"
 end
+
+begin "stdout into head -1: the lines written whole are delivered, only the rest failed (exact)"
+d=$WORK/stdout-head
+mkdir -p "$d"
+"$C" run exec --format text -- seq 1 100000 2>"$d/err" | head -1 >"$d/got"
+eq "head got the first line" 1 "$(jq -r .data.line "$d/got")"
+written=$(sed -n 's/.*Broken pipe (\([0-9]*\) events written whole, .*/\1/p' "$d/err")
+failed=$(sed -n 's/^collector: warn: \([0-9]*\) events failed in sinks$/\1/p' "$d/err")
+check "some were written whole (${written:-none})" test "${written:-0}" -ge 1
+check "not all failed (${failed:-none} of 100001)" test "${failed:-100001}" -lt 100001
+eq "written whole + failed == emitted" 100001 $((${written:-0} + ${failed:-0}))
+end
