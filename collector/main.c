@@ -547,6 +547,8 @@ out:
 	config_free(&cfg);
 	options_free(g);
 	registry_unload_plugins();
+	/* Diagnostics stderr did not take yet: a last chance, bounded. */
+	log_drain(1000);
 	return rc;
 }
 

@@ -795,6 +795,7 @@ static void start_watchers(struct collector *c)
 {
 	ev_check_start(c->loop, &c->drain);
 	start_signals(c);
+	log_attach_loop(c->loop);
 	ev_timer_start(c->loop, &c->loss_timer);
 	if (c->duration_ns > 0) {
 		/* Start-up (BPF loads, spawns) may have left the loop's clock behind. */
@@ -809,6 +810,7 @@ static void stop_watchers(struct collector *c)
 	ev_check_stop(c->loop, &c->drain);
 	ev_idle_stop(c->loop, &c->spin);
 	stop_signals(c);
+	log_detach_loop();
 	ev_timer_stop(c->loop, &c->loss_timer);
 	http_endpoint_free(c->http);
 	c->http = NULL;

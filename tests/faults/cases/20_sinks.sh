@@ -153,3 +153,30 @@ check "some were written whole (${written:-none})" test "${written:-0}" -ge 1
 check "not all failed (${failed:-none} of 100001)" test "${failed:-100001}" -lt 100001
 eq "written whole + failed == emitted" 100001 $((${written:-0} + ${failed:-0}))
 end
+
+begin "stderr on a stopped reader: sinks and /healthz go on; the waiting log lines come out after"
+d=$WORK/stderr-stopped
+mkdir -p "$d"
+mkfifo "$d/errpipe"
+exec 7<>"$d/errpipe"
+cat "$d/errpipe" >"$d/err" 7>&- &
+rpid=$!
+for _ in $(seq 100); do ls -l "/proc/$rpid/fd" 2>/dev/null | grep -q errpipe && break; sleep 0.02; done
+kill -STOP "$rpid"
+# The pipe is full before the collector's first line.
+dd if=/dev/zero of="$d/errpipe" bs=4096 count=64 oflag=nonblock 2>/dev/null
+"$C" run --metrics=127.0.0.1:0 --log-level debug --sink "file:$d/ev.jsonl" exec --format text -- \
+	sh -c 'seq 1 1000; exec sleep 30' 2>"$d/errpipe" 7>&- &
+pid=$!
+for _ in $(seq 100); do [ "$(grep -c '' "$d/ev.jsonl" 2>/dev/null)" = 1000 ] && break; sleep 0.05; done
+eq "the file sink got every line" 1000 "$(grep -c '' "$d/ev.jsonl" 2>/dev/null)"
+addr=$(ss -ltnpH 2>/dev/null | grep "pid=$pid," | awk '{print $4}' | head -n 1)
+check "/healthz answers (${addr:-not listening})" curl -s -m 3 -o /dev/null "http://$addr/healthz"
+kill -TERM "$pid"
+kill -CONT "$rpid"
+wait "$pid"
+eq "collector exit status" 0 $?
+exec 7>&-
+wait "$rpid"
+check "the waiting lines came out once stderr took them" grep -aq 'collector: info: serving /metrics, /healthz and /runners on http://' "$d/err"
+end
