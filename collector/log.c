@@ -197,12 +197,14 @@ static void flush_out(void)
 		err_out.len -= (size_t)n;
 		if (err_out.len == 0 && err_out.unsaid) {
 			char msg[128], line[256];
+			size_t len;
 
 			snprintf(msg, sizeof(msg),
 				 "%llu log lines were dropped: stderr did not take them in time",
 				 (unsigned long long)err_out.unsaid);
 			err_out.unsaid = 0;
-			append(line, format_line(LOG_WARN, msg, line, sizeof(line)));
+			len = format_line(LOG_WARN, msg, line, sizeof(line));
+			append(line, len);
 		}
 	}
 	if (err_out.loop && err_out.len && !ev_is_active(&err_out.writable))
@@ -318,6 +320,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 {
 	char msg[1024], line[8192];
 	unsigned suppressed;
+	size_t len;
 	va_list ap;
 	int n;
 
@@ -333,7 +336,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	pthread_mutex_lock(&err_out.lock);
 	if (err_out.fd < 0)
 		open_out();
-	append(line, format_line(level, msg, line, sizeof(line)));
+	len = format_line(level, msg, line, sizeof(line));
+	append(line, len);
 	flush_out();
 	pthread_mutex_unlock(&err_out.lock);
 }

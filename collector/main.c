@@ -521,7 +521,8 @@ static int cmd_run(int argc, char **argv)
 		goto out;
 	if (cfg.metrics && parse_address_port(cfg.metrics) < 0) {
 		snprintf(msg, sizeof(msg),
-			 "metrics address '%s': expected HOST:PORT with PORT 0 to 65535 (0: any free port)",
+			 "metrics address '%s': expected HOST:PORT with PORT 0 to 65535 (0: any "
+			 "free port)",
 			 cfg.metrics);
 		goto bad;
 	}

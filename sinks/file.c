@@ -40,12 +40,12 @@ struct file_sink {
 	int64_t rotate_size;
 	int64_t rotate_age_ns;
 	uint64_t next_seq;
-	uint64_t torn_cut;  /* torn lines cut on open */
-	uint64_t rotations; /* files rotated away */
-	uint64_t recreated; /* times the open file was found deleted and created again */
+	uint64_t torn_cut;     /* torn lines cut on open */
+	uint64_t rotations;    /* files rotated away */
+	uint64_t recreated;    /* times the open file was found deleted and created again */
 	uint64_t full_retries; /* writes retried on a full filesystem */
-	bool rotate_due;    /* the age timer fired during a batch */
-	bool ending;	    /* destroy: a full filesystem fails the batch, no more retries */
+	bool rotate_due;       /* the age timer fired during a batch */
+	bool ending;	       /* destroy: a full filesystem fails the batch, no more retries */
 	struct rotation_worker *worker;
 	ev_timer age_timer;
 	ev_timer full_timer; /* the next retry on a full filesystem */
@@ -394,11 +394,13 @@ static int wait_for_space(struct file_sink *s, int rc)
 		return fail_batch(s, rc);
 	}
 	s->full_retries++;
-	sink_report_error(s->ctx, "write %s: %s; retrying in %.1fs (the block policy keeps the events)",
+	sink_report_error(s->ctx,
+			  "write %s: %s; retrying in %.1fs (the block policy keeps the events)",
 			  s->path, strerror(-rc), s->full_backoff);
 	ev_timer_set(&s->full_timer, s->full_backoff, 0.);
 	ev_timer_start(sink_loop(s->ctx), &s->full_timer);
-	s->full_backoff = s->full_backoff * 2 > FULL_RETRY_MAX ? FULL_RETRY_MAX : s->full_backoff * 2;
+	s->full_backoff = s->full_backoff * 2 > FULL_RETRY_MAX ? FULL_RETRY_MAX :
+								 s->full_backoff * 2;
 	return -EAGAIN;
 }
 

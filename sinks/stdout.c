@@ -23,7 +23,7 @@ struct stdout_sink {
 	int saved_flags; /* fd flags to restore, or -1 */
 	bool pretty;
 	bool color;
-	bool broken; /* the reader went away */
+	bool broken;	   /* the reader went away */
 	uint64_t buffered; /* events in the buffer, not yet whole on stdout */
 };
 

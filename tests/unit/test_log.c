@@ -39,7 +39,8 @@ static void test_full_stderr_never_blocks(void **state)
 	for (int i = 0; i < FORMATS; i++)
 		snprintf(fmts[i], sizeof(fmts[i]), "line %d of %%d %%s", i);
 	for (int i = 0; i < 4000; i++)
-		log_msg(LOG_ERROR, fmts[i % FORMATS], i, "0123456789012345678901234567890123456789");
+		log_msg(LOG_ERROR, fmts[i % FORMATS], i,
+			"0123456789012345678901234567890123456789");
 	alarm(0);
 	assert_true(log_dropped_total() > 0);
 	/* The reader comes back: what waited comes out as it reads (each new line
