@@ -468,8 +468,6 @@ static int cmd_run(int argc, char **argv)
 	int first, rc = COLLECTOR_EXIT_USAGE, nplugins, nsinks;
 	char *const *list;
 
-	/* Before anything starts: a signal in the first ms or in the last flush is not fatal. */
-	signal_hold();
 	if (!g)
 		return COLLECTOR_EXIT_FAILED;
 	tune_heap();
@@ -757,6 +755,9 @@ int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "help";
 
+	/* Before anything starts: a signal in the first ms of a run is not fatal. */
+	if (strcmp(cmd, "run") == 0)
+		signal_hold();
 	/* A reader that goes away is an error on that sink, not the end of the process. */
 	signal(SIGPIPE, SIG_IGN);
 	ev_set_syserr_cb(on_loop_syserr);
