@@ -101,7 +101,8 @@ int parse_address_port(const char *addr)
 	if (!colon || (addr[0] == '[' && (!close || colon != close + 1)))
 		return -EINVAL;
 	digits = strspn(colon + 1, "0123456789");
-	if (digits == 0 || digits > 5 || colon[1 + digits] != '\0' || strtol(colon + 1, NULL, 10) > 65535)
+	if (digits == 0 || digits > 5 || colon[1 + digits] != '\0' ||
+	    strtol(colon + 1, NULL, 10) > 65535)
 		return -EINVAL;
 	return 0;
 }

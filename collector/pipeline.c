@@ -246,6 +246,15 @@ const char *sink_name(const struct sink_ctx *ctx)
 	return ctx->name;
 }
 
+bool sink_stop_now(const struct sink_ctx *ctx)
+{
+	struct collector *c = ctx->c;
+
+	if (c->ended && !c->forced)
+		c->forced = signal_take(SIGTERM) | signal_take(SIGINT);
+	return c->forced;
+}
+
 bool sink_blocks(const struct sink_ctx *ctx)
 {
 	return ctx->queue.policy == QUEUE_BLOCK;

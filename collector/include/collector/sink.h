@@ -92,6 +92,16 @@ const char *sink_name(const struct sink_ctx *ctx);
 bool sink_blocks(const struct sink_ctx *ctx);
 
 /**
+ * Whether the sink should give up its end waits now: after the loop has
+ * ended, a SIGTERM or SIGINT (a second stop signal) cuts a sink's last flush
+ * short; what is left is counted as not delivered. For destroy(), checked
+ * between slices of a long wait.
+ * @param ctx the sink's context
+ * @return true once such a signal came after the loop.
+ */
+bool sink_stop_now(const struct sink_ctx *ctx);
+
+/**
  * The sink can take events again (after -EAGAIN from write or flush).
  * @param ctx the sink's context
  */

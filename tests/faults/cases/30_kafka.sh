@@ -94,4 +94,22 @@ if command -v kcat >/dev/null; then
 	stop_mock
 	eq "all 3000 lines and the exit event delivered" 3001 "$(wc -l <"$d/got")"
 	end
+
+	begin "kafka: SIGTERM during the last flush cuts it short, counted (exit 3), not the default action"
+	d=$WORK/kafka-term-tail
+	mkdir -p "$d"
+	start_mock "$d"
+	"$C" run --shutdown-timeout 300ms -X linger.ms=5 --sink "kafka://$boot/events" \
+		--sink-option flush-timeout=60s exec --format text -- sh -c "seq 1 3000; sleep 0.5; kill -STOP $mock_pid" 2>"$d/err" &
+	pid=$!
+	for _ in $(seq 200); do grep -q 'shutdown timed out' "$d/err" && break; sleep 0.05; done
+	sleep 0.3
+	kill -TERM "$pid"
+	wait "$pid"
+	eq "collector exit status says loss" 3 $?
+	check "the flush says it was stopped" grep -q 'sink kafka: flush: stopped by a signal; [1-9][0-9]* messages not delivered' "$d/err"
+	check "the loss is counted" grep -Eq '[1-9][0-9]* events were not delivered' "$d/err"
+	kill -CONT "$mock_pid"
+	stop_mock
+	end
 fi
