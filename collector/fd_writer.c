@@ -14,6 +14,20 @@ void fd_writer_init(struct fd_writer *w, int fd, size_t high_water)
 	w->buf = (struct buffer){ 0 };
 	w->high_water = high_water;
 	w->mid_line = false;
+	w->count_lines = false;
+	w->lines = 0;
+}
+
+/* A writer whose lines are its units (one event each) counts them as they go out. */
+static void count_written(struct fd_writer *w, size_t n)
+{
+	const char *p = w->buf.data, *end = w->buf.data + n;
+
+	w->written += n;
+	while (w->count_lines && (p = memchr(p, '\n', (size_t)(end - p)))) {
+		w->lines++;
+		p++;
+	}
 }
 
 void fd_writer_free(struct fd_writer *w)
@@ -42,7 +56,7 @@ int fd_writer_flush(struct fd_writer *w)
 	}
 	if (done > 0)
 		w->mid_line = w->buf.data[done - 1] != '\n';
-	w->written += done;
+	count_written(w, done);
 	buffer_consume(&w->buf, done);
 	return rc;
 }
@@ -75,7 +89,7 @@ int fd_writer_finish_line(struct fd_writer *w, int timeout_ms)
 			return -errno;
 		if (n > 0) {
 			w->mid_line = (size_t)n < want || w->buf.data[n - 1] != '\n';
-			w->written += (uint64_t)n;
+			count_written(w, (size_t)n);
 			buffer_consume(&w->buf, (size_t)n);
 		}
 	}

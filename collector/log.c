@@ -1,11 +1,19 @@
-/* Diagnostics on stderr, text or JSON, one line per message, with repeats rate-limited. */
+/* Diagnostics on stderr, text or JSON, one line per message, with repeats rate-limited, never blocking. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <ev.h>
 #include <yajl/yajl_gen.h>
 
 #include <collector/error.h>
@@ -21,6 +29,28 @@ struct log_window {
 	unsigned printed;
 	unsigned suppressed;
 };
+
+/* Lines stderr did not take yet; beyond this, new lines are dropped (counted). */
+#define LOG_PENDING_MAX (64 * 1024)
+
+/*
+ * The diagnostics' own descriptor: a pipe or terminal on stderr is opened
+ * again non-blocking (a description of its own, so the flags of a stderr
+ * shared with other processes stay as they are); a socket is sent to with
+ * MSG_DONTWAIT; a regular file is written as it is.
+ */
+static struct {
+	pthread_mutex_t lock;
+	int fd;	     /* -1 until the first line */
+	bool socket; /* send(MSG_DONTWAIT) */
+	bool polled; /* stderr itself, not a file: poll before writing */
+	char buf[LOG_PENDING_MAX];
+	size_t len;
+	uint64_t dropped; /* lines dropped in all */
+	uint64_t unsaid;  /* dropped since the last line saying so */
+	struct ev_loop *loop;
+	ev_io writable;
+} err_out = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1 };
 
 static enum log_level max_level = LOG_INFO;
 static enum log_format line_format = LOG_TEXT;
@@ -86,16 +116,173 @@ static bool admit(const char *fmt, unsigned *suppressed)
 	return true;
 }
 
-static void write_json(enum log_level level, const char *msg)
+static void open_out(void)
+{
+	struct stat st;
+	int fd;
+
+	err_out.fd = STDERR_FILENO;
+	if (fstat(STDERR_FILENO, &st) < 0 || S_ISREG(st.st_mode))
+		return;
+	if (S_ISSOCK(st.st_mode)) {
+		err_out.socket = true;
+		return;
+	}
+	err_out.polled = true;
+	fd = open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	/* Above the standard descriptors, whichever of them are closed. */
+	err_out.fd = fd > STDERR_FILENO ? fd : fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+	if (fd <= STDERR_FILENO)
+		close(fd);
+	if (err_out.fd < 0)
+		err_out.fd = STDERR_FILENO;
+	else
+		err_out.polled = false;
+}
+
+/* One write that never waits: -1 with EAGAIN when stderr cannot take bytes now. */
+static ssize_t put(const char *p, size_t n)
+{
+	struct pollfd pf = { .fd = err_out.fd, .events = POLLOUT };
+
+	if (err_out.socket)
+		return send(err_out.fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (err_out.polled && (poll(&pf, 1, 0) != 1 || !(pf.revents & POLLOUT))) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return write(err_out.fd, p, n);
+}
+
+static size_t count_lines(const char *p, size_t n)
+{
+	size_t lines = 0;
+
+	for (const char *end = p + n; (p = memchr(p, '\n', (size_t)(end - p))); p++)
+		lines++;
+	return lines;
+}
+
+static void append(const char *line, size_t n)
+{
+	if (err_out.len + n > sizeof(err_out.buf)) {
+		err_out.dropped++;
+		err_out.unsaid++;
+		return;
+	}
+	memcpy(err_out.buf + err_out.len, line, n);
+	err_out.len += n;
+}
+
+static size_t format_line(enum log_level level, const char *msg, char *line, size_t size);
+
+/* Write what stderr takes now; lines it refuses for good (EPIPE) are dropped, counted. */
+static void flush_out(void)
+{
+	while (err_out.len) {
+		ssize_t n = put(err_out.buf, err_out.len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0) {
+			err_out.dropped += count_lines(err_out.buf, err_out.len);
+			err_out.len = 0;
+			break;
+		}
+		memmove(err_out.buf, err_out.buf + n, err_out.len - (size_t)n);
+		err_out.len -= (size_t)n;
+		if (err_out.len == 0 && err_out.unsaid) {
+			char msg[128], line[256];
+			size_t len;
+
+			snprintf(msg, sizeof(msg),
+				 "%llu log lines were dropped: stderr did not take them in time",
+				 (unsigned long long)err_out.unsaid);
+			err_out.unsaid = 0;
+			len = format_line(LOG_WARN, msg, line, sizeof(line));
+			append(line, len);
+		}
+	}
+	if (err_out.loop && err_out.len && !ev_is_active(&err_out.writable))
+		ev_io_start(err_out.loop, &err_out.writable);
+	else if (err_out.loop && !err_out.len && ev_is_active(&err_out.writable))
+		ev_io_stop(err_out.loop, &err_out.writable);
+}
+
+static void on_writable(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	pthread_mutex_lock(&err_out.lock);
+	flush_out();
+	pthread_mutex_unlock(&err_out.lock);
+}
+
+void log_attach_loop(struct ev_loop *loop)
+{
+	pthread_mutex_lock(&err_out.lock);
+	if (err_out.fd < 0)
+		open_out();
+	err_out.loop = loop;
+	ev_io_init(&err_out.writable, on_writable, err_out.fd, EV_WRITE);
+	flush_out();
+	pthread_mutex_unlock(&err_out.lock);
+}
+
+void log_detach_loop(void)
+{
+	pthread_mutex_lock(&err_out.lock);
+	if (err_out.loop && ev_is_active(&err_out.writable))
+		ev_io_stop(err_out.loop, &err_out.writable);
+	err_out.loop = NULL;
+	pthread_mutex_unlock(&err_out.lock);
+}
+
+void log_drain(int timeout_ms)
+{
+	struct pollfd pf = { .events = POLLOUT };
+	int64_t deadline = monotonic_ns() + (int64_t)timeout_ms * 1000000;
+
+	pthread_mutex_lock(&err_out.lock);
+	pf.fd = err_out.fd;
+	flush_out();
+	while (err_out.len && monotonic_ns() < deadline) {
+		poll(&pf, 1, (int)((deadline - monotonic_ns()) / 1000000) + 1);
+		flush_out();
+	}
+	if (err_out.len) {
+		err_out.dropped += count_lines(err_out.buf, err_out.len);
+		err_out.len = 0;
+	}
+	pthread_mutex_unlock(&err_out.lock);
+}
+
+uint64_t log_dropped_total(void)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&err_out.lock);
+	n = err_out.dropped;
+	pthread_mutex_unlock(&err_out.lock);
+	return n;
+}
+
+static size_t format_json(enum log_level level, const char *msg, char *line, size_t size)
 {
 	yajl_gen g = yajl_gen_alloc(NULL);
 	struct timespec ts;
 	char when[40];
 	const unsigned char *text;
 	size_t len;
+	int n;
 
 	if (!g)
-		return;
+		return 0;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	len = format_rfc3339_ns((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec, when);
 	yajl_gen_map_open(g);
@@ -107,15 +294,33 @@ static void write_json(enum log_level level, const char *msg)
 	yajl_gen_string(g, (const unsigned char *)msg, strlen(msg));
 	yajl_gen_map_close(g);
 	yajl_gen_get_buf(g, &text, &len);
-	/* One fwrite per message keeps lines whole when stderr is shared. */
-	fprintf(stderr, "%.*s\n", (int)len, text);
+	/* A line cut short would not parse: then none. */
+	n = len + 1 < size ? snprintf(line, size, "%.*s\n", (int)len, text) : 0;
 	yajl_gen_free(g);
+	return (size_t)n;
+}
+
+static size_t format_line(enum log_level level, const char *msg, char *line, size_t size)
+{
+	int n;
+
+	if (line_format == LOG_JSON)
+		return format_json(level, msg, line, size);
+	n = snprintf(line, size, "collector: %s: %s\n", level_names[level], msg);
+	if (n < 0)
+		return 0;
+	if ((size_t)n >= size) {
+		line[size - 2] = '\n';
+		return size - 1;
+	}
+	return (size_t)n;
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)
 {
-	char msg[1024], line[1100];
+	char msg[1024], line[8192];
 	unsigned suppressed;
+	size_t len;
 	va_list ap;
 	int n;
 
@@ -127,10 +332,12 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	if (suppressed && n >= 0 && (size_t)n < sizeof(msg))
 		snprintf(msg + n, sizeof(msg) - (size_t)n, " (%u more like this were suppressed)",
 			 suppressed);
-	if (line_format == LOG_JSON) {
-		write_json(level, msg);
-		return;
-	}
-	snprintf(line, sizeof(line), "collector: %s: %s\n", level_names[level], msg);
-	fputs(line, stderr);
+	/* Behind lines stderr has not taken yet, in order; the loop writes them when it can. */
+	pthread_mutex_lock(&err_out.lock);
+	if (err_out.fd < 0)
+		open_out();
+	len = format_line(level, msg, line, sizeof(line));
+	append(line, len);
+	flush_out();
+	pthread_mutex_unlock(&err_out.lock);
 }

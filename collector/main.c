@@ -20,6 +20,7 @@
 #include "cli_help.h"
 #include "config.h"
 #include "crash_cli.h"
+#include "signal_hold.h"
 #include "status_client.h"
 #include "system_checks.h"
 
@@ -451,6 +452,13 @@ static int cmd_run(int argc, char **argv)
 	if (options_str(g, "metrics") && config_set_metrics(&cfg, options_str(g, "metrics")) < 0)
 		goto out;
 	cfg.metrics_public |= options_bool(g, "metrics-public");
+	if (cfg.metrics && parse_address_port(cfg.metrics) < 0) {
+		snprintf(msg, sizeof(msg),
+			 "metrics address '%s': expected HOST:PORT with PORT 0 to 65535 (0: any "
+			 "free port)",
+			 cfg.metrics);
+		goto bad;
+	}
 
 	c = collector_new(ev_default_loop(0), &err);
 	if (!c || config_apply(&cfg, c, &err) < 0) {
@@ -473,6 +481,8 @@ out:
 	config_free(&cfg);
 	options_free(g);
 	registry_unload_plugins();
+	/* Diagnostics stderr did not take yet: a last chance, bounded. */
+	log_drain(1000);
 	return rc;
 }
 
@@ -706,6 +716,9 @@ int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "help";
 
+	/* Before anything starts: a signal in the first ms of a run is not fatal. */
+	if (strcmp(cmd, "run") == 0)
+		signal_hold();
 	/* A reader that goes away is an error on that sink, not the end of the process. */
 	signal(SIGPIPE, SIG_IGN);
 	ev_set_syserr_cb(on_loop_syserr);

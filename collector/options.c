@@ -1,4 +1,5 @@
 /* Typed option values, filled from CLI flags or config keys alike. */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
@@ -92,6 +93,21 @@ int parse_size(const char *s, int64_t *bytes)
 		}
 	}
 	return -EINVAL;
+}
+
+int parse_address_port(const char *addr)
+{
+	const char *colon = strrchr(addr, ':');
+	const char *close = strrchr(addr, ']');
+	size_t digits;
+
+	if (!colon || (addr[0] == '[' && (!close || colon != close + 1)))
+		return -EINVAL;
+	digits = strspn(colon + 1, "0123456789");
+	if (digits == 0 || digits > 5 || colon[1 + digits] != '\0' ||
+	    strtol(colon + 1, NULL, 10) > 65535)
+		return -EINVAL;
+	return 0;
 }
 
 static bool enum_has(const char *choices, const char *v)

@@ -15,6 +15,7 @@
 
 #include "http_endpoint.h"
 #include "pipeline_state.h"
+#include "signal_hold.h"
 
 const double flush_bucket_bounds[FLUSH_BUCKETS] = {
 	0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5,
@@ -213,6 +214,20 @@ const char *sink_name(const struct sink_ctx *ctx)
 	return ctx->name;
 }
 
+bool sink_stop_now(const struct sink_ctx *ctx)
+{
+	struct collector *c = ctx->c;
+
+	if (c->ended && !c->forced)
+		c->forced = signal_take(SIGTERM) | signal_take(SIGINT);
+	return c->forced;
+}
+
+bool sink_blocks(const struct sink_ctx *ctx)
+{
+	return ctx->queue.policy == QUEUE_BLOCK;
+}
+
 void sink_ready(struct sink_ctx *ctx)
 {
 	ctx->waiting = false;
@@ -243,7 +258,7 @@ void sink_delivery_report(struct sink_ctx *ctx, uint64_t delivered, uint64_t fai
 		return;
 	settle(ctx, delivered, failed);
 	/* The end waits for in-flight events: look again once the last one settles. */
-	if (ctx->in_flight == 0 && ctx->c->ending)
+	if (ctx->in_flight == 0 && ctx->c->ending && !ctx->c->ended)
 		keep_spinning(ctx->c);
 }
 
@@ -720,13 +735,43 @@ const char *collector_http_address(const struct collector *c)
 	return c->http ? http_endpoint_address(c->http) : NULL;
 }
 
+/* The loop takes the signals over from signal_hold(), and those that came before it. */
+static void start_signals(struct collector *c)
+{
+	ev_signal *all[] = { &c->sig_int, &c->sig_term, &c->sig_hup, &c->sig_usr1 };
+	sigset_t old;
+
+	signal_block(&old);
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		ev_signal_start(c->loop, all[i]);
+	signal_unblock(&old);
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (signal_take(all[i]->signum))
+			ev_feed_signal_event(c->loop, all[i]->signum);
+}
+
+/*
+ * ev_signal_stop() gives the default action back (the end of the process):
+ * signal_hold() takes over with no gap, and what comes after the loop (the
+ * sinks' last flushes, the gzip wait) is no longer interrupted.
+ */
+static void stop_signals(struct collector *c)
+{
+	ev_signal *all[] = { &c->sig_int, &c->sig_term, &c->sig_hup, &c->sig_usr1 };
+	sigset_t old;
+
+	signal_block(&old);
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		ev_signal_stop(c->loop, all[i]);
+	signal_hold();
+	signal_unblock(&old);
+}
+
 static void start_watchers(struct collector *c)
 {
 	ev_check_start(c->loop, &c->drain);
-	ev_signal_start(c->loop, &c->sig_int);
-	ev_signal_start(c->loop, &c->sig_term);
-	ev_signal_start(c->loop, &c->sig_hup);
-	ev_signal_start(c->loop, &c->sig_usr1);
+	start_signals(c);
+	log_attach_loop(c->loop);
 	ev_timer_start(c->loop, &c->loss_timer);
 	if (c->duration_ns > 0) {
 		/* Start-up (BPF loads, spawns) may have left the loop's clock behind. */
@@ -740,10 +785,8 @@ static void stop_watchers(struct collector *c)
 {
 	ev_check_stop(c->loop, &c->drain);
 	ev_idle_stop(c->loop, &c->spin);
-	ev_signal_stop(c->loop, &c->sig_int);
-	ev_signal_stop(c->loop, &c->sig_term);
-	ev_signal_stop(c->loop, &c->sig_hup);
-	ev_signal_stop(c->loop, &c->sig_usr1);
+	stop_signals(c);
+	log_detach_loop();
 	ev_timer_stop(c->loop, &c->loss_timer);
 	http_endpoint_free(c->http);
 	c->http = NULL;
@@ -783,6 +826,23 @@ static void final_flush(struct collector *c)
 		drain_sink(s);
 		if (s->dirty && !s->waiting)
 			flush_sink(s);
+	}
+}
+
+/*
+ * Destroy the sinks (their own last waits: a broker's delivery reports, a
+ * gzip) and only then count what is still not delivered: an event a sink
+ * delivers in its last flush is not a loss.
+ */
+static void end_sinks(struct collector *c)
+{
+	for (int i = 0; i < c->nsinks; i++) {
+		struct sink_ctx *s = c->sinks[i];
+
+		if (s->self) {
+			s->ops->destroy(s->self);
+			s->self = NULL;
+		}
 		c->stats.undelivered += event_queue_len(&s->queue) + s->in_flight;
 	}
 }
@@ -815,7 +875,9 @@ int collector_run(struct collector *c)
 			failed = true;
 	}
 	final_flush(c);
+	c->ended = true;
 	stop_watchers(c);
+	end_sinks(c);
 	for (int i = 0; i < c->nsinks; i++)
 		c->stats.dropped += sink_drops(c->sinks[i]);
 	if (c->stats.undelivered)

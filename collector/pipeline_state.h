@@ -94,6 +94,8 @@ struct collector {
 	bool stopping; /* runners were asked to stop */
 	bool ending;   /* no runner left: drain, flush, leave */
 	bool timed_out;
+	bool ended;  /* the loop is over: the sinks' last flushes run without it */
+	bool forced; /* a stop signal after the loop: sinks cut their end waits */
 	int signals;
 	int64_t start_ns;
 	struct http_endpoint *http;

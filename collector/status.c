@@ -105,6 +105,9 @@ static void collector_samples(struct collector *c, struct metrics_writer *w)
 	}
 	metrics_add(w, METRIC_GAUGE, "collector_health", "0 ok, 1 degraded, 2 failing",
 		    collector_health(c, NULL));
+	metrics_add(w, METRIC_COUNTER, "collector_log_lines_dropped_total",
+		    "diagnostic lines dropped because stderr did not take them",
+		    (double)log_dropped_total());
 }
 
 static void gather(struct collector *c, struct metrics_writer *w)

@@ -1,4 +1,5 @@
 /* The file sink: appends whole JSON lines to a file, rotating, compressing and pruning it. */
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -19,6 +20,9 @@
 #include "rotation_worker.h"
 
 #define FILE_HIGH_WATER ((size_t)256 * 1024)
+/* Backoff of the retries on a full filesystem under the block policy. */
+#define FULL_RETRY_FIRST 0.1
+#define FULL_RETRY_MAX 5.0
 
 enum fsync_policy { FSYNC_NEVER, FSYNC_BATCH, FSYNC_INTERVAL };
 
@@ -36,11 +40,16 @@ struct file_sink {
 	int64_t rotate_size;
 	int64_t rotate_age_ns;
 	uint64_t next_seq;
-	uint64_t torn_cut;  /* torn lines cut on open */
-	uint64_t rotations; /* files rotated away */
-	bool rotate_due;    /* the age timer fired during a batch */
+	uint64_t torn_cut;     /* torn lines cut on open */
+	uint64_t rotations;    /* files rotated away */
+	uint64_t recreated;    /* times the open file was found deleted and created again */
+	uint64_t full_retries; /* writes retried on a full filesystem */
+	bool rotate_due;       /* the age timer fired during a batch */
+	bool ending;	       /* destroy: a full filesystem fails the batch, no more retries */
 	struct rotation_worker *worker;
 	ev_timer age_timer;
+	ev_timer full_timer; /* the next retry on a full filesystem */
+	double full_backoff; /* seconds until that retry */
 };
 
 static const struct option_spec file_options[] = {
@@ -86,6 +95,8 @@ static const struct option_spec file_options[] = {
 	{ 0 },
 };
 
+static void on_full_retry(struct ev_loop *loop, ev_timer *w, int revents);
+
 static int64_t now_ns(void)
 {
 	struct timespec ts;
@@ -115,13 +126,35 @@ static int cut_torn_tail(struct file_sink *s, struct error *err)
 	return 0;
 }
 
+/*
+ * Only a regular file named by the path itself: a symbolic link another user
+ * planted in a writable directory (or a FIFO, a device) is refused before a
+ * byte is read or cut, so no other file is written through it.
+ */
 static int open_file(struct file_sink *s, struct error *err)
 {
-	/* Read access lets a torn tail be found. */
-	int fd = open(s->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	/* Read access lets a torn tail be found; O_NONBLOCK keeps a FIFO from blocking. */
+	int fd = open(s->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+		      0640);
+	struct stat st;
 
-	if (fd < 0)
+	if (fd < 0 && errno == ELOOP)
+		return error_set(err, EINVAL,
+				 "%s is a symbolic link: the file sink writes only to a regular "
+				 "file, not through a link (name the file itself)",
+				 s->path);
+	if (fd < 0 && errno != EISDIR)
 		return error_set(err, errno, "open %s: %s", s->path, strerror(errno));
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (fd >= 0)
+			close(fd);
+		return error_set(err, EINVAL,
+				 "%s is not a regular file: the file sink writes only to a "
+				 "regular file (name another path)",
+				 s->path);
+	}
+	/* Regular files never block; appends stay blocking writes. */
+	fcntl(fd, F_SETFL, O_APPEND);
 	s->out.fd = fd;
 	if (cut_torn_tail(s, err) < 0) {
 		close(fd);
@@ -222,6 +255,7 @@ static void file_free(struct file_sink *s)
 	rotation_worker_free(s->worker);
 	if (ev_is_active(&s->age_timer))
 		ev_timer_stop(sink_loop(s->ctx), &s->age_timer);
+	ev_timer_stop(sink_loop(s->ctx), &s->full_timer);
 	if (s->out.fd >= 0)
 		close(s->out.fd);
 	fd_writer_free(&s->out);
@@ -281,6 +315,9 @@ static void *file_create(struct sink_ctx *ctx, const struct options *opts, struc
 	s->next_seq = 1;
 	fd_writer_init(&s->out, -1, FILE_HIGH_WATER);
 	ev_init(&s->age_timer, on_age);
+	ev_init(&s->full_timer, on_full_retry);
+	s->full_timer.data = s;
+	s->full_backoff = FULL_RETRY_FIRST;
 	if (!(s->path = absolute(path)) ||
 	    !(s->pattern = strdup(options_str(opts, "rotate-name"))) ||
 	    !(s->enc = event_encoder_new())) {
@@ -299,25 +336,97 @@ static void *file_create(struct sink_ctx *ctx, const struct options *opts, struc
 	return s;
 }
 
+/* Take the current batch back out of the file (the core counts its events as failed). */
+static int fail_batch(struct file_sink *s, int rc)
+{
+	if (ftruncate(s->out.fd, s->batch_start) < 0)
+		sink_report_error(s->ctx, "truncate %s: %s", s->path, strerror(errno));
+	s->size = s->batch_start;
+	s->out.buf.len = 0;
+	s->out.mid_line = false;
+	return rc;
+}
+
+/*
+ * Someone deleted the open file: what is written to it is lost. Create it
+ * again. Part of the current batch already in the deleted file fails the
+ * batch, counted; otherwise the whole batch goes to the new file.
+ */
+static int check_deleted(struct file_sink *s)
+{
+	struct error err = { 0 };
+	struct stat st;
+	int old = s->out.fd;
+	bool lost = s->size > s->batch_start;
+
+	if (fstat(old, &st) < 0 || st.st_nlink > 0)
+		return 0;
+	if (open_file(s, &err) < 0) {
+		sink_report_error(s->ctx, "%s was deleted and cannot be created again: %s", s->path,
+				  err.msg);
+		s->out.fd = old;
+		return -ENOENT;
+	}
+	close(old);
+	s->recreated++;
+	sink_report_error(s->ctx, "%s was deleted while open: created it again%s (%llu so far)",
+			  s->path, lost ? "; the batch being written is lost" : "",
+			  (unsigned long long)s->recreated);
+	return lost ? -ENOENT : 0;
+}
+
+static void on_full_retry(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	sink_ready(((struct file_sink *)w->data)->ctx);
+}
+
+/*
+ * The filesystem is full. Under the block policy the events wait (queued,
+ * the runners paused) and the write is retried with a growing backoff;
+ * under a drop policy the batch fails, so the run goes on.
+ */
+static int wait_for_space(struct file_sink *s, int rc)
+{
+	if (s->ending || !sink_blocks(s->ctx)) {
+		sink_report_error(s->ctx, "write %s: %s", s->path, strerror(-rc));
+		return fail_batch(s, rc);
+	}
+	s->full_retries++;
+	sink_report_error(s->ctx,
+			  "write %s: %s; retrying in %.1fs (the block policy keeps the events)",
+			  s->path, strerror(-rc), s->full_backoff);
+	ev_timer_set(&s->full_timer, s->full_backoff, 0.);
+	ev_timer_start(sink_loop(s->ctx), &s->full_timer);
+	s->full_backoff = s->full_backoff * 2 > FULL_RETRY_MAX ? FULL_RETRY_MAX :
+								 s->full_backoff * 2;
+	return -EAGAIN;
+}
+
 /*
  * Write the buffer. On failure the whole batch is taken back out of the file
  * (the core counts its events as failed), so the file keeps only whole lines.
  */
 static int push(struct file_sink *s)
 {
-	size_t pending = s->out.buf.len;
-	int rc = fd_writer_flush(&s->out);
+	uint64_t before = s->out.written;
+	int rc;
 
+	if (ev_is_active(&s->full_timer))
+		return -EAGAIN;
+	if (s->out.buf.len && (rc = check_deleted(s)) < 0)
+		return fail_batch(s, rc);
+	rc = fd_writer_flush(&s->out);
+	s->size += (off_t)(s->out.written - before);
 	if (rc == 0) {
-		s->size += (off_t)pending;
+		s->full_backoff = FULL_RETRY_FIRST;
 		return 0;
 	}
+	if (rc == -ENOSPC || rc == -EDQUOT)
+		return wait_for_space(s, rc);
 	sink_report_error(s->ctx, "write %s: %s", s->path, strerror(-rc));
-	if (ftruncate(s->out.fd, s->batch_start) < 0)
-		sink_report_error(s->ctx, "truncate %s: %s", s->path, strerror(errno));
-	s->size = s->batch_start;
-	s->out.buf.len = 0;
-	return rc;
+	return fail_batch(s, rc);
 }
 
 static int file_write(void *self, const struct event *ev)
@@ -374,6 +483,8 @@ static void file_destroy(void *self)
 {
 	struct file_sink *s = self;
 
+	s->ending = true;
+	ev_timer_stop(sink_loop(s->ctx), &s->full_timer);
 	if (s->out.buf.len)
 		push(s);
 	file_free(s);
@@ -389,6 +500,12 @@ static void file_metrics(void *self, struct metrics_writer *w)
 		    (double)s->rotations);
 	metrics_add(w, METRIC_COUNTER, "collector_sink_torn_lines_cut_total",
 		    "file: torn last lines cut when the file was opened", (double)s->torn_cut);
+	metrics_add(w, METRIC_COUNTER, "collector_sink_file_recreated_total",
+		    "file: times the open file was found deleted and created again",
+		    (double)s->recreated);
+	metrics_add(w, METRIC_COUNTER, "collector_sink_full_retries_total",
+		    "file: writes retried on a full filesystem (block policy)",
+		    (double)s->full_retries);
 }
 
 const struct sink_ops file_sink_ops = {

@@ -18,6 +18,9 @@
 
 #include "kafka_url.h"
 
+/* The last flush waits in slices this long, to notice a stop signal. */
+#define KAFKA_FLUSH_SLICE_MS 100
+
 /* Where the scan of one event's data for the key=FIELD member stands. */
 struct field_scan {
 	const char *name;
@@ -127,7 +130,7 @@ static void poll_all(struct kafka_sink *s)
 
 	while (rd_kafka_poll(s->rk, 0) > 0)
 		;
-	if (!s->ending && (s->delivered != delivered || s->failed != failed))
+	if (s->delivered != delivered || s->failed != failed)
 		sink_delivery_report(s->ctx, s->delivered - delivered, s->failed - failed);
 	if (s->outstanding <= s->wake_below)
 		wake_core(s);
@@ -521,15 +524,23 @@ static int kafka_flush(void *self)
 static void kafka_destroy(void *self)
 {
 	struct kafka_sink *s = self;
+	uint64_t delivered = s->delivered, failed = s->failed;
+	rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
 
 	s->ending = true;
-	if (s->outstanding) {
-		rd_kafka_resp_err_t e = rd_kafka_flush(s->rk, (int)s->flush_timeout_ms);
-
-		if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
-			sink_report_error(s->ctx, "flush: %s; %d messages not delivered",
-					  rd_kafka_err2str(e), rd_kafka_outq_len(s->rk));
-	}
+	/* In slices: a stop signal now (a second one) cuts the wait short. */
+	for (int64_t left = s->flush_timeout_ms;
+	     s->outstanding && left > 0 && !sink_stop_now(s->ctx); left -= KAFKA_FLUSH_SLICE_MS)
+		e = rd_kafka_flush(
+			s->rk, (int)(left < KAFKA_FLUSH_SLICE_MS ? left : KAFKA_FLUSH_SLICE_MS));
+	if (s->outstanding)
+		sink_report_error(s->ctx, "flush: %s; %d messages not delivered",
+				  sink_stop_now(s->ctx) ? "stopped by a signal" :
+							  rd_kafka_err2str(e),
+				  rd_kafka_outq_len(s->rk));
+	/* What the last flush settled counts: the core decides the loss after it. */
+	if (s->delivered != delivered || s->failed != failed)
+		sink_delivery_report(s->ctx, s->delivered - delivered, s->failed - failed);
 	if (s->failed)
 		sink_report_error(s->ctx, "%" PRIu64 " delivered, %" PRIu64 " failed", s->delivered,
 				  s->failed);

@@ -109,6 +109,13 @@ static void tell(struct rotation_worker *w, const char *fmt, ...)
 	ev_async_send(w->loop, &w->async);
 }
 
+static bool regular(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 /* name -> name.gz through name.gz.tmp, so a crash never leaves a torn .gz. */
 static void gzip_file(struct rotation_worker *w, const char *name)
 {
@@ -123,14 +130,22 @@ static void gzip_file(struct rotation_worker *w, const char *name)
 		tell(w, "%s: name too long to compress", name);
 		return;
 	}
-	in = open(name, O_RDONLY | O_CLOEXEC);
+	/* Never through a symbolic link planted in the directory, nor into one. */
+	in = open(name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (in < 0) {
 		/* Already pruned while queued. */
 		if (errno != ENOENT)
 			tell(w, "compress %s: %s", name, strerror(errno));
 		return;
 	}
-	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (!regular(in)) {
+		tell(w, "compress %s: not a regular file", name);
+		close(in);
+		return;
+	}
+	/* A crash's leftover (or a planted link) goes; O_EXCL: nothing new in its place. */
+	unlink(tmp);
+	out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (out < 0) {
 		tell(w, "create %s: %s", tmp, strerror(errno));
 		close(in);

@@ -23,7 +23,8 @@ struct stdout_sink {
 	int saved_flags; /* fd flags to restore, or -1 */
 	bool pretty;
 	bool color;
-	bool broken; /* the reader went away */
+	bool broken;	   /* the reader went away */
+	uint64_t buffered; /* events in the buffer, not yet whole on stdout */
 };
 
 static const struct option_spec stdout_options[] = {
@@ -56,6 +57,10 @@ static void *stdout_create(struct sink_ctx *ctx, const struct options *opts, str
 	s->pretty = options_bool(opts, "pretty");
 	s->color = strcmp(color, "always") == 0 || (strcmp(color, "auto") == 0 && isatty(1));
 	fd_writer_init(&s->out, STDOUT_FILENO, STDOUT_HIGH_WATER);
+	/* An event is delivered once its line is whole on stdout: a reader that
+	 * leaves (head -1) makes only the lines it did not get a loss. */
+	s->out.count_lines = true;
+	sink_reports_deliveries(ctx);
 	s->saved_flags = -1;
 	/* A pipe reader may be slow: never block the loop on it. A terminal or
 	 * file shares its flags with other processes, so those stay blocking. */
@@ -93,17 +98,34 @@ static void pretty_line(struct stdout_sink *s, const struct event *ev, struct bu
 	buffer_append(b, "\n", 1);
 }
 
+/* The events whose lines went out whole since the last report are delivered. */
+static void report_lines(struct stdout_sink *s, uint64_t lines_before)
+{
+	uint64_t done = s->out.lines - lines_before;
+
+	s->buffered -= done;
+	if (done)
+		sink_delivery_report(s->ctx, done, 0);
+}
+
 /* Push bytes out; on a full pipe wait for it to drain. */
 static int push(struct stdout_sink *s)
 {
+	uint64_t lines = s->out.lines;
 	int rc = fd_writer_flush(&s->out);
 
+	report_lines(s, lines);
 	if (rc == -EAGAIN) {
 		ev_io_start(sink_loop(s->ctx), &s->writable);
 		return -EAGAIN;
 	}
 	if (rc < 0) {
-		sink_report_error(s->ctx, "write to stdout: %s", strerror(-rc));
+		sink_report_error(s->ctx,
+				  "write to stdout: %s (%llu events written whole, %llu more lost)",
+				  strerror(-rc), (unsigned long long)s->out.lines,
+				  (unsigned long long)s->buffered);
+		sink_delivery_report(s->ctx, 0, s->buffered);
+		s->buffered = 0;
 		s->broken = true;
 		s->out.buf.len = 0;
 	}
@@ -125,27 +147,27 @@ static int stdout_write(void *self, const struct event *ev)
 {
 	struct stdout_sink *s = self;
 
+	int rc;
+
 	if (s->broken)
 		return -EPIPE;
-	if (fd_writer_full(&s->out)) {
-		int rc = push(s);
-
-		if (rc < 0)
-			return rc;
-	}
-	if (s->pretty) {
+	if (fd_writer_full(&s->out) && (rc = push(s)) < 0)
+		return rc;
+	if (s->pretty)
 		pretty_line(s, ev, &s->out.buf);
-		return 0;
-	}
-	return event_encoder_write(s->enc, ev, &s->out.buf);
+	else if ((rc = event_encoder_write(s->enc, ev, &s->out.buf)) < 0)
+		return rc;
+	s->buffered++;
+	return 0;
 }
 
 static int stdout_flush(void *self)
 {
 	struct stdout_sink *s = self;
 
+	/* A broken stdout already counted its events failed, each once. */
 	if (s->broken)
-		return -EPIPE;
+		return 0;
 	return s->out.buf.len ? push(s) : 0;
 }
 
@@ -153,10 +175,13 @@ static void stdout_destroy(void *self)
 {
 	struct stdout_sink *s = self;
 
+	uint64_t lines = s->out.lines;
+
 	ev_io_stop(sink_loop(s->ctx), &s->writable);
 	/* Leaving with bytes unwritten (a forced stop): at least end on a whole line. */
 	if (s->out.mid_line && !s->broken && fd_writer_finish_line(&s->out, 1000) < 0)
 		sink_report_error(s->ctx, "stdout ends inside a line: the reader did not take it");
+	report_lines(s, lines);
 	if (s->saved_flags >= 0)
 		fcntl(STDOUT_FILENO, F_SETFL, s->saved_flags);
 	fd_writer_free(&s->out);

@@ -18,6 +18,8 @@ struct fd_writer {
 	size_t high_water; /**< fd_writer_full() above this many bytes */
 	bool mid_line;	   /**< the fd has part of the buffer's first line */
 	uint64_t written;  /**< bytes written to the fd in all (for metrics) */
+	bool count_lines;  /**< count the whole lines written in @c lines */
+	uint64_t lines;	   /**< with count_lines: newlines written to the fd in all */
 };
 
 /**

@@ -5,6 +5,8 @@
 #ifndef COLLECTOR_LOG_H
 #define COLLECTOR_LOG_H
 
+#include <stdint.h>
+
 /** Messages of one format string printed per window before suppression. */
 #define LOG_BURST 10
 /** Length of the suppression window. */
@@ -46,11 +48,39 @@ int log_parse_level(const char *s, enum log_level *out);
 
 /**
  * Print one message as "collector: LEVEL: message" and a newline, cut at
- * 1 KiB; one fputs() per message keeps lines whole on a shared stderr.
+ * 1 KiB; one write per message keeps lines whole on a shared stderr. Never
+ * blocks: what stderr cannot take now waits in a bounded buffer (written
+ * when stderr is writable again, see log_attach_loop()); lines beyond it are
+ * dropped and counted (log_dropped_total()), and once stderr takes lines
+ * again a line says how many were dropped.
  * @param level the message's level
  * @param fmt printf format, followed by its arguments
  */
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+struct ev_loop;
+
+/**
+ * Write lines waiting for stderr from @p loop when stderr is writable.
+ * @param loop the loop (its thread is the one that logs)
+ */
+void log_attach_loop(struct ev_loop *loop);
+
+/** Stop watching stderr from the loop (before the loop goes away). */
+void log_detach_loop(void);
+
+/**
+ * At the end: wait up to @p timeout_ms for stderr to take the lines still
+ * waiting; those it does not take are dropped (counted).
+ * @param timeout_ms how long to wait in all
+ */
+void log_drain(int timeout_ms);
+
+/**
+ * Log lines dropped because stderr did not take them (for /metrics).
+ * @return the count since the start.
+ */
+uint64_t log_dropped_total(void);
 
 /** log_msg() at LOG_ERROR. */
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)

@@ -176,4 +176,12 @@ int parse_duration(const char *s, int64_t *ns);
  */
 int parse_size(const char *s, int64_t *bytes);
 
+/**
+ * Check the port of a listen address: HOST:PORT or [IPV6]:PORT, PORT a
+ * decimal 0 to 65535 (getaddrinfo() would wrap a larger one to another port).
+ * @param addr the address
+ * @return 0 or -EINVAL.
+ */
+int parse_address_port(const char *addr);
+
 #endif

@@ -83,6 +83,25 @@ struct ev_loop *sink_loop(struct sink_ctx *ctx);
 const char *sink_name(const struct sink_ctx *ctx);
 
 /**
+ * Whether the sink's queue has the block policy: its runners wait rather than
+ * lose events, so a sink may hold a batch through a passing failure (a full
+ * disk) and retry it, instead of failing it.
+ * @param ctx the sink's context
+ * @return true under the block policy.
+ */
+bool sink_blocks(const struct sink_ctx *ctx);
+
+/**
+ * Whether the sink should give up its end waits now: after the loop has
+ * ended, a SIGTERM or SIGINT (a second stop signal) cuts a sink's last flush
+ * short; what is left is counted as not delivered. For destroy(), checked
+ * between slices of a long wait.
+ * @param ctx the sink's context
+ * @return true once such a signal came after the loop.
+ */
+bool sink_stop_now(const struct sink_ctx *ctx);
+
+/**
  * The sink can take events again (after -EAGAIN from write or flush).
  * @param ctx the sink's context
  */
