@@ -10,9 +10,9 @@
 
 #include <collector/algorithm.h>
 
-#include "algorithm_internal.h"
-#include "algorithm_leftovers.h"
-#include "algorithm_protocol.h"
+#include "host.h"
+#include "leftovers.h"
+#include "protocol.h"
 
 #define DEFAULT_QUEUE 1024
 #define DEFAULT_SLOT_SIZE ((size_t)8 << 20)

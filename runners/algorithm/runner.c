@@ -16,10 +16,10 @@
 #include <collector/line_framer.h>
 #include <collector/runner.h>
 
-#include "algorithm_crash.h"
-#include "algorithm_internal.h"
-#include "algorithm_pnm.h"
-#include "algorithm_protocol.h"
+#include "health_watch.h"
+#include "host.h"
+#include "pnm.h"
+#include "protocol.h"
 
 #define CALL_LINE_MAX ((size_t)1 << 20)
 

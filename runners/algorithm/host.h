@@ -13,8 +13,8 @@
 #include <collector/buffer.h>
 #include <collector/line_framer.h>
 
-#include "algorithm_cgroup.h"
-#include "algorithm_package.h"
+#include "../algorithm_cgroup.h"
+#include "package.h"
 #include "shm_pool.h"
 
 #define ALGO_STDERR_TAIL 50	 /* lines kept for crash reports */

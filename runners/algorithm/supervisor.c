@@ -16,9 +16,9 @@
 #include <collector/child.h>
 #include <collector/collector.h>
 
-#include "algorithm_internal.h"
-#include "algorithm_leftovers.h"
-#include "algorithm_protocol.h"
+#include "host.h"
+#include "leftovers.h"
+#include "protocol.h"
 
 #define CHILD_PIPE_SIZE (1 << 20)
 #define READS_PER_WAKEUP 8

@@ -10,7 +10,7 @@
 #include <collector/options.h>
 #include <collector/runner.h>
 
-#include "health_events.h"
+#include "../health_events.h"
 
 /* The algorithm runner's health and crash options, spliced into its option table. */
 #define ALGO_CRASH_OPTIONS                                                                   \

@@ -13,9 +13,9 @@
 #include <collector/health_monitor.h>
 #include <collector/log.h>
 
-#include "algorithm_crash.h"
-#include "algorithm_package.h"
-#include "health_events.h"
+#include "health_watch.h"
+#include "package.h"
+#include "../health_events.h"
 
 /* Samples kept per child: 30 s at the shortest sensible interval (200 ms). */
 #define SAMPLE_RING 150
