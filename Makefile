@@ -40,7 +40,8 @@ LIBS     += $(BPF_LIBS)
 
 # The loaders are part of the library: a BPF runner's ops name its loader's main.
 LIB_SRCS := $(filter-out collector/main.c,$(wildcard collector/*.c)) \
-            $(wildcard runners/*.c) $(wildcard sinks/*.c) $(LOADER_SRCS)
+            $(wildcard runners/*.c) $(wildcard runners/*/*.c) $(wildcard sinks/*.c) \
+            $(LOADER_SRCS)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)

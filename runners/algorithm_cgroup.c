@@ -1,5 +1,6 @@
 /* Per-child cgroups: created beneath the collector's own, limits written, members killed, removed. */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -11,9 +12,23 @@
 #include <unistd.h>
 
 #include "algorithm_cgroup.h"
-#include "algorithm_leftovers.h"
 
 #define CPU_PERIOD_US 100000
+
+bool algo_leftover_of_dead(const char *name, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	char *end;
+	long pid;
+
+	if (strncmp(name, prefix, n) != 0 || name[n] < '1' || name[n] > '9')
+		return false;
+	pid = strtol(name + n, &end, 10);
+	if (*end != '.' || pid <= 0 || pid > 0x7fffffff || pid == (long)getpid())
+		return false;
+	/* EPERM means alive under another user: only "no such process" is dead. */
+	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
 
 static int write_file(const char *dir, const char *file, const char *value)
 {

@@ -43,6 +43,9 @@ void algo_cgroup_close_fds(struct algo_cgroup *cg);
 /* SIGKILL whatever is still inside, then remove the directories. */
 void algo_cgroup_destroy(struct algo_cgroup *cg);
 
+/* Whether @p name is @p prefix, a pid and a dot, and that process no longer runs. */
+bool algo_leftover_of_dead(const char *name, const char *prefix);
+
 /*
  * Destroy the leaves beneath the collector's own cgroups (v2; v1 memory, cpu, pids) named
  * @p prefix "PID." of a collector no longer running.

@@ -11,8 +11,8 @@
 
 #include <collector/algorithm.h>
 
-#include "../../runners/algorithm_internal.h"
-#include "../../runners/algorithm_protocol.h"
+#include "../../runners/algorithm/host.h"
+#include "../../runners/algorithm/protocol.h"
 
 /*
  * Input: a config byte (bit 0: instances - 1; bits 1-2: max_inflight - 1;

@@ -16,9 +16,9 @@
 
 #include <cmocka.h>
 
-#include "../../runners/algorithm_package.h"
-#include "../../runners/algorithm_pnm.h"
-#include "../../runners/shm_pool.h"
+#include "../../runners/algorithm/package.h"
+#include "../../runners/algorithm/pnm.h"
+#include "../../runners/algorithm/shm_pool.h"
 
 static char dir[64];
 

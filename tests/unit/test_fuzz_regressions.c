@@ -14,7 +14,7 @@
 
 #include <collector/algorithm.h>
 
-#include "../../runners/algorithm_protocol.h"
+#include "../../runners/algorithm/protocol.h"
 #include "../../runners/sse.h"
 
 static char dir[64];

@@ -1,4 +1,4 @@
-/* Shared state of the algorithm host: calls, instances, the scheduler and the supervisor. */
+/* The algorithm host's shared state (calls, instances, the host) and its modules' internal interfaces. */
 #ifndef COLLECTOR_ALGORITHM_INTERNAL_H
 #define COLLECTOR_ALGORITHM_INTERNAL_H
 
@@ -13,8 +13,8 @@
 #include <collector/buffer.h>
 #include <collector/line_framer.h>
 
-#include "algorithm_cgroup.h"
-#include "algorithm_package.h"
+#include "../algorithm_cgroup.h"
+#include "package.h"
 #include "shm_pool.h"
 
 #define ALGO_STDERR_TAIL 50	 /* lines kept for crash reports */
@@ -102,6 +102,17 @@ struct algo_instance {
 	int stderr_count;
 };
 
+/*
+ * How the supervisor reports to the scheduler above it: the scheduler sets
+ * these when it makes the host, the supervisor never names a scheduler function.
+ */
+struct algo_hooks {
+	/* An instance may take calls again, or broke (a queue with no instance left fails fast). */
+	void (*capacity)(struct algorithm *a);
+	/* An instance ended after algorithm_stop(): the host may have stopped. */
+	void (*stopped)(struct algorithm *a);
+};
+
 struct algorithm {
 	struct ev_loop *loop;
 	struct algo_package pkg;
@@ -126,8 +137,20 @@ struct algorithm {
 	int64_t paused_total_ns;
 	uint64_t pauses;
 	struct event_builder *eb; /* the data object of the event being built */
+	const struct algo_hooks *hooks;
 };
 
+static inline double algo_secs(int64_t ns)
+{
+	return (double)ns / 1e9;
+}
+
+static inline int64_t algo_ms_ns(int64_t ms)
+{
+	return ms * 1000000;
+}
+
+/* Events (host_events.c). */
 int64_t algo_mono_ns(void);
 const char *algo_state_name(enum algo_state s);
 
@@ -141,19 +164,18 @@ void algo_ev_raw(struct algorithm *a, const char *key, const char *json, size_t 
 void algo_ev_array_open(struct algorithm *a, const char *key);
 void algo_ev_array_close(struct algorithm *a);
 void algo_ev_emit(struct algorithm *a, const char *type, pid_t pid);
+/* The instance's new state and its algorithm.state event (none when it does not change). */
+void algo_set_state(struct algo_instance *in, enum algo_state s, const char *reason);
 
-/* Scheduler (algorithm_scheduler.c). */
-void algo_dispatch(struct algorithm *a);
-/* Deliver the outcome of a call already taken off its list, and free it. */
-void algo_complete(struct algo_call *c, enum algorithm_code code, const char *message,
-		   const char *json, size_t json_len);
+/* Calls (calls.c). */
 void algo_list_remove(struct algo_list *l, struct algo_call *c);
 struct algo_call *algo_list_pop(struct algo_list *l);
 void algo_list_push(struct algo_list *l, struct algo_call *c);
-bool algo_all_broken(const struct algorithm *a);
-void algo_fail_queue(struct algorithm *a, enum algorithm_code code, const char *message);
-void algo_maybe_stopped(struct algorithm *a);
+/* Deliver the outcome of a call already taken off its list, and free it. */
+void algo_complete(struct algo_call *c, enum algorithm_code code, const char *message,
+		   const char *json, size_t json_len);
 
+/* The host and its scheduler (scheduler.c). */
 /* A host with its options and defaults, no package, pool or instances yet. */
 int algo_host_new(const struct algorithm_options *opts, struct algorithm **out, struct error *err);
 /* The package's instances, initialized and not spawned (a->pkg is loaded). */
@@ -168,18 +190,10 @@ int algo_host_add_instances(struct algorithm *a, struct error *err);
  */
 int algo_host_reset(struct algorithm *a, struct error *err);
 
-/* Supervisor (algorithm_supervisor.c). */
-/*
- * Handle every complete line the instance's stdout (or stderr) framer holds,
- * as the host does after each read; false when the host paused first (the rest
- * stays framed until algorithm_resume()).
- */
-bool algo_instance_take_lines(struct algo_instance *in, bool is_stderr);
+/* Lifecycle and restart policy (supervisor.c). */
 void algo_instance_init(struct algo_instance *in, struct algorithm *a, int index);
 int algo_instance_spawn(struct algo_instance *in, struct error *err);
-int algo_instance_send_call(struct algo_instance *in, struct algo_call *c);
 void algo_instance_stop(struct algo_instance *in);
-void algo_instance_terminate(struct algo_instance *in, const char *reason);
 /* Close an open breaker: restart at once. @return whether it was open. */
 bool algo_instance_reset(struct algo_instance *in);
 /*
@@ -188,16 +202,44 @@ bool algo_instance_reset(struct algo_instance *in);
  */
 void algo_instance_recycle(struct algo_instance *in);
 void algo_instance_free(struct algo_instance *in);
-void algo_set_state(struct algo_instance *in, enum algo_state s, const char *reason);
 bool algo_instance_accepts(const struct algo_instance *in);
 /* Backpressure: stop an instance's reads and clocks; undo it, delivering what waited. */
 void algo_instance_freeze(struct algo_instance *in);
 void algo_instance_thaw(struct algo_instance *in);
 /* Deliver lines already read and a put-off exit; false when the host paused again. */
 bool algo_instance_catch_up(struct algo_instance *in);
-/* Read what the child wrote so far, e.g. before judging it late. */
-void algo_instance_read_now(struct algo_instance *in);
 /* Failures within the breaker window before @p now. */
 int algo_recent_failures(const struct algo_instance *in, int64_t now);
+
+/* The message session with the child (session.c). */
+/* Its watchers (stdin, stdout, stderr, heartbeat), as algo_instance_init() needs them. */
+void algo_session_init(struct algo_instance *in);
+int algo_instance_send_call(struct algo_instance *in, struct algo_call *c);
+/*
+ * Handle every complete line the instance's stdout (or stderr) framer holds,
+ * as the host does after each read; false when the host paused first (the rest
+ * stays framed until algorithm_resume()).
+ */
+bool algo_instance_take_lines(struct algo_instance *in, bool is_stderr);
+/*
+ * Read and handle what is there until the host pauses (what was read and not
+ * handled stays in the framer); returns false once the stream is closed (EOF
+ * or error).
+ */
+bool algo_session_read(struct algo_instance *in, bool is_stderr);
+/* Read what the child wrote so far, e.g. before judging it late. */
+void algo_instance_read_now(struct algo_instance *in);
+/* The shutdown message and EOF on the child's stdin. */
+void algo_session_shutdown(struct algo_instance *in);
+/* Stop watching the child's streams and close them. */
+void algo_session_close(struct algo_instance *in);
+
+/* The child process (spawn.c). */
+/* Its kill timer, as algo_instance_init() needs it. */
+void algo_spawn_init(struct algo_instance *in);
+/* The sandbox, the environment and the child: its fds are in @p in on success. */
+int algo_spawn_child(struct algo_instance *in, struct error *err);
+/* SIGTERM now, SIGKILL after the grace time; @p reason is kept as the kill reason. */
+void algo_instance_terminate(struct algo_instance *in, const char *reason);
 
 #endif

@@ -2,8 +2,8 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "algorithm_internal.h"
-#include "algorithm_protocol.h"
+#include "host.h"
+#include "protocol.h"
 
 #define PARAMS_SUMMARY_MAX 120
 

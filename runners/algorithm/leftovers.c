@@ -6,27 +6,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "algorithm_cgroup.h"
-#include "algorithm_leftovers.h"
+#include "../algorithm_cgroup.h"
+#include "leftovers.h"
 #include "shm_pool.h"
 
 /* Deeper trees are left in place: each level holds a descriptor. */
 #define MAX_TREE_DEPTH 64
-
-bool algo_leftover_of_dead(const char *name, const char *prefix)
-{
-	size_t n = strlen(prefix);
-	char *end;
-	long pid;
-
-	if (strncmp(name, prefix, n) != 0 || name[n] < '1' || name[n] > '9')
-		return false;
-	pid = strtol(name + n, &end, 10);
-	if (*end != '.' || pid <= 0 || pid > 0x7fffffff || pid == (long)getpid())
-		return false;
-	/* EPERM means alive under another user: only "no such process" is dead. */
-	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
-}
 
 /*
  * Relative to directory descriptors opened with O_NOFOLLOW, so that a symlink

@@ -2,14 +2,9 @@
 #ifndef COLLECTOR_ALGORITHM_LEFTOVERS_H
 #define COLLECTOR_ALGORITHM_LEFTOVERS_H
 
-#include <stdbool.h>
-
 /* Temporary directories ("/tmp/collector-algo.<pid>.<instance>.XXXXXX") and cgroup leaves. */
 #define ALGO_LEFTOVER_PREFIX "collector-algo."
 #define ALGO_TMP_ROOT "/tmp"
-
-/* Whether @p name is @p prefix, a pid and a dot, and that process no longer runs. */
-bool algo_leftover_of_dead(const char *name, const char *prefix);
 
 /* Remove @p path and everything beneath it without ever following a symlink. */
 void algo_remove_tree(const char *path);

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "algorithm_pnm.h"
+#include "pnm.h"
 
 #define PNM_MAX_PIXELS (16384L * 16384L)
 

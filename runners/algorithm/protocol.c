@@ -8,8 +8,8 @@
 
 #include <collector/event_builder.h>
 
-#include "algorithm_protocol.h"
-#include "json_tree.h"
+#include "protocol.h"
+#include "../json_tree.h"
 
 yajl_val algo_member(yajl_val obj, const char *key)
 {

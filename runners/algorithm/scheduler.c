@@ -6,13 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 
 #include <collector/algorithm.h>
 
-#include "algorithm_internal.h"
-#include "algorithm_leftovers.h"
-#include "algorithm_protocol.h"
+#include "host.h"
+#include "leftovers.h"
+#include "protocol.h"
 
 #define DEFAULT_QUEUE 1024
 #define DEFAULT_SLOT_SIZE ((size_t)8 << 20)
@@ -21,174 +20,16 @@
 static const char stopped_message[] = "the host stopped before the call was sent";
 static const char broken_message[] = "the circuit breaker is open: the algorithm failed too often";
 
-int64_t algo_mono_ns(void)
-{
-	struct timespec ts;
+static void dispatch(struct algorithm *a);
+static void maybe_stopped(struct algorithm *a);
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-const char *algo_state_name(enum algo_state s)
-{
-	static const char *const names[] = { "starting",   "ready",  "busy",   "degraded",
-					     "restarting", "broken", "stopped" };
-
-	return s <= ALGO_STOPPED ? names[s] : "unknown";
-}
-
-const char *algorithm_code_name(enum algorithm_code code)
-{
-	static const char *const names[] = { "ok",	"failed",    "timeout",	  "crashed",
-					     "broken",	"protocol",  "bad_input", "no_capacity",
-					     "stopped", "bad_output" };
-
-	return code <= ALGORITHM_BAD_OUTPUT ? names[code] : "unknown";
-}
-
-/* ---- event building ---- */
-
-/* A host without on_event gets no events: nothing is built then. */
-static bool ev_off(const struct algorithm *a)
-{
-	return !a->opts.on_event;
-}
-
-void algo_ev_begin(struct algorithm *a)
-{
-	if (!ev_off(a))
-		event_builder_begin(a->eb);
-}
-
-void algo_ev_str(struct algorithm *a, const char *key, const char *value)
-{
-	algo_ev_strn(a, key, value ? value : "", value ? strlen(value) : 0);
-}
-
-void algo_ev_strn(struct algorithm *a, const char *key, const char *value, size_t len)
-{
-	if (!ev_off(a))
-		event_builder_strn(a->eb, key, value, len);
-}
-
-void algo_ev_int(struct algorithm *a, const char *key, long long value)
-{
-	if (!ev_off(a))
-		event_builder_int(a->eb, key, value);
-}
-
-void algo_ev_raw(struct algorithm *a, const char *key, const char *json, size_t len)
-{
-	if (!ev_off(a))
-		event_builder_raw(a->eb, key, json, len);
-}
-
-void algo_ev_array_open(struct algorithm *a, const char *key)
-{
-	if (!ev_off(a))
-		event_builder_open_array(a->eb, key);
-}
-
-void algo_ev_array_close(struct algorithm *a)
-{
-	if (!ev_off(a))
-		event_builder_close_array(a->eb);
-}
-
-/* Out of memory: the host's owner hears of the event, without data, and counts it lost. */
-void algo_ev_emit(struct algorithm *a, const char *type, pid_t pid)
-{
-	struct span data;
-
-	if (ev_off(a))
-		return;
-	if (event_builder_finish(a->eb, &data) < 0)
-		a->opts.on_event(a->opts.arg, type, pid, NULL, 0);
-	else
-		a->opts.on_event(a->opts.arg, type, pid, data.ptr, data.len);
-}
-
-/* ---- lists ---- */
-
-void algo_list_push(struct algo_list *l, struct algo_call *c)
-{
-	c->next = NULL;
-	c->prev = l->tail;
-	if (l->tail)
-		l->tail->next = c;
-	else
-		l->head = c;
-	l->tail = c;
-	l->len++;
-}
-
-struct algo_call *algo_list_pop(struct algo_list *l)
-{
-	struct algo_call *c = l->head;
-
-	if (c)
-		algo_list_remove(l, c);
-	return c;
-}
-
-void algo_list_remove(struct algo_list *l, struct algo_call *c)
-{
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		l->head = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	else
-		l->tail = c->prev;
-	c->prev = c->next = NULL;
-	l->len--;
-}
+/* What the supervisor reports: it calls down into the scheduler only through these. */
+static const struct algo_hooks hooks = {
+	.capacity = dispatch,
+	.stopped = maybe_stopped,
+};
 
 /* ---- calls ---- */
-
-static void free_call(struct algo_call *c)
-{
-	free(c->method);
-	free(c->params);
-	free(c);
-}
-
-void algo_complete(struct algo_call *c, enum algorithm_code code, const char *message,
-		   const char *json, size_t json_len)
-{
-	struct algorithm *a = c->host;
-	struct algo_instance *in = c->inst;
-	int64_t latency = algo_mono_ns() - c->submit_ns;
-	struct algorithm_result res = { .id = c->id,
-					.code = code,
-					.message = message ? message : "",
-					.json = json,
-					.json_len = json_len,
-					.instance = in ? in->index : -1,
-					.latency_ns = latency };
-
-	ev_timer_stop(a->loop, &c->timeout_w);
-	if (c->slot >= 0)
-		shm_pool_release(&a->pool, c->slot);
-	c->slot = -1;
-	a->pending--;
-	algo_ev_begin(a);
-	algo_ev_int(a, "id", (long long)c->id);
-	algo_ev_int(a, "instance", res.instance);
-	algo_ev_str(a, "method", c->method);
-	algo_ev_str(a, "outcome", algorithm_code_name(code));
-	algo_ev_int(a, "latency_us", latency / 1000);
-	if (code == ALGORITHM_OK && json)
-		algo_ev_raw(a, "data", json, json_len);
-	else if (code == ALGORITHM_FAILED && json)
-		algo_ev_raw(a, "error", json, json_len);
-	if (code != ALGORITHM_OK)
-		algo_ev_str(a, "message", res.message);
-	algo_ev_emit(a, "algorithm.result", in && in->alive ? in->pid : 0);
-	c->done(c->arg, &res);
-	free_call(c);
-}
 
 static void on_call_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -225,10 +66,10 @@ static void on_call_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 	algo_list_remove(&in->inflight, c);
 	algo_complete(c, ALGORITHM_TIMEOUT, msg, NULL, 0);
 	algo_instance_terminate(in, "call_timeout");
-	algo_dispatch(a);
+	dispatch(a);
 }
 
-bool algo_all_broken(const struct algorithm *a)
+static bool all_broken(const struct algorithm *a)
 {
 	for (int i = 0; i < a->ninst; i++)
 		if (a->inst[i].state != ALGO_BROKEN)
@@ -236,7 +77,7 @@ bool algo_all_broken(const struct algorithm *a)
 	return true;
 }
 
-void algo_fail_queue(struct algorithm *a, enum algorithm_code code, const char *message)
+static void fail_queue(struct algorithm *a, enum algorithm_code code, const char *message)
 {
 	struct algo_call *c;
 
@@ -257,15 +98,15 @@ static struct algo_instance *least_loaded(struct algorithm *a)
 	return best;
 }
 
-void algo_dispatch(struct algorithm *a)
+static void dispatch(struct algorithm *a)
 {
 	/* Calls left queued by a pause get the outcome they were due. */
 	if (a->stopping) {
-		algo_fail_queue(a, ALGORITHM_STOPPED, stopped_message);
+		fail_queue(a, ALGORITHM_STOPPED, stopped_message);
 		return;
 	}
-	if (algo_all_broken(a)) {
-		algo_fail_queue(a, ALGORITHM_BROKEN, broken_message);
+	if (all_broken(a)) {
+		fail_queue(a, ALGORITHM_BROKEN, broken_message);
 		return;
 	}
 	while (a->queue.head && !a->paused) {
@@ -409,14 +250,14 @@ uint64_t algorithm_submit(struct algorithm *a, const char *method, const char *p
 		fail_now(a, c, ALGORITHM_BAD_INPUT, bad);
 	} else if (a->stopping) {
 		fail_now(a, c, ALGORITHM_STOPPED, "the host is stopping");
-	} else if (algo_all_broken(a)) {
+	} else if (all_broken(a)) {
 		fail_now(a, c, ALGORITHM_BROKEN, broken_message);
 	} else if (a->queue.len >= a->opts.queue_size) {
 		fail_now(a, c, ALGORITHM_NO_CAPACITY, "the request queue is full");
 	} else {
 		algo_list_push(&a->queue, c);
 		a->pending++;
-		algo_dispatch(a);
+		dispatch(a);
 	}
 	return id;
 }
@@ -518,7 +359,7 @@ void algorithm_resume(struct algorithm *a)
 	for (int i = 0; i < a->ninst; i++)
 		if (!algo_instance_catch_up(&a->inst[i]))
 			return;
-	algo_dispatch(a);
+	dispatch(a);
 	if (a->paused)
 		return;
 	a->frozen = false;
@@ -578,6 +419,7 @@ int algo_host_new(const struct algorithm_options *opts, struct algorithm **out, 
 	*out = NULL;
 	if (!a)
 		return error_set(err, ENOMEM, "out of memory");
+	a->hooks = &hooks;
 	if (opts)
 		a->opts = *opts;
 	a->pool.fd = -1;
@@ -701,7 +543,7 @@ fail:
 	return rc;
 }
 
-void algo_maybe_stopped(struct algorithm *a)
+static void maybe_stopped(struct algorithm *a)
 {
 	if (!a->stopping || a->stopped_told)
 		return;
@@ -718,10 +560,10 @@ void algorithm_stop(struct algorithm *a)
 	if (a->stopping)
 		return;
 	a->stopping = true;
-	algo_fail_queue(a, ALGORITHM_STOPPED, stopped_message);
+	fail_queue(a, ALGORITHM_STOPPED, stopped_message);
 	for (int i = 0; i < a->ninst; i++)
 		algo_instance_stop(&a->inst[i]);
-	algo_maybe_stopped(a);
+	maybe_stopped(a);
 }
 
 void algorithm_close(struct algorithm *a)

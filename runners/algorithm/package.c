@@ -8,8 +8,8 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
-#include "algorithm_package.h"
-#include "algorithm_protocol.h"
+#include "package.h"
+#include "protocol.h"
 
 extern char **environ;
 

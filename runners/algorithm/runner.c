@@ -16,10 +16,10 @@
 #include <collector/line_framer.h>
 #include <collector/runner.h>
 
-#include "algorithm_crash.h"
-#include "algorithm_internal.h"
-#include "algorithm_pnm.h"
-#include "algorithm_protocol.h"
+#include "health_watch.h"
+#include "host.h"
+#include "pnm.h"
+#include "protocol.h"
 
 #define CALL_LINE_MAX ((size_t)1 << 20)
 
@@ -27,7 +27,7 @@ struct algorithm_runner {
 	struct runner_ctx *ctx;
 	const struct options *opts;
 	struct algorithm *algo;
-	struct algo_crash *crash; /* health monitor and crash reports */
+	struct algo_watch *watch; /* health watch and crash reports */
 	/* calls source */
 	int calls_fd;
 	bool close_calls_fd;
@@ -96,7 +96,7 @@ static const struct option_spec algorithm_options[] = {
 	  .type = OPT_DURATION,
 	  .def = "30s",
 	  .help = "how long an open circuit breaker keeps an instance down" },
-	ALGO_CRASH_OPTIONS,
+	ALGO_WATCH_OPTIONS,
 	{ 0 },
 };
 
@@ -162,21 +162,21 @@ static void on_forking(void *arg, int instance, bool forking)
 	struct algorithm_runner *r = arg;
 
 	(void)instance;
-	algo_crash_on_forking(r->crash, forking);
+	algo_watch_on_forking(r->watch, forking);
 }
 
 static void on_spawn(void *arg, int instance, pid_t pid)
 {
 	struct algorithm_runner *r = arg;
 
-	algo_crash_on_spawn(r->crash, instance, pid);
+	algo_watch_on_spawn(r->watch, instance, pid);
 }
 
 static void on_exit_child(void *arg, int instance, pid_t pid, int wait_status)
 {
 	struct algorithm_runner *r = arg;
 
-	algo_crash_on_exit(r->crash, instance, pid, wait_status);
+	algo_watch_on_exit(r->watch, instance, pid, wait_status);
 }
 
 static void maybe_finish(struct algorithm_runner *r)
@@ -483,7 +483,7 @@ static int algorithm_start(void *self, struct error *err)
 		.on_stopped = on_stopped,
 		.arg = r,
 	};
-	int rc = algo_crash_create(r->ctx, o, options_str(o, "package"), ao.instances, &r->crash,
+	int rc = algo_watch_create(r->ctx, o, options_str(o, "package"), ao.instances, &r->watch,
 				   err);
 
 	if (rc < 0)
@@ -491,7 +491,7 @@ static int algorithm_start(void *self, struct error *err)
 	rc = algorithm_open(options_str(o, "package"), &ao, &r->algo, err);
 	if (rc < 0)
 		return rc;
-	algo_crash_set_host(r->crash, r->algo);
+	algo_watch_set_host(r->watch, r->algo);
 	if (options_str(o, "calls"))
 		return open_calls(r, options_str(o, "calls"), err);
 	if (options_str(o, "frames"))
@@ -565,7 +565,7 @@ static void algorithm_destroy(void *self)
 	}
 	ev_timer_stop(runner_loop(r->ctx), &r->frame_w);
 	algorithm_close(r->algo);
-	algo_crash_free(r->crash);
+	algo_watch_free(r->watch);
 	line_framer_free(&r->framer);
 	for (int i = 0; i < r->nframes; i++)
 		free(r->frames[i]);
@@ -606,7 +606,7 @@ static void algorithm_metrics(void *self, struct metrics_writer *w)
 		    (double)algorithm_paused_ns(r->algo) / 1e9);
 	metrics_add(w, METRIC_COUNTER, "collector_runner_pauses_total",
 		    "algorithm: times a full sink held the children back", (double)r->pauses);
-	algo_crash_metrics(r->crash, w);
+	algo_watch_metrics(r->watch, w);
 }
 
 const struct runner_ops algorithm_runner_ops = {

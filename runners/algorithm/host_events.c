@@ -1,0 +1,98 @@
+/* The algorithm host's events: its clock, names, the event builder's wrappers, the algorithm.state event. */
+#include <string.h>
+#include <time.h>
+
+#include "host.h"
+
+int64_t algo_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+const char *algo_state_name(enum algo_state s)
+{
+	static const char *const names[] = { "starting",   "ready",  "busy",   "degraded",
+					     "restarting", "broken", "stopped" };
+
+	return s <= ALGO_STOPPED ? names[s] : "unknown";
+}
+
+/* A host without on_event gets no events: nothing is built then. */
+static bool ev_off(const struct algorithm *a)
+{
+	return !a->opts.on_event;
+}
+
+void algo_ev_begin(struct algorithm *a)
+{
+	if (!ev_off(a))
+		event_builder_begin(a->eb);
+}
+
+void algo_ev_str(struct algorithm *a, const char *key, const char *value)
+{
+	algo_ev_strn(a, key, value ? value : "", value ? strlen(value) : 0);
+}
+
+void algo_ev_strn(struct algorithm *a, const char *key, const char *value, size_t len)
+{
+	if (!ev_off(a))
+		event_builder_strn(a->eb, key, value, len);
+}
+
+void algo_ev_int(struct algorithm *a, const char *key, long long value)
+{
+	if (!ev_off(a))
+		event_builder_int(a->eb, key, value);
+}
+
+void algo_ev_raw(struct algorithm *a, const char *key, const char *json, size_t len)
+{
+	if (!ev_off(a))
+		event_builder_raw(a->eb, key, json, len);
+}
+
+void algo_ev_array_open(struct algorithm *a, const char *key)
+{
+	if (!ev_off(a))
+		event_builder_open_array(a->eb, key);
+}
+
+void algo_ev_array_close(struct algorithm *a)
+{
+	if (!ev_off(a))
+		event_builder_close_array(a->eb);
+}
+
+/* Out of memory: the host's owner hears of the event, without data, and counts it lost. */
+void algo_ev_emit(struct algorithm *a, const char *type, pid_t pid)
+{
+	struct span data;
+
+	if (ev_off(a))
+		return;
+	if (event_builder_finish(a->eb, &data) < 0)
+		a->opts.on_event(a->opts.arg, type, pid, NULL, 0);
+	else
+		a->opts.on_event(a->opts.arg, type, pid, data.ptr, data.len);
+}
+
+void algo_set_state(struct algo_instance *in, enum algo_state s, const char *reason)
+{
+	struct algorithm *a = in->host;
+	enum algo_state prev = in->state;
+
+	if (prev == s)
+		return;
+	in->state = s;
+	algo_ev_begin(a);
+	algo_ev_int(a, "instance", in->index);
+	algo_ev_str(a, "state", algo_state_name(s));
+	algo_ev_str(a, "previous", algo_state_name(prev));
+	algo_ev_str(a, "reason", reason);
+	algo_ev_int(a, "inflight", (long long)in->inflight.len);
+	algo_ev_emit(a, "algorithm.state", in->alive ? in->pid : 0);
+}
