@@ -19,7 +19,7 @@
 #include <collector/piped_child.h>
 #include <collector/runner.h>
 
-#include "algorithm_cgroup.h"
+#include "child_cgroup.h"
 #include "exec_health.h"
 
 #define RESTART_DELAY_MAX_NS (30LL * 1000000000)
@@ -58,9 +58,9 @@ struct exec_runner {
 	size_t max_line;
 	/* the current run */
 	struct piped_child pc;
-	struct algo_cgroup cg; /* holds the run's whole tree; none when ndirs is 0 */
-	pid_t pid;	       /* of the current run, -1 when it did not start */
-	bool stopping;	       /* stop() was called */
+	struct child_cgroup cg; /* holds the run's whole tree; none when ndirs is 0 */
+	pid_t pid;		/* of the current run, -1 when it did not start */
+	bool stopping;		/* stop() was called */
 	struct run_counters n;
 	char error[256];
 	int restarts;
@@ -373,7 +373,7 @@ static void on_end(void *arg)
 	int64_t delay;
 	char why[64];
 
-	algo_cgroup_destroy(&r->cg);
+	child_cgroup_destroy(&r->cg);
 	if (r->pc.left)
 		log_warn("%s: the command exited leaving %d process(es) of its tree; they were "
 			 "killed",
@@ -416,7 +416,7 @@ static int signal_tree(void *arg, int sig)
 {
 	struct exec_runner *r = arg;
 
-	return r->cg.ndirs ? algo_cgroup_signal(&r->cg, sig) : -1;
+	return r->cg.ndirs ? child_cgroup_signal(&r->cg, sig) : -1;
 }
 
 static const struct piped_child_ops exec_child_ops = {
@@ -434,7 +434,7 @@ static void make_cgroup(struct exec_runner *r)
 	char leaf[64];
 
 	snprintf(leaf, sizeof(leaf), "collector-exec.%d.%u", (int)getpid(), runs++);
-	if (algo_cgroup_create_tree(&r->cg, leaf, NULL) < 0)
+	if (child_cgroup_create_tree(&r->cg, leaf, NULL) < 0)
 		log_debug("%s: no cgroup for the command; its process group is its tree",
 			  runner_name(r->ctx));
 }
@@ -451,12 +451,12 @@ static int spawn_run(struct exec_runner *r, struct error *err)
 	exec_health_spawning(r->health, true);
 	rc = piped_child_start(&r->pc, &spec, r->timeout_ns, r->grace_ns, err);
 	exec_health_spawning(r->health, false);
-	algo_cgroup_close_fds(&r->cg);
+	child_cgroup_close_fds(&r->cg);
 	if (rc < 0) {
 		enum runner_status st;
 
 		snprintf(r->error, sizeof(r->error), "%s", err->msg);
-		algo_cgroup_destroy(&r->cg);
+		child_cgroup_destroy(&r->cg);
 		emit_exit(r, &st, false);
 		return rc;
 	}
@@ -569,7 +569,7 @@ static void *exec_create(struct runner_ctx *ctx, const struct options *opts, str
 		     strcmp(restart, "on-failure") == 0 ? RESTART_ON_FAILURE :
 							  RESTART_NO;
 	r->pid = -1;
-	for (int i = 0; i < ALGO_CGROUP_MAX_DIRS; i++)
+	for (int i = 0; i < CHILD_CGROUP_MAX_DIRS; i++)
 		r->cg.procs_fds[i] = -1;
 	ev_init(&r->restart_w, on_restart);
 	ev_init(&r->stable_w, on_stable);
@@ -629,7 +629,7 @@ static void exec_destroy(void *self)
 	struct exec_runner *r = self;
 
 	piped_child_free(&r->pc);
-	algo_cgroup_destroy(&r->cg);
+	child_cgroup_destroy(&r->cg);
 	exec_health_free(r->health);
 	ev_timer_stop(r->loop, &r->restart_w);
 	ev_timer_stop(r->loop, &r->stable_w);

@@ -22,7 +22,7 @@
 #include <collector/log.h>
 #include <collector/sink.h>
 
-#include "../runners/algorithm_cgroup.h"
+#include "child_cgroup.h"
 
 #define PIPE_HIGH_WATER ((size_t)256 * 1024)
 #define BACKOFF_MIN 0.1
@@ -55,7 +55,7 @@ struct pipe_sink {
 	struct line_framer out_lines, err_lines;
 	ev_child reaper;
 	ev_timer retry;
-	struct algo_cgroup cg; /* holds the command's whole tree; none when ndirs is 0 */
+	struct child_cgroup cg; /* holds the command's whole tree; none when ndirs is 0 */
 	/* the reader's progress */
 	ev_timer poll;		 /* looks at the pipe while lines wait in it */
 	int64_t progress_ns;	 /* when the reader last took a line, or nothing waited */
@@ -327,7 +327,7 @@ static void close_child_output(struct pipe_sink *s)
 static void kill_tree(struct pipe_sink *s)
 {
 	child_kill_group(&s->child, SIGKILL);
-	algo_cgroup_destroy(&s->cg);
+	child_cgroup_destroy(&s->cg);
 }
 
 static int start_command(struct pipe_sink *s, struct error *err)
@@ -340,14 +340,14 @@ static int start_command(struct pipe_sink *s, struct error *err)
 
 	/* Where cgroups can be made (root), one holds the tree; else its process group does. */
 	snprintf(leaf, sizeof(leaf), "collector-pipe.%d.%u", (int)getpid(), starts++);
-	if (algo_cgroup_create_tree(&s->cg, leaf, NULL) == 0) {
+	if (child_cgroup_create_tree(&s->cg, leaf, NULL) == 0) {
 		spec.join_fds = s->cg.procs_fds;
 		spec.njoin = s->cg.ndirs;
 	}
 	rc = child_spawn(&spec, &s->child, err);
-	algo_cgroup_close_fds(&s->cg);
+	child_cgroup_close_fds(&s->cg);
 	if (rc < 0) {
-		algo_cgroup_destroy(&s->cg);
+		child_cgroup_destroy(&s->cg);
 		return rc;
 	}
 	line_framer_reset(&s->out_lines);
@@ -451,7 +451,7 @@ static struct pipe_sink *new_sink(struct sink_ctx *ctx, enum pipe_kind kind, con
 		free(s);
 		return NULL;
 	}
-	for (int i = 0; i < ALGO_CGROUP_MAX_DIRS; i++)
+	for (int i = 0; i < CHILD_CGROUP_MAX_DIRS; i++)
 		s->cg.procs_fds[i] = -1;
 	/* Delivered is read by the reader: the end waits for it up to the shutdown timeout. */
 	sink_reports_deliveries(ctx);
@@ -482,7 +482,7 @@ static void free_sink(struct pipe_sink *s)
 	ev_timer_stop(loop, &s->poll);
 	ev_child_stop(loop, &s->reaper);
 	close_child_output(s);
-	algo_cgroup_destroy(&s->cg);
+	child_cgroup_destroy(&s->cg);
 	if (s->fd >= 0)
 		close(s->fd);
 	line_framer_free(&s->out_lines);
@@ -585,7 +585,7 @@ static void finish(struct pipe_sink *s)
 	while (waitpid(s->child.pid, &st, WNOHANG) == 0) {
 		if (now_ns() >= deadline) {
 			child_kill_group(&s->child, SIGKILL);
-			algo_cgroup_signal(&s->cg, SIGKILL);
+			child_cgroup_signal(&s->cg, SIGKILL);
 			waitpid(s->child.pid, &st, 0);
 			break;
 		}

@@ -13,7 +13,7 @@
 #include <collector/buffer.h>
 #include <collector/line_framer.h>
 
-#include "../algorithm_cgroup.h"
+#include "child_cgroup.h"
 #include "package.h"
 #include "shm_pool.h"
 
@@ -97,7 +97,7 @@ struct algo_instance {
 	char timed_out_method[32]; /* and its method */
 	int64_t spawn_ns;
 	char tmpdir[64];
-	struct algo_cgroup cg;
+	struct child_cgroup cg;
 	char stderr_tail[ALGO_STDERR_TAIL][200];
 	int stderr_count;
 };

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../algorithm_cgroup.h"
+#include "child_cgroup.h"
 #include "leftovers.h"
 #include "shm_pool.h"
 
@@ -54,7 +54,7 @@ static void remove_dead_in(const char *dir, const char *prefix)
 	if (!d)
 		return;
 	while ((e = readdir(d)))
-		if (algo_leftover_of_dead(e->d_name, prefix))
+		if (name_of_dead_collector(e->d_name, prefix))
 			remove_at(dirfd(d), e->d_name, 0);
 	closedir(d);
 }
@@ -64,5 +64,5 @@ void algo_remove_leftovers(void)
 	/* shm_open() names live in /dev/shm on Linux. */
 	remove_dead_in("/dev/shm", SHM_POOL_PREFIX);
 	remove_dead_in(ALGO_TMP_ROOT, ALGO_LEFTOVER_PREFIX);
-	algo_cgroup_remove_stale(ALGO_LEFTOVER_PREFIX);
+	child_cgroup_remove_stale(ALGO_LEFTOVER_PREFIX);
 }

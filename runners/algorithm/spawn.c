@@ -40,7 +40,7 @@ static void child_exec(struct algo_instance *in, pid_t host, int in_r, int out_w
 	for (int s = 1; s < NSIG; s++)
 		signal(s, SIG_DFL);
 	setpgid(0, 0);
-	if (in->cg.ndirs && algo_cgroup_join_self(&in->cg) < 0)
+	if (in->cg.ndirs && child_cgroup_join_self(&in->cg) < 0)
 		goto fail;
 	if (dup2(in_r, 0) < 0 || dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0)
 		goto fail;
@@ -141,8 +141,8 @@ static int prepare_sandbox(struct algo_instance *in, struct error *err)
 		return error_set(err, errno, "chown %s: %s", in->tmpdir, strerror(errno));
 	snprintf(leaf, sizeof(leaf), ALGO_LEFTOVER_PREFIX "%d.%d.%" PRIu64, (int)getpid(),
 		 in->index, in->spawns);
-	if (algo_cgroup_create(&in->cg, leaf, a->pkg.limits.memory_mb, a->pkg.limits.cpu_percent,
-			       &cg_err) < 0) {
+	if (child_cgroup_create(&in->cg, leaf, a->pkg.limits.memory_mb, a->pkg.limits.cpu_percent,
+				&cg_err) < 0) {
 		algo_ev_begin(a);
 		algo_ev_int(a, "instance", in->index);
 		algo_ev_str(a, "level", "warn");
@@ -169,7 +169,7 @@ int algo_spawn_child(struct algo_instance *in, struct error *err)
 	if (rc == 0)
 		rc = spawn_child(in, env, err);
 	algo_env_free(env);
-	algo_cgroup_close_fds(&in->cg);
+	child_cgroup_close_fds(&in->cg);
 	return rc;
 }
 

@@ -86,7 +86,7 @@ static void release_resources(struct algo_instance *in)
 	ev_timer_stop(loop, &in->handshake_w);
 	ev_timer_stop(loop, &in->heartbeat_w);
 	ev_timer_stop(loop, &in->kill_w);
-	algo_cgroup_destroy(&in->cg);
+	child_cgroup_destroy(&in->cg);
 	if (in->tmpdir[0]) {
 		algo_remove_tree(in->tmpdir);
 		in->tmpdir[0] = '\0';
@@ -386,7 +386,7 @@ void algo_instance_init(struct algo_instance *in, struct algorithm *a, int index
 	ev_init(&in->handshake_w, on_handshake_timeout);
 	ev_init(&in->restart_w, on_restart);
 	in->child_w.data = in->handshake_w.data = in->restart_w.data = in;
-	for (int i = 0; i < ALGO_CGROUP_MAX_DIRS; i++)
+	for (int i = 0; i < CHILD_CGROUP_MAX_DIRS; i++)
 		in->cg.procs_fds[i] = -1;
 }
 

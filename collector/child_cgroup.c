@@ -11,11 +11,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "algorithm_cgroup.h"
+#include "child_cgroup.h"
 
 #define CPU_PERIOD_US 100000
 
-bool algo_leftover_of_dead(const char *name, const char *prefix)
+bool name_of_dead_collector(const char *name, const char *prefix)
 {
 	size_t n = strlen(prefix);
 	char *end;
@@ -132,13 +132,13 @@ static void remove_stale_in(const char *parent, const char *prefix)
 	if (!d)
 		return;
 	while ((de = readdir(d)))
-		if (de->d_type == DT_DIR && algo_leftover_of_dead(de->d_name, prefix) &&
+		if (de->d_type == DT_DIR && name_of_dead_collector(de->d_name, prefix) &&
 		    snprintf(dir, sizeof(dir), "%s/%s", parent, de->d_name) < (int)sizeof(dir))
 			remove_dir(dir);
 	closedir(d);
 }
 
-static int make_dir(struct algo_cgroup *cg, const char *mnt, const char *own, const char *leaf)
+static int make_dir(struct child_cgroup *cg, const char *mnt, const char *own, const char *leaf)
 {
 	char *d = cg->dirs[cg->ndirs];
 	char parent[1100], prefix[64];
@@ -155,7 +155,7 @@ static int make_dir(struct algo_cgroup *cg, const char *mnt, const char *own, co
 	return 0;
 }
 
-static int open_procs(struct algo_cgroup *cg)
+static int open_procs(struct child_cgroup *cg)
 {
 	for (int i = 0; i < cg->ndirs; i++) {
 		char path[600];
@@ -168,7 +168,7 @@ static int open_procs(struct algo_cgroup *cg)
 	return 0;
 }
 
-static int try_v2(struct algo_cgroup *cg, const char *leaf, int64_t memory_mb, int64_t cpu_percent)
+static int try_v2(struct child_cgroup *cg, const char *leaf, int64_t memory_mb, int64_t cpu_percent)
 {
 	char mnt[512], own[512], parent[1100], value[64];
 	int rc;
@@ -203,7 +203,7 @@ static int try_v2(struct algo_cgroup *cg, const char *leaf, int64_t memory_mb, i
 	return open_procs(cg);
 }
 
-static int try_v1(struct algo_cgroup *cg, const char *leaf, int64_t memory_mb, int64_t cpu_percent)
+static int try_v1(struct child_cgroup *cg, const char *leaf, int64_t memory_mb, int64_t cpu_percent)
 {
 	char mnt[512], own[512], value[64];
 	int rc;
@@ -235,18 +235,18 @@ static int try_v1(struct algo_cgroup *cg, const char *leaf, int64_t memory_mb, i
 	return open_procs(cg);
 }
 
-int algo_cgroup_create_tree(struct algo_cgroup *cg, const char *leaf, struct error *err)
+int child_cgroup_create_tree(struct child_cgroup *cg, const char *leaf, struct error *err)
 {
 	char mnt[512], own[512];
 	int rc;
 
 	memset(cg, 0, sizeof(*cg));
 	cg->version = "none";
-	for (int i = 0; i < ALGO_CGROUP_MAX_DIRS; i++)
+	for (int i = 0; i < CHILD_CGROUP_MAX_DIRS; i++)
 		cg->procs_fds[i] = -1;
 	if (try_v2(cg, leaf, 0, 0) == 0)
 		return 0;
-	algo_cgroup_destroy(cg);
+	child_cgroup_destroy(cg);
 	/* v1: the pids controller's hierarchy only tracks, it limits nothing by default. */
 	if (mount_point(false, "pids", mnt, sizeof(mnt)) < 0 ||
 	    own_path("pids", own, sizeof(own)) < 0)
@@ -257,34 +257,34 @@ int algo_cgroup_create_tree(struct algo_cgroup *cg, const char *leaf, struct err
 		cg->version = "v1";
 		return 0;
 	}
-	algo_cgroup_destroy(cg);
+	child_cgroup_destroy(cg);
 	return error_set(err, -rc, "cannot create a cgroup for the command's processes: %s",
 			 strerror(-rc));
 }
 
-int algo_cgroup_create(struct algo_cgroup *cg, const char *leaf, int64_t memory_mb,
-		       int64_t cpu_percent, struct error *err)
+int child_cgroup_create(struct child_cgroup *cg, const char *leaf, int64_t memory_mb,
+			int64_t cpu_percent, struct error *err)
 {
 	int rc;
 
 	memset(cg, 0, sizeof(*cg));
 	cg->version = "none";
-	for (int i = 0; i < ALGO_CGROUP_MAX_DIRS; i++)
+	for (int i = 0; i < CHILD_CGROUP_MAX_DIRS; i++)
 		cg->procs_fds[i] = -1;
 	if (!memory_mb && !cpu_percent)
 		return 0;
 	if (try_v2(cg, leaf, memory_mb, cpu_percent) == 0)
 		return 0;
-	algo_cgroup_destroy(cg);
+	child_cgroup_destroy(cg);
 	rc = try_v1(cg, leaf, memory_mb, cpu_percent);
 	if (rc == 0)
 		return 0;
-	algo_cgroup_destroy(cg);
+	child_cgroup_destroy(cg);
 	return error_set(err, -rc, "cannot create a cgroup for the limits (v2 and v1): %s",
 			 strerror(-rc));
 }
 
-int algo_cgroup_join_self(const struct algo_cgroup *cg)
+int child_cgroup_join_self(const struct child_cgroup *cg)
 {
 	char digits[16], *p = digits + sizeof(digits);
 	unsigned pid = (unsigned)getpid();
@@ -299,9 +299,9 @@ int algo_cgroup_join_self(const struct algo_cgroup *cg)
 	return 0;
 }
 
-void algo_cgroup_close_fds(struct algo_cgroup *cg)
+void child_cgroup_close_fds(struct child_cgroup *cg)
 {
-	for (int i = 0; i < ALGO_CGROUP_MAX_DIRS; i++) {
+	for (int i = 0; i < CHILD_CGROUP_MAX_DIRS; i++) {
 		if (cg->procs_fds[i] >= 0)
 			close(cg->procs_fds[i]);
 		cg->procs_fds[i] = -1;
@@ -336,7 +336,7 @@ static bool kill_members(const char *dir)
 	return signal_members(dir, SIGKILL) == 0;
 }
 
-int algo_cgroup_signal(const struct algo_cgroup *cg, int sig)
+int child_cgroup_signal(const struct child_cgroup *cg, int sig)
 {
 	int most = 0;
 
@@ -363,15 +363,15 @@ static void remove_dir(const char *dir)
 	}
 }
 
-void algo_cgroup_destroy(struct algo_cgroup *cg)
+void child_cgroup_destroy(struct child_cgroup *cg)
 {
-	algo_cgroup_close_fds(cg);
+	child_cgroup_close_fds(cg);
 	for (int i = 0; i < cg->ndirs; i++)
 		remove_dir(cg->dirs[i]);
 	cg->ndirs = 0;
 }
 
-void algo_cgroup_remove_stale(const char *prefix)
+void child_cgroup_remove_stale(const char *prefix)
 {
 	static const char *const v1[] = { "memory", "cpu", "pids" };
 	char mnt[512], own[512], parent[1100];
