@@ -91,8 +91,10 @@ eq "none well above one core" 0 "$(count "$out" '.type=="health.sample" and .dat
 out=$CRASH_WORK/spin-limited.jsonl
 "$C" run algorithm --package "$(crash_pkg spinlim '"--spin-ms","1500"' '"cpu_percent":30')" \
 	--calls "$CRASH_WORK/spin.calls" --health-interval 300ms --cpu-pinned-samples 2 >"$out" 2>/dev/null
-eq "cpu_pinned once at 30%" "1 30" \
-	"$(count "$out" '.type=="health.warning" and .data.kind=="cpu_pinned"') $(field "$out" health.warning '.data.limit')"
+# Once per pinned spell; a sample that jitters below the limit under ASan can start a second spell.
+check "cpu_pinned warned" test "$(count "$out" '.type=="health.warning" and .data.kind=="cpu_pinned"')" -ge 1
+eq "every cpu_pinned at 30%" 0 \
+	"$(count "$out" '.type=="health.warning" and .data.kind=="cpu_pinned" and .data.limit != 30')"
 # The bytes, not what jq makes of them: 30, as the exec runner writes it, never 30.00 (docs/events.md).
 eq "the limit written as 30" "$(grep -c '"type":"health.warning"' "$out")" \
 	"$(grep '"type":"health.warning"' "$out" | grep -c '"limit":30[,}]')"
