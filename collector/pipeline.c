@@ -576,6 +576,7 @@ static void free_sink(struct sink_ctx *s)
 {
 	if (s->self)
 		s->ops->destroy(s->self);
+	options_free(s->opts);
 	event_queue_free(&s->queue);
 	free(s->name);
 	free(s);
@@ -591,6 +592,11 @@ int collector_add_sink(struct collector *c, const char *name, const char *type,
 
 	if (!ops) {
 		rc = error_set(err, ENOENT, "sink %s: unknown sink type '%s'", name, type);
+		goto out;
+	}
+	if (strlen(name) > EVENT_RUNNER_MAX) {
+		rc = error_set(err, EINVAL, "sink %.16s...: the name is longer than %d bytes", name,
+			       EVENT_RUNNER_MAX);
 		goto out;
 	}
 	if (find_sink(c, name)) {
@@ -620,7 +626,9 @@ int collector_add_sink(struct collector *c, const char *name, const char *type,
 		limits && limits->max_bytes ? limits->max_bytes : QUEUE_DEFAULT_BYTES, policy, err);
 	if (rc < 0)
 		goto out;
-	s->self = ops->create(s, opts, err);
+	s->opts = opts;
+	opts = NULL;
+	s->self = ops->create(s, s->opts, err);
 	if (!s->self) {
 		rc = error_prefix(err, "sink %s: ", name);
 		goto out;
@@ -656,6 +664,11 @@ int collector_add_runner(struct collector *c, const char *name, const char *type
 		options_free(opts);
 		return error_set(err, ENOENT, "runner %s: unknown runner type '%s'", name, type);
 	}
+	if (strlen(name) > EVENT_RUNNER_MAX) {
+		options_free(opts);
+		return error_set(err, EINVAL, "runner %.16s...: the name is longer than %d bytes",
+				 name, EVENT_RUNNER_MAX);
+	}
 	if (find_runner(c, name) || strcmp(name, "collector") == 0) {
 		options_free(opts);
 		return error_set(err, EEXIST, "runner %s: the name is already used", name);
@@ -664,7 +677,7 @@ int collector_add_runner(struct collector *c, const char *name, const char *type
 	list = realloc(c->runners, sizeof(struct runner_ctx *) * ((size_t)c->nrunners + 1));
 	if (list)
 		c->runners = list;
-	if (!r || !list || !(r->name = strndup(name, EVENT_RUNNER_MAX))) {
+	if (!r || !list || !(r->name = strdup(name))) {
 		free(r);
 		options_free(opts);
 		return error_set(err, ENOMEM, "out of memory");

@@ -33,6 +33,7 @@ struct sink_ctx {
 	int index;
 	char *name;
 	const struct sink_ops *ops;
+	struct options *opts; /* lives as long as the instance, as a runner's */
 	void *self;
 	struct event_queue queue;
 	bool waiting;		 /* write or flush said -EAGAIN; sink_ready() ends it */
