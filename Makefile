@@ -49,12 +49,15 @@ TOOL_SRCS := $(wildcard tools/bench/*.c) $(wildcard tools/testchild/*.c) \
 TOOL_BINS := $(patsubst %.c,$(BUILD)/%,$(TOOL_SRCS))
 PLUGIN_SRCS := $(wildcard tools/examples/*.c)
 PLUGIN_SOS := $(patsubst %.c,$(BUILD)/%.so,$(PLUGIN_SRCS))
+# LD_PRELOAD shims the fault suite puts under the collector (tools/faultlib/).
+SHIM_SRCS := $(wildcard tools/faultlib/*.c)
+SHIM_SOS := $(patsubst %.c,$(BUILD)/%.so,$(SHIM_SRCS))
 
 .PHONY: all deps test unit integration faults asan valgrind bench bench-metrics bench-health \
 	bench-process bench-sinks bench-ssl install clean format format-check lint docs fuzz
 .SECONDARY:
 all: $(BUILD)/collector $(BUILD)/libcollector.a $(BUILD)/libcollector.so $(UNIT_BINS) \
-     $(TOOL_BINS) $(PLUGIN_SOS) $(LOADER_BINS) $(BUILD)/collector.8
+     $(TOOL_BINS) $(PLUGIN_SOS) $(SHIM_SOS) $(LOADER_BINS) $(BUILD)/collector.8
 
 deps:
 	@if [ "$$(id -u)" -ne 0 ]; then echo "make deps: run as root (apt-get install)"; exit 1; fi
@@ -123,6 +126,10 @@ $(BUILD)/tools/%: $(BUILD)/obj/tools/%.o $(BUILD)/libcollector.a
 $(BUILD)/tools/examples/%.so: $(BUILD)/obj/tools/examples/%.o
 	@mkdir -p $(dir $@)
 	$(CC) -shared -o $@ $< $(LDFLAGS)
+
+$(BUILD)/tools/faultlib/%.so: $(BUILD)/obj/tools/faultlib/%.o
+	@mkdir -p $(dir $@)
+	$(CC) -shared -o $@ $< -ldl
 
 # The fault suite runs after the others, never beside them (it loads the machine on purpose).
 test: unit integration

@@ -106,8 +106,8 @@ static void man_specs(FILE *f, const struct option_spec *specs)
 }
 
 static const char man_head[] = ".TH COLLECTOR 8 \"\" \"collector " COLLECTOR_VERSION "\" \"System "
-										     "Administratio"
-										     "n\"\n"
+			       "Administratio"
+			       "n\"\n"
 			       ".SH NAME\n"
 			       "collector \\- collect process, TLS and algorithm events into "
 			       "files, pipes and Kafka\n"
