@@ -693,13 +693,14 @@ static int cmd_loader(struct options *unused, int argc, char **argv, struct erro
 {
 	const struct runner_ops *ops = argc >= 2 ? registry_runner(argv[1]) : NULL;
 	char names[256] = "";
+	size_t n = 0;
 
 	(void)unused;
 	if (ops && ops->loader_main)
 		return registry_run_loader(argv[1], argc - 1, argv + 1);
 	for (int i = 0; (ops = registry_runner_at(i)); i++)
-		if (ops->loader_main && strlen(names) + strlen(ops->name) + 2 < sizeof(names))
-			strcat(strcat(names, " "), ops->name);
+		if (ops->loader_main && n < sizeof(names))
+			n += (size_t)snprintf(names + n, sizeof(names) - n, " %s", ops->name);
 	error_set(err, EINVAL, "loader: which one? (a runner with a loader:%s)", names);
 	return COLLECTOR_EXIT_USAGE;
 }
