@@ -16,7 +16,10 @@ OPT      := -O2
 LDSAN    :=
 endif
 CFLAGS   ?=
-CFLAGS   += $(CFLAGS_BASE) $(OPT) -Icollector/include -Icollector -MMD -MP
+# Only the public headers are on the include path: runners, sinks, loaders and
+# tools see collector/include/collector/*; the core's own headers are found
+# next to the core's sources, and unit tests of private modules add them.
+CFLAGS   += $(CFLAGS_BASE) $(OPT) -Icollector/include -MMD -MP
 LIBS     := -lyajl -lev -lmicrohttpd -lrdkafka -lhttp_parser -lz -lpthread -ldl -lm
 LDFLAGS  += $(LDSAN)
 
@@ -113,8 +116,9 @@ $(BUILD)/collector: $(BUILD)/obj/collector/main.o $(BUILD)/libcollector.a
 $(BUILD)/collector.8: $(BUILD)/collector
 	$(BUILD)/collector man > $@.tmp && mv $@.tmp $@
 
-# Unit tests may test what a loader and its runner share (bpf/ssl_calls.c).
-$(BUILD)/obj/tests/unit/%.o: CFLAGS += -Ibpf
+# Unit tests may test what a loader and its runner share (bpf/ssl_calls.c) and
+# the core's private modules (router, event_queue, crash_cli).
+$(BUILD)/obj/tests/unit/%.o: CFLAGS += -Ibpf -Icollector
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libcollector.a
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $< $(BUILD)/libcollector.a $(LDFLAGS) $(LIBS) -lcmocka

@@ -209,7 +209,7 @@ static int add_cli_sink(struct config *cfg, const char *spec, const struct run_o
 {
 	const char *arg = spec, *eq = strchr(spec, '='), *colon;
 	const struct sink_ops *ops;
-	char name[EVENT_RUNNER_MAX + 8] = "", type[64];
+	char name[EVENT_RUNNER_MAX + 16] = "", type[64];
 	struct options *o;
 	size_t n;
 
