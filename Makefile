@@ -16,7 +16,10 @@ OPT      := -O2
 LDSAN    :=
 endif
 CFLAGS   ?=
-CFLAGS   += $(CFLAGS_BASE) $(OPT) -Icollector/include -Icollector -MMD -MP
+# Only the public headers are on the include path: runners, sinks, loaders and
+# tools see collector/include/collector/*; the core's own headers are found
+# next to the core's sources, and unit tests of private modules add them.
+CFLAGS   += $(CFLAGS_BASE) $(OPT) -Icollector/include -MMD -MP
 LIBS     := -lyajl -lev -lmicrohttpd -lrdkafka -lhttp_parser -lz -lpthread -ldl -lm
 LDFLAGS  += $(LDSAN)
 
@@ -50,12 +53,15 @@ TOOL_SRCS := $(wildcard tools/bench/*.c) $(wildcard tools/testchild/*.c) \
 TOOL_BINS := $(patsubst %.c,$(BUILD)/%,$(TOOL_SRCS))
 PLUGIN_SRCS := $(wildcard tools/examples/*.c)
 PLUGIN_SOS := $(patsubst %.c,$(BUILD)/%.so,$(PLUGIN_SRCS))
+# LD_PRELOAD shims the fault suite puts under the collector (tools/faultlib/).
+SHIM_SRCS := $(wildcard tools/faultlib/*.c)
+SHIM_SOS := $(patsubst %.c,$(BUILD)/%.so,$(SHIM_SRCS))
 
 .PHONY: all deps test unit integration faults asan valgrind bench bench-metrics bench-health \
 	bench-process bench-sinks bench-ssl install clean format format-check lint docs fuzz
 .SECONDARY:
 all: $(BUILD)/collector $(BUILD)/libcollector.a $(BUILD)/libcollector.so $(UNIT_BINS) \
-     $(TOOL_BINS) $(PLUGIN_SOS) $(LOADER_BINS) $(BUILD)/collector.8
+     $(TOOL_BINS) $(PLUGIN_SOS) $(SHIM_SOS) $(LOADER_BINS) $(BUILD)/collector.8
 
 deps:
 	@if [ "$$(id -u)" -ne 0 ]; then echo "make deps: run as root (apt-get install)"; exit 1; fi
@@ -111,8 +117,9 @@ $(BUILD)/collector: $(BUILD)/obj/collector/main.o $(BUILD)/libcollector.a
 $(BUILD)/collector.8: $(BUILD)/collector
 	$(BUILD)/collector man > $@.tmp && mv $@.tmp $@
 
-# Unit tests may test what a loader and its runner share (bpf/ssl_calls.c).
-$(BUILD)/obj/tests/unit/%.o: CFLAGS += -Ibpf
+# Unit tests may test what a loader and its runner share (bpf/ssl_calls.c) and
+# the core's private modules (router, event_queue, crash_cli).
+$(BUILD)/obj/tests/unit/%.o: CFLAGS += -Ibpf -Icollector
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libcollector.a
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $< $(BUILD)/libcollector.a $(LDFLAGS) $(LIBS) -lcmocka
@@ -124,6 +131,11 @@ $(BUILD)/tools/%: $(BUILD)/obj/tools/%.o $(BUILD)/libcollector.a
 $(BUILD)/tools/examples/%.so: $(BUILD)/obj/tools/examples/%.o
 	@mkdir -p $(dir $@)
 	$(CC) -shared -o $@ $< $(LDFLAGS)
+
+# Without sanitizers: the shim goes under `timeout` and the children too.
+$(BUILD)/tools/faultlib/%.so: tools/faultlib/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -O2 -shared -o $@ $< -ldl
 
 # The fault suite runs after the others, never beside them (it loads the machine on purpose).
 test: unit integration

@@ -105,62 +105,28 @@ static void man_specs(FILE *f, const struct option_spec *specs)
 	}
 }
 
-static const char man_head[] =
-	".TH COLLECTOR 8 \"\" \"collector " COLLECTOR_VERSION "\" \"System Administration\"\n"
-	".SH NAME\n"
-	"collector \\- collect process, TLS and algorithm events into files, pipes and Kafka\n"
-	".SH SYNOPSIS\n"
-	".B collector run\n"
-	"[\\fIOPTIONS\\fR] [\\fIRUNNER\\fR [\\fIRUNNER OPTIONS\\fR] [\\fB\\-\\-\\fR] "
-	"[\\fIARGS\\fR...]]\n"
-	".br\n"
-	".B collector validate \\-\\-config \\fIFILE\\fR\n"
-	".br\n"
-	".B collector status\n"
-	"[\\fIADDR\\fR]\n"
-	".br\n"
-	".B collector reset-breaker\n"
-	"[\\fIADDR\\fR] \\fIRUNNER\\fR\n"
-	".br\n"
-	".B collector crashes\n"
-	"[\\fB\\-\\-dir\\fR \\fIDIR\\fR] [\\fIID\\fR]\n"
-	".br\n"
-	".B collector list\n"
-	".br\n"
-	".B collector doctor\n"
-	".br\n"
-	".B collector version\n"
+static const char man_head[] = ".TH COLLECTOR 8 \"\" \"collector " COLLECTOR_VERSION "\" \"System "
+			       "Administratio"
+			       "n\"\n"
+			       ".SH NAME\n"
+			       "collector \\- collect process, TLS and algorithm events into "
+			       "files, pipes and Kafka\n"
+			       ".SH SYNOPSIS\n";
+
+static const char man_description[] =
 	".SH DESCRIPTION\n"
 	"Runners produce typed events (a command's JSON lines, BPF process events, ...);\n"
 	"sinks write them as JSON lines. Each sink has its own bounded queue; when it is\n"
 	"full the policy blocks the runners (backpressure) or drops and counts.\n"
 	"With no runner and no configuration, \\fBcollector run\\fR traces process\n"
 	"exec, fork and exit events to standard output.\n"
-	".SH COMMANDS\n"
-	".TP\n.B run\nRun runners until they end, a signal arrives or \\fB\\-\\-duration\\fR "
-	"passes.\n"
-	".TP\n.B validate\nCheck a configuration file and print every problem with its JSON path.\n"
-	".TP\n.B status\nAsk a collector running with \\fB\\-\\-metrics\\fR for its runners, "
-	"their\n"
-	"children, its sinks and its health (ADDR: its metrics address, default\n"
-	"127.0.0.1:9477).\n"
-	".TP\n.B reset\\-breaker\nClose the open circuit breakers of the algorithm runner "
-	"instance RUNNER\n"
-	"(its \\fB\\-\\-name\\fR, default algorithm) in a collector running with "
-	"\\fB\\-\\-metrics\\fR:\n"
-	"its broken children start again at once instead of after "
-	"\\fB\\-\\-breaker\\-cooldown\\fR.\n"
-	"It sends POST /runners/RUNNER/reset\\-breaker to ADDR (default 127.0.0.1:9477),\n"
-	"which answers only peers on the same machine.\n"
-	".TP\n.B crashes\nList the algorithm runner's crash reports in DIR (its "
-	"\\fB\\-\\-crash\\-dir\\fR,\n"
-	"default /var/lib/collector/crashes), or explain the one with ID in plain words.\n"
-	".TP\n.B list\nThe runner and sink types available.\n"
-	".TP\n.B doctor\nWhat this machine allows (BTF, bpf(2), capabilities, uprobes, tracefs,\n"
-	"cgroups, TLS libraries), with a fix for each missing piece.\n"
-	".SH OPTIONS\n"
-	"Options of \\fBrun\\fR come before the runner's name. Runner and sink options are\n"
-	"also the keys of their objects in a configuration file (docs/configuration.md).\n";
+	".SH COMMANDS\n";
+
+static const char man_options[] = ".SH OPTIONS\n"
+				  "Options of \\fBrun\\fR come before the runner's name. Runner "
+				  "and sink options are\n"
+				  "also the keys of their objects in a configuration file "
+				  "(docs/configuration.md).\n";
 
 static const char man_tail[] =
 	".SH HTTP ENDPOINT\n"
@@ -193,13 +159,54 @@ static const char man_tail[] =
 	".SH SEE ALSO\n"
 	"docs/operations.md, docs/configuration.md and docs/events.md in the source tree.\n";
 
-void cli_write_manpage(FILE *f, const struct option_spec *run_specs)
+/* SYNOPSIS and COMMANDS, from the table. */
+static void man_commands(FILE *f, const struct cli_command *commands)
+{
+	for (const struct cli_command *c = commands; c->name; c++) {
+		if (!c->summary)
+			continue;
+		fputs(".B collector ", f);
+		roff(f, c->name);
+		fputc('\n', f);
+		if (c->synopsis[0]) {
+			roff(f, c->synopsis);
+			fputc('\n', f);
+		}
+		fputs(".br\n", f);
+	}
+	fputs(man_description, f);
+	for (const struct cli_command *c = commands; c->name; c++) {
+		if (!c->summary)
+			continue;
+		fputs(".TP\n.B ", f);
+		roff(f, c->name);
+		fputc('\n', f);
+		roff(f, c->summary);
+		fputs(".\n", f);
+		if (c->detail) {
+			roff(f, c->detail);
+			fputc('\n', f);
+		}
+		if (c->specs && strcmp(c->name, "run") != 0) {
+			fputs(".RS\n", f);
+			man_specs(f, c->specs);
+			fputs(".RE\n", f);
+		}
+	}
+}
+
+void cli_write_manpage(FILE *f, const struct cli_command *commands,
+		       const struct option_spec *run_specs, const struct option_spec *sink_flags)
 {
 	const struct runner_ops *r;
 	const struct sink_ops *s;
 
 	fputs(man_head, f);
+	man_commands(f, commands);
+	fputs(man_options, f);
 	man_specs(f, run_specs);
+	fputs(".SS Options of every sink whose type has them\n", f);
+	man_specs(f, sink_flags);
 	fputs(".SH RUNNERS\n", f);
 	for (int i = 0; (r = registry_runner_at(i)); i++) {
 		fputs(".SS ", f);

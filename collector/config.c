@@ -6,6 +6,7 @@
 
 #include <yajl/yajl_tree.h>
 
+#include <collector/event.h>
 #include <collector/log.h>
 #include <collector/registry.h>
 
@@ -259,6 +260,19 @@ static struct options *object_options(struct loader *l, yajl_val obj, const char
 static const char *const runner_reserved[] = { "name", "type", NULL };
 static const char *const sink_reserved[] = { "name", "type", "queue", NULL };
 
+/* The optional "name" of a runner or sink: at most EVENT_RUNNER_MAX bytes, never cut. */
+static const char *get_instance_name(struct loader *l, yajl_val v, const char *path)
+{
+	const char *name = get_string(l, v, "name", path, false);
+	char sub[256];
+
+	if (name && strlen(name) > EVENT_RUNNER_MAX) {
+		snprintf(sub, sizeof(sub), "%s.name", path);
+		problem(l, sub, "longer than %d bytes", EVENT_RUNNER_MAX);
+	}
+	return name;
+}
+
 static void load_runner(struct loader *l, yajl_val v, const char *path, int index)
 {
 	const char *type, *name;
@@ -270,7 +284,7 @@ static void load_runner(struct loader *l, yajl_val v, const char *path, int inde
 		return;
 	}
 	type = get_string(l, v, "type", path, true);
-	name = get_string(l, v, "name", path, false);
+	name = get_instance_name(l, v, path);
 	if (!type)
 		return;
 	ops = registry_runner(type);
@@ -304,7 +318,7 @@ static void load_sink(struct loader *l, yajl_val v, const char *path, int index)
 		return;
 	}
 	type = get_string(l, v, "type", path, true);
-	name = get_string(l, v, "name", path, false);
+	name = get_instance_name(l, v, path);
 	if (!type)
 		return;
 	ops = registry_sink(type);

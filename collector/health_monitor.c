@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 #include <ev.h>
 
+#include <collector/clock.h>
 #include <collector/health_monitor.h>
 #include <collector/log.h>
 
@@ -59,14 +60,6 @@ struct health_monitor {
 	long page_size;
 	long clk_tck;
 };
-
-static int64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 const char *health_source_name(enum health_source s)
 {
@@ -456,12 +449,13 @@ static void check_limits(struct health_monitor *hm, struct watch *w, const struc
 
 static bool sample_one(struct health_monitor *hm, struct watch *w, struct health_sample *s)
 {
-	int64_t mono = clock_ns(CLOCK_MONOTONIC);
+	int64_t mono = clock_mono_ns();
 	uint64_t cpu_ns;
 
 	memset(s, 0, sizeof(*s));
 	s->pid = w->pid;
-	s->ts_ns = clock_ns(CLOCK_REALTIME);
+	s->ts_ns = clock_wall_ns();
+	s->mono_ns = mono;
 	s->source = hm->source;
 	if (hm->source == HEALTH_SOURCE_BPF) {
 		struct bpf_figures f = { 0 };
@@ -640,7 +634,7 @@ int health_monitor_watch(struct health_monitor *hm, pid_t pid, const struct heal
 	if (limits)
 		w->limits = *limits;
 	w->last_cpu_ns = f.cpu_ns;
-	w->last_mono_ns = clock_ns(CLOCK_MONOTONIC);
+	w->last_mono_ns = clock_mono_ns();
 	if (!ev_is_active(&hm->tick_w)) {
 		/* The loop's clock may be stale (loading BPF took a while): a full first interval. */
 		ev_now_update(hm->loop);

@@ -16,6 +16,7 @@
 #include <ev.h>
 #include <yajl/yajl_gen.h>
 
+#include <collector/clock.h>
 #include <collector/error.h>
 #include <collector/event_encoder.h>
 #include <collector/log.h>
@@ -78,21 +79,13 @@ int log_parse_level(const char *s, enum log_level *out)
 	return -EINVAL;
 }
 
-static int64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /*
  * May a message of @fmt be printed now? Sets *@suppressed to the count
  * suppressed in the window that just ended, to be said with it.
  */
 static bool admit(const char *fmt, unsigned *suppressed)
 {
-	int64_t now = monotonic_ns();
+	int64_t now = clock_mono_ns();
 	struct log_window *w = &windows[0];
 
 	for (int i = 0; i < LOG_TRACKED; i++) {
@@ -246,13 +239,13 @@ void log_detach_loop(void)
 void log_drain(int timeout_ms)
 {
 	struct pollfd pf = { .events = POLLOUT };
-	int64_t deadline = monotonic_ns() + (int64_t)timeout_ms * 1000000;
+	int64_t deadline = clock_mono_ns() + (int64_t)timeout_ms * 1000000;
 
 	pthread_mutex_lock(&err_out.lock);
 	pf.fd = err_out.fd;
 	flush_out();
-	while (err_out.len && monotonic_ns() < deadline) {
-		poll(&pf, 1, (int)((deadline - monotonic_ns()) / 1000000) + 1);
+	while (err_out.len && clock_mono_ns() < deadline) {
+		poll(&pf, 1, (int)((deadline - clock_mono_ns()) / 1000000) + 1);
 		flush_out();
 	}
 	if (err_out.len) {
@@ -275,7 +268,6 @@ uint64_t log_dropped_total(void)
 static size_t format_json(enum log_level level, const char *msg, char *line, size_t size)
 {
 	yajl_gen g = yajl_gen_alloc(NULL);
-	struct timespec ts;
 	char when[40];
 	const unsigned char *text;
 	size_t len;
@@ -283,8 +275,7 @@ static size_t format_json(enum log_level level, const char *msg, char *line, siz
 
 	if (!g)
 		return 0;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	len = format_rfc3339_ns((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec, when);
+	len = format_rfc3339_ns(clock_wall_ns(), when);
 	yajl_gen_map_open(g);
 	yajl_gen_string(g, (const unsigned char *)"ts", 2);
 	yajl_gen_string(g, (const unsigned char *)when, len);

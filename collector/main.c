@@ -39,18 +39,11 @@ static const struct option_spec run_specs[] = {
 	  .repeat = true,
 	  .help = "KEY=VALUE: an option of every --sink whose type has it, e.g. rotate-size=64MiB "
 		  "(repeatable)" },
-	{ .name = "X",
-	  .short_name = 'X',
-	  .type = OPT_STRING,
-	  .repeat = true,
-	  .help = "PROP=VALUE: a librdkafka property of every kafka --sink, as kcat -X "
-		  "(repeatable)" },
 	{ .name = "route",
 	  .type = OPT_STRING,
 	  .repeat = true,
 	  .help = "GLOB=SINK[,SINK]: events whose type matches GLOB go to those sinks "
 		  "(repeatable)" },
-	{ .name = "pretty", .type = OPT_BOOL, .help = "readable, coloured view on stdout sinks" },
 	{ .name = "plugin",
 	  .type = OPT_STRING,
 	  .repeat = true,
@@ -99,32 +92,29 @@ static const struct option_spec run_specs[] = {
 	{ 0 },
 };
 
-static void usage(FILE *f)
+/*
+ * The sinks' options that `collector run` also takes as global flags (those
+ * marked cli_global: -X, --pretty), gathered from the registered sink types
+ * at startup so that a sink adds its own flag; ended by a zeroed entry.
+ */
+#define SINK_FLAGS_MAX 32
+static struct option_spec sink_flags[SINK_FLAGS_MAX + 1];
+
+static void collect_sink_flags(void)
 {
-	fprintf(f, "usage: collector COMMAND [OPTIONS]\n"
-		   "\n"
-		   "Collects events from runners and writes them to sinks.\n"
-		   "\n"
-		   "commands:\n"
-		   "  run [OPTIONS] [RUNNER [RUNNER OPTIONS] [--] [ARGS...]]\n"
-		   "                    run runners (no RUNNER and no --config: a built-in demo)\n"
-		   "  validate --config FILE\n"
-		   "                    check a configuration file and print every problem\n"
-		   "  list [--plugin SO]\n"
-		   "                    the runner and sink types available (with a plugin's)\n"
-		   "  status [ADDR]     ask a collector running with --metrics how it is doing\n"
-		   "                    (ADDR: its metrics address, default 127.0.0.1:9477)\n"
-		   "  reset-breaker [ADDR] RUNNER\n"
-		   "                    close the open circuit breakers of an algorithm runner\n"
-		   "                    of a collector running with --metrics (root or its user)\n"
-		   "  crashes [--dir D] [ID]\n"
-		   "                    list algorithm crash reports, or explain one\n"
-		   "  doctor            what this machine allows (BTF, BPF, uprobes, cgroups, "
-		   "...)\n"
-		   "  version           print the version\n"
-		   "\n"
-		   "`collector run --help` and `collector run RUNNER --help` list their "
-		   "options.\n");
+	const struct sink_ops *ops;
+	int n = 0;
+
+	for (int i = 0; (ops = registry_sink_at(i)); i++) {
+		for (const struct option_spec *s = ops->options; s && s->name; s++) {
+			bool seen = false;
+
+			for (int j = 0; j < n; j++)
+				seen |= strcmp(sink_flags[j].name, s->name) == 0;
+			if (s->cli_global && !seen && n < SINK_FLAGS_MAX)
+				sink_flags[n++] = *s;
+		}
+	}
 }
 
 static void run_help(const struct runner_ops *ops)
@@ -143,118 +133,129 @@ static void run_help(const struct runner_ops *ops)
 	}
 	printf("options:\n");
 	cli_print_specs(stdout, run_specs);
+	printf("\noptions of every --sink whose type has them:\n");
+	cli_print_specs(stdout, sink_flags);
 	printf("\nexit status: 0 ok, 1 a runner failed, 2 usage error, 3 events were lost\n");
-}
-
-/* ---- option parsing shared by global and runner options ---- */
-
-/*
- * Flags of several option tables at once, stopping at the first non-option
- * word. @return the index of that word, or -1 after printing why.
- */
-static int parse_args(int argc, char **argv, struct options_table *tables, int ntables,
-		      const char *who)
-{
-	struct error err = { 0 };
-	int first = options_parse_argv(argc, argv, tables, ntables, &err);
-
-	if (first < 0)
-		fprintf(stderr, "collector: %s: %s\n", who, err.msg);
-	return first < 0 ? -1 : first;
 }
 
 /* ---- building the configuration from the command line ---- */
 
-/* --sink-option KEY=VALUE and -X PROP=VALUE, for the sink types that have the option. */
-static int set_cli_sink_options(struct options *o, const struct options *g, struct error *e)
+/* The global sink flags given (-X, --pretty, ...), for the sink types that have them. */
+static int set_sink_flags(struct options *o, const struct options *flags, struct error *e)
 {
-	int n, rc;
-	char *const *list = options_list(g, "X", &n);
+	char *words[128];
+	int n = options_to_argv(flags, words, 128, e), rc = 0;
 
+	for (int i = 0; i < n && rc >= 0; i++) {
+		char *name = words[i] + 2, *eq = strchr(name, '=');
+
+		if (eq)
+			*eq = '\0';
+		if ((rc = options_set(o, name, eq ? eq + 1 : "true", e)) == -ENOENT)
+			rc = 0;
+	}
 	for (int i = 0; i < n; i++)
-		if ((rc = options_set(o, "X", list[i], e)) < 0 && rc != -ENOENT)
-			return rc;
-	list = options_list(g, "sink-option", &n);
-	for (int i = 0; i < n; i++) {
-		const char *eq = strchr(list[i], '=');
-		char key[64];
+		free(words[i]);
+	return n < 0 ? n : rc;
+}
 
-		if (!eq || eq == list[i] || (size_t)(eq - list[i]) >= sizeof(key))
+/* --sink-option KEY=VALUE, for the sink types that have the option. */
+static int set_sink_options(struct options *o, const struct options *g, struct error *e)
+{
+	int n, rc = 0;
+	char *const *list = options_list(g, "sink-option", &n);
+
+	for (int i = 0; i < n && rc >= 0; i++) {
+		const char *eq = strchr(list[i], '=');
+		char *key;
+
+		if (!eq || eq == list[i])
 			return error_set(e, EINVAL, "--sink-option '%s': expected KEY=VALUE",
 					 list[i]);
-		memcpy(key, list[i], (size_t)(eq - list[i]));
-		key[eq - list[i]] = '\0';
-		if ((rc = options_set(o, key, eq + 1, e)) < 0 && rc != -ENOENT)
-			return rc;
+		key = strndup(list[i], (size_t)(eq - list[i]));
+		if (!key)
+			return error_set(e, ENOMEM, "out of memory");
+		if ((rc = options_set(o, key, eq + 1, e)) == -ENOENT)
+			rc = 0;
+		free(key);
 	}
+	return rc;
+}
+
+/* The global run options and the sink flags they carry. */
+struct run_options {
+	struct options *g;     /* run_specs */
+	struct options *flags; /* sink_flags */
+};
+
+/* A free default name for a sink of @type: the type, then type2, type3, ... */
+static void default_sink_name(const struct config *cfg, const char *type, char *name, size_t size)
+{
+	snprintf(name, size, "%s", type);
+	for (int i = 2; cfg->nsinks && i < 100; i++) {
+		bool taken = false;
+
+		for (int j = 0; j < cfg->nsinks; j++)
+			taken |= strcmp(cfg->sinks[j].name, name) == 0;
+		if (!taken)
+			break;
+		snprintf(name, size, "%s%d", type, i);
+	}
+}
+
+/* `--sink [NAME=]TYPE[:ARG]` into @cfg. */
+static int add_cli_sink(struct config *cfg, const char *spec, const struct run_options *ro,
+			struct error *e)
+{
+	const char *arg = spec, *eq = strchr(spec, '='), *colon;
+	const struct sink_ops *ops;
+	char name[EVENT_RUNNER_MAX + 16] = "", type[64];
+	struct options *o;
+	size_t n;
+
+	if (eq && strspn(spec, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
+			       "-") == (size_t)(eq - spec)) {
+		if (eq - spec > EVENT_RUNNER_MAX)
+			return error_set(e, EINVAL,
+					 "run: --sink '%s': the name is longer than %d bytes", spec,
+					 EVENT_RUNNER_MAX);
+		memcpy(name, spec, (size_t)(eq - spec));
+		name[eq - spec] = '\0';
+		arg = eq + 1;
+	}
+	colon = strchr(arg, ':');
+	n = colon ? (size_t)(colon - arg) : strlen(arg);
+	if (n == 0 || n >= sizeof(type))
+		return error_set(e, EINVAL, "run: --sink '%s': expected TYPE or TYPE:ARG", arg);
+	memcpy(type, arg, n);
+	type[n] = '\0';
+	ops = registry_sink(type);
+	if (!ops)
+		return error_set(e, EINVAL,
+				 "run: --sink '%s': unknown sink type '%s' (see collector list)",
+				 arg, type);
+	if (colon && !ops->spec_option)
+		return error_set(e, EINVAL, "run: --sink '%s': the %s sink takes no argument", arg,
+				 type);
+	if (!name[0])
+		default_sink_name(cfg, type, name, sizeof(name));
+	o = options_new(ops->options);
+	if (!o)
+		return error_set(e, ENOMEM, "out of memory");
+	if ((colon && options_set(o, ops->spec_option, colon + 1, e) < 0) ||
+	    set_sink_flags(o, ro->flags, e) < 0 || set_sink_options(o, ro->g, e) < 0 ||
+	    options_finish(o, e) < 0) {
+		options_free(o);
+		return error_prefix(e, "run: --sink '%s': ", arg);
+	}
+	if (config_add_sink(cfg, name, type, o, (size_t)options_int(ro->g, "queue-events"),
+			    (size_t)options_int(ro->g, "queue-bytes"),
+			    options_str(ro->g, "policy")) < 0)
+		return error_set(e, ENOMEM, "out of memory");
 	return 0;
 }
 
-static int add_cli_sink(struct config *cfg, const char *spec, const struct options *g, char *err,
-			size_t errlen)
-{
-	char name[80] = "", type[64];
-	const char *eq = strchr(spec, '='), *colon;
-	const struct sink_ops *ops;
-	struct options *o;
-	struct error e = { 0 };
-	size_t n;
-
-	if (eq &&
-	    strspn(spec, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
-		    (size_t)(eq - spec) &&
-	    eq - spec < (ptrdiff_t)sizeof(name)) {
-		memcpy(name, spec, (size_t)(eq - spec));
-		name[eq - spec] = '\0';
-		spec = eq + 1;
-	}
-	colon = strchr(spec, ':');
-	n = colon ? (size_t)(colon - spec) : strlen(spec);
-	if (n == 0 || n >= sizeof(type)) {
-		snprintf(err, errlen, "--sink '%s': expected TYPE or TYPE:ARG", spec);
-		return -1;
-	}
-	memcpy(type, spec, n);
-	type[n] = '\0';
-	ops = registry_sink(type);
-	if (!ops) {
-		snprintf(err, errlen, "--sink '%s': unknown sink type '%s' (see collector list)",
-			 spec, type);
-		return -1;
-	}
-	if (!name[0]) {
-		snprintf(name, sizeof(name), "%s", type);
-		for (int i = 2; cfg->nsinks && i < 100; i++) {
-			bool taken = false;
-
-			for (int j = 0; j < cfg->nsinks; j++)
-				taken |= strcmp(cfg->sinks[j].name, name) == 0;
-			if (!taken)
-				break;
-			snprintf(name, sizeof(name), "%.64s%d", type, i);
-		}
-	}
-	o = options_new(ops->options);
-	if (!o)
-		return -1;
-	if (colon && !ops->spec_option) {
-		snprintf(err, errlen, "--sink '%s': the %s sink takes no argument", spec, type);
-		options_free(o);
-		return -1;
-	}
-	if ((colon && options_set(o, ops->spec_option, colon + 1, &e) < 0) ||
-	    (strcmp(type, "stdout") == 0 && options_bool(g, "pretty") &&
-	     options_set(o, "pretty", "true", &e) < 0) ||
-	    set_cli_sink_options(o, g, &e) < 0 || options_finish(o, &e) < 0) {
-		snprintf(err, errlen, "--sink '%s': %s", spec, e.msg);
-		options_free(o);
-		return -1;
-	}
-	return config_add_sink(cfg, name, type, o, (size_t)options_int(g, "queue-events"),
-			       (size_t)options_int(g, "queue-bytes"), options_str(g, "policy"));
-}
-
-static int add_cli_routes(struct config *cfg, const struct options *g, char *err, size_t errlen)
+static int add_cli_routes(struct config *cfg, const struct options *g, struct error *e)
 {
 	int n;
 	char *const *routes = options_list(g, "route", &n);
@@ -265,15 +266,15 @@ static int add_cli_routes(struct config *cfg, const struct options *g, char *err
 		int rc;
 
 		if (!eq || eq == glob || !eq[1]) {
-			snprintf(err, errlen, "--route '%s': expected GLOB=SINK[,SINK]", routes[i]);
 			free(glob);
-			return -1;
+			return error_set(e, EINVAL, "run: --route '%s': expected GLOB=SINK[,SINK]",
+					 routes[i]);
 		}
 		*eq = '\0';
 		rc = config_add_route(cfg, NULL, glob, eq + 1);
 		free(glob);
 		if (rc < 0)
-			return -1;
+			return error_set(e, ENOMEM, "out of memory");
 	}
 	return 0;
 }
@@ -284,62 +285,58 @@ static void report_problem(void *arg, const char *path, const char *msg)
 }
 
 /* With no runner and no config, `collector run` traces processes. */
-static int add_default_runner(struct config *cfg)
+static int add_default_runner(struct config *cfg, struct error *e)
 {
 	struct options *o = options_new(registry_runner("process")->options);
 
-	if (!o || options_finish(o, NULL) < 0) {
-		options_free(o);
-		return -1;
-	}
-	return config_add_runner(cfg, "process", "process", o);
+	if (!o || options_finish(o, e) < 0 || config_add_runner(cfg, "process", "process", o) < 0)
+		return error_set(e, ENOMEM, "out of memory");
+	return 0;
 }
 
-static int build_runner(struct config *cfg, int argc, char **argv, const struct options *g,
-			struct options_table *tables)
+/*
+ * `run [OPTIONS] RUNNER [RUNNER OPTIONS] [--] [ARGS...]` from @argv[0] (the
+ * runner's name) on. @return 1 after printing the runner's --help, 0, or a
+ * negative code with @p e.
+ */
+static int build_runner(struct config *cfg, int argc, char **argv, struct options_table *tables,
+			struct error *e)
 {
 	const struct runner_ops *ops = registry_runner(argv[0]);
-	const char *name = options_str(g, "name") ? options_str(g, "name") : argv[0];
+	const char *name = options_str(tables[0].values, "name");
+	const struct option_spec *positional;
 	struct options *o;
-	struct error err = { 0 };
-	char who[96];
 	int first;
 
-	if (!ops) {
-		fprintf(stderr, "collector: run: unknown runner '%s' (see collector list)\n",
-			argv[0]);
-		return -1;
-	}
+	if (!ops)
+		return error_set(e, EINVAL, "run: unknown runner '%s' (see collector list)",
+				 argv[0]);
 	o = options_new(ops->options);
 	if (!o)
-		return -1;
-	tables[1] = (struct options_table){ ops->options, o };
-	snprintf(who, sizeof(who), "run %s", ops->name);
-	first = parse_args(argc, argv, tables, 2, who);
-	if (first >= 0 && options_bool(g, "help")) {
+		return error_set(e, ENOMEM, "out of memory");
+	tables[2] = (struct options_table){ ops->options, o };
+	first = options_parse_argv(argc, argv, tables, 3, e);
+	if (first >= 0 && options_bool(tables[0].values, "help")) {
 		run_help(ops);
 		options_free(o);
-		exit(0);
+		return 1;
 	}
+	for (positional = ops->options; positional && positional->name; positional++)
+		if (positional->type == OPT_ARGV)
+			break;
 	for (int i = first; first >= 0 && i < argc; i++) {
-		const struct option_spec *s = ops->options;
-
-		while (s && s->name && s->type != OPT_ARGV)
-			s++;
-		if (!s || !s->name) {
-			fprintf(stderr, "collector: %s: unexpected argument '%s'\n", who, argv[i]);
-			first = -1;
-		} else {
-			options_set(o, s->name, argv[i], NULL);
-		}
+		if (!positional || !positional->name)
+			first = error_set(e, EINVAL, "unexpected argument '%s'", argv[i]);
+		else
+			options_set(o, positional->name, argv[i], NULL);
 	}
-	if (first < 0 || options_finish(o, &err) < 0) {
-		if (first >= 0)
-			fprintf(stderr, "collector: %s: %s\n", who, err.msg);
+	if (first < 0 || options_finish(o, e) < 0) {
 		options_free(o);
-		return -1;
+		return error_prefix(e, "run %s: ", ops->name);
 	}
-	return config_add_runner(cfg, name, ops->name, o);
+	if (config_add_runner(cfg, name ? name : ops->name, ops->name, o) < 0)
+		return error_set(e, ENOMEM, "out of memory");
+	return 0;
 }
 
 static void apply_log_level(const char *name)
@@ -390,125 +387,142 @@ static void tune_heap(void)
 	mallopt(M_TOP_PAD, 4 << 20);
 }
 
-static int cmd_run(int argc, char **argv)
+/* The logging options of a run. */
+static void apply_log_options(const struct options *g)
 {
-	struct options *g = options_new(run_specs);
-	struct options_table tables[2] = { { run_specs, g } };
+	apply_log_level(options_str(g, "log-level"));
+	log_set_format(strcmp(options_str(g, "log-format"), "json") == 0 ? LOG_JSON : LOG_TEXT);
+}
+
+/* The sinks, routes and metrics the run's flags ask for, into @cfg. */
+static int add_cli_outputs(struct config *cfg, const struct run_options *ro, struct error *e)
+{
+	int nsinks;
+	char *const *list = options_list(ro->g, "sink", &nsinks);
+
+	for (int i = 0; i < nsinks; i++)
+		if (add_cli_sink(cfg, list[i], ro, e) < 0)
+			return -EINVAL;
+	if (cfg->nsinks == 0 && add_cli_sink(cfg, "stdout", ro, e) < 0)
+		return -EINVAL;
+	if (add_cli_routes(cfg, ro->g, e) < 0)
+		return -EINVAL;
+	if (options_given(ro->g, "shutdown-timeout") || !cfg->shutdown_timeout_ns)
+		cfg->shutdown_timeout_ns = options_int(ro->g, "shutdown-timeout");
+	if (options_str(ro->g, "metrics") && config_set_metrics(cfg, options_str(ro->g, "metric"
+											"s")) < 0)
+		return error_set(e, ENOMEM, "out of memory");
+	cfg->metrics_public |= options_bool(ro->g, "metrics-public");
+	if (cfg->metrics && parse_address_port(cfg->metrics) < 0)
+		return error_set(e, EINVAL,
+				 "run: metrics address '%s': expected HOST:PORT with PORT 0 to "
+				 "65535 (0: any free port)",
+				 cfg->metrics);
+	return 0;
+}
+
+/* The configuration of `collector run`: the file, the runner and the flags. */
+static int build_config(struct config *cfg, int argc, char **argv, const struct run_options *ro,
+			struct reload_ctx *reload, struct error *e)
+{
+	struct options_table tables[3] = { { run_specs, ro->g }, { sink_flags, ro->flags } };
+	int first = options_parse_argv(argc, argv, tables, 2, e), nplugins, rc;
+	const char *path = options_str(ro->g, "config");
+	char *const *list;
+
+	if (first < 0)
+		return error_prefix(e, "run: ");
+	list = options_list(ro->g, "plugin", &nplugins);
+	for (int i = 0; i < nplugins; i++)
+		if (registry_load_plugin(list[i], e) < 0)
+			return error_prefix(e, "run: ");
+	if (first < argc && (rc = build_runner(cfg, argc - first, argv + first, tables, e)) != 0)
+		return rc;
+	if (options_bool(ro->g, "help")) {
+		run_help(NULL);
+		return 1;
+	}
+	options_finish(ro->g, NULL);
+	apply_log_options(ro->g);
+	if (path && config_load(cfg, path, report_problem, (void *)path) != 0)
+		return -EINVAL; /* each problem is printed */
+	if (cfg->log_level && !options_given(ro->g, "log-level"))
+		apply_log_level(cfg->log_level);
+	*reload = (struct reload_ctx){ path, options_given(ro->g, "log-level") };
+	if (!path && first >= argc && add_default_runner(cfg, e) < 0)
+		return -ENOMEM;
+	return add_cli_outputs(cfg, ro, e);
+}
+
+/* `collector run`: parses its own words (global options, then a runner's). */
+static int cmd_run(struct options *unused, int argc, char **argv, struct error *err)
+{
+	struct run_options ro = { options_new(run_specs), options_new(sink_flags) };
 	struct config cfg = { 0 };
 	struct reload_ctx reload = { 0 };
 	struct collector *c = NULL;
-	struct error err = { 0 };
-	char msg[512] = "";
-	int first, rc = COLLECTOR_EXIT_USAGE, nplugins, nsinks;
-	char *const *list;
+	int rc = COLLECTOR_EXIT_USAGE, built;
 
-	if (!g)
-		return COLLECTOR_EXIT_FAILED;
+	(void)unused;
 	tune_heap();
-	first = parse_args(argc, argv, tables, 1, "run");
-	if (first < 0)
-		goto out;
-	list = options_list(g, "plugin", &nplugins);
-	for (int i = 0; i < nplugins; i++) {
-		if (registry_load_plugin(list[i], &err) < 0) {
-			fprintf(stderr, "collector: run: %s\n", err.msg);
-			goto out;
-		}
-	}
-	if (first < argc && build_runner(&cfg, argc - first, argv + first, g, tables) < 0)
-		goto out;
-	if (options_bool(g, "help")) {
-		run_help(NULL);
-		rc = 0;
+	if (!ro.g || !ro.flags) {
+		error_set(err, ENOMEM, "out of memory");
+		rc = COLLECTOR_EXIT_FAILED;
 		goto out;
 	}
-	options_finish(g, NULL);
-	{
-		enum log_level lvl;
-
-		log_parse_level(options_str(g, "log-level"), &lvl);
-		log_set_level(lvl);
-		log_set_format(strcmp(options_str(g, "log-format"), "json") == 0 ? LOG_JSON :
-										   LOG_TEXT);
+	built = build_config(&cfg, argc, argv, &ro, &reload, err);
+	if (built != 0) {
+		rc = built > 0		 ? 0 :
+		     err->code == ENOMEM ? COLLECTOR_EXIT_FAILED :
+					   COLLECTOR_EXIT_USAGE;
+		goto out;
 	}
-	if (options_str(g, "config") && config_load(&cfg, options_str(g, "config"), report_problem,
-						    (void *)options_str(g, "config")) != 0)
-		goto out;
-	if (cfg.log_level && !options_given(g, "log-level"))
-		apply_log_level(cfg.log_level);
-	reload = (struct reload_ctx){ options_str(g, "config"), options_given(g, "log-level") };
-	if (!options_str(g, "config") && first >= argc && add_default_runner(&cfg) < 0)
-		goto out;
-	list = options_list(g, "sink", &nsinks);
-	for (int i = 0; i < nsinks; i++)
-		if (add_cli_sink(&cfg, list[i], g, msg, sizeof(msg)) < 0)
-			goto bad;
-	if (cfg.nsinks == 0 && add_cli_sink(&cfg, "stdout", g, msg, sizeof(msg)) < 0)
-		goto bad;
-	if (add_cli_routes(&cfg, g, msg, sizeof(msg)) < 0)
-		goto bad;
-	if (options_given(g, "shutdown-timeout") || !cfg.shutdown_timeout_ns)
-		cfg.shutdown_timeout_ns = options_int(g, "shutdown-timeout");
-	if (options_str(g, "metrics") && config_set_metrics(&cfg, options_str(g, "metrics")) < 0)
-		goto out;
-	cfg.metrics_public |= options_bool(g, "metrics-public");
-	if (cfg.metrics && parse_address_port(cfg.metrics) < 0) {
-		snprintf(msg, sizeof(msg),
-			 "metrics address '%s': expected HOST:PORT with PORT 0 to 65535 (0: any "
-			 "free port)",
-			 cfg.metrics);
-		goto bad;
-	}
-
-	c = collector_new(ev_default_loop(0), &err);
-	if (!c || config_apply(&cfg, c, &err) < 0) {
-		fprintf(stderr, "collector: %s\n", err.msg);
-		rc = err.code == ENOENT || err.code == EINVAL || err.code == EEXIST ?
+	c = collector_new(ev_default_loop(0), err);
+	if (!c || config_apply(&cfg, c, err) < 0) {
+		rc = err->code == ENOENT || err->code == EINVAL || err->code == EEXIST ?
 			     COLLECTOR_EXIT_USAGE :
 			     COLLECTOR_EXIT_FAILED;
 		goto out;
 	}
-	collector_set_duration(c, options_int(g, "duration"));
+	collector_set_duration(c, options_int(ro.g, "duration"));
 	if (reload.path)
 		collector_on_reload(c, reload_config, &reload);
 	rc = collector_run(c);
-	goto out;
-bad:
-	if (msg[0])
-		fprintf(stderr, "collector: run: %s\n", msg);
 out:
 	collector_free(c);
 	config_free(&cfg);
-	options_free(g);
+	options_free(ro.g);
+	options_free(ro.flags);
 	registry_unload_plugins();
 	/* Diagnostics stderr did not take yet: a last chance, bounded. */
 	log_drain(1000);
 	return rc;
 }
 
-static int cmd_validate(int argc, char **argv)
+static const struct option_spec validate_specs[] = {
+	{ .name = "config",
+	  .type = OPT_STRING,
+	  .help = "the configuration file to check (or give it as the only word)" },
+	{ .name = "help", .short_name = 'h', .type = OPT_BOOL, .help = "show this help" },
+	{ 0 },
+};
+
+/* `collector validate [--config] FILE`: every problem of a configuration file. */
+static int cmd_validate(struct options *o, int argc, char **argv, struct error *err)
 {
-	const char *path = NULL;
+	const char *path = options_str(o, "config");
 	struct config cfg = { 0 };
 	int problems;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-			path = argv[++i];
-		else if (strncmp(argv[i], "--config=", 9) == 0)
-			path = argv[i] + 9;
-		else if (!path && argv[i][0] != '-')
-			path = argv[i];
-		else {
-			fprintf(stderr, "collector: validate: unexpected argument '%s'\n", argv[i]);
-			return COLLECTOR_EXIT_USAGE;
-		}
-	}
-	if (!path) {
-		fprintf(stderr, "collector: validate: which file? (collector validate --config "
-				"FILE)\n");
+	if (argc > (path ? 0 : 1)) {
+		error_set(err, EINVAL, "validate: unexpected argument '%s'", argv[path ? 0 : 1]);
 		return COLLECTOR_EXIT_USAGE;
 	}
+	if (!path && argc == 0) {
+		error_set(err, EINVAL, "validate: which file? (collector validate --config FILE)");
+		return COLLECTOR_EXIT_USAGE;
+	}
+	path = path ? path : argv[0];
 	problems = config_load(&cfg, path, report_problem, (void *)path);
 	if (problems == 0)
 		printf("%s: ok: %d runners, %d sinks, %d routes\n", path, cfg.nrunners, cfg.nsinks,
@@ -518,28 +532,33 @@ static int cmd_validate(int argc, char **argv)
 	return problems == 0 ? 0 : COLLECTOR_EXIT_USAGE;
 }
 
+static const struct option_spec list_specs[] = {
+	{ .name = "plugin",
+	  .type = OPT_STRING,
+	  .repeat = true,
+	  .help = "also list the runner and sink types of a shared object (repeatable)" },
+	{ .name = "help", .short_name = 'h', .type = OPT_BOOL, .help = "show this help" },
+	{ 0 },
+};
+
 /* `collector list [--plugin SO]...`: the types built in and those the plugins add. */
-static int cmd_list(int argc, char **argv)
+static int cmd_list(struct options *o, int argc, char **argv, struct error *err)
 {
 	const struct runner_ops *r;
 	const struct sink_ops *s;
-	struct error err = { 0 };
+	int n;
+	char *const *plugins = options_list(o, "plugin", &n);
 
-	for (int i = 1; i < argc; i++) {
-		const char *so = strncmp(argv[i], "--plugin=", 9) == 0		  ? argv[i] + 9 :
-				 strcmp(argv[i], "--plugin") == 0 && i + 1 < argc ? argv[++i] :
-										    NULL;
-
-		if (!so) {
-			fprintf(stderr, "collector: list: unexpected argument '%s'\n", argv[i]);
-			return COLLECTOR_EXIT_USAGE;
-		}
-		if (registry_load_plugin(so, &err) < 0) {
-			fprintf(stderr, "collector: list: %s\n", err.msg);
+	if (argc > 0) {
+		error_set(err, EINVAL, "list: unexpected argument '%s'", argv[0]);
+		return COLLECTOR_EXIT_USAGE;
+	}
+	for (int i = 0; i < n; i++) {
+		if (registry_load_plugin(plugins[i], err) < 0) {
+			error_prefix(err, "list: ");
 			return COLLECTOR_EXIT_USAGE;
 		}
 	}
-
 	printf("runners:\n");
 	for (int i = 0; (r = registry_runner_at(i)); i++)
 		printf("  %-10s %s\n", r->name, r->summary);
@@ -563,13 +582,16 @@ static void demo_line(struct event_builder *b)
 }
 
 /* The built-in demo's child: a few events of each kind a command can print. */
-static int cmd_demo(void)
+static int cmd_demo(struct options *unused, int argc, char **argv, struct error *err)
 {
 	const struct timespec pause = { 0, 100L * 1000000 };
 	struct event_builder *b = event_builder_new();
 
-	if (!b)
+	(void)unused, (void)argc, (void)argv;
+	if (!b) {
+		error_set(err, ENOMEM, "demo: out of memory");
 		return 1;
+	}
 	event_builder_begin(b);
 	event_builder_str(b, "type", "demo.hello");
 	event_builder_str(b, "message", "JSON lines with a type become typed events");
@@ -592,11 +614,12 @@ static int cmd_demo(void)
 }
 
 /* `collector doctor`: one row per machine fact, a fix for each missing one. */
-static int cmd_doctor(void)
+static int cmd_doctor(struct options *unused, int argc, char **argv, struct error *err)
 {
 	struct check checks[CHECK_COUNT];
 	bool bpf_ok = true;
 
+	(void)unused, (void)argc, (void)argv, (void)err;
 	system_checks_run(checks);
 	printf("%-20s %-4s %s\n", "CHECK", "OK", "DETAIL");
 	for (int i = 0; i < CHECK_COUNT; i++) {
@@ -611,77 +634,74 @@ static int cmd_doctor(void)
 	return bpf_ok ? 0 : 1;
 }
 
+static const struct option_spec status_specs[] = {
+	{ .name = "metrics",
+	  .type = OPT_STRING,
+	  .def = "127.0.0.1:9477",
+	  .help = "the metrics address of the collector to ask (or give it as the only word)" },
+	{ .name = "help", .short_name = 'h', .type = OPT_BOOL, .help = "show this help" },
+	{ 0 },
+};
+
 /* `collector status [ADDR]`: the table of a running collector. */
-static int cmd_status(int argc, char **argv)
+static int cmd_status(struct options *o, int argc, char **argv, struct error *err)
 {
-	const char *addr = "127.0.0.1:9477";
-
-	for (int i = 1; i < argc; i++) {
-		if (strncmp(argv[i], "--metrics=", 10) == 0)
-			addr = argv[i] + 10;
-		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			printf("usage: collector status [ADDR]\n\nPrints the runners, their "
-			       "children, the sinks and the health of a collector\nrunning with "
-			       "--metrics (ADDR: its metrics address, default 127.0.0.1:9477).\n");
-			return 0;
-		} else if (argv[i][0] != '-')
-			addr = argv[i];
-		else {
-			fprintf(stderr, "collector: status: unexpected argument '%s'\n", argv[i]);
-			return COLLECTOR_EXIT_USAGE;
-		}
-	}
-	return status_client_print(addr, stdout);
-}
-
-/* `collector reset-breaker [ADDR] RUNNER`: an operator closes a runner's open breakers. */
-static int cmd_reset_breaker(int argc, char **argv)
-{
-	const char *addr = "127.0.0.1:9477", *runner = NULL;
-	int words = 0;
-
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			printf("usage: collector reset-breaker [ADDR] RUNNER\n\nCloses the open "
-			       "circuit breakers of the algorithm runner instance RUNNER\n"
-			       "(its --name, default \"algorithm\") in a collector running with "
-			       "--metrics:\nbroken children start again at once. It asks the "
-			       "metrics endpoint (ADDR,\ndefault 127.0.0.1:9477) with POST "
-			       "/runners/RUNNER/reset-breaker and the\ncontrol token "
-			       "only root and the collector's user can read.\n");
-			return 0;
-		}
-		if (argv[i][0] == '-' || ++words > 2) {
-			fprintf(stderr, "collector: reset-breaker: unexpected argument '%s'\n",
-				argv[i]);
-			return COLLECTOR_EXIT_USAGE;
-		}
-		if (words == 2) {
-			addr = runner;
-			runner = argv[i];
-		} else {
-			runner = argv[i];
-		}
-	}
-	if (!runner) {
-		fprintf(stderr, "usage: collector reset-breaker [ADDR] RUNNER\n");
+	if (argc > 1 || (argc == 1 && options_given(o, "metrics"))) {
+		error_set(err, EINVAL, "status: unexpected argument '%s'", argv[argc - 1]);
 		return COLLECTOR_EXIT_USAGE;
 	}
-	return status_client_action(addr, runner, "reset-breaker", stdout);
+	return status_client_print(argc == 1 ? argv[0] : options_str(o, "metrics"), stdout);
+}
+
+static const struct option_spec reset_breaker_specs[] = {
+	{ .name = "metrics",
+	  .type = OPT_STRING,
+	  .def = "127.0.0.1:9477",
+	  .help = "the metrics address of the collector to ask (or give it before RUNNER)" },
+	{ .name = "help", .short_name = 'h', .type = OPT_BOOL, .help = "show this help" },
+	{ 0 },
+};
+
+/* `collector reset-breaker [ADDR] RUNNER`: an operator closes a runner's open breakers. */
+static int cmd_reset_breaker(struct options *o, int argc, char **argv, struct error *err)
+{
+	int most = options_given(o, "metrics") ? 1 : 2;
+
+	if (argc == 0 || argc > most) {
+		if (argc == 0)
+			error_set(err, EINVAL,
+				  "reset-breaker: which runner? (collector "
+				  "reset-breaker [ADDR] RUNNER)");
+		else
+			error_set(err, EINVAL, "reset-breaker: unexpected argument '%s'",
+				  argv[most]);
+		return COLLECTOR_EXIT_USAGE;
+	}
+	return status_client_action(argc == 2 ? argv[0] : options_str(o, "metrics"), argv[argc - 1],
+				    "reset-breaker", stdout);
+}
+
+/* `collector crashes [--dir D] [ID]`: parses its own words. */
+static int cmd_crashes(struct options *unused, int argc, char **argv, struct error *err)
+{
+	(void)unused, (void)err;
+	return crash_cli_main(argc, argv, stdout);
 }
 
 /* `collector loader NAME ARGS`: a runner re-executes this binary as its loader. */
-static int cmd_loader(int argc, char **argv)
+static int cmd_loader(struct options *unused, int argc, char **argv, struct error *err)
 {
 	const struct runner_ops *ops = argc >= 2 ? registry_runner(argv[1]) : NULL;
+	char names[256] = "";
+	size_t n = 0;
 
+	(void)unused;
 	if (ops && ops->loader_main)
 		return registry_run_loader(argv[1], argc - 1, argv + 1);
-	fprintf(stderr, "collector: loader: which one? (a runner with a loader:");
 	for (int i = 0; (ops = registry_runner_at(i)); i++)
-		if (ops->loader_main)
-			fprintf(stderr, " %s", ops->name);
-	fprintf(stderr, ")\n");
+		if (ops->loader_main && n < sizeof(names))
+			n += (size_t)snprintf(names + n, sizeof(names) - n, " %s", ops->name);
+	error_set(err, EINVAL, "loader: which one? (a runner with a loader:%s)", names);
 	return COLLECTOR_EXIT_USAGE;
 }
 
@@ -712,9 +732,113 @@ static void *loop_realloc(void *ptr, long size)
 	return p;
 }
 
+static int cmd_man(struct options *unused, int argc, char **argv, struct error *err);
+static int cmd_version(struct options *unused, int argc, char **argv, struct error *err);
+
+static const struct cli_command commands[] = {
+	{ "run", "[OPTIONS] [RUNNER [RUNNER OPTIONS] [--] [ARGS...]]",
+	  "run runners until they end, a signal arrives or --duration passes",
+	  "With no RUNNER and no --config: trace process exec, fork and exit events.", run_specs,
+	  cmd_run },
+	{ "validate", "[--config] FILE", "check a configuration file and print every problem", NULL,
+	  validate_specs, cmd_validate },
+	{ "list", "[--plugin SO]...", "the runner and sink types available (with a plugin's)", NULL,
+	  list_specs, cmd_list },
+	{ "status", "[ADDR]", "ask a collector running with --metrics how it is doing",
+	  "Prints the runners, their children, the sinks and the health of a collector\n"
+	  "running with --metrics (ADDR: its metrics address, default 127.0.0.1:9477).",
+	  status_specs, cmd_status },
+	{ "reset-breaker", "[ADDR] RUNNER",
+	  "close the open circuit breakers of an algorithm runner",
+	  "RUNNER is the instance's --name (default algorithm); its broken children start\n"
+	  "again at once instead of after --breaker-cooldown. It sends POST\n"
+	  "/runners/RUNNER/reset-breaker to the metrics endpoint (ADDR, default\n"
+	  "127.0.0.1:9477) with the control token only root and the collector's user can\n"
+	  "read; only peers on the same machine may.",
+	  reset_breaker_specs, cmd_reset_breaker },
+	{ "crashes", "[--dir DIR] [ID]", "list algorithm crash reports, or explain one",
+	  "DIR is the algorithm runner's --crash-dir (default " CRASH_DIR_DEFAULT ").", NULL,
+	  cmd_crashes },
+	{ "doctor", "", "what this machine allows (BTF, BPF, uprobes, cgroups, ...)",
+	  "With a fix for each missing piece.", NULL, cmd_doctor },
+	{ "man", "", "print this manual page (troff)", NULL, NULL, cmd_man },
+	{ "version", "", "print the version", NULL, NULL, cmd_version },
+	{ "demo", "", NULL, NULL, NULL, cmd_demo },
+	{ "loader", "NAME [ARGS...]", NULL, NULL, NULL, cmd_loader },
+	{ 0 },
+};
+
+static int cmd_man(struct options *unused, int argc, char **argv, struct error *err)
+{
+	(void)unused, (void)argc, (void)argv, (void)err;
+	cli_write_manpage(stdout, commands, run_specs, sink_flags);
+	return 0;
+}
+
+static int cmd_version(struct options *unused, int argc, char **argv, struct error *err)
+{
+	(void)unused, (void)argc, (void)argv, (void)err;
+	printf("collector %s\n", COLLECTOR_VERSION);
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: collector COMMAND [OPTIONS]\n\n"
+		   "Collects events from runners and writes them to sinks.\n\ncommands:\n");
+	for (const struct cli_command *c = commands; c->name; c++) {
+		int n = c->summary ? fprintf(f, "  %s %s", c->name, c->synopsis) : 0;
+
+		if (c->summary)
+			fprintf(f, "%*s%s\n", n < 20 ? 20 - n : 0, "", n < 20 ? c->summary : "");
+		if (c->summary && n >= 20)
+			fprintf(f, "%20s%s\n", "", c->summary);
+	}
+	fprintf(f, "\n`collector COMMAND --help` lists a command's options, `collector run RUNNER "
+		   "--help` a runner's.\n");
+}
+
+static void command_help(const struct cli_command *c)
+{
+	printf("usage: collector %s %s\n\n%s.\n", c->name, c->synopsis, c->summary);
+	if (c->detail)
+		printf("%s\n", c->detail);
+	printf("\noptions:\n");
+	cli_print_specs(stdout, c->specs);
+}
+
+/* Parse a command's flags through its table, then run it. @return an exit code. */
+static int run_command(const struct cli_command *c, int argc, char **argv, struct error *err)
+{
+	struct options_table t = { c->specs, NULL };
+	int first, rc;
+
+	if (!c->specs || c->main == cmd_run)
+		return c->main(NULL, argc, argv, err);
+	t.values = options_new(c->specs);
+	if (!t.values) {
+		error_set(err, ENOMEM, "out of memory");
+		return COLLECTOR_EXIT_FAILED;
+	}
+	first = options_parse_argv(argc, argv, &t, 1, err);
+	if (first < 0) {
+		error_prefix(err, "%s: ", c->name);
+		rc = COLLECTOR_EXIT_USAGE;
+	} else if (options_bool(t.values, "help")) {
+		command_help(c);
+		rc = 0;
+	} else {
+		options_finish(t.values, NULL);
+		rc = c->main(t.values, argc - first, argv + first, err);
+	}
+	options_free(t.values);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "help";
+	struct error err = { 0 };
 
 	/* Before anything starts: a signal in the first ms of a run is not fatal. */
 	if (strcmp(cmd, "run") == 0)
@@ -725,35 +849,21 @@ int main(int argc, char **argv)
 	ev_set_allocator(loop_realloc);
 
 	registry_add_builtins();
-	if (strcmp(cmd, "run") == 0)
-		return cmd_run(argc - 1, argv + 1);
-	if (strcmp(cmd, "validate") == 0)
-		return cmd_validate(argc - 1, argv + 1);
-	if (strcmp(cmd, "list") == 0)
-		return cmd_list(argc - 1, argv + 1);
-	if (strcmp(cmd, "demo") == 0)
-		return cmd_demo();
-	if (strcmp(cmd, "doctor") == 0)
-		return cmd_doctor();
-	if (strcmp(cmd, "man") == 0) {
-		cli_write_manpage(stdout, run_specs);
-		return 0;
-	}
-	if (strcmp(cmd, "status") == 0)
-		return cmd_status(argc - 1, argv + 1);
-	if (strcmp(cmd, "reset-breaker") == 0)
-		return cmd_reset_breaker(argc - 1, argv + 1);
-	if (strcmp(cmd, "crashes") == 0)
-		return crash_cli_main(argc - 1, argv + 1, stdout);
-	if (strcmp(cmd, "loader") == 0)
-		return cmd_loader(argc - 1, argv + 1);
-	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
-		printf("collector %s\n", COLLECTOR_VERSION);
-		return 0;
-	}
+	collect_sink_flags();
+	if (strcmp(cmd, "--version") == 0)
+		cmd = "version";
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
 		usage(stdout);
 		return 0;
+	}
+	for (const struct cli_command *c = commands; c->name; c++) {
+		if (strcmp(cmd, c->name) == 0) {
+			int rc = run_command(c, argc - 1, argv + 1, &err);
+
+			if (rc != 0 && err.msg[0])
+				fprintf(stderr, "collector: %s\n", err.msg);
+			return rc;
+		}
 	}
 	fprintf(stderr, "collector: unknown command '%s' (see collector --help)\n", cmd);
 	return COLLECTOR_EXIT_USAGE;

@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <collector/clock.h>
 #include <collector/piped_child.h>
 
 /* Reads per wake-up: enough to batch, few enough to stay fair to other fds. */
@@ -15,14 +16,6 @@
  * past this bound what it already wrote is read, and the pipes are closed.
  */
 #define DRAIN_S (PIPED_CHILD_DRAIN_MS / 1000.)
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static void pause_reading(struct piped_child *pc)
 {
@@ -223,7 +216,8 @@ int piped_child_start(struct piped_child *pc, const struct child_spec *spec, int
 	pc->cut = false;
 	pc->left = 0;
 	pc->grace_ns = grace_ns;
-	pc->start_ns = now_ns();
+	pc->start_ns = clock_wall_ns();
+	pc->start_mono_ns = clock_mono_ns();
 	line_framer_reset(&pc->out.framer);
 	line_framer_reset(&pc->err.framer);
 	rc = child_spawn(spec, &pc->child, err);

@@ -8,6 +8,7 @@
 
 #include <ev.h>
 
+#include <collector/clock.h>
 #include <collector/buffer.h>
 #include <collector/collector.h>
 #include <collector/log.h>
@@ -28,14 +29,6 @@ static const char *const status_names[] = {
 const char *runner_status_name(enum runner_status s)
 {
 	return status_names[s];
-}
-
-static int64_t now_realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static void keep_spinning(struct collector *c)
@@ -91,7 +84,7 @@ void runner_emit(struct runner_ctx *ctx, struct event *ev)
 	event_set_runner(ev, span_str(ctx->name));
 	ev->seq = ctx->seq++;
 	if (ev->ts_ns == 0)
-		ev->ts_ns = now_realtime_ns();
+		ev->ts_ns = clock_wall_ns();
 	ctx->emitted++;
 	c->stats.emitted++;
 	m = router_match(c->router, ctx->name, ev->type, c->all_sinks);
@@ -194,7 +187,7 @@ void runner_finished(struct runner_ctx *ctx, enum runner_status status)
 		return;
 	ctx->finished = true;
 	ctx->status = status;
-	ctx->finished_ns = now_realtime_ns();
+	ctx->finished_ns = clock_mono_ns();
 	c->running--;
 	log_debug("runner %s finished: %s", ctx->name, runner_status_name(status));
 	if (c->running == 0)
@@ -243,7 +236,7 @@ static void settle(struct sink_ctx *s, uint64_t delivered, uint64_t failed)
 	s->failed += failed;
 	s->c->stats.failed += failed;
 	if (failed)
-		s->last_loss_ns = now_realtime_ns();
+		s->last_loss_ns = clock_mono_ns();
 }
 
 void sink_reports_deliveries(struct sink_ctx *ctx)
@@ -276,14 +269,14 @@ void sink_report_error(struct sink_ctx *ctx, const char *fmt, ...)
 static void start_waiting(struct sink_ctx *s)
 {
 	if (!s->waiting)
-		s->waiting_since_ns = now_realtime_ns();
+		s->waiting_since_ns = clock_mono_ns();
 	s->waiting = true;
 }
 
 /* One successful batch into the latency histogram: a clock read per batch, not per event. */
 static void observe_flush(struct sink_ctx *s)
 {
-	double secs = (double)(now_realtime_ns() - s->batch_start_ns) / 1e9;
+	double secs = (double)(clock_mono_ns() - s->batch_start_ns) / 1e9;
 	int i = 0;
 
 	while (i < FLUSH_BUCKETS && secs > flush_bucket_bounds[i])
@@ -320,7 +313,7 @@ static void drain_sink(struct sink_ctx *s)
 		int rc;
 
 		if (!s->dirty)
-			s->batch_start_ns = now_realtime_ns();
+			s->batch_start_ns = clock_mono_ns();
 		rc = s->ops->write(s->self, ev);
 		if (rc == -EAGAIN) {
 			start_waiting(s);
@@ -420,10 +413,10 @@ static void report_losses(struct collector *c)
 			return;
 		event_set_runner(ev, span_str(c->self_ctx.name));
 		ev->seq = c->self_ctx.seq++;
-		ev->ts_ns = now_realtime_ns();
+		ev->ts_ns = clock_wall_ns();
 		event_queue_push(&s->queue, ev, true);
 		event_unref(ev);
-		s->last_loss_ns = now_realtime_ns();
+		s->last_loss_ns = clock_mono_ns();
 		log_warn("sink %s: dropped %llu events (policy %s)", s->name,
 			 (unsigned long long)(total - s->drops_reported),
 			 queue_policy_name(s->queue.policy));
@@ -546,7 +539,8 @@ struct collector *collector_new(struct ev_loop *loop, struct error *err)
 	ev_signal_init(&c->sig_hup, on_hup, SIGHUP);
 	ev_signal_init(&c->sig_usr1, on_usr1, SIGUSR1);
 	c->sig_int.data = c->sig_term.data = c->sig_hup.data = c->sig_usr1.data = c;
-	c->start_ns = now_realtime_ns();
+	c->start_ns = clock_wall_ns();
+	c->start_mono_ns = clock_mono_ns();
 	ev_init(&c->shutdown_timer, on_shutdown_timeout);
 	c->shutdown_timer.data = c;
 	ev_timer_init(&c->loss_timer, on_loss_timer, 1., 1.);
@@ -576,6 +570,7 @@ static void free_sink(struct sink_ctx *s)
 {
 	if (s->self)
 		s->ops->destroy(s->self);
+	options_free(s->opts);
 	event_queue_free(&s->queue);
 	free(s->name);
 	free(s);
@@ -591,6 +586,11 @@ int collector_add_sink(struct collector *c, const char *name, const char *type,
 
 	if (!ops) {
 		rc = error_set(err, ENOENT, "sink %s: unknown sink type '%s'", name, type);
+		goto out;
+	}
+	if (strlen(name) > EVENT_RUNNER_MAX) {
+		rc = error_set(err, EINVAL, "sink %.16s...: the name is longer than %d bytes", name,
+			       EVENT_RUNNER_MAX);
 		goto out;
 	}
 	if (find_sink(c, name)) {
@@ -620,7 +620,9 @@ int collector_add_sink(struct collector *c, const char *name, const char *type,
 		limits && limits->max_bytes ? limits->max_bytes : QUEUE_DEFAULT_BYTES, policy, err);
 	if (rc < 0)
 		goto out;
-	s->self = ops->create(s, opts, err);
+	s->opts = opts;
+	opts = NULL;
+	s->self = ops->create(s, s->opts, err);
 	if (!s->self) {
 		rc = error_prefix(err, "sink %s: ", name);
 		goto out;
@@ -656,6 +658,11 @@ int collector_add_runner(struct collector *c, const char *name, const char *type
 		options_free(opts);
 		return error_set(err, ENOENT, "runner %s: unknown runner type '%s'", name, type);
 	}
+	if (strlen(name) > EVENT_RUNNER_MAX) {
+		options_free(opts);
+		return error_set(err, EINVAL, "runner %.16s...: the name is longer than %d bytes",
+				 name, EVENT_RUNNER_MAX);
+	}
 	if (find_runner(c, name) || strcmp(name, "collector") == 0) {
 		options_free(opts);
 		return error_set(err, EEXIST, "runner %s: the name is already used", name);
@@ -664,7 +671,7 @@ int collector_add_runner(struct collector *c, const char *name, const char *type
 	list = realloc(c->runners, sizeof(struct runner_ctx *) * ((size_t)c->nrunners + 1));
 	if (list)
 		c->runners = list;
-	if (!r || !list || !(r->name = strndup(name, EVENT_RUNNER_MAX))) {
+	if (!r || !list || !(r->name = strdup(name))) {
 		free(r);
 		options_free(opts);
 		return error_set(err, ENOMEM, "out of memory");
@@ -806,7 +813,7 @@ static void start_runners(struct collector *c)
 				r->blocking |= (sink_mask)1 << j;
 		r->status = RUNNER_RUNNING;
 		r->started = true;
-		r->started_ns = now_realtime_ns();
+		r->started_ns = clock_mono_ns();
 		c->running++;
 		if (r->ops->start(r->self, &err) < 0) {
 			log_error("runner %s: %s", r->name, err.msg);

@@ -33,6 +33,7 @@ struct sink_ctx {
 	int index;
 	char *name;
 	const struct sink_ops *ops;
+	struct options *opts; /* lives as long as the instance, as a runner's */
 	void *self;
 	struct event_queue queue;
 	bool waiting;		 /* write or flush said -EAGAIN; sink_ready() ends it */
@@ -42,6 +43,7 @@ struct sink_ctx {
 	uint64_t delivered;
 	uint64_t failed;
 	uint64_t drops_reported;
+	/* CLOCK_MONOTONIC (clock_mono_ns()), as they are subtracted */
 	int64_t batch_start_ns;			   /* first write of the batch being flushed */
 	int64_t waiting_since_ns;		   /* when write or flush last said -EAGAIN */
 	int64_t last_loss_ns;			   /* when the sink last dropped or failed events */
@@ -68,8 +70,8 @@ struct runner_ctx {
 	struct error_reason_count error_reasons[ERROR_REASONS];
 	enum runner_health health;
 	char health_reason[160];
-	int64_t started_ns;
-	int64_t finished_ns;
+	int64_t started_ns;	  /* CLOCK_MONOTONIC */
+	int64_t finished_ns;	  /* CLOCK_MONOTONIC */
 	struct event_builder *eb; /* for collector.error data, made on first use */
 };
 
@@ -97,7 +99,8 @@ struct collector {
 	bool ended;  /* the loop is over: the sinks' last flushes run without it */
 	bool forced; /* a stop signal after the loop: sinks cut their end waits */
 	int signals;
-	int64_t start_ns;
+	int64_t start_ns;      /* CLOCK_REALTIME, reported as the start time */
+	int64_t start_mono_ns; /* the same moment on CLOCK_MONOTONIC, for uptime */
 	struct http_endpoint *http;
 	bool http_public;	   /* a non-loopback address allowed (--metrics-public) */
 	void (*reload)(void *arg); /* SIGHUP, after the sinks reopened */

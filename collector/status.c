@@ -8,6 +8,7 @@
 
 #include <yajl/yajl_gen.h>
 
+#include <collector/clock.h>
 #include <collector/log.h>
 
 #include "metrics_writer.h"
@@ -17,14 +18,6 @@
 #define SINK_STALL_NS (5LL * 1000000000)
 /* A loss keeps the collector degraded this long. */
 #define LOSS_MEMORY_NS (60LL * 1000000000)
-
-static int64_t realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static void runner_samples(struct runner_ctx *r, struct metrics_writer *w)
 {
@@ -159,7 +152,7 @@ static bool runner_failed(const struct runner_ctx *r)
 enum runner_health collector_health(struct collector *c, struct buffer *reasons)
 {
 	enum runner_health h = RUNNER_HEALTHY;
-	int64_t now = realtime_ns();
+	int64_t now = clock_mono_ns();
 
 	for (int i = 0; i < c->nrunners; i++) {
 		const struct runner_ctx *r = c->runners[i];
@@ -290,9 +283,10 @@ static void gen_runner(yajl_gen g, struct runner_ctx *r, bool detailed)
 	gen_str(g, "paused");
 	yajl_gen_bool(g, r->paused);
 	if (r->started_ns)
-		gen_knum(g, "uptime_seconds",
-			 (double)((r->finished ? r->finished_ns : realtime_ns()) - r->started_ns) /
-				 1e9);
+		gen_knum(
+			g, "uptime_seconds",
+			(double)((r->finished ? r->finished_ns : clock_mono_ns()) - r->started_ns) /
+				1e9);
 	if (detailed) {
 		metrics_writer_init(&w);
 		metrics_writer_scope(&w, "runner", r->name);
@@ -342,7 +336,7 @@ int collector_render_status_view(struct collector *c, struct buffer *out, bool d
 	gen_kstr(g, "version", COLLECTOR_VERSION);
 	if (detailed)
 		gen_kint(g, "pid", getpid());
-	gen_knum(g, "uptime_seconds", (double)(realtime_ns() - c->start_ns) / 1e9);
+	gen_knum(g, "uptime_seconds", (double)(clock_mono_ns() - c->start_mono_ns) / 1e9);
 	gen_kstr(g, "health", runner_health_name(collector_health(c, NULL)));
 	gen_kint(g, "emitted", (long long)c->stats.emitted);
 	gen_kint(g, "delivered", (long long)c->stats.delivered);

@@ -9,6 +9,7 @@
 
 #include <ev.h>
 
+#include <collector/clock.h>
 #include <collector/buffer.h>
 #include <collector/child.h>
 #include <collector/event_builder.h>
@@ -111,14 +112,6 @@ static const struct option_spec exec_options[] = {
 	EXEC_HEALTH_OPTIONS,
 	{ 0 },
 };
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static void emit_data(struct exec_runner *r, const char *type)
 {
@@ -303,7 +296,7 @@ static void put_counters(struct event_builder *b, const struct exec_runner *r)
 
 static void emit_exit(struct exec_runner *r, enum runner_status *st, bool will_restart)
 {
-	int64_t end = now_ns();
+	int64_t end = clock_wall_ns();
 	struct event_builder *b = r->eb;
 	int ws = r->pc.wait_status;
 	char sig[16];
@@ -323,7 +316,7 @@ static void emit_exit(struct exec_runner *r, enum runner_status *st, bool will_r
 	}
 	put_time(b, "start", r->pc.start_ns);
 	put_time(b, "end", end);
-	event_builder_int(b, "duration_ns", end - r->pc.start_ns);
+	event_builder_int(b, "duration_ns", clock_mono_ns() - r->pc.start_mono_ns);
 	put_counters(b, r);
 	event_builder_int(b, "descendants_left", r->pc.left);
 	event_builder_bool(b, "output_cut", r->pc.cut);

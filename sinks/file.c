@@ -11,6 +11,7 @@
 
 #include <ev.h>
 
+#include <collector/clock.h>
 #include <collector/event_encoder.h>
 #include <collector/fd_writer.h>
 #include <collector/sink.h>
@@ -96,14 +97,6 @@ static const struct option_spec file_options[] = {
 };
 
 static void on_full_retry(struct ev_loop *loop, ev_timer *w, int revents);
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* A crash may have left half a line at the end: cut back to the last '\n'. */
 static int cut_torn_tail(struct file_sink *s, struct error *err)
@@ -450,12 +443,13 @@ static int file_flush(void *self)
 	if (rc < 0)
 		return rc;
 	if (s->fsync == FSYNC_BATCH ||
-	    (s->fsync == FSYNC_INTERVAL && now_ns() - s->last_sync_ns >= s->fsync_interval_ns)) {
+	    (s->fsync == FSYNC_INTERVAL &&
+	     clock_mono_ns() - s->last_sync_ns >= s->fsync_interval_ns)) {
 		if (fdatasync(s->out.fd) < 0) {
 			sink_report_error(s->ctx, "fdatasync %s: %s", s->path, strerror(errno));
 			return -errno;
 		}
-		s->last_sync_ns = now_ns();
+		s->last_sync_ns = clock_mono_ns();
 	}
 	s->batch_start = s->size;
 	/* Rotation only between batches: every rotated file ends on a delivered event. */

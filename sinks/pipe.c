@@ -15,6 +15,7 @@
 
 #include <ev.h>
 
+#include <collector/clock.h>
 #include <collector/buffer.h>
 #include <collector/child.h>
 #include <collector/event_encoder.h>
@@ -92,14 +93,6 @@ static const struct option_spec fifo_options[] = {
 	{ 0 },
 };
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static uint64_t count_lines(const char *p, size_t len)
 {
 	uint64_t n = 0;
@@ -132,7 +125,7 @@ static void trim_sent(struct pipe_sink *s)
 		/* One event is one line: each line the reader took whole is delivered. */
 		sink_delivery_report(s->ctx, count_lines(s->sent.data, taken), 0);
 		buffer_consume(&s->sent, taken);
-		s->progress_ns = now_ns();
+		s->progress_ns = clock_mono_ns();
 	}
 }
 
@@ -185,7 +178,7 @@ static int write_out(struct pipe_sink *s)
 		n = write(s->fd, s->out.data, s->out.len);
 		if (n > 0) {
 			if (s->sent.len == 0)
-				s->progress_ns = now_ns();
+				s->progress_ns = clock_mono_ns();
 			if (buffer_append(&s->sent, s->out.data, (size_t)n) < 0)
 				return -ENOMEM;
 			buffer_consume(&s->out, (size_t)n);
@@ -228,7 +221,7 @@ static void on_writable(struct ev_loop *loop, ev_io *w, int revents)
 
 static void up(struct pipe_sink *s)
 {
-	s->started_ns = now_ns();
+	s->started_ns = clock_mono_ns();
 	if (s->out.len && write_out(s) < 0)
 		return;
 	wake_core(s);
@@ -242,7 +235,7 @@ static void up(struct pipe_sink *s)
 static void on_poll(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct pipe_sink *s = w->data;
-	int64_t now = now_ns(), stalled;
+	int64_t now = clock_mono_ns(), stalled;
 
 	(void)revents;
 	if (s->fd >= 0)
@@ -277,7 +270,7 @@ static void report_dropped_output(struct pipe_sink *s)
 /* Copy one line of the command's output unless over the rate or stderr has no room now. */
 static void copy_line(struct pipe_sink *s, const struct line *l)
 {
-	int64_t now = now_ns();
+	int64_t now = clock_mono_ns();
 	struct pollfd pfd = { .fd = STDERR_FILENO, .events = POLLOUT };
 	struct iovec iov[2] = { { (void *)l->ptr, l->len }, { "\n", 1 } };
 
@@ -378,7 +371,7 @@ static void on_reaped(struct ev_loop *loop, ev_child *w, int revents)
 	kill_tree(s);
 	close_child_output(s);
 	s->child.pid = -1;
-	if (now_ns() - s->started_ns >= STABLE_RUN_NS)
+	if (clock_mono_ns() - s->started_ns >= STABLE_RUN_NS)
 		s->backoff = BACKOFF_MIN;
 	sink_report_error(s->ctx, "command '%s' %s %d; restarting in %.1fs (%zu bytes to resend)",
 			  s->target, WIFSIGNALED(st) ? "killed by signal" : "exited with",
@@ -564,7 +557,7 @@ static int pipe_flush(void *self)
  */
 static void finish(struct pipe_sink *s)
 {
-	int64_t deadline = now_ns() + (int64_t)FINISH_MS * 1000000;
+	int64_t deadline = clock_mono_ns() + (int64_t)FINISH_MS * 1000000;
 	struct timespec pause = { 0, 5000000 };
 	int st;
 
@@ -583,7 +576,7 @@ static void finish(struct pipe_sink *s)
 	if (!s->alive)
 		return;
 	while (waitpid(s->child.pid, &st, WNOHANG) == 0) {
-		if (now_ns() >= deadline) {
+		if (clock_mono_ns() >= deadline) {
 			child_kill_group(&s->child, SIGKILL);
 			child_cgroup_signal(&s->cg, SIGKILL);
 			waitpid(s->child.pid, &st, 0);

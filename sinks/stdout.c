@@ -31,6 +31,7 @@ static const struct option_spec stdout_options[] = {
 	{ .name = "pretty",
 	  .type = OPT_BOOL,
 	  .def = "false",
+	  .cli_global = true,
 	  .help = "readable one-line view instead of JSON (coloured on a terminal)" },
 	{ .name = "color",
 	  .type = OPT_ENUM,

@@ -5,7 +5,7 @@ _collector()
 	_init_completion || return
 
 	if [ "$cword" -eq 1 ]; then
-		COMPREPLY=($(compgen -W "run validate status reset-breaker list doctor version help" -- "$cur"))
+		COMPREPLY=($(compgen -W "run validate status reset-breaker list crashes doctor man version help" -- "$cur"))
 		return
 	fi
 	case "${words[1]}" in

@@ -60,9 +60,11 @@ struct collector *collector_new(struct ev_loop *loop, struct error *err);
 /**
  * Add a sink instance, which its type's create() opens now.
  * @param c the collector, not yet running
- * @param name the instance's name, unique among sinks (copied)
+ * @param name the instance's name, unique among sinks (copied; at most
+ *        EVENT_RUNNER_MAX bytes, a longer one is refused with EINVAL)
  * @param type a registered sink type
- * @param opts finished options for that type; always taken over (freed)
+ * @param opts finished options for that type; always taken over (freed
+ *        with the collector, or at once on failure)
  * @param limits its queue's bounds, or NULL for the defaults
  * @param err filled on failure (may be NULL)
  * @return 0, or a negative code with @p err: ENOENT for an unknown type,
@@ -76,7 +78,7 @@ int collector_add_sink(struct collector *c, const char *name, const char *type,
  * Add a runner instance, built now by its type's create().
  * @param c the collector, not yet running
  * @param name the instance's name, unique among runners and not "collector"
- *        (copied; cut at EVENT_RUNNER_MAX bytes)
+ *        (copied; at most EVENT_RUNNER_MAX bytes, a longer one is refused)
  * @param type a registered runner type
  * @param opts finished options for that type; always taken over (freed
  *        with the collector, or at once on failure)

@@ -53,7 +53,8 @@ struct health_limits {
 /** One interval's figures for a watched child and its descendants. */
 struct health_sample {
 	pid_t pid;		   /**< the watched child */
-	int64_t ts_ns;		   /**< CLOCK_REALTIME */
+	int64_t ts_ns;		   /**< CLOCK_REALTIME, reported */
+	int64_t mono_ns;	   /**< CLOCK_MONOTONIC, for the age of a sample */
 	double cpu_percent;	   /**< CPU time over the interval, 100 = one core */
 	uint64_t rss_bytes;	   /**< resident memory */
 	unsigned threads;	   /**< threads */

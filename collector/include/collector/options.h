@@ -35,6 +35,12 @@ struct option_spec {
 	bool repeat;	       /**< OPT_STRING only: may be given several times */
 	bool required;	       /**< options_finish() fails when it is missing */
 	/**
+	 * A sink's option only: `collector run` also takes it as a global flag
+	 * (with @c short_name too) and gives it to every --sink whose type has
+	 * it, as -X for kafka and --pretty for stdout.
+	 */
+	bool cli_global;
+	/**
 	 * OPT_STRING on the command line only: the value of a bare `--name`;
 	 * another value must then be given as `--name=VALUE`. NULL: a value is
 	 * required.

@@ -65,6 +65,7 @@ struct piped_child {
 	int left;			   /**< processes of its tree alive at its exit (killed) */
 	int wait_status;		   /**< waitpid() status of the last run */
 	int64_t start_ns;		   /**< CLOCK_REALTIME of the start */
+	int64_t start_mono_ns;		   /**< CLOCK_MONOTONIC of the start, for durations */
 	int64_t grace_ns;		   /**< SIGTERM to SIGKILL */
 	struct piped_stream out;	   /**< stdout */
 	struct piped_stream err;	   /**< stderr */

@@ -40,8 +40,8 @@ struct sink_ops {
 	const char *spec_option;
 
 	/**
-	 * Build an instance (open files, connect). @p opts is freed once
-	 * create() returns: copy what must be kept.
+	 * Build an instance (open files, connect). @p opts is owned by the
+	 * core and lives as long as the instance, as a runner's.
 	 * Returns the instance, or NULL with @p err filled.
 	 */
 	void *(*create)(struct sink_ctx *ctx, const struct options *opts, struct error *err);

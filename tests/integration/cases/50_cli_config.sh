@@ -74,3 +74,52 @@ echo '{"sinks":[{"type":"stdout","queue":{"events":3}}]}' >"$WORK/q.json"
 eq "exit status" 2 $?
 check "names the key" grep -q '^.*\$\.sinks\[0\]\.queue\.events: unknown key' "$WORK/q.err"
 end
+
+begin "every command parses its flags through its table, with --help"
+for cmd in validate list status reset-breaker; do
+	help=$("$C" $cmd --help)
+	eq "$cmd --help exits 0" 0 $?
+	check "$cmd --help lists --help" grep -q -- "--help" <<<"$help"
+done
+check "validate --help lists --config" grep -q -- "--config" <<<"$("$C" validate --help)"
+check "status --help lists --metrics" grep -q -- "--metrics" <<<"$("$C" status --help)"
+check "list --help lists --plugin" grep -q -- "--plugin" <<<"$("$C" list --help)"
+echo '{"runners":[{"type":"exec","command":["true"]}]}' >"$WORK/v.json"
+eq "validate FILE" 0 "$("$C" validate "$WORK/v.json" >/dev/null; echo $?)"
+eq "validate --config=FILE" 0 "$("$C" validate --config="$WORK/v.json" >/dev/null; echo $?)"
+cli_error validate
+cli_error validate "$WORK/v.json" extra
+cli_error validate --bogus "$WORK/v.json"
+cli_error list extra
+cli_error list --bogus
+cli_error status --bogus
+cli_error status --metrics=127.0.0.1:1 127.0.0.1:2
+cli_error reset-breaker
+cli_error reset-breaker 127.0.0.1:1 algorithm extra
+man=$("$C" man)
+for cmd in run validate list status reset-breaker crashes doctor; do
+	check "collector --help lists $cmd" grep -q "^  $cmd " <<<"$("$C" --help)"
+	check "the man page lists $cmd" grep -q "^\.B $(sed 's/-/\\\\-/g' <<<"$cmd")\$" <<<"$man"
+done
+end
+
+begin "names over 64 bytes are refused, not cut"
+long=$(printf 'n%.0s' $(seq 65))
+cli_error run --name "$long" exec -- true
+cli_error run --sink "$long=stdout" exec -- true
+check "says the limit" grep -q "longer than 64 bytes" <<<"$("$C" run --name "$long" exec -- true 2>&1)"
+eq "64 bytes are fine" "${long:1}" "$("$C" run --name "${long:1}" exec -- true | jq -r .runner)"
+echo "{\"runners\":[{\"type\":\"exec\",\"name\":\"$long\",\"command\":[\"true\"]}]}" >"$WORK/long.json"
+"$C" validate "$WORK/long.json" >/dev/null 2>"$WORK/long.err"
+eq "validate refuses a long name" 2 $?
+check "with its path" grep -qF '$.runners[0].name: longer than 64 bytes' "$WORK/long.err"
+echo "{\"sinks\":[{\"type\":\"stdout\",\"name\":\"$long\"}]}" >"$WORK/long.json"
+eq "and a long sink name" 2 "$("$C" validate "$WORK/long.json" >/dev/null 2>&1; echo $?)"
+end
+
+begin "a sink's global flags come from its option table"
+check "run --help lists -X and --pretty" grep -q -- "-X, --X" <<<"$("$C" run --help | grep -A3 'every --sink')"
+check "run --help lists --pretty" grep -q -- "--pretty" <<<"$("$C" run --help | grep -A3 'every --sink')"
+eq "--pretty reaches the stdout sink" 0 "$("$C" run --pretty exec -- echo hi | grep -c '^{')"
+cli_error run --sink file:/dev/null --sink-option =1 exec -- true
+end
