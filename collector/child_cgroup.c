@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "child_cgroup.h"
+#include <collector/child_cgroup.h>
 
 #define CPU_PERIOD_US 100000
 

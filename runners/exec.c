@@ -9,9 +9,10 @@
 
 #include <ev.h>
 
-#include <collector/clock.h>
 #include <collector/buffer.h>
 #include <collector/child.h>
+#include <collector/child_cgroup.h>
+#include <collector/clock.h>
 #include <collector/event_builder.h>
 #include <collector/event_encoder.h>
 #include <collector/json_decoder.h>
@@ -20,7 +21,6 @@
 #include <collector/piped_child.h>
 #include <collector/runner.h>
 
-#include "child_cgroup.h"
 #include "exec_health.h"
 
 #define RESTART_DELAY_MAX_NS (30LL * 1000000000)

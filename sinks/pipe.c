@@ -15,15 +15,14 @@
 
 #include <ev.h>
 
-#include <collector/clock.h>
 #include <collector/buffer.h>
 #include <collector/child.h>
+#include <collector/child_cgroup.h>
+#include <collector/clock.h>
 #include <collector/event_encoder.h>
 #include <collector/line_framer.h>
 #include <collector/log.h>
 #include <collector/sink.h>
-
-#include "child_cgroup.h"
 
 #define PIPE_HIGH_WATER ((size_t)256 * 1024)
 #define BACKOFF_MIN 0.1

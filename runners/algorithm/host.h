@@ -11,9 +11,9 @@
 
 #include <collector/algorithm.h>
 #include <collector/buffer.h>
+#include <collector/child_cgroup.h>
 #include <collector/line_framer.h>
 
-#include "child_cgroup.h"
 #include "package.h"
 #include "shm_pool.h"
 

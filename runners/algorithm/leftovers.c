@@ -6,7 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "child_cgroup.h"
+#include <collector/child_cgroup.h>
+
 #include "leftovers.h"
 #include "shm_pool.h"
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <valgrind/valgrind.h>
 
 #include "../../runners/algorithm/package.h"
 #include "../../runners/algorithm/pnm.h"
@@ -162,6 +163,17 @@ static void test_pool_lease_release_unlink(void **state)
 #define SLOT (64 * 1024)
 
 /* A child truncating the pool under the host: the host's writes survive, the damage shows. */
+/*
+ * Valgrind hands a SIGBUS from a mapping past its file's end to the handler
+ * without si_addr, so the pool guard cannot tell its own faults: these run in
+ * the normal and the ASan builds only.
+ */
+static void skip_under_valgrind(void)
+{
+	if (RUNNING_ON_VALGRIND)
+		skip();
+}
+
 static void test_pool_survives_truncation(void **state)
 {
 	struct shm_pool pool;
@@ -172,6 +184,7 @@ static void test_pool_survives_truncation(void **state)
 	int a, b, fd;
 
 	(void)state;
+	skip_under_valgrind();
 	assert_int_equal(shm_pool_create(&pool, 4, SLOT, (gid_t)-1, &err), 0);
 	snprintf(path, sizeof(path), "/dev/shm%s", pool.name);
 	a = shm_pool_lease(&pool);
@@ -207,6 +220,7 @@ static void test_pool_guard_leaves_other_faults(void **state)
 	pid_t pid;
 
 	(void)state;
+	skip_under_valgrind();
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {

@@ -9,7 +9,10 @@
 #include <stdint.h>
 #include <time.h>
 
-/** Nanoseconds since the Unix epoch (CLOCK_REALTIME): for ts, start and end times. */
+/**
+ * Wall time, for ts, start and end times.
+ * @return nanoseconds since the Unix epoch (CLOCK_REALTIME).
+ */
 static inline int64_t clock_wall_ns(void)
 {
 	struct timespec ts;
@@ -18,7 +21,10 @@ static inline int64_t clock_wall_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/** Nanoseconds of CLOCK_MONOTONIC: subtract two of them for a duration. */
+/**
+ * Monotonic time: subtract two readings for a duration.
+ * @return nanoseconds of CLOCK_MONOTONIC.
+ */
 static inline int64_t clock_mono_ns(void)
 {
 	struct timespec ts;
