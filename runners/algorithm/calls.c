@@ -61,7 +61,7 @@ void algo_complete(struct algo_call *c, enum algorithm_code code, const char *me
 {
 	struct algorithm *a = c->host;
 	struct algo_instance *in = c->inst;
-	int64_t latency = algo_mono_ns() - c->submit_ns;
+	int64_t latency = clock_mono_ns() - c->submit_ns;
 	struct algorithm_result res = { .id = c->id,
 					.code = code,
 					.message = message ? message : "",

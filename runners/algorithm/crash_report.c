@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <collector/child.h>
+#include <collector/clock.h>
 #include <collector/log.h>
 
 #include "../health_events.h"
@@ -27,7 +28,7 @@ static const char *cause_of(const struct health_end *end, const char *kill_reaso
 	return WIFSIGNALED(status) ? "signal" : "exit";
 }
 
-static void gen_samples(struct event_builder *b, const struct watched *w, int64_t now_ns)
+static void gen_samples(struct event_builder *b, const struct watched *w, int64_t now_mono_ns)
 {
 	int first = w->nsamples > SAMPLE_RING ? w->nsamples - SAMPLE_RING : 0;
 
@@ -35,7 +36,7 @@ static void gen_samples(struct event_builder *b, const struct watched *w, int64_
 	for (int i = first; i < w->nsamples; i++) {
 		const struct health_sample *s = &w->ring[i % SAMPLE_RING];
 
-		if (now_ns - s->ts_ns > REPORT_WINDOW_NS)
+		if (now_mono_ns - s->mono_ns > REPORT_WINDOW_NS)
 			continue;
 		event_builder_open_object(b, NULL);
 		event_builder_int(b, "ts_ns", s->ts_ns);
@@ -83,11 +84,9 @@ bool algo_crash_report_emit(struct runner_ctx *ctx, struct event_builder *b,
 	struct timespec ts;
 	struct tm tm;
 	char when[32], stamp[48], sig[16];
-	int64_t now_ns;
 	bool abnormal;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	now_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 	/* 2026-11-23T11:30:12 -> 20261123-113012-PID: names sort by time. */
@@ -120,7 +119,7 @@ bool algo_crash_report_emit(struct runner_ctx *ctx, struct event_builder *b,
 	else
 		event_builder_null(b, "oom_rss_bytes");
 	event_builder_str(b, "health_source", health_source);
-	gen_samples(b, w, now_ns);
+	gen_samples(b, w, clock_mono_ns());
 	event_builder_emit(b, ctx, "algorithm.crash", pid);
 	return true;
 }

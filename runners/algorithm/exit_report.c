@@ -62,7 +62,7 @@ bool algorithm_describe_exit(const struct algorithm *a, int instance, int wait_s
 			     struct event_builder *out, const char **kill_reason)
 {
 	const struct algo_instance *in;
-	int64_t now = algo_mono_ns();
+	int64_t now = clock_mono_ns();
 	bool stop, abnormal;
 	int recent;
 

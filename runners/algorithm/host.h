@@ -11,6 +11,7 @@
 
 #include <collector/algorithm.h>
 #include <collector/buffer.h>
+#include <collector/clock.h>
 #include <collector/child_cgroup.h>
 #include <collector/line_framer.h>
 
@@ -151,7 +152,6 @@ static inline int64_t algo_ms_ns(int64_t ms)
 }
 
 /* Events (host_events.c). */
-int64_t algo_mono_ns(void);
 const char *algo_state_name(enum algo_state s);
 
 /* Event building on the event builder: algo_ev_begin(), fields (key NULL in an array), algo_ev_emit(). */

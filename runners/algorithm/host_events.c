@@ -1,16 +1,8 @@
-/* The algorithm host's events: its clock, names, the event builder's wrappers, the algorithm.state event. */
+/* The algorithm host's events: names, the event builder's wrappers, the algorithm.state event. */
 #include <string.h>
 #include <time.h>
 
 #include "host.h"
-
-int64_t algo_mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 const char *algo_state_name(enum algo_state s)
 {

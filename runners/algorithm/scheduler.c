@@ -128,7 +128,7 @@ static void dispatch(struct algorithm *a)
 		algo_ev_int(a, "instance", in->index);
 		algo_ev_str(a, "method", c->method);
 		algo_ev_int(a, "image_bytes", c->has_image ? (long long)c->image.size : 0);
-		algo_ev_int(a, "queued_us", (algo_mono_ns() - c->submit_ns) / 1000);
+		algo_ev_int(a, "queued_us", (clock_mono_ns() - c->submit_ns) / 1000);
 		algo_ev_emit(a, "algorithm.call", in->pid);
 		algo_list_remove(&a->queue, c);
 		if (algo_instance_send_call(in, c) < 0) {
@@ -227,7 +227,7 @@ uint64_t algorithm_submit(struct algorithm *a, const char *method, const char *p
 		return id;
 	}
 	*c = (struct algo_call){ .host = a, .id = id, .done = done, .arg = arg, .slot = -1 };
-	c->submit_ns = algo_mono_ns();
+	c->submit_ns = clock_mono_ns();
 	ev_init(&c->timeout_w, on_call_timeout);
 	c->timeout_w.data = c;
 	c->method = strdup(method ? method : "execute");
@@ -341,7 +341,7 @@ void algorithm_pause(struct algorithm *a)
 		return;
 	a->paused = true;
 	a->pauses++;
-	a->paused_since_ns = algo_mono_ns();
+	a->paused_since_ns = clock_mono_ns();
 	if (a->frozen)
 		return;
 	a->frozen = true;
@@ -354,7 +354,7 @@ void algorithm_resume(struct algorithm *a)
 	if (!a->paused)
 		return;
 	a->paused = false;
-	a->paused_total_ns += algo_mono_ns() - a->paused_since_ns;
+	a->paused_total_ns += clock_mono_ns() - a->paused_since_ns;
 	/* What waited is delivered first; the clocks run again only once it all went out. */
 	for (int i = 0; i < a->ninst; i++)
 		if (!algo_instance_catch_up(&a->inst[i]))
@@ -375,7 +375,7 @@ bool algorithm_paused(const struct algorithm *a)
 
 int64_t algorithm_paused_ns(const struct algorithm *a)
 {
-	return a->paused_total_ns + (a->paused ? algo_mono_ns() - a->paused_since_ns : 0);
+	return a->paused_total_ns + (a->paused ? clock_mono_ns() - a->paused_since_ns : 0);
 }
 
 /* ---- open, stop, close ---- */

@@ -109,7 +109,7 @@ static void handle_hello(struct algo_instance *in, yajl_val msg)
 	in->hello_done = true;
 	algo_ev_begin(a);
 	algo_ev_int(a, "instance", in->index);
-	algo_ev_int(a, "spawn_to_ready_us", (algo_mono_ns() - in->spawn_ns) / 1000);
+	algo_ev_int(a, "spawn_to_ready_us", (clock_mono_ns() - in->spawn_ns) / 1000);
 	/* Written back out, not the line itself: yajl_tree_parse() lets comments through. */
 	mark = in->scratch.len;
 	if (algo_json_append(&in->scratch, msg) == 0)

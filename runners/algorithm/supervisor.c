@@ -108,7 +108,7 @@ static void report_exit(struct algo_instance *in, int status, const char *reason
 	if (WIFSIGNALED(status))
 		algo_ev_str(a, "signal", signal_name(WTERMSIG(status), sig));
 	algo_ev_str(a, "reason", reason);
-	algo_ev_int(a, "uptime_ms", (algo_mono_ns() - in->spawn_ns) / 1000000);
+	algo_ev_int(a, "uptime_ms", (clock_mono_ns() - in->spawn_ns) / 1000000);
 	algo_ev_array_open(a, "stderr_tail");
 	for (int i = first; i < in->stderr_count; i++)
 		algo_ev_str(a, NULL, in->stderr_tail[i % ALGO_STDERR_TAIL]);
@@ -130,7 +130,7 @@ int algo_recent_failures(const struct algo_instance *in, int64_t now)
 static void after_failure(struct algo_instance *in, const char *reason)
 {
 	struct algorithm *a = in->host;
-	int64_t now = algo_mono_ns(), delay = 0;
+	int64_t now = clock_mono_ns(), delay = 0;
 	int recent;
 	char why[160];
 
@@ -329,7 +329,7 @@ int algo_instance_spawn(struct algo_instance *in, struct error *err)
 		return rc;
 	}
 	in->alive = true;
-	in->spawn_ns = algo_mono_ns();
+	in->spawn_ns = clock_mono_ns();
 	/* Forking (and the caller's start-up before the loop runs) leave the loop's time stale. */
 	ev_now_update(a->loop);
 	ev_child_set(&in->child_w, in->pid, 0);
