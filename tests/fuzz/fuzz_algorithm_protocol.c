@@ -113,7 +113,7 @@ static int fake_spawn(struct algo_instance *in)
 	in->spawns = 1;
 	in->pid = 0;
 	in->alive = true;
-	in->spawn_ns = algo_mono_ns();
+	in->spawn_ns = clock_mono_ns();
 	ev_timer_set(&in->handshake_w, (double)a->pkg.limits.handshake_timeout_ms / 1e3, 0.);
 	ev_timer_start(a->loop, &in->handshake_w);
 	algo_set_state(in, ALGO_STARTING, "first start");
