@@ -380,13 +380,17 @@ static size_t lone_surrogates(const char *s, size_t len, char *fix)
 /* The line to parse: @p line itself, or a copy with its lone surrogates replaced. */
 static const char *repair(struct json_decoder *d, const char *line, size_t len)
 {
-	d->repaired = memmem(line, len, "\\u", 2) && lone_surrogates(line, len, NULL);
+	/* Most lines have no backslash at all: memchr finds that fastest. */
+	const char *bs = memchr(line, '\\', len);
+	size_t at = bs ? (size_t)(bs - line) : len;
+
+	d->repaired = bs && lone_surrogates(bs, len - at, NULL);
 	if (!d->repaired)
 		return line;
 	d->fixed.len = 0;
 	if (buffer_append(&d->fixed, line, len) < 0)
 		return NULL;
-	lone_surrogates(line, len, d->fixed.data);
+	lone_surrogates(bs, len - at, d->fixed.data + at);
 	return d->fixed.data;
 }
 
