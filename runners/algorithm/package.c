@@ -42,24 +42,22 @@ static char *read_file(const char *path, struct error *err)
 	return buf;
 }
 
+/* "@a@sep@b", allocated; NULL when out of memory. */
+static char *pair(const char *a, char sep, const char *b)
+{
+	char *s;
+
+	return asprintf(&s, "%s%c%s", a, sep, b) < 0 ? NULL : s;
+}
+
 static char *join(const char *a, const char *b)
 {
-	size_t len = strlen(a) + strlen(b) + 2;
-	char *s = malloc(len);
-
-	if (s)
-		snprintf(s, len, "%s/%s", a, b);
-	return s;
+	return pair(a, '/', b);
 }
 
 static char *kv(const char *k, const char *v)
 {
-	size_t len = strlen(k) + strlen(v) + 2;
-	char *s = malloc(len);
-
-	if (s)
-		snprintf(s, len, "%s=%s", k, v);
-	return s;
+	return pair(k, '=', v);
 }
 
 /* Replace or append KEY=VALUE in a NULL-terminated list with room for one more. */
