@@ -20,7 +20,7 @@ CFLAGS   ?=
 # tools see collector/include/collector/*; the core's own headers are found
 # next to the core's sources, and unit tests of private modules add them.
 CFLAGS   += $(CFLAGS_BASE) $(OPT) -Icollector/include -MMD -MP
-LIBS     := -lyajl -lev -lmicrohttpd -lrdkafka -lhttp_parser -lz -lpthread -ldl -lm
+LIBS     := -lyajl -lev -lmicrohttpd -lrdkafka -lhttp_parser -lcurl -lprotobuf-c -lz -lpthread -ldl -lm
 LDFLAGS  += $(LDSAN)
 
 DEB_PACKAGES := build-essential pkg-config libyajl-dev libev-dev libcmocka-dev zlib1g-dev jq \
@@ -28,7 +28,14 @@ DEB_PACKAGES := build-essential pkg-config libyajl-dev libev-dev libcmocka-dev z
                 clang-tidy cppcheck clang-format valgrind doxygen \
                 clang llvm libclang-rt-14-dev bpftool libbpf-dev libelf-dev libbpf-tools \
                 librdkafka-dev kcat rsyslog \
-                libhttp-parser-dev openssl curl gnutls-bin wget python3 bpftrace
+                libhttp-parser-dev openssl curl gnutls-bin wget python3 bpftrace \
+                libcurl4-openssl-dev protobuf-c-compiler libprotobuf-c-dev protobuf-compiler \
+                libgrpc-dev python3-grpcio python3-grpc-tools python3-protobuf \
+                golang-go golang-google-grpc-dev golang-google-protobuf-dev \
+                python3-fastapi python3-uvicorn docker.io busybox-static \
+                nghttp2-server libnghttp2-dev libcapstone-dev libbrotli-dev libzstd-dev \
+                android-libboringssl-dev nginx chromium chromium-driver bash-completion zsh \
+                expect hyperfine
 
 # BPF programs: vmlinux.h from this machine's BTF, clang -target bpf, bpftool skeletons.
 BPF_PROGS := $(wildcard bpf/*.bpf.c)
@@ -45,7 +52,11 @@ LIBS     += $(BPF_LIBS)
 LIB_SRCS := $(filter-out collector/main.c,$(wildcard collector/*.c)) \
             $(wildcard runners/*.c) $(wildcard runners/*/*.c) $(wildcard sinks/*.c) \
             $(LOADER_SRCS)
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+# Protocol buffers: proto/**.proto -> $(BUILD)/proto/**.pb-c.[ch] (protoc-c), part of the library;
+# code includes them as "path/name.pb-c.h" relative to proto/.
+PROTO_SRCS := $(shell find proto -name '*.proto' 2>/dev/null)
+PROTO_GEN  := $(PROTO_SRCS:proto/%.proto=$(BUILD)/proto/%.pb-c.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(PROTO_GEN:%.c=%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRCS := $(wildcard tools/bench/*.c) $(wildcard tools/testchild/*.c) \
@@ -71,6 +82,19 @@ deps:
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h: proto/%.proto
+	@mkdir -p $(BUILD)/proto
+	protoc-c --proto_path=proto --c_out=$(BUILD)/proto $<
+
+$(BUILD)/proto/%.pb-c.o: $(BUILD)/proto/%.pb-c.c
+	$(CC) $(CFLAGS) -I$(BUILD)/proto -c $< -o $@
+
+# Sources that use generated messages see $(BUILD)/proto and wait for its headers.
+ifneq ($(PROTO_SRCS),)
+CFLAGS += -I$(BUILD)/proto
+$(filter-out $(PROTO_GEN:%.c=%.o),$(LIB_OBJS)): $(PROTO_GEN:%.c=%.h)
+endif
 
 $(BUILD)/libcollector.a: $(LIB_OBJS)
 	@rm -f $@
