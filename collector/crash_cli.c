@@ -1,15 +1,18 @@
-/* `collector crashes`: lists the algorithm crash reports in a directory and explains one. */
-#include <dirent.h>
+/* `collector crashes`: lists the crash reports of a directory grouped by cause, and explains one. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <yajl/yajl_tree.h>
 
 #include <collector/collector.h>
+#include <collector/crash_dir.h>
+#include <collector/options.h>
 
 #include "crash_cli.h"
+#include "sparkline.h"
 #include "term_escape.h"
 
 #define MIB (1024.0 * 1024.0)
@@ -36,42 +39,21 @@ static long long num(yajl_val obj, const char *key, long long def)
 	return YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : def;
 }
 
-static yajl_val load(const char *dir, const char *name, char *why, size_t why_len)
+static yajl_val load(const char *dir, const char *id, char *why, size_t why_len)
 {
-	char path[4096];
-	FILE *f;
-	char *text;
-	long size;
+	struct buffer text = { 0 };
+	struct error err = { 0 };
 	yajl_val v = NULL;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "re");
-	if (!f) {
-		snprintf(why, why_len, "%.180s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-	    (text = malloc((size_t)size + 1))) {
-		size_t n = fread(text, 1, (size_t)size, f);
-
-		text[n] = '\0';
-		v = yajl_tree_parse(text, why, why_len);
-		free(text);
-	} else {
-		snprintf(why, why_len, "%.180s: cannot read", path);
-	}
-	fclose(f);
+	if (crash_dir_read(dir, id, &text, &err) < 0 || buffer_append(&text, "", 1) < 0)
+		snprintf(why, why_len, "%s", err.code ? err.msg : "out of memory");
+	else
+		v = yajl_tree_parse(text.data, why, why_len);
+	buffer_free(&text);
 	/* A package's name, a child's stderr: shown, never obeyed by the terminal. */
 	term_escape_tree(v);
 	term_blank_controls(why);
 	return v;
-}
-
-static int is_report(const struct dirent *d)
-{
-	size_t n = strlen(d->d_name);
-
-	return d->d_name[0] != '.' && n > 5 && strcmp(d->d_name + n - 5, ".json") == 0;
 }
 
 static const char *what_signal(const char *sig)
@@ -179,6 +161,38 @@ static void say_context(yajl_val r, FILE *out)
 	fputc('\n', out);
 }
 
+static double dbl(yajl_val obj, const char *key)
+{
+	yajl_val v = get(obj, key);
+
+	return YAJL_IS_NUMBER(v) ? YAJL_GET_DOUBLE(v) : 0;
+}
+
+/* CPU and RSS over the samples before death, as sparklines: the trend at a glance. */
+static void say_trend(yajl_val samples, FILE *out)
+{
+	size_t n = YAJL_IS_ARRAY(samples) ? samples->u.array.len : 0;
+	double *cpu = n > 1 ? calloc(n, sizeof(*cpu)) : NULL,
+	       *rss = cpu ? calloc(n, sizeof(*rss)) : NULL;
+	bool utf8 = sparkline_utf8();
+	char line[256];
+
+	for (size_t i = 0; rss && i < n; i++) {
+		cpu[i] = dbl(samples->u.array.values[i], "cpu_percent");
+		rss[i] = dbl(samples->u.array.values[i], "rss_bytes") / MIB;
+	}
+	if (rss) {
+		sparkline(cpu, n, 40, utf8, line, sizeof(line));
+		fprintf(out, "  cpu %%  %s  %.0f%% %s %.0f%%\n", line, cpu[0], utf8 ? "→" : "->",
+			cpu[n - 1]);
+		sparkline(rss, n, 40, utf8, line, sizeof(line));
+		fprintf(out, "  rss    %s  %.1f MiB %s %.1f MiB\n", line, rss[0], utf8 ? "→" : "->",
+			rss[n - 1]);
+	}
+	free(cpu);
+	free(rss);
+}
+
 static void explain(yajl_val r, FILE *out)
 {
 	yajl_val pkg = get(r, "package"), calls = get(r, "calls_in_flight");
@@ -201,6 +215,7 @@ static void explain(yajl_val r, FILE *out)
 	}
 	fprintf(out, "health samples (%s): %zu in the last 30 s\n", str(r, "health_source", "?"),
 		YAJL_IS_ARRAY(samples) ? samples->u.array.len : (size_t)0);
+	say_trend(samples, out);
 	if (nl)
 		fprintf(out, "last stderr lines:\n");
 	for (size_t i = nl > 10 ? nl - 10 : 0; i < nl; i++)
@@ -208,68 +223,172 @@ static void explain(yajl_val r, FILE *out)
 			fprintf(out, "  %s\n", YAJL_GET_STRING(lines->u.array.values[i]));
 }
 
-static int list(const char *dir, FILE *out)
+/* All the reports of @p dir at or after @p since (an ISO time prefix, "" for all), oldest first. */
+static int load_all(const char *dir, const char *since, yajl_val **out, FILE *err_out)
 {
-	struct dirent **names;
-	int n = scandir(dir, &names, is_report, alphasort);
-	char why[256];
+	struct error err = { 0 };
+	char **names, why[256];
+	int n = crash_dir_list(dir, &names, &err), kept = 0;
 
-	if (n < 0) {
-		fprintf(stderr, "collector: crashes: %s: %s\n", dir, strerror(errno));
-		return COLLECTOR_EXIT_FAILED;
-	}
-	for (int i = 0; i < n; i++) {
-		yajl_val r = load(dir, names[i]->d_name, why, sizeof(why));
+	*out = NULL;
+	if (n < 0)
+		return -err.code;
+	*out = calloc((size_t)n + 1, sizeof(**out));
+	for (int i = 0; *out && i < n; i++) {
+		yajl_val r = load(dir, names[i], why, sizeof(why));
 
-		if (r) {
-			fprintf(out, "%s  %s  %s %s  pid %lld  ", str(r, "id", "?"),
-				str(r, "time", "?"), str(get(r, "package"), "name", "?"),
-				str(get(r, "package"), "version", "?"), num(r, "pid", 0));
-			say_cause(r, out);
-			fputc('\n', out);
-		} else {
-			fprintf(stderr, "collector: crashes: %s\n", why);
-		}
-		yajl_tree_free(r);
-		free(names[i]);
+		if (!r)
+			fprintf(err_out, "collector: crashes: %s\n", why);
+		else if (strcmp(str(r, "time", ""), since) < 0)
+			yajl_tree_free(r);
+		else
+			(*out)[kept++] = r;
 	}
-	free(names);
-	return 0;
+	crash_dir_names_free(names, n);
+	return *out ? kept : -ENOMEM;
 }
 
-int crash_cli_main(int argc, char **argv, FILE *out)
+static void free_all(yajl_val *reports, int n)
 {
-	const char *dir = CRASH_DIR_DEFAULT, *id = NULL;
-	char name[512], why[256];
+	for (int i = 0; reports && i < n; i++)
+		yajl_tree_free(reports[i]);
+	free(reports);
+}
+
+/* What makes two crashes the same: the package and how it ended, not when or which pid. */
+static void group_key(yajl_val r, char *key, size_t size)
+{
+	yajl_val pkg = get(r, "package");
+
+	snprintf(key, size, "%s\x1f%s\x1f%s\x1f%s\x1f%lld\x1f%s", str(pkg, "name", "?"),
+		 str(pkg, "version", "?"), str(r, "cause", ""), str(r, "signal", ""),
+		 num(r, "exit_code", -1), str(get(r, "killed_by"), "name", ""));
+}
+
+/* The reports of one cause: how many, the first and the newest. */
+struct group {
+	int count, first, last;
+};
+
+/* Group @p reports (oldest first) by cause; @return the groups, oldest newest report first. */
+static int group(yajl_val *reports, int n, struct group *groups)
+{
+	char key[512], other[512];
+	int ngroups = 0;
+
+	for (int i = 0; i < n; i++) {
+		int g;
+
+		group_key(reports[i], key, sizeof(key));
+		for (g = 0; g < ngroups; g++) {
+			group_key(reports[groups[g].last], other, sizeof(other));
+			if (strcmp(key, other) == 0)
+				break;
+		}
+		if (g == ngroups)
+			groups[ngroups++] = (struct group){ .first = i };
+		groups[g].count++;
+		groups[g].last = i;
+	}
+	return ngroups;
+}
+
+static int by_last(const void *a, const void *b)
+{
+	const struct group *x = a, *y = b;
+
+	return x->last - y->last;
+}
+
+/* One row per cause: count, first and last time, the newest report's ID and words; newest last. */
+static void list_grouped(yajl_val *reports, int n, FILE *out)
+{
+	const char *times = sparkline_utf8() ? "×" : "x";
+	struct group *groups = calloc((size_t)n, sizeof(*groups));
+	int ngroups;
+
+	if (!groups)
+		return;
+	ngroups = group(reports, n, groups);
+	qsort(groups, (size_t)ngroups, sizeof(*groups), by_last);
+	fprintf(out, "%-6s %-24s  %-24s  %-22s %s\n", "COUNT", "FIRST", "LAST", "LATEST ID",
+		"PACKAGE: CAUSE");
+	for (int g = 0; g < ngroups; g++) {
+		yajl_val last = reports[groups[g].last];
+
+		fprintf(out, "%s%-5d %-24s  %-24s  %-22s %s %s: ", times, groups[g].count,
+			str(reports[groups[g].first], "time", "?"), str(last, "time", "?"),
+			str(last, "id", "?"), str(get(last, "package"), "name", "?"),
+			str(get(last, "package"), "version", "?"));
+		say_cause(last, out);
+		fputc('\n', out);
+	}
+	free(groups);
+}
+
+/* Each report on its own line: ID, time, package, pid, cause. */
+static void list_each(yajl_val *reports, int n, FILE *out)
+{
+	for (int i = 0; i < n; i++) {
+		yajl_val r = reports[i];
+
+		fprintf(out, "%s  %s  %s %s  pid %lld  ", str(r, "id", "?"), str(r, "time", "?"),
+			str(get(r, "package"), "name", "?"), str(get(r, "package"), "version", "?"),
+			num(r, "pid", 0));
+		say_cause(r, out);
+		fputc('\n', out);
+	}
+}
+
+/* --since: a duration back from now (2h, 30m) or a UTC time (2026-11-23, 2026-11-23T11:30). */
+static int parse_since(const char *arg, char *since, size_t size)
+{
+	int64_t ns;
+	time_t t;
+	struct tm tm;
+	int y, mo, d, h = 0, mi = 0, sec = 0, used = 0;
+	char sep = 'T';
+
+	if (parse_duration(arg, &ns) == 0 && ns >= 0) {
+		t = time(NULL) - (time_t)(ns / 1000000000);
+		gmtime_r(&t, &tm);
+		strftime(since, size, "%Y-%m-%dT%H:%M:%S", &tm);
+		return 0;
+	}
+	if (sscanf(arg, "%4d-%2d-%2d%n", &y, &mo, &d, &used) == 3 &&
+	    (arg[used] == '\0' ||
+	     sscanf(arg + used, "%c%2d:%2d%n:%2d%n", &sep, &h, &mi, &used, &sec, &used) >= 3) &&
+	    (sep == 'T' || sep == ' ')) {
+		snprintf(since, size, "%04d-%02d-%02dT%02d:%02d:%02d", y, mo, d, h, mi, sec);
+		return 0;
+	}
+	return -1;
+}
+
+static void usage(FILE *out, const char *dir)
+{
+	fprintf(out,
+		"usage: collector crashes [--dir D] [--since WHEN] [--all] [ID|latest]\n\n"
+		"Lists the crash reports in D grouped by cause (one row per package and way of\n"
+		"dying: count, first and last time, the newest report's ID); --all lists each.\n"
+		"With ID (or latest), explains that crash.\n\n"
+		"  --dir D, --crash-dir D  where the reports are (here: %s)\n"
+		"  --since WHEN            only reports since a time back (2h, 30m) or a UTC time\n"
+		"                          (2026-11-23, 2026-11-23T11:30)\n"
+		"  --all                   one line per report instead of per cause\n",
+		dir);
+}
+
+static int explain_one(const char *dir, const char *id, FILE *out)
+{
+	char why[256];
 	yajl_val r;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
-			dir = argv[++i];
-		} else if (strncmp(argv[i], "--dir=", 6) == 0) {
-			dir = argv[i] + 6;
-		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			fprintf(out, "usage: collector crashes [--dir D] [ID]\n\nLists the crash "
-				     "reports the algorithm runner wrote with "
-				     "--crash-dir\n(default "
-				     "D: " CRASH_DIR_DEFAULT "); with ID, explains that crash.\n");
-			return 0;
-		} else if (argv[i][0] != '-' && !id) {
-			id = argv[i];
-		} else {
-			fprintf(stderr, "collector: crashes: unexpected argument '%s'\n", argv[i]);
-			return COLLECTOR_EXIT_USAGE;
-		}
-	}
-	if (!id)
-		return list(dir, out);
-	if (strchr(id, '/') || id[0] == '.') {
+	if (!crash_dir_valid_id(id)) {
 		fprintf(stderr, "collector: crashes: '%s' is not a crash ID\n", id);
 		return COLLECTOR_EXIT_USAGE;
 	}
-	snprintf(name, sizeof(name), "%s%s", id,
-		 strlen(id) > 5 && strcmp(id + strlen(id) - 5, ".json") == 0 ? "" : ".json");
-	r = load(dir, name, why, sizeof(why));
+	r = load(dir, id, why, sizeof(why));
 	if (!r) {
 		fprintf(stderr, "collector: crashes: %s\n", why);
 		return COLLECTOR_EXIT_FAILED;
@@ -277,4 +396,81 @@ int crash_cli_main(int argc, char **argv, FILE *out)
 	explain(r, out);
 	yajl_tree_free(r);
 	return 0;
+}
+
+static int show(const char *dir, const char *since, const char *id, bool each, FILE *out)
+{
+	yajl_val *reports;
+	int n;
+
+	if (id && strcmp(id, "latest") != 0)
+		return explain_one(dir, id, out);
+	n = load_all(dir, since, &reports, stderr);
+	if (n == -ENOENT || n == 0) {
+		fprintf(stderr, "collector: crashes: no crash reports in %s%s%s\n", dir,
+			since[0] ? " since " : "", since);
+		free_all(reports, 0);
+		return id ? COLLECTOR_EXIT_FAILED : 0;
+	}
+	if (n < 0) {
+		fprintf(stderr, "collector: crashes: %s: %s\n", dir, strerror(-n));
+		return COLLECTOR_EXIT_FAILED;
+	}
+	if (id)
+		explain(reports[n - 1], out);
+	else if (each)
+		list_each(reports, n, out);
+	else
+		list_grouped(reports, n, out);
+	free_all(reports, n);
+	return 0;
+}
+
+int crash_cli_main(int argc, char **argv, FILE *out)
+{
+	char def[512] = "", since[32] = "";
+	const char *dir = NULL, *id = NULL, *v;
+	bool each = false;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		bool has_value = i + 1 < argc;
+
+		if ((strcmp(a, "--dir") == 0 || strcmp(a, "--crash-dir") == 0) && has_value) {
+			dir = argv[++i];
+		} else if (strncmp(a, "--dir=", 6) == 0 || strncmp(a, "--crash-dir=", 12) == 0) {
+			dir = strchr(a, '=') + 1;
+		} else if (strcmp(a, "--since") == 0 || strncmp(a, "--since=", 8) == 0) {
+			v = a[7] == '=' ? a + 8 : has_value ? argv[++i] : "";
+			if (parse_since(v, since, sizeof(since)) < 0) {
+				fprintf(stderr,
+					"collector: crashes: --since '%s': expected a duration "
+					"back "
+					"(2h, 30m) or a UTC time (2026-11-23T11:30)\n",
+					v);
+				return COLLECTOR_EXIT_USAGE;
+			}
+		} else if (strcmp(a, "--all") == 0) {
+			each = true;
+		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			if (crash_dir_default(def, sizeof(def)) < 0)
+				snprintf(def, sizeof(def), "none: give --dir");
+			usage(out, dir ? dir : def);
+			return 0;
+		} else if (a[0] != '-' && !id) {
+			id = a;
+		} else {
+			fprintf(stderr,
+				"collector: crashes: unexpected argument '%s' (collector crashes "
+				"--help)\n",
+				a);
+			return COLLECTOR_EXIT_USAGE;
+		}
+	}
+	if (!dir && crash_dir_default(def, sizeof(def)) < 0) {
+		fprintf(stderr, "collector: crashes: no default crash directory (no home "
+				"directory): give --dir D\n");
+		return COLLECTOR_EXIT_USAGE;
+	}
+	return show(dir ? dir : def, since, id, each, out);
 }

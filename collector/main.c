@@ -681,7 +681,7 @@ static int cmd_reset_breaker(struct options *o, int argc, char **argv, struct er
 				    "reset-breaker", stdout);
 }
 
-/* `collector crashes [--dir D] [ID]`: parses its own words. */
+/* `collector crashes [--dir D] [--since WHEN] [--all] [ID|latest]`: parses its own words. */
 static int cmd_crashes(struct options *unused, int argc, char **argv, struct error *err)
 {
 	(void)unused, (void)err;
@@ -756,9 +756,12 @@ static const struct cli_command commands[] = {
 	  "127.0.0.1:9477) with the control token only root and the collector's user can\n"
 	  "read; only peers on the same machine may.",
 	  reset_breaker_specs, cmd_reset_breaker },
-	{ "crashes", "[--dir DIR] [ID]", "list algorithm crash reports, or explain one",
-	  "DIR is the algorithm runner's --crash-dir (default " CRASH_DIR_DEFAULT ").", NULL,
-	  cmd_crashes },
+	{ "crashes", "[--dir DIR] [--since WHEN] [--all] [ID|latest]",
+	  "list crash reports grouped by cause, or explain one",
+	  "DIR is where the runners write them: /var/lib/collector/crashes as root,\n"
+	  "$XDG_STATE_HOME/collector/crashes otherwise (~/.local/state when unset),\n"
+	  "$COLLECTOR_STATE_DIR/crashes when that is set; --crash-dir on the runner moves it.",
+	  NULL, cmd_crashes },
 	{ "doctor", "", "what this machine allows (BTF, BPF, uprobes, cgroups, ...)",
 	  "With a fix for each missing piece.", NULL, cmd_doctor },
 	{ "man", "", "print this manual page (troff)", NULL, NULL, cmd_man },

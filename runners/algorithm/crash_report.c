@@ -1,15 +1,12 @@
 /* A child's algorithm.crash: how it ended, the host's account, its last samples; and its copy as ID.json. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <collector/child.h>
 #include <collector/clock.h>
+#include <collector/crash_dir.h>
 #include <collector/log.h>
 
 #include "../health_events.h"
@@ -44,35 +41,6 @@ static void gen_samples(struct event_builder *b, const struct watched *w, int64_
 		event_builder_close_object(b);
 	}
 	event_builder_close_array(b);
-}
-
-/* tmp + rename: a reader never sees half a report. */
-static void write_report(struct runner_ctx *ctx, const char *dir, const char *id,
-			 struct span report)
-{
-	char tmp[4096], path[4096];
-	int fd;
-	ssize_t n;
-	bool ok;
-
-	snprintf(tmp, sizeof(tmp), "%s/.%s.json.tmp", dir, id);
-	snprintf(path, sizeof(path), "%s/%s.json", dir, id);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0) {
-		log_warn("%s: crash report %s: %s", runner_name(ctx), tmp, strerror(errno));
-		return;
-	}
-	fchmod(fd, 0640);
-	errno = 0;
-	n = write(fd, report.ptr, report.len);
-	ok = n == (ssize_t)report.len && write(fd, "\n", 1) == 1;
-	if (close(fd) < 0)
-		ok = false;
-	if (!ok || rename(tmp, path) < 0) {
-		log_warn("%s: crash report %s: %s", runner_name(ctx), path,
-			 errno ? strerror(errno) : "short write");
-		unlink(tmp);
-	}
 }
 
 bool algo_crash_report_emit(struct runner_ctx *ctx, struct event_builder *b,
@@ -128,7 +96,9 @@ void algo_crash_report_write(struct runner_ctx *ctx, struct event_builder *b, co
 			     const char *id)
 {
 	struct span report;
+	struct error err = { 0 };
 
-	if (event_builder_finish(b, &report) == 0)
-		write_report(ctx, dir, id, report);
+	if (event_builder_finish(b, &report) == 0 &&
+	    crash_dir_write(dir, id, report.ptr, report.len, &err) < 0)
+		log_warn("%s: %s", runner_name(ctx), err.msg);
 }

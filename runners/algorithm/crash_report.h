@@ -32,7 +32,7 @@ bool algo_crash_report_emit(struct runner_ctx *ctx, struct event_builder *b,
 			    const struct watched *w, const struct health_end *end,
 			    const char *health_source, char id[64]);
 
-/* The report just emitted, still in @p b, as @p dir/ID.json (tmp + rename: never half a file). */
+/* The report just emitted, still in @p b, as @p dir/ID.json (crash_dir_write()). */
 void algo_crash_report_write(struct runner_ctx *ctx, struct event_builder *b, const char *dir,
 			     const char *id);
 

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include <collector/crash_dir.h>
 #include <collector/health_monitor.h>
 #include <collector/log.h>
 
@@ -18,7 +18,7 @@ struct algo_watch {
 	struct algorithm *algo;
 	struct health_monitor *hm;
 	struct health_limits limits;
-	const char *crash_dir;
+	char crash_dir[512]; /* "" when reports are not written */
 	struct watched *kids;
 	int nkids;
 	struct health_events events;
@@ -87,6 +87,35 @@ static void on_happening(void *arg, const struct health_happening *h)
 	hold_back(ac);
 }
 
+/*
+ * --crash-dir, else the default state directory. One given on purpose must
+ * work; the default is a convenience: when it cannot be made, a warning and no files.
+ */
+static int crash_dir_choose(struct algo_watch *ac, const struct options *opts, struct error *err)
+{
+	const char *dir = options_str(opts, "crash-dir");
+	struct error why = { 0 };
+
+	if (options_bool(opts, "no-crash-reports"))
+		return 0;
+	if (dir && strlen(dir) >= sizeof(ac->crash_dir))
+		return error_set(err, ENAMETOOLONG, "--crash-dir: the name is too long");
+	if (dir)
+		snprintf(ac->crash_dir, sizeof(ac->crash_dir), "%s", dir);
+	else if (crash_dir_default(ac->crash_dir, sizeof(ac->crash_dir)) < 0)
+		snprintf(why.msg, sizeof(why.msg), "no home directory to hold it");
+	if (!why.msg[0] && crash_dir_prepare(ac->crash_dir, &why) == 0) {
+		crash_dir_note(ac->crash_dir);
+		return 0;
+	}
+	ac->crash_dir[0] = '\0';
+	if (dir)
+		return error_set(err, why.code ? why.code : EINVAL, "--crash-dir: %s", why.msg);
+	log_warn("%s: no crash report files (%s); fix: --crash-dir DIR, or --no-crash-reports",
+		 runner_name(ac->ctx), why.msg);
+	return 0;
+}
+
 int algo_watch_create(struct runner_ctx *ctx, const struct options *opts, const char *package_dir,
 		      int instances, struct algo_watch **out, struct error *err)
 {
@@ -119,7 +148,6 @@ int algo_watch_create(struct runner_ctx *ctx, const struct options *opts, const 
 	}
 	ac->ctx = ctx;
 	ac->nkids = instances;
-	ac->crash_dir = options_str(opts, "crash-dir");
 	/* The manifest's limits: 80% of its memory is high, its CPU share the quota. */
 	if (!limits.memory_high && pkg.limits.memory_mb > 0)
 		limits.memory_high = (uint64_t)pkg.limits.memory_mb * 1024 * 1024 / 10 * 8;
@@ -128,12 +156,9 @@ int algo_watch_create(struct runner_ctx *ctx, const struct options *opts, const 
 		limits.cpu_pinned_samples = 0;
 	ac->limits = limits;
 	algo_package_free(&pkg);
-	if (ac->crash_dir && mkdir(ac->crash_dir, 0750) < 0 && errno != EEXIST) {
-		rc = error_set(err, errno, "--crash-dir %s: %s", ac->crash_dir, strerror(errno));
-		algo_watch_free(ac);
-		return rc;
-	}
-	rc = health_events_init(&ac->events, ctx, err);
+	rc = crash_dir_choose(ac, opts, err);
+	if (rc == 0)
+		rc = health_events_init(&ac->events, ctx, err);
 	if (rc == 0)
 		rc = health_monitor_new(runner_loop(ctx), &cfg, &cb, ac, &ac->hm, err);
 	if (rc < 0) {
@@ -186,7 +211,7 @@ void algo_watch_on_exit(struct algo_watch *ac, int instance, pid_t pid, int wait
 				    &end, health_source_name(health_monitor_source(ac->hm)), id))
 		return;
 	hold_back(ac);
-	if (ac->crash_dir)
+	if (ac->crash_dir[0])
 		algo_crash_report_write(ac->ctx, ac->events.b, ac->crash_dir, id);
 }
 

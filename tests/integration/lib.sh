@@ -9,6 +9,8 @@ CURRENT=""
 WORK=$(mktemp -d /tmp/collector-it.XXXXXX)
 # IT_KEEP=DIR keeps a copy of the cases' files there (tools/compare-output.sh diffs two builds').
 trap '[ -z "${IT_KEEP:-}" ] || cp -a "$WORK/." "$IT_KEEP/"; rm -rf "$WORK"' EXIT
+# Crash reports go to the state directory (collector/crash_dir.c): this run's, not the machine's.
+export COLLECTOR_STATE_DIR="$WORK/state"
 # Sanitizer builds write reports here; any report fails the suite.
 mkdir -p "$WORK/san"
 export ASAN_OPTIONS="log_path=$WORK/san/asan:detect_leaks=1:${ASAN_OPTIONS:-}"

@@ -5,6 +5,8 @@ BUILD=${BUILD:?BUILD must name the build directory}
 CRASHES=${CRASHES:-1000}
 work=$(mktemp -d /tmp/collector-algo-crash.XXXXXX)
 trap 'rm -rf "$work"' EXIT
+# The reports go to the scratch directory, not the machine's state directory.
+export COLLECTOR_STATE_DIR="$work/state"
 mkdir -p "$work/pkg"
 cat >"$work/pkg/manifest.json" <<JSON
 {"name":"crash-bench","version":"1.0.0","protocol":1,

@@ -159,8 +159,8 @@ else
 	skip "algorithm OOM crash report" "needs a memory cgroup controller"
 fi
 
-begin "collector crashes lists every report, one line each"
-"$C" crashes --dir "$CRASH_DIR" >"$CRASH_WORK/list"
+begin "collector crashes lists every report, one line each with --all"
+"$C" crashes --all --dir "$CRASH_DIR" >"$CRASH_WORK/list"
 eq "one line per file" "$(find "$CRASH_DIR" -name '*.json' | wc -l)" "$(wc -l <"$CRASH_WORK/list")"
 check "the segfault's line" grep -q "segv 2.1.0  pid [0-9]*  segmentation fault (SIGSEGV)$" "$CRASH_WORK/list"
 "$C" crashes --dir "$CRASH_DIR" no-such-id >/dev/null 2>&1

@@ -210,7 +210,7 @@ def config(work, pkgs, load_pid, tls_comm, boot, port):
     ]
     for name, (d, opts, _) in pkgs.items():
         runners.append(dict({"name": f"algo-{name}", "type": "algorithm", "package": d,
-                             "calls": calls[name]}, **opts))
+                             "calls": calls[name], "crash-dir": f"{work}/crashes"}, **opts))
     sinks = [
         {"name": "file", "type": "file", "path": f"{work}/out/events.jsonl",
          "rotate-size": "1MiB", "compress": "gzip"},
