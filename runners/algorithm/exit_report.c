@@ -36,6 +36,23 @@ static void gen_calls(struct event_builder *out, const struct algo_instance *in,
 	event_builder_close_array(out);
 }
 
+/* How the host's stop escalated (shutdown message, SIGTERM, SIGKILL), each step's time before now. */
+static void gen_escalation(struct event_builder *out, const struct algo_instance *in, int64_t now)
+{
+	static const char *const steps[3] = { "shutdown", "SIGTERM", "SIGKILL" };
+
+	event_builder_open_array(out, "stop_escalation");
+	for (int i = 0; i < 3; i++) {
+		if (!in->stage_ns[i])
+			continue;
+		event_builder_open_object(out, NULL);
+		event_builder_str(out, "step", steps[i]);
+		event_builder_int(out, "ago_ms", (now - in->stage_ns[i]) / 1000000);
+		event_builder_close_object(out);
+	}
+	event_builder_close_array(out);
+}
+
 static void gen_package(struct event_builder *out, const struct algorithm *a)
 {
 	const struct algo_limits *l = &a->pkg.limits;
@@ -85,6 +102,7 @@ bool algorithm_describe_exit(const struct algorithm *a, int instance, int wait_s
 	event_builder_uint(out, "calls_answered", in->answered);
 	gen_stderr(out, in);
 	gen_calls(out, in, now);
+	gen_escalation(out, in, now);
 	if (in->kill_reason && in->timed_out_id) {
 		event_builder_open_object(out, "timed_out_call");
 		event_builder_uint(out, "id", in->timed_out_id);

@@ -85,6 +85,7 @@ struct algo_instance {
 	bool hello_done;
 	bool stopping;		 /* shutdown sent: its exit is not a failure */
 	int kill_stage;		 /* 0 none, 1 shutdown sent, 2 SIGTERM sent, 3 SIGKILL sent */
+	int64_t stage_ns[3];	 /* when stages 1..3 began (CLOCK_MONOTONIC), 0 when not */
 	const char *kill_reason; /* why the host ended it, NULL when the child did */
 	struct algo_list inflight;
 	uint64_t ping_seq;

@@ -187,11 +187,13 @@ static void on_kill_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	if (in->kill_stage <= 1) {
 		child_kill_group(&c, SIGTERM);
 		in->kill_stage = 2;
+		in->stage_ns[1] = clock_mono_ns();
 		ev_timer_set(&in->kill_w, algo_secs(algo_ms_ns(in->host->pkg.limits.grace_ms)), 0.);
 		ev_timer_start(in->host->loop, &in->kill_w);
 	} else {
 		child_kill_group(&c, SIGKILL);
 		in->kill_stage = 3;
+		in->stage_ns[2] = clock_mono_ns();
 	}
 }
 
@@ -207,6 +209,7 @@ void algo_instance_terminate(struct algo_instance *in, const char *reason)
 	ev_timer_stop(in->host->loop, &in->handshake_w);
 	child_kill_group(&c, SIGTERM);
 	in->kill_stage = 2;
+	in->stage_ns[1] = clock_mono_ns();
 	ev_timer_stop(in->host->loop, &in->kill_w);
 	ev_timer_set(&in->kill_w, algo_secs(algo_ms_ns(in->host->pkg.limits.grace_ms)), 0.);
 	ev_timer_start(in->host->loop, &in->kill_w);

@@ -37,6 +37,7 @@ void algo_instance_stop(struct algo_instance *in)
 	if (in->kill_stage == 0) {
 		algo_session_shutdown(in);
 		in->kill_stage = 1;
+		in->stage_ns[0] = clock_mono_ns();
 		ev_timer_set(&in->kill_w, algo_secs(algo_ms_ns(a->pkg.limits.grace_ms)), 0.);
 		ev_timer_start(a->loop, &in->kill_w);
 	}
@@ -312,6 +313,7 @@ int algo_instance_spawn(struct algo_instance *in, struct error *err)
 	in->spawns++;
 	in->hello_done = in->stopping = false;
 	in->kill_stage = 0;
+	memset(in->stage_ns, 0, sizeof(in->stage_ns));
 	in->kill_reason = NULL;
 	in->missed_pongs = 0;
 	in->stderr_count = 0;
