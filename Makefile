@@ -56,7 +56,10 @@ LIB_SRCS := $(filter-out collector/main.c,$(wildcard collector/*.c)) \
 # code includes them as "path/name.pb-c.h" relative to proto/.
 PROTO_SRCS := $(shell find proto -name '*.proto' 2>/dev/null)
 PROTO_GEN  := $(PROTO_SRCS:proto/%.proto=$(BUILD)/proto/%.pb-c.c)
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(PROTO_GEN:%.c=%.o)
+# The web page's files (collector/ui/), embedded in the library as C arrays: no build step for users.
+UI_FILES := $(sort $(wildcard collector/ui/*.html collector/ui/*.js collector/ui/*.css collector/ui/*.svg))
+UI_GEN   := $(BUILD)/gen/ui_assets.c
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(PROTO_GEN:%.c=%.o) $(UI_GEN:%.c=%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRCS := $(wildcard tools/bench/*.c) $(wildcard tools/testchild/*.c) \
@@ -78,6 +81,7 @@ deps:
 	@if [ "$$(id -u)" -ne 0 ]; then echo "make deps: run as root (apt-get install)"; exit 1; fi
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES)
+	npm ci --prefix tools/ui-test --no-audit --no-fund
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -95,6 +99,13 @@ ifneq ($(PROTO_SRCS),)
 CFLAGS += -I$(BUILD)/proto
 $(filter-out $(PROTO_GEN:%.c=%.o),$(LIB_OBJS)): $(PROTO_GEN:%.c=%.h)
 endif
+
+$(UI_GEN): $(UI_FILES) tools/ui-embed.sh
+	@mkdir -p $(dir $@)
+	sh tools/ui-embed.sh $(UI_FILES) > $@.tmp && mv $@.tmp $@
+
+$(UI_GEN:%.c=%.o): $(UI_GEN)
+	$(CC) $(CFLAGS) -Icollector -c $< -o $@
 
 $(BUILD)/libcollector.a: $(LIB_OBJS)
 	@rm -f $@
@@ -199,7 +210,7 @@ FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
               -Icollector/include -Icollector
 
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) $(BPF_SKELS)
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) $(UI_GEN) $(BPF_SKELS)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_FLAGS) -I$(BUILD)/bpf -Ibpf -o $@ $(filter %.c,$^) $(LIBS)
 

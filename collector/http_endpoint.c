@@ -1,4 +1,4 @@
-/* /metrics, /healthz and /runners over HTTP: libmicrohttpd in epoll mode, driven by libev. */
+/* /metrics, /healthz, /runners and the web page /ui over HTTP: libmicrohttpd in epoll mode, driven by libev. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +22,7 @@
 #include <collector/runner.h>
 
 #include "http_endpoint.h"
+#include "web_ui.h"
 
 #define APPEND_LITERAL(b, lit) buffer_append((b), (lit), sizeof(lit) - 1)
 
@@ -36,6 +37,13 @@
 #define HTTP_REMOTE_LIMIT 128u
 #define HTTP_IDLE_TIMEOUT_S 5u
 #define TOKEN_BYTES 32
+/*
+ * The page's own files and JSON only: no inline script, nothing from another
+ * origin (machines may be offline, and a child's text must never run).
+ */
+#define PAGE_POLICY                                                                         \
+	"default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; " \
+	"img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 struct http_endpoint {
 	struct collector *c;
@@ -51,7 +59,7 @@ struct http_endpoint {
 };
 
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status,
-			     const char *content_type, const struct buffer *body)
+			     const char *content_type, const struct buffer *body, bool page)
 {
 	struct MHD_Response *resp =
 		MHD_create_response_from_buffer(body->len, body->data, MHD_RESPMEM_MUST_COPY);
@@ -61,6 +69,9 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status,
 		return MHD_NO;
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_X_CONTENT_TYPE_OPTIONS, "nosniff");
+	if (page)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_SECURITY_POLICY, PAGE_POLICY);
 	rc = MHD_queue_response(conn, status, resp);
 	MHD_destroy_response(resp);
 	return rc;
@@ -201,8 +212,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct buffer body = { 0 };
 	unsigned int status = MHD_HTTP_OK;
 	const char *type = "application/json";
+	struct web_ui_reply ui = { 0 };
 	enum MHD_Result rc;
-	int health = 0, err = 0;
+	int health = 0, err = 0, answered;
 
 	(void)version;
 	(void)upload;
@@ -237,8 +249,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	} else if (strcmp(url, "/runners") == 0) {
 		/* Children's pids and states only for whoever holds the token. */
 		err = collector_render_status_view(h->c, &body, authorized(h, conn));
+	} else if ((answered = web_ui_answer(h->c, url, peer_is_local(conn), &body, &ui)) != 0) {
+		err = answered < 0 ? answered : 0;
+		status = ui.status;
+		type = ui.type;
 	} else {
-		static const char paths[] = "not found: try /metrics, /healthz or /runners "
+		static const char paths[] = "not found: try /ui, /metrics, /healthz or /runners "
 					    "(POST /runners/NAME/ACTION for actions)\n";
 
 		buffer_append(&body, paths, sizeof(paths) - 1);
@@ -252,7 +268,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (strcmp(type, "application/json") == 0)
 		APPEND_LITERAL(&body, "\n");
-	rc = reply(conn, status, type, &body);
+	rc = reply(conn, status, type, &body, ui.page);
 	buffer_free(&body);
 	return rc;
 }
@@ -502,7 +518,9 @@ struct http_endpoint *http_endpoint_start(struct collector *c, struct ev_loop *l
 	h->io.data = h->timer.data = h;
 	ev_io_start(loop, &h->io);
 	setup_token(h);
-	log_info("serving /metrics, /healthz and /runners on http://%s", h->address);
+	log_info("serving /metrics, /healthz and /runners on http://%s (the web page: "
+		 "http://%s/ui)",
+		 h->address, h->address);
 	if (allow_public)
 		log_warn("metrics endpoint http://%s is public (--metrics-public): whoever reaches "
 			 "it reads the metrics, health, and runner and sink names and states",
