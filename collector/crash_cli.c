@@ -233,7 +233,7 @@ static int load_all(const char *dir, const char *since, yajl_val **out, FILE *er
 	*out = NULL;
 	if (n < 0)
 		return -err.code;
-	*out = calloc((size_t)n + 1, sizeof(**out));
+	*out = calloc((size_t)n + 1, sizeof(yajl_val));
 	for (int i = 0; *out && i < n; i++) {
 		yajl_val r = load(dir, names[i], why, sizeof(why));
 
@@ -340,14 +340,45 @@ static void list_each(yajl_val *reports, int n, FILE *out)
 	}
 }
 
+/* Exactly @p n digits at @p s into @p v. @return the text after them, NULL when they are not there. */
+static const char *digits(const char *s, int n, int *v)
+{
+	*v = 0;
+	for (int i = 0; i < n; i++, s++) {
+		if (*s < '0' || *s > '9')
+			return NULL;
+		*v = *v * 10 + (*s - '0');
+	}
+	return s;
+}
+
+/* "YYYY-MM-DD", then "THH:MM" or " HH:MM", then ":SS", then "Z"; each after the date optional. */
+static int parse_utc(const char *s, int f[6])
+{
+	static const int width[6] = { 4, 2, 2, 2, 2, 2 };
+	static const char before[6] = { 0, '-', '-', 'T', ':', ':' };
+
+	memset(f, 0, 6 * sizeof(*f));
+	for (int i = 0; i < 6; i++) {
+		/* The text may end after the date or after the minutes. */
+		if ((i == 3 || i == 5) && (*s == '\0' || (*s == 'Z' && s[1] == '\0')))
+			return 0;
+		if (i > 0 && *s != before[i] && !(i == 3 && *s == ' '))
+			return -1;
+		s = digits(s + (i > 0), width[i], &f[i]);
+		if (!s)
+			return -1;
+	}
+	return *s == '\0' || (*s == 'Z' && s[1] == '\0') ? 0 : -1;
+}
+
 /* --since: a duration back from now (2h, 30m) or a UTC time (2026-11-23, 2026-11-23T11:30). */
 static int parse_since(const char *arg, char *since, size_t size)
 {
 	int64_t ns;
 	time_t t;
 	struct tm tm;
-	int y, mo, d, h = 0, mi = 0, sec = 0, used = 0;
-	char sep = 'T';
+	int f[6];
 
 	if (parse_duration(arg, &ns) == 0 && ns >= 0) {
 		t = time(NULL) - (time_t)(ns / 1000000000);
@@ -355,14 +386,10 @@ static int parse_since(const char *arg, char *since, size_t size)
 		strftime(since, size, "%Y-%m-%dT%H:%M:%S", &tm);
 		return 0;
 	}
-	if (sscanf(arg, "%4d-%2d-%2d%n", &y, &mo, &d, &used) == 3 &&
-	    (arg[used] == '\0' ||
-	     sscanf(arg + used, "%c%2d:%2d%n:%2d%n", &sep, &h, &mi, &used, &sec, &used) >= 3) &&
-	    (sep == 'T' || sep == ' ')) {
-		snprintf(since, size, "%04d-%02d-%02dT%02d:%02d:%02d", y, mo, d, h, mi, sec);
-		return 0;
-	}
-	return -1;
+	if (parse_utc(arg, f) < 0)
+		return -1;
+	snprintf(since, size, "%04d-%02d-%02dT%02d:%02d:%02d", f[0], f[1], f[2], f[3], f[4], f[5]);
+	return 0;
 }
 
 static void usage(FILE *out, const char *dir)
@@ -406,15 +433,15 @@ static int show(const char *dir, const char *since, const char *id, bool each, F
 	if (id && strcmp(id, "latest") != 0)
 		return explain_one(dir, id, out);
 	n = load_all(dir, since, &reports, stderr);
-	if (n == -ENOENT || n == 0) {
+	if (n < 0 && n != -ENOENT) {
+		fprintf(stderr, "collector: crashes: %s: %s\n", dir, strerror(-n));
+		return COLLECTOR_EXIT_FAILED;
+	}
+	if (n <= 0 || !reports) {
 		fprintf(stderr, "collector: crashes: no crash reports in %s%s%s\n", dir,
 			since[0] ? " since " : "", since);
 		free_all(reports, 0);
 		return id ? COLLECTOR_EXIT_FAILED : 0;
-	}
-	if (n < 0) {
-		fprintf(stderr, "collector: crashes: %s: %s\n", dir, strerror(-n));
-		return COLLECTOR_EXIT_FAILED;
 	}
 	if (id)
 		explain(reports[n - 1], out);

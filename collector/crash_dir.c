@@ -20,7 +20,8 @@ int crash_dir_default(char *dir, size_t size)
 {
 	const char *env = getenv("COLLECTOR_STATE_DIR"), *xdg = getenv("XDG_STATE_HOME");
 	const char *home = getenv("HOME");
-	const struct passwd *pw;
+	struct passwd pwd, *pw = NULL;
+	char pwbuf[1024];
 	int n;
 
 	if (env && *env)
@@ -31,7 +32,8 @@ int crash_dir_default(char *dir, size_t size)
 		n = snprintf(dir, size, "%s/collector/crashes", xdg);
 	else {
 		/* The XDG rule: a relative $XDG_STATE_HOME is ignored. */
-		if ((!home || home[0] != '/') && (pw = getpwuid(geteuid())))
+		if ((!home || home[0] != '/') &&
+		    getpwuid_r(geteuid(), &pwd, pwbuf, sizeof(pwbuf), &pw) == 0 && pw)
 			home = pw->pw_dir;
 		if (!home || home[0] != '/')
 			return -ENOENT;
@@ -109,7 +111,7 @@ static void prune(const char *dir)
 	char **names, path[DIR_MAX + 256];
 	int n = crash_dir_list(dir, &names, &err);
 
-	for (int i = 0; i < n - CRASH_DIR_KEEP; i++) {
+	for (int i = 0; names && i < n - CRASH_DIR_KEEP; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		unlink(path);
 	}

@@ -41,7 +41,7 @@
  * The page's own files and JSON only: no inline script, nothing from another
  * origin (machines may be offline, and a child's text must never run).
  */
-#define PAGE_POLICY                                                                         \
+#define PAGE_POLICY                                                                     \
 	"default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; " \
 	"img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 

@@ -6,6 +6,7 @@
 #include <yajl/yajl_tree.h>
 
 #include <collector/crash_dir.h>
+#include <collector/event_builder.h>
 
 #include "web_ui.h"
 #include "web_ui_assets.h"
@@ -15,12 +16,24 @@
 
 #define JSON "application/json"
 
-static int answer_text(struct buffer *body, struct web_ui_reply *r, unsigned int status,
-		       const char *json)
+/* {"error":MSG} through the event builder, as every JSON the collector writes. */
+static int answer_error(struct buffer *body, struct web_ui_reply *r, unsigned int status,
+			const char *msg)
 {
+	struct event_builder *b = event_builder_new();
+	struct span text;
+	int rc = -ENOMEM;
+
 	r->status = status;
 	r->type = JSON;
-	return buffer_append(body, json, strlen(json)) < 0 ? -ENOMEM : 1;
+	if (!b)
+		return -ENOMEM;
+	event_builder_begin(b);
+	event_builder_str(b, "error", msg);
+	if (event_builder_finish(b, &text) == 0 && buffer_append(body, text.ptr, text.len) == 0)
+		rc = 1;
+	event_builder_free(b);
+	return rc;
 }
 
 static int answer_asset(const char *name, struct buffer *body, struct web_ui_reply *r)
@@ -33,7 +46,7 @@ static int answer_asset(const char *name, struct buffer *body, struct web_ui_rep
 			return buffer_append(body, a->data, a->len) < 0 ? -ENOMEM : 1;
 		}
 	r->page = false;
-	return answer_text(body, r, 404, "{\"error\":\"no such file of the page\"}");
+	return answer_error(body, r, 404, "no such file of the page");
 }
 
 /* A parsed value back into JSON text (a report's members, copied as they are). */
@@ -66,9 +79,9 @@ static void gen_tree(yajl_gen g, yajl_val v)
 /* What the crash list shows of one report: who, when, how it ended; not its samples or stderr. */
 static void gen_summary(yajl_gen g, const char *text)
 {
-	static const char *const keys[] = { "id",	 "time",   "pid",	"package",
-					    "cause",	 "signal", "exit_code", "killed_by",
-					    "oom_killed" };
+	static const char *const keys[] = { "id",	 "time",      "pid",
+					    "package",	 "cause",     "signal",
+					    "exit_code", "killed_by", "oom_killed" };
 	yajl_val r = yajl_tree_parse(text, NULL, 0);
 
 	if (!YAJL_IS_OBJECT(r)) {
@@ -143,7 +156,7 @@ static int answer_crash(const char *id, struct buffer *body, struct web_ui_reply
 	struct error err = { 0 };
 
 	if (!crash_dir_valid_id(id))
-		return answer_text(body, r, 400, "{\"error\":\"not a crash ID\"}");
+		return answer_error(body, r, 400, "not a crash ID");
 	for (int i = 0; i < ndirs; i++) {
 		body->len = 0;
 		if (crash_dir_read(dirs[i], id, body, &err) == 0) {
@@ -155,7 +168,7 @@ static int answer_crash(const char *id, struct buffer *body, struct web_ui_reply
 			return -ENOMEM;
 	}
 	body->len = 0;
-	return answer_text(body, r, 404, "{\"error\":\"no such crash report\"}");
+	return answer_error(body, r, 404, "no such crash report");
 }
 
 int web_ui_answer(struct collector *c, const char *url, bool local, struct buffer *body,
@@ -171,9 +184,10 @@ int web_ui_answer(struct collector *c, const char *url, bool local, struct buffe
 	if (strcmp(url, "/api/crashes") != 0 && strncmp(url, "/api/crashes/", 13) != 0)
 		return 0;
 	if (!local)
-		return answer_text(body, r, 403,
-				   "{\"error\":\"crash reports hold children's stderr and "
-				   "arguments: served only to this machine\"}");
+		return answer_error(body, r, 403,
+				    "crash reports hold children's stderr and arguments: served "
+				    "only "
+				    "to this machine");
 	if (strcmp(url, "/api/crashes") == 0)
 		return answer_crashes(body, r);
 	return answer_crash(url + 13, body, r);
