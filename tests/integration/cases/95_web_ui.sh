@@ -82,7 +82,8 @@ algo_calls "$UI_WORK/calls" 30
 fifo="$UI_WORK/calls.fifo"
 mkfifo "$fifo"
 ev="$UI_WORK/events.jsonl"
-"$C" run --metrics=127.0.0.1:0 --sink "file:$ev" algorithm --package "$pkg" \
+# Its own state directory: the page lists every report there, and other cases write theirs.
+COLLECTOR_STATE_DIR="$UI_WORK/state" "$C" run --metrics=127.0.0.1:0 --sink "file:$ev" algorithm --package "$pkg" \
 	--calls - --health-interval 100ms <"$fifo" 2>"$UI_WORK/run.err" &
 pid=$!
 exec 7>"$fifo"
@@ -119,7 +120,7 @@ for i in 0 1; do
 	check "page $n: a mark per timeline entry" test "$(p .timeline_marks)" = "$(p '.timeline | length')"
 	check "screenshot crash-$n.png taken" test "$(head -c 8 "$UI_WORK/crash-$n.png" 2>/dev/null | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a
 done
-eq "as many points as the report's samples" "$(jq '.samples | length' "$COLLECTOR_STATE_DIR/crashes/$id1.json")" "$(ui '.pages[0].cpu_points')"
+eq "as many points as the report's samples" "$(jq '.samples | length' "$UI_WORK/state/crashes/$id1.json")" "$(ui '.pages[0].cpu_points')"
 eq "the call in flight when bash killed it" "execute" "$(ui '.pages[0].calls[0][1]')"
 eq "the second: the cause" "killed by the host: a call ran past its timeout" "$(ui '.pages[1].cause')"
 check "the second: timeout, SIGTERM, SIGKILL, death on the timeline, in order" test \
