@@ -56,6 +56,7 @@ struct http_endpoint {
 	char token[2 * TOKEN_BYTES + 1];
 	char token_path[256];
 	unsigned remote_connections;
+	struct web_ui *ui;
 };
 
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status,
@@ -249,7 +250,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	} else if (strcmp(url, "/runners") == 0) {
 		/* Children's pids and states only for whoever holds the token. */
 		err = collector_render_status_view(h->c, &body, authorized(h, conn));
-	} else if ((answered = web_ui_answer(h->c, url, peer_is_local(conn), &body, &ui)) != 0) {
+	} else if ((answered = web_ui_answer(h->ui, h->c, url, peer_is_local(conn), &body, &ui)) !=
+		   0) {
 		err = answered < 0 ? answered : 0;
 		status = ui.status;
 		type = ui.type;
@@ -485,12 +487,16 @@ struct http_endpoint *http_endpoint_start(struct collector *c, struct ev_loop *l
 	bool v6 = false;
 	int fd;
 
-	if (!h) {
+	if (h)
+		h->ui = web_ui_new();
+	if (!h || !h->ui) {
+		free(h);
 		error_set(err, ENOMEM, "out of memory");
 		return NULL;
 	}
 	fd = listen_on(addr, allow_public, h->address, sizeof(h->address), &v6, err);
 	if (fd < 0) {
+		web_ui_free(h->ui);
 		free(h);
 		return NULL;
 	}
@@ -509,6 +515,7 @@ struct http_endpoint *http_endpoint_start(struct collector *c, struct ev_loop *l
 			MHD_stop_daemon(h->daemon);
 		else
 			close(fd);
+		web_ui_free(h->ui);
 		free(h);
 		error_set(err, EIO, "metrics address %s: the HTTP server could not start", addr);
 		return NULL;
@@ -542,5 +549,6 @@ void http_endpoint_free(struct http_endpoint *h)
 	if (h->token_path[0])
 		unlink(h->token_path);
 	MHD_stop_daemon(h->daemon);
+	web_ui_free(h->ui);
 	free(h);
 }

@@ -1,5 +1,7 @@
 /* The web page /ui and the JSON it polls: /api/state, /api/crashes, /api/crashes/ID. */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <yajl/yajl_gen.h>
@@ -15,6 +17,22 @@
 #define CRASHES_LISTED 200
 
 #define JSON "application/json"
+
+/*
+ * A report's file never changes once renamed into place: its summary is made
+ * once, not at every poll (parsing 30 s of samples of hundreds of reports on
+ * the collector's loop every few seconds would hold up the events).
+ */
+struct summary {
+	char *path; /* DIR/ID.json */
+	char *json; /* "" when the file is not a report */
+	bool seen;  /* in the latest listing: the others are gone and dropped */
+};
+
+struct web_ui {
+	struct summary *v;
+	size_t n, cap;
+};
 
 /* {"error":MSG} through the event builder, as every JSON the collector writes. */
 static int answer_error(struct buffer *body, struct web_ui_reply *r, unsigned int status,
@@ -77,48 +95,118 @@ static void gen_tree(yajl_gen g, yajl_val v)
 }
 
 /* What the crash list shows of one report: who, when, how it ended; not its samples or stderr. */
-static void gen_summary(yajl_gen g, const char *text)
+static char *summarize(const char *text)
 {
 	static const char *const keys[] = { "id",	 "time",      "pid",
 					    "package",	 "cause",     "signal",
 					    "exit_code", "killed_by", "oom_killed" };
 	yajl_val r = yajl_tree_parse(text, NULL, 0);
+	yajl_gen g = YAJL_IS_OBJECT(r) ? yajl_gen_alloc(NULL) : NULL;
+	const unsigned char *out;
+	size_t len;
+	char *copy;
 
-	if (!YAJL_IS_OBJECT(r)) {
+	if (!g) {
 		yajl_tree_free(r);
-		return;
+		return strdup("");
 	}
 	yajl_gen_map_open(g);
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		const char *path[] = { keys[i], NULL };
-		yajl_val v = yajl_tree_get(r, path, yajl_t_any);
 
 		yajl_gen_string(g, (const unsigned char *)keys[i], strlen(keys[i]));
-		gen_tree(g, v);
+		gen_tree(g, yajl_tree_get(r, path, yajl_t_any));
 	}
 	yajl_gen_map_close(g);
+	yajl_gen_get_buf(g, &out, &len);
+	copy = strndup((const char *)out, len);
+	yajl_gen_free(g);
 	yajl_tree_free(r);
+	return copy;
 }
 
-static void gen_dir(yajl_gen g, const char *dir)
+/* The summary of @p path, made now if it is not kept yet. @return NULL when out of memory. */
+static const char *summary_of(struct web_ui *ui, const char *path)
+{
+	struct buffer text = { 0 };
+	struct error err = { 0 };
+	struct summary *s;
+	const char *slash = strrchr(path, '/');
+	char dir[4096];
+
+	for (size_t i = 0; i < ui->n; i++)
+		if (strcmp(ui->v[i].path, path) == 0) {
+			ui->v[i].seen = true;
+			return ui->v[i].json;
+		}
+	if (ui->n == ui->cap) {
+		size_t cap = ui->cap ? ui->cap * 2 : 64;
+		struct summary *grown = realloc(ui->v, cap * sizeof(*grown));
+
+		if (!grown)
+			return NULL;
+		ui->v = grown;
+		ui->cap = cap;
+	}
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	s = &ui->v[ui->n];
+	*s = (struct summary){ .path = strdup(path), .seen = true };
+	if (crash_dir_read(dir, slash + 1, &text, &err) == 0 && buffer_append(&text, "", 1) == 0)
+		s->json = summarize(text.data);
+	else
+		s->json = strdup("");
+	buffer_free(&text);
+	if (!s->path || !s->json) {
+		free(s->path);
+		free(s->json);
+		return NULL;
+	}
+	ui->n++;
+	return s->json;
+}
+
+/* Summaries of files no longer listed (pruned, removed) are dropped. */
+static void forget_unseen(struct web_ui *ui)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < ui->n; i++) {
+		if (ui->v[i].seen) {
+			ui->v[i].seen = false;
+			ui->v[kept++] = ui->v[i];
+		} else {
+			free(ui->v[i].path);
+			free(ui->v[i].json);
+		}
+	}
+	ui->n = kept;
+}
+
+static int gen_dir(struct web_ui *ui, yajl_gen g, const char *dir)
 {
 	struct error err = { 0 };
-	struct buffer text = { 0 };
-	char **names;
+	char **names, path[4096];
 	int n = crash_dir_list(dir, &names, &err);
 
 	for (int i = n > CRASHES_LISTED ? n - CRASHES_LISTED : 0; i < n; i++) {
-		text.len = 0;
-		if (crash_dir_read(dir, names[i], &text, &err) == 0 &&
-		    buffer_append(&text, "", 1) == 0)
-			gen_summary(g, text.data);
+		const char *json;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		json = summary_of(ui, path);
+		if (!json) {
+			crash_dir_names_free(names, n);
+			return -ENOMEM;
+		}
+		/* Made by yajl_gen from a parsed report: one JSON value, inserted whole. */
+		if (*json)
+			yajl_gen_number(g, json, strlen(json));
 	}
-	buffer_free(&text);
 	crash_dir_names_free(names, n);
+	return 0;
 }
 
 /* {"dirs":[...],"crashes":[summaries, oldest first per directory]}. */
-static int answer_crashes(struct buffer *body, struct web_ui_reply *r)
+static int answer_crashes(struct web_ui *ui, struct buffer *body, struct web_ui_reply *r)
 {
 	const char *dirs[CRASH_DIR_NOTED + 1];
 	int ndirs = crash_dir_noted(dirs, CRASH_DIR_NOTED + 1), rc;
@@ -136,8 +224,9 @@ static int answer_crashes(struct buffer *body, struct web_ui_reply *r)
 	yajl_gen_array_close(g);
 	yajl_gen_string(g, (const unsigned char *)"crashes", 7);
 	yajl_gen_array_open(g);
-	for (int i = 0; i < ndirs; i++)
-		gen_dir(g, dirs[i]);
+	for (int i = 0, failed = 0; i < ndirs && !failed; i++)
+		failed = gen_dir(ui, g, dirs[i]);
+	forget_unseen(ui);
 	yajl_gen_array_close(g);
 	yajl_gen_map_close(g);
 	yajl_gen_get_buf(g, &text, &len);
@@ -171,8 +260,25 @@ static int answer_crash(const char *id, struct buffer *body, struct web_ui_reply
 	return answer_error(body, r, 404, "no such crash report");
 }
 
-int web_ui_answer(struct collector *c, const char *url, bool local, struct buffer *body,
-		  struct web_ui_reply *r)
+struct web_ui *web_ui_new(void)
+{
+	return calloc(1, sizeof(struct web_ui));
+}
+
+void web_ui_free(struct web_ui *ui)
+{
+	if (!ui)
+		return;
+	for (size_t i = 0; i < ui->n; i++) {
+		free(ui->v[i].path);
+		free(ui->v[i].json);
+	}
+	free(ui->v);
+	free(ui);
+}
+
+int web_ui_answer(struct web_ui *ui, struct collector *c, const char *url, bool local,
+		  struct buffer *body, struct web_ui_reply *r)
 {
 	*r = (struct web_ui_reply){ .status = 200, .type = JSON };
 	if (strcmp(url, "/ui") == 0 || strcmp(url, "/ui/") == 0)
@@ -189,6 +295,6 @@ int web_ui_answer(struct collector *c, const char *url, bool local, struct buffe
 				    "only "
 				    "to this machine");
 	if (strcmp(url, "/api/crashes") == 0)
-		return answer_crashes(body, r);
+		return answer_crashes(ui, body, r);
 	return answer_crash(url + 13, body, r);
 }
