@@ -56,6 +56,12 @@ static yajl_val load(const char *dir, const char *id, char *why, size_t why_len)
 	return v;
 }
 
+/* Whose crash: the package's name; a report of another runner names its runner. */
+static const char *who(yajl_val r)
+{
+	return str(get(r, "package"), "name", str(r, "runner", "?"));
+}
+
 static const char *what_signal(const char *sig)
 {
 	static const char *const names[][2] = {
@@ -200,9 +206,8 @@ static void explain(yajl_val r, FILE *out)
 	size_t nl = YAJL_IS_ARRAY(lines) ? lines->u.array.len : 0;
 
 	fprintf(out, "crash %s at %s: %s %s, instance %lld, pid %lld, up %lld ms\n",
-		str(r, "id", "?"), str(r, "time", "?"), str(pkg, "name", "?"),
-		str(pkg, "version", "?"), num(r, "instance", -1), num(r, "pid", 0),
-		num(r, "uptime_ms", 0));
+		str(r, "id", "?"), str(r, "time", "?"), who(r), str(pkg, "version", "?"),
+		num(r, "instance", -1), num(r, "pid", 0), num(r, "uptime_ms", 0));
 	say_cause(r, out);
 	say_context(r, out);
 	fprintf(out, "restarts before it: %lld; consecutive failures: %lld; breaker: %s\n",
@@ -260,9 +265,9 @@ static void group_key(yajl_val r, char *key, size_t size)
 {
 	yajl_val pkg = get(r, "package");
 
-	snprintf(key, size, "%s\x1f%s\x1f%s\x1f%s\x1f%lld\x1f%s", str(pkg, "name", "?"),
-		 str(pkg, "version", "?"), str(r, "cause", ""), str(r, "signal", ""),
-		 num(r, "exit_code", -1), str(get(r, "killed_by"), "name", ""));
+	snprintf(key, size, "%s\x1f%s\x1f%s\x1f%s\x1f%lld\x1f%s", who(r), str(pkg, "version", "?"),
+		 str(r, "cause", ""), str(r, "signal", ""), num(r, "exit_code", -1),
+		 str(get(r, "killed_by"), "name", ""));
 }
 
 /* The reports of one cause: how many, the first and the newest. */
@@ -318,8 +323,7 @@ static void list_grouped(yajl_val *reports, int n, FILE *out)
 
 		fprintf(out, "%s%-5d %-24s  %-24s  %-22s %s %s: ", times, groups[g].count,
 			str(reports[groups[g].first], "time", "?"), str(last, "time", "?"),
-			str(last, "id", "?"), str(get(last, "package"), "name", "?"),
-			str(get(last, "package"), "version", "?"));
+			str(last, "id", "?"), who(last), str(get(last, "package"), "version", "?"));
 		say_cause(last, out);
 		fputc('\n', out);
 	}
@@ -333,8 +337,7 @@ static void list_each(yajl_val *reports, int n, FILE *out)
 		yajl_val r = reports[i];
 
 		fprintf(out, "%s  %s  %s %s  pid %lld  ", str(r, "id", "?"), str(r, "time", "?"),
-			str(get(r, "package"), "name", "?"), str(get(r, "package"), "version", "?"),
-			num(r, "pid", 0));
+			who(r), str(get(r, "package"), "version", "?"), num(r, "pid", 0));
 		say_cause(r, out);
 		fputc('\n', out);
 	}

@@ -97,9 +97,9 @@ static void gen_tree(yajl_gen g, yajl_val v)
 /* What the crash list shows of one report: who, when, how it ended; not its samples or stderr. */
 static char *summarize(const char *text)
 {
-	static const char *const keys[] = { "id",	 "time",      "pid",
-					    "package",	 "cause",     "signal",
-					    "exit_code", "killed_by", "oom_killed" };
+	static const char *const keys[] = { "id",	 "time",      "pid",	"package",
+					    "runner",	 "cause",     "signal", "exit_code",
+					    "killed_by", "oom_killed" };
 	yajl_val r = yajl_tree_parse(text, NULL, 0);
 	yajl_gen g = YAJL_IS_OBJECT(r) ? yajl_gen_alloc(NULL) : NULL;
 	const unsigned char *out;

@@ -152,7 +152,7 @@ function oomText(r) {
 
 // Same package, version and way of dying: one row, as `collector crashes` groups them.
 function groupKey(r) {
-  const p = r.package || {};
+  const p = r.package || { name: r.runner };
   return [p.name, p.version, r.cause, r.signal, r.exit_code, r.killed_by && r.killed_by.name].join('\u001f');
 }
 
@@ -169,7 +169,7 @@ function drawCrashes(data) {
   $('no-crashes').hidden = reports.length > 0;
   const rows = [...groups.values()].sort((a, b) => (a.last.time < b.last.time ? 1 : -1));
   fill($('crashes').tBodies[0], rows.map((g) => {
-    const p = g.last.package || {};
+    const p = g.last.package || { name: g.last.runner };
     const link = el('a', { href: '#crash/' + encodeURIComponent(g.last.id) }, g.last.id);
     return el('tr', { 'data-crash': g.last.id },
       el('td', { class: 'num' }, '×' + g.count), el('td', {}, fmt.time(g.first.time)),
@@ -262,7 +262,7 @@ function fact(name, value, id) {
 }
 
 function drawCrash(r) {
-  const p = r.package || {};
+  const p = r.package || { name: r.runner };
   $('crash-title').textContent = 'Crash ' + r.id + ': ' + (p.name || '?') + ' ' + (p.version || '');
   $('crash-facts').replaceChildren(
     ...fact('cause', causeText(r), 'crash-cause'),
