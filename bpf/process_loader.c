@@ -38,7 +38,7 @@ int process_options_check(const struct options *o, struct error *err)
 				 PROCESS_COMM_LEN - 1);
 	if (options_bool(o, "tree") && options_int(o, "pid") <= 0)
 		return error_set(err, EINVAL, "--tree needs --pid");
-	return 0;
+	return loader_check_pid((pid_t)options_int(o, "pid"), err);
 }
 
 static struct process_args {
@@ -233,7 +233,7 @@ int process_loader_main(const struct options *opts)
 	int err;
 
 	if (process_options_check(opts, &bad) < 0) {
-		fprintf(stderr, "process loader: %s\n", bad.msg);
+		loader_verdict("%s", bad.msg);
 		return 2;
 	}
 	args_from(opts);
@@ -245,7 +245,7 @@ int process_loader_main(const struct options *opts)
 		return 1;
 	}
 	if (configure(o.skel, &lerr) < 0) {
-		fprintf(stderr, "process loader: %s\n", lerr.msg);
+		loader_verdict("%s", lerr.msg);
 		err = 2;
 		goto out;
 	}

@@ -23,6 +23,7 @@ struct loader_child {
 	bool stopping;
 	unsigned long long lost_reported; /* records lost as of the last collector.loss */
 	char stderr_tail[LOADER_STDERR_KEEP][200];
+	char verdict[256]; /* the loader's one-line "error: " verdict, empty until it says one */
 	int stderr_count;
 	char *argv[LOADER_MAX_ARGS]; /* owned: the loader's command line */
 	int argc;
