@@ -26,6 +26,10 @@ struct process_runner {
 };
 
 static const struct option_spec process_options[] = {
+	{ .name = "command",
+	  .type = OPT_ARGV,
+	  .help = "a command to start and trace with its descendants (as bpftrace -c); the run "
+		  "ends when it exits" },
 	{ .name = "pid",
 	  .short_name = 'p',
 	  .type = OPT_INT,
@@ -38,12 +42,15 @@ static const struct option_spec process_options[] = {
 	  .help = "only processes with this command name (at most 15 characters)" },
 	{ .name = "uid",
 	  .short_name = 'u',
-	  .type = OPT_INT,
-	  .def = "-1",
-	  .help = "only processes of this user id" },
+	  .type = OPT_STRING,
+	  .help = "only processes of this user (a name or a number)" },
 	{ .name = "cgroup",
 	  .type = OPT_STRING,
-	  .help = "only processes in this cgroup v2 directory" },
+	  .help = "only processes in this cgroup v2 directory (a directory of a cgroup2 mount)" },
+	{ .name = "fails",
+	  .short_name = 'x',
+	  .type = OPT_BOOL,
+	  .help = "also report failed execs: process.exec with ret < 0 (as execsnoop -x)" },
 	{ .name = "threads", .type = OPT_BOOL, .help = "also report the exits of single threads" },
 	{ .name = "max-args", .type = OPT_INT, .def = "64", .help = "argv words kept per exec" },
 	{ .name = "flush-interval",
