@@ -79,7 +79,7 @@ static void on_end(void *arg)
 	if (lc->on_exit)
 		lc->on_exit(lc->arg);
 	if (lc->stopping) {
-		runner_finished(lc->ctx, RUNNER_CANCELED);
+		runner_finished(lc->ctx, lc->done ? RUNNER_SUCCESS : RUNNER_CANCELED);
 		return;
 	}
 	if (lc->verdict[0]) {
@@ -180,6 +180,12 @@ void loader_child_stop(struct loader_child *lc)
 {
 	lc->stopping = true;
 	piped_child_terminate(&lc->pc);
+}
+
+void loader_child_end(struct loader_child *lc)
+{
+	lc->done = true;
+	loader_child_stop(lc);
 }
 
 void loader_child_resume(struct loader_child *lc)
