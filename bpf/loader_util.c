@@ -264,19 +264,19 @@ void loader_explain_failure(const char *what, int err)
 	/* The usual cause first, in the words an operator acts on. */
 	if (!checks[CHECK_CAPS].ok) {
 		loader_verdict("need root or CAP_BPF + CAP_PERFMON: run as root, or setcap "
-			     "cap_bpf,cap_perfmon+ep %s",
-			     len > 0 ? self : "collector");
+			       "cap_bpf,cap_perfmon+ep %s",
+			       len > 0 ? self : "collector");
 		return;
 	}
 	for (int i = 0; i < CHECK_COUNT; i++) {
 		if (checks[i].needed_for_bpf && !checks[i].ok) {
 			loader_verdict("cannot %s: %s: %s (fix: %s)", what, checks[i].name,
-				     checks[i].detail, checks[i].fix);
+				       checks[i].detail, checks[i].fix);
 			return;
 		}
 	}
 	loader_verdict("cannot %s: %s (--log-level debug shows libbpf's messages)", what,
-		     strerror(err));
+		       strerror(err));
 }
 
 void loader_ready(struct loader_out *o, const char *name)

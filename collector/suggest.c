@@ -52,8 +52,9 @@ void suggest_offer(struct suggestion *s, const char *candidate)
 {
 	size_t len = strlen(s->word);
 	/* A word that begins a name ("proc") is one step from it. */
-	size_t d = len >= 3 && strncmp(candidate, s->word, len) == 0 ? 1 :
-								       distance(s->word, candidate);
+	size_t d = len >= 3 && strlen(candidate) > len && strncmp(candidate, s->word, len) == 0 ?
+			   1 :
+			   distance(s->word, candidate);
 
 	if (d > 0 && d < s->distance) {
 		s->best = candidate;

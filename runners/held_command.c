@@ -29,8 +29,9 @@ static void on_child(struct ev_loop *loop, ev_child *w, int revents)
 void held_command_init(struct held_command *h, struct ev_loop *loop, void (*on_end)(void *arg),
 		       void *arg)
 {
-	*h = (struct held_command){ .loop = loop, .pid = -1, .go_fd = -1, .on_end = on_end,
-				    .arg = arg };
+	*h = (struct held_command){
+		.loop = loop, .pid = -1, .go_fd = -1, .on_end = on_end, .arg = arg
+	};
 	ev_child_init(&h->watcher, on_child, 0, 0);
 	h->watcher.data = h;
 }

@@ -138,11 +138,11 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
 	const struct kafka_sink *s = rd_kafka_opaque(rk);
 	bool said = strcmp(fac, "FAIL") == 0 || strcmp(fac, "TERMINATE") == 0 ||
 		    strcmp(fac, "ERROR") == 0;
-	enum log_level lvl = said	  ? LOG_DEBUG :
-			     level <= 3	  ? LOG_ERROR :
-			     level == 4	  ? LOG_WARN :
-			     level <= 6	  ? LOG_INFO :
-					    LOG_DEBUG;
+	enum log_level lvl = said	? LOG_DEBUG :
+			     level <= 3 ? LOG_ERROR :
+			     level == 4 ? LOG_WARN :
+			     level <= 6 ? LOG_INFO :
+					  LOG_DEBUG;
 
 	log_msg(lvl, "sink %s: librdkafka %s: %s", s ? sink_name(s->ctx) : "kafka", fac, buf);
 }
