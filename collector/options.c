@@ -407,6 +407,7 @@ int options_parse_argv(int argc, char **argv, const struct options_table *tables
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		const struct option_spec *s;
 		struct options *values = NULL;
+		const char *value;
 
 		if (c == '?')
 			return unknown_option(tables, ntables, argv[optind - 1], err);
@@ -416,13 +417,14 @@ int options_parse_argv(int argc, char **argv, const struct options_table *tables
 		s = spec_of(tables, ntables, c, &values);
 		if (!s)
 			return error_set(err, EINVAL, "unknown option '%s'", argv[optind - 1]);
-		if (s->implicit && !optarg && optind < argc && looks_like_address(argv[optind]))
-			optarg = argv[optind++];
-		if (options_set(values, s->name,
-				s->type == OPT_BOOL ? "true" :
-				!optarg		    ? s->implicit :
-						      optarg,
-				err) < 0)
+		value = s->type == OPT_BOOL ? "true" : optarg;
+		if (!value && s->implicit)
+			value = optind < argc && looks_like_address(argv[optind]) ? argv[optind++] :
+										    s->implicit;
+		if (!value)
+			return error_set(err, EINVAL, "missing value for '%s' (see --help)",
+					 argv[optind - 1]);
+		if (options_set(values, s->name, value, err) < 0)
 			return -EINVAL;
 	}
 	return optind;
