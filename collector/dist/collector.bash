@@ -31,13 +31,18 @@ _collector_takes_value()
 		printf '%s\n' "$1" | grep -qE -- "^ +$2, --[a-z-]+ [A-Z]+ "
 }
 
+# COMPREPLY from compgen's words, one a line.
+_collector_reply()
+{
+	mapfile -t COMPREPLY < <(compgen "$@")
+}
+
 _collector_files()
 {
 	if declare -F _filedir >/dev/null; then
 		_filedir
 	else
-		local IFS=$'\n'
-		COMPREPLY=($(compgen -f -- "$cur"))
+		_collector_reply -f -- "$cur"
 	fi
 }
 
@@ -55,14 +60,14 @@ _collector()
 	local self=${words[0]} command=${words[1]} i help runner="" runners
 
 	if [ "$cword" -eq 1 ]; then
-		COMPREPLY=($(compgen -W "$(_collector_commands "$self")" -- "$cur"))
+		_collector_reply -W "$(_collector_commands "$self")" -- "$cur"
 		return
 	fi
 	# After `--`: the command a runner runs, then its arguments.
 	for ((i = 2; i < cword; i++)); do
 		if [ "${words[i]}" = "--" ]; then
 			if [ $((i + 1)) -eq "$cword" ]; then
-				COMPREPLY=($(compgen -c -- "$cur"))
+				_collector_reply -c -- "$cur"
 			else
 				_collector_files
 			fi
@@ -77,7 +82,7 @@ _collector()
 				break
 			fi
 		done
-		help=$("$self" run $runner --help 2>/dev/null)
+		help=$("$self" run ${runner:+"$runner"} --help 2>/dev/null)
 	else
 		help=$("$self" "$command" --help 2>/dev/null)
 	fi
@@ -86,24 +91,24 @@ _collector()
 		case "$prev" in
 		-s | --sink)
 			compopt -o nospace 2>/dev/null
-			COMPREPLY=($(compgen -W "$(_collector_types "$self" sinks | sed 's/$/:/') stdout" -- "$cur"))
+			_collector_reply -W "$(_collector_types "$self" sinks | sed 's/$/:/') stdout" -- "$cur"
 			return
 			;;
 		esac
 		local choices
 		choices=$(_collector_choices "$help" "$prev")
 		if [ -n "$choices" ]; then
-			COMPREPLY=($(compgen -W "$choices" -- "$cur"))
+			_collector_reply -W "$choices" -- "$cur"
 		else
 			_collector_files
 		fi
 		return
 	fi
 	if [[ "$cur" == -* ]]; then
-		COMPREPLY=($(compgen -W "$(printf '%s\n' "$help" | grep -oE -- '^ +(-[a-zA-Z], )?--[a-z][a-z0-9-]*' |
-			grep -oE -- '--[a-z][a-z0-9-]*' | sort -u)" -- "$cur"))
+		_collector_reply -W "$(printf '%s\n' "$help" | grep -oE -- '^ +(-[a-zA-Z], )?--[a-z][a-z0-9-]*' |
+			grep -oE -- '--[a-z][a-z0-9-]*' | sort -u)" -- "$cur"
 	elif [ "$command" = run ] && [ -z "$runner" ]; then
-		COMPREPLY=($(compgen -W "$runners" -- "$cur"))
+		_collector_reply -W "$runners" -- "$cur"
 	elif [ "$command" = validate ] || [ "$command" = show ]; then
 		_collector_files
 	fi
