@@ -204,7 +204,9 @@ static void on_command_end(void *arg)
 {
 	struct process_runner *r = arg;
 
-	loader_child_end(&r->loader);
+	/* Stopped first (a signal): the run was canceled, not done. */
+	if (!r->loader.stopping)
+		loader_child_end(&r->loader);
 }
 
 static void *process_create(struct runner_ctx *ctx, const struct options *opts, struct error *err)
