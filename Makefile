@@ -260,11 +260,13 @@ soak-run: all
 
 # SYSCONFDIR: where the example configuration goes (/etc for a system install).
 SYSCONFDIR ?= $(PREFIX)/etc
+# ZSH_COMPDIR: where zsh looks for completion functions (Debian: /usr/share/zsh/vendor-completions).
+ZSH_COMPDIR ?= $(PREFIX)/share/zsh/site-functions
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 		$(DESTDIR)$(PREFIX)/include/collector $(DESTDIR)$(PREFIX)/share/man/man8 \
 		$(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(SYSCONFDIR)/collector \
-		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(ZSH_COMPDIR)
 	install -m 0755 $(BUILD)/collector $(DESTDIR)$(PREFIX)/bin/collector
 	install -m 0644 $(BUILD)/libcollector.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 0755 $(BUILD)/libcollector.so $(DESTDIR)$(PREFIX)/lib/
@@ -277,6 +279,7 @@ install: all
 	install -m 0640 collector/dist/collector.json $(DESTDIR)$(SYSCONFDIR)/collector/collector.json
 	install -m 0644 collector/dist/collector.bash \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/collector
+	install -m 0644 collector/dist/_collector $(DESTDIR)$(ZSH_COMPDIR)/_collector
 
 # Tracked and new (not ignored) C files; outside a git checkout, the source directories.
 FORMAT_FILES = $(shell { git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null \

@@ -1,6 +1,7 @@
 /* Shared loader plumbing: JSON lines out, clean signal handling, clear failures. */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -154,6 +155,14 @@ long long loader_boot_to_wall_ns(void)
 	return (wall.tv_sec - boot.tv_sec) * 1000000000LL + (wall.tv_nsec - boot.tv_nsec);
 }
 
+int loader_check_pid(pid_t pid, struct error *err)
+{
+	if (pid > 0 && kill(pid, 0) < 0 && errno == ESRCH)
+		return error_set(err, ESRCH, "no process %d (--pid names a running process)",
+				 (int)pid);
+	return 0;
+}
+
 /* A decimal pid at @s followed by @stop, or -1. */
 static pid_t pid_at(const char *s, char stop)
 {
@@ -233,16 +242,41 @@ int loader_fail(struct loader_error *e, const char *fmt, ...)
 	return -1;
 }
 
+void loader_verdict(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(LOADER_ERROR_PREFIX, stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
 void loader_explain_failure(const char *what, int err)
 {
 	struct check checks[CHECK_COUNT];
+	char self[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
-	fprintf(stderr, "loader: cannot %s: %s\n", what, strerror(err));
+	self[len > 0 ? len : 0] = '\0';
 	system_checks_run(checks);
-	for (int i = 0; i < CHECK_COUNT; i++)
-		if (checks[i].needed_for_bpf && !checks[i].ok)
-			fprintf(stderr, "loader: %s: %s (fix: %s)\n", checks[i].name,
-				checks[i].detail, checks[i].fix);
+	/* The usual cause first, in the words an operator acts on. */
+	if (!checks[CHECK_CAPS].ok) {
+		loader_verdict("need root or CAP_BPF + CAP_PERFMON: run as root, or setcap "
+			       "cap_bpf,cap_perfmon+ep %s",
+			       len > 0 ? self : "collector");
+		return;
+	}
+	for (int i = 0; i < CHECK_COUNT; i++) {
+		if (checks[i].needed_for_bpf && !checks[i].ok) {
+			loader_verdict("cannot %s: %s: %s (fix: %s)", what, checks[i].name,
+				       checks[i].detail, checks[i].fix);
+			return;
+		}
+	}
+	loader_verdict("cannot %s: %s (--log-level debug shows libbpf's messages)", what,
+		       strerror(err));
 }
 
 void loader_ready(struct loader_out *o, const char *name)

@@ -8,6 +8,8 @@
 
 #include <yajl/yajl_gen.h>
 
+#include <collector/error.h>
+
 struct ring_buffer;
 
 /* JSON lines to stdout, buffered and written once per ring-buffer batch. */
@@ -45,13 +47,25 @@ void loader_setup(bool verbose);
 /* Add to a CLOCK_BOOTTIME reading (what BPF gives) to get wall-clock ns. */
 long long loader_boot_to_wall_ns(void);
 
+/* A --pid that names no process is refused before anything loads (0: no --pid). */
+int loader_check_pid(pid_t pid, struct error *err);
+
 /* The pids of the descendants of @p root now running; @return their count. */
 int loader_descendants(pid_t root, pid_t *pids, int max);
 
 /* Format a message into @p e. @return -1. */
 int loader_fail(struct loader_error *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Say on stderr why loading failed: the error and each failed machine check. */
+/*
+ * A loader's verdict on stderr starts with this: the runner shows that one line as its
+ * error, and libbpf's own lines ("libbpf: ...") only at --log-level debug.
+ */
+#define LOADER_ERROR_PREFIX "error: "
+
+/* Print the verdict: one line, the cause and the fix. */
+void loader_verdict(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Say in one verdict line why loading failed: the likeliest missing piece and its fix. */
 void loader_explain_failure(const char *what, int err);
 
 /* Print {"type":"ready","loader":NAME}: tracing has begun. */

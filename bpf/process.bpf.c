@@ -33,6 +33,19 @@ struct {
 	__uint(max_entries, 4 << 20);
 } events SEC(".maps");
 
+/* An execve in flight (--fails): its user pointers, until its sys_exit says how it went. */
+struct exec_call {
+	__u64 filename;
+	__u64 argv;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, pid_t);
+	__type(value, struct exec_call);
+} exec_calls SEC(".maps");
+
 /* Processes of the followed subtree (--tree), seeded by the loader. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -123,6 +136,7 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	if (!e)
 		return 0;
 	fill_header(&e->h, PROCESS_EXEC, task);
+	e->ret = 0;
 	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename));
 	start = BPF_CORE_READ(task, mm, arg_start);
 	end = BPF_CORE_READ(task, mm, arg_end);
@@ -186,5 +200,96 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 out:
 	if (targ_tree && group_dead)
 		bpf_map_delete_elem(&tracked, &tgid);
+	return 0;
+}
+
+/* The syscall numbers of execve and execveat, and where their filename and argv are. */
+#if defined(__TARGET_ARCH_x86)
+#define NR_EXECVE 59
+#define NR_EXECVEAT 322
+#elif defined(__TARGET_ARCH_arm64)
+#define NR_EXECVE 221
+#define NR_EXECVEAT 281
+#endif
+
+/*
+ * --fails, as execsnoop -x: an execve that fails never reaches sched_process_exec,
+ * so its pointers are kept at sys_enter and read at sys_exit if it returned an
+ * error (the caller's memory is still there). Raw syscall tracepoints, as kprobes
+ * and fentry do not work here and classic tracepoints need tracefs; they fire on
+ * every syscall, which is why the loader loads these only with --fails.
+ */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
+{
+	pid_t tid = (pid_t)bpf_get_current_pid_tgid();
+	struct exec_call call;
+
+	if (id == NR_EXECVE) {
+		call.filename = PT_REGS_PARM1_CORE(regs);
+		call.argv = PT_REGS_PARM2_CORE(regs);
+	} else if (id == NR_EXECVEAT) {
+		call.filename = PT_REGS_PARM2_CORE(regs);
+		call.argv = PT_REGS_PARM3_CORE(regs);
+	} else {
+		return 0;
+	}
+	bpf_map_update_elem(&exec_calls, &tid, &call, BPF_ANY);
+	return 0;
+}
+
+/* A failed exec's argv, NUL-separated, as sched_process_exec gives it. */
+static __always_inline void read_fail_args(struct process_exec_event *e, __u64 argv)
+{
+	unsigned int off = 0;
+
+	e->args_size = 0;
+	for (int i = 0; i < PROCESS_FAIL_ARGS; i++) {
+		const char *word = NULL;
+		long n;
+
+		if (bpf_probe_read_user(&word, sizeof(word), (const char **)argv + i) || !word)
+			break;
+		if (off > targ_args_max - PROCESS_FAIL_ARG_SIZE ||
+		    off > PROCESS_ARGS_MAX - PROCESS_FAIL_ARG_SIZE) {
+			e->args_size = off + 1; /* more than was read: truncated */
+			break;
+		}
+		barrier_var(off);
+		n = bpf_probe_read_user_str(&e->args[off], PROCESS_FAIL_ARG_SIZE, word);
+		if (n <= 0)
+			break;
+		off += n;
+	}
+	e->args_len = off;
+	if (e->args_size < off)
+		e->args_size = off;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
+	pid_t tid = (pid_t)bpf_get_current_pid_tgid();
+	struct exec_call *call = bpf_map_lookup_elem(&exec_calls, &tid);
+	struct process_exec_event *e;
+	__u64 filename, argv;
+
+	if (!call)
+		return 0;
+	filename = call->filename;
+	argv = call->argv;
+	bpf_map_delete_elem(&exec_calls, &tid);
+	if (ret >= 0 || !admit(task, task->tgid))
+		return 0;
+	e = reserve(sizeof(*e));
+	if (!e)
+		return 0;
+	fill_header(&e->h, PROCESS_EXEC, task);
+	e->ret = (int)ret;
+	if (bpf_probe_read_user_str(e->filename, sizeof(e->filename), (const char *)filename) < 0)
+		e->filename[0] = '\0';
+	read_fail_args(e, argv);
+	submit(e);
 	return 0;
 }

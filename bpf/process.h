@@ -6,6 +6,9 @@
 #define PROCESS_FILENAME_LEN 256
 /* Bytes of argv one exec event can carry; a power of two for the verifier. */
 #define PROCESS_ARGS_MAX 4096
+/* A failed exec's argv is read word by word from the caller: at most this many of this size. */
+#define PROCESS_FAIL_ARGS 32
+#define PROCESS_FAIL_ARG_SIZE 128
 
 enum process_event_kind {
 	PROCESS_EXEC = 1,
@@ -29,6 +32,7 @@ struct process_exec_event {
 	struct process_header h;
 	unsigned int args_size; /* bytes of argv the process has */
 	unsigned int args_len;	/* bytes captured in args */
+	int ret;		/* 0, or the failed execve's -errno (--fails) */
 	char filename[PROCESS_FILENAME_LEN];
 	char args[PROCESS_ARGS_MAX]; /* NUL-separated */
 };

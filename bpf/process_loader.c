@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
+#include <pwd.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,8 +23,63 @@
 #include "process_loader.h"
 #include "process.skel.h"
 
+/* --uid as a user name or a number; (uid_t)-1 when not given. @return 0 or -EINVAL. */
+static int resolve_uid(const struct options *o, uid_t *uid, struct error *err)
+{
+	const char *text = options_str(o, "uid");
+	struct passwd *pw;
+	char *end;
+	long v;
+
+	*uid = (uid_t)-1;
+	if (!text)
+		return 0;
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (!errno && end != text && !*end && v >= 0 && v < UINT32_MAX) {
+		*uid = (uid_t)v;
+		return 0;
+	}
+	pw = getpwnam(text);
+	if (!pw)
+		return error_set(err, EINVAL, "--uid %s: no such user (a user name or a number)",
+				 text);
+	*uid = pw->pw_uid;
+	return 0;
+}
+
+/*
+ * --cgroup: a directory of a cgroup v2 mount, whose inode number is the id the
+ * BPF program compares. Anything else would filter on a number that means
+ * nothing (a plain directory: no process ever matches) or something else (a
+ * cgroup v1 root has the v2 root's number: every process matches).
+ */
+static int check_cgroup(const char *path, struct error *err)
+{
+	struct statfs fs;
+
+	if (!path)
+		return 0;
+	if (statfs(path, &fs) < 0)
+		return error_set(err, EINVAL, "--cgroup %s: %s", path, strerror(errno));
+	if (fs.f_type == CGROUP_SUPER_MAGIC)
+		return error_set(err, EINVAL,
+				 "--cgroup %s: a cgroup v1 directory; the filter needs a cgroup v2 "
+				 "one (a directory of a cgroup2 mount, e.g. under %s)",
+				 path, "/sys/fs/cgroup/unified");
+	if (fs.f_type != CGROUP2_SUPER_MAGIC)
+		return error_set(err, EINVAL,
+				 "--cgroup %s: not a cgroup directory; give a directory of a "
+				 "cgroup2 mount (mount | grep cgroup2)",
+				 path);
+	return 0;
+}
+
 int process_options_check(const struct options *o, struct error *err)
 {
+	int ncommand = 0;
+	uid_t uid;
+
 	int64_t bytes = options_int(o, "max-args-bytes");
 	const char *comm = options_str(o, "comm");
 
@@ -36,15 +94,23 @@ int process_options_check(const struct options *o, struct error *err)
 	if (comm && strlen(comm) >= PROCESS_COMM_LEN)
 		return error_set(err, EINVAL, "--comm: at most %d characters (the kernel's limit)",
 				 PROCESS_COMM_LEN - 1);
-	if (options_bool(o, "tree") && options_int(o, "pid") <= 0)
+	options_list(o, "command", &ncommand);
+	if (ncommand && options_given(o, "pid"))
+		return error_set(err, EINVAL,
+				 "a command or --pid, not both: the command's process is the one "
+				 "traced");
+	if (options_bool(o, "tree") && options_int(o, "pid") <= 0 && !ncommand)
 		return error_set(err, EINVAL, "--tree needs --pid");
-	return 0;
+	if (resolve_uid(o, &uid, err) < 0 || check_cgroup(options_str(o, "cgroup"), err) < 0)
+		return -EINVAL;
+	return loader_check_pid((pid_t)options_int(o, "pid"), err);
 }
 
 static struct process_args {
 	pid_t pid;
 	bool tree;
 	bool threads;
+	bool fails;
 	uid_t uid;
 	const char *comm;
 	const char *cgroup;
@@ -61,7 +127,7 @@ static void args_from(const struct options *o)
 		.pid = (pid_t)options_int(o, "pid"),
 		.tree = options_bool(o, "tree"),
 		.threads = options_bool(o, "threads"),
-		.uid = (uid_t)options_int(o, "uid"),
+		.fails = options_bool(o, "fails"),
 		.comm = options_str(o, "comm"),
 		.cgroup = options_str(o, "cgroup"),
 		.max_args = (unsigned)options_int(o, "max-args"),
@@ -69,6 +135,8 @@ static void args_from(const struct options *o)
 		.flush_ms = (int)(options_int(o, "flush-interval") / 1000000),
 		.verbose = options_bool(o, "verbose"),
 	};
+	/* Checked by process_options_check() first. */
+	resolve_uid(o, &args.uid, NULL);
 }
 
 struct output {
@@ -98,6 +166,7 @@ static void gen_exec(yajl_gen g, const struct process_exec_event *e)
 		 len = e->args_len < PROCESS_ARGS_MAX ? e->args_len : PROCESS_ARGS_MAX;
 	bool truncated = e->args_len < e->args_size;
 
+	loader_gen_int(g, "ret", e->ret);
 	loader_gen_strn(g, "filename", e->filename, strnlen(e->filename, sizeof(e->filename)));
 	yajl_gen_string(g, (const unsigned char *)"argv", 4);
 	yajl_gen_array_open(g);
@@ -221,6 +290,9 @@ static int configure(struct process_bpf *skel, struct loader_error *lerr)
 		/* A cgroup v2 directory's inode number is its cgroup id. */
 		ro->targ_cgroup = st.st_ino;
 	}
+	/* Every syscall runs these: only when failed execs are asked for. */
+	bpf_program__set_autoload(skel->progs.handle_sys_enter, args.fails);
+	bpf_program__set_autoload(skel->progs.handle_sys_exit, args.fails);
 	return 0;
 }
 
@@ -233,7 +305,7 @@ int process_loader_main(const struct options *opts)
 	int err;
 
 	if (process_options_check(opts, &bad) < 0) {
-		fprintf(stderr, "process loader: %s\n", bad.msg);
+		loader_verdict("%s", bad.msg);
 		return 2;
 	}
 	args_from(opts);
@@ -245,7 +317,7 @@ int process_loader_main(const struct options *opts)
 		return 1;
 	}
 	if (configure(o.skel, &lerr) < 0) {
-		fprintf(stderr, "process loader: %s\n", lerr.msg);
+		loader_verdict("%s", lerr.msg);
 		err = 2;
 		goto out;
 	}

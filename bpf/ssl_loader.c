@@ -64,7 +64,7 @@ int ssl_options_check(const struct options *o, struct error *err)
 	if (options_int(o, "pid") < 0 || options_int(o, "wakeup") < 0 ||
 	    options_int(o, "wakeup") > ring)
 		return error_set(err, EINVAL, "--pid >= 0, --wakeup 0..--ring-size");
-	return 0;
+	return loader_check_pid((pid_t)options_int(o, "pid"), err);
 }
 
 /* The runner's options, as the loader uses them. */
@@ -356,8 +356,9 @@ static int print_attach(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
-/* Attach every function the file has; @return how many it had. */
-static int attach_file(struct ssl_bpf *skel, struct links *links, const char *path)
+/* Attach every function the file has; @return how many it had, or -1 with @p lerr. */
+static int attach_file(struct ssl_bpf *skel, struct links *links, const char *path,
+		       struct loader_error *lerr)
 {
 	int attached = 0;
 	libbpf_print_fn_t saved = libbpf_set_print(print_attach);
@@ -366,6 +367,11 @@ static int attach_file(struct ssl_bpf *skel, struct links *links, const char *pa
 		int err =
 			attach_one(links, entry_program(skel, i), path, functions[i].symbol, false);
 
+		/* The process of --pid is gone: no library will do, say so. */
+		if (err == -ESRCH && args.pid) {
+			libbpf_set_print(saved);
+			return loader_fail(lerr, "no process %d", args.pid);
+		}
 		/* A library without this symbol (older OpenSSL has no SSL_read_ex): skip it. */
 		if (err == -ENOENT || err == -ESRCH)
 			continue;
@@ -373,10 +379,9 @@ static int attach_file(struct ssl_bpf *skel, struct links *links, const char *pa
 			err = attach_one(links, skel->progs.tls_leave, path, functions[i].symbol,
 					 true);
 		if (err) {
-			fprintf(stderr, "ssl loader: %s in %s: %s\n", functions[i].symbol, path,
-				strerror(-err));
 			libbpf_set_print(saved);
-			return err;
+			return loader_fail(lerr, "attaching uprobes to %s in %s: %s",
+					   functions[i].symbol, path, strerror(-err));
 		}
 		attached++;
 	}
@@ -407,11 +412,10 @@ static int attach_all(struct ssl_bpf *skel, struct links *links, struct loader_e
 		return loader_fail(lerr, "no TLS library found (libssl, libgnutls): ldconfig -p "
 					 "and /proc/*/maps list none; give --lib PATH");
 	for (int i = 0; i < t.n; i++) {
-		int n = attach_file(skel, links, t.paths[i]);
+		int n = attach_file(skel, links, t.paths[i], lerr);
 
 		if (n < 0)
-			return loader_fail(lerr, "attaching uprobes to %s: %s", t.paths[i],
-					   strerror(-n));
+			return -1;
 		if (n == 0 && (args.nlibs || args.nbinaries))
 			return loader_fail(lerr,
 					   "%s has none of the TLS functions (SSL_read, "
@@ -498,7 +502,7 @@ int ssl_loader_main(const struct options *opts)
 	int err;
 
 	if (ssl_options_check(opts, &bad) < 0) {
-		fprintf(stderr, "ssl loader: %s\n", bad.msg);
+		loader_verdict("%s", bad.msg);
 		return 2;
 	}
 	args_from(opts);
@@ -523,7 +527,7 @@ int ssl_loader_main(const struct options *opts)
 		goto out;
 	}
 	if (attach_all(o.skel, &links, &lerr) < 0) {
-		fprintf(stderr, "ssl loader: %s\n", lerr.msg);
+		loader_verdict("%s", lerr.msg);
 		err = 1;
 		goto out;
 	}

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <yajl/yajl_parse.h>
 #include <yajl/yajl_tree.h>
 
 #include <collector/event.h>
@@ -12,6 +13,7 @@
 
 #include "config.h"
 #include "event_queue.h"
+#include "suggest.h"
 
 #define CONFIG_MAX_BYTES (4 << 20)
 
@@ -164,10 +166,21 @@ static const char *scalar_text(yajl_val v)
 	return NULL;
 }
 
+/* " (did you mean 'NAME'?)" for the option of @o nearest @key, or "". */
+static const char *nearest_option(const struct options *o, const char *key, char *out, size_t size)
+{
+	struct suggestion sg;
+
+	suggest_begin(&sg, key);
+	for (const struct option_spec *s = options_specs(o); s && s->name; s++)
+		suggest_offer(&sg, s->name);
+	return suggest_text(&sg, "", out, size);
+}
+
 static void set_option(struct loader *l, struct options *o, const char *path, const char *key,
 		       yajl_val v)
 {
-	char sub[256];
+	char sub[256], hint[96];
 	struct error err = { 0 };
 
 	if (YAJL_IS_ARRAY(v)) {
@@ -177,7 +190,10 @@ static void set_option(struct loader *l, struct options *o, const char *path, co
 			snprintf(sub, sizeof(sub), "%s.%s[%zu]", path, key, i);
 			if (!t)
 				problem(l, sub, "expected a string");
-			else if (options_set(o, key, t, &err) < 0)
+			else if (options_set(o, key, t, &err) < 0 && err.code == ENOENT)
+				problem(l, sub, "unknown option%s",
+					nearest_option(o, key, hint, sizeof(hint)));
+			else if (err.msg[0])
 				problem(l, sub, "%s", err.msg);
 		}
 		return;
@@ -185,8 +201,10 @@ static void set_option(struct loader *l, struct options *o, const char *path, co
 	snprintf(sub, sizeof(sub), "%s.%s", path, key);
 	if (!scalar_text(v))
 		problem(l, sub, "expected a string, number or boolean");
-	else if (options_set(o, key, scalar_text(v), &err) < 0)
-		problem(l, sub, "%s", err.code == ENOENT ? "unknown option" : err.msg);
+	else if (options_set(o, key, scalar_text(v), &err) < 0 && err.code == ENOENT)
+		problem(l, sub, "unknown option%s", nearest_option(o, key, hint, sizeof(hint)));
+	else if (err.msg[0])
+		problem(l, sub, "%s", err.msg);
 }
 
 static const char *get_string(struct loader *l, yajl_val obj, const char *key, const char *path,
@@ -289,10 +307,11 @@ static void load_runner(struct loader *l, yajl_val v, const char *path, int inde
 		return;
 	ops = registry_runner(type);
 	if (!ops) {
-		char sub[256];
+		char sub[256], hint[96];
 
 		snprintf(sub, sizeof(sub), "%s.type", path);
-		problem(l, sub, "unknown runner type '%s'", type);
+		problem(l, sub, "unknown runner type '%s'%s", type,
+			suggest_runner_type(type, hint, sizeof(hint)));
 		return;
 	}
 	if (!name) {
@@ -323,8 +342,11 @@ static void load_sink(struct loader *l, yajl_val v, const char *path, int index)
 		return;
 	ops = registry_sink(type);
 	if (!ops) {
+		char hint[96];
+
 		snprintf(sub, sizeof(sub), "%s.type", path);
-		problem(l, sub, "unknown sink type '%s'", type);
+		problem(l, sub, "unknown sink type '%s'%s", type,
+			suggest_sink_type(type, hint, sizeof(hint)));
 		return;
 	}
 	q = yajl_tree_get(v, keys, yajl_t_any);
@@ -521,6 +543,17 @@ static const char *const top_keys[] = {
 	"sinks",   "routes",	       NULL,
 };
 
+/* " (did you mean 'KEY'?)" for the top-level key nearest @key, or "". */
+static const char *nearest_key(const char *key, char *out, size_t size)
+{
+	struct suggestion sg;
+
+	suggest_begin(&sg, key);
+	for (const char *const *k = top_keys; *k; k++)
+		suggest_offer(&sg, *k);
+	return suggest_text(&sg, "", out, size);
+}
+
 int config_load(struct config *cfg, const char *path, config_report_fn report, void *arg)
 {
 	struct error err = { 0 };
@@ -536,6 +569,34 @@ int config_load(struct config *cfg, const char *path, config_report_fn report, v
 	return problems;
 }
 
+/*
+ * Where @text stops being JSON, as "line L, column C" (both from 1): yajl_tree
+ * says what is wrong but not where, so parse again with a bare handle, which
+ * counts the bytes it took before the error.
+ */
+static void syntax_error_at(const char *text, char *out, size_t size)
+{
+	yajl_handle h = yajl_alloc(NULL, NULL, NULL);
+	size_t len = strlen(text), at = len;
+	unsigned line = 1, column = 1;
+
+	if (h) {
+		/* As yajl_tree_parse does. */
+		yajl_config(h, yajl_allow_comments, 1);
+		if (yajl_parse(h, (const unsigned char *)text, len) != yajl_status_ok)
+			at = yajl_get_bytes_consumed(h);
+		yajl_free(h);
+	}
+	/* The byte that failed, not the one after it. */
+	if (at > 0 && at <= len && at != len)
+		at--;
+	for (size_t i = 0; i < at; i++) {
+		column = text[i] == '\n' ? 1 : column + 1;
+		line += text[i] == '\n';
+	}
+	snprintf(out, size, "line %u, column %u", line, column);
+}
+
 int config_load_text(struct config *cfg, const char *text, config_report_fn report, void *arg)
 {
 	struct loader l = { .cfg = cfg, .report = report, .arg = arg };
@@ -546,19 +607,23 @@ int config_load_text(struct config *cfg, const char *text, config_report_fn repo
 
 	root = yajl_tree_parse(text, errbuf, sizeof(errbuf));
 	if (!root) {
+		char where[64];
+
 		errbuf[strcspn(errbuf, "\n")] = '\0';
-		problem(&l, "$", "invalid JSON: %s", errbuf);
+		syntax_error_at(text, where, sizeof(where));
+		problem(&l, where, "invalid JSON: %s", errbuf);
 		return l.problems;
 	}
 	if (!YAJL_IS_OBJECT(root)) {
 		problem(&l, "$", "expected an object");
 	} else {
 		for (size_t i = 0; i < root->u.object.len; i++) {
-			char sub[256];
+			char sub[256], hint[96];
 
 			snprintf(sub, sizeof(sub), "$.%s", root->u.object.keys[i]);
 			if (!is_one_of(root->u.object.keys[i], top_keys))
-				problem(&l, sub, "unknown key");
+				problem(&l, sub, "unknown key%s",
+					nearest_key(root->u.object.keys[i], hint, sizeof(hint)));
 		}
 		load_plugins(&l, root);
 		cfg->shutdown_timeout_ns =

@@ -22,6 +22,7 @@
 #include "crash_cli.h"
 #include "signal_hold.h"
 #include "status_client.h"
+#include "suggest.h"
 #include "system_checks.h"
 
 static const struct option_spec run_specs[] = {
@@ -69,12 +70,14 @@ static const struct option_spec run_specs[] = {
 	{ .name = "shutdown-timeout",
 	  .type = OPT_DURATION,
 	  .def = "10s",
-	  .help = "bound on the graceful stop (drain and flush)" },
+	  .help = "bound on the graceful stop (drain and flush); a kafka sink then waits up to "
+		  "its --flush-timeout more for delivery reports, so the stop takes at most "
+		  "both" },
 	{ .name = "metrics",
 	  .type = OPT_STRING,
 	  .implicit = "127.0.0.1:9477",
-	  .help = "serve /metrics, /healthz and /runners over HTTP (--metrics=ADDR for another "
-		  "address than 127.0.0.1:9477)" },
+	  .help = "serve /metrics, /healthz and /runners over HTTP (--metrics ADDR or "
+		  "--metrics=ADDR, HOST:PORT, for another address than 127.0.0.1:9477)" },
 	{ .name = "metrics-public",
 	  .type = OPT_BOOL,
 	  .help = "allow --metrics on a non-loopback address (logged as a warning)" },
@@ -209,7 +212,7 @@ static int add_cli_sink(struct config *cfg, const char *spec, const struct run_o
 {
 	const char *arg = spec, *eq = strchr(spec, '='), *colon;
 	const struct sink_ops *ops;
-	char name[EVENT_RUNNER_MAX + 16] = "", type[64];
+	char name[EVENT_RUNNER_MAX + 16] = "", type[64], hint[96];
 	struct options *o;
 	size_t n;
 
@@ -232,8 +235,8 @@ static int add_cli_sink(struct config *cfg, const char *spec, const struct run_o
 	ops = registry_sink(type);
 	if (!ops)
 		return error_set(e, EINVAL,
-				 "run: --sink '%s': unknown sink type '%s' (see collector list)",
-				 arg, type);
+				 "run: --sink '%s': unknown sink type '%s'%s (see collector list)",
+				 arg, type, suggest_sink_type(type, hint, sizeof(hint)));
 	if (colon && !ops->spec_option)
 		return error_set(e, EINVAL, "run: --sink '%s': the %s sink takes no argument", arg,
 				 type);
@@ -306,11 +309,12 @@ static int build_runner(struct config *cfg, int argc, char **argv, struct option
 	const char *name = options_str(tables[0].values, "name");
 	const struct option_spec *positional;
 	struct options *o;
+	char hint[96];
 	int first;
 
 	if (!ops)
-		return error_set(e, EINVAL, "run: unknown runner '%s' (see collector list)",
-				 argv[0]);
+		return error_set(e, EINVAL, "run: unknown runner '%s'%s (see collector list)",
+				 argv[0], suggest_runner_type(argv[0], hint, sizeof(hint)));
 	o = options_new(ops->options);
 	if (!o)
 		return error_set(e, ENOMEM, "out of memory");
@@ -416,7 +420,7 @@ static int add_cli_outputs(struct config *cfg, const struct run_options *ro, str
 	if (cfg->metrics && parse_address_port(cfg->metrics) < 0)
 		return error_set(e, EINVAL,
 				 "run: metrics address '%s': expected HOST:PORT with PORT 0 to "
-				 "65535 (0: any free port)",
+				 "65535 (0: any free port), e.g. 127.0.0.1:9477",
 				 cfg->metrics);
 	return 0;
 }
@@ -454,6 +458,28 @@ static int build_config(struct config *cfg, int argc, char **argv, const struct 
 	return add_cli_outputs(cfg, ro, e);
 }
 
+/*
+ * A sink, runner or endpoint that could not be set up: what was asked for cannot
+ * be (a missing directory, no permission, a busy address, no such process) is a
+ * bad configuration, 2, whatever the errno; the machine running out of something
+ * is a failure, 1.
+ */
+static int setup_exit_code(int code)
+{
+	switch (code) {
+	case ENOMEM:
+	case EMFILE:
+	case ENFILE:
+	case EAGAIN:
+	case ENOSPC:
+	case EDQUOT:
+	case EIO:
+		return COLLECTOR_EXIT_FAILED;
+	default:
+		return COLLECTOR_EXIT_USAGE;
+	}
+}
+
 /* `collector run`: parses its own words (global options, then a runner's). */
 static int cmd_run(struct options *unused, int argc, char **argv, struct error *err)
 {
@@ -478,10 +504,12 @@ static int cmd_run(struct options *unused, int argc, char **argv, struct error *
 		goto out;
 	}
 	c = collector_new(ev_default_loop(0), err);
-	if (!c || config_apply(&cfg, c, err) < 0) {
-		rc = err->code == ENOENT || err->code == EINVAL || err->code == EEXIST ?
-			     COLLECTOR_EXIT_USAGE :
-			     COLLECTOR_EXIT_FAILED;
+	if (!c) {
+		rc = COLLECTOR_EXIT_FAILED;
+		goto out;
+	}
+	if (config_apply(&cfg, c, err) < 0) {
+		rc = setup_exit_code(err->code);
 		goto out;
 	}
 	collector_set_duration(c, options_int(ro.g, "duration"));
@@ -643,6 +671,17 @@ static const struct option_spec status_specs[] = {
 	{ 0 },
 };
 
+/* A metrics address to ask: HOST:PORT, the port 0 to 65535. */
+static int check_address(const char *addr, const char *cmd, struct error *err)
+{
+	if (parse_address_port(addr) < 0)
+		return error_set(err, EINVAL,
+				 "%s: '%s' is not a metrics address: expected HOST:PORT with PORT "
+				 "1 to 65535, e.g. 127.0.0.1:9477",
+				 cmd, addr);
+	return 0;
+}
+
 /* `collector status [ADDR]`: the table of a running collector. */
 static int cmd_status(struct options *o, int argc, char **argv, struct error *err)
 {
@@ -650,6 +689,8 @@ static int cmd_status(struct options *o, int argc, char **argv, struct error *er
 		error_set(err, EINVAL, "status: unexpected argument '%s'", argv[argc - 1]);
 		return COLLECTOR_EXIT_USAGE;
 	}
+	if (check_address(argc == 1 ? argv[0] : options_str(o, "metrics"), "status", err) < 0)
+		return COLLECTOR_EXIT_USAGE;
 	return status_client_print(argc == 1 ? argv[0] : options_str(o, "metrics"), stdout);
 }
 
@@ -677,6 +718,9 @@ static int cmd_reset_breaker(struct options *o, int argc, char **argv, struct er
 				  argv[most]);
 		return COLLECTOR_EXIT_USAGE;
 	}
+	if (check_address(argc == 2 ? argv[0] : options_str(o, "metrics"), "reset-breaker", err) <
+	    0)
+		return COLLECTOR_EXIT_USAGE;
 	return status_client_action(argc == 2 ? argv[0] : options_str(o, "metrics"), argv[argc - 1],
 				    "reset-breaker", stdout);
 }
@@ -732,6 +776,12 @@ static void *loop_realloc(void *ptr, long size)
 	return p;
 }
 
+/* The options of a command that has none but --help. */
+static const struct option_spec help_specs[] = {
+	{ .name = "help", .short_name = 'h', .type = OPT_BOOL, .help = "show this help" },
+	{ 0 },
+};
+
 static int cmd_man(struct options *unused, int argc, char **argv, struct error *err);
 static int cmd_version(struct options *unused, int argc, char **argv, struct error *err);
 
@@ -763,9 +813,10 @@ static const struct cli_command commands[] = {
 	  "$COLLECTOR_STATE_DIR/crashes when that is set; --crash-dir on the runner moves it.",
 	  NULL, cmd_crashes },
 	{ "doctor", "", "what this machine allows (BTF, BPF, uprobes, cgroups, ...)",
-	  "With a fix for each missing piece.", NULL, cmd_doctor },
-	{ "man", "", "print this manual page (troff)", NULL, NULL, cmd_man },
-	{ "version", "", "print the version", NULL, NULL, cmd_version },
+	  "With a fix for each missing piece.", help_specs, cmd_doctor },
+	{ "man", "", "print this manual page (troff)", NULL, help_specs, cmd_man },
+	{ "version", "", "print the version (also: collector -V, collector --version)", NULL,
+	  help_specs, cmd_version },
 	{ "demo", "", NULL, NULL, NULL, cmd_demo },
 	{ "loader", "NAME [ARGS...]", NULL, NULL, NULL, cmd_loader },
 	{ 0 },
@@ -842,6 +893,8 @@ int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "help";
 	struct error err = { 0 };
+	struct suggestion sg;
+	char hint[96];
 
 	/* Before anything starts: a signal in the first ms of a run is not fatal. */
 	if (strcmp(cmd, "run") == 0)
@@ -853,7 +906,7 @@ int main(int argc, char **argv)
 
 	registry_add_builtins();
 	collect_sink_flags();
-	if (strcmp(cmd, "--version") == 0)
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0)
 		cmd = "version";
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
 		usage(stdout);
@@ -868,6 +921,11 @@ int main(int argc, char **argv)
 			return rc;
 		}
 	}
-	fprintf(stderr, "collector: unknown command '%s' (see collector --help)\n", cmd);
+	suggest_begin(&sg, cmd);
+	for (const struct cli_command *c = commands; c->name; c++)
+		if (c->summary)
+			suggest_offer(&sg, c->name);
+	fprintf(stderr, "collector: unknown command '%s'%s (see collector --help)\n", cmd,
+		suggest_text(&sg, "", hint, sizeof(hint)));
 	return COLLECTOR_EXIT_USAGE;
 }

@@ -10,6 +10,8 @@
 
 #include <collector/options.h>
 
+#include "suggest.h"
+
 struct option_value {
 	bool given; /* set by the user */
 	bool set;   /* set by the user or a default */
@@ -364,6 +366,33 @@ static const struct option_spec *spec_of(const struct options_table *tables, int
 	return NULL;
 }
 
+/* "unknown option '--word'", with the nearest known option when one is close. */
+static int unknown_option(const struct options_table *tables, int ntables, const char *word,
+			  struct error *err)
+{
+	char name[64], hint[96];
+	struct suggestion sg;
+
+	snprintf(name, sizeof(name), "%.*s", (int)strcspn(word, "="), word);
+	suggest_begin(&sg, name + strspn(name, "-"));
+	for (int t = 0; t < ntables && name[1] == '-'; t++)
+		for (int i = 0; i < count_specs(tables[t].specs); i++)
+			suggest_offer(&sg, tables[t].specs[i].name);
+	return error_set(err, EINVAL, "unknown option '%s'%s (see --help)", word,
+			 suggest_text(&sg, "--", hint, sizeof(hint)));
+}
+
+/*
+ * The word after an option whose value is optional (--metrics): its value when it
+ * reads as an address, HOST:PORT or a bare port, as kcat users type it; a runner's
+ * name or a command never has a ':' and is not a number.
+ */
+static bool looks_like_address(const char *word)
+{
+	return word[0] != '-' &&
+	       (strchr(word, ':') || (word[0] && strspn(word, "0123456789") == strlen(word)));
+}
+
 int options_parse_argv(int argc, char **argv, const struct options_table *tables, int ntables,
 		       struct error *err)
 {
@@ -378,19 +407,24 @@ int options_parse_argv(int argc, char **argv, const struct options_table *tables
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		const struct option_spec *s;
 		struct options *values = NULL;
+		const char *value;
 
-		if (c == '?' || c == ':')
-			return error_set(err, EINVAL, "%s '%s' (see --help)",
-					 c == '?' ? "unknown option" : "missing value for",
+		if (c == '?')
+			return unknown_option(tables, ntables, argv[optind - 1], err);
+		if (c == ':')
+			return error_set(err, EINVAL, "missing value for '%s' (see --help)",
 					 argv[optind - 1]);
 		s = spec_of(tables, ntables, c, &values);
 		if (!s)
 			return error_set(err, EINVAL, "unknown option '%s'", argv[optind - 1]);
-		if (options_set(values, s->name,
-				s->type == OPT_BOOL ? "true" :
-				!optarg		    ? s->implicit :
-						      optarg,
-				err) < 0)
+		value = s->type == OPT_BOOL ? "true" : optarg;
+		if (!value && s->implicit)
+			value = optind < argc && looks_like_address(argv[optind]) ? argv[optind++] :
+										    s->implicit;
+		if (!value)
+			return error_set(err, EINVAL, "missing value for '%s' (see --help)",
+					 argv[optind - 1]);
+		if (options_set(values, s->name, value, err) < 0)
 			return -EINVAL;
 	}
 	return optind;

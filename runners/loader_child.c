@@ -13,6 +13,7 @@
 #include <collector/log.h>
 
 #include "loader_child.h"
+#include "loader_util.h"
 
 /* SIGTERM to SIGKILL when a loader is stopped. */
 #define LOADER_GRACE_NS (2LL * 1000000000)
@@ -24,11 +25,26 @@ static bool can_take(void *arg)
 	return runner_can_emit(lc->ctx);
 }
 
-/* The loader's stderr names what failed (no BTF, no library, no symbol): keep the last lines. */
+/*
+ * The loader's stderr: libbpf's own lines only at --log-level debug; the loader's
+ * verdict ("error: CAUSE: FIX") kept as the one line that says why it ended; other
+ * lines logged and the last kept, for a loader that ends without a verdict.
+ */
 static void keep_stderr(struct loader_child *lc, const struct line *l)
 {
-	int i = lc->stderr_count++ % LOADER_STDERR_KEEP;
+	size_t prefix = strlen(LOADER_ERROR_PREFIX);
+	int i;
 
+	if (l->len >= 8 && memcmp(l->ptr, "libbpf: ", 8) == 0) {
+		log_debug("%s: %.*s", runner_name(lc->ctx), (int)l->len, l->ptr);
+		return;
+	}
+	if (l->len > prefix && memcmp(l->ptr, LOADER_ERROR_PREFIX, prefix) == 0) {
+		snprintf(lc->verdict, sizeof(lc->verdict), "%.*s", (int)(l->len - prefix),
+			 l->ptr + prefix);
+		return;
+	}
+	i = lc->stderr_count++ % LOADER_STDERR_KEEP;
 	snprintf(lc->stderr_tail[i], sizeof(lc->stderr_tail[i]), "%.*s", (int)l->len, l->ptr);
 	log_info("%s: %.*s", runner_name(lc->ctx), (int)l->len, l->ptr);
 }
@@ -63,7 +79,13 @@ static void on_end(void *arg)
 	if (lc->on_exit)
 		lc->on_exit(lc->arg);
 	if (lc->stopping) {
-		runner_finished(lc->ctx, RUNNER_CANCELED);
+		runner_finished(lc->ctx, lc->done ? RUNNER_SUCCESS : RUNNER_CANCELED);
+		return;
+	}
+	if (lc->verdict[0]) {
+		runner_report_error(lc->ctx, "loader_exited", 0, 0, NULL, 0, "%s", lc->verdict);
+		log_error("%s: %s", runner_name(lc->ctx), lc->verdict);
+		runner_finished(lc->ctx, RUNNER_ERROR);
 		return;
 	}
 	if (WIFSIGNALED(st))
@@ -158,6 +180,12 @@ void loader_child_stop(struct loader_child *lc)
 {
 	lc->stopping = true;
 	piped_child_terminate(&lc->pc);
+}
+
+void loader_child_end(struct loader_child *lc)
+{
+	lc->done = true;
+	loader_child_stop(lc);
 }
 
 void loader_child_resume(struct loader_child *lc)

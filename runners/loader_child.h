@@ -21,8 +21,10 @@ struct loader_child {
 	/* Called with @arg when the loader has ended, before the run finishes. May be NULL. */
 	void (*on_exit)(void *arg);
 	bool stopping;
+	bool done; /* stopped because the runner's work is done: it ends as success */
 	unsigned long long lost_reported; /* records lost as of the last collector.loss */
 	char stderr_tail[LOADER_STDERR_KEEP][200];
+	char verdict[256]; /* the loader's one-line "error: " verdict, empty until it says one */
 	int stderr_count;
 	char *argv[LOADER_MAX_ARGS]; /* owned: the loader's command line */
 	int argc;
@@ -50,6 +52,9 @@ int loader_child_start(struct loader_child *lc, struct error *err);
 
 /* Stop it (SIGTERM, SIGKILL after 2 s); the runner then ends as canceled. */
 void loader_child_stop(struct loader_child *lc);
+
+/* Stop it because the work is done (a traced command ended): the runner then ends as success. */
+void loader_child_end(struct loader_child *lc);
 
 /* Read again after backpressure. */
 void loader_child_resume(struct loader_child *lc);

@@ -10,6 +10,7 @@
 #include <collector/log.h>
 #include <collector/runner.h>
 
+#include "held_command.h"
 #include "loader_child.h"
 #include "process_loader.h"
 #include "process_line.h"
@@ -19,13 +20,20 @@
 
 struct process_runner {
 	struct runner_ctx *ctx;
+	const struct options *opts; /* the runner's, alive as long as it */
 	struct loader_child loader;
+	struct held_command command; /* `process -- CMD`: held until the loader is ready */
+	char *const *argv;	     /* that command, or NULL */
 	struct process_table *table;
 	struct process_line_decoder decoder;
 	struct buffer exec_info; /* an exec's struct exec_info, for the table */
 };
 
 static const struct option_spec process_options[] = {
+	{ .name = "command",
+	  .type = OPT_ARGV,
+	  .help = "a command to start and trace with its descendants (as bpftrace -c); the run "
+		  "ends when it exits" },
 	{ .name = "pid",
 	  .short_name = 'p',
 	  .type = OPT_INT,
@@ -38,12 +46,15 @@ static const struct option_spec process_options[] = {
 	  .help = "only processes with this command name (at most 15 characters)" },
 	{ .name = "uid",
 	  .short_name = 'u',
-	  .type = OPT_INT,
-	  .def = "-1",
-	  .help = "only processes of this user id" },
+	  .type = OPT_STRING,
+	  .help = "only processes of this user (a name or a number)" },
 	{ .name = "cgroup",
 	  .type = OPT_STRING,
-	  .help = "only processes in this cgroup v2 directory" },
+	  .help = "only processes in this cgroup v2 directory (a directory of a cgroup2 mount)" },
+	{ .name = "fails",
+	  .short_name = 'x',
+	  .type = OPT_BOOL,
+	  .help = "also report failed execs: process.exec with ret < 0 (as execsnoop -x)" },
 	{ .name = "threads", .type = OPT_BOOL, .help = "also report the exits of single threads" },
 	{ .name = "max-args", .type = OPT_INT, .def = "64", .help = "argv words kept per exec" },
 	{ .name = "flush-interval",
@@ -145,6 +156,8 @@ static void on_loader_line(void *arg, const struct line *l)
 	if (strcmp(t, "loss") == 0) {
 		loader_child_report_loss(&r->loader, (unsigned long long)pl->count);
 	} else if (strcmp(t, "ready") == 0) {
+		/* Tracing has begun: the command may exec now, nothing of it is missed. */
+		held_command_release(&r->command);
 		/* The loader's {"type":"ready","loader":"process"} without its type. */
 		if (process_line_close(&r->decoder) == 0)
 			emit(r, "process.ready", pl, (struct span){ pl->data.data, pl->data.len });
@@ -186,6 +199,16 @@ static void process_metrics(void *self, struct metrics_writer *w)
 
 static void process_destroy(void *self);
 
+/* The traced command ended: so does the run, once the loader drained its last events. */
+static void on_command_end(void *arg)
+{
+	struct process_runner *r = arg;
+
+	/* Stopped first (a signal): the run was canceled, not done. */
+	if (!r->loader.stopping)
+		loader_child_end(&r->loader);
+}
+
 static void *process_create(struct runner_ctx *ctx, const struct options *opts, struct error *err)
 {
 	struct process_runner *r;
@@ -198,6 +221,13 @@ static void *process_create(struct runner_ctx *ctx, const struct options *opts, 
 		return NULL;
 	}
 	r->ctx = ctx;
+	r->opts = opts;
+	r->argv = options_list(opts, "command", NULL);
+	held_command_init(&r->command, runner_loop(ctx), on_command_end, r);
+	if (r->argv && held_command_find(&r->command, r->argv, err) < 0) {
+		free(r);
+		return NULL;
+	}
 	if (loader_child_init(&r->loader, ctx, "process", LOADER_MAX_LINE, on_loader_line, r, err) <
 	    0) {
 		free(r);
@@ -209,16 +239,31 @@ static void *process_create(struct runner_ctx *ctx, const struct options *opts, 
 		error_set(err, ENOMEM, "out of memory");
 		return NULL;
 	}
-	if (loader_child_argv(&r->loader, opts, NULL, err) < 0) {
+	if (!r->argv && loader_child_argv(&r->loader, opts, NULL, err) < 0) {
 		process_destroy(r);
 		return NULL;
 	}
 	return r;
 }
 
+/* `process -- CMD`: fork the command held, then trace its pid and its descendants. */
+static int start_command(struct process_runner *r, struct error *err)
+{
+	char pid[32];
+	const char *extra[] = { pid, "--tree", NULL };
+
+	if (held_command_start(&r->command, r->argv, err) < 0)
+		return -1;
+	snprintf(pid, sizeof(pid), "--pid=%d", (int)r->command.pid);
+	return loader_child_argv(&r->loader, r->opts, extra, err);
+}
+
 static int process_start(void *self, struct error *err)
 {
 	struct process_runner *r = self;
+
+	if (r->argv && start_command(r, err) < 0)
+		return -1;
 	return loader_child_start(&r->loader, err);
 }
 
@@ -226,6 +271,7 @@ static void process_stop(void *self)
 {
 	struct process_runner *r = self;
 
+	held_command_signal(&r->command, SIGTERM);
 	loader_child_stop(&r->loader);
 }
 
@@ -240,6 +286,7 @@ static void process_destroy(void *self)
 {
 	struct process_runner *r = self;
 
+	held_command_free(&r->command);
 	loader_child_free(&r->loader);
 	process_table_free(r->table);
 	process_line_decoder_free(&r->decoder);

@@ -14,6 +14,7 @@
 
 #include <collector/buffer.h>
 #include <collector/event_encoder.h>
+#include <collector/log.h>
 #include <collector/sink.h>
 
 #include "kafka_url.h"
@@ -123,6 +124,27 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 	(void)rk;
 	sink_report_error(s->ctx, "%s%s: %s", err == RD_KAFKA_RESP_ERR__FATAL ? "fatal: " : "",
 			  rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+}
+
+/*
+ * librdkafka's own log lines (it prints "%3|...|FAIL|..." on stderr by default) go
+ * through the collector's log at their syslog level. What the error callback or the
+ * final flush already reports (a failed connection, messages left at the end) is
+ * said there once; librdkafka's line for it is kept for --log-level debug.
+ * Called on librdkafka's threads: the log is thread-safe.
+ */
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	const struct kafka_sink *s = rd_kafka_opaque(rk);
+	bool said = strcmp(fac, "FAIL") == 0 || strcmp(fac, "TERMINATE") == 0 ||
+		    strcmp(fac, "ERROR") == 0;
+	enum log_level lvl = said	? LOG_DEBUG :
+			     level <= 3 ? LOG_ERROR :
+			     level == 4 ? LOG_WARN :
+			     level <= 6 ? LOG_INFO :
+					  LOG_DEBUG;
+
+	log_msg(lvl, "sink %s: librdkafka %s: %s", s ? sink_name(s->ctx) : "kafka", fac, buf);
 }
 
 /* Serve the delivery reports waiting and pass them on to the core. */
@@ -246,6 +268,7 @@ static rd_kafka_conf_t *make_conf(struct kafka_sink *s, const struct options *op
 	rd_kafka_conf_set_opaque(conf, s);
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
 	rd_kafka_conf_set_error_cb(conf, on_error);
+	rd_kafka_conf_set_log_cb(conf, on_log);
 	if (rd_kafka_conf_interceptor_add_on_new(conf, "collector", on_new, s) !=
 	    RD_KAFKA_RESP_ERR_NO_ERROR) {
 		error_set(err, EINVAL, "kafka: cannot add the thread-start interceptor");

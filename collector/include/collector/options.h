@@ -42,8 +42,9 @@ struct option_spec {
 	bool cli_global;
 	/**
 	 * OPT_STRING on the command line only: the value of a bare `--name`;
-	 * another value must then be given as `--name=VALUE`. NULL: a value is
-	 * required.
+	 * another value is given as `--name=VALUE`, or as `--name VALUE` when
+	 * VALUE reads as an address (has a ':' or is a number: a port). NULL: a
+	 * value is required.
 	 */
 	const char *implicit;
 };

@@ -6,7 +6,8 @@ make -s -C ../.. install PREFIX="$inst" BUILD="$BUILD" >"$WORK/install.log" 2>&1
 eq "make install exit status" 0 $?
 for f in bin/collector lib/libcollector.a lib/libcollector.so lib/pkgconfig/collector.pc \
 	include/collector/collector.h share/man/man8/collector.8 lib/systemd/system/collector.service \
-	etc/collector/collector.json share/bash-completion/completions/collector; do
+	etc/collector/collector.json share/bash-completion/completions/collector \
+	share/zsh/site-functions/_collector; do
 	check "installed: $f" test -s "$inst/$f"
 done
 eq "the example configuration is valid" 0 "$("$inst/bin/collector" validate --config \
