@@ -6,6 +6,7 @@
 #include <collector/sink.h>
 
 extern const struct runner_ops exec_runner_ops;
+extern const struct runner_ops script_runner_ops;
 extern const struct runner_ops process_runner_ops;
 extern const struct runner_ops ssl_runner_ops;
 extern const struct runner_ops algorithm_runner_ops;
