@@ -15,48 +15,32 @@
 #include <collector/clock.h>
 #include <collector/event_builder.h>
 #include <collector/event_encoder.h>
-#include <collector/json_decoder.h>
 #include <collector/line_framer.h>
 #include <collector/log.h>
 #include <collector/piped_child.h>
 #include <collector/runner.h>
 
 #include "exec_core.h"
+#include "exec_lines.h"
 #include "exec_health.h"
 
 #define RESTART_DELAY_MAX_NS (30LL * 1000000000)
 /* A restarted command that stays up this long makes the runner healthy again. */
 #define STABLE_AFTER_S 60.
-/* Event types under this prefix are the collector's own: a command's are renamed. */
-#define RESERVED_PREFIX "collector."
-
-enum line_format { FORMAT_AUTO, FORMAT_JSON, FORMAT_TEXT };
 enum restart_policy { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS };
-
-struct run_counters {
-	uint64_t stdout_lines;
-	uint64_t stderr_lines;
-	uint64_t events;
-	uint64_t errors;
-	uint64_t truncated;
-	uint64_t invalid_utf8;
-	uint64_t forged;
-};
 
 struct exec_core {
 	struct runner_ctx *ctx;
 	struct ev_loop *loop;
 	/* configuration */
-	const char *kind; /* the event types' prefix: "exec", "script" */
 	struct exec_core_hooks hooks;
-	char type_line[32], type_stderr[32], type_exit[32], type_event[32];
+	char type_exit[32];
 	char *const *argv;
 	char **envp;
 	const char *cwd;
 	int64_t timeout_ns;
 	int64_t grace_ns;
 	int64_t restart_delay_ns;
-	enum line_format format;
 	enum restart_policy restart;
 	int max_restarts;
 	size_t max_line;
@@ -65,128 +49,18 @@ struct exec_core {
 	struct child_cgroup cg; /* holds the run's whole tree; none when ndirs is 0 */
 	pid_t pid;		/* of the current run, -1 when it did not start */
 	bool stopping;		/* stop() was called */
-	struct run_counters n;
+	struct exec_lines lines; /* its output as events, its counters, its stderr tail */
 	char error[256];
 	int restarts;
 	ev_timer restart_w;
 	ev_timer stable_w;
-	struct json_decoder *decoder;
 	struct exec_health *health; /* NULL without --health */
-	struct event_builder *eb;
+	struct event_builder *eb; /* the lines' */
 };
 
 static void emit_data(struct exec_core *r, const char *type)
 {
 	event_builder_emit(r->eb, r->ctx, type, r->pid);
-}
-
-/* ---- lines ---- */
-
-static void emit_text(struct exec_core *r, const struct line *l, const char *type)
-{
-	event_builder_begin(r->eb);
-	event_builder_strn(r->eb, "line", l->ptr, l->len);
-	if (l->flags & LINE_TRUNCATED)
-		event_builder_bool(r->eb, "truncated", true);
-	if (l->flags & LINE_INVALID_UTF8)
-		event_builder_bool(r->eb, "invalid_utf8", true);
-	/* The runner's own members: a script names the file and line a message is about. */
-	if (type == r->type_stderr && r->hooks.annotate_stderr)
-		r->hooks.annotate_stderr(r->hooks.arg, r->eb, l);
-	emit_data(r, type);
-}
-
-/*
- * A command may not speak for the collector: a "collector.*" type becomes
- * "KIND.forged.collector.*" (cut to the longest type), counted and reported.
- */
-static struct event *unforge(struct exec_core *r, struct event *ev, const struct line *l)
-{
-	char type[EVENT_TYPE_MAX];
-	int n;
-	struct event *renamed;
-
-	if (ev->type.len < strlen(RESERVED_PREFIX) ||
-	    memcmp(ev->type.ptr, RESERVED_PREFIX, strlen(RESERVED_PREFIX)) != 0)
-		return ev;
-	n = snprintf(type, sizeof(type), "%s.forged.%.*s", r->kind, (int)ev->type.len, ev->type.ptr);
-	r->n.forged++;
-	r->n.errors++;
-	runner_report_error(r->ctx, "reserved_type", l->number, l->offset, l->ptr, l->len,
-			    "stdout line %llu: type '%.*s' is reserved for the collector; emitted "
-			    "as '%.*s'",
-			    (unsigned long long)l->number, (int)ev->type.len, ev->type.ptr,
-			    n < (int)sizeof(type) ? n : (int)sizeof(type) - 1, type);
-	renamed = event_new((struct span){ type, strnlen(type, sizeof(type)) }, ev->comm, ev->data);
-	if (renamed) {
-		renamed->flags = ev->flags;
-		renamed->pid = ev->pid;
-		renamed->tid = ev->tid;
-		renamed->ppid = ev->ppid;
-	}
-	event_unref(ev);
-	return renamed;
-}
-
-static bool try_json(struct exec_core *r, const struct line *l, bool report)
-{
-	struct error err = { 0 };
-	struct event *ev = json_decoder_decode(r->decoder, l->ptr, l->len, &err);
-
-	if (ev && json_decoder_repaired(r->decoder) && !(l->flags & LINE_INVALID_UTF8))
-		r->n.invalid_utf8++;
-	if (ev && !(ev = unforge(r, ev, l))) {
-		runner_emit_failed(r->ctx, r->type_event);
-		return true;
-	}
-	if (ev) {
-		if (!(ev->flags & EVENT_HAS_PID) && r->pid > 0)
-			event_set_pid(ev, r->pid);
-		r->n.events++;
-		runner_emit(r->ctx, ev);
-		return true;
-	}
-	if (report && err.code != ENODATA) {
-		r->n.errors++;
-		runner_report_error(r->ctx, "invalid_json", l->number, l->offset, l->ptr, l->len,
-				    "stdout line %llu: %s", (unsigned long long)l->number, err.msg);
-	}
-	return err.code == ENODATA && report;
-}
-
-static void handle_stdout(struct exec_core *r, const struct line *l)
-{
-	r->n.stdout_lines++;
-	if (l->flags & LINE_TRUNCATED) {
-		r->n.errors++;
-		runner_report_error(r->ctx, "line_too_long", l->number, l->offset, l->ptr, l->len,
-				    "stdout line %llu is longer than %zu bytes; the rest was "
-				    "discarded",
-				    (unsigned long long)l->number, r->max_line);
-		if (r->format != FORMAT_JSON)
-			emit_text(r, l, r->type_line);
-		return;
-	}
-	switch (r->format) {
-	case FORMAT_JSON:
-		try_json(r, l, true);
-		return;
-	case FORMAT_AUTO:
-		if (l->len && l->ptr[0] == '{' && try_json(r, l, false))
-			return;
-		/* fall through */
-	case FORMAT_TEXT:
-		emit_text(r, l, r->type_line);
-		return;
-	}
-}
-
-static void count_flags(struct exec_core *r, const struct line *l)
-{
-	if (l->flags & LINE_TRUNCATED)
-		r->n.truncated++;
-	if (l->flags & LINE_INVALID_UTF8)
-		r->n.invalid_utf8++;
 }
 
 static bool can_take(void *arg)
@@ -200,20 +74,14 @@ static void on_line(void *arg, bool is_stderr, const struct line *l)
 {
 	struct exec_core *r = arg;
 
-	count_flags(r, l);
-	if (is_stderr) {
-		r->n.stderr_lines++;
-		emit_text(r, l, r->type_stderr);
-	} else {
-		handle_stdout(r, l);
-	}
+	exec_lines_take(&r->lines, is_stderr, l);
 }
 
 static void on_read_error(void *arg, bool is_stderr, int err)
 {
 	struct exec_core *r = arg;
 
-	r->n.errors++;
+	r->lines.n.errors++;
 	runner_report_error(r->ctx, "read_failed", 0, 0, NULL, 0, "read %s: %s",
 			    is_stderr ? "stderr" : "stdout", strerror(-err));
 }
@@ -245,13 +113,13 @@ static void put_time(struct event_builder *b, const char *key, int64_t ns)
 static void put_counters(struct event_builder *b, const struct exec_core *r)
 {
 	event_builder_open_object(b, "counters");
-	event_builder_uint(b, "stdout_lines", r->n.stdout_lines);
-	event_builder_uint(b, "stderr_lines", r->n.stderr_lines);
-	event_builder_uint(b, "events", r->n.events);
-	event_builder_uint(b, "errors", r->n.errors);
-	event_builder_uint(b, "truncated", r->n.truncated);
-	event_builder_uint(b, "invalid_utf8", r->n.invalid_utf8);
-	event_builder_uint(b, "forged", r->n.forged);
+	event_builder_uint(b, "stdout_lines", r->lines.n.stdout_lines);
+	event_builder_uint(b, "stderr_lines", r->lines.n.stderr_lines);
+	event_builder_uint(b, "events", r->lines.n.events);
+	event_builder_uint(b, "errors", r->lines.n.errors);
+	event_builder_uint(b, "truncated", r->lines.n.truncated);
+	event_builder_uint(b, "invalid_utf8", r->lines.n.invalid_utf8);
+	event_builder_uint(b, "forged", r->lines.n.forged);
 	event_builder_uint(b, "stdout_bytes", r->pc.out.framer.stats.bytes);
 	event_builder_uint(b, "stderr_bytes", r->pc.err.framer.stats.bytes);
 	event_builder_uint(b, "discarded_bytes",
@@ -421,6 +289,7 @@ static int spawn_run(struct exec_core *r, struct error *err)
 		return rc;
 	}
 	r->pid = r->pc.child.pid;
+	r->lines.pid = r->pid;
 	if (exec_health_watch(r->health, r->pid, err) < 0)
 		log_warn("%s: the health monitor cannot watch pid %d: %s", runner_name(r->ctx),
 			 (int)r->pid, err->msg);
@@ -448,7 +317,7 @@ static void reset_run(struct exec_core *r)
 {
 	r->pid = -1;
 	r->error[0] = '\0';
-	memset(&r->n, 0, sizeof(r->n));
+	exec_lines_new_run(&r->lines, -1);
 }
 
 static char **build_env(const struct options *opts)
@@ -489,21 +358,11 @@ static int check_env(const struct options *opts, struct error *err)
 	return 0;
 }
 
-static void set_types(struct exec_core *r, const char *kind)
-{
-	r->kind = kind;
-	snprintf(r->type_line, sizeof(r->type_line), "%s.line", kind);
-	snprintf(r->type_stderr, sizeof(r->type_stderr), "%s.stderr", kind);
-	snprintf(r->type_exit, sizeof(r->type_exit), "%s.exit", kind);
-	snprintf(r->type_event, sizeof(r->type_event), "%s.event", kind);
-}
-
 struct exec_core *exec_core_create(struct runner_ctx *ctx, const struct options *opts,
 				   const char *kind, char *const *argv,
 				   const struct exec_core_hooks *hooks, struct error *err)
 {
 	struct exec_core *r;
-	const char *fmt = options_str(opts, "format");
 	const char *restart = options_str(opts, "restart");
 
 	if (options_int(opts, "max-line") <= 0 || options_int(opts, "max-restarts") < 0 ||
@@ -518,7 +377,7 @@ struct exec_core *exec_core_create(struct runner_ctx *ctx, const struct options 
 		goto oom;
 	r->ctx = ctx;
 	r->loop = runner_loop(ctx);
-	set_types(r, kind);
+	snprintf(r->type_exit, sizeof(r->type_exit), "%s.exit", kind);
 	if (hooks)
 		r->hooks = *hooks;
 	r->argv = argv;
@@ -528,9 +387,6 @@ struct exec_core *exec_core_create(struct runner_ctx *ctx, const struct options 
 	r->restart_delay_ns = options_int(opts, "restart-delay");
 	r->max_restarts = (int)options_int(opts, "max-restarts");
 	r->max_line = (size_t)options_int(opts, "max-line");
-	r->format = strcmp(fmt, "json") == 0 ? FORMAT_JSON :
-		    strcmp(fmt, "text") == 0 ? FORMAT_TEXT :
-					       FORMAT_AUTO;
 	r->restart = strcmp(restart, "always") == 0	? RESTART_ALWAYS :
 		     strcmp(restart, "on-failure") == 0 ? RESTART_ON_FAILURE :
 							  RESTART_NO;
@@ -546,10 +402,13 @@ struct exec_core *exec_core_create(struct runner_ctx *ctx, const struct options 
 	}
 	if (options_list(opts, "env", NULL) && !(r->envp = build_env(opts)))
 		goto oom;
-	r->decoder = json_decoder_new(r->type_event);
-	r->eb = event_builder_new();
-	if (!r->decoder || !r->eb)
-		goto oom;
+	if (exec_lines_init(&r->lines, ctx, opts, kind, err) < 0) {
+		exec_core_destroy(r);
+		return NULL;
+	}
+	r->eb = r->lines.eb;
+	r->lines.annotate = r->hooks.annotate_stderr;
+	r->lines.annotate_arg = r->hooks.arg;
 	if (exec_health_create(ctx, opts, health_restart, r, &r->health, err) < 0) {
 		exec_core_destroy(r);
 		return NULL;
@@ -593,8 +452,7 @@ void exec_core_destroy(struct exec_core *r)
 	exec_health_free(r->health);
 	ev_timer_stop(r->loop, &r->restart_w);
 	ev_timer_stop(r->loop, &r->stable_w);
-	json_decoder_free(r->decoder);
-	event_builder_free(r->eb);
+	exec_lines_release(&r->lines);
 	free(r->envp);
 	free(r);
 }
@@ -605,10 +463,10 @@ void exec_core_metrics(struct exec_core *r, struct metrics_writer *w)
 		    "times the runner restarted its child", r->restarts);
 	metrics_add_labeled(w, METRIC_COUNTER, "collector_runner_lines_total",
 			    "lines read from the child, by stream", "stream", "stdout",
-			    (double)r->n.stdout_lines);
+			    (double)r->lines.n.stdout_lines);
 	metrics_add_labeled(w, METRIC_COUNTER, "collector_runner_lines_total",
 			    "lines read from the child, by stream", "stream", "stderr",
-			    (double)r->n.stderr_lines);
+			    (double)r->lines.n.stderr_lines);
 	if (r->pc.alive)
 		metrics_add_child(w, r->pid, "running");
 	exec_health_metrics(r->health, w);
