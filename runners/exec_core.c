@@ -49,6 +49,7 @@ struct exec_core {
 	struct child_cgroup cg; /* holds the run's whole tree; none when ndirs is 0 */
 	pid_t pid;		/* of the current run, -1 when it did not start */
 	bool stopping;		/* stop() was called */
+	bool memory_restart;	/* the health monitor asked to end this run */
 	struct exec_lines lines; /* its output as events, its counters, its stderr tail */
 	char error[256];
 	int restarts;
@@ -192,6 +193,50 @@ static const char *describe_end(const struct exec_core *r, char *buf, size_t siz
 	return buf;
 }
 
+/* The run's own members of a crash report: what ran, what it said last, how it was stopped. */
+static bool describe_crash(void *arg, struct event_builder *b, const char **kill_reason)
+{
+	struct exec_core *r = arg;
+	int ws = r->pc.wait_status;
+
+	(void)kill_reason;
+	event_builder_open_array(b, "argv");
+	for (char *const *a = r->argv; *a; a++)
+		event_builder_str(b, NULL, *a);
+	event_builder_close_array(b);
+	event_builder_int(b, "uptime_ms", (clock_mono_ns() - r->pc.start_mono_ns) / 1000000);
+	event_builder_int(b, "restarts", r->restarts);
+	exec_lines_put_tail(&r->lines, b);
+	event_builder_open_object(b, "stop");
+	event_builder_bool(b, "requested", r->stopping);
+	event_builder_bool(b, "timed_out", r->pc.timed_out);
+	event_builder_int(b, "grace_ms", r->grace_ns / 1000000);
+	/* SIGTERM was sent; a SIGKILL end after it is the grace running out. */
+	event_builder_bool(b, "escalated_to_sigkill",
+			   (r->stopping || r->pc.timed_out || r->memory_restart) &&
+				   WIFSIGNALED(ws) && WTERMSIG(ws) == SIGKILL);
+	event_builder_close_object(b);
+	return true;
+}
+
+static void report_crash(struct exec_core *r)
+{
+	char type[40];
+	const struct exec_crash c = {
+		.type = type,
+		.wait_status = r->pc.wait_status,
+		.requested_stop = r->stopping,
+		.kill_reason = r->pc.timed_out	  ? "timeout" :
+			       r->memory_restart ? "memory_restart" :
+						   NULL,
+		.describe = describe_crash,
+		.arg = r,
+	};
+
+	snprintf(type, sizeof(type), "%s.crash", r->lines.kind);
+	exec_health_crash(r->health, r->pid, &c);
+}
+
 /* The run is over: the child is reaped and both pipes are drained or cut. */
 static void on_end(void *arg)
 {
@@ -211,6 +256,7 @@ static void on_end(void *arg)
 			 "open; the pipes were closed %d ms after the exit",
 			 runner_name(r->ctx), PIPED_CHILD_DRAIN_MS);
 	exec_health_reaped(r->health, r->pid, r->pc.wait_status);
+	report_crash(r);
 	run_status(r, &st);
 	again = should_restart(r, st);
 	emit_exit(r, &st, again);
@@ -316,6 +362,7 @@ static void on_restart(struct ev_loop *loop, ev_timer *w, int revents)
 static void reset_run(struct exec_core *r)
 {
 	r->pid = -1;
+	r->memory_restart = false;
 	r->error[0] = '\0';
 	exec_lines_new_run(&r->lines, -1);
 }
@@ -344,6 +391,7 @@ static void health_restart(void *arg)
 {
 	struct exec_core *r = arg;
 
+	r->memory_restart = true;
 	piped_child_terminate(&r->pc);
 }
 

@@ -1,5 +1,6 @@
 /* The container runner: a task in a container through the Docker Engine API, its lines as events, its end as container.exit. */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
@@ -226,6 +227,49 @@ static void emit_exit(struct container_runner *r, enum runner_status st)
 	event_builder_emit(b, r->ctx, "container.exit", r->pid);
 }
 
+/* The container's own members of a crash report: what ran where, what it said last, how it was stopped. */
+static bool describe_crash(void *arg, struct event_builder *b, const char **kill_reason)
+{
+	struct container_runner *r = arg;
+	int ws = wait_status_of(r);
+
+	(void)kill_reason;
+	event_builder_str(b, "image", r->image);
+	event_builder_str(b, "container_id", r->id);
+	event_builder_open_array(b, "argv");
+	for (char *const *a = r->argv; a && *a; a++)
+		event_builder_str(b, NULL, *a);
+	event_builder_close_array(b);
+	event_builder_int(b, "uptime_ms", (clock_mono_ns() - r->start_mono_ns) / 1000000);
+	exec_lines_put_tail(&r->lines, b);
+	event_builder_open_object(b, "limits");
+	event_builder_int(b, "memory_mb", options_int(r->opts, "memory") / (1024 * 1024));
+	event_builder_close_object(b);
+	event_builder_open_object(b, "stop");
+	event_builder_bool(b, "requested", r->stopping);
+	event_builder_bool(b, "timed_out", r->timed_out);
+	event_builder_int(b, "grace_ms", r->grace_ns / 1000000);
+	event_builder_bool(b, "escalated_to_sigkill",
+			   r->stop_sent && WIFSIGNALED(ws) && WTERMSIG(ws) == SIGKILL);
+	event_builder_close_object(b);
+	return true;
+}
+
+static void report_crash(struct container_runner *r)
+{
+	const struct exec_crash c = {
+		.type = "container.crash",
+		.wait_status = wait_status_of(r),
+		.oom_killed = r->oom_killed,
+		.requested_stop = r->stopping,
+		.kill_reason = r->timed_out ? "timeout" : r->killed ? "kill" : NULL,
+		.describe = describe_crash,
+		.arg = r,
+	};
+
+	exec_health_crash(r->health, r->pid, &c);
+}
+
 static void finished(struct container_runner *r)
 {
 	enum runner_status st = run_status(r);
@@ -233,8 +277,10 @@ static void finished(struct container_runner *r)
 	r->phase = DONE;
 	ev_timer_stop(r->loop, &r->timeout_w);
 	ev_timer_stop(r->loop, &r->drain_w);
-	if (r->pid > 0)
+	if (r->pid > 0) {
 		exec_health_reaped(r->health, r->pid, wait_status_of(r));
+		report_crash(r);
+	}
 	emit_exit(r, st);
 	runner_finished(r->ctx, st);
 }
