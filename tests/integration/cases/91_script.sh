@@ -74,3 +74,18 @@ eq "exit status" 1 "$?"
 eq "args" "args: a b" "$(field "$S/cfg.jsonl" script.line .data.line)"
 eq "timeout" timeout "$(field "$S/cfg.jsonl" script.exit .data.status)"
 end
+
+begin "script: a run killed by a signal gets script.crash with --health (stderr tail, sender) and a report file"
+printf 'echo "about to fail" >&2\nkill -SEGV $$\n' >"$S/segv.sh"
+out=$S/crash.jsonl
+"$C" run script --health --crash-dir "$S/crashes" --interpreter bash --script "$S/segv.sh" >"$out" 2>/dev/null
+eq "exit status" 1 "$?"
+eq "signal" SIGSEGV "$(field "$out" script.crash .data.signal)"
+eq "cause" signal "$(field "$out" script.crash .data.cause)"
+eq "stderr tail" "about to fail" "$(field "$out" script.crash '.data.stderr | join("|")')"
+eq "report written" 1 "$(find "$S/crashes" -name '*.json' | wc -l | tr -d ' ')"
+check "collector crashes lists it" sh -c "'$C' crashes --dir '$S/crashes' | grep -q SIGSEGV"
+out=$S/clean.jsonl
+"$C" run script --health --crash-dir "$S/crashes" --interpreter bash --script "$S/ok.sh" >"$out" 2>/dev/null
+eq "an exit code is no crash" 0 "$(count "$out" '.type=="script.crash"')"
+end
