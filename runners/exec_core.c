@@ -46,17 +46,17 @@ struct exec_core {
 	size_t max_line;
 	/* the current run */
 	struct piped_child pc;
-	struct child_cgroup cg; /* holds the run's whole tree; none when ndirs is 0 */
-	pid_t pid;		/* of the current run, -1 when it did not start */
-	bool stopping;		/* stop() was called */
-	bool memory_restart;	/* the health monitor asked to end this run */
+	struct child_cgroup cg;	 /* holds the run's whole tree; none when ndirs is 0 */
+	pid_t pid;		 /* of the current run, -1 when it did not start */
+	bool stopping;		 /* stop() was called */
+	bool memory_restart;	 /* the health monitor asked to end this run */
 	struct exec_lines lines; /* its output as events, its counters, its stderr tail */
 	char error[256];
 	int restarts;
 	ev_timer restart_w;
 	ev_timer stable_w;
 	struct exec_health *health; /* NULL without --health */
-	struct event_builder *eb; /* the lines' */
+	struct event_builder *eb;   /* the lines' */
 };
 
 static void emit_data(struct exec_core *r, const char *type)
@@ -226,7 +226,7 @@ static void report_crash(struct exec_core *r)
 		.type = type,
 		.wait_status = r->pc.wait_status,
 		.requested_stop = r->stopping,
-		.kill_reason = r->pc.timed_out	  ? "timeout" :
+		.kill_reason = r->pc.timed_out	 ? "timeout" :
 			       r->memory_restart ? "memory_restart" :
 						   NULL,
 		.describe = describe_crash,

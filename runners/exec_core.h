@@ -12,43 +12,43 @@
 #include "exec_health.h"
 
 /* The options of the machinery, spliced into the option table of each runner that uses it. */
-#define EXEC_CORE_OPTIONS                                                                         \
-	{ .name = "timeout",                                                                      \
-	  .type = OPT_DURATION,                                                                   \
-	  .def = "0",                                                                             \
-	  .help = "stop the command after this long (0: never)" },                                \
-		{ .name = "format",                                                               \
-		  .type = OPT_ENUM,                                                               \
-		  .def = "auto",                                                                  \
-		  .choices = "auto|json|text",                                                    \
-		  .help = "stdout lines: JSON objects, plain text, or auto (JSON when it "        \
-			  "parses)" },                                                            \
-		{ .name = "restart",                                                              \
-		  .type = OPT_ENUM,                                                               \
-		  .def = "no",                                                                    \
-		  .choices = "no|on-failure|always",                                              \
-		  .help = "restart the command when it ends" },                                   \
-		{ .name = "max-restarts",                                                         \
-		  .type = OPT_INT,                                                                \
-		  .def = "5",                                                                     \
-		  .help = "restarts before giving up" },                                          \
-		{ .name = "restart-delay",                                                        \
-		  .type = OPT_DURATION,                                                           \
-		  .def = "200ms",                                                                 \
-		  .help = "first restart delay, doubled each time up to 30s" },                   \
-		{ .name = "grace",                                                                \
-		  .type = OPT_DURATION,                                                           \
-		  .def = "5s",                                                                    \
-		  .help = "time between SIGTERM and SIGKILL when stopping" },                     \
-		{ .name = "max-line",                                                             \
-		  .type = OPT_SIZE,                                                               \
-		  .def = "1MiB",                                                                  \
-		  .help = "longest line; the rest of a longer one is discarded and reported" },   \
+#define EXEC_CORE_OPTIONS                                                                          \
+	{ .name = "timeout",                                                                       \
+	  .type = OPT_DURATION,                                                                    \
+	  .def = "0",                                                                              \
+	  .help = "stop the command after this long (0: never)" },                                 \
+		{ .name = "format",                                                                \
+		  .type = OPT_ENUM,                                                                \
+		  .def = "auto",                                                                   \
+		  .choices = "auto|json|text",                                                     \
+		  .help = "stdout lines: JSON objects, plain text, or auto (JSON when it "         \
+			  "parses)" },                                                             \
+		{ .name = "restart",                                                               \
+		  .type = OPT_ENUM,                                                                \
+		  .def = "no",                                                                     \
+		  .choices = "no|on-failure|always",                                               \
+		  .help = "restart the command when it ends" },                                    \
+		{ .name = "max-restarts",                                                          \
+		  .type = OPT_INT,                                                                 \
+		  .def = "5",                                                                      \
+		  .help = "restarts before giving up" },                                           \
+		{ .name = "restart-delay",                                                         \
+		  .type = OPT_DURATION,                                                            \
+		  .def = "200ms",                                                                  \
+		  .help = "first restart delay, doubled each time up to 30s" },                    \
+		{ .name = "grace",                                                                 \
+		  .type = OPT_DURATION,                                                            \
+		  .def = "5s",                                                                     \
+		  .help = "time between SIGTERM and SIGKILL when stopping" },                      \
+		{ .name = "max-line",                                                              \
+		  .type = OPT_SIZE,                                                                \
+		  .def = "1MiB",                                                                   \
+		  .help = "longest line; the rest of a longer one is discarded and reported" },    \
 		{ .name = "cwd", .type = OPT_STRING, .help = "working directory of the command" }, \
-		{ .name = "env",                                                                  \
-		  .type = OPT_STRING,                                                             \
-		  .repeat = true,                                                                 \
-		  .help = "NAME=VALUE added to the command's environment (repeatable)" },         \
+		{ .name = "env",                                                                   \
+		  .type = OPT_STRING,                                                              \
+		  .repeat = true,                                                                  \
+		  .help = "NAME=VALUE added to the command's environment (repeatable)" },          \
 		EXEC_HEALTH_OPTIONS
 
 /* What a runner adds to the machinery's events; every member may be NULL. */

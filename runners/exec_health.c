@@ -68,9 +68,9 @@ static void exec_health_destroy(struct exec_health *eh)
 static int check_health_off(const struct options *opts, struct error *err)
 {
 	static const char *const needs_health[] = {
-		"health-interval", "health-source",	 "memory-high", "memory-restart",
-		"cpu-quota",	   "cpu-pinned-samples", "rss-growth",	"rss-growth-samples",
-		"crash-dir",
+		"health-interval", "health-source",	 "memory-high",
+		"memory-restart",  "cpu-quota",		 "cpu-pinned-samples",
+		"rss-growth",	   "rss-growth-samples", "crash-dir",
 	};
 
 	for (size_t i = 0; i < sizeof(needs_health) / sizeof(needs_health[0]); i++)
@@ -206,8 +206,9 @@ void exec_health_crash(struct exec_health *eh, pid_t pid, const struct exec_cras
 	cc.abnormal = end.oom_killed || (WIFSIGNALED(ws) && (!c->requested_stop || c->kill_reason));
 	if (!cc.abnormal)
 		return;
-	struct crash_end ce = { c->type, pid, ws, &eh->w, &end,
-				health_source_name(health_monitor_source(eh->hm)), describe, &cc };
+	struct crash_end ce = { c->type,  pid,	ws,
+				&eh->w,	  &end, health_source_name(health_monitor_source(eh->hm)),
+				describe, &cc };
 	if (crash_report_emit(eh->ctx, eh->events.b, &ce, id) && eh->crash_dir)
 		crash_report_write(eh->ctx, eh->events.b, eh->crash_dir, id);
 }

@@ -41,7 +41,8 @@ static struct event *unforge(struct exec_lines *r, struct event *ev, const struc
 	if (ev->type.len < strlen(RESERVED_PREFIX) ||
 	    memcmp(ev->type.ptr, RESERVED_PREFIX, strlen(RESERVED_PREFIX)) != 0)
 		return ev;
-	n = snprintf(type, sizeof(type), "%s.forged.%.*s", r->kind, (int)ev->type.len, ev->type.ptr);
+	n = snprintf(type, sizeof(type), "%s.forged.%.*s", r->kind, (int)ev->type.len,
+		     ev->type.ptr);
 	r->n.forged++;
 	r->n.errors++;
 	runner_report_error(r->ctx, "reserved_type", l->number, l->offset, l->ptr, l->len,
@@ -112,7 +113,6 @@ static void handle_stdout(struct exec_lines *r, const struct line *l)
 		return;
 	}
 }
-
 
 static void count_flags(struct exec_lines *r, const struct line *l)
 {

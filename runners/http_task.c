@@ -20,11 +20,11 @@
 #include "json_tree.h"
 
 /* A request body read from @FILE is at most this big. */
-#define BODY_FILE_MAX (16 * 1024 * 1024)
+#define BODY_FILE_MAX ((size_t)16 * 1024 * 1024)
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS 30000
 /* Response headers kept: more is not a response a task needs to see whole. */
-#define HEADERS_MAX (64 * 1024)
+#define HEADERS_MAX ((size_t)64 * 1024)
 
 struct http_task {
 	struct runner_ctx *ctx;
@@ -34,7 +34,7 @@ struct http_task {
 	struct curl_slist *headers;
 	struct event_builder *eb;
 	const char *url, *method;
-	char *body;	 /* request body, NULL for none */
+	char *body; /* request body, NULL for none */
 	size_t body_len;
 	int64_t every_ns;
 	int retries;
@@ -75,7 +75,9 @@ static const struct option_spec http_options[] = {
 	  .type = OPT_SIZE,
 	  .def = "64KiB",
 	  .help = "response body bytes kept in the event; the rest is counted" },
-	{ .name = "cacert", .type = OPT_STRING, .help = "CA certificates (PEM) to verify the server with" },
+	{ .name = "cacert",
+	  .type = OPT_STRING,
+	  .help = "CA certificates (PEM) to verify the server with" },
 	{ .name = "insecure", .type = OPT_BOOL, .help = "do not verify the server's certificate" },
 	{ 0 },
 };
@@ -99,7 +101,8 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
 
 	if (n >= 5 && memcmp(p, "HTTP/", 5) == 0)
 		t->resp_headers.len = 0;
-	else if (t->resp_headers.len + n <= HEADERS_MAX && buffer_append(&t->resp_headers, p, n) < 0)
+	else if (t->resp_headers.len + n <= HEADERS_MAX &&
+		 buffer_append(&t->resp_headers, p, n) < 0)
 		return 0;
 	return n;
 }
@@ -117,7 +120,8 @@ static double info_s(CURL *e, CURLINFO what)
 /* libcurl's times are cumulative from the start; the event gives each phase's own. */
 static void put_timing(struct event_builder *b, CURL *e)
 {
-	double dns = info_s(e, CURLINFO_NAMELOOKUP_TIME_T), conn = info_s(e, CURLINFO_CONNECT_TIME_T),
+	double dns = info_s(e, CURLINFO_NAMELOOKUP_TIME_T),
+	       conn = info_s(e, CURLINFO_CONNECT_TIME_T),
 	       tls = info_s(e, CURLINFO_APPCONNECT_TIME_T),
 	       first = info_s(e, CURLINFO_STARTTRANSFER_TIME_T),
 	       total = info_s(e, CURLINFO_TOTAL_TIME_T);
@@ -169,7 +173,8 @@ static void put_header(struct event_builder *b, const char *key, const char *lin
 		const char *eol = memchr(p, '\n', (size_t)(end - p)), *stop = eol ? eol : end;
 		const char *val = p + nlen + 1, *vend = stop;
 
-		if (stop - p > (ptrdiff_t)nlen && p[nlen] == ':' && strncasecmp(p, key, nlen) == 0) {
+		if (stop - p > (ptrdiff_t)nlen && p[nlen] == ':' &&
+		    strncasecmp(p, key, nlen) == 0) {
 			while (val < vend && (*val == ' ' || *val == '\t'))
 				val++;
 			while (vend > val && (vend[-1] == '\r' || vend[-1] == ' '))
@@ -204,16 +209,19 @@ static void put_headers(struct event_builder *b, const struct buffer *raw)
 	struct buffer red = { 0 };
 
 	event_builder_open_object(b, "headers");
-	if (raw->len && http_redact_bytes(&http_redact_default, &st, raw->data, raw->len, &red) >= 0)
+	if (raw->len &&
+	    http_redact_bytes(&http_redact_default, &st, raw->data, raw->len, &red) >= 0)
 		for (const char *p = red.data, *end = red.data + red.len; p < end;) {
-			const char *eol = memchr(p, '\n', (size_t)(end - p)), *stop = eol ? eol : end;
+			const char *eol = memchr(p, '\n', (size_t)(end - p)),
+				   *stop = eol ? eol : end;
 			const char *colon = memchr(p, ':', (size_t)(stop - p));
 			size_t nlen = colon ? (size_t)(colon - p) : 0;
 			char name[128];
 
 			if (nlen && nlen < sizeof(name) && !seen_before(red.data, p, nlen)) {
 				for (size_t i = 0; i < nlen; i++)
-					name[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
+					name[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 :
+										      p[i]);
 				name[nlen] = '\0';
 				put_header(b, name, red.data, red.len);
 			}
@@ -350,7 +358,7 @@ static void send_request(struct http_task *t);
 
 static void finish_once(struct http_task *t, CURLcode rc, long status)
 {
-	t->last = rc == CURLE_OPERATION_TIMEDOUT	     ? RUNNER_TIMEOUT :
+	t->last = rc == CURLE_OPERATION_TIMEDOUT  ? RUNNER_TIMEOUT :
 		  rc != CURLE_OK || status >= 400 ? RUNNER_FAILED :
 						    RUNNER_SUCCESS;
 	if (t->last != RUNNER_SUCCESS)
@@ -440,8 +448,8 @@ static int read_body(struct http_task *t, const char *arg, struct error *err)
 	fclose(f);
 	if (n > 0) {
 		buffer_free(&b);
-		return error_set(err, EFBIG, "--body %s: bigger than %d MiB (or out of memory)", arg,
-				 BODY_FILE_MAX >> 20);
+		return error_set(err, EFBIG, "--body %s: bigger than %d MiB (or out of memory)",
+				 arg, (int)(BODY_FILE_MAX >> 20));
 	}
 	t->body = b.data ? b.data : strdup("");
 	t->body_len = b.len;
@@ -523,7 +531,8 @@ static void *http_create(struct runner_ctx *ctx, const struct options *opts, str
 
 	if (options_int(opts, "retries") < 0 || options_int(opts, "timeout") <= 0 ||
 	    options_int(opts, "every") < 0 || options_int(opts, "max-body") < 0) {
-		error_set(err, EINVAL, "--retries, --every and --max-body must be >= 0, --timeout > 0");
+		error_set(err, EINVAL,
+			  "--retries, --every and --max-body must be >= 0, --timeout > 0");
 		return NULL;
 	}
 	if (!(t = calloc(1, sizeof(*t)))) {
@@ -588,8 +597,8 @@ static void http_metrics(void *self, struct metrics_writer *w)
 {
 	struct http_task *t = self;
 
-	metrics_add(w, METRIC_COUNTER, "collector_http_requests_total", "requests made (not retries)",
-		    (double)t->requests);
+	metrics_add(w, METRIC_COUNTER, "collector_http_requests_total",
+		    "requests made (not retries)", (double)t->requests);
 	metrics_add(w, METRIC_COUNTER, "collector_http_failures_total",
 		    "requests that ended in an error, a timeout or a status >= 400",
 		    (double)t->failures);
@@ -600,7 +609,8 @@ static void http_metrics(void *self, struct metrics_writer *w)
 
 const struct runner_ops http_task_runner_ops = {
 	.name = "http",
-	.summary = "makes an HTTP request (or one every D): status, headers, body, timing as events",
+	.summary = "makes an HTTP request (or one every D): status, headers, body, timing as "
+		   "events",
 	.options = http_options,
 	.create = http_create,
 	.start = http_start,

@@ -15,9 +15,9 @@
 
 struct script_runner {
 	struct exec_core *core;
-	const char *path;   /* the script as given: interpreters print it in their errors */
-	char *interpreter;  /* resolved to a path */
-	char **argv;	    /* interpreter, script, args */
+	const char *path;  /* the script as given: interpreters print it in their errors */
+	char *interpreter; /* resolved to a path */
+	char **argv;	   /* interpreter, script, args */
 	char shebang[SHEBANG_MAX];
 };
 
@@ -112,8 +112,8 @@ static int check_script(struct script_runner *s, struct runner_ctx *ctx, const c
 				 interp, strchr(interp, '/') ? " or not executable" : " on $PATH");
 	read_shebang(s->path, s->shebang, sizeof(s->shebang));
 	if (s->shebang[0] && !same_interpreter(s->shebang, basename_of(interp)))
-		log_warn("%s: %s starts with #!...%s but runs with --interpreter %s", runner_name(ctx),
-			 s->path, s->shebang, interp);
+		log_warn("%s: %s starts with #!...%s but runs with --interpreter %s",
+			 runner_name(ctx), s->path, s->shebang, interp);
 	return 0;
 }
 
@@ -206,7 +206,8 @@ static int build_argv(struct script_runner *s, const struct options *opts, struc
 
 static void *script_create(struct runner_ctx *ctx, const struct options *opts, struct error *err)
 {
-	static const char usage[] = " (collector run script --interpreter bash --script FILE [ARGS...])";
+	static const char usage[] = " (collector run script --interpreter bash --script FILE "
+				    "[ARGS...])";
 	const char *path = options_str(opts, "script");
 	const char *alt = options_str(opts, "script_path");
 	struct script_runner *s;

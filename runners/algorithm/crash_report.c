@@ -20,8 +20,8 @@ bool algo_crash_report_emit(struct runner_ctx *ctx, struct event_builder *b,
 			    const char *health_source, char id[64])
 {
 	struct algo_end e = { algo, instance, wait_status };
-	struct crash_end c = { "algorithm.crash", pid, wait_status, w, end, health_source,
-			       describe, &e };
+	struct crash_end c = { "algorithm.crash", pid,	    wait_status, w, end,
+			       health_source,	  describe, &e };
 
 	return crash_report_emit(ctx, b, &c, id);
 }

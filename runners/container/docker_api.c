@@ -9,7 +9,7 @@
 #include "docker_api.h"
 
 /* An answer bigger than this is not one the runner needs (inspect is a few KiB). */
-#define ANSWER_MAX (1024 * 1024)
+#define ANSWER_MAX ((size_t)1024 * 1024)
 
 static size_t on_write(char *p, size_t size, size_t nmemb, void *arg)
 {
@@ -97,8 +97,8 @@ static int prepare(struct docker *d, struct docker_call *c, const char *method, 
 	return 0;
 }
 
-int docker_call_start(struct docker *d, struct docker_call *c, const char *method,
-		      const char *path, const char *json, struct error *err)
+int docker_call_start(struct docker *d, struct docker_call *c, const char *method, const char *path,
+		      const char *json, struct error *err)
 {
 	int rc = prepare(d, c, method, path, json, err);
 
@@ -128,7 +128,7 @@ const char *docker_call_error(const struct docker *d, const struct docker_call *
 {
 	static const char *key[] = { "message", NULL };
 	yajl_val v = NULL, msg;
-	char text[ANSWER_MAX < 4096 ? ANSWER_MAX : 4096];
+	char text[4096]; /* an error message is short; the rest of the answer is not needed */
 
 	if (c->rc != CURLE_OK && c->rc != CURLE_WRITE_ERROR) {
 		if (c->rc == CURLE_COULDNT_CONNECT || c->rc == CURLE_OPERATION_TIMEDOUT)

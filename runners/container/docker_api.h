@@ -25,12 +25,12 @@ struct docker_call {
 	struct curl_slist *headers;
 	char *body_out; /* what was sent */
 	struct buffer answer;
-	long status;	    /* HTTP status, 0 before the headers */
-	CURLcode rc;	    /* of the transfer */
+	long status; /* HTTP status, 0 before the headers */
+	CURLcode rc; /* of the transfer */
 	bool in_flight;
 	bool headers_done;
 	docker_done_fn done;
-	docker_data_fn on_data;	   /* NULL: the answer is kept in @c answer */
+	docker_data_fn on_data;	    /* NULL: the answer is kept in @c answer */
 	void (*on_headers)(void *); /* the answer's headers are in (attach is live) */
 	void *arg;
 	char what[48]; /* "create", "start": for messages */
@@ -45,8 +45,8 @@ struct docker {
  * Send METHOD PATH (below DOCKER_API_PREFIX) with @p json (NULL: no body);
  * @p c->done is called when the answer is complete.
  */
-int docker_call_start(struct docker *d, struct docker_call *c, const char *method,
-		      const char *path, const char *json, struct error *err);
+int docker_call_start(struct docker *d, struct docker_call *c, const char *method, const char *path,
+		      const char *json, struct error *err);
 
 /* The same call, blocking up to @p timeout_s, for cleanups after the loop has ended. */
 int docker_call_sync(struct docker *d, struct docker_call *c, const char *method, const char *path,

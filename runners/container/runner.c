@@ -73,10 +73,16 @@ static const struct option_spec container_options[] = {
 	  .type = OPT_SIZE,
 	  .def = "0",
 	  .help = "memory limit, swap included (0: none); past it the OOM killer ends the task" },
-	{ .name = "cpus", .type = OPT_STRING, .help = "CPUs it may use, e.g. 0.5 (default: no limit)" },
-	{ .name = "network", .type = OPT_STRING, .help = "none, or a network's name (default: the daemon's)" },
+	{ .name = "cpus",
+	  .type = OPT_STRING,
+	  .help = "CPUs it may use, e.g. 0.5 (default: no limit)" },
+	{ .name = "network",
+	  .type = OPT_STRING,
+	  .help = "none, or a network's name (default: the daemon's)" },
 	{ .name = "user", .type = OPT_STRING, .help = "user (and :group) in the container" },
-	{ .name = "name", .type = OPT_STRING, .help = "the container's name (default: the daemon's)" },
+	{ .name = "name",
+	  .type = OPT_STRING,
+	  .help = "the container's name (default: the daemon's)" },
 	{ .name = "pull", .type = OPT_BOOL, .help = "pull the image first" },
 	{ .name = "keep", .type = OPT_BOOL, .help = "do not remove the container at the end" },
 	{ .name = "socket",
@@ -104,7 +110,8 @@ static const struct option_spec container_options[] = {
 	{ 0 },
 };
 
-static void fail(struct container_runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail(struct container_runner *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 static void finish_run(struct container_runner *r);
 static void call(struct container_runner *r, struct docker_call *c, const char *what,
 		 docker_done_fn done, const char *method, const char *path, const char *json);
@@ -243,7 +250,7 @@ static bool describe_crash(void *arg, struct event_builder *b, const char **kill
 	event_builder_int(b, "uptime_ms", (clock_mono_ns() - r->start_mono_ns) / 1000000);
 	exec_lines_put_tail(&r->lines, b);
 	event_builder_open_object(b, "limits");
-	event_builder_int(b, "memory_mb", options_int(r->opts, "memory") / (1024 * 1024));
+	event_builder_int(b, "memory_mb", options_int(r->opts, "memory") / (1024LL * 1024));
 	event_builder_close_object(b);
 	event_builder_open_object(b, "stop");
 	event_builder_bool(b, "requested", r->stopping);
@@ -262,7 +269,9 @@ static void report_crash(struct container_runner *r)
 		.wait_status = wait_status_of(r),
 		.oom_killed = r->oom_killed,
 		.requested_stop = r->stopping,
-		.kill_reason = r->timed_out ? "timeout" : r->killed ? "kill" : NULL,
+		.kill_reason = r->timed_out ? "timeout" :
+			       r->killed    ? "kill" :
+					      NULL,
 		.describe = describe_crash,
 		.arg = r,
 	};
@@ -759,8 +768,7 @@ static int check_options(const struct options *o, struct error *err)
 	return 0;
 }
 
-static void *container_create(struct runner_ctx *ctx, const struct options *opts,
-			      struct error *err)
+static void *container_create(struct runner_ctx *ctx, const struct options *opts, struct error *err)
 {
 	struct container_runner *r;
 	int argc;
@@ -827,7 +835,7 @@ static void container_stop(void *self)
 		send_stop(r);
 	else if (r->phase == ATTACHING)
 		finish_run(r); /* created, never started: removed */
-	/* pulling, creating, starting: their answer sees stopping */
+			       /* pulling, creating, starting: their answer sees stopping */
 }
 
 static void container_resume(void *self)
