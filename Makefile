@@ -72,7 +72,7 @@ SHIM_SRCS := $(wildcard tools/faultlib/*.c)
 SHIM_SOS := $(patsubst %.c,$(BUILD)/%.so,$(SHIM_SRCS))
 
 .PHONY: all deps test unit integration faults asan valgrind bench bench-metrics bench-health \
-	bench-process bench-sinks bench-ssl install clean format format-check lint docs fuzz
+	bench-process bench-sinks bench-ssl bench-runners install clean format format-check lint docs fuzz
 .SECONDARY:
 all: $(BUILD)/collector $(BUILD)/libcollector.a $(BUILD)/libcollector.so $(UNIT_BINS) \
      $(TOOL_BINS) $(PLUGIN_SOS) $(SHIM_SOS) $(LOADER_BINS) $(BUILD)/collector.8
@@ -242,6 +242,10 @@ bench-process: all
 
 bench-sinks: all
 	@BUILD=$(abspath $(BUILD)) bash tools/bench/sinks.sh
+
+# Container start -> first event -> exit beside `docker run --rm`; an http probe beside curl -w.
+bench-runners: all
+	@BUILD=$(abspath $(BUILD)) bash tools/bench/runners.sh
 
 # TLS capture: throughput cost on 64 MiB transfers, HTTP exchanges rebuilt per second (root).
 bench-ssl: all

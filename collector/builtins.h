@@ -6,6 +6,9 @@
 #include <collector/sink.h>
 
 extern const struct runner_ops exec_runner_ops;
+extern const struct runner_ops script_runner_ops;
+extern const struct runner_ops container_runner_ops;
+extern const struct runner_ops http_task_runner_ops;
 extern const struct runner_ops process_runner_ops;
 extern const struct runner_ops ssl_runner_ops;
 extern const struct runner_ops algorithm_runner_ops;

@@ -96,6 +96,9 @@ void registry_add_builtins(void)
 	if (registry_runner(exec_runner_ops.name))
 		return;
 	registry_add_runner(&exec_runner_ops, NULL);
+	registry_add_runner(&script_runner_ops, NULL);
+	registry_add_runner(&container_runner_ops, NULL);
+	registry_add_runner(&http_task_runner_ops, NULL);
 	registry_add_runner(&process_runner_ops, NULL);
 	registry_add_runner(&ssl_runner_ops, NULL);
 	registry_add_runner(&algorithm_runner_ops, NULL);

@@ -1,8 +1,9 @@
-/* The exec runner's use of the health monitor: options, health.* events, how the child died. */
+/* The health monitor for runners with one child (exec, script, container): options, health.* events, how it died, its crash report. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <collector/health_monitor.h>
@@ -19,12 +20,16 @@ struct exec_health {
 	struct health_end end;
 	bool have_end;
 	struct health_events events;
+	struct watched w;    /* the run's samples, for its crash report */
+	char crash_dir[512]; /* "" when reports are not written */
 };
 
 static void on_sample(void *arg, const struct health_sample *s)
 {
 	struct exec_health *eh = arg;
 
+	if (s->pid == eh->w.pid)
+		eh->w.ring[eh->w.nsamples++ % SAMPLE_RING] = *s;
 	health_events_sample(&eh->events, s);
 }
 
@@ -47,6 +52,8 @@ static void on_happening(void *arg, const struct health_happening *h)
 {
 	struct exec_health *eh = arg;
 
+	if (h->kind == HEALTH_OOM_VICTIM && h->root == eh->w.pid)
+		eh->w.oom_rss = h->rss_bytes;
 	health_events_happening(&eh->events, h);
 }
 
@@ -61,8 +68,9 @@ static void exec_health_destroy(struct exec_health *eh)
 static int check_health_off(const struct options *opts, struct error *err)
 {
 	static const char *const needs_health[] = {
-		"health-interval", "health-source",	 "memory-high", "memory-restart",
-		"cpu-quota",	   "cpu-pinned-samples", "rss-growth",	"rss-growth-samples",
+		"health-interval", "health-source",	 "memory-high",
+		"memory-restart",  "cpu-quota",		 "cpu-pinned-samples",
+		"rss-growth",	   "rss-growth-samples", "crash-dir",
 	};
 
 	for (size_t i = 0; i < sizeof(needs_health) / sizeof(needs_health[0]); i++)
@@ -101,6 +109,11 @@ int exec_health_create(struct runner_ctx *ctx, const struct options *opts, exec_
 	eh->act = act;
 	eh->act_arg = act_arg;
 	eh->limits = limits;
+	rc = crash_report_dir_choose(ctx, opts, eh->crash_dir, sizeof(eh->crash_dir), err);
+	if (rc < 0) {
+		free(eh);
+		return rc;
+	}
 	rc = health_events_init(&eh->events, ctx, err);
 	if (rc == 0)
 		rc = health_monitor_new(runner_loop(ctx), &cfg, &cb, eh, &eh->hm, err);
@@ -138,6 +151,9 @@ int exec_health_watch(struct exec_health *eh, pid_t pid, struct error *err)
 	rc = health_monitor_watch(eh->hm, pid, &eh->limits, err);
 	if (rc == 0)
 		eh->pid = pid;
+	eh->w.pid = pid;
+	eh->w.nsamples = 0;
+	eh->w.oom_rss = 0;
 	return rc;
 }
 
@@ -155,6 +171,45 @@ void exec_health_put_exit(const struct exec_health *eh, struct event_builder *b)
 {
 	if (eh)
 		health_events_put_exit(b, eh->have_end ? &eh->end : NULL, 0);
+}
+
+struct crash_call {
+	const struct exec_crash *c;
+	bool abnormal;
+};
+
+static bool describe(void *arg, struct event_builder *b, const char **kill_reason)
+{
+	struct crash_call *cc = arg;
+
+	*kill_reason = cc->c->kill_reason;
+	cc->c->describe(cc->c->arg, b, kill_reason);
+	return cc->abnormal;
+}
+
+void exec_health_crash(struct exec_health *eh, pid_t pid, const struct exec_crash *c)
+{
+	struct health_end end;
+	struct crash_call cc = { c, false };
+	int ws = c->wait_status;
+	char id[64];
+
+	if (!eh || !eh->have_end || eh->w.pid != pid)
+		return;
+	end = eh->end;
+	/* The daemon saw the OOM kill when the monitor did not (procfs, a late watch). */
+	if (c->oom_killed && !end.oom_killed) {
+		end.known = true;
+		end.oom_killed = true;
+	}
+	cc.abnormal = end.oom_killed || (WIFSIGNALED(ws) && (!c->requested_stop || c->kill_reason));
+	if (!cc.abnormal)
+		return;
+	struct crash_end ce = { c->type,  pid,	ws,
+				&eh->w,	  &end, health_source_name(health_monitor_source(eh->hm)),
+				describe, &cc };
+	if (crash_report_emit(eh->ctx, eh->events.b, &ce, id) && eh->crash_dir[0])
+		crash_report_write(eh->ctx, eh->events.b, eh->crash_dir, id);
 }
 
 void exec_health_metrics(const struct exec_health *eh, struct metrics_writer *w)

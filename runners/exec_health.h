@@ -1,4 +1,4 @@
-/* The exec runner's use of the health monitor: options, health.* events, how the child died. */
+/* The health monitor for runners with one child (exec, script, container): options, health.* events, how it died, its crash report. */
 #ifndef COLLECTOR_RUNNERS_EXEC_HEALTH_H
 #define COLLECTOR_RUNNERS_EXEC_HEALTH_H
 
@@ -9,6 +9,7 @@
 #include <collector/options.h>
 #include <collector/runner.h>
 
+#include "crash_report.h"
 #include "health_events.h"
 
 /* The exec runner's health options, spliced into its option table. */
@@ -17,10 +18,12 @@
 	  .type = OPT_BOOL,                                                               \
 	  .help = "watch the command's CPU, memory, threads and end (health.* events)" }, \
 		HEALTH_EVENT_OPTIONS,                                                     \
-	{                                                                                 \
-		.name = "cpu-quota", .type = OPT_INT, .def = "100",                       \
-		.help = "CPU percent the command may use (100: one core), for cpu_pinned" \
-	}
+		{ .name = "cpu-quota",                                                    \
+		  .type = OPT_INT,                                                        \
+		  .def = "100",                                                           \
+		  .help = "CPU percent the command may use (100: one core), for "         \
+			  "cpu_pinned" },                                                 \
+		CRASH_REPORT_OPTIONS
 
 struct exec_health;
 
@@ -44,6 +47,23 @@ void exec_health_reaped(struct exec_health *eh, pid_t pid, int wait_status);
 
 /* Add killed_by and oom_killed to exec.exit's data. */
 void exec_health_put_exit(const struct exec_health *eh, struct event_builder *b);
+
+/* What the runner knows of a run's end, for its crash report. */
+struct exec_crash {
+	const char *type;	    /* the event: "exec.crash", "container.crash" */
+	int wait_status;	    /* as waitpid() says, or made from a container's exit code */
+	bool oom_killed;	    /* the runner's own word (the daemon's OOMKilled) */
+	bool requested_stop;	    /* stop() ended it: not a crash, unless the OOM killer did */
+	const char *kill_reason;    /* "timeout", "memory_restart" or NULL */
+	crash_describe_fn describe; /* the runner's members (argv, stderr, the stop's escalation) */
+	void *arg;
+};
+
+/*
+ * After exec_health_reaped(): a run that died of a signal or the OOM killer
+ * gets the crash report, emitted and written to --crash-dir.
+ */
+void exec_health_crash(struct exec_health *eh, pid_t pid, const struct exec_crash *c);
 
 /* Its samples for /metrics; nothing without --health. */
 void exec_health_metrics(const struct exec_health *eh, struct metrics_writer *w);

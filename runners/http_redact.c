@@ -30,6 +30,37 @@ static size_t value_end(const char *in, size_t i, size_t n, bool header)
 	return i;
 }
 
+static const char *const default_redact[] = {
+	"Authorization", "Proxy-Authorization", "Cookie",	 "Set-Cookie",
+	"X-Api-Key",	 "X-Auth-Token",	"Private-Token", "X-Amz-Security-Token",
+};
+static const char *const default_redact_query[] = {
+	"access_token",
+	"refresh_token",
+	"id_token",
+	"token",
+	"auth",
+	"password",
+	"passwd",
+	"pwd",
+	"secret",
+	"client_secret",
+	"api_key",
+	"apikey",
+	"key",
+	"sig",
+	"signature",
+	"X-Amz-Signature",
+	"X-Amz-Security-Token",
+};
+
+const struct http_redact http_redact_default = {
+	default_redact,
+	sizeof(default_redact) / sizeof(default_redact[0]),
+	default_redact_query,
+	sizeof(default_redact_query) / sizeof(default_redact_query[0]),
+};
+
 int http_redact_bytes(const struct http_redact *r, struct http_redact_state *st, const char *in,
 		      size_t n, struct buffer *out)
 {

@@ -17,6 +17,9 @@ struct http_redact {
 	size_t param_count;
 };
 
+/* The usual secrets: credentials and cookies in headers, tokens and passwords in parameters. */
+extern const struct http_redact http_redact_default;
+
 /* Where a stream of bytes stopped, so a value cut between two calls stays hidden. */
 struct http_redact_state {
 	bool mid_line;	/* the last byte seen was not a line end */

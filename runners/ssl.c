@@ -20,30 +20,6 @@
 #include "ssl_loader.h"
 #include "ssl_ring.h"
 
-static const char *const default_redact[] = {
-	"Authorization", "Proxy-Authorization", "Cookie",	 "Set-Cookie",
-	"X-Api-Key",	 "X-Auth-Token",	"Private-Token", "X-Amz-Security-Token",
-};
-static const char *const default_redact_query[] = {
-	"access_token",
-	"refresh_token",
-	"id_token",
-	"token",
-	"auth",
-	"password",
-	"passwd",
-	"pwd",
-	"secret",
-	"client_secret",
-	"api_key",
-	"apikey",
-	"key",
-	"sig",
-	"signature",
-	"X-Amz-Signature",
-	"X-Amz-Security-Token",
-};
-
 enum conn_kind { CONN_UNKNOWN, CONN_HTTP, CONN_RAW };
 
 /* One TLS connection (pid + SSL pointer) and its analyzer. */
@@ -616,16 +592,15 @@ static int configure(struct ssl_runner *r, const struct options *opts, struct er
 		r->redactor.headers = (const char *const *)names;
 		r->redactor.header_count = (size_t)count;
 	} else {
-		r->redactor.headers = default_redact;
-		r->redactor.header_count = sizeof(default_redact) / sizeof(default_redact[0]);
+		r->redactor.headers = http_redact_default.headers;
+		r->redactor.header_count = http_redact_default.header_count;
 	}
 	if (query) {
 		r->redactor.params = (const char *const *)query;
 		r->redactor.param_count = (size_t)nquery;
 	} else {
-		r->redactor.params = default_redact_query;
-		r->redactor.param_count =
-			sizeof(default_redact_query) / sizeof(default_redact_query[0]);
+		r->redactor.params = http_redact_default.params;
+		r->redactor.param_count = http_redact_default.param_count;
 	}
 	if (options_bool(opts, "no-redact"))
 		r->redactor = (struct http_redact){ 0 };

@@ -1,46 +1,17 @@
-/* A child's algorithm.crash: how it ended, the host's account, its last samples; and its copy as ID.json. */
-#include <stdio.h>
-#include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-
-#include <collector/child.h>
-#include <collector/clock.h>
-#include <collector/crash_dir.h>
-#include <collector/log.h>
-
-#include "../health_events.h"
+/* A child's algorithm.crash: the shared report (../crash_report.h) with the host's account of the instance. */
 #include "crash_report.h"
 
-#define REPORT_WINDOW_NS (30LL * 1000000000)
+struct algo_end {
+	const struct algorithm *algo;
+	int instance;
+	int wait_status;
+};
 
-static const char *cause_of(const struct health_end *end, const char *kill_reason, int status)
+static bool describe(void *arg, struct event_builder *b, const char **kill_reason)
 {
-	if (end->known && end->oom_killed)
-		return "oom_kill";
-	if (kill_reason && strcmp(kill_reason, "call_timeout") == 0)
-		return "timeout";
-	if (kill_reason)
-		return kill_reason;
-	return WIFSIGNALED(status) ? "signal" : "exit";
-}
+	const struct algo_end *e = arg;
 
-static void gen_samples(struct event_builder *b, const struct watched *w, int64_t now_mono_ns)
-{
-	int first = w->nsamples > SAMPLE_RING ? w->nsamples - SAMPLE_RING : 0;
-
-	event_builder_open_array(b, "samples");
-	for (int i = first; i < w->nsamples; i++) {
-		const struct health_sample *s = &w->ring[i % SAMPLE_RING];
-
-		if (now_mono_ns - s->mono_ns > REPORT_WINDOW_NS)
-			continue;
-		event_builder_open_object(b, NULL);
-		event_builder_int(b, "ts_ns", s->ts_ns);
-		health_events_put_sample(b, s);
-		event_builder_close_object(b);
-	}
-	event_builder_close_array(b);
+	return algorithm_describe_exit(e->algo, e->instance, e->wait_status, b, kill_reason);
 }
 
 bool algo_crash_report_emit(struct runner_ctx *ctx, struct event_builder *b,
@@ -48,57 +19,15 @@ bool algo_crash_report_emit(struct runner_ctx *ctx, struct event_builder *b,
 			    const struct watched *w, const struct health_end *end,
 			    const char *health_source, char id[64])
 {
-	const char *kill_reason = NULL;
-	struct timespec ts;
-	struct tm tm;
-	char when[32], stamp[48], sig[16];
-	bool abnormal;
+	struct algo_end e = { algo, instance, wait_status };
+	struct crash_end c = { "algorithm.crash", pid,	    wait_status, w, end,
+			       health_source,	  describe, &e };
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	/* 2026-11-23T11:30:12 -> 20261123-113012-PID: names sort by time. */
-	snprintf(id, 64, "%.4s%.2s%.2s-%.2s%.2s%.2s-%d", when, when + 5, when + 8, when + 11,
-		 when + 14, when + 17, (int)pid);
-	event_builder_begin(b);
-	event_builder_str(b, "id", id);
-	snprintf(stamp, sizeof(stamp), "%s.%03ldZ", when, ts.tv_nsec / 1000000);
-	event_builder_str(b, "time", stamp);
-	event_builder_int(b, "pid", pid);
-	abnormal = algorithm_describe_exit(algo, instance, wait_status, b, &kill_reason);
-	if (!abnormal)
-		return false;
-	event_builder_str(b, "cause", cause_of(end, kill_reason, wait_status));
-	if (WIFEXITED(wait_status))
-		event_builder_int(b, "exit_code", WEXITSTATUS(wait_status));
-	else
-		event_builder_null(b, "exit_code");
-	if (WIFSIGNALED(wait_status)) {
-		event_builder_str(b, "signal", signal_name(WTERMSIG(wait_status), sig));
-		event_builder_int(b, "signal_number", WTERMSIG(wait_status));
-	} else {
-		event_builder_null(b, "signal");
-	}
-	event_builder_bool(b, "core_dumped", WIFSIGNALED(wait_status) && WCOREDUMP(wait_status));
-	/* A fault (SIGSEGV, abort()) is raised by the child itself: no sender to name. */
-	health_events_put_exit(b, end, pid);
-	if (w->oom_rss)
-		event_builder_uint(b, "oom_rss_bytes", w->oom_rss);
-	else
-		event_builder_null(b, "oom_rss_bytes");
-	event_builder_str(b, "health_source", health_source);
-	gen_samples(b, w, clock_mono_ns());
-	event_builder_emit(b, ctx, "algorithm.crash", pid);
-	return true;
+	return crash_report_emit(ctx, b, &c, id);
 }
 
 void algo_crash_report_write(struct runner_ctx *ctx, struct event_builder *b, const char *dir,
 			     const char *id)
 {
-	struct span report;
-	struct error err = { 0 };
-
-	if (event_builder_finish(b, &report) == 0 &&
-	    crash_dir_write(dir, id, report.ptr, report.len, &err) < 0)
-		log_warn("%s: %s", runner_name(ctx), err.msg);
+	crash_report_write(ctx, b, dir, id);
 }

@@ -1,9 +1,8 @@
-/* A child's algorithm.crash: how it ended, the host's account, its last samples; and its copy as ID.json. */
+/* A child's algorithm.crash: the shared report (../crash_report.h) with the host's account of the instance. */
 #ifndef COLLECTOR_RUNNERS_ALGORITHM_CRASH_REPORT_H
 #define COLLECTOR_RUNNERS_ALGORITHM_CRASH_REPORT_H
 
 #include <stdbool.h>
-#include <stdint.h>
 #include <sys/types.h>
 
 #include <collector/algorithm.h>
@@ -11,16 +10,7 @@
 #include <collector/health_monitor.h>
 #include <collector/runner.h>
 
-/* Samples kept per child: 30 s at the shortest sensible interval (200 ms). */
-#define SAMPLE_RING 150
-
-/* What the health watch kept of one child for its report. */
-struct watched {
-	pid_t pid; /* 0 when the instance has no live child */
-	struct health_sample ring[SAMPLE_RING];
-	int nsamples;	  /* total ever; ring index is nsamples % SAMPLE_RING */
-	uint64_t oom_rss; /* RSS when the OOM killer chose it, 0 when it did not */
-};
+#include "../crash_report.h"
 
 /*
  * Build algorithm.crash in @p b for @p instance's child @p pid, ended with

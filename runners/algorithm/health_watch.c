@@ -87,35 +87,6 @@ static void on_happening(void *arg, const struct health_happening *h)
 	hold_back(ac);
 }
 
-/*
- * --crash-dir, else the default state directory. One given on purpose must
- * work; the default is a convenience: when it cannot be made, a warning and no files.
- */
-static int crash_dir_choose(struct algo_watch *ac, const struct options *opts, struct error *err)
-{
-	const char *dir = options_str(opts, "crash-dir");
-	struct error why = { 0 };
-
-	if (options_bool(opts, "no-crash-reports"))
-		return 0;
-	if (dir && strlen(dir) >= sizeof(ac->crash_dir))
-		return error_set(err, ENAMETOOLONG, "--crash-dir: the name is too long");
-	if (dir)
-		snprintf(ac->crash_dir, sizeof(ac->crash_dir), "%s", dir);
-	else if (crash_dir_default(ac->crash_dir, sizeof(ac->crash_dir)) < 0)
-		snprintf(why.msg, sizeof(why.msg), "no home directory to hold it");
-	if (!why.msg[0] && crash_dir_prepare(ac->crash_dir, &why) == 0) {
-		crash_dir_note(ac->crash_dir);
-		return 0;
-	}
-	ac->crash_dir[0] = '\0';
-	if (dir)
-		return error_set(err, why.code ? why.code : EINVAL, "--crash-dir: %s", why.msg);
-	log_warn("%s: no crash report files (%s); fix: --crash-dir DIR, or --no-crash-reports",
-		 runner_name(ac->ctx), why.msg);
-	return 0;
-}
-
 int algo_watch_create(struct runner_ctx *ctx, const struct options *opts, const char *package_dir,
 		      int instances, struct algo_watch **out, struct error *err)
 {
@@ -156,7 +127,7 @@ int algo_watch_create(struct runner_ctx *ctx, const struct options *opts, const 
 		limits.cpu_pinned_samples = 0;
 	ac->limits = limits;
 	algo_package_free(&pkg);
-	rc = crash_dir_choose(ac, opts, err);
+	rc = crash_report_dir_choose(ctx, opts, ac->crash_dir, sizeof(ac->crash_dir), err);
 	if (rc == 0)
 		rc = health_events_init(&ac->events, ctx, err);
 	if (rc == 0)

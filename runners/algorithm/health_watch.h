@@ -10,20 +10,12 @@
 #include <collector/options.h>
 #include <collector/runner.h>
 
+#include "../crash_report.h"
 #include "../health_events.h"
 
 /* The algorithm runner's health and crash options, spliced into its option table. */
-#define ALGO_WATCH_OPTIONS                                                                  \
-	HEALTH_EVENT_OPTIONS,                                                               \
-		{ .name = "crash-dir",                                                      \
-		  .type = OPT_STRING,                                                       \
-		  .help = "write each algorithm.crash as ID.json here (default: "           \
-			  "/var/lib/collector/crashes as root, else "                       \
-			  "$XDG_STATE_HOME/collector/crashes; see collector crashes)" },    \
-	{                                                                                   \
-		.name = "no-crash-reports", .type = OPT_BOOL,                               \
-		.help = "write no crash report files (algorithm.crash events still go out)" \
-	}
+/* The algorithm runner's health and crash options, spliced into its option table. */
+#define ALGO_WATCH_OPTIONS HEALTH_EVENT_OPTIONS, CRASH_REPORT_OPTIONS
 
 struct algo_watch;
 

@@ -1,0 +1,96 @@
+# The container runner against the real daemon (started when absent) and the offline busybox image.
+
+# shellcheck source=/dev/null
+. ../lib/docker.sh
+K=$WORK/container
+mkdir -p "$K"
+
+docker_leftovers() {
+	{
+		docker ps -aq --no-trunc --filter label=collector.runner
+		docker network ls -q --no-trunc
+		docker volume ls -q
+	} | sort
+}
+
+if ! docker_ensure || ! docker_test_image; then
+	skip "container" "no Docker daemon (needs root and docker.io)"
+else
+	I=$DOCKER_TEST_IMAGE
+	docker_leftovers >"$K/before"
+
+	begin "container: output lines, JSON events, stderr, exit code; removed at the end"
+	out=$K/basic.jsonl
+	"$C" run container --image "$I" --network none --env GREETING=hi --volume "$K:/mnt:ro" --name "collector-it-$$" \
+		-- sh -c 'echo "$GREETING $(cat /mnt/before | wc -l)"; echo "{\"type\":\"c.ev\",\"n\":1}"; echo oops >&2; exit 3' >"$out"
+	eq "exit status" 1 "$?"
+	eq "types" "container.start container.line c.ev container.stderr container.exit" "$(jq -r .type "$out" | xargs)"
+	eq "env and volume" "hi $(wc -l <"$K/before" | tr -d ' ')" "$(field "$out" container.line .data.line)"
+	eq "stderr" oops "$(field "$out" container.stderr .data.line)"
+	eq "exit code" 3 "$(field "$out" container.exit .data.exit_code)"
+	eq "status" failed "$(field "$out" container.exit .data.status)"
+	eq "removed" true "$(field "$out" container.exit .data.removed)"
+	check "gone from the daemon" test -z "$(docker ps -aq --filter name="collector-it-$$")"
+	end
+
+	begin "container: --keep leaves it, exit 0 for a clean run"
+	out=$K/keep.jsonl
+	"$C" run container --image "$I" --network none --keep -- true >"$out"
+	eq "exit status" 0 "$?"
+	id=$(field "$out" container.exit .data.id)
+	eq "kept" exited "$(docker inspect -f '{{.State.Status}}' "$id" 2>/dev/null)"
+	docker rm -f "$id" >/dev/null 2>&1
+	end
+
+	begin "container: killed by its memory limit: OOMKilled and the crash report"
+	out=$K/oom.jsonl
+	"$C" run container --health --crash-dir "$K/crashes" --image "$I" --network none --memory 8MiB \
+		-- sh -c 'x=$(head -c 60000000 /dev/zero | tr "\0" a); echo survived' >"$out" 2>/dev/null
+	eq "exit status" 1 "$?"
+	eq "oom_killed" true "$(field "$out" container.exit .data.oom_killed)"
+	eq "signal" SIGKILL "$(field "$out" container.exit .data.signal_name)"
+	eq "crash cause" oom_kill "$(field "$out" container.crash .data.cause)"
+	eq "crash limit" 8 "$(field "$out" container.crash .data.limits.memory_mb)"
+	eq "one report file" 1 "$(find "$K/crashes" -name '*.json' | wc -l | tr -d ' ')"
+	check "collector crashes explains it" sh -c "'$C' crashes --dir '$K/crashes' | grep -q 'OOM killer'"
+	end
+
+	begin "container: a task ignoring SIGTERM is killed after the grace (timeout)"
+	out=$K/term.jsonl
+	"$C" run container --health --image "$I" --network none --timeout 1s --grace 1s \
+		-- sh -c 'trap "" TERM; echo up; sleep 30' >"$out" 2>/dev/null
+	eq "exit status" 1 "$?"
+	eq "status" timeout "$(field "$out" container.exit .data.status)"
+	eq "stop sent" true "$(field "$out" container.exit .data.stop_sent)"
+	eq "SIGKILL after the grace" "137 SIGKILL" "$(field "$out" container.exit '"\(.data.exit_code) \(.data.signal_name)"')"
+	eq "crash report: timeout, escalated" "timeout true" "$(field "$out" container.crash '"\(.data.cause) \(.data.stop.escalated_to_sigkill)"')"
+	end
+
+	begin "container: the collector's stop (--duration) stops it: canceled"
+	out=$K/stop.jsonl
+	"$C" run --duration 1s container --image "$I" --network none --grace 1s -- sh -c 'echo up; sleep 30' >"$out" 2>/dev/null
+	eq "status" canceled "$(field "$out" container.exit .data.status)"
+	eq "removed" true "$(field "$out" container.exit .data.removed)"
+	end
+
+	begin "container: a missing image is the daemon's answer (exit 1); no --image is usage (exit 2)"
+	"$C" run container --image collector-test/absent:none -- true >"$K/missing.jsonl" 2>"$K/missing.err"
+	eq "exit status" 1 "$?"
+	check "clear error" grep -q "image collector-test/absent:none: not on the daemon" "$K/missing.err"
+	eq "status" error "$(field "$K/missing.jsonl" container.exit .data.status)"
+	"$C" run container -- true >/dev/null 2>&1
+	eq "no image: exit 2" 2 "$?"
+	end
+
+	begin "container: the daemon gone (a socket nobody answers): a clear error, exit 1"
+	"$C" run container --socket "$K/no-daemon.sock" --image "$I" -- true >/dev/null 2>"$K/gone.err"
+	eq "exit status" 1 "$?"
+	check "clear error" grep -q "cannot reach the Docker daemon at $K/no-daemon.sock" "$K/gone.err"
+	end
+
+	begin "container: nothing left behind (containers, networks, volumes)"
+	docker_leftovers >"$K/after"
+	check "same as before" diff "$K/before" "$K/after"
+	end
+	docker_release
+fi
