@@ -41,7 +41,7 @@ begin "tsv sink: a FIFO without a reader is a clear error"
 mkfifo "$fifo"
 err=$WORK/plugins.err
 "$C" run --plugin "$TSV" --plugin "$TICKER" --sink "tsv:$fifo" ticker >/dev/null 2>"$err"
-eq "exit status" 1 "$?"
+eq "exit status (setup error: 2)" 2 "$?"
 check "says why" grep -q "a FIFO with no reader" "$err"
 rm -f "$fifo"
 end
