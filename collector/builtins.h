@@ -14,5 +14,6 @@ extern const struct sink_ops file_sink_ops;
 extern const struct sink_ops pipe_sink_ops;
 extern const struct sink_ops fifo_sink_ops;
 extern const struct sink_ops kafka_sink_ops;
+extern const struct sink_ops http_sink_ops;
 
 #endif
