@@ -50,7 +50,7 @@ LIBS     += $(BPF_LIBS)
 
 # The loaders are part of the library: a BPF runner's ops name its loader's main.
 LIB_SRCS := $(filter-out collector/main.c,$(wildcard collector/*.c)) \
-            $(wildcard runners/*.c) $(wildcard runners/*/*.c) $(wildcard sinks/*.c) \
+            $(wildcard runners/*.c) $(wildcard runners/*/*.c) $(wildcard sinks/*.c) $(wildcard sinks/*/*.c) \
             $(LOADER_SRCS)
 # Protocol buffers: proto/**.proto -> $(BUILD)/proto/**.pb-c.[ch] (protoc-c), part of the library;
 # code includes them as "path/name.pb-c.h" relative to proto/.
@@ -78,6 +78,7 @@ deps:
 	@if [ "$$(id -u)" -ne 0 ]; then echo "make deps: run as root (apt-get install)"; exit 1; fi
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES)
+	npm ci --prefix tools/otlp-receiver --no-audit --no-fund
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
