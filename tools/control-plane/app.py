@@ -82,9 +82,11 @@ async def take(request: Request, handler):
         except ValueError:
             return Response(status_code=400, content="body is not JSON")
         db = state["db"]
+        array = body.lstrip().startswith(b"[")
         for rec in recs:
             typ, data = payload(rec)
-            state["received"].append({"path": request.url.path, "type": typ,
+            state["received"].append({"path": request.url.path, "type": typ, "array": array,
+                                      "runner": rec.get("runner") if typ else None,
                                       "seq": rec.get("seq") if typ else None, "data": data})
             handler(db, typ, data)
         db.commit()
