@@ -6,7 +6,7 @@ Node receiver decoded (tools/otlp-receiver, OpenTelemetry JS's own protobuf code
 
 Every event (of the listed types) must be one log record, every mapped field
 right; with --spans every http.response must also be a span. Prints one line
-per problem and "ok N records" at the end; exits 1 on any problem.
+per problem; exits 1 on any problem, 0 (silent) when all is right.
 """
 import fnmatch
 import json
@@ -157,7 +157,7 @@ def main():
                 bad("span %s: name %s kind %s" % (d["path"], s.get("name"), s.get("kind")))
     if problems:
         sys.exit(1)
-    print("ok %d records" % len(events))
+    return
 
 
 main()
