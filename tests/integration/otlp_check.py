@@ -157,7 +157,6 @@ def main():
                 bad("span %s: name %s kind %s" % (d["path"], s.get("name"), s.get("kind")))
     if problems:
         sys.exit(1)
-    return
 
 
 main()

@@ -7,7 +7,7 @@ table of runtime nodes, and marks a node unhealthy once three heartbeats
 are missed. Test hooks under /_test/ make it answer an error for a while
 and list what it received.
 
-  /usr/bin/python3 tools/control-plane/app.py --db nodes.db --port-file port
+  /usr/bin/python3 tools/control-plane/app.py --db nodes.db [--port 8000] [--port-file F]
 """
 import argparse
 import json
@@ -181,16 +181,18 @@ def test_received():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--db", required=True)
-    ap.add_argument("--port-file", required=True)
+    ap.add_argument("--port-file", help="write the port here once listening")
+    ap.add_argument("--port", type=int, default=0, help="default: an ephemeral port")
     args = ap.parse_args()
     state["db"] = sqlite3.connect(args.db, check_same_thread=False)
     state["db"].executescript(SCHEMA)
     # An ephemeral port, bound here and handed to uvicorn: tests run in parallel.
     sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    with open(args.port_file + ".tmp", "w") as f:
-        f.write(str(sock.getsockname()[1]))
-    os.rename(args.port_file + ".tmp", args.port_file)
+    sock.bind(("127.0.0.1", args.port))
+    if args.port_file:
+        with open(args.port_file + ".tmp", "w") as f:
+            f.write(str(sock.getsockname()[1]))
+        os.rename(args.port_file + ".tmp", args.port_file)
     uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
 
 
