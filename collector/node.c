@@ -85,12 +85,15 @@ static void addresses(struct event_builder *b)
 				int fam = i->ifa_addr ? i->ifa_addr->sa_family : 0;
 				const void *a;
 
-				if ((fam != AF_INET && fam != AF_INET6) || !(i->ifa_flags & IFF_UP) ||
+				if ((fam != AF_INET && fam != AF_INET6) ||
+				    !(i->ifa_flags & IFF_UP) ||
 				    !!(i->ifa_flags & IFF_LOOPBACK) != loopback)
 					continue;
 				a = fam == AF_INET ?
-					    (const void *)&((struct sockaddr_in *)i->ifa_addr)->sin_addr :
-					    (const void *)&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
+					    (const void *)&((struct sockaddr_in *)i->ifa_addr)
+						    ->sin_addr :
+					    (const void *)&((struct sockaddr_in6 *)i->ifa_addr)
+						    ->sin6_addr;
 				if (inet_ntop(fam, a, text, sizeof(text)))
 					event_builder_str(b, NULL, text);
 			}

@@ -238,8 +238,7 @@ static int parse_value(const struct option_spec *s, struct option_value *v, cons
  * A repeatable option whose name ends in '.' takes every NAME.KEY=VALUE as
  * the value "KEY=VALUE" (the http sink's path.TYPE=/PATH).
  */
-static int set_prefixed(struct options *o, const char *name, const char *value,
-			struct error *err)
+static int set_prefixed(struct options *o, const char *name, const char *value, struct error *err)
 {
 	for (int i = 0; i < o->n; i++) {
 		const struct option_spec *s = &o->specs[i];

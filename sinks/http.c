@@ -131,8 +131,8 @@ static char *url_with_path(const char *base, const char *path, struct error *err
 static int check_scheme(const char *url, struct error *err)
 {
 	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
-		return error_set(err, EINVAL, "url '%s': expected http://HOST:PORT/PATH or https://",
-				 url);
+		return error_set(err, EINVAL,
+				 "url '%s': expected http://HOST:PORT/PATH or https://", url);
 	return 0;
 }
 
@@ -142,7 +142,8 @@ static int add_target(struct http_sink *s, const char *glob, const char *base, c
 	struct http_target *t;
 
 	if (s->ntargets == HTTP_TARGETS_MAX)
-		return error_set(err, EINVAL, "more than %d path.TYPE options", HTTP_TARGETS_MAX - 1);
+		return error_set(err, EINVAL, "more than %d path.TYPE options",
+				 HTTP_TARGETS_MAX - 1);
 	t = &s->targets[s->ntargets];
 	if (!(t->url = url_with_path(base, path, err)))
 		return -EINVAL;
@@ -168,7 +169,8 @@ static int add_targets(struct http_sink *s, const struct options *opts, struct e
 		int rc;
 
 		if (!eq || eq == paths[i] || eq[1] != '/')
-			return error_set(err, EINVAL, "path.%s: expected path.TYPE=/PATH", paths[i]);
+			return error_set(err, EINVAL, "path.%s: expected path.TYPE=/PATH",
+					 paths[i]);
 		if (!(glob = strndup(paths[i], (size_t)(eq - paths[i]))))
 			return error_set(err, ENOMEM, "out of memory");
 		rc = add_target(s, glob, url, eq + 1, err);
@@ -189,7 +191,7 @@ static int add_headers(struct http_sink *s, const struct options *opts, struct e
 	if (l)
 		s->headers = l;
 	l = l ? curl_slist_append(s->headers, s->array ? "Content-Type: application/json" :
-							  "Content-Type: application/x-ndjson") :
+							 "Content-Type: application/x-ndjson") :
 		NULL;
 	for (; l && hs && *hs; hs++) {
 		/* The value may be a secret: the message names the header, never its value. */
@@ -276,12 +278,13 @@ static void on_posted(void *arg, const struct http_result *res)
 		s->failed += p->events;
 		/* The URL and status, never the headers: they may carry a token. */
 		if (res->error)
-			sink_report_error(s->ctx, "POST %s: %s after %d attempts: %" PRIu64
-						  " events lost",
+			sink_report_error(s->ctx,
+					  "POST %s: %s after %d attempts: %" PRIu64 " events lost",
 					  p->t->url, res->error, res->attempts, p->events);
 		else
-			sink_report_error(s->ctx, "POST %s: HTTP %ld after %d attempts%s%.*s: %" PRIu64
-						  " events lost",
+			sink_report_error(s->ctx,
+					  "POST %s: HTTP %ld after %d attempts%s%.*s: %" PRIu64
+					  " events lost",
 					  p->t->url, res->status, res->attempts,
 					  res->body_len ? ": " : "",
 					  (int)(res->body_len < 200 ? res->body_len : 200),
@@ -311,10 +314,10 @@ static int post_batch(struct http_sink *s, struct http_target *t)
 	if (!(p = malloc(sizeof(*p))))
 		return -ENOMEM;
 	*p = (struct http_post){ .s = s, .t = t, .events = t->events };
-	if (s->array)
-		t->batch.data[t->batch.len - 1] = ']';
-	rc = http_client_post(s->client, t->url, s->headers, t->batch.data, t->batch.len,
-			      &s->retry, on_posted, p);
+	if (s->array && event_encoder_end_array(&t->batch) < 0)
+		return -ENOMEM;
+	rc = http_client_post(s->client, t->url, s->headers, t->batch.data, t->batch.len, &s->retry,
+			      on_posted, p);
 	t->batch = (struct buffer){ 0 };
 	t->events = 0;
 	s->requests++;
@@ -345,23 +348,16 @@ static int http_write(void *self, const struct event *ev)
 {
 	struct http_sink *s = self;
 	struct http_target *t = target_of(s, ev);
-	size_t mark = t->batch.len;
 	int rc;
 
 	if ((t->events >= s->batch_events || t->batch.len >= s->batch_bytes) &&
 	    (rc = post_batch(s, t)) < 0)
 		return rc;
-	if (s->array && !t->events && (rc = buffer_append(&t->batch, "[", 1)) < 0)
-		return rc;
-	if ((rc = event_encoder_write(s->enc, ev, &t->batch)) < 0) {
-		t->batch.len = t->events ? mark : 0;
-		return rc;
-	}
-	/* An array: each event's newline becomes the comma (the last one the ']'). */
-	if (s->array)
-		t->batch.data[t->batch.len - 1] = ',';
-	t->events++;
-	return 0;
+	rc = s->array ? event_encoder_write_element(s->enc, ev, &t->batch) :
+			event_encoder_write(s->enc, ev, &t->batch);
+	if (rc == 0)
+		t->events++;
+	return rc;
 }
 
 static int http_flush(void *self)
@@ -411,8 +407,8 @@ static void http_metrics(void *self, struct metrics_writer *w)
 	metrics_add(w, METRIC_GAUGE, "collector_sink_http_requests_in_flight",
 		    "http: requests sent or waiting for a retry",
 		    (double)http_client_pending(s->client));
-	metrics_add(w, METRIC_COUNTER, "collector_sink_http_requests_total",
-		    "http: batches posted", (double)s->requests);
+	metrics_add(w, METRIC_COUNTER, "collector_sink_http_requests_total", "http: batches posted",
+		    (double)s->requests);
 	metrics_add(w, METRIC_COUNTER, "collector_sink_http_retries_total",
 		    "http: attempts beyond the first (5xx, 429, transport errors)",
 		    (double)s->retries);

@@ -111,7 +111,8 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, v
 		curl_multi_assign(c->multi, fd, s);
 	}
 	ev_io_stop(c->loop, &s->io);
-	ev_io_set(&s->io, fd, (what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0));
+	ev_io_set(&s->io, fd,
+		  (what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0));
 	ev_io_start(c->loop, &s->io);
 	return 0;
 }
@@ -278,12 +279,12 @@ static void check_done(struct http_client *c)
 	int left;
 
 	while ((msg = curl_multi_info_read(c->multi, &left))) {
-		struct http_request *r = NULL;
+		char *r = NULL;
 
 		if (msg->msg != CURLMSG_DONE)
 			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
-		complete(r, msg->data.result);
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &r);
+		complete((struct http_request *)r, msg->data.result);
 	}
 }
 

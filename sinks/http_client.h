@@ -34,11 +34,11 @@ struct http_tls {
 
 /* When a request is sent again. */
 struct http_retry {
-	int64_t base_ms;     /* first backoff: 100 gives 100, 200, 400, ... */
-	int64_t cap_ms;	     /* longest backoff (a Retry-After may be longer, up to budget) */
-	int64_t budget_ms;   /* give up once this long has passed since the first attempt */
-	int64_t timeout_ms;  /* one attempt, connect to last byte */
-	bool retry_all_5xx;  /* every 5xx, not only 502/503/504 (429 always) */
+	int64_t base_ms;    /* first backoff: 100 gives 100, 200, 400, ... */
+	int64_t cap_ms;	    /* longest backoff (a Retry-After may be longer, up to budget) */
+	int64_t budget_ms;  /* give up once this long has passed since the first attempt */
+	int64_t timeout_ms; /* one attempt, connect to last byte */
+	bool retry_all_5xx; /* every 5xx, not only 502/503/504 (429 always) */
 };
 
 /* How a request ended, for its completion callback (valid during the call only). */

@@ -167,8 +167,7 @@ static void attributes(yajl_gen g, otlp_kv *const *kvs, size_t n)
 	yajl_gen_array_close(g);
 }
 
-static void resource_and_scope_open(yajl_gen g, const struct otlp_resource *res,
-				    const char *scoped)
+static void resource_and_scope_open(yajl_gen g, const struct otlp_resource *res, const char *scoped)
 {
 	yajl_gen_map_open(g);
 	key(g, "resource");
@@ -310,8 +309,8 @@ int otlp_gzip(const char *in, size_t len, struct buffer *out)
 static int64_t rejected_json(const char *body, size_t len, bool spans, char *msg, size_t msg_size)
 {
 	char text[4096];
-	const char *count_path[] = { "partialSuccess", spans ? "rejectedSpans" : "rejectedLogRecords",
-				     NULL };
+	const char *count_path[] = { "partialSuccess",
+				     spans ? "rejectedSpans" : "rejectedLogRecords", NULL };
 	const char *msg_path[] = { "partialSuccess", "errorMessage", NULL };
 	yajl_val tree, v;
 	int64_t n = 0;
@@ -322,7 +321,7 @@ static int64_t rejected_json(const char *body, size_t len, bool spans, char *msg
 		return 0;
 	/* int64 may come as a string or as a number */
 	if ((v = yajl_tree_get(tree, count_path, yajl_t_any)))
-		n = YAJL_IS_STRING(v) ? strtoll(v->u.string, NULL, 10) :
+		n = YAJL_IS_STRING(v)  ? strtoll(v->u.string, NULL, 10) :
 		    YAJL_IS_INTEGER(v) ? v->u.number.i :
 					 0;
 	if ((v = yajl_tree_get(tree, msg_path, yajl_t_string)))

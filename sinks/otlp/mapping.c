@@ -212,7 +212,8 @@ static void attr_value(struct attrs *at, const char *key, yajl_val v, int depth)
 		break;
 	case yajl_t_number:
 		if (YAJL_IS_INTEGER(v)) {
-			any->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE;
+			any->value_case =
+				OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE;
 			any->int_value = v->u.number.i;
 		} else {
 			any->value_case =
@@ -256,7 +257,7 @@ static void flatten(struct attrs *at, const char *prefix, yajl_val obj, int dept
 /* ---- records ---- */
 
 static Opentelemetry__Proto__Logs__V1__SeverityNumber severity_of(struct span type,
-								   const char **text)
+								  const char **text)
 {
 	char t[EVENT_TYPE_MAX + 1];
 
@@ -368,8 +369,9 @@ static int add_span(struct otlp_batch *b, const struct event *ev, yajl_val data,
 	s->attributes = kvs;
 	s->n_attributes = at.n;
 	/* A client span: 4xx and 5xx are errors. */
-	st->code = status >= 400 ? OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_ERROR :
-				   OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_UNSET;
+	st->code = status >= 400 ?
+			   OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_ERROR :
+			   OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_UNSET;
 	s->status = st;
 	/* The response's log record points at its span. */
 	log->trace_id = s->trace_id;

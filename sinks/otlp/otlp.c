@@ -68,12 +68,18 @@ static const struct option_spec otlp_options[] = {
 	  .choices = "on|off",
 	  .def = "on",
 	  .help = "also send each http.response as a span to /v1/traces" },
-	{ .name = "batch-events", .type = OPT_INT, .def = "2000", .help = "most records in one request" },
+	{ .name = "batch-events",
+	  .type = OPT_INT,
+	  .def = "2000",
+	  .help = "most records in one request" },
 	{ .name = "max-requests",
 	  .type = OPT_INT,
 	  .def = "4",
 	  .help = "log requests in flight at once (more events wait in the queue)" },
-	{ .name = "retry-base", .type = OPT_DURATION, .def = "100ms", .help = "first retry backoff, doubled each time" },
+	{ .name = "retry-base",
+	  .type = OPT_DURATION,
+	  .def = "100ms",
+	  .help = "first retry backoff, doubled each time" },
 	{ .name = "retry-cap", .type = OPT_DURATION, .def = "5s", .help = "longest backoff" },
 	{ .name = "retry-for",
 	  .type = OPT_DURATION,
@@ -81,7 +87,8 @@ static const struct option_spec otlp_options[] = {
 	  .help = "give a batch up (counted as failed) after retrying it this long" },
 	{ .name = "timeout",
 	  .type = OPT_DURATION,
-	  .help = "one request's timeout (default OTEL_EXPORTER_OTLP_[LOGS_]TIMEOUT ms, else 10s)" },
+	  .help = "one request's timeout (default OTEL_EXPORTER_OTLP_[LOGS_]TIMEOUT ms, else "
+		  "10s)" },
 	{ .name = "flush-timeout",
 	  .type = OPT_DURATION,
 	  .def = "10s",
@@ -89,7 +96,9 @@ static const struct option_spec otlp_options[] = {
 	{ .name = "ca", .type = OPT_STRING, .help = "PEM file of the CAs to trust (https)" },
 	{ .name = "cert", .type = OPT_STRING, .help = "client certificate, PEM (https)" },
 	{ .name = "key", .type = OPT_STRING, .help = "client certificate's key, PEM (https)" },
-	{ .name = "insecure", .type = OPT_BOOL, .help = "do not verify the server's certificate (tests only)" },
+	{ .name = "insecure",
+	  .type = OPT_BOOL,
+	  .help = "do not verify the server's certificate (tests only)" },
 	{ 0 },
 };
 
@@ -137,13 +146,15 @@ static int endpoints(struct otlp_sink *s, const char *url, struct error *err)
 		s->logs_url = strdup(url + 5);
 	} else if (url) {
 		return error_set(err, EINVAL,
-				 "url '%s': expected otlp://HOST:PORT or otlp+http://HOST:PORT/v1/logs",
+				 "url '%s': expected otlp://HOST:PORT or "
+				 "otlp+http://HOST:PORT/v1/logs",
 				 url);
 	} else if (logs_env && *logs_env) {
 		s->logs_url = strdup(logs_env);
 	} else {
-		s->logs_url = join(base_env && *base_env ? base_env : OTLP_DEFAULT_ENDPOINT,
-				   "/v1/logs");
+		s->logs_url = join(base_env && *base_env ? base_env : OTLP_DEFAULT_ENDPOINT, "/v1/"
+											     "log"
+											     "s");
 	}
 	free(base);
 	if (!s->logs_url)
@@ -181,7 +192,8 @@ static int env_headers(struct otlp_sink *s, struct error *err)
 			kv++;
 		if (!eq || eq == kv) {
 			rc = error_set(err, EINVAL,
-				       "OTEL_EXPORTER_OTLP_HEADERS: expected NAME=VALUE,... (an entry "
+				       "OTEL_EXPORTER_OTLP_HEADERS: expected NAME=VALUE,... (an "
+				       "entry "
 				       "has no '=')");
 			break;
 		}
@@ -215,8 +227,9 @@ static int headers(struct otlp_sink *s, const struct options *opts, struct error
 	char *const *hs = options_list(opts, "header", NULL);
 
 	if (add_header(s, "Expect:", err) < 0 ||
-	    add_header(s, s->json ? "Content-Type: application/json" :
-				    "Content-Type: application/x-protobuf",
+	    add_header(s,
+		       s->json ? "Content-Type: application/json" :
+				 "Content-Type: application/x-protobuf",
 		       err) < 0 ||
 	    (s->gzip && add_header(s, "Content-Encoding: gzip", err) < 0) ||
 	    env_headers(s, err) < 0)
@@ -224,7 +237,8 @@ static int headers(struct otlp_sink *s, const struct options *opts, struct error
 	for (; hs && *hs; hs++) {
 		/* The value may be a secret: the message never shows it. */
 		if (!strchr(*hs, ':'))
-			return error_set(err, EINVAL, "a header option lacks ':' (expected 'NAME: VALUE')");
+			return error_set(err, EINVAL,
+					 "a header option lacks ':' (expected 'NAME: VALUE')");
 		if (add_header(s, *hs, err) < 0)
 			return -ENOMEM;
 	}
@@ -256,8 +270,8 @@ static int wire_format(struct otlp_sink *s, const struct options *opts, struct e
 	if (options_given(opts, "timeout"))
 		s->retry.timeout_ms = options_int(opts, "timeout") / 1000000;
 	else if (tmo && (s->retry.timeout_ms = strtoll(tmo, NULL, 10)) <= 0)
-		return error_set(err, EINVAL, "OTEL_EXPORTER_OTLP_TIMEOUT '%s': expected milliseconds",
-				 tmo);
+		return error_set(err, EINVAL,
+				 "OTEL_EXPORTER_OTLP_TIMEOUT '%s': expected milliseconds", tmo);
 	return 0;
 }
 
@@ -338,22 +352,26 @@ static void on_posted(void *arg, const struct http_result *res)
 
 	s->retries += (uint64_t)(res->attempts - 1);
 	if (res->status >= 200 && res->status <= 299) {
-		int64_t r = otlp_rejected(res->body, res->body_len, p->spans, s->json, msg, sizeof(msg));
+		int64_t r = otlp_rejected(res->body, res->body_len, p->spans, s->json, msg,
+					  sizeof(msg));
 
 		/* Partial success: the rejected ones are lost, and sending them again would not help. */
 		rejected = r < 0 ? 0 : (uint64_t)r > p->events ? p->events : (uint64_t)r;
 		if (r > 0)
-			sink_report_error(s->ctx, "%s: the receiver rejected %" PRId64 " of %" PRIu64 ": %s",
+			sink_report_error(s->ctx,
+					  "%s: the receiver rejected %" PRId64 " of %" PRIu64 ": "
+					  "%s",
 					  what, r, p->events, msg[0] ? msg : "(no message)");
 	} else if (res->error) {
 		rejected = p->events;
-		sink_report_error(s->ctx, "%s: POST %s: %s after %d attempts: %" PRIu64 " lost", what,
-				  p->spans ? s->traces_url : s->logs_url, res->error, res->attempts,
-				  p->events);
+		sink_report_error(s->ctx, "%s: POST %s: %s after %d attempts: %" PRIu64 " lost",
+				  what, p->spans ? s->traces_url : s->logs_url, res->error,
+				  res->attempts, p->events);
 	} else {
 		rejected = p->events;
-		sink_report_error(s->ctx, "%s: POST %s: HTTP %ld after %d attempts: %" PRIu64 " lost",
-				  what, p->spans ? s->traces_url : s->logs_url, res->status,
+		sink_report_error(s->ctx,
+				  "%s: POST %s: HTTP %ld after %d attempts: %" PRIu64 " lost", what,
+				  p->spans ? s->traces_url : s->logs_url, res->status,
 				  res->attempts, p->events);
 	}
 	if (p->spans) {
@@ -372,27 +390,29 @@ static void on_posted(void *arg, const struct http_result *res)
 /* Encode what the batch holds of one signal and hand it to the client. */
 static int post(struct otlp_sink *s, bool spans, uint64_t n)
 {
-	struct otlp_post *p = malloc(sizeof(*p));
 	struct buffer *src = &s->body;
+	struct otlp_post *p;
+	size_t len;
 	char *body;
 	int rc;
 
 	s->body.len = 0;
-	if (!p)
+	if ((rc = otlp_encode(&s->resource, &s->batch, spans, s->json, &s->body)) < 0 ||
+	    (s->gzip && (rc = otlp_gzip(s->body.data, s->body.len, src = &s->gz)) < 0))
+		return rc;
+	if (!(p = malloc(sizeof(*p))))
 		return -ENOMEM;
 	*p = (struct otlp_post){ .s = s, .events = n, .spans = spans };
-	if ((rc = otlp_encode(&s->resource, &s->batch, spans, s->json, &s->body)) < 0 ||
-	    (s->gzip && (rc = otlp_gzip(s->body.data, s->body.len, src = &s->gz)) < 0) ||
-	    !(body = malloc(src->len ? src->len : 1))) {
-		free(p);
-		return rc < 0 ? rc : -ENOMEM;
-	}
-	memcpy(body, src->data, src->len);
+	/* The encoded body moves to the client, which owns it from here, also when it fails. */
+	body = src->data;
+	len = src->len;
+	*src = (struct buffer){ 0 };
 	s->requests++;
-	return http_client_post(s->client, spans ? s->traces_url : s->logs_url, s->headers, body,
-				src->len, &s->retry, on_posted, p) < 0 ?
-		       (free(p), -ENOMEM) :
-		       0;
+	rc = http_client_post(s->client, spans ? s->traces_url : s->logs_url, s->headers, body, len,
+			      &s->retry, on_posted, p);
+	if (rc < 0)
+		free(p);
+	return rc;
 }
 
 static int post_batch(struct otlp_sink *s)
@@ -411,7 +431,8 @@ static int post_batch(struct otlp_sink *s)
 		/* Taken and mapped, but no request carries them: failed, and said so. */
 		s->failed += n;
 		sink_delivery_report(s->ctx, 0, n);
-		sink_report_error(s->ctx, "logs: cannot send %" PRIu64 " records: %s", n, strerror(-rc));
+		sink_report_error(s->ctx, "logs: cannot send %" PRIu64 " records: %s", n,
+				  strerror(-rc));
 	}
 	if (s->spans && s->batch.nspans && post(s, true, s->batch.nspans) < 0) {
 		s->spans_failed += s->batch.nspans;
@@ -436,8 +457,7 @@ static int otlp_write(void *self, const struct event *ev)
 
 	if (s->batch.nlogs >= s->batch_events && (rc = post_batch(s)) < 0)
 		return rc;
-	rc = otlp_map_event(&s->batch, ev, ev->ts_ns > 0 ? now_ns() : 0);
-	return rc;
+	return otlp_map_event(&s->batch, ev, now_ns());
 }
 
 static int otlp_flush(void *self)
@@ -482,7 +502,8 @@ static void otlp_metrics(void *self, struct metrics_writer *w)
 		    "otlp: attempts beyond the first (429, 502, 503, 504, transport errors)",
 		    (double)s->retries);
 	metrics_add(w, METRIC_COUNTER, "collector_sink_otlp_rejected_total",
-		    "otlp: log records the receiver rejected (partial success)", (double)s->rejected);
+		    "otlp: log records the receiver rejected (partial success)",
+		    (double)s->rejected);
 	metrics_add(w, METRIC_COUNTER, "collector_sink_otlp_spans_total",
 		    "otlp: spans the receiver accepted", (double)s->spans_sent);
 	metrics_add(w, METRIC_COUNTER, "collector_sink_otlp_spans_failed_total",
@@ -492,7 +513,8 @@ static void otlp_metrics(void *self, struct metrics_writer *w)
 
 const struct sink_ops otlp_sink_ops = {
 	.name = "otlp",
-	.summary = "exports events as OpenTelemetry logs (and http exchanges as spans) over OTLP/HTTP",
+	.summary = "exports events as OpenTelemetry logs (and http exchanges as spans) over "
+		   "OTLP/HTTP",
 	.options = otlp_options,
 	.spec_option = "url",
 	.create = otlp_create,
