@@ -246,8 +246,8 @@ static int set_prefixed(struct options *o, const char *name, const char *value, 
 		char *kv;
 		int rc;
 
-		if (!s->repeat || n < 2 || s->name[n - 1] != '.' || strncmp(name, s->name, n) ||
-		    !name[n])
+		if (!s->repeat || n < 2 || s->name[n - 1] != '.' ||
+		    strncmp(name, s->name, n) != 0 || !name[n])
 			continue;
 		if (asprintf(&kv, "%s=%s", name + n, value) < 0)
 			return error_set(err, ENOMEM, "out of memory");

@@ -130,7 +130,7 @@ static char *url_with_path(const char *base, const char *path, struct error *err
 
 static int check_scheme(const char *url, struct error *err)
 {
-	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
+	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
 		return error_set(err, EINVAL,
 				 "url '%s': expected http://HOST:PORT/PATH or https://", url);
 	return 0;
@@ -311,11 +311,9 @@ static int post_batch(struct http_sink *s, struct http_target *t)
 		s->want_ready = true;
 		return -EAGAIN;
 	}
-	if (!(p = malloc(sizeof(*p))))
+	if ((s->array && event_encoder_end_array(&t->batch) < 0) || !(p = malloc(sizeof(*p))))
 		return -ENOMEM;
 	*p = (struct http_post){ .s = s, .t = t, .events = t->events };
-	if (s->array && event_encoder_end_array(&t->batch) < 0)
-		return -ENOMEM;
 	rc = http_client_post(s->client, t->url, s->headers, t->batch.data, t->batch.len, &s->retry,
 			      on_posted, p);
 	t->batch = (struct buffer){ 0 };

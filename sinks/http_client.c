@@ -387,12 +387,12 @@ void http_client_free(struct http_client *c)
 {
 	if (!c)
 		return;
-	while (c->pending) {
-		struct http_request *r = c->pending;
-
-		unlink_request(r);
+	for (struct http_request *r = c->pending, *next; r; r = next) {
+		next = r->next;
 		free_request(r);
 	}
+	c->pending = NULL;
+	c->npending = 0;
 	ev_timer_stop(c->loop, &c->timeout);
 	curl_multi_cleanup(c->multi);
 	free(c);

@@ -65,13 +65,20 @@ static void arena_reset(struct otlp_arena *a)
 	c->used = 0;
 }
 
-static int grow(void **arr, size_t *cap, size_t n, size_t elem)
+/* An array of @p n pointers in the arena. */
+static void *arena_ptrs(struct otlp_arena *a, size_t n)
+{
+	return arena_alloc(a, n * sizeof(void *));
+}
+
+/* Room for one more pointer in a realloc'd array of pointers. */
+static int grow(void **arr, size_t *cap, size_t n)
 {
 	void *p;
 
 	if (n < *cap)
 		return 0;
-	p = realloc(*arr, (*cap ? *cap * 2 : 256) * elem);
+	p = realloc(*arr, (*cap ? *cap * 2 : 256) * sizeof(void *));
 	if (!p)
 		return -ENOMEM;
 	*arr = p;
@@ -246,9 +253,7 @@ static void flatten(struct attrs *at, const char *prefix, yajl_val obj, int dept
 
 			if (!(key = arena_alloc(at->a, pl + kl + 2)))
 				return;
-			memcpy(key, prefix, pl);
-			key[pl] = '.';
-			memcpy(key + pl + 1, k, kl + 1);
+			snprintf(key, pl + kl + 2, "%s.%s", prefix, k);
 		}
 		attr_value(at, key, obj->u.object.values[i], depth);
 	}
@@ -297,7 +302,7 @@ static yajl_val parse_data(struct otlp_batch *b, const struct event *ev)
 	char *text;
 	yajl_val tree;
 
-	if (!ev->data.len || grow((void **)&b->trees, &b->trees_cap, b->ntrees, sizeof(yajl_val)))
+	if (!ev->data.len || grow((void **)&b->trees, &b->trees_cap, b->ntrees))
 		return NULL;
 	text = arena_strndup(&b->arena, ev->data.ptr, ev->data.len);
 	if (!text || !(tree = yajl_tree_parse(text, NULL, 0)))
@@ -337,14 +342,13 @@ static int add_span(struct otlp_batch *b, const struct event *ev, yajl_val data,
 {
 	otlp_span *s = arena_alloc(&b->arena, sizeof(*s));
 	Opentelemetry__Proto__Trace__V1__Status *st = arena_alloc(&b->arena, sizeof(*st));
-	otlp_kv **kvs = arena_alloc(&b->arena, 8 * sizeof(*kvs));
+	otlp_kv **kvs = arena_ptrs(&b->arena, 8);
 	struct attrs at = { .a = &b->arena, .kvs = kvs };
 	const char *method = member_str(data, "method"), *path = member_str(data, "path");
 	const char *version = member_str(data, "version"), *conn = member_str(data, "conn");
 	int64_t status = member_int(data, "status"), latency = member_int(data, "latency_ns");
 
-	if (!s || !st || !kvs ||
-	    grow((void **)&b->spans, &b->spans_cap, b->nspans, sizeof(*b->spans)))
+	if (!s || !st || !kvs || grow((void **)&b->spans, &b->spans_cap, b->nspans))
 		return -ENOMEM;
 	opentelemetry__proto__trace__v1__span__init(s);
 	opentelemetry__proto__trace__v1__status__init(st);
@@ -398,12 +402,12 @@ static void set_body(struct otlp_batch *b, otlp_log *log, yajl_val data)
 int otlp_map_event(struct otlp_batch *b, const struct event *ev, int64_t now_ns)
 {
 	otlp_log *log = arena_alloc(&b->arena, sizeof(*log));
-	otlp_kv **kvs = arena_alloc(&b->arena, OTLP_ATTRS_MAX * sizeof(*kvs));
+	otlp_kv **kvs = arena_ptrs(&b->arena, OTLP_ATTRS_MAX);
 	struct attrs at = { .a = &b->arena, .kvs = kvs };
 	const char *sev_text;
 	yajl_val data;
 
-	if (!log || !kvs || grow((void **)&b->logs, &b->logs_cap, b->nlogs, sizeof(*b->logs)))
+	if (!log || !kvs || grow((void **)&b->logs, &b->logs_cap, b->nlogs))
 		return -ENOMEM;
 	opentelemetry__proto__logs__v1__log_record__init(log);
 	log->time_unix_nano = (uint64_t)ev->ts_ns;

@@ -159,7 +159,7 @@ static int endpoints(struct otlp_sink *s, const char *url, struct error *err)
 	free(base);
 	if (!s->logs_url)
 		return error_set(err, ENOMEM, "out of memory");
-	if (strncmp(s->logs_url, "http://", 7) && strncmp(s->logs_url, "https://", 8))
+	if (strncmp(s->logs_url, "http://", 7) != 0 && strncmp(s->logs_url, "https://", 8) != 0)
 		return error_set(err, EINVAL, "OTLP endpoint '%s': expected http:// or https://",
 				 s->logs_url);
 	/* The traces URL: the logs URL's /v1/logs as /v1/traces, else /v1/traces added. */
@@ -255,7 +255,7 @@ static int wire_format(struct otlp_sink *s, const struct options *opts, struct e
 	if (enc) {
 		s->json = strcmp(enc, "json") == 0;
 	} else if (proto) {
-		if (strcmp(proto, "http/json") && strcmp(proto, "http/protobuf"))
+		if (strcmp(proto, "http/json") != 0 && strcmp(proto, "http/protobuf") != 0)
 			return error_set(err, EINVAL,
 					 "OTEL_EXPORTER_OTLP_PROTOCOL '%s': the otlp sink speaks "
 					 "http/protobuf or http/json (not gRPC)",
@@ -291,6 +291,7 @@ static void *otlp_create(struct sink_ctx *ctx, const struct options *opts, struc
 {
 	struct otlp_sink *s = calloc(1, sizeof(*s));
 	const char *service = options_str(opts, "service-name");
+	const char *env_service = getenv("OTEL_SERVICE_NAME");
 	struct http_tls tls = {
 		.ca = options_str(opts, "ca"),
 		.cert = options_str(opts, "cert"),
@@ -311,9 +312,7 @@ static void *otlp_create(struct sink_ctx *ctx, const struct options *opts, struc
 	s->retry.cap_ms = options_int(opts, "retry-cap") / 1000000;
 	s->retry.budget_ms = options_int(opts, "retry-for") / 1000000;
 	if (!service)
-		service = getenv("OTEL_SERVICE_NAME") && *getenv("OTEL_SERVICE_NAME") ?
-				  getenv("OTEL_SERVICE_NAME") :
-				  "collector";
+		service = env_service && *env_service ? env_service : "collector";
 	otlp_resource_init(&s->resource, service);
 	otlp_batch_reset(&s->batch);
 	if (s->max_requests < 1 || s->batch_events < 1) {
