@@ -66,13 +66,15 @@ static void check_done(struct http_client *c);
 static void on_socket_event(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct http_socket *s = w->data;
+	/* The action may remove the socket (CURL_POLL_REMOVE frees @s): keep the client. */
+	struct http_client *c = s->c;
 	int flags = (revents & EV_READ ? CURL_CSELECT_IN : 0) |
 		    (revents & EV_WRITE ? CURL_CSELECT_OUT : 0);
 	int running;
 
 	(void)loop;
-	curl_multi_socket_action(s->c->multi, w->fd, flags, &running);
-	check_done(s->c);
+	curl_multi_socket_action(c->multi, w->fd, flags, &running);
+	check_done(c);
 }
 
 static void on_curl_timeout(struct ev_loop *loop, ev_timer *w, int revents)
