@@ -1,5 +1,6 @@
 /* The OTLP mapping of events: LogRecords (and http.response Spans) with flattened, bounded attributes. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,21 +262,23 @@ static void flatten(struct attrs *at, const char *prefix, yajl_val obj, int dept
 
 /* ---- records ---- */
 
+static bool type_has(struct span type, const char *word)
+{
+	return memmem(type.ptr, type.len, word, strlen(word)) != NULL;
+}
+
 static Opentelemetry__Proto__Logs__V1__SeverityNumber severity_of(struct span type,
 								  const char **text)
 {
-	char t[EVENT_TYPE_MAX + 1];
-
-	snprintf(t, sizeof(t), "%.*s", (int)type.len, type.ptr);
-	if (strstr(t, "crash") || strstr(t, "fatal")) {
+	if (type_has(type, "crash") || type_has(type, "fatal")) {
 		*text = "FATAL";
 		return OPENTELEMETRY__PROTO__LOGS__V1__SEVERITY_NUMBER__SEVERITY_NUMBER_FATAL;
 	}
-	if (strstr(t, "error") || strstr(t, "failed")) {
+	if (type_has(type, "error") || type_has(type, "failed")) {
 		*text = "ERROR";
 		return OPENTELEMETRY__PROTO__LOGS__V1__SEVERITY_NUMBER__SEVERITY_NUMBER_ERROR;
 	}
-	if (strstr(t, "loss") || strstr(t, "warn") || strstr(t, "unhealthy")) {
+	if (type_has(type, "loss") || type_has(type, "warn") || type_has(type, "unhealthy")) {
 		*text = "WARN";
 		return OPENTELEMETRY__PROTO__LOGS__V1__SEVERITY_NUMBER__SEVERITY_NUMBER_WARN;
 	}
