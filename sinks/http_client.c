@@ -239,6 +239,28 @@ static bool status_retryable(const struct http_retry *retry, long status)
 	return retry->retry_all_5xx && status >= 500 && status <= 599;
 }
 
+/*
+ * A transport error that may pass (the server restarting, a reset, a
+ * timeout); a refused certificate or a bad URL would fail the same way again.
+ */
+static bool code_retryable(CURLcode code)
+{
+	switch (code) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* Retry @p r after its backoff (or its Retry-After) if its budget allows; false when spent. */
 static bool schedule_retry(struct http_request *r, curl_off_t retry_after_s)
 {
@@ -268,8 +290,7 @@ static void complete(struct http_request *r, CURLcode code)
 			return;
 	} else {
 		error = r->errbuf[0] ? r->errbuf : curl_easy_strerror(code);
-		/* A transport error (refused, reset, timed out) may pass: try again. */
-		if (schedule_retry(r, 0))
+		if (code_retryable(code) && schedule_retry(r, 0))
 			return;
 	}
 	finish(r, status, error);

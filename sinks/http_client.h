@@ -4,7 +4,8 @@
  * The "multi socket" idiom of libcurl (curl_multi_socket_action) on ev_io and
  * ev_timer watchers: no thread, no polling. Each request is a POST of a body
  * the client owns, with headers the caller keeps alive until its completion
- * callback ran. A request that meets a transport error or a retryable status
+ * callback ran. A request that meets a passing transport error (refused, reset,
+ * timed out; not a refused certificate) or a retryable status
  * is sent again after an exponential backoff (base, 2*base, 4*base, ... up to
  * a cap; a longer Retry-After wins) until its retry budget is spent; then the
  * callback gets the last outcome. Shared by the http and otlp sinks; nothing

@@ -57,4 +57,22 @@ eq "exit status" 2 $?
 check "one clear line" grep -q "expected http://HOST:PORT/PATH" "$d/f.err"
 end
 
+begin "https: the server's certificate checked against ca=; refused without it, not retried"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/key.pem" -out "$d/cert.pem" -days 1 \
+	-subj /CN=localhost -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
+port=$((20000 + RANDOM % 20000))
+python3 "$(dirname "${BASH_SOURCE[0]}")/../tls/server.py" "$port" "$d/cert.pem" "$d/key.pem" >"$d/tls.out" 2>&1 &
+tls_server=$!
+for _ in $(seq 100); do grep -q ready "$d/tls.out" 2>/dev/null && break; sleep 0.05; done
+"$C" run --sink "http:https://127.0.0.1:$port/echo" --sink-option "ca=$d/cert.pem" \
+	exec -- seq 1 20 2>"$d/tls.err"
+eq "exit status with the CA" 0 $?
+SECONDS=0
+"$C" run --sink "http:https://127.0.0.1:$port/echo" exec -- seq 1 20 2>"$d/tls-bad.err"
+eq "exit status without it" 3 $?
+check "the certificate refused, once" grep -q "after 1 attempts.*events lost" "$d/tls-bad.err"
+check "no retry loop (${SECONDS}s)" test "$SECONDS" -lt 10
+stop_server "$tls_server"
+end
+
 stop_server "$CP_PID"
