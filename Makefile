@@ -50,7 +50,7 @@ LIBS     += $(BPF_LIBS)
 
 # The loaders are part of the library: a BPF runner's ops name its loader's main.
 LIB_SRCS := $(filter-out collector/main.c,$(wildcard collector/*.c)) \
-            $(wildcard runners/*.c) $(wildcard runners/*/*.c) $(wildcard sinks/*.c) \
+            $(wildcard runners/*.c) $(wildcard runners/*/*.c) $(wildcard sinks/*.c) $(wildcard sinks/*/*.c) \
             $(LOADER_SRCS)
 # Protocol buffers: proto/**.proto -> $(BUILD)/proto/**.pb-c.[ch] (protoc-c), part of the library;
 # code includes them as "path/name.pb-c.h" relative to proto/.
@@ -82,6 +82,7 @@ deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES)
 	npm ci --prefix tools/ui-test --no-audit --no-fund
+	npm ci --prefix tools/otlp-receiver --no-audit --no-fund
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -295,6 +296,10 @@ LINT_SRCS = $(LIB_SRCS) collector/main.c $(PLUGIN_SRCS) bpf/loader_main.c
 LINT_FLAGS = $(CFLAGS_BASE) -Icollector/include -Icollector -isystem $(BUILD)/bpf -Ibpf \
              -DLOADER_NAME='"process"' \
              --no-system-header-prefix=bpf/
+# protoc-c's generated messages are system headers too: their code is protoc-c's.
+ifneq ($(PROTO_SRCS),)
+LINT_FLAGS += -isystem $(BUILD)/proto
+endif
 
 format:
 	clang-format -i $(FORMAT_FILES)
@@ -305,7 +310,7 @@ format-check:
 # One clang-tidy process per file: clang-tidy 14 caches its analyser's function
 # lookups across the files of one run, and then misreports va_start in every
 # file after the first as an uninitialized va_list.
-lint: $(BPF_SKELS)
+lint: $(BPF_SKELS) $(PROTO_GEN:%.c=%.h)
 	@rc=0; for f in $(LINT_SRCS); do \
 		out=$$(clang-tidy --quiet $$f -- $(LINT_FLAGS) 2>&1) || rc=1; \
 		[ -z "$$out" ] || printf '%s\n' "$$out" | grep -v '^[0-9]* warnings* generated\.$$'; \

@@ -17,5 +17,7 @@ extern const struct sink_ops file_sink_ops;
 extern const struct sink_ops pipe_sink_ops;
 extern const struct sink_ops fifo_sink_ops;
 extern const struct sink_ops kafka_sink_ops;
+extern const struct sink_ops http_sink_ops;
+extern const struct sink_ops otlp_sink_ops;
 
 #endif

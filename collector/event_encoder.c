@@ -264,3 +264,21 @@ int event_encoder_write(struct event_encoder *enc, const struct event *ev, struc
 	out->len = (size_t)(p - out->data);
 	return 0;
 }
+
+int event_encoder_write_element(struct event_encoder *enc, const struct event *ev,
+				struct buffer *out)
+{
+	size_t mark = out->len;
+	int rc = buffer_append(out, out->len ? "," : "[", 1);
+
+	if (rc == 0 && (rc = event_encoder_write(enc, ev, out)) == 0)
+		out->len--; /* the line's newline: elements are joined by commas */
+	else
+		out->len = mark;
+	return rc;
+}
+
+int event_encoder_end_array(struct buffer *out)
+{
+	return buffer_append(out, "]", 1);
+}

@@ -67,6 +67,17 @@ static const struct option_spec run_specs[] = {
 	  .type = OPT_DURATION,
 	  .def = "0",
 	  .help = "stop gracefully after this long (0: run until the runners end or a signal)" },
+	{ .name = "node",
+	  .type = OPT_BOOL,
+	  .help = "speak as a runtime node: collector.node at start and stop, collector.heartbeat "
+		  "every --heartbeat (docs/events.md)" },
+	{ .name = "node-id",
+	  .type = OPT_STRING,
+	  .help = "the node's id (implies --node; default /etc/machine-id, else the host name)" },
+	{ .name = "heartbeat",
+	  .type = OPT_DURATION,
+	  .def = "5s",
+	  .help = "interval of collector.heartbeat events (given: implies --node)" },
 	{ .name = "shutdown-timeout",
 	  .type = OPT_DURATION,
 	  .def = "10s",
@@ -480,6 +491,19 @@ static int setup_exit_code(int code)
 	}
 }
 
+/* --node, --node-id, --heartbeat: registration and heartbeats (off unless one is given). */
+static int set_node(struct collector *c, const struct options *g, struct error *err)
+{
+	int64_t every = options_int(g, "heartbeat");
+
+	if (!options_bool(g, "node") && !options_given(g, "node-id") &&
+	    !options_given(g, "heartbeat"))
+		return 0;
+	if (every <= 0)
+		return error_set(err, EINVAL, "--heartbeat: expected a duration above 0 (e.g. 5s)");
+	return collector_set_node(c, options_str(g, "node-id"), every, err);
+}
+
 /* `collector run`: parses its own words (global options, then a runner's). */
 static int cmd_run(struct options *unused, int argc, char **argv, struct error *err)
 {
@@ -513,6 +537,10 @@ static int cmd_run(struct options *unused, int argc, char **argv, struct error *
 		goto out;
 	}
 	collector_set_duration(c, options_int(ro.g, "duration"));
+	if (set_node(c, ro.g, err) < 0) {
+		rc = err->code == ENOMEM ? COLLECTOR_EXIT_FAILED : COLLECTOR_EXIT_USAGE;
+		goto out;
+	}
 	if (reload.path)
 		collector_on_reload(c, reload_config, &reload);
 	rc = collector_run(c);

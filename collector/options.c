@@ -236,13 +236,39 @@ static int parse_value(const struct option_spec *s, struct option_value *v, cons
 	return error_set(err, EINVAL, "--%s: unknown option type", s->name);
 }
 
+/*
+ * A repeatable option whose name ends in '.' takes every NAME.KEY=VALUE as
+ * the value "KEY=VALUE" (the http sink's path.TYPE=/PATH).
+ */
+static int set_prefixed(struct options *o, const char *name, const char *value, struct error *err)
+{
+	for (int i = 0; i < o->n; i++) {
+		const struct option_spec *s = &o->specs[i];
+		size_t n = strlen(s->name);
+		char *kv;
+		int rc;
+
+		if (!s->repeat || n < 2 || s->name[n - 1] != '.' ||
+		    strncmp(name, s->name, n) != 0 || !name[n])
+			continue;
+		if (asprintf(&kv, "%s=%s", name + n, value) < 0)
+			return error_set(err, ENOMEM, "out of memory");
+		rc = parse_value(s, &o->vals[i], kv, err);
+		free(kv);
+		if (rc == 0)
+			o->vals[i].given = o->vals[i].set = true;
+		return rc;
+	}
+	return error_set(err, ENOENT, "unknown option '%s'", name);
+}
+
 int options_set(struct options *o, const char *name, const char *value, struct error *err)
 {
 	int i = find(o, name);
 	int rc;
 
 	if (i < 0)
-		return error_set(err, ENOENT, "unknown option '%s'", name);
+		return set_prefixed(o, name, value, err);
 	rc = parse_value(&o->specs[i], &o->vals[i], value, err);
 	if (rc == 0)
 		o->vals[i].given = o->vals[i].set = true;

@@ -15,6 +15,7 @@
 #include <collector/registry.h>
 
 #include "http_endpoint.h"
+#include "node.h"
 #include "pipeline_state.h"
 #include "signal_hold.h"
 
@@ -455,6 +456,8 @@ static void arm_shutdown_timer(struct collector *c)
 
 static void begin_end(struct collector *c)
 {
+	if (c->node)
+		node_stopping(c->node);
 	c->ending = true;
 	report_losses(c);
 	arm_shutdown_timer(c);
@@ -465,6 +468,8 @@ void collector_stop(struct collector *c)
 	if (c->stopping)
 		return;
 	c->stopping = true;
+	if (c->node)
+		node_stopping(c->node);
 	arm_shutdown_timer(c);
 	for (int i = 0; i < c->nrunners; i++) {
 		struct runner_ctx *r = c->runners[i];
@@ -859,6 +864,8 @@ int collector_run(struct collector *c)
 	bool failed = false;
 
 	start_watchers(c);
+	if (c->node)
+		node_start(c->node);
 	start_runners(c);
 	if (c->nrunners == 0)
 		begin_end(c);
@@ -914,6 +921,7 @@ void collector_free(struct collector *c)
 	for (int i = 0; i < c->nsinks; i++)
 		free_sink(c->sinks[i]);
 	event_builder_free(c->self_ctx.eb);
+	node_free(c->node);
 	router_free(c->router);
 	http_endpoint_free(c->http);
 	free(c);

@@ -106,6 +106,7 @@ struct collector {
 	void (*reload)(void *arg); /* SIGHUP, after the sinks reopened */
 	void *reload_arg;
 	struct collector_stats stats;
+	struct node *node; /* collector_set_node(), or NULL */
 };
 
 /* Log a status dump (SIGUSR1). */

@@ -107,6 +107,8 @@ void registry_add_builtins(void)
 	registry_add_sink(&pipe_sink_ops, NULL);
 	registry_add_sink(&fifo_sink_ops, NULL);
 	registry_add_sink(&kafka_sink_ops, NULL);
+	registry_add_sink(&http_sink_ops, NULL);
+	registry_add_sink(&otlp_sink_ops, NULL);
 }
 
 int registry_load_plugin(const char *path, struct error *err)

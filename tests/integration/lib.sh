@@ -130,3 +130,51 @@ run_cases() {
 		. "$t"
 	done
 }
+
+# wait_port_file FILE: wait (up to 20 s) until a test server wrote its ephemeral port there.
+wait_port_file() {
+	for _ in $(seq 200); do
+		[ -s "$1" ] && return 0
+		sleep 0.1
+	done
+	echo "  no port in $1" >&2
+	return 1
+}
+
+# otlp_receiver_ok: the Node receiver and its npm packages are there (make deps).
+otlp_receiver_ok() {
+	command -v node >/dev/null &&
+		[ -d "$(dirname "${BASH_SOURCE[0]}")/../../tools/otlp-receiver/node_modules/@opentelemetry" ]
+}
+
+# start_otlp_receiver OUT [ARGS...]: tools/otlp-receiver on 127.0.0.1:0; sets OTLP_PORT, OTLP_PID.
+start_otlp_receiver() {
+	local out=$1
+	shift
+	rm -f "$out.port"
+	node "$(dirname "${BASH_SOURCE[0]}")/../../tools/otlp-receiver/receiver.js" \
+		--port-file "$out.port" --out "$out" "$@" 2>"$out.stderr" &
+	OTLP_PID=$!
+	wait_port_file "$out.port" && OTLP_PORT=$(cat "$out.port")
+}
+
+# start_control_plane DIR: tools/control-plane on 127.0.0.1:0; sets CP_PORT, CP_PID, CP_URL.
+start_control_plane() {
+	mkdir -p "$1"
+	/usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/../../tools/control-plane/app.py" \
+		--db "$1/nodes.db" --port-file "$1/port" 2>"$1/cp.stderr" &
+	CP_PID=$!
+	wait_port_file "$1/port" && CP_PORT=$(cat "$1/port")
+	CP_URL=http://127.0.0.1:$CP_PORT
+	for _ in $(seq 100); do
+		curl -sf "$CP_URL/internal/runtime/nodes" >/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# stop_server PID: end a test server this case started, and reap it.
+stop_server() {
+	kill -TERM "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}

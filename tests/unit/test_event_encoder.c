@@ -226,6 +226,33 @@ static void test_optional_fields_absent(void **state)
 	event_unref(ev);
 }
 
+/* Elements of a JSON array: "[" first, "," between, no newlines, "]" at the end. */
+static void test_array_elements(void **state)
+{
+	struct event_encoder *enc = *state;
+	struct event *a = make("t.a", "", "{\"x\":1}", "r", 0, TS_1);
+	struct event *b = make("t.b", "", "[2]", "r", 1, TS_1);
+	struct buffer out = { 0 };
+	char errbuf[256];
+	yajl_val v;
+
+	assert_int_equal(event_encoder_write_element(enc, a, &out), 0);
+	assert_int_equal(event_encoder_write_element(enc, b, &out), 0);
+	assert_int_equal(event_encoder_end_array(&out), 0);
+	assert_int_equal(buffer_append(&out, "", 1), 0);
+	assert_null(strchr(out.data, '\n'));
+	v = yajl_tree_parse(out.data, errbuf, sizeof(errbuf));
+	if (!v)
+		fail_msg("the array does not parse: %s\n%s", errbuf, out.data);
+	assert_true(YAJL_IS_ARRAY(v));
+	assert_int_equal(v->u.array.len, 2);
+	assert_string_equal(YAJL_GET_STRING(field(v->u.array.values[1], "type")), "t.b");
+	yajl_tree_free(v);
+	buffer_free(&out);
+	event_unref(a);
+	event_unref(b);
+}
+
 static void test_tid_ppid_and_pid_zero(void **state)
 {
 	struct event_encoder *enc = *state;
@@ -506,6 +533,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_full_envelope, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_optional_fields_absent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tid_ppid_and_pid_zero, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_array_elements, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_data_variants, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_escaping, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_literal_cache_alternating, setup, teardown),

@@ -168,6 +168,33 @@ static void test_repeatable_string(void **state)
 	options_free(o);
 }
 
+/* A repeatable option named "path." takes every path.KEY=VALUE as "KEY=VALUE". */
+static void test_prefixed_option(void **state)
+{
+	static const struct option_spec pspecs[] = {
+		{ .name = "path.", .type = OPT_STRING, .repeat = true, .help = "per-type paths" },
+		{ .name = "plain", .type = OPT_STRING, .help = "not a prefix" },
+		{ 0 },
+	};
+	struct options *o = new_options(pspecs);
+	struct error err = { 0 };
+	char *const *paths;
+	int count = 0;
+
+	(void)state;
+	set_ok(o, "path.collector.heartbeat", "/internal/runtime/heartbeat");
+	set_ok(o, "path.exec.*", "/x");
+	/* Unknown: a prefix of a non-prefix option, no dot. */
+	assert_int_equal(options_set(o, "plain.x", "/b", &err), -ENOENT);
+	assert_int_equal(options_set(o, "pathx", "/c", &err), -ENOENT);
+	paths = options_list(o, "path.", &count);
+	assert_int_equal(count, 2);
+	assert_string_equal(paths[0], "collector.heartbeat=/internal/runtime/heartbeat");
+	assert_string_equal(paths[1], "exec.*=/x");
+	assert_true(options_given(o, "path."));
+	options_free(o);
+}
+
 static void test_int_values(void **state)
 {
 	struct options *o = new_options(specs);
@@ -577,6 +604,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_every_type_set),
 		cmocka_unit_test(test_repeatable_string),
+		cmocka_unit_test(test_prefixed_option),
 		cmocka_unit_test(test_int_values),
 		cmocka_unit_test(test_size_values),
 		cmocka_unit_test(test_parse_size_edges),

@@ -14,6 +14,12 @@
 #                                  a second row with the collector's broker-nice
 #                                  at 0 shows what running librdkafka's
 #                                  busy-polling broker threads at nice +5 buys
+#   - otlp sink (protobuf, gzip) and http sink (NDJSON), each into a local
+#                                  receiver that only answers 200 and counts
+#                                  bytes (tools/otlp-receiver --count-only);
+#                                  no peer (Fluent Bit's out_opentelemetry,
+#                                  the one a user would pick instead, is in
+#                                  neither Debian 12 nor npm)
 # Input: N 200-byte JSON lines from tools/bench/gen, written once to a file that
 # both sides read (`collector run exec -- cat FILE`, rsyslog's imfile, kcat -l).
 # A run's time is from start until every event is in the output (file sinks:
@@ -28,7 +34,8 @@
 # the producing process and its children), which load distorts less.
 #
 # Environment: BUILD (default ./build), BENCH_EVENTS (file cases, default
-# 1000000), BENCH_KAFKA_EVENTS (default 500000), BENCH_RUNS (default 3).
+# 1000000), BENCH_KAFKA_EVENTS (default 500000, also the otlp and http cases),
+# BENCH_RUNS (default 3).
 # Needs rsyslog and kcat (make deps); a missing peer is reported and skipped.
 set -euo pipefail
 
@@ -178,6 +185,35 @@ run_kcat() {
 	rate "$NKM" "${r% *}" "${r#* }"
 }
 
+# The otlp and http sinks into a receiver that answers 200 at once; the
+# collector exits 0 only when every request was answered 2xx (checked).
+start_counter() {
+	rm -f "$tmp/recv.port"
+	node "$ROOT/tools/otlp-receiver/receiver.js" --count-only --port-file "$tmp/recv.port" 2>/dev/null &
+	recv_pid=$!
+	bg_pids+=("$recv_pid")
+	for _ in $(seq 100); do
+		[[ -s $tmp/recv.port ]] && break
+		sleep 0.1
+	done
+	recv_port=$(cat "$tmp/recv.port")
+}
+
+run_otlp() {
+	local r
+	timed r "$COLLECTOR" run --sink "otlp:otlp://127.0.0.1:$recv_port" \
+		--sink-option compression=gzip exec --format json -- cat "$tmp/ink.jsonl" ||
+		fail "collector (otlp) exited with $?"
+	rate "$NKM" "${r% *}" "${r#* }"
+}
+
+run_http() {
+	local r
+	timed r "$COLLECTOR" run --sink "http:http://127.0.0.1:$recv_port/ingest" \
+		exec --format json -- cat "$tmp/ink.jsonl" || fail "collector (http) exited with $?"
+	rate "$NKM" "${r% *}" "${r#* }"
+}
+
 median() { sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 
 # pair NAME OURS PEER: RUNS alternating runs; medians into rate/cpu/ratio[NAME].
@@ -215,6 +251,13 @@ if have kcat; then
 else
 	echo "bench-sinks: kcat is missing (make deps): kafka case skipped" >&2
 fi
+if have node && [[ -d $ROOT/tools/otlp-receiver/node_modules ]]; then
+	start_counter
+	pair otlp run_otlp ""
+	pair http run_http ""
+else
+	echo "bench-sinks: node or tools/otlp-receiver's packages missing (make deps): otlp and http skipped" >&2
+fi
 have rsyslogd || echo "bench-sinks: rsyslogd is missing (make deps): no peer for the file rows" >&2
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -239,6 +282,13 @@ if [[ -n ${rate[kafka]:-} ]]; then
 	row "  the same, broker-nice=0" "${rate[kafka0]}" "${cpu[kafka0]}" \
 		"${rate[kafka0.peer]}" "${cpu[kafka0.peer]}" "${ratio[kafka0]}" "(for comparison)"
 fi
+if [[ -n ${rate[otlp]:-} ]]; then
+	row "otlp sink, protobuf+gzip" "${rate[otlp]}" "${cpu[otlp]}" "-" "-" "-" \
+		">=200,000/s: $(verdict "${rate[otlp]}" 200000)"
+	row "http sink, NDJSON" "${rate[http]}" "${cpu[http]}" "-" "-" "-" "-"
+fi
+echo "otlp/http: into a local receiver that only answers 200; no peer: Fluent Bit's"
+echo "out_opentelemetry is packaged in neither Debian 12 nor npm."
 echo "kafka: both acks=all, enable.idempotence=true, headers type+runner, no key, no"
 echo "compression, librdkafka $(pkg-config --modversion rdkafka 2>/dev/null) defaults otherwise (linger.ms=5,"
 echo "batch.num.messages=10000, batch.size=1000000, queue.buffering.max.messages=100000);"

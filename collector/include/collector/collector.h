@@ -111,6 +111,19 @@ int collector_add_route(struct collector *c, const char *runner, const char *typ
 void collector_set_duration(struct collector *c, int64_t ns);
 
 /**
+ * Speak as a runtime node: a collector.node event at start and, with state
+ * "stopping", when a graceful stop begins; a collector.heartbeat event every
+ * @p heartbeat_ns (docs/events.md). Off unless called.
+ * @param c the collector, not yet running
+ * @param node_id the node's id, or NULL for /etc/machine-id (else the host name)
+ * @param heartbeat_ns the heartbeat interval, > 0
+ * @param err filled on failure (may be NULL)
+ * @return 0, or -ENOMEM with @p err filled.
+ */
+int collector_set_node(struct collector *c, const char *node_id, int64_t heartbeat_ns,
+		       struct error *err);
+
+/**
  * Bound the graceful shutdown; what is still queued then is undelivered.
  * @param c the collector
  * @param ns the longest shutdown (default 10 s)

@@ -34,6 +34,25 @@ void event_encoder_free(struct event_encoder *enc);
 int event_encoder_write(struct event_encoder *enc, const struct event *ev, struct buffer *out);
 
 /**
+ * Append @p ev as an element of a JSON array: "[" before the first one (when
+ * @p out is empty), "," before the others, no newline. End the array with
+ * event_encoder_end_array().
+ * @param enc the encoder
+ * @param ev the event (only read)
+ * @param out the buffer appended to
+ * @return 0, or -ENOMEM (@p out is unchanged).
+ */
+int event_encoder_write_element(struct event_encoder *enc, const struct event *ev,
+				struct buffer *out);
+
+/**
+ * End an array begun by event_encoder_write_element().
+ * @param out the buffer holding at least one element
+ * @return 0, or -ENOMEM.
+ */
+int event_encoder_end_array(struct buffer *out);
+
+/**
  * Format a timestamp as RFC 3339 UTC with nanoseconds,
  * "2026-11-23T08:58:37.659695726Z", NUL-terminated.
  * @param ts_ns ns since the Unix epoch (negative before 1970)
