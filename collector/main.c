@@ -394,6 +394,20 @@ static void apply_log_options(const struct options *g)
 	log_set_format(strcmp(options_str(g, "log-format"), "json") == 0 ? LOG_JSON : LOG_TEXT);
 }
 
+/* --pretty is a view of the stdout sink: given without one it would be ignored. */
+static int check_pretty(const struct config *cfg, const struct run_options *ro, struct error *e)
+{
+	if (!options_given(ro->flags, "pretty"))
+		return 0;
+	for (int i = 0; i < cfg->nsinks; i++)
+		if (strcmp(cfg->sinks[i].type, "stdout") == 0 &&
+		    options_bool(cfg->sinks[i].opts, "pretty"))
+			return 0;
+	return error_set(e, EINVAL,
+			 "run: --pretty shows the stdout sink, and no --sink is stdout: add "
+			 "--sink stdout (the other sinks write JSON lines)");
+}
+
 /* The sinks, routes and metrics the run's flags ask for, into @cfg. */
 static int add_cli_outputs(struct config *cfg, const struct run_options *ro, struct error *e)
 {
@@ -406,6 +420,8 @@ static int add_cli_outputs(struct config *cfg, const struct run_options *ro, str
 	if (cfg->nsinks == 0 && add_cli_sink(cfg, "stdout", ro, e) < 0)
 		return -EINVAL;
 	if (add_cli_routes(cfg, ro->g, e) < 0)
+		return -EINVAL;
+	if (check_pretty(cfg, ro, e) < 0)
 		return -EINVAL;
 	if (options_given(ro->g, "shutdown-timeout") || !cfg->shutdown_timeout_ns)
 		cfg->shutdown_timeout_ns = options_int(ro->g, "shutdown-timeout");
