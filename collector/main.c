@@ -20,6 +20,7 @@
 #include "cli_help.h"
 #include "config.h"
 #include "crash_cli.h"
+#include "filter_expr.h"
 #include "signal_hold.h"
 #include "status_client.h"
 #include "system_checks.h"
@@ -70,6 +71,14 @@ static const struct option_spec run_specs[] = {
 	  .type = OPT_DURATION,
 	  .def = "10s",
 	  .help = "bound on the graceful stop (drain and flush)" },
+	{ .name = "where",
+	  .type = OPT_STRING,
+	  .help = "EXPR: only events that match go to the sinks, e.g. 'data.status >= 500 and "
+		  "comm == \"curl\"' (see docs/viewing.md)" },
+	{ .name = "summary",
+	  .type = OPT_BOOL,
+	  .help = "print a summary of the run on stderr at its end (the default when stderr is a "
+		  "terminal)" },
 	{ .name = "metrics",
 	  .type = OPT_STRING,
 	  .implicit = "127.0.0.1:9477",
@@ -470,6 +479,31 @@ static int build_config(struct config *cfg, int argc, char **argv, const struct 
 	return add_cli_outputs(cfg, ro, e);
 }
 
+/* --where: parsed before anything starts, so a typo is a usage error. */
+static int parse_where(const struct options *g, struct filter_expr **f, struct error *err)
+{
+	const char *text = options_str(g, "where");
+
+	if (text && !(*f = filter_expr_parse(text, err)))
+		return error_prefix(err, "run: --where '%s': ", text);
+	return 0;
+}
+
+/* What the run's end prints: the summary when asked or when a person watches stderr. */
+static int setup_run(struct collector *c, const struct options *g, struct filter_expr **where,
+		     struct error *err)
+{
+	struct filter_expr *f = *where;
+
+	*where = NULL;
+	if ((f && collector_set_filter(c, f) < 0) ||
+	    ((options_bool(g, "summary") || isatty(STDERR_FILENO)) &&
+	     collector_count_types(c) < 0))
+		return error_set(err, ENOMEM, "out of memory");
+	collector_set_duration(c, options_int(g, "duration"));
+	return 0;
+}
+
 /* `collector run`: parses its own words (global options, then a runner's). */
 static int cmd_run(struct options *unused, int argc, char **argv, struct error *err)
 {
@@ -477,6 +511,7 @@ static int cmd_run(struct options *unused, int argc, char **argv, struct error *
 	struct config cfg = { 0 };
 	struct reload_ctx reload = { 0 };
 	struct collector *c = NULL;
+	struct filter_expr *where = NULL;
 	int rc = COLLECTOR_EXIT_USAGE, built;
 
 	(void)unused;
@@ -487,6 +522,8 @@ static int cmd_run(struct options *unused, int argc, char **argv, struct error *
 		goto out;
 	}
 	built = build_config(&cfg, argc, argv, &ro, &reload, err);
+	if (built == 0 && parse_where(ro.g, &where, err) < 0)
+		built = -EINVAL;
 	if (built != 0) {
 		rc = built > 0		 ? 0 :
 		     err->code == ENOMEM ? COLLECTOR_EXIT_FAILED :
@@ -500,11 +537,19 @@ static int cmd_run(struct options *unused, int argc, char **argv, struct error *
 			     COLLECTOR_EXIT_FAILED;
 		goto out;
 	}
-	collector_set_duration(c, options_int(ro.g, "duration"));
+	if (setup_run(c, ro.g, &where, err) < 0) {
+		rc = COLLECTOR_EXIT_FAILED;
+		goto out;
+	}
 	if (reload.path)
 		collector_on_reload(c, reload_config, &reload);
 	rc = collector_run(c);
+	if (options_bool(ro.g, "summary") || isatty(STDERR_FILENO)) {
+		log_drain(1000);
+		collector_write_summary(c, stderr, rc);
+	}
 out:
+	filter_expr_free(where);
 	collector_free(c);
 	config_free(&cfg);
 	options_free(ro.g);
