@@ -21,6 +21,7 @@
 #include "config.h"
 #include "crash_cli.h"
 #include "filter_expr.h"
+#include "show_cli.h"
 #include "signal_hold.h"
 #include "status_client.h"
 #include "system_checks.h"
@@ -749,6 +750,13 @@ static int cmd_crashes(struct options *unused, int argc, char **argv, struct err
 	return crash_cli_main(argc, argv, stdout);
 }
 
+/* `collector show [OPTIONS] FILE...`: parses its own words. */
+static int cmd_show(struct options *unused, int argc, char **argv, struct error *err)
+{
+	(void)unused, (void)err;
+	return show_cli_main(argc, argv);
+}
+
 /* `collector loader NAME ARGS`: a runner re-executes this binary as its loader. */
 static int cmd_loader(struct options *unused, int argc, char **argv, struct error *err)
 {
@@ -820,6 +828,9 @@ static const struct cli_command commands[] = {
 	{ "crashes", "[--dir DIR] [ID]", "list algorithm crash reports, or explain one",
 	  "DIR is the algorithm runner's --crash-dir (default " CRASH_DIR_DEFAULT ").", NULL,
 	  cmd_crashes },
+	{ "show", "[OPTIONS] FILE...", "show stored events: the readable view, filtered",
+	  "FILE: the file sink's lines, its .gz rotations, or - for stdin (see docs/viewing.md).",
+	  NULL, cmd_show },
 	{ "doctor", "", "what this machine allows (BTF, BPF, uprobes, cgroups, ...)",
 	  "With a fix for each missing piece.", NULL, cmd_doctor },
 	{ "man", "", "print this manual page (troff)", NULL, NULL, cmd_man },
