@@ -58,8 +58,8 @@ static int fail(struct parser *p, size_t col, const char *fmt, const char *what)
 
 static bool path_char(char c, bool first)
 {
-	return isalpha((unsigned char)c) || c == '_' || (!first && (isdigit((unsigned char)c) ||
-								 c == '-' || c == '.'));
+	return isalpha((unsigned char)c) || c == '_' ||
+	       (!first && (isdigit((unsigned char)c) || c == '-' || c == '.'));
 }
 
 /* The operator at p->pos, if any: its length (0: none). */
@@ -68,9 +68,9 @@ static size_t read_op(struct parser *p)
 	static const struct {
 		const char *text;
 		enum op op;
-	} ops[] = { { "==", OP_EQ }, { "!=", OP_NE }, { "<=", OP_LE }, { ">=", OP_GE },
-		    { "!~", OP_NOGLOB }, { "<", OP_LT }, { ">", OP_GT }, { "~", OP_GLOB },
-		    { "=", OP_EQ } };
+	} ops[] = { { "==", OP_EQ }, { "!=", OP_NE },	  { "<=", OP_LE },
+		    { ">=", OP_GE }, { "!~", OP_NOGLOB }, { "<", OP_LT },
+		    { ">", OP_GT },  { "~", OP_GLOB },	  { "=", OP_EQ } };
 
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
 		size_t n = strlen(ops[i].text);
@@ -89,12 +89,13 @@ static enum tok word_tok(const struct parser *p)
 	static const struct {
 		const char *word;
 		enum tok tok;
-	} words[] = { { "and", T_AND }, { "or", T_OR },	     { "not", T_NOT },
+	} words[] = { { "and", T_AND },	  { "or", T_OR },      { "not", T_NOT },
 		      { "true", T_WORD }, { "false", T_WORD }, { "null", T_WORD } };
 	size_t n = p->pos - p->start;
 
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		if (strlen(words[i].word) == n && strncmp(p->text + p->start, words[i].word, n) == 0)
+		if (strlen(words[i].word) == n &&
+		    strncmp(p->text + p->start, words[i].word, n) == 0)
 			return words[i].tok;
 	return T_PATH;
 }
@@ -144,8 +145,7 @@ static int next(struct parser *p)
 		strtod(s + p->pos, &end);
 		p->pos = (size_t)(end - s);
 		if (path_char(s[p->pos], false))
-			return fail(p, p->start, "column %d: %s is not a number",
-				    "the word there");
+			return fail(p, p->start, "column %d: %s is not a number", "the word there");
 		return p->tok = T_NUM, 0;
 	}
 	if (path_char(s[p->pos], true)) {
@@ -291,7 +291,8 @@ static int parse_comparison(struct parser *p)
 		if (next(p) < 0 || operand(p, &n.b) < 0) {
 			operand_free(&n.a);
 			return fail(p, p->start,
-				    "column %d: expected a value after '%s': a number, a \"string\", "
+				    "column %d: expected a value after '%s': a number, a "
+				    "\"string\", "
 				    "true, false, null or a field",
 				    op_names[n.op]);
 		}
@@ -398,7 +399,8 @@ void filter_expr_free(struct filter_expr *f)
 /* ---- evaluation ---- */
 
 /* An operand's value: a JSON value of the event, or a literal as one. */
-static yajl_val value_of(const struct operand *a, const struct event_view *v, struct yajl_val_s *lit)
+static yajl_val value_of(const struct operand *a, const struct event_view *v,
+			 struct yajl_val_s *lit)
 {
 	switch (a->kind) {
 	case A_PATH:

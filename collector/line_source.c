@@ -12,6 +12,9 @@
 
 #include "line_source.h"
 
+/* Bytes read at a time. */
+#define CHUNK ((size_t)64 * 1024)
+
 struct line_source {
 	char *path; /* NULL for stdin */
 	gzFile gz;
@@ -40,7 +43,7 @@ static int open_path(struct line_source *s, struct error *err)
 		close(fd);
 		return error_set(err, ENOMEM, "out of memory");
 	}
-	gzbuffer(s->gz, 64 * 1024);
+	gzbuffer(s->gz, (unsigned)CHUNK);
 	return 0;
 }
 
@@ -65,9 +68,9 @@ static int fill(struct line_source *s)
 {
 	int n, zerr;
 
-	if (buffer_reserve(&s->buf, 64 * 1024) < 0)
+	if (buffer_reserve(&s->buf, CHUNK) < 0)
 		return -ENOMEM;
-	n = gzread(s->gz, s->buf.data + s->buf.len, 64 * 1024);
+	n = gzread(s->gz, s->buf.data + s->buf.len, (unsigned)CHUNK);
 	if (n < 0) {
 		gzerror(s->gz, &zerr);
 		return zerr == Z_ERRNO ? -errno : -EBADMSG;

@@ -498,8 +498,7 @@ static int setup_run(struct collector *c, const struct options *g, struct filter
 
 	*where = NULL;
 	if ((f && collector_set_filter(c, f) < 0) ||
-	    ((options_bool(g, "summary") || isatty(STDERR_FILENO)) &&
-	     collector_count_types(c) < 0))
+	    ((options_bool(g, "summary") || isatty(STDERR_FILENO)) && collector_count_types(c) < 0))
 		return error_set(err, ENOMEM, "out of memory");
 	collector_set_duration(c, options_int(g, "duration"));
 	return 0;

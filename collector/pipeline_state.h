@@ -112,8 +112,8 @@ struct collector {
 	void (*reload)(void *arg); /* SIGHUP, after the sinks reopened */
 	void *reload_arg;
 	struct collector_stats stats;
-	int64_t end_mono_ns;	    /* when the sinks were done (CLOCK_MONOTONIC), for the summary */
-	struct type_counts *types;  /* events per type, for the summary; NULL: not counted */
+	int64_t end_mono_ns;	   /* when the sinks were done (CLOCK_MONOTONIC), for the summary */
+	struct type_counts *types; /* events per type, for the summary; NULL: not counted */
 	struct filter_expr *filter; /* --where; NULL: every event */
 	struct event_encoder *filter_enc;
 	struct event_view filter_view;

@@ -46,12 +46,11 @@ int render_terminal_width(int fd)
 {
 	struct winsize ws;
 	const char *cols = getenv("COLUMNS");
+	long n = cols ? strtol(cols, NULL, 10) : 0;
 
 	if (isatty(fd) && ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
 		return ws.ws_col;
-	if (cols && atoi(cols) > 0)
-		return atoi(cols);
-	return 0;
+	return n > 0 && n < 100000 ? (int)n : 0;
 }
 
 /* Display columns of UTF-8 text: one per character (continuation bytes do not count). */

@@ -30,7 +30,7 @@ struct render_row {
 
 /* A table: the event types it shows and how it fills a row for one of them. */
 struct render_kind {
-	const char *glob; /* fnmatch(3) of the types it takes */
+	const char *glob;		     /* fnmatch(3) of the types it takes */
 	const struct render_column *columns; /* ended by a NULL title; the last one is the rest */
 	void (*fill)(const struct event_view *v, struct render_row *row, void *state);
 };

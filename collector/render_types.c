@@ -182,9 +182,11 @@ static const char *short_type(const struct event_view *v)
 /* ---- process.*: TIME EVENT UID COMM PID PPID RET/EXIT DURATION ARGS ---- */
 
 static const struct render_column process_columns[] = {
-	{ "TIME", 12 },	   { "EVENT", 5 },	   { "UID", 6, true }, { "COMM", 16 },
-	{ "PID", 7, true }, { "PPID", 7, true },   { "RET/EXIT", 8, true },
-	{ "DURATION", 9, true }, { "ARGS", 0 },	   { NULL },
+	{ "TIME", 12 },		 { "EVENT", 5 },
+	{ "UID", 6, true },	 { "COMM", 16 },
+	{ "PID", 7, true },	 { "PPID", 7, true },
+	{ "RET/EXIT", 8, true }, { "DURATION", 9, true },
+	{ "ARGS", 0 },		 { NULL },
 };
 
 static void fill_process(const struct event_view *v, struct render_row *row, void *state)
@@ -225,7 +227,7 @@ static void fill_process(const struct event_view *v, struct render_row *row, voi
 /* ---- http.*, sse.*: TIME COMM PID HOST REQUEST ---- */
 
 static const struct render_column http_columns[] = {
-	{ "TIME", 12 },	 { "COMM", 15 },     { "PID", 7, true },
+	{ "TIME", 12 }, { "COMM", 15 },	  { "PID", 7, true },
 	{ "HOST", 24 }, { "REQUEST", 0 }, { NULL },
 };
 
@@ -291,8 +293,8 @@ static void fill_http(const struct event_view *v, struct render_row *row, void *
 /* ---- algorithm.*: TIME RUNNER INST PID EVENT DETAIL ---- */
 
 static const struct render_column algorithm_columns[] = {
-	{ "TIME", 12 },	   { "RUNNER", 12 }, { "INST", 4, true },
-	{ "PID", 7, true }, { "EVENT", 12 }, { "DETAIL", 0 }, { NULL },
+	{ "TIME", 12 },	 { "RUNNER", 12 }, { "INST", 4, true }, { "PID", 7, true }, { "EVENT", 12 },
+	{ "DETAIL", 0 }, { NULL },
 };
 
 static void put_result(const struct event_view *v, struct render_row *row)
@@ -324,9 +326,9 @@ static void put_crash(const struct event_view *v, struct render_row *row)
 	put(&row->rest, "CRASH ");
 	put(&row->rest, event_view_str(v, "cause", 1));
 	put(&row->rest, " ");
-	put_value(&row->rest, render_data(v, YAJL_IS_STRING(render_data(v, "signal")) ?
-						 "signal" :
-						 "exit_code"));
+	put_value(&row->rest, render_data(v, YAJL_IS_STRING(render_data(v, "signal")) ? "signal" :
+											"exit_"
+											"code"));
 	if (YAJL_IS_OBJECT(by)) {
 		put(&row->rest, " by ");
 		render_pairs(by, &row->rest, NULL);
@@ -373,9 +375,10 @@ static void fill_algorithm(const struct event_view *v, struct render_row *row, v
 /* ---- health.*: TIME RUNNER PID EVENT CPU% RSS THR PROCS DETAIL ---- */
 
 static const struct render_column health_columns[] = {
-	{ "TIME", 12 },	     { "RUNNER", 12 },	   { "PID", 7, true }, { "EVENT", 8 },
-	{ "CPU%", 6, true }, { "RSS", 10, true },  { "THR", 4, true }, { "PROCS", 5, true },
-	{ "DETAIL", 0 },     { NULL },
+	{ "TIME", 12 },	    { "RUNNER", 12 },	  { "PID", 7, true },
+	{ "EVENT", 8 },	    { "CPU%", 6, true },  { "RSS", 10, true },
+	{ "THR", 4, true }, { "PROCS", 5, true }, { "DETAIL", 0 },
+	{ NULL },
 };
 
 /* A warning's figure in its unit: bytes, bytes per second or percent. */
@@ -388,7 +391,7 @@ static void put_figure(const char *kind, yajl_val val, struct buffer *b)
 	} else {
 		render_size(num(val), text, sizeof(text));
 		if (strstr(kind, "growing"))
-			strcat(text, "/s");
+			snprintf(text + strlen(text), sizeof(text) - strlen(text), "/s");
 	}
 	put(b, text);
 }
@@ -411,7 +414,8 @@ static void fill_health(const struct event_view *v, struct render_row *row, void
 	if (strcmp(t, "sample") == 0)
 		sample = render_top(v, "data");
 	{
-		const char *path_cpu[] = { "cpu_percent", NULL }, *path_rss[] = { "rss_bytes", NULL };
+		const char *path_cpu[] = { "cpu_percent", NULL },
+			   *path_rss[] = { "rss_bytes", NULL };
 		const char *path_thr[] = { "threads", NULL }, *path_procs[] = { "processes", NULL };
 
 		snprintf(row->cell[4], RENDER_CELL, "%.1f",
@@ -438,7 +442,7 @@ static void fill_health(const struct event_view *v, struct render_row *row, void
 /* ---- everything else: TIME TYPE RUNNER PID DETAIL ---- */
 
 static const struct render_column generic_columns[] = {
-	{ "TIME", 12 },	   { "TYPE", 20 }, { "RUNNER", 12 },
+	{ "TIME", 12 },	    { "TYPE", 20 },  { "RUNNER", 12 },
 	{ "PID", 7, true }, { "DETAIL", 0 }, { NULL },
 };
 

@@ -44,7 +44,9 @@ static const struct option_spec show_specs[] = {
 	  .type = OPT_STRING,
 	  .help = "TIME: only events from then on: RFC 3339 (2026-12-05T14:00:00Z) or a time ago "
 		  "(10m, 2h)" },
-	{ .name = "until", .type = OPT_STRING, .help = "TIME: only events before then (as --since)" },
+	{ .name = "until",
+	  .type = OPT_STRING,
+	  .help = "TIME: only events before then (as --since)" },
 	{ .name = "where",
 	  .type = OPT_STRING,
 	  .help = "EXPR: only events that match, e.g. 'data.status >= 500' (docs/viewing.md)" },
@@ -69,32 +71,45 @@ struct show {
 	bool broken;	   /* stdout went away (show | head) */
 };
 
+/* A "+hh:mm" or "-hh:mm" offset at @p p, in seconds east of UTC. @return the end, or NULL. */
+static const char *parse_offset(const char *p, int64_t *east)
+{
+	char *end;
+	long hh = strtol(p + 1, &end, 10), mm;
+
+	if (end != p + 3 || *end != ':')
+		return NULL;
+	mm = strtol(end + 1, &end, 10);
+	if (end != p + 6 || hh > 23 || mm > 59)
+		return NULL;
+	*east = (*p == '-' ? -1 : 1) * (int64_t)(hh * 3600 + mm * 60);
+	return end;
+}
+
 /* RFC 3339 ("2026-12-05T14:00:00.5Z", "+01:00") or a date, into ns since the epoch. */
 static int parse_rfc3339(const char *s, int64_t *ns)
 {
 	struct tm tm = { 0 };
 	const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	int64_t east = 0;
 	double frac = 0;
-	int sign = 0, hh = 0, mm = 0, n = 0;
+	char *end;
 
 	if (!p && (p = strptime(s, "%Y-%m-%d", &tm)) && *p)
 		return -EINVAL;
 	if (!p)
 		return -EINVAL;
-	if (*p == '.' && sscanf(p, "%lf%n", &frac, &n) == 1)
-		p += n;
-	if (*p == '+' || *p == '-') {
-		sign = *p == '-' ? -1 : 1;
-		if (sscanf(p + 1, "%2d:%2d%n", &hh, &mm, &n) != 2)
-			return -EINVAL;
-		p += 1 + n;
-	} else if (*p == 'Z' || *p == 'z') {
-		p++;
+	if (*p == '.') {
+		frac = strtod(p, &end);
+		p = end;
 	}
+	if ((*p == '+' || *p == '-') && !(p = parse_offset(p, &east)))
+		return -EINVAL;
+	if (p && (*p == 'Z' || *p == 'z'))
+		p++;
 	if (*p)
 		return -EINVAL;
-	*ns = ((int64_t)timegm(&tm) - sign * (hh * 3600 + mm * 60)) * 1000000000 +
-	      (int64_t)(frac * 1e9);
+	*ns = ((int64_t)timegm(&tm) - east) * 1000000000 + (int64_t)(frac * 1e9);
 	return 0;
 }
 
@@ -222,7 +237,7 @@ static int follow(struct show *sh, struct line_source *src, const char *name)
 
 static int show_files(struct show *sh, int nfiles, char **files)
 {
-	struct line_source **src = calloc((size_t)nfiles, sizeof(*src));
+	struct line_source **src = calloc((size_t)nfiles, sizeof(struct line_source *));
 	struct error err = { 0 };
 	bool tail = options_bool(sh->o, "follow") && strcmp(files[nfiles - 1], "-") != 0;
 	int rc = 0;
@@ -256,7 +271,8 @@ static int show_files(struct show *sh, int nfiles, char **files)
 static int setup(struct show *sh, const struct options *o, struct error *err)
 {
 	const char *color = options_str(o, "color"), *where = options_str(o, "where");
-	bool view = options_bool(o, "pretty") || (!options_bool(o, "json") && isatty(STDOUT_FILENO));
+	bool view = options_bool(o, "pretty") ||
+		    (!options_bool(o, "json") && isatty(STDOUT_FILENO));
 	struct render_opts ro = {
 		.color = strcmp(color, "always") == 0 ||
 			 (strcmp(color, "auto") == 0 && isatty(STDOUT_FILENO)),
@@ -268,8 +284,8 @@ static int setup(struct show *sh, const struct options *o, struct error *err)
 	sh->until_ns = INT64_MAX;
 	if (options_bool(o, "json") && options_bool(o, "pretty"))
 		return error_set(err, EINVAL, "show: --json or --pretty, not both");
-	if ((options_str(o, "since") && parse_when("since", options_str(o, "since"),
-						   &sh->since_ns, err) < 0) ||
+	if ((options_str(o, "since") &&
+	     parse_when("since", options_str(o, "since"), &sh->since_ns, err) < 0) ||
 	    (options_str(o, "until") &&
 	     parse_when("until", options_str(o, "until"), &sh->until_ns, err) < 0))
 		return -EINVAL;
@@ -311,25 +327,23 @@ int show_cli_main(int argc, char **argv)
 
 	if (!o)
 		return fprintf(stderr, "collector: show: out of memory\n"), COLLECTOR_EXIT_FAILED;
-	if (parse_args(argc, argv, o, &files, &nfiles, &err) < 0) {
-		fprintf(stderr, "collector: %s\n", err.msg);
-	} else if (options_bool(o, "help")) {
+	if (parse_args(argc, argv, o, &files, &nfiles, &err) == 0 && options_bool(o, "help")) {
 		printf("usage: collector show [OPTIONS] FILE...\n\nStored events (the file sink's "
 		       "lines, its .gz rotations, or - for stdin) as the readable\nview on a "
 		       "terminal, else as JSON lines; their own times and pids.\n\noptions:\n");
 		cli_print_specs(stdout, show_specs);
 		rc = 0;
-	} else if (nfiles == 0) {
-		fprintf(stderr, "collector: show: which file? (collector show FILE..., or - for "
-				"stdin)\n");
-	} else if (setup(&sh, o, &err) < 0) {
-		fprintf(stderr, "collector: %s\n", err.msg);
-	} else {
+	} else if (!err.msg[0] && nfiles == 0) {
+		error_set(&err, EINVAL,
+			  "show: which file? (collector show FILE..., or - for stdin)");
+	} else if (!err.msg[0] && setup(&sh, o, &err) == 0) {
 		rc = show_files(&sh, nfiles, files);
 		if (sh.bad)
 			fprintf(stderr, "collector: show: %lu lines were not events (skipped)\n",
 				sh.bad);
 	}
+	if (rc == COLLECTOR_EXIT_USAGE && err.msg[0])
+		fprintf(stderr, "collector: %s\n", err.msg);
 	free(files);
 	filter_expr_free(sh.where);
 	renderer_free(sh.view);

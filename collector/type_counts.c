@@ -44,7 +44,8 @@ void type_counts_add(struct type_counts *t, struct span type)
 	for (; t->index[slot]; slot = (slot + 1) & (SLOTS - 1)) {
 		int i = t->index[slot] - 1;
 
-		if (strlen(t->names[i]) == type.len && memcmp(t->names[i], type.ptr, type.len) == 0) {
+		if (strlen(t->names[i]) == type.len &&
+		    memcmp(t->names[i], type.ptr, type.len) == 0) {
 			t->counts[i]++;
 			return;
 		}

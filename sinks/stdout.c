@@ -22,7 +22,7 @@ struct stdout_sink {
 	struct fd_writer out;
 	struct event_encoder *enc;
 	ev_io writable;
-	int saved_flags; /* fd flags to restore, or -1 */
+	int saved_flags;	 /* fd flags to restore, or -1 */
 	struct renderer *pretty; /* NULL: JSON lines */
 	struct event_view view;
 	/* Pretty view: header lines are no events. Their line numbers on stdout
