@@ -105,7 +105,7 @@ static int parse_rfc3339(const char *s, int64_t *ns)
 	}
 	if ((*p == '+' || *p == '-') && !(p = parse_offset(p, &east)))
 		return -EINVAL;
-	if (p && (*p == 'Z' || *p == 'z'))
+	if (*p == 'Z' || *p == 'z')
 		p++;
 	if (*p)
 		return -EINVAL;
