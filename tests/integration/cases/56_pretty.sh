@@ -55,10 +55,15 @@ if [ "$(id -u)" != 0 ]; then
 	skip "--pretty with the process runner" "needs root for BPF"
 else
 	begin "--pretty with the process runner: execsnoop-like rows"
-	COLUMNS=200 timeout 20 "$C" run --pretty --duration 3s process >"$d/proc" 2>"$d/proc.err" &
+	COLUMNS=200 timeout 30 "$C" run --pretty process >"$d/proc" 2>"$d/proc.err" &
 	p=$!
-	sleep 1.5
+	for _ in $(seq 1 100); do
+		grep -q 'ready' "$d/proc" 2>/dev/null && break
+		sleep 0.1
+	done
 	/bin/sh -c 'exit 0' pretty56marker
+	sleep 1
+	kill -INT "$p"
 	wait "$p"
 	check "exec row with args" grep -Eq '^[0-9:.]{12} exec +0 sh +[0-9]+ +[0-9]+ +0 +/bin/sh -c "exit 0" pretty56marker$' "$d/proc"
 	check "exit row" grep -Eq '^[0-9:.]{12} exit +0 sh +[0-9]+ +[0-9]+ +0 +[0-9.]+ [mµ]?s /bin/sh -c "exit 0" pretty56marker$' "$d/proc"
