@@ -29,6 +29,7 @@ struct stdout_sink {
 	 * (in order, uint64_t each) are taken off the lines written whole. */
 	struct buffer header_lines;
 	uint64_t lines_buffered; /* newlines put in the buffer in all */
+	uint64_t hidden;	 /* events the view hides (forks), delivered at the next flush */
 	bool broken;		 /* the reader went away */
 	uint64_t buffered;	 /* events in the buffer, not yet whole on stdout */
 };
@@ -100,7 +101,7 @@ static void *stdout_create(struct sink_ctx *ctx, const struct options *opts, str
 	return s;
 }
 
-/* The readable row of @p ev; a hidden event (a fork) is delivered as it is. */
+/* The readable row of @p ev; a hidden event (a fork) is delivered at the next flush. */
 static int pretty_row(struct stdout_sink *s, const struct event *ev)
 {
 	struct error err = { 0 };
@@ -111,7 +112,8 @@ static int pretty_row(struct stdout_sink *s, const struct event *ev)
 	headers = renderer_row(s->pretty, &s->view, &s->out.buf);
 	event_view_clear(&s->view);
 	if (headers == -1) {
-		sink_delivery_report(s->ctx, 1, 0);
+		/* Not from within write(): the core counts the event in flight after it. */
+		s->hidden++;
 		return 1;
 	}
 	if (headers < 0)
@@ -207,10 +209,19 @@ static int stdout_write(void *self, const struct event *ev)
 	return 0;
 }
 
+/* Events the view hides are delivered: there is nothing of them to write. */
+static void report_hidden(struct stdout_sink *s)
+{
+	if (s->hidden)
+		sink_delivery_report(s->ctx, s->hidden, 0);
+	s->hidden = 0;
+}
+
 static int stdout_flush(void *self)
 {
 	struct stdout_sink *s = self;
 
+	report_hidden(s);
 	/* A broken stdout already counted its events failed, each once. */
 	if (s->broken)
 		return 0;
@@ -228,6 +239,7 @@ static void stdout_destroy(void *self)
 	if (s->out.mid_line && !s->broken && fd_writer_finish_line(&s->out, 1000) < 0)
 		sink_report_error(s->ctx, "stdout ends inside a line: the reader did not take it");
 	report_lines(s, lines);
+	report_hidden(s);
 	if (s->saved_flags >= 0)
 		fcntl(STDOUT_FILENO, F_SETFL, s->saved_flags);
 	fd_writer_free(&s->out);

@@ -69,3 +69,10 @@ else
 	check "exit row" grep -Eq '^[0-9:.]{12} exit +0 sh +[0-9]+ +[0-9]+ +0 +[0-9.]+ [mµ]?s /bin/sh -c "exit 0" pretty56marker$' "$d/proc"
 	end
 fi
+
+begin "--pretty: hidden forks are delivered, even as the first events of a run"
+printf '{"type":"process.fork","pid":1,"data":{"child_pid":2}}\n%.0s' 1 2 3 >"$d/forks.jsonl"
+"$C" run --pretty --summary exec --format json -- cat "$d/forks.jsonl" >/dev/null 2>"$d/forks.sum"
+eq "exit status" 0 $?
+check "stdout delivered all 4" grep -Eq '^  stdout +stdout +4 +0 +0 +0$' "$d/forks.sum"
+end
