@@ -20,6 +20,8 @@
 #include "cli_help.h"
 #include "config.h"
 #include "crash_cli.h"
+#include "filter_expr.h"
+#include "show_cli.h"
 #include "signal_hold.h"
 #include "status_client.h"
 #include "suggest.h"
@@ -84,6 +86,14 @@ static const struct option_spec run_specs[] = {
 	  .help = "bound on the graceful stop (drain and flush); a kafka sink then waits up to "
 		  "its --flush-timeout more for delivery reports, so the stop takes at most "
 		  "both" },
+	{ .name = "where",
+	  .type = OPT_STRING,
+	  .help = "EXPR: only events that match go to the sinks, e.g. 'data.status >= 500 and "
+		  "comm == \"curl\"' (see docs/viewing.md)" },
+	{ .name = "summary",
+	  .type = OPT_BOOL,
+	  .help = "print a summary of the run on stderr at its end (the default when stderr is a "
+		  "terminal)" },
 	{ .name = "metrics",
 	  .type = OPT_STRING,
 	  .implicit = "127.0.0.1:9477",
@@ -409,6 +419,20 @@ static void apply_log_options(const struct options *g)
 	log_set_format(strcmp(options_str(g, "log-format"), "json") == 0 ? LOG_JSON : LOG_TEXT);
 }
 
+/* --pretty is a view of the stdout sink: given without one it would be ignored. */
+static int check_pretty(const struct config *cfg, const struct run_options *ro, struct error *e)
+{
+	if (!options_given(ro->flags, "pretty"))
+		return 0;
+	for (int i = 0; i < cfg->nsinks; i++)
+		if (strcmp(cfg->sinks[i].type, "stdout") == 0 &&
+		    options_bool(cfg->sinks[i].opts, "pretty"))
+			return 0;
+	return error_set(e, EINVAL,
+			 "run: --pretty shows the stdout sink, and no --sink is stdout: add "
+			 "--sink stdout (the other sinks write JSON lines)");
+}
+
 /* The sinks, routes and metrics the run's flags ask for, into @cfg. */
 static int add_cli_outputs(struct config *cfg, const struct run_options *ro, struct error *e)
 {
@@ -421,6 +445,8 @@ static int add_cli_outputs(struct config *cfg, const struct run_options *ro, str
 	if (cfg->nsinks == 0 && add_cli_sink(cfg, "stdout", ro, e) < 0)
 		return -EINVAL;
 	if (add_cli_routes(cfg, ro->g, e) < 0)
+		return -EINVAL;
+	if (check_pretty(cfg, ro, e) < 0)
 		return -EINVAL;
 	if (options_given(ro->g, "shutdown-timeout") || !cfg->shutdown_timeout_ns)
 		cfg->shutdown_timeout_ns = options_int(ro->g, "shutdown-timeout");
@@ -504,6 +530,30 @@ static int set_node(struct collector *c, const struct options *g, struct error *
 	return collector_set_node(c, options_str(g, "node-id"), every, err);
 }
 
+/* --where: parsed before anything starts, so a typo is a usage error. */
+static int parse_where(const struct options *g, struct filter_expr **f, struct error *err)
+{
+	const char *text = options_str(g, "where");
+
+	if (text && !(*f = filter_expr_parse(text, err)))
+		return error_prefix(err, "run: --where '%s': ", text);
+	return 0;
+}
+
+/* What the run's end prints: the summary when asked or when a person watches stderr. */
+static int setup_run(struct collector *c, const struct options *g, struct filter_expr **where,
+		     struct error *err)
+{
+	struct filter_expr *f = *where;
+
+	*where = NULL;
+	if ((f && collector_set_filter(c, f) < 0) ||
+	    ((options_bool(g, "summary") || isatty(STDERR_FILENO)) && collector_count_types(c) < 0))
+		return error_set(err, ENOMEM, "out of memory");
+	collector_set_duration(c, options_int(g, "duration"));
+	return 0;
+}
+
 /* `collector run`: parses its own words (global options, then a runner's). */
 static int cmd_run(struct options *unused, int argc, char **argv, struct error *err)
 {
@@ -511,6 +561,7 @@ static int cmd_run(struct options *unused, int argc, char **argv, struct error *
 	struct config cfg = { 0 };
 	struct reload_ctx reload = { 0 };
 	struct collector *c = NULL;
+	struct filter_expr *where = NULL;
 	int rc = COLLECTOR_EXIT_USAGE, built;
 
 	(void)unused;
@@ -521,6 +572,8 @@ static int cmd_run(struct options *unused, int argc, char **argv, struct error *
 		goto out;
 	}
 	built = build_config(&cfg, argc, argv, &ro, &reload, err);
+	if (built == 0 && parse_where(ro.g, &where, err) < 0)
+		built = -EINVAL;
 	if (built != 0) {
 		rc = built > 0		 ? 0 :
 		     err->code == ENOMEM ? COLLECTOR_EXIT_FAILED :
@@ -536,15 +589,23 @@ static int cmd_run(struct options *unused, int argc, char **argv, struct error *
 		rc = setup_exit_code(err->code);
 		goto out;
 	}
-	collector_set_duration(c, options_int(ro.g, "duration"));
 	if (set_node(c, ro.g, err) < 0) {
 		rc = err->code == ENOMEM ? COLLECTOR_EXIT_FAILED : COLLECTOR_EXIT_USAGE;
+		goto out;
+	}
+	if (setup_run(c, ro.g, &where, err) < 0) {
+		rc = COLLECTOR_EXIT_FAILED;
 		goto out;
 	}
 	if (reload.path)
 		collector_on_reload(c, reload_config, &reload);
 	rc = collector_run(c);
+	if (options_bool(ro.g, "summary") || isatty(STDERR_FILENO)) {
+		log_drain(1000);
+		collector_write_summary(c, stderr, rc);
+	}
 out:
+	filter_expr_free(where);
 	collector_free(c);
 	config_free(&cfg);
 	options_free(ro.g);
@@ -760,6 +821,13 @@ static int cmd_crashes(struct options *unused, int argc, char **argv, struct err
 	return crash_cli_main(argc, argv, stdout);
 }
 
+/* `collector show [OPTIONS] FILE...`: parses its own words. */
+static int cmd_show(struct options *unused, int argc, char **argv, struct error *err)
+{
+	(void)unused, (void)err;
+	return show_cli_main(argc, argv);
+}
+
 /* `collector loader NAME ARGS`: a runner re-executes this binary as its loader. */
 static int cmd_loader(struct options *unused, int argc, char **argv, struct error *err)
 {
@@ -840,6 +908,9 @@ static const struct cli_command commands[] = {
 	  "$XDG_STATE_HOME/collector/crashes otherwise (~/.local/state when unset),\n"
 	  "$COLLECTOR_STATE_DIR/crashes when that is set; --crash-dir on the runner moves it.",
 	  NULL, cmd_crashes },
+	{ "show", "[OPTIONS] FILE...", "show stored events: the readable view, filtered",
+	  "FILE: the file sink's lines, its .gz rotations, or - for stdin (see docs/viewing.md).",
+	  NULL, cmd_show },
 	{ "doctor", "", "what this machine allows (BTF, BPF, uprobes, cgroups, ...)",
 	  "With a fix for each missing piece.", help_specs, cmd_doctor },
 	{ "man", "", "print this manual page (troff)", NULL, help_specs, cmd_man },

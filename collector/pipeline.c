@@ -1,4 +1,5 @@
 /* The collector's core: runners emit into per-sink bounded queues drained on one libev loop. */
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -77,17 +78,41 @@ static void offer(struct sink_ctx *s, struct event *ev)
 	}
 }
 
+/* Whether --where lets @p ev through; the collector's own reports always pass. */
+static bool passes_filter(struct collector *c, const struct event *ev)
+{
+	bool pass;
+
+	if (!c->filter || (ev->type.len > 10 && memcmp(ev->type.ptr, "collector.", 10) == 0))
+		return true;
+	/* An event the view cannot take (out of memory) passes: a filter never loses one. */
+	if (event_view_from_event(&c->filter_view, c->filter_enc, ev, NULL) < 0)
+		return true;
+	pass = filter_expr_match(c->filter, &c->filter_view);
+	event_view_clear(&c->filter_view);
+	return pass;
+}
+
 void runner_emit(struct runner_ctx *ctx, struct event *ev)
 {
 	struct collector *c = ctx->c;
 	sink_mask m;
 
 	event_set_runner(ev, span_str(ctx->name));
-	ev->seq = ctx->seq++;
 	if (ev->ts_ns == 0)
 		ev->ts_ns = clock_wall_ns();
 	ctx->emitted++;
 	c->stats.emitted++;
+	if (c->types)
+		type_counts_add(c->types, ev->type);
+	if (!passes_filter(c, ev)) {
+		ctx->filtered++;
+		c->stats.filtered++;
+		event_unref(ev);
+		return;
+	}
+	/* After the filter: the sequence stays gap-free in the sinks. */
+	ev->seq = ctx->seq++;
 	m = router_match(c->router, ctx->name, ev->type, c->all_sinks);
 	for (; m; m &= m - 1)
 		offer(c->sinks[__builtin_ctzll(m)], ev);
@@ -892,6 +917,7 @@ int collector_run(struct collector *c)
 	c->ended = true;
 	stop_watchers(c);
 	end_sinks(c);
+	c->end_mono_ns = clock_mono_ns();
 	for (int i = 0; i < c->nsinks; i++)
 		c->stats.dropped += sink_drops(c->sinks[i]);
 	if (c->stats.undelivered)
@@ -904,6 +930,25 @@ int collector_run(struct collector *c)
 	if (c->stats.dropped || c->stats.failed || c->stats.undelivered || c->stats.lost)
 		return COLLECTOR_EXIT_LOSS;
 	return failed ? COLLECTOR_EXIT_FAILED : COLLECTOR_EXIT_OK;
+}
+
+int collector_set_filter(struct collector *c, struct filter_expr *f)
+{
+	filter_expr_free(c->filter);
+	c->filter = f;
+	if (!c->filter_enc && !(c->filter_enc = event_encoder_new())) {
+		filter_expr_free(c->filter);
+		c->filter = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int collector_count_types(struct collector *c)
+{
+	if (!c->types && !(c->types = type_counts_new()))
+		return -ENOMEM;
+	return 0;
 }
 
 void collector_get_stats(const struct collector *c, struct collector_stats *out)
@@ -923,6 +968,10 @@ void collector_free(struct collector *c)
 	event_builder_free(c->self_ctx.eb);
 	node_free(c->node);
 	router_free(c->router);
+	filter_expr_free(c->filter);
+	event_encoder_free(c->filter_enc);
+	event_view_free(&c->filter_view);
+	type_counts_free(c->types);
 	http_endpoint_free(c->http);
 	free(c);
 }

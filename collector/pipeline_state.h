@@ -13,8 +13,13 @@
 #include <collector/runner.h>
 #include <collector/sink.h>
 
+#include <collector/event_encoder.h>
+#include <collector/event_view.h>
+
 #include "event_queue.h"
+#include "filter_expr.h"
 #include "router.h"
+#include "type_counts.h"
 
 /* Upper bounds (seconds) of the sink batch latency histogram's buckets. */
 #define FLUSH_BUCKETS 12
@@ -65,7 +70,8 @@ struct runner_ctx {
 	bool finished;
 	enum runner_status status;
 	uint64_t emitted;
-	uint64_t lost; /* events it could not build (out of memory) */
+	uint64_t filtered; /* events --where kept from the sinks */
+	uint64_t lost;	   /* events it could not build (out of memory) */
 	uint64_t errors;
 	struct error_reason_count error_reasons[ERROR_REASONS];
 	enum runner_health health;
@@ -106,7 +112,12 @@ struct collector {
 	void (*reload)(void *arg); /* SIGHUP, after the sinks reopened */
 	void *reload_arg;
 	struct collector_stats stats;
-	struct node *node; /* collector_set_node(), or NULL */
+	struct node *node;	   /* collector_set_node(), or NULL */
+	int64_t end_mono_ns;	   /* when the sinks were done (CLOCK_MONOTONIC), for the summary */
+	struct type_counts *types; /* events per type, for the summary; NULL: not counted */
+	struct filter_expr *filter; /* --where; NULL: every event */
+	struct event_encoder *filter_enc;
+	struct event_view filter_view;
 };
 
 /* Log a status dump (SIGUSR1). */

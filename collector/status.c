@@ -24,6 +24,9 @@ static void runner_samples(struct runner_ctx *r, struct metrics_writer *w)
 	metrics_writer_scope(w, "runner", r->name);
 	metrics_add(w, METRIC_COUNTER, "collector_runner_events_total", "events the runner emitted",
 		    (double)r->emitted);
+	metrics_add(w, METRIC_COUNTER, "collector_runner_events_filtered_total",
+		    "events --where kept from the sinks (by choice: not a loss)",
+		    (double)r->filtered);
 	metrics_add(w, METRIC_COUNTER, "collector_runner_events_lost_total",
 		    "events the runner could not build (out of memory)", (double)r->lost);
 	metrics_add(w, METRIC_GAUGE, "collector_runner_up", "1 while the runner runs",

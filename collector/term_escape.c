@@ -57,22 +57,29 @@ void term_blank_controls(char *s)
 	}
 }
 
+/* @p *s escaped in place; yajl_tree_free() releases strings and keys with free(). */
+static void escape_string(char **s)
+{
+	char *e = escape(*s);
+
+	if (e) {
+		free(*s);
+		*s = e;
+	} else {
+		term_blank_controls(*s);
+	}
+}
+
 void term_escape_tree(yajl_val v)
 {
-	char *e;
-
 	if (YAJL_IS_STRING(v)) {
-		e = escape(v->u.string);
-		if (e) {
-			/* yajl_tree_free() releases strings with free(). */
-			free(v->u.string);
-			v->u.string = e;
-		} else {
-			term_blank_controls(v->u.string);
-		}
+		escape_string(&v->u.string);
 	} else if (YAJL_IS_OBJECT(v)) {
-		for (size_t i = 0; i < v->u.object.len; i++)
+		/* Member names are the sender's too. */
+		for (size_t i = 0; i < v->u.object.len; i++) {
+			escape_string((char **)&v->u.object.keys[i]);
 			term_escape_tree(v->u.object.values[i]);
+		}
 	} else if (YAJL_IS_ARRAY(v)) {
 		for (size_t i = 0; i < v->u.array.len; i++)
 			term_escape_tree(v->u.array.values[i]);

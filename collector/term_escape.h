@@ -5,7 +5,7 @@
 #include <yajl/yajl_tree.h>
 
 /*
- * Every string in @p v (recursively) with C0 controls and DEL as "\xHH" and
+ * Every string and member name in @p v (recursively) with C0 controls and DEL as "\xHH" and
  * C1 controls (U+0080..U+009F) as "\uHHHH", so a name or a stderr line
  * cannot move the cursor, retitle the window or clear the screen.
  */

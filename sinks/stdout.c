@@ -1,4 +1,4 @@
-/* The stdout sink: JSON lines, or a readable colour view with --pretty. */
+/* The stdout sink: JSON lines, or the readable per-type tables with --pretty. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +10,9 @@
 #include <ev.h>
 
 #include <collector/event_encoder.h>
+#include <collector/event_view.h>
 #include <collector/fd_writer.h>
+#include <collector/render.h>
 #include <collector/sink.h>
 
 #define STDOUT_HIGH_WATER ((size_t)256 * 1024)
@@ -20,11 +22,16 @@ struct stdout_sink {
 	struct fd_writer out;
 	struct event_encoder *enc;
 	ev_io writable;
-	int saved_flags; /* fd flags to restore, or -1 */
-	bool pretty;
-	bool color;
-	bool broken;	   /* the reader went away */
-	uint64_t buffered; /* events in the buffer, not yet whole on stdout */
+	int saved_flags;	 /* fd flags to restore, or -1 */
+	struct renderer *pretty; /* NULL: JSON lines */
+	struct event_view view;
+	/* Pretty view: header lines are no events. Their line numbers on stdout
+	 * (in order, uint64_t each) are taken off the lines written whole. */
+	struct buffer header_lines;
+	uint64_t lines_buffered; /* newlines put in the buffer in all */
+	uint64_t hidden;	 /* events the view hides (forks), delivered at the next flush */
+	bool broken;		 /* the reader went away */
+	uint64_t buffered;	 /* events in the buffer, not yet whole on stdout */
 };
 
 static const struct option_spec stdout_options[] = {
@@ -32,7 +39,13 @@ static const struct option_spec stdout_options[] = {
 	  .type = OPT_BOOL,
 	  .def = "false",
 	  .cli_global = true,
-	  .help = "readable one-line view instead of JSON (coloured on a terminal)" },
+	  .help = "readable tables instead of JSON, one per kind of event, fitted to the terminal "
+		  "(coloured on a terminal)" },
+	{ .name = "forks",
+	  .type = OPT_BOOL,
+	  .def = "false",
+	  .cli_global = true,
+	  .help = "show process.fork rows in the --pretty view (hidden by default)" },
 	{ .name = "color",
 	  .type = OPT_ENUM,
 	  .def = "auto",
@@ -55,8 +68,21 @@ static void *stdout_create(struct sink_ctx *ctx, const struct options *opts, str
 		return NULL;
 	}
 	s->ctx = ctx;
-	s->pretty = options_bool(opts, "pretty");
-	s->color = strcmp(color, "always") == 0 || (strcmp(color, "auto") == 0 && isatty(1));
+	if (options_bool(opts, "pretty")) {
+		struct render_opts ro = {
+			.color = strcmp(color, "always") == 0 ||
+				 (strcmp(color, "auto") == 0 && isatty(STDOUT_FILENO)),
+			.forks = options_bool(opts, "forks"),
+			.width = render_terminal_width(STDOUT_FILENO),
+		};
+
+		if (!(s->pretty = renderer_new(&ro))) {
+			event_encoder_free(s->enc);
+			free(s);
+			error_set(err, ENOMEM, "out of memory");
+			return NULL;
+		}
+	}
 	fd_writer_init(&s->out, STDOUT_FILENO, STDOUT_HIGH_WATER);
 	/* An event is delivered once its line is whole on stdout: a reader that
 	 * leaves (head -1) makes only the lines it did not get a loss. */
@@ -75,28 +101,45 @@ static void *stdout_create(struct sink_ctx *ctx, const struct options *opts, str
 	return s;
 }
 
-static void pretty_line(struct stdout_sink *s, const struct event *ev, struct buffer *b)
+/* The readable row of @p ev; a hidden event (a fork) is delivered at the next flush. */
+static int pretty_row(struct stdout_sink *s, const struct event *ev)
 {
-	time_t sec = (time_t)(ev->ts_ns / 1000000000);
-	const char *dim = s->color ? "\033[2m" : "", *bold = s->color ? "\033[1;36m" : "";
-	const char *reset = s->color ? "\033[0m" : "";
-	char head[512];
-	struct tm tm;
-	int n;
+	struct error err = { 0 };
+	int headers;
 
-	if (span_eq(ev->type, "collector.error") || span_eq(ev->type, "collector.loss"))
-		bold = s->color ? "\033[1;31m" : "";
-	localtime_r(&sec, &tm);
-	n = snprintf(head, sizeof(head), "%s%02d:%02d:%02d.%03d%s %s%.*s%s %s%.*s", dim, tm.tm_hour,
-		     tm.tm_min, tm.tm_sec, (int)(ev->ts_ns % 1000000000 / 1000000), reset, bold,
-		     (int)ev->type.len, ev->type.ptr, reset, dim, (int)ev->runner.len,
-		     ev->runner.ptr);
-	if (ev->flags & EVENT_HAS_PID)
-		n += snprintf(head + n, sizeof(head) - (size_t)n, " pid=%d", ev->pid);
-	n += snprintf(head + n, sizeof(head) - (size_t)n, "%s ", reset);
-	buffer_append(b, head, (size_t)n);
-	buffer_append(b, ev->data.ptr, ev->data.len);
-	buffer_append(b, "\n", 1);
+	if (event_view_from_event(&s->view, s->enc, ev, &err) < 0)
+		return -ENOMEM;
+	headers = renderer_row(s->pretty, &s->view, &s->out.buf);
+	event_view_clear(&s->view);
+	if (headers == -1) {
+		/* Not from within write(): the core counts the event in flight after it. */
+		s->hidden++;
+		return 1;
+	}
+	if (headers < 0)
+		return headers;
+	for (int i = 0; i < headers; i++) {
+		uint64_t line = ++s->lines_buffered;
+
+		buffer_append(&s->header_lines, &line, sizeof(line));
+	}
+	s->lines_buffered++;
+	return 0;
+}
+
+/* Header lines among the first @p lines written: they are not events. */
+static uint64_t headers_written(struct stdout_sink *s, uint64_t lines)
+{
+	uint64_t n = 0, line;
+
+	while (s->header_lines.len >= (n + 1) * sizeof(line)) {
+		memcpy(&line, s->header_lines.data + n * sizeof(line), sizeof(line));
+		if (line > lines)
+			break;
+		n++;
+	}
+	buffer_consume(&s->header_lines, n * sizeof(line));
+	return n;
 }
 
 /* The events whose lines went out whole since the last report are delivered. */
@@ -104,6 +147,7 @@ static void report_lines(struct stdout_sink *s, uint64_t lines_before)
 {
 	uint64_t done = s->out.lines - lines_before;
 
+	done -= headers_written(s, s->out.lines);
 	s->buffered -= done;
 	if (done)
 		sink_delivery_report(s->ctx, done, 0);
@@ -154,18 +198,30 @@ static int stdout_write(void *self, const struct event *ev)
 		return -EPIPE;
 	if (fd_writer_full(&s->out) && (rc = push(s)) < 0)
 		return rc;
-	if (s->pretty)
-		pretty_line(s, ev, &s->out.buf);
-	else if ((rc = event_encoder_write(s->enc, ev, &s->out.buf)) < 0)
+	if (s->pretty) {
+		rc = pretty_row(s, ev);
+		if (rc != 0)
+			return rc < 0 ? rc : 0;
+	} else if ((rc = event_encoder_write(s->enc, ev, &s->out.buf)) < 0) {
 		return rc;
+	}
 	s->buffered++;
 	return 0;
+}
+
+/* Events the view hides are delivered: there is nothing of them to write. */
+static void report_hidden(struct stdout_sink *s)
+{
+	if (s->hidden)
+		sink_delivery_report(s->ctx, s->hidden, 0);
+	s->hidden = 0;
 }
 
 static int stdout_flush(void *self)
 {
 	struct stdout_sink *s = self;
 
+	report_hidden(s);
 	/* A broken stdout already counted its events failed, each once. */
 	if (s->broken)
 		return 0;
@@ -183,10 +239,14 @@ static void stdout_destroy(void *self)
 	if (s->out.mid_line && !s->broken && fd_writer_finish_line(&s->out, 1000) < 0)
 		sink_report_error(s->ctx, "stdout ends inside a line: the reader did not take it");
 	report_lines(s, lines);
+	report_hidden(s);
 	if (s->saved_flags >= 0)
 		fcntl(STDOUT_FILENO, F_SETFL, s->saved_flags);
 	fd_writer_free(&s->out);
 	event_encoder_free(s->enc);
+	renderer_free(s->pretty);
+	event_view_free(&s->view);
+	buffer_free(&s->header_lines);
 	free(s);
 }
 

@@ -13,6 +13,8 @@
 #include <ev.h>
 
 #include <collector/algorithm.h>
+#include <collector/event_view.h>
+#include <collector/render.h>
 
 #include "../../runners/algorithm/protocol.h"
 #include "../../runners/sse.h"
@@ -309,6 +311,28 @@ static void test_nesting_skips_strings(void **state)
 	assert_true(algo_json_nesting_ok("[\"[[[\\\"[[\"]", 11, 1));
 }
 
+/* fuzz_filter_expr: a control character in a member name reached the terminal through the view. */
+static void test_view_escapes_member_names(void **state)
+{
+	static const char line[] = "{\"type\":\"th.sale\",\"data\":{\"cp pidptt "
+				   ">'^c\\brss_ytes\":90}}";
+	struct render_opts o = { .width = 0 };
+	struct renderer *r = renderer_new(&o);
+	struct event_view v = { 0 };
+	struct buffer out = { 0 };
+
+	(void)state;
+	assert_int_equal(event_view_parse(&v, line, strlen(line), NULL), 0);
+	assert_true(renderer_row(r, &v, &out) >= 0);
+	for (size_t i = 0; i + 1 < out.len; i++)
+		assert_true((unsigned char)out.data[i] >= 0x20 || out.data[i] == '\n');
+	buffer_append(&out, "", 1);
+	assert_non_null(strstr(out.data, "\\x08rss_ytes=90"));
+	buffer_free(&out);
+	event_view_free(&v);
+	renderer_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -328,6 +352,7 @@ int main(void)
 						make_dir, remove_dir),
 		cmocka_unit_test_setup_teardown(test_algorithm_refuses_trailing_string, make_dir,
 						remove_dir),
+		cmocka_unit_test(test_view_escapes_member_names),
 	};
 
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <collector/error.h>
 #include <collector/options.h>
@@ -45,6 +46,7 @@ struct collector_stats {
 	uint64_t failed;      /**< events a sink rejected for good */
 	uint64_t undelivered; /**< events still queued when the run ended */
 	uint64_t lost;	      /**< events runners could not build (out of memory) */
+	uint64_t filtered;    /**< events a filter (--where) kept from the sinks: not a loss */
 };
 
 /**
@@ -153,6 +155,29 @@ void collector_stop(struct collector *c);
  * @param out filled with a copy
  */
 void collector_get_stats(const struct collector *c, struct collector_stats *out);
+
+struct filter_expr;
+
+/**
+ * Pass only the events that match @p f to the sinks (`--where`); the others
+ * are counted in collector_stats.filtered. The collector's own reports
+ * (`collector.*`) always pass. Takes @p f (freed with the collector).
+ * @return 0, or -ENOMEM (@p f is freed).
+ */
+int collector_set_filter(struct collector *c, struct filter_expr *f);
+
+/**
+ * Count the events of each type for collector_write_summary().
+ * @return 0 or -ENOMEM.
+ */
+int collector_count_types(struct collector *c);
+
+/**
+ * Write the run's summary for a person: duration, events per type, each
+ * sink's delivered/failed/dropped, losses, each runner's outcome and what
+ * @p exit_code means. Call after collector_run().
+ */
+void collector_write_summary(const struct collector *c, FILE *f, int exit_code);
 
 /**
  * Destroy every runner and sink and free the collector.

@@ -77,10 +77,10 @@ eq "before rotation" one "$(field "$out.1" exec.line .data.line)"
 eq "after rotation" two "$(field "$out" exec.line .data.line)"
 end
 
-begin "--pretty gives a readable line per event"
+begin "--pretty gives a readable row per event"
 out=$WORK/pretty.txt
 "$C" run --pretty exec -- echo hi >"$out"
-check "readable" grep -Eq '^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3} exec.line exec pid=[0-9]+ \{"line":"hi"\}$' "$out"
+check "readable" grep -Eq '^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3} exec\.line +exec +[0-9]+ hi$' "$out"
 end
 
 begin "a stop forced by the shutdown timeout still ends stdout on a whole line"
