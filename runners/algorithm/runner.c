@@ -448,6 +448,10 @@ static void *algorithm_create(struct runner_ctx *ctx, const struct options *opts
 		error_set(err, EINVAL, "--calls and --frames exclude each other");
 		return NULL;
 	}
+	if (options_str(opts, "crash-dir") && options_bool(opts, "no-crash-reports")) {
+		error_set(err, EINVAL, "--crash-dir and --no-crash-reports contradict: drop one");
+		return NULL;
+	}
 	r = calloc(1, sizeof(*r));
 	if (r)
 		r->json = event_builder_new();

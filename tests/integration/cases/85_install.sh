@@ -56,7 +56,9 @@ grep -q libasan <<<"$(ldd "$C")" && san="-fsanitize=address,undefined"
 # shellcheck disable=SC2046,SC2086
 cc $san -o "$WORK/host" "$WORK/host.c" $(pkg-config --cflags collector) \
 	-Wl,-rpath,"$inst/lib" $(pkg-config --libs collector) -lev 2>"$WORK/cc.log"
-eq "a host program compiles with pkg-config" 0 $?
+rc=$?
+[ "$rc" -eq 0 ] || sed 's/^/  cc: /' "$WORK/cc.log" | head -n 20 >&2
+eq "a host program compiles with pkg-config" 0 "$rc"
 "$WORK/host" "$WORK/host.jsonl"
 eq "the host program runs" 0 $?
 eq "its event reached its file" host.hello "$(jq -r 'select(.runner=="hello") | .type' "$WORK/host.jsonl" | head -n 1)"
