@@ -62,6 +62,9 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRCS := $(wildcard tools/bench/*.c) $(wildcard tools/testchild/*.c) \
              $(wildcard tools/algo-sim/*.c) $(wildcard tools/algo-host/*.c)
 TOOL_BINS := $(patsubst %.c,$(BUILD)/%,$(TOOL_SRCS))
+# TLS test programs of the ssl runner (rules below).
+TLS_PROGS := $(addprefix $(BUILD)/tls-progs/,go-client go-client-stripped go-client-pie \
+	go-server go-server-stripped ssl-client-static ssl-client-static-stripped ssl-client-boring)
 PLUGIN_SRCS := $(wildcard tools/examples/*.c)
 PLUGIN_SOS := $(patsubst %.c,$(BUILD)/%.so,$(PLUGIN_SRCS))
 # LD_PRELOAD shims the fault suite puts under the collector (tools/faultlib/).
@@ -72,7 +75,7 @@ SHIM_SOS := $(patsubst %.c,$(BUILD)/%.so,$(SHIM_SRCS))
 	bench-process bench-sinks bench-ssl install clean format format-check lint docs fuzz
 .SECONDARY:
 all: $(BUILD)/collector $(BUILD)/libcollector.a $(BUILD)/libcollector.so $(UNIT_BINS) \
-     $(TOOL_BINS) $(PLUGIN_SOS) $(SHIM_SOS) $(LOADER_BINS) $(BUILD)/collector.8
+     $(TOOL_BINS) $(PLUGIN_SOS) $(SHIM_SOS) $(LOADER_BINS) $(BUILD)/collector.8 $(TLS_PROGS)
 
 deps:
 	@if [ "$$(id -u)" -ne 0 ]; then echo "make deps: run as root (apt-get install)"; exit 1; fi
@@ -136,6 +139,35 @@ $(BUILD)/bpf/%-loader: $(BUILD)/obj/bpf/%-loader-main.o $(BUILD)/libcollector.a
 $(BUILD)/collector: $(BUILD)/obj/collector/main.o $(BUILD)/libcollector.a
 	$(CC) -rdynamic -o $@ $< -Wl,--whole-archive $(BUILD)/libcollector.a \
 		-Wl,--no-whole-archive $(LDFLAGS) $(LIBS) $(BPF_LIBS)
+
+# TLS test programs of the ssl runner (tools/tls-progs/): Go's crypto/tls built offline with
+# Debian's Go (plain, stripped, stripped PIE), and a C client on OpenSSL's libssl.a (plain and
+# stripped) and on Debian's BoringSSL. Not sanitized: they are what is traced, not our code.
+GO_BUILD := GO111MODULE=off GOFLAGS= go build -trimpath
+BORINGSSL := /usr/lib/x86_64-linux-gnu/android
+$(BUILD)/tls-progs/go-client: tools/tls-progs/goclient.go
+	@mkdir -p $(dir $@)
+	$(GO_BUILD) -o $@ $<
+$(BUILD)/tls-progs/go-client-stripped: tools/tls-progs/goclient.go
+	@mkdir -p $(dir $@)
+	$(GO_BUILD) -ldflags='-s -w' -o $@ $<
+$(BUILD)/tls-progs/go-client-pie: tools/tls-progs/goclient.go
+	@mkdir -p $(dir $@)
+	$(GO_BUILD) -buildmode=pie -ldflags='-s -w' -o $@ $<
+$(BUILD)/tls-progs/go-server: tools/tls-progs/goserver.go
+	@mkdir -p $(dir $@)
+	$(GO_BUILD) -o $@ $<
+$(BUILD)/tls-progs/go-server-stripped: tools/tls-progs/goserver.go
+	@mkdir -p $(dir $@)
+	$(GO_BUILD) -ldflags='-s -w' -o $@ $<
+$(BUILD)/tls-progs/ssl-client-static: tools/tls-progs/sslclient.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -o $@ $< -Wl,-Bstatic -lssl -lcrypto -Wl,-Bdynamic -ldl -lpthread
+$(BUILD)/tls-progs/ssl-client-static-stripped: $(BUILD)/tls-progs/ssl-client-static
+	strip -o $@ $<
+$(BUILD)/tls-progs/ssl-client-boring: tools/tls-progs/sslclient.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -I/usr/include/android -o $@ $< -L$(BORINGSSL) -Wl,-rpath,$(BORINGSSL) -lssl -lcrypto
 
 # The man page comes from the same option tables as --help.
 $(BUILD)/collector.8: $(BUILD)/collector
