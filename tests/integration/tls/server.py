@@ -60,7 +60,7 @@ def main():
     ctx.load_cert_chain(cert, key)
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
     srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-    print("ready", flush=True)
+    print("ready", srv.server_address[1], flush=True)
     srv.serve_forever()
 
 
