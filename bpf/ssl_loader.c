@@ -230,6 +230,21 @@ static bool is_tls_library(const char *path)
 	return strncmp(base, "libssl.so", 9) == 0 || strncmp(base, "libgnutls.so", 12) == 0;
 }
 
+/* Process @p pid's program, when it is a Go program with crypto/tls (it carries its TLS itself). */
+static void add_go_program(struct target_set *t, const char *pid)
+{
+	char link[300], exe[4096];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%s/exe", pid);
+	n = readlink(link, exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return;
+	exe[n] = '\0';
+	if (!strstr(exe, " (deleted)") && ssl_targets_is_go_tls(exe))
+		add_target(t, exe);
+}
+
 /* `ldconfig -p`'s output as a stream (no shell), or NULL; *child is its pid. */
 static FILE *run_ldconfig(pid_t *child)
 {
@@ -294,6 +309,7 @@ static void find_libraries(struct target_set *t)
 		}
 		if (maps)
 			fclose(maps);
+		add_go_program(t, de->d_name);
 	}
 	if (d)
 		closedir(d);

@@ -219,3 +219,17 @@ int ssl_targets_plan(const char *path, struct ssl_plan *p)
 		    "crypto/tls.(*Conn).Read, and no known OpenSSL prologue pattern matched");
 	return err < 0 ? err : p->n;
 }
+
+bool ssl_targets_is_go_tls(const char *path)
+{
+	struct elf_image im;
+	uint64_t entry, end;
+	bool yes;
+
+	if (elf_image_open(&im, path) != 0)
+		return false;
+	yes = go_is_go_binary(&im) &&
+	      go_func_find(&im, "crypto/tls.(*Conn).Read", &entry, &end) == 0;
+	elf_image_close(&im);
+	return yes;
+}

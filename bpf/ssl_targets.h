@@ -51,4 +51,7 @@ struct ssl_plan {
  */
 int ssl_targets_plan(const char *path, struct ssl_plan *plan);
 
+/* Whether @p path is a Go program with crypto/tls (what the system-wide mode adds of running ones). */
+bool ssl_targets_is_go_tls(const char *path);
+
 #endif

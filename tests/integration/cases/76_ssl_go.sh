@@ -66,7 +66,7 @@ wait $(jobs -p | grep -v -e "$GO_SERVER" -e "$GO_SERVER2" -e "$TLS_TRACER") 2>/d
 tls_untrace
 kill "$GO_SERVER2"
 wait "$GO_SERVER2" 2>/dev/null
-check "found in the process's own file" grep -q "functions in /proc/$GO_SERVER2/exe (Go function table" "$out.err"
+check "found in the process's own file" grep -q "functions in .*go-server-stripped (Go function table" "$out.err"
 eq "every request, seen by the server" "GET /big?n=120000;GET /big?n=30000;GET /big?n=60000;GET /big?n=90000;POST /echo;POST /echo;POST /echo;POST /echo" \
 	"$(jq -r 'select(.type=="http.request") | "\(.data.method) \(.data.path)"' "$out" | sort | paste -sd';')"
 eq "every upload whole" "1000 2000 3000 4000" \
@@ -74,6 +74,21 @@ eq "every upload whole" "1000 2000 3000 4000" \
 eq "every response whole" "120000 15 15 15 15 30000 60000 90000" \
 	"$(jq -r 'select(.type=="http.response") | .data.body_size' "$out" | sort | paste -sd' ')"
 eq "only the server" "$GO_SERVER2" "$(jq -r 'select(.pid) | .pid' "$out" | sort -u | paste -sd,)"
+end
+
+begin "system-wide (no --lib, no --binary-path): a running Go program is found among the processes"
+"$TLS_PROGS/go-server-stripped" -h1 "$WORK/cert.pem" "$WORK/key.pem" >"$WORK/go-server3.out" 2>&1 &
+GO_SERVER3=$!
+port=$(tls_wait_ready "$WORK/go-server3.out")
+out=$WORK/go-wide.jsonl
+tls_trace "$out" -c go-server-strip
+curl -sk "https://127.0.0.1:$port/hello" >/dev/null
+tls_untrace
+kill "$GO_SERVER3"
+wait "$GO_SERVER3" 2>/dev/null
+check "its binary is in the list" grep -q "functions in .*go-server-stripped (Go function table" "$out.err"
+eq "the request, seen by the server" "GET /hello" \
+	"$(jq -r 'select(.type=="http.request") | "\(.data.method) \(.data.path)"' "$out")"
 end
 
 kill "$GO_SERVER" 2>/dev/null
