@@ -121,8 +121,7 @@ static bool find_in(const struct elf_image *im, Elf64_Word type, const char *nam
 	return false;
 }
 
-bool elf_image_symbol(const struct elf_image *im, const char *name, uint64_t *addr,
-		      uint64_t *size)
+bool elf_image_symbol(const struct elf_image *im, const char *name, uint64_t *addr, uint64_t *size)
 {
 	return find_in(im, SHT_SYMTAB, name, addr, size) ||
 	       find_in(im, SHT_DYNSYM, name, addr, size);
@@ -139,7 +138,7 @@ long long elf_image_file_offset(const struct elf_image *im, uint64_t addr)
 		if (!gelf_getphdr(im->elf, (int)i, &ph) || ph.p_type != PT_LOAD)
 			continue;
 		if (addr >= ph.p_vaddr && addr - ph.p_vaddr < ph.p_filesz)
-			return (long long)(addr - ph.p_vaddr + ph.p_offset);
+			return (long long)(addr - ph.p_vaddr) + (long long)ph.p_offset;
 	}
 	return -1;
 }

@@ -28,8 +28,7 @@ bool elf_image_section(const struct elf_image *im, const char *suffix, const uin
 		       size_t *size, uint64_t *addr);
 
 /* The address and size of function symbol @p name in .symtab, else .dynsym. @return false: none. */
-bool elf_image_symbol(const struct elf_image *im, const char *name, uint64_t *addr,
-		      uint64_t *size);
+bool elf_image_symbol(const struct elf_image *im, const char *name, uint64_t *addr, uint64_t *size);
 
 /* Where the loaded byte at @p addr comes from in the file; @return -1 when no segment maps it. */
 long long elf_image_file_offset(const struct elf_image *im, uint64_t addr);

@@ -43,11 +43,21 @@ enum ssl_func {
 static inline const char *ssl_func_name(unsigned f)
 {
 	static const char *const names[] = {
-		"?",	       "SSL_write",	     "SSL_read",	   "SSL_write_ex",
-		"SSL_read_ex", "gnutls_record_send", "gnutls_record_recv", "SSL_do_handshake",
-		"SSL_free",    "gnutls_deinit",
-		"ssl_read_internal", "ssl_write_internal", "crypto/tls.(*Conn).Write",
-		"crypto/tls.(*Conn).Read", "crypto/tls.(*Conn).Close",
+		"?",
+		"SSL_write",
+		"SSL_read",
+		"SSL_write_ex",
+		"SSL_read_ex",
+		"gnutls_record_send",
+		"gnutls_record_recv",
+		"SSL_do_handshake",
+		"SSL_free",
+		"gnutls_deinit",
+		"ssl_read_internal",
+		"ssl_write_internal",
+		"crypto/tls.(*Conn).Write",
+		"crypto/tls.(*Conn).Read",
+		"crypto/tls.(*Conn).Close",
 	};
 
 	return f < sizeof(names) / sizeof(names[0]) ? names[f] : "?";

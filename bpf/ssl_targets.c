@@ -92,11 +92,12 @@ static int openssl_plan(const struct elf_image *im, struct ssl_plan *p)
 	}
 	symbol(im, "SSL_do_handshake", &f.handshake);
 	symbol(im, "SSL_free", &f.free);
-	if (internal_of(im, &f.read, &f.read_ex, &ri) && internal_of(im, &f.write, &f.write_ex, &wi) &&
-	    ri != wi) {
+	if (internal_of(im, &f.read, &f.read_ex, &ri) &&
+	    internal_of(im, &f.write, &f.write_ex, &wi) && ri != wi) {
 		struct ssl_fn r = { ri, 1 }, w = { wi, 1 };
 
-		err = add_function(p, im, &r, SSL_PROG_SSL_READ_INTERNAL, true, "ssl_read_internal");
+		err = add_function(p, im, &r, SSL_PROG_SSL_READ_INTERNAL, true,
+				   "ssl_read_internal");
 		if (!err)
 			err = add_function(p, im, &w, SSL_PROG_SSL_WRITE_INTERNAL, true,
 					   "ssl_write_internal");
@@ -160,7 +161,7 @@ static int go_read_rets(const struct elf_image *im, struct ssl_plan *p, uint64_t
 
 static int go_plan(const struct elf_image *im, struct ssl_plan *p)
 {
-	uint64_t we, wend, re, rend, ce, cend;
+	uint64_t we = 0, wend = 0, re = 0, rend = 0, ce = 0, cend = 0;
 	int err = go_func_find(im, "crypto/tls.(*Conn).Write", &we, &wend);
 
 	if (err == -ENOEXEC)
@@ -177,10 +178,12 @@ static int go_plan(const struct elf_image *im, struct ssl_plan *p)
 		    "(supported: Go 1.18 and later)");
 		return -ENOTSUP;
 	}
+	if (err)
+		return err;
 	say(p->how, sizeof(p->how), "%s",
-	    elf_image_symbol(im, "crypto/tls.(*Conn).Read", &ce, &cend) ?
-		    "symbols" :
-		    "Go function table (.gopclntab)");
+	    elf_image_symbol(im, "crypto/tls.(*Conn).Read", &ce, &cend) ? "symbols" :
+									  "Go function table "
+									  "(.gopclntab)");
 	err = add(p, im, we, SSL_PROG_GO_WRITE, false, "crypto/tls.(*Conn).Write");
 	if (!err)
 		err = add(p, im, re, SSL_PROG_GO_READ, false, "crypto/tls.(*Conn).Read");

@@ -39,9 +39,9 @@ struct ssl_site {
 struct ssl_plan {
 	struct ssl_site sites[SSL_TARGETS_MAX_SITES];
 	int n;
-	int functions;	 /* functions probed */
-	char how[160];	 /* how they were found: "symbols", "Go function table", a pattern */
-	char why[320];	 /* when none: why not */
+	int functions; /* functions probed */
+	char how[160]; /* how they were found: "symbols", "Go function table", a pattern */
+	char why[320]; /* when none: why not */
 };
 
 /*
