@@ -18,8 +18,12 @@ int elf_image_open(struct elf_image *im, const char *path)
 	memset(im, 0, sizeof(*im));
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0 || st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
-		err = errno ? -errno : -ENOEXEC;
+	if (fstat(fd, &st) < 0) {
+		err = -errno;
+		goto out;
+	}
+	if (st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
+		err = -ENOEXEC;
 		goto out;
 	}
 	im->data = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
