@@ -20,7 +20,7 @@ CFLAGS   ?=
 # tools see collector/include/collector/*; the core's own headers are found
 # next to the core's sources, and unit tests of private modules add them.
 CFLAGS   += $(CFLAGS_BASE) $(OPT) -Icollector/include -MMD -MP
-LIBS     := -lyajl -lev -lmicrohttpd -lrdkafka -lhttp_parser -lcurl -lprotobuf-c -lz -lpthread -ldl -lm -lcapstone
+LIBS     := -lyajl -lev -lmicrohttpd -lrdkafka -lhttp_parser -lcurl -lprotobuf-c -lz -lpthread -ldl -lm -lcapstone -lbrotlidec -lzstd
 LDFLAGS  += $(LDSAN)
 
 DEB_PACKAGES := build-essential pkg-config libyajl-dev libev-dev libcmocka-dev zlib1g-dev jq \
@@ -179,6 +179,9 @@ $(BUILD)/obj/tests/unit/%.o: CFLAGS += -Ibpf -Icollector
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libcollector.a
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $< $(BUILD)/libcollector.a $(LDFLAGS) $(LIBS) -lcmocka
+
+# The decoder's test makes its brotli input with the encoder.
+$(BUILD)/tests/test_body_decode: LIBS += -lbrotlienc
 
 $(BUILD)/tools/%: $(BUILD)/obj/tools/%.o $(BUILD)/libcollector.a
 	@mkdir -p $(dir $@)

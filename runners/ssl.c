@@ -273,6 +273,10 @@ static void on_http(void *arg, const struct http_message *m)
 		put_bytes(r, "body", "body_encoding", m->body ? m->body : "", m->body_len, NULL);
 		event_builder_uint(b, "body_size", m->body_size);
 		event_builder_bool(b, "body_truncated", m->body_truncated);
+		if (m->decoded_from)
+			event_builder_str(b, "decoded_from", m->decoded_from);
+		if (m->decode_failed)
+			event_builder_bool(b, "decode_failed", true);
 		event_builder_bool(b, "chunked", m->chunked);
 	}
 	emit(r, m->request ? "http.request" : "http.response", m->ts_ns);
