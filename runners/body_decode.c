@@ -3,6 +3,8 @@
 #include <strings.h>
 
 #include <brotli/decode.h>
+/* next_in as a pointer to const: the input is not ours to write. */
+#define ZLIB_CONST
 #include <zlib.h>
 #include <zstd.h>
 
@@ -50,10 +52,10 @@ static size_t room(struct buffer *out, size_t limit)
 }
 
 /* @p window_bits as inflateInit2 takes them: gzip, zlib or raw deflate. */
-static enum body_decoded inflate_with(int window_bits, const void *in, size_t n,
-				      struct buffer *out, size_t limit)
+static enum body_decoded inflate_with(int window_bits, const void *in, size_t n, struct buffer *out,
+				      size_t limit)
 {
-	z_stream z = { .next_in = (Bytef *)(uintptr_t)in, .avail_in = (uInt)n };
+	z_stream z = { .next_in = in, .avail_in = (uInt)n };
 	int rc = Z_OK;
 
 	if (n > UINT32_MAX || inflateInit2(&z, window_bits) != Z_OK)

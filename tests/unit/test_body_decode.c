@@ -67,7 +67,8 @@ static void test_each_coding(void **state)
 		assert_int_equal(out.len, strlen(TEXT));
 		assert_memory_equal(out.data, TEXT, out.len);
 		/* The first half of the body: what it gives, and that it is not all. */
-		assert_int_equal(body_decode(codings[i], enc, n / 2, &out, 65536), BODY_DECODED_CUT);
+		assert_int_equal(body_decode(codings[i], enc, n / 2, &out, 65536),
+				 BODY_DECODED_CUT);
 		assert_true(out.len < strlen(TEXT));
 		assert_memory_equal(out.data, TEXT, out.len);
 	}
@@ -196,10 +197,8 @@ static void test_http_bodies(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_each_coding),
-		cmocka_unit_test(test_bombs_bounded),
-		cmocka_unit_test(test_garbage),
-		cmocka_unit_test(test_coding_names),
+		cmocka_unit_test(test_each_coding), cmocka_unit_test(test_bombs_bounded),
+		cmocka_unit_test(test_garbage),	    cmocka_unit_test(test_coding_names),
 		cmocka_unit_test(test_http_bodies),
 	};
 
