@@ -73,7 +73,9 @@ static int pcln_open(const struct elf_image *im, struct pcln *p)
 		if (!elf_image_section(im, ".text", &b, &n, &p->text))
 			return -ENOTSUP;
 	}
-	if (p->names >= p->size || p->funcs >= p->size || p->nfunc > (p->size - p->funcs) / 8 - 1)
+	/* nfunc (entryoff, funcoff) pairs and the end entry must be inside the section. */
+	if (p->names >= p->size || p->funcs >= p->size || p->size - p->funcs < 8 ||
+	    p->nfunc > (p->size - p->funcs) / 8 - 1)
 		return -ENOTSUP;
 	return 0;
 }
