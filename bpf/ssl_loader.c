@@ -230,10 +230,13 @@ static bool is_tls_library(const char *path)
 	return strncmp(base, "libssl.so", 9) == 0 || strncmp(base, "libgnutls.so", 12) == 0;
 }
 
-/* Process @p pid's program, when it is a Go program with crypto/tls (it carries its TLS itself). */
+/*
+ * Process @p pid's program, when it is a Go program with crypto/tls (it carries its TLS
+ * itself); named through /proc/PID/root so that a program in a container is found too.
+ */
 static void add_go_program(struct target_set *t, const char *pid)
 {
-	char link[300], exe[4096];
+	char link[300], exe[4096], path[4400];
 	ssize_t n;
 
 	snprintf(link, sizeof(link), "/proc/%s/exe", pid);
@@ -241,8 +244,9 @@ static void add_go_program(struct target_set *t, const char *pid)
 	if (n <= 0)
 		return;
 	exe[n] = '\0';
-	if (!strstr(exe, " (deleted)") && ssl_targets_is_go_tls(exe))
-		add_target(t, exe);
+	snprintf(path, sizeof(path), "/proc/%s/root%s", pid, exe);
+	if (!strstr(exe, " (deleted)") && ssl_targets_is_go_tls(path))
+		add_target(t, path);
 }
 
 /* `ldconfig -p`'s output as a stream (no shell), or NULL; *child is its pid. */

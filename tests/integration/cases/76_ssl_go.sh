@@ -91,5 +91,32 @@ eq "the request, seen by the server" "GET /hello" \
 	"$(jq -r 'select(.type=="http.request") | "\(.data.method) \(.data.path)"' "$out")"
 end
 
+# A Go program in a container: its binary is found through /proc/PID/root.
+. "$(dirname "${BASH_SOURCE[0]}")/../../lib/docker.sh"
+if docker_ensure && docker_test_image; then
+	begin "system-wide: a Go program in a container (its own mount namespace) is found and traced"
+	name=collector-it-go-$$
+	docker run -d --rm --name "$name" --network host -v /lib:/lib:ro -v /lib64:/lib64:ro \
+		-v "$TLS_PROGS:/progs:ro" -v "$WORK:/work:ro" "$DOCKER_TEST_IMAGE" \
+		/progs/go-server-stripped -h1 /work/cert.pem /work/key.pem >/dev/null
+	for _ in $(seq 100); do
+		port=$(docker logs "$name" 2>/dev/null | awk '/^ready/ {print $2}')
+		[ -n "$port" ] && break
+		sleep 0.1
+	done
+	out=$WORK/go-container.jsonl
+	tls_trace "$out" -c go-server-strip
+	curl -sk "https://127.0.0.1:$port/hello" >/dev/null
+	tls_untrace
+	docker rm -f "$name" >/dev/null 2>&1
+	check "named through the process's root" grep -Eq "functions in /proc/[0-9]+/root/progs/go-server-stripped" "$out.err"
+	eq "the request, seen by the server in the container" "GET /hello" \
+		"$(jq -r 'select(.type=="http.request") | "\(.data.method) \(.data.path)"' "$out")"
+	end
+	docker_release
+else
+	skip "ssl runner: a Go program in a container" "no Docker daemon (docker.io) answers or starts"
+fi
+
 kill "$GO_SERVER" 2>/dev/null
 wait "$GO_SERVER" 2>/dev/null
