@@ -62,9 +62,13 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRCS := $(wildcard tools/bench/*.c) $(wildcard tools/testchild/*.c) \
              $(wildcard tools/algo-sim/*.c) $(wildcard tools/algo-host/*.c)
 TOOL_BINS := $(patsubst %.c,$(BUILD)/%,$(TOOL_SRCS))
-# TLS test programs of the ssl runner (rules below).
-TLS_PROGS := $(addprefix $(BUILD)/tls-progs/,go-client go-client-stripped go-client-pie \
-	go-server go-server-stripped ssl-client-static ssl-client-static-stripped ssl-client-boring)
+# TLS test programs of the ssl runner (rules below), each when its toolchain or library is
+# here (make deps installs them all; the cases that need one skip without it).
+TLS_PROGS := $(if $(shell command -v go),$(addprefix $(BUILD)/tls-progs/,go-client \
+	go-client-stripped go-client-pie go-server go-server-stripped)) \
+	$(if $(wildcard /usr/lib/x86_64-linux-gnu/libssl.a),$(addprefix $(BUILD)/tls-progs/, \
+	ssl-client-static ssl-client-static-stripped)) \
+	$(if $(wildcard /usr/include/android/openssl/ssl.h),$(BUILD)/tls-progs/ssl-client-boring)
 PLUGIN_SRCS := $(wildcard tools/examples/*.c)
 PLUGIN_SOS := $(patsubst %.c,$(BUILD)/%.so,$(PLUGIN_SRCS))
 # LD_PRELOAD shims the fault suite puts under the collector (tools/faultlib/).
