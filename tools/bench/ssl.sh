@@ -9,8 +9,9 @@
 #   - untraced
 #   - under `collector run ssl -c curl` (HTTP reconstruction on; the response's body_size
 #     must equal the bytes curl received, with no collector.loss)
-#   - under a bpftrace one-liner on the same uprobes (entry and return of SSL_read,
-#     SSL_write, SSL_read_ex, SSL_write_ex, SSL_do_handshake; SSL_free's entry) with the same
+#   - under a bpftrace one-liner on OpenSSL's public functions (entry and return of SSL_read,
+#     SSL_write, SSL_read_ex, SSL_write_ex, SSL_do_handshake; SSL_free's entry; the collector
+#     probes the internal functions these call, which bpftrace cannot name) with the same
 #     comm filter, printing each call's thread, length, latency and bytes: as many bytes as
 #     this bpftrace can print (0.17, Debian 12's, caps buf() at BPFTRACE_STRLEN <= 200)
 #   Besides MB/s: curl's own CPU seconds per transfer (user + system, the uprobes' traps
@@ -28,6 +29,9 @@
 #   Besides exchanges/s: the generator's CPU µs per exchange in each mode, and the
 #   collector's CPU µs per request/response pair it rebuilt.
 #
+# Part C, Go: the Go client (tools/tls-progs) fetches 64 MiB from the Go server over HTTPS,
+#   untraced, under `collector run ssl --binary-path go-client` (the body whole, no loss) and
+#   under bpftrace on the entries of the same Go symbols (crypto/tls.(*Conn).Write and .Read).
 # Environment: BUILD (default ./build), BENCH_RUNS (default 5), BENCH_EXCHANGES (default 20000),
 # BENCH_RING (the collector's --ring-size, default its own 16MiB), BENCH_PARTS (default "A B C").
 set -euo pipefail
