@@ -56,6 +56,26 @@ eq "the h2 connection's first write is its preface" "PRI * HTTP/2.0" \
 check "the response body is in what it read" sh -c "jq -r 'select(.type==\"ssl.data\" and .data.direction==\"read\") | .data.data' '$out' | base64 -d 2>/dev/null | grep -q 'hello from go'"
 end
 
+begin "curl --http2 (OpenSSL) against the Go server: both ends' h2 bytes as plaintext"
+out=$WORK/go-h2-curl.jsonl
+tls_trace "$out" -p "$GO_SERVER" --raw
+curl -sk --http2 "$GO_URL/hello" >"$WORK/h2-curl.out"
+tls_untrace
+eq "curl got the page" "hello from go" "$(cat "$WORK/h2-curl.out")"
+eq "the server read the client's h2 preface first" "PRI * HTTP/2.0" \
+	"$(jq -r 'select(.type=="ssl.data" and .data.direction=="read") | if .data.encoding=="base64" then (.data.data|@base64d) else .data.data end' "$out" | head -c 14)"
+end
+
+out=$WORK/go-h2-curl-client.jsonl
+begin "curl --http2 (OpenSSL, libssl.so.3), the client's side"
+tls_trace "$out" -c curl --raw
+curl -sk --http2 "$GO_URL/hello" >/dev/null
+tls_untrace
+eq "curl wrote the h2 preface first" "PRI * HTTP/2.0" \
+	"$(jq -r 'select(.type=="ssl.data" and .data.direction=="write") | .data.data' "$out" | head -n 1 | base64 -d 2>/dev/null | head -c 14)"
+check "and read the page" sh -c "jq -r 'select(.type==\"ssl.data\" and .data.direction==\"read\") | .data.data' '$out' | base64 -d 2>/dev/null | grep -q 'hello from go'"
+end
+
 begin "a running stripped Go server by pid (-p): concurrent connections, each goroutine's reads whole"
 "$TLS_PROGS/go-server-stripped" -h1 "$WORK/cert.pem" "$WORK/key.pem" >"$WORK/go-server2.out" 2>&1 &
 GO_SERVER2=$!
