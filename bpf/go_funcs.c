@@ -104,16 +104,15 @@ int go_func_find(const struct elf_image *im, const char *name, uint64_t *entry, 
 	uint64_t size;
 	int err;
 
+	/* The table's layout also dates the program: before Go 1.17 arguments were on the stack. */
 	err = pcln_open(im, &p);
-	if (err == -ENOEXEC)
+	if (err)
 		return err;
-	/* The symbol table, when kept, says the same: prefer it, it needs no table layout. */
+	/* The symbol table, when kept, says the same: prefer it. */
 	if (elf_image_symbol(im, name, entry, &size) && size) {
 		*end = *entry + size;
 		return 0;
 	}
-	if (err)
-		return err;
 	for (uint64_t i = 0; i < p.nfunc; i++) {
 		uint32_t entryoff;
 		const char *fn = func_name(&p, i, &entryoff);

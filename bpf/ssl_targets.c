@@ -174,8 +174,8 @@ static int go_plan(const struct elf_image *im, struct ssl_plan *p)
 	}
 	if (err == -ENOTSUP) {
 		say(p->why, sizeof(p->why),
-		    "a stripped Go program whose function table is older than Go 1.18's "
-		    "(supported: Go 1.18 and later)");
+		    "a Go program older than Go 1.18, by its function table (supported: Go "
+		    "1.18 and later)");
 		return -ENOTSUP;
 	}
 	if (err)
