@@ -20,7 +20,7 @@ CFLAGS   ?=
 # tools see collector/include/collector/*; the core's own headers are found
 # next to the core's sources, and unit tests of private modules add them.
 CFLAGS   += $(CFLAGS_BASE) $(OPT) -Icollector/include -MMD -MP
-LIBS     := -lyajl -lev -lmicrohttpd -lrdkafka -lhttp_parser -lcurl -lprotobuf-c -lz -lpthread -ldl -lm
+LIBS     := -lyajl -lev -lmicrohttpd -lrdkafka -lhttp_parser -lcurl -lprotobuf-c -lz -lpthread -ldl -lm -lcapstone -lbrotlidec -lzstd
 LDFLAGS  += $(LDSAN)
 
 DEB_PACKAGES := build-essential pkg-config libyajl-dev libev-dev libcmocka-dev zlib1g-dev jq \
@@ -65,6 +65,13 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRCS := $(wildcard tools/bench/*.c) $(wildcard tools/testchild/*.c) \
              $(wildcard tools/algo-sim/*.c) $(wildcard tools/algo-host/*.c)
 TOOL_BINS := $(patsubst %.c,$(BUILD)/%,$(TOOL_SRCS))
+# TLS test programs of the ssl runner (rules below), each when its toolchain or library is
+# here (make deps installs them all; the cases that need one skip without it).
+TLS_PROGS := $(if $(shell command -v go),$(addprefix $(BUILD)/tls-progs/,go-client \
+	go-client-stripped go-client-pie go-server go-server-stripped)) \
+	$(if $(wildcard /usr/lib/x86_64-linux-gnu/libssl.a),$(addprefix $(BUILD)/tls-progs/, \
+	ssl-client-static ssl-client-static-stripped)) \
+	$(if $(wildcard /usr/include/android/openssl/ssl.h),$(BUILD)/tls-progs/ssl-client-boring)
 PLUGIN_SRCS := $(wildcard tools/examples/*.c)
 PLUGIN_SOS := $(patsubst %.c,$(BUILD)/%.so,$(PLUGIN_SRCS))
 # LD_PRELOAD shims the fault suite puts under the collector (tools/faultlib/).
@@ -75,7 +82,7 @@ SHIM_SOS := $(patsubst %.c,$(BUILD)/%.so,$(SHIM_SRCS))
 	bench-process bench-sinks bench-ssl bench-runners install clean format format-check lint docs fuzz
 .SECONDARY:
 all: $(BUILD)/collector $(BUILD)/libcollector.a $(BUILD)/libcollector.so $(UNIT_BINS) \
-     $(TOOL_BINS) $(PLUGIN_SOS) $(SHIM_SOS) $(LOADER_BINS) $(BUILD)/collector.8
+     $(TOOL_BINS) $(PLUGIN_SOS) $(SHIM_SOS) $(LOADER_BINS) $(BUILD)/collector.8 $(TLS_PROGS)
 
 deps:
 	@if [ "$$(id -u)" -ne 0 ]; then echo "make deps: run as root (apt-get install)"; exit 1; fi
@@ -149,6 +156,35 @@ $(BUILD)/collector: $(BUILD)/obj/collector/main.o $(BUILD)/libcollector.a
 	$(CC) -rdynamic -o $@ $< -Wl,--whole-archive $(BUILD)/libcollector.a \
 		-Wl,--no-whole-archive $(LDFLAGS) $(LIBS) $(BPF_LIBS)
 
+# TLS test programs of the ssl runner (tools/tls-progs/): Go's crypto/tls built offline with
+# Debian's Go (plain, stripped, stripped PIE), and a C client on OpenSSL's libssl.a (plain and
+# stripped) and on Debian's BoringSSL. Not sanitized: they are what is traced, not our code.
+GO_BUILD := GO111MODULE=off GOFLAGS= go build -trimpath
+BORINGSSL := /usr/lib/x86_64-linux-gnu/android
+$(BUILD)/tls-progs/go-client: tools/tls-progs/goclient.go
+	@mkdir -p $(dir $@)
+	$(GO_BUILD) -o $@ $<
+$(BUILD)/tls-progs/go-client-stripped: tools/tls-progs/goclient.go
+	@mkdir -p $(dir $@)
+	$(GO_BUILD) -ldflags='-s -w' -o $@ $<
+$(BUILD)/tls-progs/go-client-pie: tools/tls-progs/goclient.go
+	@mkdir -p $(dir $@)
+	$(GO_BUILD) -buildmode=pie -ldflags='-s -w' -o $@ $<
+$(BUILD)/tls-progs/go-server: tools/tls-progs/goserver.go
+	@mkdir -p $(dir $@)
+	$(GO_BUILD) -o $@ $<
+$(BUILD)/tls-progs/go-server-stripped: tools/tls-progs/goserver.go
+	@mkdir -p $(dir $@)
+	$(GO_BUILD) -ldflags='-s -w' -o $@ $<
+$(BUILD)/tls-progs/ssl-client-static: tools/tls-progs/sslclient.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -o $@ $< -Wl,-Bstatic -lssl -lcrypto -Wl,-Bdynamic -ldl -lpthread
+$(BUILD)/tls-progs/ssl-client-static-stripped: $(BUILD)/tls-progs/ssl-client-static
+	strip -o $@ $<
+$(BUILD)/tls-progs/ssl-client-boring: tools/tls-progs/sslclient.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -I/usr/include/android -o $@ $< -L$(BORINGSSL) -Wl,-rpath,$(BORINGSSL) -lssl -lcrypto
+
 # The man page comes from the same option tables as --help.
 $(BUILD)/collector.8: $(BUILD)/collector
 	$(BUILD)/collector man > $@.tmp && mv $@.tmp $@
@@ -159,6 +195,9 @@ $(BUILD)/obj/tests/unit/%.o: CFLAGS += -Ibpf -Icollector
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libcollector.a
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $< $(BUILD)/libcollector.a $(LDFLAGS) $(LIBS) -lcmocka
+
+# The decoder's test makes its brotli input with the encoder.
+$(BUILD)/tests/test_body_decode: LIBS += -lbrotlienc
 
 $(BUILD)/tools/%: $(BUILD)/obj/tools/%.o $(BUILD)/libcollector.a
 	@mkdir -p $(dir $@)

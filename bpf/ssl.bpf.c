@@ -236,6 +236,19 @@ int BPF_KPROBE(ssl_read_ex_enter, void *ssl, void *buf, size_t num, size_t *read
 	return enter(SSL_FUNC_SSL_READ_EX, ssl, buf, readbytes);
 }
 
+/* OpenSSL's internal functions have the _ex functions' arguments. */
+SEC("uprobe")
+int BPF_KPROBE(ssl_read_internal_enter, void *ssl, void *buf, size_t num, size_t *readbytes)
+{
+	return enter(SSL_FUNC_SSL_READ_INTERNAL, ssl, buf, readbytes);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_write_internal_enter, void *ssl, const void *buf, size_t num, size_t *written)
+{
+	return enter(SSL_FUNC_SSL_WRITE_INTERNAL, ssl, buf, written);
+}
+
 SEC("uprobe")
 int BPF_KPROBE(ssl_handshake_enter, void *ssl)
 {
@@ -275,6 +288,79 @@ SEC("uprobe")
 int BPF_KPROBE(gnutls_deinit_enter, void *session)
 {
 	return closed(SSL_FUNC_GNUTLS_DEINIT, session);
+}
+
+/*
+ * Go's crypto/tls, register ABI (Go 1.17+ on amd64): the receiver and arguments in RAX, RBX,
+ * RCX, ...; results in RAX, RBX, ...; R14 holds the running goroutine. A goroutine may move to
+ * another thread while it waits in Read, so Read's call in flight is keyed by goroutine, not
+ * by thread; it returns through each RET instruction (probed one by one: a uretprobe would
+ * rewrite a return address on a stack that Go may move).
+ */
+struct go_key {
+	__u64 goroutine;
+	__u32 pid;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct go_key);
+	__type(value, struct call);
+} go_calls SEC(".maps");
+
+/* Write's bytes are whole at its entry: (c *Conn, b []byte) is RAX, RBX (pointer), RCX (length). */
+SEC("uprobe")
+int go_write_enter(struct pt_regs *ctx)
+{
+	struct call c = { .ts_ns = bpf_ktime_get_boot_ns(),
+			  .conn = ctx->ax,
+			  .buf = ctx->bx,
+			  .func = SSL_FUNC_GO_WRITE };
+	__u64 len = ctx->cx;
+
+	if (!admit() || len == 0 || len > 0x7fffffff)
+		return 0;
+	send_data(&c, (long)len, (__u32)len);
+	return 0;
+}
+
+SEC("uprobe")
+int go_read_enter(struct pt_regs *ctx)
+{
+	struct go_key k = { .goroutine = ctx->r14, .pid = bpf_get_current_pid_tgid() >> 32 };
+	struct call c = { .ts_ns = bpf_ktime_get_boot_ns(),
+			  .conn = ctx->ax,
+			  .buf = ctx->bx,
+			  .func = SSL_FUNC_GO_READ };
+
+	if (!admit())
+		return 0;
+	bpf_map_update_elem(&go_calls, &k, &c, BPF_ANY);
+	return 0;
+}
+
+/* At a RET of Read: (n int, err error) is RAX, then RBX:RCX. */
+SEC("uprobe")
+int go_read_ret(struct pt_regs *ctx)
+{
+	struct go_key k = { .goroutine = ctx->r14, .pid = bpf_get_current_pid_tgid() >> 32 };
+	struct call *c = bpf_map_lookup_elem(&go_calls, &k);
+	long n = (long)ctx->ax;
+
+	if (!c)
+		return 0;
+	if (n > 0 && n <= 0x7fffffff)
+		send_data(c, n, (__u32)n);
+	bpf_map_delete_elem(&go_calls, &k);
+	return 0;
+}
+
+SEC("uprobe")
+int go_close_enter(struct pt_regs *ctx)
+{
+	return closed(SSL_FUNC_GO_CLOSE, (void *)ctx->ax);
 }
 
 /*

@@ -31,6 +31,11 @@ enum ssl_func {
 	SSL_FUNC_SSL_DO_HANDSHAKE = 7,
 	SSL_FUNC_SSL_FREE = 8,
 	SSL_FUNC_GNUTLS_DEINIT = 9,
+	SSL_FUNC_SSL_READ_INTERNAL = 10,  /* what SSL_read, SSL_read_ex and the SSL BIO call */
+	SSL_FUNC_SSL_WRITE_INTERNAL = 11, /* what SSL_write, SSL_write_ex and the SSL BIO call */
+	SSL_FUNC_GO_WRITE = 12,		  /* Go's crypto/tls.(*Conn).Write */
+	SSL_FUNC_GO_READ = 13,
+	SSL_FUNC_GO_CLOSE = 14,
 };
 
 #ifndef __bpf__
@@ -38,9 +43,21 @@ enum ssl_func {
 static inline const char *ssl_func_name(unsigned f)
 {
 	static const char *const names[] = {
-		"?",	       "SSL_write",	     "SSL_read",	   "SSL_write_ex",
-		"SSL_read_ex", "gnutls_record_send", "gnutls_record_recv", "SSL_do_handshake",
-		"SSL_free",    "gnutls_deinit",
+		"?",
+		"SSL_write",
+		"SSL_read",
+		"SSL_write_ex",
+		"SSL_read_ex",
+		"gnutls_record_send",
+		"gnutls_record_recv",
+		"SSL_do_handshake",
+		"SSL_free",
+		"gnutls_deinit",
+		"ssl_read_internal",
+		"ssl_write_internal",
+		"crypto/tls.(*Conn).Write",
+		"crypto/tls.(*Conn).Read",
+		"crypto/tls.(*Conn).Close",
 	};
 
 	return f < sizeof(names) / sizeof(names[0]) ? names[f] : "?";
@@ -49,12 +66,15 @@ static inline const char *ssl_func_name(unsigned f)
 /* Whether an enum ssl_func sends data (else it receives, or moves none). */
 static inline int ssl_func_writes(unsigned f)
 {
-	return f == SSL_FUNC_SSL_WRITE || f == SSL_FUNC_SSL_WRITE_EX || f == SSL_FUNC_GNUTLS_SEND;
+	return f == SSL_FUNC_SSL_WRITE || f == SSL_FUNC_SSL_WRITE_EX || f == SSL_FUNC_GNUTLS_SEND ||
+	       f == SSL_FUNC_SSL_WRITE_INTERNAL || f == SSL_FUNC_GO_WRITE;
 }
 
 /* The library an enum ssl_func belongs to. */
 static inline const char *ssl_func_lib(unsigned f)
 {
+	if (f >= SSL_FUNC_GO_WRITE && f <= SSL_FUNC_GO_CLOSE)
+		return "go";
 	return (f >= SSL_FUNC_GNUTLS_SEND && f <= SSL_FUNC_GNUTLS_RECV) ||
 			       f == SSL_FUNC_GNUTLS_DEINIT ?
 		       "gnutls" :

@@ -2,7 +2,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include "ssl.h"
 #include "ssl_calls.h"
 #include "ssl_loader.h"
+#include "ssl_targets.h"
 #include "ssl.skel.h"
 
 #define MAX_TARGETS 64
@@ -102,20 +102,6 @@ struct output {
 	long long boot_to_wall;
 	struct ssl_calls calls;
 	char *b64;
-};
-
-struct function {
-	const char *symbol;
-	bool returns; /* also a return probe */
-};
-
-/* In the order of entry_program()'s table. */
-static const struct function functions[] = {
-	{ "SSL_write", true },		{ "SSL_read", true },
-	{ "SSL_write_ex", true },	{ "SSL_read_ex", true },
-	{ "SSL_do_handshake", true },	{ "gnutls_record_send", true },
-	{ "gnutls_record_recv", true }, { "SSL_free", false },
-	{ "gnutls_deinit", false },
 };
 
 static void gen_common(struct output *o, yajl_gen g, const char *type, const struct ssl_record *r)
@@ -244,6 +230,25 @@ static bool is_tls_library(const char *path)
 	return strncmp(base, "libssl.so", 9) == 0 || strncmp(base, "libgnutls.so", 12) == 0;
 }
 
+/*
+ * Process @p pid's program, when it is a Go program with crypto/tls (it carries its TLS
+ * itself); named through /proc/PID/root so that a program in a container is found too.
+ */
+static void add_go_program(struct target_set *t, const char *pid)
+{
+	char link[300], exe[4096], path[4400];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%s/exe", pid);
+	n = readlink(link, exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return;
+	exe[n] = '\0';
+	snprintf(path, sizeof(path), "/proc/%s/root%s", pid, exe);
+	if (!strstr(exe, " (deleted)") && ssl_targets_is_go_tls(path))
+		add_target(t, path);
+}
+
 /* `ldconfig -p`'s output as a stream (no shell), or NULL; *child is its pid. */
 static FILE *run_ldconfig(pid_t *child)
 {
@@ -308,6 +313,7 @@ static void find_libraries(struct target_set *t)
 		}
 		if (maps)
 			fclose(maps);
+		add_go_program(t, de->d_name);
 	}
 	if (d)
 		closedir(d);
@@ -318,80 +324,77 @@ struct links {
 	int n;
 };
 
-static int attach_one(struct links *links, struct bpf_program *prog, const char *path,
-		      const char *symbol, bool retprobe)
+/* The BPF program of each enum ssl_prog. */
+static struct bpf_program *site_program(struct ssl_bpf *skel, enum ssl_prog p)
 {
-	struct bpf_uprobe_opts opts = { .sz = sizeof(opts),
-					.func_name = symbol,
-					.retprobe = retprobe };
+	struct bpf_program *progs[SSL_PROG_COUNT] = {
+		[SSL_PROG_SSL_WRITE] = skel->progs.ssl_write_enter,
+		[SSL_PROG_SSL_READ] = skel->progs.ssl_read_enter,
+		[SSL_PROG_SSL_WRITE_EX] = skel->progs.ssl_write_ex_enter,
+		[SSL_PROG_SSL_READ_EX] = skel->progs.ssl_read_ex_enter,
+		[SSL_PROG_HANDSHAKE] = skel->progs.ssl_handshake_enter,
+		[SSL_PROG_GNUTLS_SEND] = skel->progs.gnutls_send_enter,
+		[SSL_PROG_GNUTLS_RECV] = skel->progs.gnutls_recv_enter,
+		[SSL_PROG_SSL_FREE] = skel->progs.ssl_free_enter,
+		[SSL_PROG_GNUTLS_DEINIT] = skel->progs.gnutls_deinit_enter,
+		[SSL_PROG_SSL_READ_INTERNAL] = skel->progs.ssl_read_internal_enter,
+		[SSL_PROG_SSL_WRITE_INTERNAL] = skel->progs.ssl_write_internal_enter,
+		[SSL_PROG_GO_WRITE] = skel->progs.go_write_enter,
+		[SSL_PROG_GO_READ] = skel->progs.go_read_enter,
+		[SSL_PROG_GO_READ_RET] = skel->progs.go_read_ret,
+		[SSL_PROG_GO_CLOSE] = skel->progs.go_close_enter,
+		[SSL_PROG_LEAVE] = skel->progs.tls_leave,
+	};
+
+	return progs[p];
+}
+
+static int attach_site(struct ssl_bpf *skel, struct links *links, const char *path,
+		       const struct ssl_site *site)
+{
+	struct bpf_uprobe_opts opts = { .sz = sizeof(opts), .retprobe = site->retprobe };
 	struct bpf_link *l;
 
 	if (links->n == MAX_LINKS)
 		return -E2BIG;
-	l = bpf_program__attach_uprobe_opts(prog, args.pid ? args.pid : -1, path, 0, &opts);
+	l = bpf_program__attach_uprobe_opts(site_program(skel, site->prog),
+					    args.pid ? args.pid : -1, path, (size_t)site->offset,
+					    &opts);
 	if (!l)
 		return -errno;
 	links->l[links->n++] = l;
 	return 0;
 }
 
-static struct bpf_program *entry_program(struct ssl_bpf *skel, int i)
-{
-	struct bpf_program *progs[] = {
-		skel->progs.ssl_write_enter,	 skel->progs.ssl_read_enter,
-		skel->progs.ssl_write_ex_enter,	 skel->progs.ssl_read_ex_enter,
-		skel->progs.ssl_handshake_enter, skel->progs.gnutls_send_enter,
-		skel->progs.gnutls_recv_enter,	 skel->progs.ssl_free_enter,
-		skel->progs.gnutls_deinit_enter,
-	};
-
-	return progs[i];
-}
-
-/* A library lacking a symbol is expected (GnuTLS has no SSL_read): libbpf need not say so. */
-static int print_attach(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if ((level == LIBBPF_DEBUG && !args.verbose) || strstr(fmt, "failed to find symbol"))
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
-/* Attach every function the file has; @return how many it had, or -1 with @p lerr. */
+/*
+ * Attach every TLS function the file has (ssl_targets.c finds them); @return how many it had
+ * (0: @p plan->why says why), or -1 with @p lerr.
+ */
 static int attach_file(struct ssl_bpf *skel, struct links *links, const char *path,
-		       struct loader_error *lerr)
+		       struct ssl_plan *plan, struct loader_error *lerr)
 {
-	int attached = 0;
-	libbpf_print_fn_t saved = libbpf_set_print(print_attach);
+	int n = ssl_targets_plan(path, plan);
 
-	for (int i = 0; i < (int)(sizeof(functions) / sizeof(functions[0])); i++) {
-		int err =
-			attach_one(links, entry_program(skel, i), path, functions[i].symbol, false);
+	for (int i = 0; i < n; i++) {
+		int err = attach_site(skel, links, path, &plan->sites[i]);
 
 		/* The process of --pid is gone: no library will do, say so. */
-		if (err == -ESRCH && args.pid) {
-			libbpf_set_print(saved);
+		if (err == -ESRCH && args.pid)
 			return loader_fail(lerr, "no process %d", args.pid);
-		}
-		/* A library without this symbol (older OpenSSL has no SSL_read_ex): skip it. */
-		if (err == -ENOENT || err == -ESRCH)
-			continue;
-		if (!err && functions[i].returns)
-			err = attach_one(links, skel->progs.tls_leave, path, functions[i].symbol,
-					 true);
-		if (err) {
-			libbpf_set_print(saved);
-			return loader_fail(lerr, "attaching uprobes to %s in %s: %s",
-					   functions[i].symbol, path, strerror(-err));
-		}
-		attached++;
+		if (err)
+			return loader_fail(lerr, "attaching uprobes: %s in %s: %s",
+					   plan->sites[i].what, path, strerror(-err));
 	}
-	libbpf_set_print(saved);
-	return attached;
+	if (n < 0)
+		return loader_fail(lerr, "reading %s: %s", path, strerror(-n));
+	return plan->functions;
 }
 
 static int attach_all(struct ssl_bpf *skel, struct links *links, struct loader_error *lerr)
 {
 	static struct target_set t;
+	static struct ssl_plan plan;
+	char exe[64];
 	int total = 0;
 
 	t.n = 0;
@@ -406,23 +409,28 @@ static int attach_all(struct ssl_bpf *skel, struct links *links, struct loader_e
 					   strerror(errno));
 		add_target(&t, args.binaries[i]);
 	}
-	if (!args.nlibs && !args.nbinaries)
+	if (!args.nlibs && !args.nbinaries) {
 		find_libraries(&t);
+		/* A Go program or one with OpenSSL linked in carries its TLS in its own file. */
+		if (args.pid) {
+			snprintf(exe, sizeof(exe), "/proc/%d/exe", args.pid);
+			add_target(&t, exe);
+		}
+	}
 	if (t.n == 0)
 		return loader_fail(lerr, "no TLS library found (libssl, libgnutls): ldconfig -p "
 					 "and /proc/*/maps list none; give --lib PATH");
 	for (int i = 0; i < t.n; i++) {
-		int n = attach_file(skel, links, t.paths[i], lerr);
+		int n = attach_file(skel, links, t.paths[i], &plan, lerr);
 
 		if (n < 0)
 			return -1;
 		if (n == 0 && (args.nlibs || args.nbinaries))
-			return loader_fail(lerr,
-					   "%s has none of the TLS functions (SSL_read, "
-					   "SSL_write, gnutls_record_recv, ...)",
-					   t.paths[i]);
+			return loader_fail(lerr, "%s has none of the TLS functions: %s", t.paths[i],
+					   plan.why);
 		if (n > 0)
-			fprintf(stderr, "ssl loader: %d functions in %s\n", n, t.paths[i]);
+			fprintf(stderr, "ssl loader: %d functions in %s (%s)\n", n, t.paths[i],
+				plan.how);
 		total += n;
 	}
 	if (total == 0)

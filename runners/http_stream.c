@@ -9,6 +9,7 @@
 
 #include <collector/buffer.h>
 
+#include "body_decode.h"
 #include "http_redact.h"
 #include "http_stream.h"
 
@@ -34,6 +35,7 @@ struct direction {
 	/* The message being parsed. */
 	struct buffer url, reason, headers, body;
 	struct buffer scrubbed; /* the path, then a form body, with listed parameters hidden */
+	struct buffer decoded;	/* the body decoded (Content-Encoding), then swapped with body */
 	size_t name_off[HTTP_MAX_HEADERS], value_off[HTTP_MAX_HEADERS];
 	size_t header_count;
 	bool headers_truncated, skip_header;
@@ -236,6 +238,41 @@ static struct pending_request *oldest_request(struct http_stream *s)
 	return s->pending_count ? &s->pending[s->pending_head] : NULL;
 }
 
+/* A header's value (the first of that name), or NULL. */
+static const char *header_value(const struct direction *d, const char *name)
+{
+	for (size_t i = 0; i < d->header_count; i++)
+		if (strcasecmp(d->headers.data + d->name_off[i], name) == 0)
+			return d->headers.data + d->value_off[i];
+	return NULL;
+}
+
+/*
+ * The body kept (its first max_body bytes on the wire) decoded into at most max_body bytes,
+ * when its Content-Encoding is one body_decode.c knows; it then replaces the wire bytes.
+ */
+static void decode_body(struct direction *d, struct http_message *m)
+{
+	enum body_coding c = body_coding_of(header_value(d, "content-encoding"));
+	enum body_decoded r;
+	struct buffer wire;
+
+	if (c == BODY_IDENTITY || c == BODY_UNKNOWN || !d->body.len)
+		return;
+	r = body_decode(c, d->body.data, d->body.len, &d->decoded, d->s->cfg.max_body);
+	if (r == BODY_DECODED_BAD) {
+		m->decode_failed = true;
+		return;
+	}
+	wire = d->body;
+	d->body = d->decoded;
+	d->decoded = wire;
+	m->decoded_from = body_coding_name(c);
+	m->body = d->body.data;
+	m->body_len = d->body.len;
+	m->body_truncated = r == BODY_DECODED_CUT;
+}
+
 static void build(struct direction *d, struct http_message *m)
 {
 	struct http_stream *s = d->s;
@@ -279,6 +316,8 @@ static void build(struct direction *d, struct http_message *m)
 	m->body_truncated = d->body_size > d->body.len;
 	m->chunked = (p->flags & F_CHUNKED) != 0;
 	m->event_stream = d->event_stream;
+	if (!m->event_stream)
+		decode_body(d, m);
 	if (m->request)
 		scrub_request(d, m);
 }
@@ -412,6 +451,7 @@ void http_stream_free(struct http_stream *s)
 		buffer_free(&d->reason);
 		buffer_free(&d->headers);
 		buffer_free(&d->body);
+		buffer_free(&d->decoded);
 		buffer_free(&d->scrubbed);
 		sse_parser_free(&d->sse);
 	}

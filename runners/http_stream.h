@@ -31,7 +31,9 @@ struct http_message {
 				   listed fields "[REDACTED]") */
 	size_t body_len;
 	unsigned long long body_size; /* all body bytes */
-	bool body_truncated;
+	bool body_truncated;	      /* body is not all of it (cut, or decoded only in part) */
+	const char *decoded_from;     /* the Content-Encoding body was decoded from, or NULL */
+	bool decode_failed;	      /* the body was not valid in its Content-Encoding: as sent */
 	bool chunked;
 	bool event_stream;	/* text/event-stream: the body follows as SSE messages */
 	long long ts_ns;	/* when its first byte was seen */

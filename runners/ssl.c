@@ -59,7 +59,7 @@ static const struct option_spec ssl_options[] = {
 	  .short_name = 'p',
 	  .type = OPT_INT,
 	  .def = "0",
-	  .help = "only this process" },
+	  .help = "only this process (its own binary is searched too: Go, static OpenSSL)" },
 	{ .name = "comm",
 	  .short_name = 'c',
 	  .type = OPT_STRING,
@@ -77,7 +77,8 @@ static const struct option_spec ssl_options[] = {
 	{ .name = "binary-path",
 	  .type = OPT_STRING,
 	  .repeat = true,
-	  .help = "attach to this binary (OpenSSL or GnuTLS linked statically)" },
+	  .help = "attach to this binary: a Go program, or OpenSSL, BoringSSL or GnuTLS linked in "
+		  "(stripped too); its new processes are covered" },
 	{ .name = "max-payload",
 	  .type = OPT_SIZE,
 	  .def = "16KiB",
@@ -248,6 +249,10 @@ static void on_http(void *arg, const struct http_message *m)
 		put_bytes(r, "body", "body_encoding", m->body ? m->body : "", m->body_len, NULL);
 		event_builder_uint(b, "body_size", m->body_size);
 		event_builder_bool(b, "body_truncated", m->body_truncated);
+		if (m->decoded_from)
+			event_builder_str(b, "decoded_from", m->decoded_from);
+		if (m->decode_failed)
+			event_builder_bool(b, "decode_failed", true);
 		event_builder_bool(b, "chunked", m->chunked);
 	}
 	emit(r, m->request ? "http.request" : "http.response", m->ts_ns);

@@ -85,7 +85,7 @@ eq "request bytes exactly, X-Api-Key's value hidden" "$(printf 'GET /hello HTTP/
 eq "response bytes exactly, Set-Cookie's value hidden" \
 	"$(sed 's/^Set-Cookie: .*\r$/Set-Cookie: [REDACTED]\r/' "$WORK/py.response" | base64 -w0)" \
 	"$(jq -j "select(.type==\"ssl.data\" and .data.conn==\"$conn\" and .data.direction==\"read\") | .data.data" "$out" | base64 -w0)"
-eq "_ex functions" SSL_read_ex,SSL_write_ex "$(jq -r 'select(.type=="ssl.data") | .data.func' "$out" | sort -u | paste -sd,)"
+eq "SSL_read_ex and SSL_write_ex, probed in the internal functions they call" ssl_read_internal,ssl_write_internal "$(jq -r 'select(.type=="ssl.data") | .data.func' "$out" | sort -u | paste -sd,)"
 eq "1 MiB upload (and its head) in one write, truncated at 16 KiB" "1048636 16384 true" \
 	"$(jq -r 'select(.type=="ssl.data" and .data.len > 1000000) | "\(.data.len) \(.data.captured) \(.data.truncated)"' "$out" | head -n 1)"
 eq "X-Api-Key redacted" '[REDACTED]' \
