@@ -22,6 +22,8 @@ CFLAGS   ?=
 CFLAGS   += $(CFLAGS_BASE) $(OPT) -Icollector/include -MMD -MP
 LIBS     := -lyajl -lev -lmicrohttpd -lrdkafka -lhttp_parser -lcurl -lprotobuf-c -lz -lpthread -ldl -lm
 LDFLAGS  += $(LDSAN)
+# gRPC C core: the algorithm runner's service (runners/algorithm/service*.c).
+LIBS     += -lgrpc -lgpr
 
 DEB_PACKAGES := build-essential pkg-config libyajl-dev libev-dev libcmocka-dev zlib1g-dev jq \
                 libmicrohttpd-dev curl procps util-linux \
@@ -87,8 +89,9 @@ $(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h: proto/%.proto
 	@mkdir -p $(BUILD)/proto
 	protoc-c --proto_path=proto --c_out=$(BUILD)/proto $<
 
+# protoc-c's initializers of a oneof miss a brace level: its code, not ours.
 $(BUILD)/proto/%.pb-c.o: $(BUILD)/proto/%.pb-c.c
-	$(CC) $(CFLAGS) -I$(BUILD)/proto -c $< -o $@
+	$(CC) $(CFLAGS) -Wno-missing-braces -I$(BUILD)/proto -c $< -o $@
 
 # Sources that use generated messages see $(BUILD)/proto and wait for its headers.
 ifneq ($(PROTO_SRCS),)
@@ -258,6 +261,8 @@ install: all
 	install -m 0644 $(BUILD)/libcollector.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 0755 $(BUILD)/libcollector.so $(DESTDIR)$(PREFIX)/lib/
 	install -m 0644 collector/include/collector/*.h $(DESTDIR)$(PREFIX)/include/collector/
+	cd proto && find . -name '*.proto' -exec install -D -m 0644 {} \
+		$(DESTDIR)$(PREFIX)/share/collector/proto/{} \;
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell $(BUILD)/collector version | cut -d" " -f2)|' \
 		collector/dist/collector.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/collector.pc
 	install -m 0644 $(BUILD)/collector.8 $(DESTDIR)$(PREFIX)/share/man/man8/collector.8
