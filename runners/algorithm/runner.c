@@ -20,6 +20,7 @@
 #include "host.h"
 #include "pnm.h"
 #include "protocol.h"
+#include "service.h"
 
 #define CALL_LINE_MAX ((size_t)1 << 20)
 
@@ -28,6 +29,7 @@ struct algorithm_runner {
 	const struct options *opts;
 	struct algorithm *algo;
 	struct algo_watch *watch; /* health watch and crash reports */
+	struct service *svc;	  /* --listen: the gRPC service, else NULL */
 	/* calls source */
 	int calls_fd;
 	bool close_calls_fd;
@@ -97,6 +99,7 @@ static const struct option_spec algorithm_options[] = {
 	  .def = "30s",
 	  .help = "how long an open circuit breaker keeps an instance down" },
 	ALGO_WATCH_OPTIONS,
+	ALGO_SERVICE_OPTIONS,
 	{ 0 },
 };
 
@@ -147,6 +150,7 @@ static void on_event(void *arg, const char *type, pid_t pid, const char *json, s
 
 	if (strcmp(type, "algorithm.state") == 0)
 		update_health(r);
+	service_on_event(r->svc, type, json, len);
 	if (!ev) {
 		runner_emit_failed(r->ctx, type);
 		return;
@@ -492,6 +496,8 @@ static int algorithm_start(void *self, struct error *err)
 	if (rc < 0)
 		return rc;
 	algo_watch_set_host(r->watch, r->algo);
+	if ((rc = service_start(r->ctx, r->algo, o, &r->svc, err)) < 0)
+		return rc;
 	if (options_str(o, "calls"))
 		return open_calls(r, options_str(o, "calls"), err);
 	if (options_str(o, "frames"))
@@ -506,6 +512,7 @@ static void algorithm_stop_runner(void *self)
 	if (r->stopping)
 		return;
 	r->stopping = true;
+	service_stop(r->svc);
 	if (r->calls_fd >= 0)
 		ev_io_stop(runner_loop(r->ctx), &r->calls_w);
 	ev_timer_stop(runner_loop(r->ctx), &r->frame_w);
@@ -564,6 +571,8 @@ static void algorithm_destroy(void *self)
 			close(r->calls_fd);
 	}
 	ev_timer_stop(runner_loop(r->ctx), &r->frame_w);
+	/* Before the host: the last answers go out, leased slots go back to its pool. */
+	service_free(r->svc);
 	algorithm_close(r->algo);
 	algo_watch_free(r->watch);
 	line_framer_free(&r->framer);
@@ -607,6 +616,7 @@ static void algorithm_metrics(void *self, struct metrics_writer *w)
 	metrics_add(w, METRIC_COUNTER, "collector_runner_pauses_total",
 		    "algorithm: times a full sink held the children back", (double)r->pauses);
 	algo_watch_metrics(r->watch, w);
+	service_metrics(r->svc, w);
 }
 
 const struct runner_ops algorithm_runner_ops = {
