@@ -452,6 +452,8 @@ static void *algorithm_create(struct runner_ctx *ctx, const struct options *opts
 		error_set(err, EINVAL, "--calls and --frames exclude each other");
 		return NULL;
 	}
+	if (service_check_options(opts, err) < 0)
+		return NULL;
 	r = calloc(1, sizeof(*r));
 	if (r)
 		r->json = event_builder_new();

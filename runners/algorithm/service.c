@@ -616,10 +616,16 @@ static grpc_server_credentials *tls_credentials(const struct options *o, struct 
 	return creds;
 }
 
-static int check_listen(const struct options *o, const char *addr, struct error *err)
+int service_check_options(const struct options *o, struct error *err)
 {
-	bool is_unix = strncmp(addr, "unix:", 5) == 0;
+	const char *addr = options_str(o, "listen");
 
+	bool is_unix = addr && strncmp(addr, "unix:", 5) == 0;
+
+	if (!addr)
+		return options_str(o, "tls-cert") || options_bool(o, "listen-public") ?
+			       error_set(err, EINVAL, "--tls-cert and --listen-public need --listen") :
+			       0;
 	if (!is_unix && !loopback(addr) && !options_bool(o, "listen-public"))
 		return error_set(err, EINVAL,
 				 "--listen %s is not a loopback address: add --listen-public "
@@ -677,8 +683,6 @@ int service_start(struct runner_ctx *ctx, struct algorithm *algo, const struct o
 	*out = NULL;
 	if (!addr)
 		return 0;
-	if ((rc = check_listen(o, addr, err)) < 0)
-		return rc;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return error_set(err, ENOMEM, "out of memory");

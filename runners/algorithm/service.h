@@ -61,6 +61,8 @@ struct svc_sources;
 
 /* ---- the runner's side ---- */
 
+/* The service's options make sense together (at create: a usage error). */
+int service_check_options(const struct options *o, struct error *err);
 /* Listen as the options say (no --listen: *out stays NULL, nothing listens). */
 int service_start(struct runner_ctx *ctx, struct algorithm *algo, const struct options *o,
 		  struct service **out, struct error *err);
