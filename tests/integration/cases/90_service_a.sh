@@ -79,8 +79,9 @@ svc_stop
 end
 
 begin "service: a camera stream answers in order and says what it dropped"
-svc_start f "$pkg" --pool-slots 16
-cl --width 64 --height 48 --slot frames --source cam1 --count 30 --max-pending 3 >"$SVC_WORK/frames.out"
+# A child slower than the camera: a stream of 2 pending frames must drop some.
+svc_start f "$(algo_pkg svc-slow '"--latency-us","50000"' '"max_inflight":2')" --pool-slots 16
+cl --width 64 --height 48 --slot frames --source cam1 --count 30 --max-pending 2 >"$SVC_WORK/frames.out"
 eq "one result per frame, in order" "$(seq 0 29 | paste -sd,)" "$(jq -r '.frame_id' "$SVC_WORK/frames.out" | paste -sd,)"
 drops=$(jq -r 'select(.result.outcome=="dropped") | .frame_id' "$SVC_WORK/frames.out" | wc -l)
 check "frames beyond max_pending were dropped" test "$drops" -gt 0
