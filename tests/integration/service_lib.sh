@@ -31,20 +31,20 @@ svc_start() {
 
 # svc_stop: SIGTERM and the runner's exit status in svc_rc (SIGKILL and 137 after 15 s: a hang).
 svc_stop() {
-	local killer
 	kill -TERM "$svc_pid" 2>/dev/null
-	(sleep 15 && kill -KILL "$svc_pid" 2>/dev/null) &
-	killer=$!
+	for _ in $(seq 150); do
+		kill -0 "$svc_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$svc_pid" 2>/dev/null
 	wait "$svc_pid"
 	svc_rc=$?
-	kill "$killer" 2>/dev/null
-	wait "$killer" 2>/dev/null
 	eq "the runner ended within 15 s of SIGTERM" true "$([ "$svc_rc" != 137 ] && echo true)"
 }
 
 # cl ARGS...: the Python client against the running runner.
 cl() {
-	/usr/bin/python3 "$SVC_CLIENT" --target "unix:$svc_sock" "$@"
+	/usr/bin/python3 "$SVC_CLIENT" --stubs "$SVC_WORK/stubs" --target "unix:$svc_sock" "$@"
 }
 
 # metric NAME: one field of GetMetrics.

@@ -21,11 +21,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PROTO = os.path.normpath(os.path.join(HERE, "..", "..", "..", "proto"))
 
 
-def load_stubs(proto_dir):
-    """Generate the stubs; health.proto goes in as a top-level module (grpc/ would shadow grpcio)."""
-    out = tempfile.mkdtemp(prefix="algo-stubs.")
+def load_stubs(proto_dir, out=None):
+    """Generate the stubs (into OUT once, when given); health.proto goes in as a top-level
+    module, since a grpc/ package of its own would shadow grpcio's."""
+    if out and os.path.exists(os.path.join(out, "health_pb2_grpc.py")):
+        sys.path.insert(0, out)
+        return import_stubs()
+    out = out or tempfile.mkdtemp(prefix="algo-stubs.")
     flat = os.path.join(out, "src")
-    os.makedirs(flat)
+    os.makedirs(flat, exist_ok=True)
     with open(os.path.join(proto_dir, "grpc/health/v1/health.proto")) as f, \
             open(os.path.join(flat, "health.proto"), "w") as g:
         g.write(f.read())
@@ -35,6 +39,10 @@ def load_stubs(proto_dir):
                                                "--grpc_python_out=" + out, "health.proto"]) != 0:
         sys.exit("algo_client: protoc failed on " + proto_dir)
     sys.path.insert(0, out)
+    return import_stubs()
+
+
+def import_stubs():
     from collector.algorithm.v1 import algorithm_pb2, algorithm_pb2_grpc  # noqa: E402
     import health_pb2
     import health_pb2_grpc
@@ -81,6 +89,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--target", required=True, help="unix:/path or 127.0.0.1:PORT")
     p.add_argument("--proto", default=PROTO, help="the repository's proto/ directory")
+    p.add_argument("--stubs", help="keep the generated stubs in this directory")
     p.add_argument("--timeout", type=float, default=10.0, help="per call, seconds")
     p.add_argument("--width", type=int, default=0, help="send a WIDTHxHEIGHT rgb8 image")
     p.add_argument("--height", type=int, default=0)
@@ -123,7 +132,7 @@ def main():
     sub.add_parser("metrics")
     a = p.parse_args()
 
-    pb, rpc, hpb, hrpc = load_stubs(a.proto)
+    pb, rpc, hpb, hrpc = load_stubs(a.proto, a.stubs)
     ch = grpc.insecure_channel(a.target)
     stub, health = rpc.AlgorithmStub(ch), hrpc.HealthStub(ch)
     t = a.timeout
