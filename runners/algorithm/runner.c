@@ -586,6 +586,35 @@ static void algorithm_destroy(void *self)
 	free(r);
 }
 
+/* Outcomes per kind and the submit-to-outcome latency histogram (the latency_us of events). */
+static void call_metrics(const struct algorithm *a, struct metrics_writer *w)
+{
+	const struct algorithm_stats *st = algorithm_stats(a);
+	char le[32];
+
+	for (int code = ALGORITHM_OK; code <= ALGORITHM_BAD_OUTPUT; code++)
+		metrics_add_labeled(w, METRIC_COUNTER, "collector_runner_call_outcomes_total",
+				    "algorithm: calls ended, per outcome (docs/events.md)", "outcome",
+				    algorithm_code_name((enum algorithm_code)code),
+				    (double)st->outcomes[code]);
+	for (int i = 0; i < 12; i++) {
+		snprintf(le, sizeof(le), "%g", (double)algorithm_latency_bounds_us[i] / 1e6);
+		metrics_add_labeled(w, METRIC_COUNTER, "collector_runner_call_latency_seconds_bucket",
+				    "algorithm: calls whose submit-to-outcome latency was at most le "
+				    "seconds (cumulative)",
+				    "le", le, (double)st->latency_le[i]);
+	}
+	metrics_add_labeled(w, METRIC_COUNTER, "collector_runner_call_latency_seconds_bucket",
+			    "algorithm: calls whose submit-to-outcome latency was at most le "
+			    "seconds (cumulative)",
+			    "le", "+Inf", (double)st->latency_count);
+	metrics_add(w, METRIC_COUNTER, "collector_runner_call_latency_seconds_sum",
+		    "algorithm: submit-to-outcome latency of every call, summed",
+		    st->latency_sum_s);
+	metrics_add(w, METRIC_COUNTER, "collector_runner_call_latency_seconds_count",
+		    "algorithm: calls with an outcome", (double)st->latency_count);
+}
+
 static void algorithm_metrics(void *self, struct metrics_writer *w)
 {
 	struct algorithm_runner *r = self;
@@ -617,6 +646,7 @@ static void algorithm_metrics(void *self, struct metrics_writer *w)
 		    (double)algorithm_paused_ns(r->algo) / 1e9);
 	metrics_add(w, METRIC_COUNTER, "collector_runner_pauses_total",
 		    "algorithm: times a full sink held the children back", (double)r->pauses);
+	call_metrics(r->algo, w);
 	algo_watch_metrics(r->watch, w);
 	service_metrics(r->svc, w);
 }
