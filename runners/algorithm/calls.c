@@ -104,6 +104,9 @@ void algo_complete(struct algo_call *c, enum algorithm_code code, const char *me
 	algo_ev_str(a, "method", c->method);
 	algo_ev_str(a, "outcome", algorithm_code_name(code));
 	algo_ev_int(a, "latency_us", latency / 1000);
+	/* The child's share: from the call's line written to its stdin to the outcome. */
+	if (c->sent_ns)
+		algo_ev_int(a, "run_us", (clock_mono_ns() - c->sent_ns) / 1000);
 	if (c->source)
 		algo_ev_str(a, "source", c->source);
 	if (c->tag)

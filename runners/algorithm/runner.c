@@ -45,7 +45,8 @@ struct algorithm_runner {
 	bool input_done;
 	bool stopping;
 	bool finished;
-	bool paused; /* a full sink holds it back until resume() */
+	bool paused;  /* a full sink holds it back until resume() */
+	bool reading; /* in read_calls(): an outcome does not read on from inside it */
 	uint64_t pauses;
 	unsigned long calls, failures;
 	struct buffer params;
@@ -150,6 +151,10 @@ static void on_event(void *arg, const char *type, pid_t pid, const char *json, s
 
 	if (strcmp(type, "algorithm.state") == 0)
 		update_health(r);
+	/* A child's protocol error is bad input from the source: counted in /metrics and /runners. */
+	if (strcmp(type, "algorithm.protocol_error") == 0)
+		runner_report_error(r->ctx, "child_protocol", 0, 0, json, json ? len : 0,
+				    "instance broke the protocol (algorithm.protocol_error)");
 	service_on_event(r->svc, type, json, len);
 	if (!ev) {
 		runner_emit_failed(r->ctx, type);
@@ -215,26 +220,42 @@ static void on_done(void *arg, const struct algorithm_result *res)
 	pnm_free(&pc->img);
 	free(pc);
 	r->outstanding--;
-	if (r->calls_fd >= 0 && !r->stopping && !r->paused && !ev_is_active(&r->calls_w))
+	if (r->calls_fd >= 0 && !r->stopping && !r->paused && !r->reading &&
+	    !ev_is_active(&r->calls_w))
 		read_calls(r);
 	maybe_finish(r);
 }
 
 static void submit(struct algorithm_runner *r, const char *method, const char *params,
-		   struct pending_call *pc)
+		   const struct algorithm_call_info *info, struct pending_call *pc)
 {
 	r->outstanding++;
 	r->calls++;
-	algorithm_submit(r->algo, method, params, pc->img.pixels ? &pc->img.meta : NULL, on_done,
-			 pc);
+	algorithm_submit_info(r->algo, method, params, pc->img.pixels ? &pc->img.meta : NULL, info,
+			      on_done, pc);
+}
+
+/* A request that is not a call still gets its one algorithm.result (bad_input). */
+static void reject(struct algorithm_runner *r, const char *method,
+		   const struct algorithm_call_info *info, const char *message)
+{
+	struct pending_call *pc = calloc(1, sizeof(*pc));
+
+	if (!pc)
+		return;
+	pc->r = r;
+	r->outstanding++;
+	r->calls++;
+	algorithm_reject(r->algo, method, info, message, on_done, pc);
 }
 
 static void handle_call_line(struct algorithm_runner *r, const struct line *l)
 {
 	char ebuf[128], path[PATH_MAX * 2];
-	yajl_val msg, method, image;
+	yajl_val msg, method, image, tag;
 	struct pending_call *pc;
 	struct error err = { 0 };
+	struct algorithm_call_info info = { .line = l->number };
 
 	r->params.len = 0;
 	if (buffer_append(&r->params, l->ptr, l->len) < 0 || buffer_append(&r->params, "", 1) < 0)
@@ -244,13 +265,16 @@ static void handle_call_line(struct algorithm_runner *r, const struct line *l)
 	msg = yajl_tree_parse(r->params.data, ebuf, sizeof(ebuf));
 	method = algo_member(msg, "method");
 	image = algo_member(msg, "image");
+	tag = algo_member(msg, "tag");
+	if (tag && YAJL_IS_STRING(tag))
+		info.tag = tag->u.string;
 	if (!msg || !YAJL_IS_OBJECT(msg) || (method && !YAJL_IS_STRING(method)) ||
 	    (image && !YAJL_IS_STRING(image))) {
 		runner_report_error(r->ctx, "invalid_call", l->number, l->offset, l->ptr, l->len,
 				    "calls line %llu: not {\"method\":\"...\",\"params\":{...},"
 				    "\"image\":\"path\"}",
 				    (unsigned long long)l->number);
-		r->failures++;
+		reject(r, NULL, &info, "invalid_call: the line is not a call");
 		yajl_tree_free(msg);
 		return;
 	}
@@ -269,8 +293,9 @@ static void handle_call_line(struct algorithm_runner *r, const struct line *l)
 			runner_report_error(r->ctx, "bad_image", l->number, l->offset, l->ptr,
 					    l->len, "calls line %llu: %s",
 					    (unsigned long long)l->number, err.msg);
-			r->failures++;
 			free(pc);
+			snprintf(path, sizeof(path), "bad_image: %s", err.msg);
+			reject(r, method ? method->u.string : NULL, &info, path);
 			yajl_tree_free(msg);
 			return;
 		}
@@ -278,7 +303,7 @@ static void handle_call_line(struct algorithm_runner *r, const struct line *l)
 	{
 		char *params = algo_json_text(algo_member(msg, "params"));
 
-		submit(r, method ? method->u.string : "execute", params ? params : "{}", pc);
+		submit(r, method ? method->u.string : "execute", params ? params : "{}", &info, pc);
 		free(params);
 	}
 	yajl_tree_free(msg);
@@ -294,8 +319,18 @@ static void end_calls(struct algorithm_runner *r)
 	maybe_finish(r);
 }
 
+static void read_calls_now(struct algorithm_runner *r);
+
 /* Read and submit calls while the host has room; the rest waits in the pipe or file. */
 static void read_calls(struct algorithm_runner *r)
+{
+	r->reading = true;
+	read_calls_now(r);
+	r->reading = false;
+	maybe_finish(r);
+}
+
+static void read_calls_now(struct algorithm_runner *r)
 {
 	struct line l;
 
@@ -377,7 +412,7 @@ static void on_frame(struct ev_loop *loop, ev_timer *w, int revents)
 		hold_back(r);
 		return;
 	}
-	submit(r, "execute", r->params.data, pc);
+	submit(r, "execute", r->params.data, &(struct algorithm_call_info){ .tag = name }, pc);
 }
 
 static int is_frame(const struct dirent *d)

@@ -224,6 +224,44 @@ static char *dup_or_null(const char *s, bool *oom)
 	return d;
 }
 
+uint64_t algorithm_reject(struct algorithm *a, const char *method,
+			  const struct algorithm_call_info *info, const char *message,
+			  algorithm_done_fn done, void *arg)
+{
+	struct algo_call *c = calloc(1, sizeof(*c));
+	bool oom = false;
+	uint64_t id = ++a->next_id;
+
+	if (c) {
+		*c = (struct algo_call){ .host = a, .id = id, .done = done, .arg = arg, .slot = -1 };
+		c->submit_ns = clock_mono_ns();
+		ev_init(&c->timeout_w, on_call_timeout);
+		c->method = strdup(method && valid_word(method) ? method : "execute");
+		if (info) {
+			c->source = dup_or_null(info->source, &oom);
+			c->tag = dup_or_null(info->tag, &oom);
+			c->line = info->line;
+		}
+	}
+	if (!c || !c->method || oom) {
+		struct algorithm_result res = { .id = id,
+						.code = ALGORITHM_BAD_INPUT,
+						.message = message,
+						.instance = -1 };
+
+		if (c) {
+			free(c->method);
+			free(c->source);
+			free(c->tag);
+		}
+		free(c);
+		done(arg, &res);
+		return id;
+	}
+	fail_now(a, c, ALGORITHM_BAD_INPUT, message);
+	return id;
+}
+
 bool algorithm_cancel(struct algorithm *a, uint64_t id)
 {
 	for (struct algo_call *c = a->queue.head; c; c = c->next) {

@@ -166,6 +166,23 @@ uint64_t algorithm_submit_info(struct algorithm *a, const char *method, const ch
 			       void *arg);
 
 /**
+ * Give a call the caller could not even make (its line was not a call, its image
+ * unreadable) its outcome: ALGORITHM_BAD_INPUT with @p message, an id like any
+ * call's and its `algorithm.result`, so that every request has exactly one
+ * result. @p done is called before this returns.
+ * @param a the handle
+ * @param method the method asked for, or NULL ("execute")
+ * @param info the caller's labels, or NULL
+ * @param message why it was refused
+ * @param done the completion callback
+ * @param arg its argument
+ * @return the call's id.
+ */
+uint64_t algorithm_reject(struct algorithm *a, const char *method,
+			  const struct algorithm_call_info *info, const char *message,
+			  algorithm_done_fn done, void *arg);
+
+/**
  * Withdraw a call still waiting in the queue (its caller went away): it ends
  * at once as ALGORITHM_STOPPED and its slot returns to the pool. A call
  * already sent to a child runs to its outcome.
