@@ -49,7 +49,7 @@ void algo_list_remove(struct algo_list *l, struct algo_call *c)
 	l->len--;
 }
 
-const uint64_t algorithm_latency_bounds_us[12] = { 100,	  250,	  500,	  1000,	  2500,	  5000,
+const uint64_t algorithm_latency_bounds_us[12] = { 100,	  250,	 500,	1000,	2500,	5000,
 						   10000, 25000, 50000, 100000, 500000, 1000000 };
 
 const struct algorithm_stats *algorithm_stats(const struct algorithm *a)

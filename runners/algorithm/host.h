@@ -48,8 +48,8 @@ struct algo_call {
 	algorithm_done_fn done;
 	void *arg;
 	int64_t submit_ns;
-	int64_t sent_ns; /* written to a child, 0 before */
-	char *source, *tag;	    /* the caller's labels (algorithm_call_info), or NULL */
+	int64_t sent_ns;    /* written to a child, 0 before */
+	char *source, *tag; /* the caller's labels (algorithm_call_info), or NULL */
 	uint64_t line;
 	int slot;		    /* leased pool slot, -1 when none */
 	struct algo_instance *inst; /* while in flight */

@@ -629,13 +629,15 @@ static void call_metrics(const struct algorithm *a, struct metrics_writer *w)
 
 	for (int code = ALGORITHM_OK; code <= ALGORITHM_BAD_OUTPUT; code++)
 		metrics_add_labeled(w, METRIC_COUNTER, "collector_runner_call_outcomes_total",
-				    "algorithm: calls ended, per outcome (docs/events.md)", "outcome",
-				    algorithm_code_name((enum algorithm_code)code),
+				    "algorithm: calls ended, per outcome (docs/events.md)",
+				    "outcome", algorithm_code_name((enum algorithm_code)code),
 				    (double)st->outcomes[code]);
 	for (int i = 0; i < 12; i++) {
 		snprintf(le, sizeof(le), "%g", (double)algorithm_latency_bounds_us[i] / 1e6);
-		metrics_add_labeled(w, METRIC_COUNTER, "collector_runner_call_latency_seconds_bucket",
-				    "algorithm: calls whose submit-to-outcome latency was at most le "
+		metrics_add_labeled(w, METRIC_COUNTER,
+				    "collector_runner_call_latency_seconds_bucket",
+				    "algorithm: calls whose submit-to-outcome latency was at most "
+				    "le "
 				    "seconds (cumulative)",
 				    "le", le, (double)st->latency_le[i]);
 	}

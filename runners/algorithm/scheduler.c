@@ -244,10 +244,9 @@ uint64_t algorithm_reject(struct algorithm *a, const char *method,
 		}
 	}
 	if (!c || !c->method || oom) {
-		struct algorithm_result res = { .id = id,
-						.code = ALGORITHM_BAD_INPUT,
-						.message = message,
-						.instance = -1 };
+		struct algorithm_result res = {
+			.id = id, .code = ALGORITHM_BAD_INPUT, .message = message, .instance = -1
+		};
 
 		if (c) {
 			free(c->method);

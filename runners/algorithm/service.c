@@ -209,8 +209,8 @@ static void *cq_thread(void *arg)
 	struct service *s = arg;
 
 	for (;;) {
-		grpc_event ev = grpc_completion_queue_next(
-			s->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+		grpc_event ev =
+			grpc_completion_queue_next(s->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
 
 		if (ev.type == GRPC_QUEUE_SHUTDOWN)
 			break;
@@ -545,8 +545,8 @@ static void request_call(struct service *s)
 	c->status_details = grpc_empty_slice();
 	grpc_call_details_init(&c->details);
 	grpc_metadata_array_init(&c->request_md);
-	if (grpc_server_request_call(s->server, &c->call, &c->details, &c->request_md, s->cq,
-				     s->cq, &c->t_new) != GRPC_CALL_OK) {
+	if (grpc_server_request_call(s->server, &c->call, &c->details, &c->request_md, s->cq, s->cq,
+				     &c->t_new) != GRPC_CALL_OK) {
 		c->call = NULL;
 		call_free(c);
 	}
@@ -624,7 +624,8 @@ int service_check_options(const struct options *o, struct error *err)
 
 	if (!addr)
 		return options_str(o, "tls-cert") || options_bool(o, "listen-public") ?
-			       error_set(err, EINVAL, "--tls-cert and --listen-public need --listen") :
+			       error_set(err, EINVAL,
+					 "--tls-cert and --listen-public need --listen") :
 			       0;
 	if (!is_unix && !loopback(addr) && !options_bool(o, "listen-public"))
 		return error_set(err, EINVAL,
@@ -701,8 +702,7 @@ int service_start(struct runner_ctx *ctx, struct algorithm *algo, const struct o
 	s->server = grpc_server_create(NULL, NULL);
 	grpc_server_register_completion_queue(s->server, s->cq, NULL);
 	*out = s;
-	if ((rc = svc_leases_new(s, &s->leases)) < 0 ||
-	    (rc = svc_sources_new(s, &s->sources)) < 0)
+	if ((rc = svc_leases_new(s, &s->leases)) < 0 || (rc = svc_sources_new(s, &s->sources)) < 0)
 		return error_set(err, -rc, "out of memory");
 	if ((rc = bind_server(s, o, addr, err)) < 0)
 		return rc;

@@ -21,23 +21,25 @@
 #define ALGO_SERVICE_OPTIONS                                                                    \
 	{ .name = "listen",                                                                     \
 	  .type = OPT_STRING,                                                                   \
-	  .help = "serve collector.algorithm.v1 over gRPC on HOST:PORT (loopback unless "      \
-		  "--listen-public) or unix:PATH (0660); docs/service.md" },                   \
+	  .help = "serve collector.algorithm.v1 over gRPC on HOST:PORT (loopback unless "       \
+		  "--listen-public) or unix:PATH (0660); docs/service.md" },                    \
 		{ .name = "listen-public",                                                      \
 		  .type = OPT_BOOL,                                                             \
 		  .help = "allow a --listen address that is not loopback (needs --tls-cert)" }, \
 		{ .name = "tls-cert",                                                           \
 		  .type = OPT_STRING,                                                           \
 		  .help = "PEM certificate chain of the gRPC service (with --tls-key)" },       \
-		{ .name = "tls-key", .type = OPT_STRING, .help = "PEM private key of --tls-cert" }, \
+		{ .name = "tls-key",                                                            \
+		  .type = OPT_STRING,                                                           \
+		  .help = "PEM private key of --tls-cert" },                                    \
 		{ .name = "tls-client-ca",                                                      \
 		  .type = OPT_STRING,                                                           \
 		  .help = "PEM CA bundle: gRPC clients must present a certificate it signed" }, \
-		{ .name = "service-queue",                                                      \
-		  .type = OPT_INT,                                                              \
-		  .def = "256",                                                                 \
-		  .help = "results held per slow SubscribeResults client before the oldest "    \
-			  "are dropped" }
+	{                                                                                       \
+		.name = "service-queue", .type = OPT_INT, .def = "256",                         \
+		.help = "results held per slow SubscribeResults client before the oldest "      \
+			"are dropped"                                                           \
+	}
 
 /* Detail codes of failed calls (docs/service.md), sent as trailing metadata collector-code. */
 enum svc_detail {

@@ -36,7 +36,8 @@ const char *svc_image_of(struct service *s, const void *image_msg, struct algori
 		out->size = im->size ? im->size : (size_t)im->stride * (size_t)im->height;
 		if (!out->data) {
 			*detail = SVC_BAD_LEASE;
-			return "the slot is not leased with that token (expired, used or released): "
+			return "the slot is not leased with that token (expired, used or "
+			       "released): "
 			       "LeaseSlot again";
 		}
 	}
@@ -127,8 +128,7 @@ static void exec_done(void *arg, const struct algorithm_result *res)
 	svc_unref(c);
 }
 
-static void execute_method(struct svc_call *c, const uint8_t *data, size_t len,
-			   const char *method)
+static void execute_method(struct svc_call *c, const uint8_t *data, size_t len, const char *method)
 {
 	struct service *s = svc_of(c);
 	struct exec_ctx *x;
@@ -161,11 +161,10 @@ static void execute_method(struct svc_call *c, const uint8_t *data, size_t len,
 	x->req = req;
 	svc_ref(c);
 	svc_set_state(c, x);
-	id = algorithm_submit_info(svc_algo(s), method, params_of(req->params_json),
-				   has ? &img : NULL,
-				   &(struct algorithm_call_info){ .source = req->source,
-								  .tag = req->tag },
-				   exec_done, x);
+	id = algorithm_submit_info(
+		svc_algo(s), method, params_of(req->params_json), has ? &img : NULL,
+		&(struct algorithm_call_info){ .source = req->source, .tag = req->tag }, exec_done,
+		x);
 	if (svc_state(c) == x)
 		x->id = id;
 }
@@ -192,11 +191,10 @@ static void on_exec_end(struct svc_call *c, bool cancelled)
 static const struct svc_method execute = { .path = "/collector.algorithm.v1.Algorithm/Execute",
 					   .on_message = on_execute,
 					   .on_end = on_exec_end };
-static const struct svc_method pre_execute = {
-	.path = "/collector.algorithm.v1.Algorithm/PreExecute",
-	.on_message = on_pre_execute,
-	.on_end = on_exec_end
-};
+static const struct svc_method pre_execute = { .path = "/collector.algorithm.v1.Algorithm/"
+						       "PreExecute",
+					       .on_message = on_pre_execute,
+					       .on_end = on_exec_end };
 
 /* ---- ExecuteBatch ---- */
 
@@ -280,11 +278,10 @@ static void batch_submit(struct service *s, struct batch *b, const char *method,
 		batch_done(&b->items[i], &res);
 		return;
 	}
-	id = algorithm_submit_info(svc_algo(s), method, params_of(req->params_json),
-				   has ? &img : NULL,
-				   &(struct algorithm_call_info){ .source = req->source,
-								  .tag = req->tag },
-				   batch_done, &b->items[i]);
+	id = algorithm_submit_info(
+		svc_algo(s), method, params_of(req->params_json), has ? &img : NULL,
+		&(struct algorithm_call_info){ .source = req->source, .tag = req->tag }, batch_done,
+		&b->items[i]);
 	b->items[i].id = id;
 }
 
@@ -349,11 +346,10 @@ static void on_batch_end(struct svc_call *c, bool cancelled)
 			algorithm_cancel(svc_algo(svc_of(c)), b->items[i].id);
 }
 
-static const struct svc_method execute_batch = {
-	.path = "/collector.algorithm.v1.Algorithm/ExecuteBatch",
-	.on_message = on_batch,
-	.on_end = on_batch_end
-};
+static const struct svc_method execute_batch = { .path = "/collector.algorithm.v1.Algorithm/"
+							 "ExecuteBatch",
+						 .on_message = on_batch,
+						 .on_end = on_batch_end };
 
 /* ---- LeaseSlot, ReleaseSlot ---- */
 
@@ -398,8 +394,7 @@ static void on_lease(struct svc_call *c, const uint8_t *data, size_t len)
 			for (size_t i = 0; i < r.n_slots; i++)
 				svc_lease_release(svc_leases(s), slots[i].slot, slots[i].lease);
 			svc_finish(c, GRPC_STATUS_RESOURCE_EXHAUSTED, SVC_NO_CAPACITY,
-				   "only %zu of %u slots are free (--pool-slots)", r.n_slots,
-				   want);
+				   "only %zu of %u slots are free (--pool-slots)", r.n_slots, want);
 		} else {
 			svc_send(c, &r.base);
 			svc_finish(c, GRPC_STATUS_OK, 0, NULL);
@@ -429,10 +424,9 @@ static void on_release(struct svc_call *c, const uint8_t *data, size_t len)
 
 static const struct svc_method lease_slot = { .path = "/collector.algorithm.v1.Algorithm/LeaseSlot",
 					      .on_message = on_lease };
-static const struct svc_method release_slot = {
-	.path = "/collector.algorithm.v1.Algorithm/ReleaseSlot",
-	.on_message = on_release
-};
+static const struct svc_method release_slot = { .path = "/collector.algorithm.v1.Algorithm/"
+							"ReleaseSlot",
+						.on_message = on_release };
 
 /* ---- GetMetrics ---- */
 
@@ -455,7 +449,9 @@ static double qps(uint64_t total)
 	static int64_t mark_ns;
 	static uint64_t mark_total;
 	int64_t now = clock_mono_ns();
-	double q = mark_ns && now > mark_ns ? (double)(total - mark_total) / algo_secs(now - mark_ns) : 0;
+	double q = mark_ns && now > mark_ns ?
+			   (double)(total - mark_total) / algo_secs(now - mark_ns) :
+			   0;
 
 	if (!mark_ns || now - mark_ns > 10LL * 1000000000) {
 		mark_ns = now;
@@ -480,7 +476,8 @@ static void on_metrics(struct svc_call *c, const uint8_t *data, size_t len)
 	m.qps = qps(st->latency_count);
 	m.instances = (uint32_t)a->ninst;
 	for (int i = 0; i < a->ninst; i++) {
-		m.instances_ready += a->inst[i].state == ALGO_READY || a->inst[i].state == ALGO_BUSY;
+		m.instances_ready += a->inst[i].state == ALGO_READY ||
+				     a->inst[i].state == ALGO_BUSY;
 		m.instances_broken += a->inst[i].state == ALGO_BROKEN;
 		m.in_flight += a->inst[i].inflight.len;
 	}
@@ -504,7 +501,8 @@ static void on_metrics(struct svc_call *c, const uint8_t *data, size_t len)
 	svc_finish(c, GRPC_STATUS_OK, 0, NULL);
 }
 
-static const struct svc_method get_metrics = { .path = "/collector.algorithm.v1.Algorithm/GetMetrics",
+static const struct svc_method get_metrics = { .path = "/collector.algorithm.v1.Algorithm/"
+						       "GetMetrics",
 					       .on_message = on_metrics };
 
 /* ---- grpc.health.v1.Health/Check ---- */
@@ -514,8 +512,9 @@ int svc_health_of(const struct service *s, const char *service)
 {
 	if (*service && strcmp(service, "collector.algorithm.v1.Algorithm") != 0)
 		return -1;
-	return svc_serving(s) ? GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING :
-				GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
+	return svc_serving(s) ?
+		       GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING :
+		       GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
 }
 
 static void on_check(struct svc_call *c, const uint8_t *data, size_t len)
@@ -544,6 +543,6 @@ static const struct svc_method health_check = { .path = "/grpc.health.v1.Health/
 						.on_message = on_check };
 
 const struct svc_method *const svc_call_methods[] = {
-	&execute,    &pre_execute,  &execute_batch, &lease_slot,
-	&release_slot, &get_metrics, &health_check, NULL,
+	&execute,      &pre_execute, &execute_batch, &lease_slot,
+	&release_slot, &get_metrics, &health_check,  NULL,
 };

@@ -278,14 +278,12 @@ void svc_sources_free(struct svc_sources *all)
 
 static const struct svc_method add_source = { .path = "/collector.algorithm.v1.Algorithm/AddSource",
 					      .on_message = on_add };
-static const struct svc_method remove_source_m = {
-	.path = "/collector.algorithm.v1.Algorithm/RemoveSource",
-	.on_message = on_remove
-};
-static const struct svc_method list_sources = {
-	.path = "/collector.algorithm.v1.Algorithm/ListSources",
-	.on_message = on_list
-};
+static const struct svc_method remove_source_m = { .path = "/collector.algorithm.v1.Algorithm/"
+							   "RemoveSource",
+						   .on_message = on_remove };
+static const struct svc_method list_sources = { .path = "/collector.algorithm.v1.Algorithm/"
+							"ListSources",
+						.on_message = on_list };
 
 const struct svc_method *const svc_source_methods[] = { &add_source, &remove_source_m,
-							 &list_sources, NULL };
+							&list_sources, NULL };

@@ -152,8 +152,8 @@ static void on_frame(struct svc_call *c, const uint8_t *data, size_t len)
 	fs->pending++;
 	it->call_id = algorithm_submit_info(
 		svc_algo(s), "execute", f->params_json && *f->params_json ? f->params_json : "{}",
-		has ? &img : NULL, &(struct algorithm_call_info){ .source = fs->source }, frame_done,
-		it);
+		has ? &img : NULL, &(struct algorithm_call_info){ .source = fs->source },
+		frame_done, it);
 }
 
 static void on_frames_half_close(struct svc_call *c)
@@ -224,8 +224,7 @@ struct svc_sub {
 	struct svc_sub *prev, *next;
 };
 
-static bool wanted(const struct svc_sub *sub, const char *source, int instance,
-		   const char *outcome)
+static bool wanted(const struct svc_sub *sub, const char *source, int instance, const char *outcome)
 {
 	const Collector__Algorithm__V1__SubscribeRequest *r = sub->req;
 	bool any = r->n_instances == 0, out = r->n_outcome == 0;
@@ -420,10 +419,11 @@ void svc_streams_event(struct service *s, const char *type, const char *json, si
 {
 	if (strcmp(type, "algorithm.state") == 0)
 		svc_streams_health(s);
-	if (svc_lists(s)->subs &&
-	    (strcmp(type, "algorithm.result") == 0 || strcmp(type, "algorithm.event") == 0))
+	if (svc_lists(s)->subs && (strcmp(type, "algorithm.result") == 0 || strcmp(type, "algorithm"
+											 ".even"
+											 "t") == 0))
 		deliver(s, type, json, len);
 }
 
 const struct svc_method *const svc_stream_methods[] = { &stream_frames, &subscribe, &health_watch,
-							 NULL };
+							NULL };

@@ -331,9 +331,9 @@ static void print_targets(const struct pct floor_rt[2], const struct pct empty[2
 	       "reference: not the target path (memory bandwidth)");
 	snprintf(m, sizeof(m), "%.0fx", b64.p50 / hd_copy[0].p50);
 	printf("%-54s %-34s %-12s %s\n", "1080p copy path vs base64 in JSON, same CPU", m, ">= 20x",
-	       isnan(b64.p50 / hd_copy[0].p50)      ? "NO SAMPLES" :
-	       b64.p50 >= 20 * hd_copy[0].p50 ? "PASS" :
-						"FAIL (reference)");
+	       isnan(b64.p50 / hd_copy[0].p50) ? "NO SAMPLES" :
+	       b64.p50 >= 20 * hd_copy[0].p50  ? "PASS" :
+						 "FAIL (reference)");
 	for (int i = 0; i < 2; i++) {
 		char t[80];
 
@@ -424,8 +424,8 @@ int main(int argc, char **argv)
 	struct algorithm_image vga = { pixels, (size_t)640 * 480 * 3, 640, 480, 3, 1920, "rgb8" };
 	struct algorithm_image hd = { pixels, (size_t)1920 * 1080 * 3, 1920, 1080, 3, 5760, "rgb8" };
 	struct algorithm *a;
-	struct pct floor_rt[2], empty[2], hd_copy[2], hd_zero[2], b64_rt = { NAN, NAN },
-								  own_start, host_start;
+	struct pct floor_rt[2], empty[2], hd_copy[2], hd_zero[2], b64_rt = { NAN, NAN }, own_start,
+								  host_start;
 	double memcpy_cost = 0, rate[2];
 	long rss;
 	ssize_t len = readlink("/proc/self/exe", sim, sizeof(sim) - 32);
