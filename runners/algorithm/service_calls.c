@@ -209,6 +209,7 @@ struct batch {
 	struct svc_call *c;
 	Collector__Algorithm__V1__ExecuteBatchRequest *req;
 	size_t remaining;
+	bool submitting; /* outcomes that come while the calls are made wait for the last */
 	CallOutcome *outcomes;
 	CallOutcome **ptrs;
 	struct batch_item *items;
@@ -243,7 +244,7 @@ static void batch_step(struct batch *b)
 {
 	struct svc_call *c = b->c;
 
-	if (--b->remaining > 0)
+	if (--b->remaining > 0 || b->submitting)
 		return;
 	if (svc_state(c) == b)
 		svc_set_state(c, NULL);
@@ -273,9 +274,12 @@ static void batch_submit(struct service *s, struct batch *b, const char *method,
 	b->items[i] = (struct batch_item){ .b = b, .index = i };
 	b->ptrs[i] = &b->outcomes[i];
 	if (bad) {
+		/* Its outcome now; the batch cannot end before the submission's own step. */
 		res.code = ALGORITHM_BAD_INPUT;
 		res.message = bad;
-		batch_done(&b->items[i], &res);
+		svc_outcome_fill(&b->outcomes[i], &res, req->tag);
+		b->items[i].done = true;
+		b->remaining--;
 		return;
 	}
 	id = algorithm_submit_info(
@@ -310,7 +314,7 @@ static void on_batch(struct svc_call *c, const uint8_t *data, size_t len)
 	b = calloc(1, sizeof(*b));
 	if (b) {
 		b->outcomes = calloc(n, sizeof(*b->outcomes));
-		b->ptrs = calloc(n, sizeof(*b->ptrs));
+		b->ptrs = calloc(n, sizeof(CallOutcome *));
 		b->items = calloc(n, sizeof(*b->items));
 	}
 	if (!b || !b->outcomes || !b->ptrs || !b->items) {
@@ -328,10 +332,12 @@ static void on_batch(struct svc_call *c, const uint8_t *data, size_t len)
 	b->req = req;
 	/* One more than the calls: the batch cannot end while it is still being submitted. */
 	b->remaining = n + 1;
+	b->submitting = true;
 	svc_ref(c);
 	svc_set_state(c, b);
 	for (size_t i = 0; i < n; i++)
 		batch_submit(s, b, method, i);
+	b->submitting = false;
 	batch_step(b);
 }
 
@@ -432,12 +438,14 @@ static const struct svc_method release_slot = { .path = "/collector.algorithm.v1
 
 static uint64_t rss_bytes(void)
 {
-	long size = 0, pages = 0;
+	char line[128] = "", *p;
+	long pages = 0;
 	FILE *f = fopen("/proc/self/statm", "re");
 
 	if (f) {
-		if (fscanf(f, "%ld %ld", &size, &pages) != 2)
-			pages = 0;
+		/* "size resident ...": the second field, in pages. */
+		if (fgets(line, sizeof(line), f) && (p = strchr(line, ' ')))
+			pages = strtol(p + 1, NULL, 10);
 		fclose(f);
 	}
 	return (uint64_t)pages * (uint64_t)sysconf(_SC_PAGESIZE);
