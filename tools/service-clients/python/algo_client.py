@@ -105,6 +105,8 @@ def main():
     s.add_argument("n", type=int)
     s = sub.add_parser("lease")
     s.add_argument("n", type=int)
+    s = sub.add_parser("release", help="give leased slots back: SLOT:LEASE ...")
+    s.add_argument("slots", nargs="+")
     s = sub.add_parser("health")
     s.add_argument("--service", default="")
     s = sub.add_parser("watch", help="print health changes until N were seen")
@@ -147,6 +149,10 @@ def main():
                        for i in range(a.n)]), timeout=t))
         elif a.cmd == "lease":
             show(stub.LeaseSlot(pb.LeaseSlotRequest(count=a.n, ttl_ms=a.ttl), timeout=t))
+        elif a.cmd == "release":
+            refs = [pb.SlotRef(slot=int(x.split(":")[0]), lease=int(x.split(":")[1]))
+                    for x in a.slots]
+            show(stub.ReleaseSlot(pb.ReleaseSlotRequest(slots=refs), timeout=t))
         elif a.cmd == "health":
             show(health.Check(hpb.HealthCheckRequest(service=a.service), timeout=t))
         elif a.cmd == "watch":
