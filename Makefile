@@ -279,7 +279,9 @@ LINT_SRCS = $(LIB_SRCS) collector/main.c $(PLUGIN_SRCS) bpf/loader_main.c
 # Generated skeletons are system headers to the analysers: their code is bpftool's.
 # libbpf's headers are not: the analyser assumes a system function never frees what
 # it is given, and would call every skeleton's bpf_object__destroy_skeleton() a leak.
+# Generated protobuf-c code is protoc-c's: a system header to them too.
 LINT_FLAGS = $(CFLAGS_BASE) -Icollector/include -Icollector -isystem $(BUILD)/bpf -Ibpf \
+             -isystem $(BUILD)/proto \
              -DLOADER_NAME='"process"' \
              --no-system-header-prefix=bpf/
 
@@ -292,7 +294,7 @@ format-check:
 # One clang-tidy process per file: clang-tidy 14 caches its analyser's function
 # lookups across the files of one run, and then misreports va_start in every
 # file after the first as an uninitialized va_list.
-lint: $(BPF_SKELS)
+lint: $(BPF_SKELS) $(PROTO_GEN:%.c=%.h)
 	@rc=0; for f in $(LINT_SRCS); do \
 		out=$$(clang-tidy --quiet $$f -- $(LINT_FLAGS) 2>&1) || rc=1; \
 		[ -z "$$out" ] || printf '%s\n' "$$out" | grep -v '^[0-9]* warnings* generated\.$$'; \

@@ -276,10 +276,10 @@ static void start(struct svc_call *c, const grpc_op *ops, size_t n, struct svc_t
 
 static void arm_recv(struct svc_call *c)
 {
-	grpc_op op = { .op = GRPC_OP_RECV_MESSAGE };
+	grpc_op recv = { .op = GRPC_OP_RECV_MESSAGE };
 
-	op.data.recv_message.recv_message = &c->recv_bb;
-	start(c, &op, 1, &c->t_recv);
+	recv.data.recv_message.recv_message = &c->recv_bb;
+	start(c, &recv, 1, &c->t_recv);
 }
 
 /* The next queued message, or the status once none is left; one send batch at a time. */
@@ -391,7 +391,7 @@ static const struct svc_method *find_method(const grpc_slice *path)
 static void accept_call(struct svc_call *c)
 {
 	struct service *s = c->svc;
-	grpc_op op = { .op = GRPC_OP_RECV_CLOSE_ON_SERVER };
+	grpc_op close_op = { .op = GRPC_OP_RECV_CLOSE_ON_SERVER };
 
 	c->prev = NULL;
 	c->next = s->live;
@@ -399,8 +399,8 @@ static void accept_call(struct svc_call *c)
 		s->live->prev = c;
 	s->live = c;
 	s->nlive++;
-	op.data.recv_close_on_server.cancelled = &c->cancelled;
-	start(c, &op, 1, &c->t_close);
+	close_op.data.recv_close_on_server.cancelled = &c->cancelled;
+	start(c, &close_op, 1, &c->t_close);
 	c->m = find_method(&c->details.method);
 	if (s->stopping)
 		svc_finish(c, GRPC_STATUS_UNAVAILABLE, SVC_STOPPING, "the runner is stopping");
