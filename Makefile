@@ -223,6 +223,11 @@ bench-metrics: all
 bench-health: all
 	@BUILD=$(abspath $(BUILD)) bash tools/bench/health.sh
 
+# The algorithm runner's gRPC service with the Go client (tools/service-clients/go).
+.PHONY: bench-service
+bench-service: all
+	@BUILD=$(abspath $(BUILD)) bash tools/bench/service.sh
+
 # Crash -> algorithm.crash latency over CRASHES (1000) SIGKILLed algorithm children.
 .PHONY: bench-algo-crash
 bench-algo-crash: all
