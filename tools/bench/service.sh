@@ -16,7 +16,7 @@ pid=""
 trap '[ -z "$pid" ] || kill -TERM "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 
 mkdir -p "$(dirname "$client")"
-GOCACHE="$repo/$BUILD/gocache" "$repo/tools/service-clients/go/build.sh" "$client"
+GOCACHE="$BUILD/gocache" "$repo/tools/service-clients/go/build.sh" "$client"
 mkdir -p "$work/pkg"
 cat >"$work/pkg/manifest.json" <<JSON
 {"name":"bench","version":"1.0.0","protocol":1,"entry_point":["$BUILD/tools/algo-sim/algo_sim","--no-checksum"],
