@@ -22,6 +22,8 @@ CFLAGS   ?=
 CFLAGS   += $(CFLAGS_BASE) $(OPT) -Icollector/include -MMD -MP
 LIBS     := -lyajl -lev -lmicrohttpd -lrdkafka -lhttp_parser -lcurl -lprotobuf-c -lz -lpthread -ldl -lm -lcapstone -lbrotlidec -lzstd
 LDFLAGS  += $(LDSAN)
+# gRPC C core: the algorithm runner's service (runners/algorithm/service*.c).
+LIBS     += -lgrpc -lgpr
 
 DEB_PACKAGES := build-essential pkg-config libyajl-dev libev-dev libcmocka-dev zlib1g-dev jq \
                 libmicrohttpd-dev curl procps util-linux \
@@ -99,8 +101,9 @@ $(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h: proto/%.proto
 	@mkdir -p $(BUILD)/proto
 	protoc-c --proto_path=proto --c_out=$(BUILD)/proto $<
 
+# protoc-c's initializers of a oneof miss a brace level: its code, not ours.
 $(BUILD)/proto/%.pb-c.o: $(BUILD)/proto/%.pb-c.c
-	$(CC) $(CFLAGS) -I$(BUILD)/proto -c $< -o $@
+	$(CC) $(CFLAGS) -Wno-missing-braces -I$(BUILD)/proto -c $< -o $@
 
 # Sources that use generated messages see $(BUILD)/proto and wait for its headers.
 ifneq ($(PROTO_SRCS),)
@@ -271,6 +274,11 @@ bench-metrics: all
 bench-health: all
 	@BUILD=$(abspath $(BUILD)) bash tools/bench/health.sh
 
+# The algorithm runner's gRPC service with the Go client (tools/service-clients/go).
+.PHONY: bench-service
+bench-service: all
+	@BUILD=$(abspath $(BUILD)) bash tools/bench/service.sh
+
 # Crash -> algorithm.crash latency over CRASHES (1000) SIGKILLed algorithm children.
 .PHONY: bench-algo-crash
 bench-algo-crash: all
@@ -315,6 +323,8 @@ install: all
 	install -m 0644 $(BUILD)/libcollector.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 0755 $(BUILD)/libcollector.so $(DESTDIR)$(PREFIX)/lib/
 	install -m 0644 collector/include/collector/*.h $(DESTDIR)$(PREFIX)/include/collector/
+	cd proto && find . -name '*.proto' -exec install -D -m 0644 {} \
+		$(DESTDIR)$(PREFIX)/share/collector/proto/{} \;
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell $(BUILD)/collector version | cut -d" " -f2)|' \
 		collector/dist/collector.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/collector.pc
 	install -m 0644 $(BUILD)/collector.8 $(DESTDIR)$(PREFIX)/share/man/man8/collector.8
@@ -332,7 +342,9 @@ LINT_SRCS = $(LIB_SRCS) collector/main.c $(PLUGIN_SRCS) bpf/loader_main.c
 # Generated skeletons are system headers to the analysers: their code is bpftool's.
 # libbpf's headers are not: the analyser assumes a system function never frees what
 # it is given, and would call every skeleton's bpf_object__destroy_skeleton() a leak.
+# Generated protobuf-c code is protoc-c's: a system header to them too.
 LINT_FLAGS = $(CFLAGS_BASE) -Icollector/include -Icollector -isystem $(BUILD)/bpf -Ibpf \
+             -isystem $(BUILD)/proto \
              -DLOADER_NAME='"process"' \
              --no-system-header-prefix=bpf/
 # protoc-c's generated messages are system headers too: their code is protoc-c's.

@@ -49,8 +49,30 @@ void algo_list_remove(struct algo_list *l, struct algo_call *c)
 	l->len--;
 }
 
+const uint64_t algorithm_latency_bounds_us[12] = { 100,	  250,	 500,	1000,	2500,	5000,
+						   10000, 25000, 50000, 100000, 500000, 1000000 };
+
+const struct algorithm_stats *algorithm_stats(const struct algorithm *a)
+{
+	return &a->stats;
+}
+
+static void count_outcome(struct algorithm *a, enum algorithm_code code, int64_t latency_ns)
+{
+	struct algorithm_stats *s = &a->stats;
+
+	if ((size_t)code < sizeof(s->outcomes) / sizeof(s->outcomes[0]))
+		s->outcomes[code]++;
+	s->latency_count++;
+	s->latency_sum_s += (double)latency_ns / 1e9;
+	for (int i = 0; i < 12; i++)
+		s->latency_le[i] += (uint64_t)latency_ns <= algorithm_latency_bounds_us[i] * 1000;
+}
+
 static void free_call(struct algo_call *c)
 {
+	free(c->source);
+	free(c->tag);
 	free(c->method);
 	free(c->params);
 	free(c);
@@ -75,12 +97,22 @@ void algo_complete(struct algo_call *c, enum algorithm_code code, const char *me
 		shm_pool_release(&a->pool, c->slot);
 	c->slot = -1;
 	a->pending--;
+	count_outcome(a, code, latency);
 	algo_ev_begin(a);
 	algo_ev_int(a, "id", (long long)c->id);
 	algo_ev_int(a, "instance", res.instance);
 	algo_ev_str(a, "method", c->method);
 	algo_ev_str(a, "outcome", algorithm_code_name(code));
 	algo_ev_int(a, "latency_us", latency / 1000);
+	/* The child's share: from the call's line written to its stdin to the outcome. */
+	if (c->sent_ns)
+		algo_ev_int(a, "run_us", (clock_mono_ns() - c->sent_ns) / 1000);
+	if (c->source)
+		algo_ev_str(a, "source", c->source);
+	if (c->tag)
+		algo_ev_str(a, "tag", c->tag);
+	if (c->line)
+		algo_ev_int(a, "line", (long long)c->line);
 	if (code == ALGORITHM_OK && json)
 		algo_ev_raw(a, "data", json, json_len);
 	else if (code == ALGORITHM_FAILED && json)

@@ -48,6 +48,9 @@ struct algo_call {
 	algorithm_done_fn done;
 	void *arg;
 	int64_t submit_ns;
+	int64_t sent_ns;    /* written to a child, 0 before */
+	char *source, *tag; /* the caller's labels (algorithm_call_info), or NULL */
+	uint64_t line;
 	int slot;		    /* leased pool slot, -1 when none */
 	struct algo_instance *inst; /* while in flight */
 	ev_timer timeout_w;
@@ -139,6 +142,7 @@ struct algorithm {
 	int64_t paused_total_ns;
 	uint64_t pauses;
 	struct event_builder *eb; /* the data object of the event being built */
+	struct algorithm_stats stats;
 	const struct algo_hooks *hooks;
 };
 

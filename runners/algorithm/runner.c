@@ -20,6 +20,7 @@
 #include "host.h"
 #include "pnm.h"
 #include "protocol.h"
+#include "service.h"
 
 #define CALL_LINE_MAX ((size_t)1 << 20)
 
@@ -28,6 +29,7 @@ struct algorithm_runner {
 	const struct options *opts;
 	struct algorithm *algo;
 	struct algo_watch *watch; /* health watch and crash reports */
+	struct service *svc;	  /* --listen: the gRPC service, else NULL */
 	/* calls source */
 	int calls_fd;
 	bool close_calls_fd;
@@ -43,7 +45,8 @@ struct algorithm_runner {
 	bool input_done;
 	bool stopping;
 	bool finished;
-	bool paused; /* a full sink holds it back until resume() */
+	bool paused;  /* a full sink holds it back until resume() */
+	bool reading; /* in read_calls(): an outcome does not read on from inside it */
 	uint64_t pauses;
 	unsigned long calls, failures;
 	struct buffer params;
@@ -97,6 +100,7 @@ static const struct option_spec algorithm_options[] = {
 	  .def = "30s",
 	  .help = "how long an open circuit breaker keeps an instance down" },
 	ALGO_WATCH_OPTIONS,
+	ALGO_SERVICE_OPTIONS,
 	{ 0 },
 };
 
@@ -147,6 +151,11 @@ static void on_event(void *arg, const char *type, pid_t pid, const char *json, s
 
 	if (strcmp(type, "algorithm.state") == 0)
 		update_health(r);
+	/* A child's protocol error is bad input from the source: counted in /metrics and /runners. */
+	if (strcmp(type, "algorithm.protocol_error") == 0)
+		runner_report_error(r->ctx, "child_protocol", 0, 0, json, json ? len : 0,
+				    "instance broke the protocol (algorithm.protocol_error)");
+	service_on_event(r->svc, type, json, len);
 	if (!ev) {
 		runner_emit_failed(r->ctx, type);
 		return;
@@ -211,26 +220,42 @@ static void on_done(void *arg, const struct algorithm_result *res)
 	pnm_free(&pc->img);
 	free(pc);
 	r->outstanding--;
-	if (r->calls_fd >= 0 && !r->stopping && !r->paused && !ev_is_active(&r->calls_w))
+	if (r->calls_fd >= 0 && !r->stopping && !r->paused && !r->reading &&
+	    !ev_is_active(&r->calls_w))
 		read_calls(r);
 	maybe_finish(r);
 }
 
 static void submit(struct algorithm_runner *r, const char *method, const char *params,
-		   struct pending_call *pc)
+		   const struct algorithm_call_info *info, struct pending_call *pc)
 {
 	r->outstanding++;
 	r->calls++;
-	algorithm_submit(r->algo, method, params, pc->img.pixels ? &pc->img.meta : NULL, on_done,
-			 pc);
+	algorithm_submit_info(r->algo, method, params, pc->img.pixels ? &pc->img.meta : NULL, info,
+			      on_done, pc);
+}
+
+/* A request that is not a call still gets its one algorithm.result (bad_input). */
+static void reject(struct algorithm_runner *r, const char *method,
+		   const struct algorithm_call_info *info, const char *message)
+{
+	struct pending_call *pc = calloc(1, sizeof(*pc));
+
+	if (!pc)
+		return;
+	pc->r = r;
+	r->outstanding++;
+	r->calls++;
+	algorithm_reject(r->algo, method, info, message, on_done, pc);
 }
 
 static void handle_call_line(struct algorithm_runner *r, const struct line *l)
 {
 	char ebuf[128], path[PATH_MAX * 2];
-	yajl_val msg, method, image;
+	yajl_val msg, method, image, tag;
 	struct pending_call *pc;
 	struct error err = { 0 };
+	struct algorithm_call_info info = { .line = l->number };
 
 	r->params.len = 0;
 	if (buffer_append(&r->params, l->ptr, l->len) < 0 || buffer_append(&r->params, "", 1) < 0)
@@ -240,13 +265,16 @@ static void handle_call_line(struct algorithm_runner *r, const struct line *l)
 	msg = yajl_tree_parse(r->params.data, ebuf, sizeof(ebuf));
 	method = algo_member(msg, "method");
 	image = algo_member(msg, "image");
+	tag = algo_member(msg, "tag");
+	if (tag && YAJL_IS_STRING(tag))
+		info.tag = tag->u.string;
 	if (!msg || !YAJL_IS_OBJECT(msg) || (method && !YAJL_IS_STRING(method)) ||
 	    (image && !YAJL_IS_STRING(image))) {
 		runner_report_error(r->ctx, "invalid_call", l->number, l->offset, l->ptr, l->len,
 				    "calls line %llu: not {\"method\":\"...\",\"params\":{...},"
 				    "\"image\":\"path\"}",
 				    (unsigned long long)l->number);
-		r->failures++;
+		reject(r, NULL, &info, "invalid_call: the line is not a call");
 		yajl_tree_free(msg);
 		return;
 	}
@@ -265,8 +293,9 @@ static void handle_call_line(struct algorithm_runner *r, const struct line *l)
 			runner_report_error(r->ctx, "bad_image", l->number, l->offset, l->ptr,
 					    l->len, "calls line %llu: %s",
 					    (unsigned long long)l->number, err.msg);
-			r->failures++;
 			free(pc);
+			snprintf(path, sizeof(path), "bad_image: %s", err.msg);
+			reject(r, method ? method->u.string : NULL, &info, path);
 			yajl_tree_free(msg);
 			return;
 		}
@@ -274,7 +303,7 @@ static void handle_call_line(struct algorithm_runner *r, const struct line *l)
 	{
 		char *params = algo_json_text(algo_member(msg, "params"));
 
-		submit(r, method ? method->u.string : "execute", params ? params : "{}", pc);
+		submit(r, method ? method->u.string : "execute", params ? params : "{}", &info, pc);
 		free(params);
 	}
 	yajl_tree_free(msg);
@@ -290,8 +319,18 @@ static void end_calls(struct algorithm_runner *r)
 	maybe_finish(r);
 }
 
+static void read_calls_now(struct algorithm_runner *r);
+
 /* Read and submit calls while the host has room; the rest waits in the pipe or file. */
 static void read_calls(struct algorithm_runner *r)
+{
+	r->reading = true;
+	read_calls_now(r);
+	r->reading = false;
+	maybe_finish(r);
+}
+
+static void read_calls_now(struct algorithm_runner *r)
 {
 	struct line l;
 
@@ -373,7 +412,7 @@ static void on_frame(struct ev_loop *loop, ev_timer *w, int revents)
 		hold_back(r);
 		return;
 	}
-	submit(r, "execute", r->params.data, pc);
+	submit(r, "execute", r->params.data, &(struct algorithm_call_info){ .tag = name }, pc);
 }
 
 static int is_frame(const struct dirent *d)
@@ -452,6 +491,8 @@ static void *algorithm_create(struct runner_ctx *ctx, const struct options *opts
 		error_set(err, EINVAL, "--crash-dir and --no-crash-reports contradict: drop one");
 		return NULL;
 	}
+	if (service_check_options(opts, err) < 0)
+		return NULL;
 	r = calloc(1, sizeof(*r));
 	if (r)
 		r->json = event_builder_new();
@@ -496,6 +537,8 @@ static int algorithm_start(void *self, struct error *err)
 	if (rc < 0)
 		return rc;
 	algo_watch_set_host(r->watch, r->algo);
+	if ((rc = service_start(r->ctx, r->algo, o, &r->svc, err)) < 0)
+		return rc;
 	if (options_str(o, "calls"))
 		return open_calls(r, options_str(o, "calls"), err);
 	if (options_str(o, "frames"))
@@ -510,6 +553,7 @@ static void algorithm_stop_runner(void *self)
 	if (r->stopping)
 		return;
 	r->stopping = true;
+	service_stop(r->svc);
 	if (r->calls_fd >= 0)
 		ev_io_stop(runner_loop(r->ctx), &r->calls_w);
 	ev_timer_stop(runner_loop(r->ctx), &r->frame_w);
@@ -568,6 +612,8 @@ static void algorithm_destroy(void *self)
 			close(r->calls_fd);
 	}
 	ev_timer_stop(runner_loop(r->ctx), &r->frame_w);
+	/* Before the host: the last answers go out, leased slots go back to its pool. */
+	service_free(r->svc);
 	algorithm_close(r->algo);
 	algo_watch_free(r->watch);
 	line_framer_free(&r->framer);
@@ -577,6 +623,37 @@ static void algorithm_destroy(void *self)
 	buffer_free(&r->params);
 	event_builder_free(r->json);
 	free(r);
+}
+
+/* Outcomes per kind and the submit-to-outcome latency histogram (the latency_us of events). */
+static void call_metrics(const struct algorithm *a, struct metrics_writer *w)
+{
+	const struct algorithm_stats *st = algorithm_stats(a);
+	char le[32];
+
+	for (int code = ALGORITHM_OK; code <= ALGORITHM_BAD_OUTPUT; code++)
+		metrics_add_labeled(w, METRIC_COUNTER, "collector_runner_call_outcomes_total",
+				    "algorithm: calls ended, per outcome (docs/events.md)",
+				    "outcome", algorithm_code_name((enum algorithm_code)code),
+				    (double)st->outcomes[code]);
+	for (int i = 0; i < 12; i++) {
+		snprintf(le, sizeof(le), "%g", (double)algorithm_latency_bounds_us[i] / 1e6);
+		metrics_add_labeled(w, METRIC_COUNTER,
+				    "collector_runner_call_latency_seconds_bucket",
+				    "algorithm: calls whose submit-to-outcome latency was at most "
+				    "le "
+				    "seconds (cumulative)",
+				    "le", le, (double)st->latency_le[i]);
+	}
+	metrics_add_labeled(w, METRIC_COUNTER, "collector_runner_call_latency_seconds_bucket",
+			    "algorithm: calls whose submit-to-outcome latency was at most le "
+			    "seconds (cumulative)",
+			    "le", "+Inf", (double)st->latency_count);
+	metrics_add(w, METRIC_COUNTER, "collector_runner_call_latency_seconds_sum",
+		    "algorithm: submit-to-outcome latency of every call, summed",
+		    st->latency_sum_s);
+	metrics_add(w, METRIC_COUNTER, "collector_runner_call_latency_seconds_count",
+		    "algorithm: calls with an outcome", (double)st->latency_count);
 }
 
 static void algorithm_metrics(void *self, struct metrics_writer *w)
@@ -610,7 +687,9 @@ static void algorithm_metrics(void *self, struct metrics_writer *w)
 		    (double)algorithm_paused_ns(r->algo) / 1e9);
 	metrics_add(w, METRIC_COUNTER, "collector_runner_pauses_total",
 		    "algorithm: times a full sink held the children back", (double)r->pauses);
+	call_metrics(r->algo, w);
 	algo_watch_metrics(r->watch, w);
+	service_metrics(r->svc, w);
 }
 
 const struct runner_ops algorithm_runner_ops = {

@@ -213,6 +213,72 @@ static void one_line(char *json)
 uint64_t algorithm_submit(struct algorithm *a, const char *method, const char *params_json,
 			  const struct algorithm_image *image, algorithm_done_fn done, void *arg)
 {
+	return algorithm_submit_info(a, method, params_json, image, NULL, done, arg);
+}
+
+static char *dup_or_null(const char *s, bool *oom)
+{
+	char *d = s && *s ? strdup(s) : NULL;
+
+	*oom |= s && *s && !d;
+	return d;
+}
+
+uint64_t algorithm_reject(struct algorithm *a, const char *method,
+			  const struct algorithm_call_info *info, const char *message,
+			  algorithm_done_fn done, void *arg)
+{
+	struct algo_call *c = calloc(1, sizeof(*c));
+	bool oom = false;
+	uint64_t id = ++a->next_id;
+
+	if (c) {
+		*c = (struct algo_call){ .host = a, .id = id, .done = done, .arg = arg, .slot = -1 };
+		c->submit_ns = clock_mono_ns();
+		ev_init(&c->timeout_w, on_call_timeout);
+		c->method = strdup(method && valid_word(method) ? method : "execute");
+		if (info) {
+			c->source = dup_or_null(info->source, &oom);
+			c->tag = dup_or_null(info->tag, &oom);
+			c->line = info->line;
+		}
+	}
+	if (!c || !c->method || oom) {
+		struct algorithm_result res = {
+			.id = id, .code = ALGORITHM_BAD_INPUT, .message = message, .instance = -1
+		};
+
+		if (c) {
+			free(c->method);
+			free(c->source);
+			free(c->tag);
+		}
+		free(c);
+		done(arg, &res);
+		return id;
+	}
+	fail_now(a, c, ALGORITHM_BAD_INPUT, message);
+	return id;
+}
+
+bool algorithm_cancel(struct algorithm *a, uint64_t id)
+{
+	for (struct algo_call *c = a->queue.head; c; c = c->next) {
+		if (c->id != id)
+			continue;
+		algo_list_remove(&a->queue, c);
+		algo_complete(c, ALGORITHM_STOPPED, "canceled: the caller went away", NULL, 0);
+		return true;
+	}
+	return false;
+}
+
+uint64_t algorithm_submit_info(struct algorithm *a, const char *method, const char *params_json,
+			       const struct algorithm_image *image,
+			       const struct algorithm_call_info *info, algorithm_done_fn done,
+			       void *arg)
+{
+	bool oom = false;
 	struct algo_call *c = calloc(1, sizeof(*c));
 	const char *bad = NULL;
 	uint64_t id = ++a->next_id;
@@ -232,7 +298,15 @@ uint64_t algorithm_submit(struct algorithm *a, const char *method, const char *p
 	c->timeout_w.data = c;
 	c->method = strdup(method ? method : "execute");
 	c->params = strdup(params_json ? params_json : "{}");
-	if (!c->method || !c->params)
+	if (info) {
+		c->source = dup_or_null(info->source, &oom);
+		c->tag = dup_or_null(info->tag, &oom);
+		c->line = info->line;
+	}
+	/* A lent slot is the call's from here on, whatever its outcome: even bad input frees it. */
+	if (image)
+		c->slot = slot_of(a, image->data);
+	if (!c->method || !c->params || oom)
 		bad = "out of memory";
 	else if (!valid_word(c->method))
 		bad = "the method must be a word of letters, digits, '_', '-' or '.'";
@@ -241,8 +315,6 @@ uint64_t algorithm_submit(struct algorithm *a, const char *method, const char *p
 	else if (image && (bad = check_image(a, image)) == NULL) {
 		c->image = *image;
 		c->has_image = true;
-		/* An image written in place into a lent slot: the call owns that slot now. */
-		c->slot = slot_of(a, image->data);
 	}
 	if (!bad)
 		one_line(c->params);
@@ -490,6 +562,7 @@ int algo_host_reset(struct algorithm *a, struct error *err)
 	a->stopping = a->stopped_told = false;
 	a->paused = a->frozen = a->closing = false;
 	a->paused_since_ns = a->paused_total_ns = 0;
+	a->stats = (struct algorithm_stats){ 0 };
 	a->pauses = 0;
 	return 0;
 }

@@ -369,6 +369,7 @@ int algo_instance_send_call(struct algo_instance *in, struct algo_call *c)
 	if (algo_msg_call(&in->wbuf, c->id, c->method, c->params, imgp) < 0)
 		return -ENOMEM;
 	c->inst = in;
+	c->sent_ns = clock_mono_ns();
 	algo_list_push(&in->inflight, c);
 	/* The loop's cached time may be stale after long callbacks: the timeout must not start early. */
 	ev_now_update(a->loop);

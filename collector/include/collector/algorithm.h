@@ -141,6 +141,75 @@ int algorithm_open(const char *package_dir, const struct algorithm_options *opts
 uint64_t algorithm_submit(struct algorithm *a, const char *method, const char *params_json,
 			  const struct algorithm_image *image, algorithm_done_fn done, void *arg);
 
+/** Who a call is for, echoed in its `algorithm.result` event; every member is optional. */
+struct algorithm_call_info {
+	const char *source; /**< the frame source or camera, or NULL */
+	const char *tag;    /**< the caller's own id or label, or NULL */
+	uint64_t line;	    /**< the calls-file line it came from, 0 when none */
+};
+
+/**
+ * algorithm_submit() with who the call is for: @p info's members (copied)
+ * appear in the call's `algorithm.result` as source, tag and line.
+ * @param a the handle
+ * @param method as for algorithm_submit()
+ * @param params_json as for algorithm_submit()
+ * @param image as for algorithm_submit()
+ * @param info the caller's labels, or NULL
+ * @param done the completion callback
+ * @param arg its argument
+ * @return the call's id.
+ */
+uint64_t algorithm_submit_info(struct algorithm *a, const char *method, const char *params_json,
+			       const struct algorithm_image *image,
+			       const struct algorithm_call_info *info, algorithm_done_fn done,
+			       void *arg);
+
+/**
+ * Give a call the caller could not even make (its line was not a call, its image
+ * unreadable) its outcome: ALGORITHM_BAD_INPUT with @p message, an id like any
+ * call's and its `algorithm.result`, so that every request has exactly one
+ * result. @p done is called before this returns.
+ * @param a the handle
+ * @param method the method asked for, or NULL ("execute")
+ * @param info the caller's labels, or NULL
+ * @param message why it was refused
+ * @param done the completion callback
+ * @param arg its argument
+ * @return the call's id.
+ */
+uint64_t algorithm_reject(struct algorithm *a, const char *method,
+			  const struct algorithm_call_info *info, const char *message,
+			  algorithm_done_fn done, void *arg);
+
+/**
+ * Withdraw a call still waiting in the queue (its caller went away): it ends
+ * at once as ALGORITHM_STOPPED and its slot returns to the pool. A call
+ * already sent to a child runs to its outcome.
+ * @param a the handle
+ * @param id the call's id
+ * @return true when the call was queued and is withdrawn.
+ */
+bool algorithm_cancel(struct algorithm *a, uint64_t id);
+
+/** Outcome counts and the submit-to-outcome latency histogram since the open. */
+struct algorithm_stats {
+	uint64_t outcomes[10]; /**< per enum algorithm_code */
+	uint64_t latency_count;
+	double latency_sum_s;
+	uint64_t latency_le[12]; /**< cumulative counts per bound of algorithm_latency_bounds_us */
+};
+
+/** Bounds of the latency histogram, in microseconds (12 of them; +Inf is latency_count). */
+extern const uint64_t algorithm_latency_bounds_us[12];
+
+/**
+ * The host's outcome counts and latency histogram.
+ * @param a the handle
+ * @return them, valid as long as the handle.
+ */
+const struct algorithm_stats *algorithm_stats(const struct algorithm *a);
+
 /**
  * Lend a free shared-memory slot so the host can write an image straight into
  * it (no copy at submit). Pass the pointer as the image's @c data to
