@@ -237,6 +237,11 @@ void node_stopping(struct node *n)
 	emit_node(n, "stopping");
 }
 
+const char *node_id(const struct node *n)
+{
+	return n->id;
+}
+
 void node_free(struct node *n)
 {
 	if (!n)

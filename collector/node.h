@@ -24,6 +24,9 @@ void node_start(struct node *n);
 /* A graceful stop began: the last heartbeat timer goes, collector.node with state "stopping" once. */
 void node_stopping(struct node *n);
 
+/* The node's id, owned by @p n. */
+const char *node_id(const struct node *n);
+
 /* Free; NULL is ignored. */
 void node_free(struct node *n);
 

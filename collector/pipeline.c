@@ -51,6 +51,11 @@ const char *runner_name(const struct runner_ctx *ctx)
 	return ctx->name;
 }
 
+const char *runner_node_id(const struct runner_ctx *ctx)
+{
+	return ctx->c->node ? node_id(ctx->c->node) : NULL;
+}
+
 bool runner_can_emit(struct runner_ctx *ctx)
 {
 	for (sink_mask m = ctx->blocking; m; m &= m - 1) {

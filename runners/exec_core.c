@@ -35,6 +35,7 @@ struct exec_core {
 	/* configuration */
 	struct exec_core_hooks hooks;
 	char type_exit[32];
+	char type_start[32];
 	char *const *argv;
 	char **envp;
 	const char *cwd;
@@ -128,6 +129,38 @@ static void put_counters(struct event_builder *b, const struct exec_core *r)
 	event_builder_close_object(b);
 }
 
+/* A node's lifecycle fields (seed 003's containers/ready): the run is RUNNER/PID on this node. */
+static void put_node(struct exec_core *r, struct event_builder *b)
+{
+	char id[300];
+
+	if (!runner_node_id(r->ctx))
+		return;
+	snprintf(id, sizeof(id), "%s/%d", runner_name(r->ctx), (int)r->pid);
+	event_builder_str(b, "node_id", runner_node_id(r->ctx));
+	event_builder_str(b, "container_id", id);
+	event_builder_null(b, "session_id");
+	event_builder_null(b, "executor_url");
+}
+
+/* Only on a node: without --node the output stays as it was (exec.line is the first event). */
+static void emit_start(struct exec_core *r)
+{
+	struct event_builder *b = r->eb;
+
+	if (!runner_node_id(r->ctx))
+		return;
+	event_builder_begin(b);
+	put_node(r, b);
+	put_time(b, "start", r->pc.start_ns);
+	event_builder_int(b, "restarts", r->restarts);
+	event_builder_open_array(b, "argv");
+	for (char *const *a = r->argv; *a; a++)
+		event_builder_str(b, NULL, *a);
+	event_builder_close_array(b);
+	emit_data(r, r->type_start);
+}
+
 static void emit_exit(struct exec_core *r, enum runner_status *st, bool will_restart)
 {
 	int64_t end = clock_wall_ns();
@@ -157,6 +190,7 @@ static void emit_exit(struct exec_core *r, enum runner_status *st, bool will_res
 	event_builder_str(b, "error", r->error[0] ? r->error : NULL);
 	event_builder_int(b, "restarts", r->restarts);
 	event_builder_bool(b, "will_restart", will_restart);
+	put_node(r, b);
 	exec_health_put_exit(r->health, b);
 	if (r->hooks.put_exit)
 		r->hooks.put_exit(r->hooks.arg, b);
@@ -336,6 +370,7 @@ static int spawn_run(struct exec_core *r, struct error *err)
 	}
 	r->pid = r->pc.child.pid;
 	r->lines.pid = r->pid;
+	emit_start(r);
 	if (exec_health_watch(r->health, r->pid, err) < 0)
 		log_warn("%s: the health monitor cannot watch pid %d: %s", runner_name(r->ctx),
 			 (int)r->pid, err->msg);
@@ -426,6 +461,7 @@ struct exec_core *exec_core_create(struct runner_ctx *ctx, const struct options 
 	r->ctx = ctx;
 	r->loop = runner_loop(ctx);
 	snprintf(r->type_exit, sizeof(r->type_exit), "%s.exit", kind);
+	snprintf(r->type_start, sizeof(r->type_start), "%s.start", kind);
 	if (hooks)
 		r->hooks = *hooks;
 	r->argv = argv;

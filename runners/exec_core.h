@@ -64,7 +64,8 @@ struct exec_core;
 
 /*
  * A core that runs @p argv (kept, not copied) with the EXEC_CORE_OPTIONS of
- * @p opts; its events are KIND.line, KIND.stderr, KIND.event and KIND.exit.
+ * @p opts; its events are KIND.line, KIND.stderr, KIND.event and KIND.exit
+ * (and KIND.start on a runtime node: runner_node_id()).
  * @return the core, or NULL with @p err.
  */
 struct exec_core *exec_core_create(struct runner_ctx *ctx, const struct options *opts,

@@ -521,6 +521,8 @@ static int algorithm_start(void *self, struct error *err)
 		.user = options_str(o, "user"),
 		.breaker_cooldown_ns = options_int(o, "breaker-cooldown"),
 		.call_timeout_ns = options_int(o, "call-timeout"),
+		.node_id = runner_node_id(r->ctx),
+		.name = runner_name(r->ctx),
 		.on_event = on_event,
 		.on_forking = on_forking,
 		.on_spawn = on_spawn,

@@ -114,6 +114,14 @@ static void handle_hello(struct algo_instance *in, yajl_val msg)
 	mark = in->scratch.len;
 	if (algo_json_append(&in->scratch, msg) == 0)
 		algo_ev_raw(a, "hello", in->scratch.data + mark, in->scratch.len - mark);
+	if (a->opts.node_id) { /* seed 003's containers/ready: NAME/INSTANCE on this node */
+		char id[300];
+
+		snprintf(id, sizeof(id), "%s/%d", a->opts.name ? a->opts.name : "algorithm",
+			 in->index);
+		algo_ev_str(a, "node_id", a->opts.node_id);
+		algo_ev_str(a, "container_id", id);
+	}
 	algo_ev_emit(a, "algorithm.ready", in->pid);
 	algo_set_state(in, ALGO_READY, "hello received");
 	ev_timer_again(a->loop, &in->heartbeat_w);

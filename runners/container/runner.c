@@ -188,6 +188,17 @@ static void put_time(struct event_builder *b, const char *key, int64_t ns)
 	event_builder_strn(b, key, ts, format_rfc3339_ns(ns, ts));
 }
 
+/* A node's lifecycle fields (seed 003's containers/ready): the container is its Docker id. */
+static void put_node(struct container_runner *r, struct event_builder *b)
+{
+	if (!runner_node_id(r->ctx))
+		return;
+	event_builder_str(b, "node_id", runner_node_id(r->ctx));
+	event_builder_str(b, "container_id", r->id[0] ? r->id : NULL);
+	event_builder_null(b, "session_id");
+	event_builder_null(b, "executor_url");
+}
+
 static void emit_exit(struct container_runner *r, enum runner_status st)
 {
 	struct event_builder *b = r->lines.eb;
@@ -226,6 +237,7 @@ static void emit_exit(struct container_runner *r, enum runner_status st)
 	event_builder_str(b, "image", r->image);
 	event_builder_str(b, "id", r->id[0] ? r->id : NULL);
 	event_builder_bool(b, "removed", r->id[0] && !r->keep && r->phase == DONE);
+	put_node(r, b);
 	exec_health_put_exit(r->health, b);
 	event_builder_open_array(b, "argv");
 	for (char *const *a = r->argv; a && *a; a++)
@@ -473,6 +485,8 @@ static void emit_started(struct container_runner *r)
 	event_builder_begin(b);
 	event_builder_str(b, "id", r->id);
 	event_builder_str(b, "image", r->image);
+	event_builder_str(b, "name", options_str(r->opts, "name"));
+	put_node(r, b);
 	event_builder_emit(b, r->ctx, "container.start", 0);
 }
 

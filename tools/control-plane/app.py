@@ -113,12 +113,17 @@ def register(db, typ, d):
 
 
 def container_ready(db, typ, d):
-    cid = d.get("container_id") or d.get("instance") or d.get("name")
+    """A lifecycle event (exec.start, container.start, algorithm.ready, *.exit) or seed 003's body.
+
+    Only records naming a container_id count: other events routed here (lines, calls) are taken
+    and ignored, as a control plane ignores what it does not know."""
+    cid = d.get("container_id")
     if not cid:
         return
+    ended = typ is not None and (typ.endswith(".exit") or typ.endswith("exited"))
     db.execute("INSERT OR REPLACE INTO containers VALUES (?,?,?,?,?,?)",
                (str(cid), d.get("node_id"), d.get("session_id"), d.get("executor_url"),
-                "exited" if typ and typ.endswith("exited") else "ready", time.time()))
+                "exited" if ended else "ready", time.time()))
 
 
 def heartbeat(db, typ, d):

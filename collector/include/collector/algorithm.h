@@ -84,6 +84,12 @@ struct algorithm_options {
 	int64_t breaker_cooldown_ns; /**< time the breaker stays open (default 30 s) */
 	int64_t call_timeout_ns;     /**< overrides the manifest's call_timeout_ms */
 	/**
+	 * A runtime node's id (runner_node_id()): algorithm.ready then carries
+	 * node_id and container_id NAME/INSTANCE (docs/events.md). NULL: no node.
+	 */
+	const char *node_id;
+	const char *name; /**< the NAME of container_id (default "algorithm") */
+	/**
 	 * Every lifecycle fact as an event: @p type is "algorithm.state",
 	 * "algorithm.call", "algorithm.result", ... (docs/events.md), @p json its
 	 * data object; @p json is NULL (and @p len 0) when the host ran out of

@@ -116,6 +116,15 @@ struct ev_loop *runner_loop(struct runner_ctx *ctx);
 const char *runner_name(const struct runner_ctx *ctx);
 
 /**
+ * The node's id when the collector speaks as a runtime node (--node,
+ * --node-id, --heartbeat): lifecycle events then carry it, with the instance's
+ * container_id, for a control plane's containers/ready (docs/events.md).
+ * @param ctx the runner's context
+ * @return the id, owned by the core, or NULL when the collector is no node.
+ */
+const char *runner_node_id(const struct runner_ctx *ctx);
+
+/**
  * Whether the runner may emit now. It is false while a sink this runner feeds
  * with the block policy is full: the runner should then stop reading its
  * source until its resume() is called.
