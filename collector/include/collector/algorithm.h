@@ -200,9 +200,9 @@ bool algorithm_cancel(struct algorithm *a, uint64_t id);
 
 /** Outcome counts and the submit-to-outcome latency histogram since the open. */
 struct algorithm_stats {
-	uint64_t outcomes[10]; /**< per enum algorithm_code */
-	uint64_t latency_count;
-	double latency_sum_s;
+	uint64_t outcomes[10];	 /**< per enum algorithm_code */
+	uint64_t latency_count;	 /**< calls with an outcome */
+	double latency_sum_s;	 /**< their submit-to-outcome latencies added, in seconds */
 	uint64_t latency_le[12]; /**< cumulative counts per bound of algorithm_latency_bounds_us */
 };
 

@@ -162,12 +162,15 @@ struct filter_expr;
  * Pass only the events that match @p f to the sinks (`--where`); the others
  * are counted in collector_stats.filtered. The collector's own reports
  * (`collector.*`) always pass. Takes @p f (freed with the collector).
+ * @param c the collector
+ * @param f the parsed expression
  * @return 0, or -ENOMEM (@p f is freed).
  */
 int collector_set_filter(struct collector *c, struct filter_expr *f);
 
 /**
  * Count the events of each type for collector_write_summary().
+ * @param c the collector
  * @return 0 or -ENOMEM.
  */
 int collector_count_types(struct collector *c);
@@ -176,6 +179,9 @@ int collector_count_types(struct collector *c);
  * Write the run's summary for a person: duration, events per type, each
  * sink's delivered/failed/dropped, losses, each runner's outcome and what
  * @p exit_code means. Call after collector_run().
+ * @param c the collector
+ * @param f where to write (stderr)
+ * @param exit_code what collector_run() returned
  */
 void collector_write_summary(const struct collector *c, FILE *f, int exit_code);
 
