@@ -286,7 +286,8 @@ static void finished(struct container_runner *r)
 	r->phase = DONE;
 	ev_timer_stop(r->loop, &r->timeout_w);
 	ev_timer_stop(r->loop, &r->drain_w);
-	if (r->pid > 0) {
+	/* One that ended before the watch (pid 0) has its report from the daemon's word alone. */
+	if (r->pid > 0 || r->exit_code >= 0) {
 		exec_health_reaped(r->health, r->pid, wait_status_of(r));
 		report_crash(r);
 	}

@@ -67,6 +67,14 @@ else
 		"$(field "$out" container.crash '.data.killed_processes[] | "\(.comm) \(.signal) \(.killed_by.name)"')"
 	end
 
+	begin "container: one that dies before the monitor could watch it still gets its crash report"
+	out=$K/early.jsonl
+	"$C" run container --health --no-crash-reports --image "$I" --network none \
+		-- sh -c 'sh -c "kill -9 \$\$"; exit $?' >"$out" 2>/dev/null
+	eq "exit status" 1 "$?"
+	eq "crash: signal SIGKILL" "signal SIGKILL" "$(field "$out" container.crash '"\(.data.cause) \(.data.signal)"')"
+	end
+
 	begin "container: a task ignoring SIGTERM is killed after the grace (timeout)"
 	out=$K/term.jsonl
 	"$C" run container --health --image "$I" --network none --timeout 1s --grace 1s \
