@@ -200,7 +200,8 @@ static FILE *open_cgroup_procs(pid_t pid)
 int exec_health_watch_cgroup(struct exec_health *eh, pid_t pid, struct error *err)
 {
 	FILE *procs;
-	int rc, other;
+	char line[32];
+	int rc;
 
 	rc = exec_health_watch(eh, pid, err);
 	if (!eh || rc < 0)
@@ -211,8 +212,12 @@ int exec_health_watch_cgroup(struct exec_health *eh, pid_t pid, struct error *er
 				 "cannot read the cgroup of pid %d: %s", (int)pid,
 				 strerror(errno ? errno : ENOENT));
 	/* Those there already; their forks follow from the kernel side. */
-	while (fscanf(procs, "%d", &other) == 1)
-		health_monitor_follow(eh->hm, pid, (pid_t)other);
+	while (fgets(line, sizeof(line), procs)) {
+		long other = strtol(line, NULL, 10);
+
+		if (other > 0)
+			health_monitor_follow(eh->hm, pid, (pid_t)other);
+	}
 	fclose(procs);
 	return 0;
 }
