@@ -643,6 +643,28 @@ int health_monitor_watch(struct health_monitor *hm, pid_t pid, const struct heal
 	return 0;
 }
 
+int health_monitor_follow(struct health_monitor *hm, pid_t root, pid_t pid)
+{
+	struct health_watch hw = { .root = (unsigned)root };
+	struct health_stats hs = { .root = (unsigned)root };
+	__u32 key = (__u32)pid;
+
+	if (!find_watch(hm, root))
+		return -ENOENT;
+	if (!hm->skel || pid == root)
+		return 0;
+	/* Already known: forked by a watched process since, which is the same root. */
+	if (bpf_map_update_elem(bpf_map__fd(hm->skel->maps.stats), &key, &hs, BPF_NOEXIST) < 0)
+		return errno == EEXIST ? 0 : -errno;
+	if (bpf_map_update_elem(bpf_map__fd(hm->skel->maps.watched), &key, &hw, BPF_ANY) < 0) {
+		int e = -errno;
+
+		bpf_map_delete_elem(bpf_map__fd(hm->skel->maps.stats), &key);
+		return e;
+	}
+	return 0;
+}
+
 void health_monitor_unwatch(struct health_monitor *hm, pid_t pid)
 {
 	struct watch *w = find_watch(hm, pid);

@@ -44,6 +44,79 @@ static void gen_samples(struct event_builder *b, const struct watched *w, int64_
 	event_builder_close_array(b);
 }
 
+static struct killed_process *killed_of(struct watched *w, pid_t pid)
+{
+	for (int i = 0; i < w->nkilled; i++)
+		if (w->killed[i].pid == pid)
+			return &w->killed[i];
+	if (w->nkilled == CRASH_KILLED_MAX)
+		return NULL;
+	memset(&w->killed[w->nkilled], 0, sizeof(w->killed[0]));
+	w->killed[w->nkilled].pid = pid;
+	return &w->killed[w->nkilled++];
+}
+
+void crash_report_note(struct watched *w, const struct health_happening *h)
+{
+	struct killed_process *k;
+	int sig = h->wait_status & 0x7f;
+
+	if (h->root != w->pid || h->pid == w->pid)
+		return;
+	if (h->kind == HEALTH_EXIT && (sig == 0 || sig == 0x7f))
+		return;
+	if (h->kind != HEALTH_EXIT && h->kind != HEALTH_OOM_VICTIM)
+		return;
+	k = killed_of(w, h->pid);
+	if (!k)
+		return;
+	memcpy(k->comm, h->comm, HEALTH_COMM_LEN);
+	if (h->kind == HEALTH_OOM_VICTIM) {
+		k->oom = true;
+		return;
+	}
+	k->signal = sig;
+	/* The sender generated the signal it died of; an OOM kill is the kernel's. */
+	if (h->signal == sig && !k->oom) {
+		k->sender_pid = h->sender_pid;
+		memcpy(k->sender_comm, h->sender_comm, HEALTH_COMM_LEN);
+	}
+}
+
+static void gen_killed(struct event_builder *b, const struct watched *w)
+{
+	char sig[16];
+
+	event_builder_open_array(b, "killed_processes");
+	for (int i = 0; i < w->nkilled; i++) {
+		const struct killed_process *k = &w->killed[i];
+
+		event_builder_open_object(b, NULL);
+		event_builder_int(b, "pid", k->pid);
+		event_builder_str(b, "comm", k->comm);
+		if (k->signal)
+			event_builder_str(b, "signal", signal_name(k->signal, sig));
+		else
+			event_builder_null(b, "signal");
+		event_builder_bool(b, "oom_killed", k->oom);
+		if (k->oom) {
+			event_builder_open_object(b, "killed_by");
+			event_builder_str(b, "name", "OOM killer");
+			event_builder_null(b, "pid");
+			event_builder_close_object(b);
+		} else if (k->sender_pid > 0) {
+			event_builder_open_object(b, "killed_by");
+			event_builder_str(b, "name", k->sender_comm);
+			event_builder_int(b, "pid", k->sender_pid);
+			event_builder_close_object(b);
+		} else {
+			event_builder_null(b, "killed_by");
+		}
+		event_builder_close_object(b);
+	}
+	event_builder_close_array(b);
+}
+
 bool crash_report_emit(struct runner_ctx *ctx, struct event_builder *b, const struct crash_end *c,
 		       char id[64])
 {
@@ -85,6 +158,7 @@ bool crash_report_emit(struct runner_ctx *ctx, struct event_builder *b, const st
 		event_builder_uint(b, "oom_rss_bytes", c->w->oom_rss);
 	else
 		event_builder_null(b, "oom_rss_bytes");
+	gen_killed(b, c->w);
 	event_builder_str(b, "health_source", c->health_source);
 	gen_samples(b, c->w, clock_mono_ns());
 	event_builder_emit(b, ctx, c->type, c->pid);

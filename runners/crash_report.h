@@ -27,13 +27,31 @@
 /* Samples kept per child: 30 s at the shortest sensible interval (200 ms). */
 #define SAMPLE_RING 150
 
+/* Other processes of one run (its descendants, a container's) that a report names. */
+#define CRASH_KILLED_MAX 8
+
+/* One of them that died of a fatal signal or the OOM killer. */
+struct killed_process {
+	pid_t pid;
+	char comm[HEALTH_COMM_LEN];
+	int signal;	  /* the signal it died of, 0 when not seen yet */
+	bool oom;	  /* chosen by the OOM killer */
+	pid_t sender_pid; /* who generated the signal, 0 when unknown */
+	char sender_comm[HEALTH_COMM_LEN];
+};
+
 /* What the health watch kept of one child for its report. */
 struct watched {
 	pid_t pid; /* 0 when the instance has no live child */
 	struct health_sample ring[SAMPLE_RING];
 	int nsamples;	  /* total ever; ring index is nsamples % SAMPLE_RING */
 	uint64_t oom_rss; /* RSS when the OOM killer chose it, 0 when it did not */
+	struct killed_process killed[CRASH_KILLED_MAX];
+	int nkilled; /* the first CRASH_KILLED_MAX are kept */
 };
+
+/* Note a happening of one of @p w's other processes: a fatal signal's end or an OOM choice. */
+void crash_report_note(struct watched *w, const struct health_happening *h);
 
 /*
  * The runner's own members of the report (an algorithm's instance and calls,

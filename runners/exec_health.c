@@ -52,6 +52,7 @@ static void on_happening(void *arg, const struct health_happening *h)
 {
 	struct exec_health *eh = arg;
 
+	crash_report_note(&eh->w, h);
 	if (h->kind == HEALTH_OOM_VICTIM && h->root == eh->w.pid)
 		eh->w.oom_rss = h->rss_bytes;
 	health_events_happening(&eh->events, h);
@@ -154,7 +155,71 @@ int exec_health_watch(struct exec_health *eh, pid_t pid, struct error *err)
 	eh->w.pid = pid;
 	eh->w.nsamples = 0;
 	eh->w.oom_rss = 0;
+	eh->w.nkilled = 0;
 	return rc;
+}
+
+/* The cgroup.procs of @p pid's cgroup: the memory controller's (v1), else the unified one. */
+static FILE *open_cgroup_procs(pid_t pid)
+{
+	char path[600], line[512], *rel = NULL;
+	const char *mount = NULL;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	/* Lines are ID:CONTROLLERS:PATH; "0::PATH" is cgroup v2. */
+	while (fgets(line, sizeof(line), f)) {
+		char *ctl = strchr(line, ':'), *p = ctl ? strchr(ctl + 1, ':') : NULL;
+
+		if (!p)
+			continue;
+		*p = '\0';
+		p[1 + strcspn(p + 1, "\n")] = '\0';
+		if (strcmp(ctl + 1, "memory") == 0 || strstr(ctl + 1, ",memory")) {
+			mount = "/sys/fs/cgroup/memory";
+			free(rel);
+			rel = strdup(p + 1);
+			break;
+		}
+		if (strcmp(line, "0") == 0 && ctl[1] == '\0' && !rel) {
+			mount = "/sys/fs/cgroup";
+			rel = strdup(p + 1);
+		}
+	}
+	fclose(f);
+	if (!rel)
+		return NULL;
+	snprintf(path, sizeof(path), "%s%s/cgroup.procs", mount, strcmp(rel, "/") ? rel : "");
+	free(rel);
+	return fopen(path, "re");
+}
+
+int exec_health_watch_cgroup(struct exec_health *eh, pid_t pid, struct error *err)
+{
+	FILE *procs;
+	char line[32];
+	int rc;
+
+	rc = exec_health_watch(eh, pid, err);
+	if (!eh || rc < 0)
+		return rc;
+	procs = open_cgroup_procs(pid);
+	if (!procs)
+		return error_set(err, errno ? errno : ENOENT,
+				 "cannot read the cgroup of pid %d: %s", (int)pid,
+				 strerror(errno ? errno : ENOENT));
+	/* Those there already; their forks follow from the kernel side. */
+	while (fgets(line, sizeof(line), procs)) {
+		long other = strtol(line, NULL, 10);
+
+		if (other > 0)
+			health_monitor_follow(eh->hm, pid, (pid_t)other);
+	}
+	fclose(procs);
+	return 0;
 }
 
 void exec_health_reaped(struct exec_health *eh, pid_t pid, int wait_status)

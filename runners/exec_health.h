@@ -42,6 +42,12 @@ void exec_health_spawning(struct exec_health *eh, bool spawning);
 
 int exec_health_watch(struct exec_health *eh, pid_t pid, struct error *err);
 
+/*
+ * Watch @p pid and every process of its cgroup now (a container's): those
+ * that started before the watch are followed too, as are their forks.
+ */
+int exec_health_watch_cgroup(struct exec_health *eh, pid_t pid, struct error *err);
+
 /* The run's child was reaped: remember how it died, stop watching it. */
 void exec_health_reaped(struct exec_health *eh, pid_t pid, int wait_status);
 

@@ -76,11 +76,12 @@ static void on_action(void *arg, const struct health_warning *why)
 static void on_happening(void *arg, const struct health_happening *h)
 {
 	struct algo_watch *ac = arg;
-	struct watched *w;
+	struct watched *w = find(ac, h->root, NULL);
 
+	if (w)
+		crash_report_note(w, h);
 	if (h->kind != HEALTH_OOM_VICTIM)
 		return;
-	w = find(ac, h->root, NULL);
 	if (w)
 		w->oom_rss = h->rss_bytes;
 	health_events_happening(&ac->events, h);
@@ -163,6 +164,7 @@ void algo_watch_on_spawn(struct algo_watch *ac, int instance, pid_t pid)
 	ac->kids[instance].pid = pid;
 	ac->kids[instance].nsamples = 0;
 	ac->kids[instance].oom_rss = 0;
+	ac->kids[instance].nkilled = 0;
 	if (health_monitor_watch(ac->hm, pid, &ac->limits, &err) < 0)
 		log_warn("%s: cannot watch child %d: %s", runner_name(ac->ctx), (int)pid, err.msg);
 }

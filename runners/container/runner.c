@@ -298,7 +298,8 @@ static void finished(struct container_runner *r)
 	r->phase = DONE;
 	ev_timer_stop(r->loop, &r->timeout_w);
 	ev_timer_stop(r->loop, &r->drain_w);
-	if (r->pid > 0) {
+	/* One that ended before the watch (pid 0) has its report from the daemon's word alone. */
+	if (r->pid > 0 || r->exit_code >= 0) {
 		exec_health_reaped(r->health, r->pid, wait_status_of(r));
 		report_crash(r);
 	}
@@ -472,7 +473,7 @@ static void on_pid_inspect(void *arg, struct docker_call *c)
 	if (v && (x = yajl_tree_get(v, pid, yajl_t_number)))
 		r->pid = (pid_t)YAJL_GET_INTEGER(x);
 	yajl_tree_free(v);
-	if (r->pid > 0 && exec_health_watch(r->health, r->pid, &err) < 0)
+	if (r->pid > 0 && exec_health_watch_cgroup(r->health, r->pid, &err) < 0)
 		log_warn("%s: the health monitor cannot watch the container's pid %d: %s",
 			 runner_name(r->ctx), (int)r->pid, err.msg);
 	r->lines.pid = r->pid;

@@ -190,6 +190,18 @@ int health_monitor_watch(struct health_monitor *hm, pid_t pid, const struct heal
 			 struct error *err);
 
 /**
+ * Follow @p pid as one of watched @p root's processes from now on (its forks
+ * too), for a process that joined the root's group without being forked by a
+ * watched one: a container's processes found in its cgroup. BPF source only;
+ * nothing from /proc.
+ * @param hm the monitor
+ * @param root a watched child
+ * @param pid the process to follow
+ * @return 0, -ENOENT when @p root is not watched, or another negative code.
+ */
+int health_monitor_follow(struct health_monitor *hm, pid_t root, pid_t pid);
+
+/**
  * The caller is about to spawn children: with BPF, every process it forks
  * until health_monitor_adopt_end() is followed from its first moment, so that
  * a child that dies before health_monitor_watch() still reports its end.

@@ -55,6 +55,26 @@ else
 	check "collector crashes explains it" sh -c "'$C' crashes --dir '$K/crashes' | grep -q 'OOM killer'"
 	end
 
+	begin "container: a process forked before the watch and killed inside is named (cgroup)"
+	out=$K/child.jsonl
+	# sleep 30 starts with the container, before the monitor can know its pid: only the
+	# container's cgroup says it is one of its processes.
+	"$C" run container --health --health-source bpf --no-crash-reports --image "$I" --network none \
+		-- sh -c 'sleep 30 & sleep 1; kill -9 $!; wait $!; exit $?' >"$out" 2>"$K/child.err"
+	eq "exit status" 1 "$?"
+	eq "exit code" 137 "$(field "$out" container.exit .data.exit_code)"
+	eq "crash names the killed child" "sleep SIGKILL sh" \
+		"$(field "$out" container.crash '.data.killed_processes[] | "\(.comm) \(.signal) \(.killed_by.name)"')"
+	end
+
+	begin "container: one that dies before the monitor could watch it still gets its crash report"
+	out=$K/early.jsonl
+	"$C" run container --health --no-crash-reports --image "$I" --network none \
+		-- sh -c 'sh -c "kill -9 \$\$"; exit $?' >"$out" 2>/dev/null
+	eq "exit status" 1 "$?"
+	eq "crash: signal SIGKILL" "signal SIGKILL" "$(field "$out" container.crash '"\(.data.cause) \(.data.signal)"')"
+	end
+
 	begin "container: a task ignoring SIGTERM is killed after the grace (timeout)"
 	out=$K/term.jsonl
 	"$C" run container --health --image "$I" --network none --timeout 1s --grace 1s \
