@@ -20,7 +20,7 @@ CFLAGS   ?=
 # tools see collector/include/collector/*; the core's own headers are found
 # next to the core's sources, and unit tests of private modules add them.
 CFLAGS   += $(CFLAGS_BASE) $(OPT) -Icollector/include -MMD -MP
-LIBS     := -lyajl -lev -lmicrohttpd -lrdkafka -lhttp_parser -lcurl -lprotobuf-c -lz -lpthread -ldl -lm
+LIBS     := -lyajl -lev -lmicrohttpd -lrdkafka -lhttp_parser -lnghttp2 -lcurl -lprotobuf-c -lz -lpthread -ldl -lm
 LDFLAGS  += $(LDSAN)
 
 DEB_PACKAGES := build-essential pkg-config libyajl-dev libev-dev libcmocka-dev zlib1g-dev jq \
