@@ -288,6 +288,13 @@ static void build(struct http2_stream *s, struct h2_stream *st, int which, struc
 	m->latency_ns = !m->request && req->ended ? sd->ts_first - req->ts_end : -1;
 	m->reset = st->reset;
 	m->incomplete = !sd->ended;
+	/* A message cut short by the stream's end has only the bytes that came. */
+	for (size_t i = 0; i < m->grpc.payloads; i++) {
+		if (m->grpc.payload_off[i] > m->body_len)
+			m->grpc.payload_off[i] = m->body_len;
+		if (m->grpc.payload_len[i] > m->body_len - m->grpc.payload_off[i])
+			m->grpc.payload_len[i] = m->body_len - m->grpc.payload_off[i];
+	}
 	m->grpc.on = st->side[0].grpc.on || st->side[1].grpc.on;
 	if (m->grpc.on && grpc_names(st, field(req, req->pseudo[P_PATH]))) {
 		m->grpc.service = st->service;
@@ -436,6 +443,8 @@ static int decode_block(struct direction *d, struct side *sd)
 				sd->incomplete = true;
 				sd->count = 0;
 				sd->truncated = false;
+				for (int i = 0; i < P_COUNT; i++)
+					sd->pseudo[i] = NONE;
 			}
 			return inflater_reset(d);
 		}
@@ -564,6 +573,10 @@ static int on_headers(struct http2_stream *s, int dir, unsigned type, unsigned i
 				     (flags & FL_PRIORITY) ? 5 :
 							     0) < 0)
 		return -1;
+	if (len > HTTP2_MAX_HEADER_BLOCK) {
+		d->error = "header_block_too_large";
+		return -1;
+	}
 	d->in_block = true;
 	d->block_stream = id;
 	/* A pushed request's block is decoded only to keep the table in step. */
