@@ -247,6 +247,11 @@ bench-sinks: all
 bench-ssl: all
 	@BUILD=$(abspath $(BUILD)) bash tools/bench/ssl.sh
 
+# The HTTP/2 decoder alone: frames/s and streams/s replaying a capture on one core.
+.PHONY: bench-h2
+bench-h2: all
+	@BUILD=$(abspath $(BUILD)) bash tools/bench/h2.sh
+
 # Root only: every runner at once into file + kafka sinks for SOAK_MINUTES, with verdicts
 # (tools/bench/soak/soak.py). SAN=1 soaks the ASan build in build-asan.
 SOAK_MINUTES ?= 30
