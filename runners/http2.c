@@ -61,7 +61,7 @@ struct side {
 };
 
 struct h2_stream {
-	bool used;
+	size_t slot; /* its place in the connection's table */
 	unsigned id;
 	int req_dir; /* the direction carrying the request, -1 until known */
 	unsigned long long age;
@@ -89,7 +89,7 @@ struct http2_stream {
 	long long now;
 	unsigned long long ages;
 	struct direction dir[2];
-	struct h2_stream streams[HTTP2_MAX_STREAMS];
+	struct h2_stream *streams[HTTP2_MAX_STREAMS]; /* NULL: free */
 	struct buffer scrubbed;
 };
 
@@ -189,11 +189,12 @@ static void side_free(struct side *sd)
 	buffer_free(&sd->body);
 }
 
-static void stream_release(struct h2_stream *st)
+static void stream_release(struct http2_stream *s, struct h2_stream *st)
 {
+	s->streams[st->slot] = NULL;
 	side_free(&st->side[0]);
 	side_free(&st->side[1]);
-	memset(st, 0, sizeof(*st));
+	free(st);
 }
 
 void http2_stream_free(struct http2_stream *s)
@@ -207,7 +208,8 @@ void http2_stream_free(struct http2_stream *s)
 		buffer_free(&s->dir[i].block);
 	}
 	for (size_t i = 0; i < HTTP2_MAX_STREAMS; i++)
-		stream_release(&s->streams[i]);
+		if (s->streams[i])
+			stream_release(s, s->streams[i]);
 	buffer_free(&s->scrubbed);
 	free(s);
 }
@@ -319,7 +321,7 @@ static void close_stream(struct http2_stream *s, struct h2_stream *st)
 {
 	emit_side(s, st, 0);
 	emit_side(s, st, 1);
-	stream_release(st);
+	stream_release(s, st);
 }
 
 static void side_init(struct side *sd, long long now)
@@ -331,37 +333,44 @@ static void side_init(struct side *sd, long long now)
 		sd->pseudo[i] = NONE;
 }
 
-/* The stream @p id, made when new (the least recently used one goes when all are taken). */
+/*
+ * The stream @p id, made when new (the least recently used one goes when all
+ * are taken). @return NULL when out of memory.
+ */
 static struct h2_stream *stream_of(struct http2_stream *s, unsigned id)
 {
-	struct h2_stream *free_slot = NULL, *oldest = NULL;
+	struct h2_stream *st, *oldest = NULL;
+	size_t free_slot = HTTP2_MAX_STREAMS;
 
 	for (size_t i = 0; i < HTTP2_MAX_STREAMS; i++) {
-		struct h2_stream *st = &s->streams[i];
-
-		if (st->used && st->id == id) {
+		st = s->streams[i];
+		if (st && st->id == id) {
 			st->age = ++s->ages;
 			return st;
 		}
-		if (!st->used && !free_slot)
-			free_slot = st;
-		if (st->used && (!oldest || st->age < oldest->age))
+		if (!st && free_slot == HTTP2_MAX_STREAMS)
+			free_slot = i;
+		if (st && (!oldest || st->age < oldest->age))
 			oldest = st;
 	}
-	if (!free_slot) {
+	if (free_slot == HTTP2_MAX_STREAMS) {
+		free_slot = oldest->slot;
 		close_stream(s, oldest); /* given as incomplete */
-		free_slot = oldest;
 	}
-	free_slot->used = true;
-	free_slot->id = id;
-	free_slot->req_dir = s->preface_dir >= 0 ? s->preface_dir : -1;
-	free_slot->reset = -1;
-	free_slot->age = ++s->ages;
-	side_init(&free_slot->side[0], s->now);
-	free_slot->side[0].started = false;
-	side_init(&free_slot->side[1], s->now);
-	free_slot->side[1].started = false;
-	return free_slot;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return NULL;
+	s->streams[free_slot] = st;
+	st->slot = free_slot;
+	st->id = id;
+	st->req_dir = s->preface_dir >= 0 ? s->preface_dir : -1;
+	st->reset = -1;
+	st->age = ++s->ages;
+	side_init(&st->side[0], s->now);
+	st->side[0].started = false;
+	side_init(&st->side[1], s->now);
+	st->side[1].started = false;
+	return st;
 }
 
 /* Which side of the stream direction @p dir carries; the first to speak is the request. */
@@ -471,6 +480,8 @@ static int end_block(struct http2_stream *s, int dir)
 	d->in_block = false;
 	if (!d->block_discard) {
 		st = stream_of(s, d->block_stream);
+		if (!st)
+			return -1;
 		sd = side_for(s, st, dir);
 	}
 	rc = decode_block(d, sd);
@@ -547,6 +558,8 @@ static int on_data(struct http2_stream *s, int dir, unsigned id, uint8_t flags,
 	if (id == 0 || strip_padding(&p, &len, flags, 0) < 0)
 		return -1;
 	st = stream_of(s, id);
+	if (!st)
+		return -1;
 	sd = side_for(s, st, dir);
 	if (sd->pseudo[P_STATUS] == NONE && sd->pseudo[P_METHOD] == NONE && sd->count == 0)
 		sd->incomplete = true; /* its HEADERS were not seen */
@@ -630,9 +643,9 @@ static void on_rst_stream(struct http2_stream *s, unsigned id, const unsigned ch
 			  uint32_t len)
 {
 	for (size_t i = 0; i < HTTP2_MAX_STREAMS && len == 4; i++)
-		if (s->streams[i].used && s->streams[i].id == id) {
-			s->streams[i].reset = be32(p);
-			close_stream(s, &s->streams[i]);
+		if (s->streams[i] && s->streams[i]->id == id) {
+			s->streams[i]->reset = be32(p);
+			close_stream(s, s->streams[i]);
 		}
 }
 
@@ -642,8 +655,8 @@ static void on_goaway(struct http2_stream *s, const unsigned char *p, uint32_t l
 	uint32_t last = len >= 4 ? be32(p) & 0x7fffffffu : 0;
 
 	for (size_t i = 0; i < HTTP2_MAX_STREAMS; i++)
-		if (s->streams[i].used && s->streams[i].id > last)
-			close_stream(s, &s->streams[i]);
+		if (s->streams[i] && s->streams[i]->id > last)
+			close_stream(s, s->streams[i]);
 }
 
 static int on_frame(struct http2_stream *s, int dir, const unsigned char *h, const unsigned char *p)
@@ -732,8 +745,8 @@ int http2_stream_feed(struct http2_stream *s, int direction, long long ts_ns, co
 void http2_stream_finish(struct http2_stream *s)
 {
 	for (size_t i = 0; i < HTTP2_MAX_STREAMS; i++)
-		if (s->streams[i].used)
-			close_stream(s, &s->streams[i]);
+		if (s->streams[i])
+			close_stream(s, s->streams[i]);
 }
 
 const char *http2_stream_error(const struct http2_stream *s, int direction)

@@ -39,7 +39,7 @@ struct http2_message {
 	struct http_header headers[HTTP_MAX_HEADERS];	/* regular fields and trailers */
 	size_t header_count;
 	bool headers_truncated;
-	/* The header block could not be decoded (a capture that began mid-connection): no fields. */
+	/* A header block could not be decoded (a capture that began mid-connection): its fields are left out. */
 	bool headers_incomplete;
 	const char *body; /* the first max_body bytes of DATA, padding stripped */
 	size_t body_len;
