@@ -439,7 +439,8 @@ static int add_field(struct side *sd, const nghttp2_nv *nv)
  */
 static int decode_block(struct direction *d, struct side *sd)
 {
-	const uint8_t *in = (const uint8_t *)d->block.data;
+	/* An empty block has no buffer yet: nothing to point into. */
+	const uint8_t *in = d->block.data ? (const uint8_t *)d->block.data : (const uint8_t *)"";
 	size_t left = d->block.len;
 
 	for (;;) {
@@ -737,6 +738,8 @@ int http2_stream_feed(struct http2_stream *s, int direction, long long ts_ns, co
 	if (d->failed)
 		return -1;
 	s->now = ts_ns;
+	if (len == 0)
+		return 0;
 	if (buffer_append(&d->in, bytes, len) < 0)
 		return fail(d, "out_of_memory");
 	return drain(s, direction);
