@@ -393,8 +393,21 @@ static void test_frame_bound(void **state)
 	assert_string_equal(http2_stream_error(s, 0), "frame_too_large");
 	assert_null(http2_stream_error(s, 1));
 	assert_int_equal(http2_stream_feed(s, 1, 1, "x", 1), 0);
+	assert_int_equal(http2_stream_feed(s, 1, 1, "", 0), 0);
 	http2_stream_free(s);
 	buffer_free(&log);
+}
+
+/* Fuzz finding: an empty header block and an empty read (UBSan: arithmetic on a null pointer). */
+static void test_empty_block(void **state)
+{
+	struct conv v;
+
+	(void)state;
+	conv_init(&v, true);
+	frame(&v.c2s, 1, 0x4 | 0x1, 1, NULL, 0);
+	check_every_split(&v, 0, 10, "REQ#1 - - - body= size=0\n");
+	conv_free(&v);
 }
 
 int main(void)
@@ -408,6 +421,7 @@ int main(void)
 		cmocka_unit_test(test_reset_goaway),
 		cmocka_unit_test(test_stream_bound),
 		cmocka_unit_test(test_frame_bound),
+		cmocka_unit_test(test_empty_block),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
