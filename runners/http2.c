@@ -1,5 +1,4 @@
 /* HTTP/2 streams from a connection's byte streams: frames reassembled here, HPACK by libnghttp2's inflater. */
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +17,7 @@
 #define FRAME_HEAD 9
 #define NONE SIZE_MAX
 /* A capture that began mid-connection missed the peer's SETTINGS: accept any table it may use. */
-#define MID_TABLE_SIZE (64u * 1024)
+#define MID_TABLE_SIZE ((size_t)64 * 1024)
 #define DEFAULT_TABLE_SIZE 4096u
 
 enum frame_type {
@@ -214,6 +213,18 @@ void http2_stream_free(struct http2_stream *s)
 	free(s);
 }
 
+/* A status code: a decimal number of at most 9 digits, else @p bad. */
+static int status_code(const char *v, int bad)
+{
+	char *end;
+	long n;
+
+	if (!v || *v < '0' || *v > '9' || strlen(v) > 9)
+		return bad;
+	n = strtol(v, &end, 10);
+	return *end ? bad : (int)n;
+}
+
 static const char *field(const struct side *sd, size_t off)
 {
 	return off == NONE ? NULL : sd->fields.data + off;
@@ -268,7 +279,7 @@ static void build(struct http2_stream *s, struct h2_stream *st, int which, struc
 	m->authority = field(req, req->pseudo[P_AUTHORITY]);
 	m->scheme = field(req, req->pseudo[P_SCHEME]);
 	if (!m->request && sd->pseudo[P_STATUS] != NONE)
-		m->status = atoi(field(sd, sd->pseudo[P_STATUS]));
+		m->status = status_code(field(sd, sd->pseudo[P_STATUS]), 0);
 	m->grpc = sd->grpc;
 	for (size_t i = 0; i < sd->count; i++) {
 		struct http_header *h = &m->headers[i];
@@ -428,7 +439,7 @@ static int add_field(struct side *sd, const nghttp2_nv *nv)
 	    memcmp(nv->value, "application/grpc", 16) == 0)
 		sd->grpc.on = true;
 	else if (nv->namelen == 11 && memcmp(name, "grpc-status", 11) == 0)
-		sd->grpc.status = atoi(sd->fields.data + off + 12);
+		sd->grpc.status = status_code(sd->fields.data + off + 12, -1);
 	return 0;
 }
 
@@ -541,9 +552,9 @@ static void grpc_feed(struct side *sd, const unsigned char *p, size_t n, size_t 
 		}
 		if (g->payloads < HTTP2_GRPC_SIZES && body_off <= max_body) {
 			g->payload_off[g->payloads] = (size_t)body_off;
-			g->payload_len[g->payloads++] =
-				sd->remaining < max_body - body_off ? (size_t)sd->remaining :
-								      (size_t)(max_body - body_off);
+			g->payload_len[g->payloads++] = sd->remaining < max_body - body_off ?
+								(size_t)sd->remaining :
+								(size_t)(max_body - body_off);
 		}
 		g->count++;
 	}
@@ -583,9 +594,9 @@ static int on_headers(struct http2_stream *s, int dir, unsigned type, unsigned i
 	struct direction *d = &s->dir[dir];
 
 	if (id == 0 || strip_padding(&p, &len, flags,
-				     type == F_PUSH_PROMISE	? 4 :
-				     (flags & FL_PRIORITY) ? 5 :
-							     0) < 0)
+				     type == F_PUSH_PROMISE ? 4 :
+				     (flags & FL_PRIORITY)  ? 5 :
+							      0) < 0)
 		return -1;
 	if (len > HTTP2_MAX_HEADER_BLOCK) {
 		d->error = "header_block_too_large";
@@ -640,8 +651,7 @@ static int on_settings(struct http2_stream *s, int dir, uint8_t flags, const uns
 	return 0;
 }
 
-static void on_rst_stream(struct http2_stream *s, unsigned id, const unsigned char *p,
-			  uint32_t len)
+static void on_rst_stream(struct http2_stream *s, unsigned id, const unsigned char *p, uint32_t len)
 {
 	for (size_t i = 0; i < HTTP2_MAX_STREAMS && len == 4; i++)
 		if (s->streams[i] && s->streams[i]->id == id) {

@@ -10,14 +10,14 @@
 
 /* Bounds: a frame's payload, a header block (HEADERS + CONTINUATION), streams tracked at once. */
 #define HTTP2_MAX_FRAME (1u << 20)
-#define HTTP2_MAX_HEADER_BLOCK (64u * 1024)
+#define HTTP2_MAX_HEADER_BLOCK ((size_t)64 * 1024)
 #define HTTP2_MAX_STREAMS 128
 /* gRPC messages whose sizes are listed per side of a stream (all are counted). */
 #define HTTP2_GRPC_SIZES 32
 
 struct http2_grpc {
-	bool on;		  /* content-type application/grpc */
-	const char *service;	  /* from :path "/package.Service/Method" */
+	bool on;	     /* content-type application/grpc */
+	const char *service; /* from :path "/package.Service/Method" */
 	const char *method;
 	int status;		  /* grpc-status from the trailers, -1 if none */
 	const char *message;	  /* grpc-message, or NULL */

@@ -14,8 +14,8 @@ static void put_str(struct event_builder *b, const char *key, const char *v)
 }
 
 /* Bytes as text when they are UTF-8, else base64, with their encoding under @p enc_key. */
-static void put_bytes(struct event_builder *b, const char *key, const char *enc_key,
-		      const char *p, size_t n)
+static void put_bytes(struct event_builder *b, const char *key, const char *enc_key, const char *p,
+		      size_t n)
 {
 	char *tmp;
 
@@ -62,7 +62,7 @@ static void put_grpc(struct event_builder *b, const struct http2_message *m)
 				event_builder_fail(b);
 				return;
 			}
-			event_builder_strn(b, "payload",  tmp,
+			event_builder_strn(b, "payload", tmp,
 					   base64_encode(m->body + g->payload_off[i],
 							 g->payload_len[i], tmp));
 			free(tmp);

@@ -327,7 +327,8 @@ static bool analyse_h2(struct ssl_runner *r, struct conn *c, bool write, const u
 	if (!complete ||
 	    http2_stream_feed(c->h2, write ? 0 : 1, r->cur->ts_ns, (const char *)p, n) < 0) {
 		runner_report_error(r->ctx, "http_parse", 0, 0, NULL, 0,
-				    "connection %s: HTTP/2 %s; its bytes follow as ssl.data", c->key,
+				    "connection %s: HTTP/2 %s; its bytes follow as ssl.data",
+				    c->key,
 				    complete ? http2_stream_error(c->h2, write ? 0 : 1) :
 					       "a call's plaintext was not captured whole");
 		c->kind = CONN_RAW;
@@ -398,7 +399,8 @@ static struct conn *get_conn(struct ssl_runner *r, const char *key)
 static bool analyse(struct ssl_runner *r, struct conn *c, bool write, const unsigned char *p,
 		    size_t n, bool complete)
 {
-	if ((c->kind == CONN_UNKNOWN || c->kind == CONN_H2) && analyse_h2(r, c, write, p, n, complete))
+	if ((c->kind == CONN_UNKNOWN || c->kind == CONN_H2) &&
+	    analyse_h2(r, c, write, p, n, complete))
 		return true;
 	if (c->kind == CONN_UNKNOWN) {
 		c->kind = http_looks_like((const char *)p, n) ? CONN_HTTP : CONN_RAW;

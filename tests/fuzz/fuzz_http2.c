@@ -51,7 +51,7 @@ static void on_message(void *arg, const struct http2_message *m)
 {
 	size_t max_body = *(const size_t *)arg;
 	const struct http2_grpc *g = &m->grpc;
-	const char *const strs[] = { m->method, m->path, m->authority, m->scheme,
+	const char *const strs[] = { m->method,	 m->path,   m->authority, m->scheme,
 				     g->service, g->method, g->message };
 
 	if (m->stream_id == 0 || m->stream_id > 0x7fffffffu)

@@ -66,10 +66,14 @@ static const struct http2_callbacks callbacks = { log_message };
 static void frame(struct buffer *out, unsigned type, unsigned flags, unsigned stream,
 		  const void *payload, size_t len)
 {
-	unsigned char h[9] = { (unsigned char)(len >> 16), (unsigned char)(len >> 8),
-			       (unsigned char)len,	   (unsigned char)type,
-			       (unsigned char)flags,	   (unsigned char)(stream >> 24),
-			       (unsigned char)(stream >> 16), (unsigned char)(stream >> 8),
+	unsigned char h[9] = { (unsigned char)(len >> 16),
+			       (unsigned char)(len >> 8),
+			       (unsigned char)len,
+			       (unsigned char)type,
+			       (unsigned char)flags,
+			       (unsigned char)(stream >> 24),
+			       (unsigned char)(stream >> 16),
+			       (unsigned char)(stream >> 8),
 			       (unsigned char)stream };
 
 	assert_int_equal(buffer_append(out, h, sizeof(h)), 0);
@@ -77,8 +81,7 @@ static void frame(struct buffer *out, unsigned type, unsigned flags, unsigned st
 }
 
 /* A header block of "name", "value", ... pairs, encoded by @p d. */
-static size_t encode(nghttp2_hd_deflater *d, unsigned char *out, size_t cap,
-		     const char *const *kv)
+static size_t encode(nghttp2_hd_deflater *d, unsigned char *out, size_t cap, const char *const *kv)
 {
 	nghttp2_nv nv[32];
 	size_t n = 0;
@@ -86,7 +89,8 @@ static size_t encode(nghttp2_hd_deflater *d, unsigned char *out, size_t cap,
 
 	for (; kv[2 * n]; n++)
 		nv[n] = (nghttp2_nv){ (uint8_t *)kv[2 * n], (uint8_t *)kv[2 * n + 1],
-				      strlen(kv[2 * n]), strlen(kv[2 * n + 1]), NGHTTP2_NV_FLAG_NONE };
+				      strlen(kv[2 * n]), strlen(kv[2 * n + 1]),
+				      NGHTTP2_NV_FLAG_NONE };
 	len = nghttp2_hd_deflate_hd(d, out, cap, nv, n);
 	assert_true(len > 0);
 	return (size_t)len;
@@ -102,8 +106,12 @@ static void headers(struct buffer *out, nghttp2_hd_deflater *d, unsigned stream,
 
 static void settings_table_size(struct buffer *out, uint32_t size)
 {
-	unsigned char p[6] = { 0, 1, (unsigned char)(size >> 24), (unsigned char)(size >> 16),
-			       (unsigned char)(size >> 8), (unsigned char)size };
+	unsigned char p[6] = { 0,
+			       1,
+			       (unsigned char)(size >> 24),
+			       (unsigned char)(size >> 16),
+			       (unsigned char)(size >> 8),
+			       (unsigned char)size };
 
 	frame(out, 4, 0, 0, p, sizeof(p));
 }
@@ -147,9 +155,8 @@ static void run(struct buffer *log, const struct conv *v, int preface_dir, size_
 		for (size_t off = 0; off < dirs[d]->len; off += piece) {
 			size_t n = dirs[d]->len - off < piece ? dirs[d]->len - off : piece;
 
-			assert_int_equal(http2_stream_feed(s, d, 100 + 100 * d, dirs[d]->data + off,
-							   n),
-					 0);
+			assert_int_equal(
+				http2_stream_feed(s, d, 100 + 100 * d, dirs[d]->data + off, n), 0);
 		}
 	http2_stream_finish(s);
 	http2_stream_free(s);
@@ -172,9 +179,11 @@ static void check_every_split(const struct conv *v, int preface_dir, size_t max_
 static void test_get(void **state)
 {
 	struct conv v;
-	const char *const req[] = { ":method",	     "GET",	 ":path", "/a?token=s3cret&x=1",
-				    ":scheme",	     "https",	 ":authority", "example.org",
-				    "authorization", "Bearer x", NULL };
+	const char *const req[] = {
+		":method",	 "GET",	     ":path",	   "/a?token=s3cret&x=1",
+		":scheme",	 "https",    ":authority", "example.org",
+		"authorization", "Bearer x", NULL
+	};
 	const char *const res[] = { ":status", "200", "content-type", "text/plain", NULL };
 
 	(void)state;
@@ -204,8 +213,11 @@ static void test_get(void **state)
 static void test_continuation_padding(void **state)
 {
 	struct conv v;
-	const char *const req[] = { ":method", "POST", ":path", "/up", ":authority", "h",
-				    "x-long", "0123456789012345678901234567890123456789", NULL };
+	const char *const req[] = { ":method",	  "POST",
+				    ":path",	  "/up",
+				    ":authority", "h",
+				    "x-long",	  "0123456789012345678901234567890123456789",
+				    NULL };
 	const char *const res[] = { ":status", "201", NULL };
 	unsigned char block[512], payload[600];
 	size_t len;
@@ -242,10 +254,10 @@ static void test_continuation_padding(void **state)
 static void test_table_size_direction(void **state)
 {
 	struct conv v;
-	const char *const req[] = { ":method", "GET", ":path", "/1", ":authority", "h",
-				    "x-custom", "same-every-time", NULL };
-	const char *const req2[] = { ":method", "GET", ":path", "/2", ":authority", "h",
-				     "x-custom", "same-every-time", NULL };
+	const char *const req[] = { ":method", "GET",	   ":path",	      "/1", ":authority",
+				    "h",       "x-custom", "same-every-time", NULL };
+	const char *const req2[] = { ":method", "GET",	    ":path",	       "/2", ":authority",
+				     "h",	"x-custom", "same-every-time", NULL };
 	const char *const res[] = { ":status", "204", "x-server", "long-enough-to-be-indexed",
 				    NULL };
 
@@ -271,10 +283,17 @@ static void test_table_size_direction(void **state)
 static void test_grpc(void **state)
 {
 	struct conv v;
-	const char *const req[] = { ":method",	    "POST",		":path",
-				    "/pkg.Greeter/SayHello", ":authority", "h",
-				    "content-type", "application/grpc", "te",
-				    "trailers",	    NULL };
+	const char *const req[] = { ":method",
+				    "POST",
+				    ":path",
+				    "/pkg.Greeter/SayHello",
+				    ":authority",
+				    "h",
+				    "content-type",
+				    "application/grpc",
+				    "te",
+				    "trailers",
+				    NULL };
 	const char *const res[] = { ":status", "200", "content-type", "application/grpc", NULL };
 	const char *const trailers[] = { "grpc-status", "5", "grpc-message", "not found", NULL };
 	const unsigned char msgs[] = { 0, 0, 0, 0, 3, 'a', 'b', 'c', 0, 0, 0, 0, 1, 'z' };
@@ -287,7 +306,8 @@ static void test_grpc(void **state)
 	headers(&v.s2c, v.sd, 1, 0, res);
 	headers(&v.s2c, v.sd, 1, 0x1, trailers);
 	check_every_split(&v, 0, 1000,
-			  "REQ#1 POST /pkg.Greeter/SayHello h [content-type: application/grpc] [te: "
+			  "REQ#1 POST /pkg.Greeter/SayHello h [content-type: application/grpc] "
+			  "[te: "
 			  "trailers] body= size=14 grpc=pkg.Greeter/SayHello status=-1 msg=- "
 			  "count=2 sizes=3p,1p,\n"
 			  "RES#1 POST /pkg.Greeter/SayHello h 200 lat=100 [content-type: "
@@ -306,10 +326,10 @@ static void test_mid_connection(void **state)
 {
 	struct conv v;
 	struct buffer missed = { 0 };
-	const char *const req[] = { ":method", "GET", ":path", "/seen-before", ":authority",
-				    "host.example", NULL };
-	const char *const fresh[] = { ":method", "GET", ":path", "/new-one", ":authority",
-				      "other.example", NULL };
+	const char *const req[] = { ":method",	  "GET",	  ":path", "/seen-before",
+				    ":authority", "host.example", NULL };
+	const char *const fresh[] = { ":method",    "GET",	     ":path", "/new-one",
+				      ":authority", "other.example", NULL };
 	const char *const res[] = { ":status", "200", NULL };
 
 	(void)state;

@@ -27,10 +27,14 @@ struct capture {
 static void frame(struct capture *c, int d, unsigned type, unsigned flags, unsigned stream,
 		  const void *p, size_t len)
 {
-	unsigned char h[9] = { (unsigned char)(len >> 16), (unsigned char)(len >> 8),
-			       (unsigned char)len,	   (unsigned char)type,
-			       (unsigned char)flags,	   (unsigned char)(stream >> 24),
-			       (unsigned char)(stream >> 16), (unsigned char)(stream >> 8),
+	unsigned char h[9] = { (unsigned char)(len >> 16),
+			       (unsigned char)(len >> 8),
+			       (unsigned char)len,
+			       (unsigned char)type,
+			       (unsigned char)flags,
+			       (unsigned char)(stream >> 24),
+			       (unsigned char)(stream >> 16),
+			       (unsigned char)(stream >> 8),
 			       (unsigned char)stream };
 
 	if (buffer_append(&c->dir[d], h, sizeof(h)) < 0 || buffer_append(&c->dir[d], p, len) < 0)
@@ -49,7 +53,10 @@ static void headers(struct capture *c, int d, nghttp2_hd_deflater *def, unsigned
 	frame(c, d, 1, flags | 0x4, stream, block, (size_t)len);
 }
 
-#define NV(n, v) { (uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, sizeof(v) - 1, 0 }
+#define NV(n, v)                                                                \
+	{                                                                       \
+		(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, sizeof(v) - 1, 0 \
+	}
 
 static void make_capture(struct capture *c)
 {
@@ -138,8 +145,8 @@ int main(int argc, char **argv)
 	}
 	printf("%.0f frames/s %.0f streams/s %.1f MB/s (%llu frames, %llu streams, %.2f s)\n",
 	       c.frames * rounds / t, streams / t,
-	       (c.dir[0].len + c.dir[1].len) * (double)rounds / t / 1e6, c.frames * rounds,
-	       streams, t);
+	       (c.dir[0].len + c.dir[1].len) * (double)rounds / t / 1e6, c.frames * rounds, streams,
+	       t);
 	buffer_free(&c.dir[0]);
 	buffer_free(&c.dir[1]);
 	return 0;
