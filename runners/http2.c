@@ -74,6 +74,7 @@ struct direction {
 	size_t table_size; /* what the peer's SETTINGS allow this direction's encoder */
 	struct buffer in;  /* bytes not yet a whole frame */
 	bool failed, preface_pending;
+	bool started; /* its first bytes were looked at */
 	const char *error;
 	struct buffer block; /* a header block being gathered from HEADERS + CONTINUATION */
 	bool in_block, block_end_stream, block_discard;
@@ -713,7 +714,21 @@ static int drain(struct http2_stream *s, int dir)
 	struct direction *d = &s->dir[dir];
 	const unsigned char *p = (const unsigned char *)d->in.data;
 	size_t off = 0;
+	size_t head = d->in.len < PREFACE_LEN ? d->in.len : PREFACE_LEN;
 
+	/*
+	 * A server sends its SETTINGS without waiting for the client's preface:
+	 * the tracer may see them first and take the connection as begun
+	 * before it. A direction whose first bytes are the preface is still the
+	 * client's.
+	 */
+	if (!d->started && s->preface_dir < 0 && memcmp(p, PREFACE, head) == 0) {
+		if (head < PREFACE_LEN)
+			return 0;
+		s->preface_dir = dir;
+		d->preface_pending = true;
+	}
+	d->started = true;
 	if (d->preface_pending) {
 		if (d->in.len < PREFACE_LEN)
 			return memcmp(p, PREFACE, d->in.len) == 0 ? 0 : fail(d, "bad_preface");

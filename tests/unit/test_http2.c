@@ -418,6 +418,40 @@ static void test_frame_bound(void **state)
 	buffer_free(&log);
 }
 
+/*
+ * The server's SETTINGS seen before the client's preface (they race: a
+ * server need not wait for it): the connection is still rebuilt whole.
+ */
+static void test_settings_before_preface(void **state)
+{
+	struct http_stream_config cfg = { .max_body = 100 };
+	struct buffer log = { 0 };
+	struct conv v;
+	const char *const req[] = { ":method", "GET", ":path", "/", ":authority", "h", NULL };
+	const char *const res[] = { ":status", "200", NULL };
+	struct http2_stream *s;
+
+	(void)state;
+	conv_init(&v, true);
+	frame(&v.s2c, 4, 0, 0, NULL, 0);
+	assert_true(http2_frames_like(v.s2c.data, v.s2c.len));
+	headers(&v.c2s, v.cd, 1, 0x1, req);
+	s = http2_stream_new(&cfg, &callbacks, &log, -1);
+	assert_non_null(s);
+	assert_int_equal(http2_stream_feed(s, 1, 100, v.s2c.data, v.s2c.len), 0);
+	for (size_t i = 0; i < v.c2s.len; i++) /* the preface byte by byte */
+		assert_int_equal(http2_stream_feed(s, 0, 100, v.c2s.data + i, 1), 0);
+	v.s2c.len = 0;
+	headers(&v.s2c, v.sd, 1, 0x1, res);
+	assert_int_equal(http2_stream_feed(s, 1, 200, v.s2c.data, v.s2c.len), 0);
+	http2_stream_free(s);
+	buffer_append(&log, "", 1);
+	assert_string_equal(log.data, "REQ#1 GET / h body= size=0\nRES#1 GET / h 200 lat=100 body= "
+				      "size=0\n");
+	buffer_free(&log);
+	conv_free(&v);
+}
+
 /* Fuzz finding: an empty header block and an empty read (UBSan: arithmetic on a null pointer). */
 static void test_empty_block(void **state)
 {
@@ -442,6 +476,7 @@ int main(void)
 		cmocka_unit_test(test_stream_bound),
 		cmocka_unit_test(test_frame_bound),
 		cmocka_unit_test(test_empty_block),
+		cmocka_unit_test(test_settings_before_preface),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
