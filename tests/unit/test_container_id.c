@@ -11,6 +11,11 @@
 
 #define ID "4f1c2b8a9d3e7f60a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718"
 #define POD "pod3c1e2a4b-5d6f-4a8b-9c0d-1e2f3a4b5c6d"
+/* The systemd driver's slices of a Kubernetes pod and of a user's session. */
+#define BURSTABLE "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-" POD ".slice"
+#define BESTEFFORT "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-" POD ".slice"
+#define USER_SLICE "/user.slice/user-1000.slice/user@1000.service/user.slice"
+#define UPPER_ID "4F1C2B8A9D3E7F60A1B2C3D4E5F60718293A4B5C6D7E8F90A1B2C3D4E5F60718"
 
 static void expect(const char *path, const char *runtime)
 {
@@ -33,21 +38,13 @@ static void test_runtimes_and_drivers(void **state)
 	expect("/docker/" ID, "docker");
 	expect("/system.slice/docker-" ID ".scope", "docker");
 	/* containerd under Kubernetes: systemd, cgroupfs (a bare id in the pod) */
-	expect("/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-" POD
-	       ".slice/cri-containerd-" ID ".scope",
-	       "containerd");
+	expect(BURSTABLE "/cri-containerd-" ID ".scope", "containerd");
 	expect("/kubepods/burstable/" POD "/" ID, "cri");
 	/* cri-o: systemd, cgroupfs */
-	expect("/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-" POD ".slice/"
-										    "crio-" ID ".sc"
-											       "op"
-											       "e",
-	       "cri-o");
+	expect(BESTEFFORT "/crio-" ID ".scope", "cri-o");
 	expect("/kubepods/besteffort/" POD "/crio-" ID, "cri-o");
 	/* podman: systemd (user session too), cgroupfs */
-	expect("/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" ID ".scope", "pod"
-											       "ma"
-											       "n");
+	expect(USER_SLICE "/libpod-" ID ".scope", "podman");
 	expect("/machine.slice/libpod-" ID ".scope/container", "podman");
 	expect("/libpod_parent/libpod-" ID, "podman");
 	expect("/libpod_parent/" ID, "podman");
