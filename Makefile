@@ -20,7 +20,7 @@ CFLAGS   ?=
 # tools see collector/include/collector/*; the core's own headers are found
 # next to the core's sources, and unit tests of private modules add them.
 CFLAGS   += $(CFLAGS_BASE) $(OPT) -Icollector/include -MMD -MP
-LIBS     := -lyajl -lev -lmicrohttpd -lrdkafka -lhttp_parser -lcurl -lprotobuf-c -lz -lpthread -ldl -lm -lcapstone -lbrotlidec -lzstd
+LIBS     := -lyajl -lev -lmicrohttpd -lrdkafka -lhttp_parser -lnghttp2 -lcurl -lprotobuf-c -lz -lpthread -ldl -lm -lcapstone -lbrotlidec -lzstd
 LDFLAGS  += $(LDSAN)
 # gRPC C core: the algorithm runner's service (runners/algorithm/service*.c).
 LIBS     += -lgrpc -lgpr
@@ -298,6 +298,11 @@ bench-runners: all
 # TLS capture: throughput cost on 64 MiB transfers, HTTP exchanges rebuilt per second (root).
 bench-ssl: all
 	@BUILD=$(abspath $(BUILD)) bash tools/bench/ssl.sh
+
+# The HTTP/2 decoder alone: frames/s and streams/s replaying a capture on one core.
+.PHONY: bench-h2
+bench-h2: all
+	@BUILD=$(abspath $(BUILD)) bash tools/bench/h2.sh
 
 # Root only: every runner at once into file + kafka sinks for SOAK_MINUTES, with verdicts
 # (tools/bench/soak/soak.py). SAN=1 soaks the ASan build in build-asan.

@@ -14,19 +14,22 @@
 #include <collector/log.h>
 #include <collector/runner.h>
 
+#include "http2.h"
+#include "http2_event.h"
 #include "http_redact.h"
 #include "http_stream.h"
 #include "loader_child.h"
 #include "ssl_loader.h"
 #include "ssl_ring.h"
 
-enum conn_kind { CONN_UNKNOWN, CONN_HTTP, CONN_RAW };
+enum conn_kind { CONN_UNKNOWN, CONN_HTTP, CONN_H2, CONN_RAW };
 
 /* One TLS connection (pid + SSL pointer) and its analyzer. */
 struct conn {
 	char key[48];
 	enum conn_kind kind;
 	struct http_stream *http;
+	struct http2_stream *h2;
 	struct http_redact_state redact_st[2]; /* ssl.data of each direction, written / read */
 	unsigned long long last_use;
 	struct conn *next;
@@ -276,6 +279,46 @@ static void on_sse(void *arg, const struct sse_message *m, long long ts_ns, unsi
 
 static const struct http_stream_callbacks http_callbacks = { on_http, on_sse };
 
+static void on_http2(void *arg, const struct http2_message *m)
+{
+	struct ssl_runner *r = arg;
+
+	begin_data(r);
+	http2_event_put(r->eb, m);
+	emit(r, m->request ? "http.request" : "http.response", m->ts_ns);
+}
+
+static const struct http2_callbacks http2_callbacks = { on_http2 };
+
+/* HTTP/2 (the preface, or frames mid-connection): @return whether it took the bytes. */
+static bool analyse_h2(struct ssl_runner *r, struct conn *c, bool write, const unsigned char *p,
+		       size_t n, bool complete)
+{
+	if (c->kind == CONN_UNKNOWN) {
+		bool preface = http2_looks_like((const char *)p, n);
+
+		if (!preface && !http2_frames_like((const char *)p, n))
+			return false;
+		c->h2 = http2_stream_new(&r->http_cfg, &http2_callbacks, r,
+					 preface ? (write ? 0 : 1) : -1);
+		c->kind = c->h2 ? CONN_H2 : CONN_RAW;
+	}
+	if (c->kind != CONN_H2)
+		return false;
+	if (!complete ||
+	    http2_stream_feed(c->h2, write ? 0 : 1, r->cur->ts_ns, (const char *)p, n) < 0) {
+		runner_report_error(r->ctx, "http_parse", 0, 0, NULL, 0,
+				    "connection %s: HTTP/2 %s; its bytes follow as ssl.data",
+				    c->key,
+				    complete ? http2_stream_error(c->h2, write ? 0 : 1) :
+					       "a call's plaintext was not captured whole");
+		c->kind = CONN_RAW;
+		http2_stream_free(c->h2);
+		c->h2 = NULL;
+	}
+	return c->kind == CONN_H2;
+}
+
 static size_t hash_key(const char *s, size_t n)
 {
 	size_t h = 14695981039346656037ULL;
@@ -293,6 +336,7 @@ static void drop_conn(struct ssl_runner *r, struct conn *c)
 		pp = &(*pp)->next;
 	*pp = c->next;
 	http_stream_free(c->http);
+	http2_stream_free(c->h2);
 	free(c);
 	r->nconns--;
 }
@@ -336,6 +380,9 @@ static struct conn *get_conn(struct ssl_runner *r, const char *key)
 static bool analyse(struct ssl_runner *r, struct conn *c, bool write, const unsigned char *p,
 		    size_t n, bool complete)
 {
+	if ((c->kind == CONN_UNKNOWN || c->kind == CONN_H2) &&
+	    analyse_h2(r, c, write, p, n, complete))
+		return true;
 	if (c->kind == CONN_UNKNOWN) {
 		c->kind = http_looks_like((const char *)p, n) ? CONN_HTTP : CONN_RAW;
 		if (c->kind == CONN_HTTP) {
@@ -430,6 +477,8 @@ static void handle_close(struct ssl_runner *r, const struct ssl_call *call)
 		return;
 	if (c->http)
 		http_stream_finish(c->http);
+	if (c->h2)
+		http2_stream_finish(c->h2);
 	drop_conn(r, c);
 }
 
@@ -685,6 +734,7 @@ static void ssl_destroy(void *self)
 			struct conn *next = c->next;
 
 			http_stream_free(c->http);
+			http2_stream_free(c->h2);
 			free(c);
 			c = next;
 		}

@@ -1,0 +1,30 @@
+/* Container identity (id and runtime) from a process's cgroup path, for every runtime's naming. */
+#ifndef COLLECTOR_RUNNERS_CONTAINER_ID_H
+#define COLLECTOR_RUNNERS_CONTAINER_ID_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CONTAINER_ID_LEN 64
+
+struct container_ref {
+	char id[CONTAINER_ID_LEN + 1]; /* 64 lowercase hex digits */
+	const char *runtime;	       /* "docker", "containerd", "cri-o", "podman", "cri" */
+};
+
+/*
+ * The innermost container a cgroup path names ("/system.slice/docker-ID.scope",
+ * "/docker/ID", "/kubepods/.../cri-containerd-ID.scope", "crio-ID",
+ * "libpod-ID", "/kubepods/burstable/podUID/ID"): cgroupfs and systemd drivers.
+ * A runtime's monitor (conmon) is not a container.
+ * @return false when the path names none.
+ */
+bool container_from_path(const char *path, size_t len, struct container_ref *out);
+
+/*
+ * The container of /proc/PID/cgroup's text: the v2 line ("0::PATH") or, on
+ * cgroup v1, the first hierarchy whose path names one.
+ */
+bool container_from_proc_cgroup(const char *text, size_t len, struct container_ref *out);
+
+#endif
