@@ -255,6 +255,15 @@ void sink_delivery_report(struct sink_ctx *ctx, uint64_t delivered, uint64_t fai
 		keep_spinning(ctx->c);
 }
 
+void sink_report_lost(struct sink_ctx *ctx, uint64_t events)
+{
+	ctx->failed += events;
+	ctx->c->stats.failed += events;
+	if (events)
+		ctx->last_loss_ns = clock_mono_ns();
+	keep_spinning(ctx->c);
+}
+
 void sink_report_error(struct sink_ctx *ctx, const char *fmt, ...)
 {
 	char msg[512];
@@ -390,38 +399,72 @@ static uint64_t sink_drops(const struct sink_ctx *s)
 	return s->queue.stats.dropped_newest + s->queue.stats.dropped_oldest;
 }
 
-/* Tell each sink's readers how many events its policy dropped since last time. */
+/* A collector.loss event from the collector's own context into @p s's queue; false when out of memory. */
+static bool push_loss(struct collector *c, struct sink_ctx *s, struct event_builder *b)
+{
+	struct event *ev = event_builder_event(b, "collector.loss", (struct span){ 0 });
+
+	if (!ev)
+		return false;
+	event_set_runner(ev, span_str(c->self_ctx.name));
+	ev->seq = c->self_ctx.seq++;
+	ev->ts_ns = clock_wall_ns();
+	event_queue_push(&s->queue, ev, true);
+	event_unref(ev);
+	s->last_loss_ns = clock_mono_ns();
+	keep_spinning(c);
+	return true;
+}
+
+/* Tell the sink's readers how many events its policy dropped since last time. */
+static void report_drops(struct collector *c, struct sink_ctx *s)
+{
+	uint64_t total = sink_drops(s);
+	struct event_builder *b;
+
+	if (total == s->drops_reported || !(b = ctx_builder(&c->self_ctx)))
+		return;
+	event_builder_str(b, "sink", s->name);
+	event_builder_str(b, "policy", queue_policy_name(s->queue.policy));
+	event_builder_uint(b, "dropped", total - s->drops_reported);
+	event_builder_uint(b, "dropped_total", total);
+	if (!push_loss(c, s, b))
+		return;
+	log_warn("sink %s: dropped %llu events (policy %s)", s->name,
+		 (unsigned long long)(total - s->drops_reported), queue_policy_name(s->queue.policy));
+	s->drops_reported = total;
+}
+
+/*
+ * Tell the sink's readers how many events failed in it, once it works again
+ * (delivered something since): a report into a sink that fails everything
+ * would only fail too. The sink itself logged each failure's cause.
+ */
+static void report_failures(struct collector *c, struct sink_ctx *s)
+{
+	struct event_builder *b;
+
+	if (s->failed == s->failures_reported) {
+		s->delivered_seen = s->delivered;
+		return;
+	}
+	if (s->delivered == s->delivered_seen || !(b = ctx_builder(&c->self_ctx)))
+		return;
+	event_builder_str(b, "sink", s->name);
+	event_builder_str(b, "reason", "failed");
+	event_builder_uint(b, "failed", s->failed - s->failures_reported);
+	event_builder_uint(b, "failed_total", s->failed);
+	if (!push_loss(c, s, b))
+		return;
+	s->failures_reported = s->failed;
+	s->delivered_seen = s->delivered;
+}
+
 static void report_losses(struct collector *c)
 {
 	for (int i = 0; i < c->nsinks; i++) {
-		struct sink_ctx *s = c->sinks[i];
-		uint64_t total = sink_drops(s);
-		struct event_builder *b;
-		struct event *ev;
-
-		if (total == s->drops_reported)
-			continue;
-		b = ctx_builder(&c->self_ctx);
-		if (!b)
-			return;
-		event_builder_str(b, "sink", s->name);
-		event_builder_str(b, "policy", queue_policy_name(s->queue.policy));
-		event_builder_uint(b, "dropped", total - s->drops_reported);
-		event_builder_uint(b, "dropped_total", total);
-		ev = event_builder_event(b, "collector.loss", (struct span){ 0 });
-		if (!ev)
-			return;
-		event_set_runner(ev, span_str(c->self_ctx.name));
-		ev->seq = c->self_ctx.seq++;
-		ev->ts_ns = clock_wall_ns();
-		event_queue_push(&s->queue, ev, true);
-		event_unref(ev);
-		s->last_loss_ns = clock_mono_ns();
-		log_warn("sink %s: dropped %llu events (policy %s)", s->name,
-			 (unsigned long long)(total - s->drops_reported),
-			 queue_policy_name(s->queue.policy));
-		s->drops_reported = total;
-		keep_spinning(c);
+		report_drops(c, c->sinks[i]);
+		report_failures(c, c->sinks[i]);
 	}
 }
 

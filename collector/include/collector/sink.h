@@ -129,6 +129,17 @@ void sink_reports_deliveries(struct sink_ctx *ctx);
 void sink_delivery_report(struct sink_ctx *ctx, uint64_t delivered, uint64_t failed);
 
 /**
+ * Events this sink reported delivered were lost after all: a reader that took
+ * them and then failed (a pipe command that read lines and exited non-zero).
+ * They are counted failed (the delivered count stays: counters only grow),
+ * told in a `collector.loss` event once the sink delivers again, and the run
+ * exits 3.
+ * @param ctx the sink's context
+ * @param events how many were lost
+ */
+void sink_report_lost(struct sink_ctx *ctx, uint64_t events);
+
+/**
  * Report a failure of the sink: logged as "sink NAME: message".
  * @param ctx the sink's context
  * @param fmt printf format of the message, followed by its arguments
