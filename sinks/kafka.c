@@ -87,6 +87,7 @@ static const struct option_spec kafka_options[] = {
 	  .type = OPT_DURATION,
 	  .def = "10s",
 	  .help = "at the end, how long to wait for outstanding delivery reports" },
+	SINK_SPOOL_OPTIONS,
 	{ 0 },
 };
 
@@ -102,10 +103,13 @@ static void wake_core(struct kafka_sink *s)
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
 	struct kafka_sink *s = opaque;
+	bool ok = m->err == RD_KAFKA_RESP_ERR_NO_ERROR;
 
 	(void)rk;
 	s->outstanding--;
-	if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+	/* Partitions complete out of order: settle this very event (a spool acks exactly it). */
+	sink_delivery_settle(s->ctx, (uint64_t)(uintptr_t)m->_private, ok);
+	if (ok) {
 		s->delivered++;
 		return;
 	}
@@ -125,15 +129,11 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 			  rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
 
-/* Serve the delivery reports waiting and pass them on to the core. */
+/* Serve the delivery reports waiting (on_delivery() passes each on to the core). */
 static void poll_all(struct kafka_sink *s)
 {
-	uint64_t delivered = s->delivered, failed = s->failed;
-
 	while (rd_kafka_poll(s->rk, 0) > 0)
 		;
-	if (s->delivered != delivered || s->failed != failed)
-		sink_delivery_report(s->ctx, s->delivered - delivered, s->failed - failed);
 	if (s->outstanding <= s->wake_below)
 		wake_core(s);
 }
@@ -239,6 +239,9 @@ static rd_kafka_conf_t *make_conf(struct kafka_sink *s, const struct options *op
 	    set_prop(conf, "acks", pick(opts, "acks", url->acks, "all"), err) < 0 ||
 	    set_prop(conf, "compression.codec", pick(opts, "compression", url->compression, "none"),
 		     err) < 0)
+		goto fail;
+	/* Spooled, a message waits for the broker as long as it takes: the spool holds it. */
+	if (options_str(opts, "spool") && set_prop(conf, "message.timeout.ms", "0", err) < 0)
 		goto fail;
 	for (; xs && *xs; xs++)
 		if (set_x(conf, *xs, err) < 0)
@@ -494,12 +497,21 @@ static int kafka_write(void *self, const struct event *ev)
 		return rc;
 	if (s->key && (rc = event_key(s, ev)) < 0)
 		return rc;
+	/* No key rule: the event id, so a consumer can drop at-least-once duplicates by key. */
+	if (!s->key)
+		s->key_buf.len = 0;
+	if (!s->key && (ev->flags & EVENT_HAS_ID)) {
+		if (buffer_reserve(&s->key_buf, EVENT_ID_TEXT + 1) < 0)
+			return -ENOMEM;
+		event_id_text(ev, s->key_buf.data);
+		s->key_buf.len = EVENT_ID_TEXT;
+	}
 	/* The message is the JSON line without its newline. */
 	e = rd_kafka_producev(s->rk, RD_KAFKA_V_RKT(s->rkt),
 			      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 			      RD_KAFKA_V_VALUE(s->line.data, s->line.len - 1),
-			      RD_KAFKA_V_KEY(s->key && s->key_buf.len ? s->key_buf.data : NULL,
-					     s->key ? s->key_buf.len : 0),
+			      RD_KAFKA_V_KEY(s->key_buf.len ? s->key_buf.data : NULL, s->key_buf.len),
+			      RD_KAFKA_V_OPAQUE((void *)(uintptr_t)sink_write_ticket(s->ctx)),
 			      RD_KAFKA_V_HEADER("type", ev->type.ptr, (ssize_t)ev->type.len),
 			      RD_KAFKA_V_HEADER("runner", ev->runner.ptr, (ssize_t)ev->runner.len),
 			      RD_KAFKA_V_END);
@@ -526,7 +538,6 @@ static int kafka_flush(void *self)
 static void kafka_destroy(void *self)
 {
 	struct kafka_sink *s = self;
-	uint64_t delivered = s->delivered, failed = s->failed;
 	rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
 
 	s->ending = true;
@@ -540,9 +551,7 @@ static void kafka_destroy(void *self)
 				  sink_stop_now(s->ctx) ? "stopped by a signal" :
 							  rd_kafka_err2str(e),
 				  rd_kafka_outq_len(s->rk));
-	/* What the last flush settled counts: the core decides the loss after it. */
-	if (s->delivered != delivered || s->failed != failed)
-		sink_delivery_report(s->ctx, s->delivered - delivered, s->failed - failed);
+	/* What the last flush settled counted (on_delivery()): the core decides the loss after it. */
 	if (s->failed)
 		sink_report_error(s->ctx, "%" PRIu64 " delivered, %" PRIu64 " failed", s->delivered,
 				  s->failed);

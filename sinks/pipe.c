@@ -80,6 +80,7 @@ static const struct option_spec pipe_options[] = {
 	  .type = OPT_DURATION,
 	  .def = "10s",
 	  .help = "say that the reader has read nothing, this often while it does not" },
+	SINK_SPOOL_OPTIONS,
 	{ 0 },
 };
 
@@ -92,6 +93,7 @@ static const struct option_spec fifo_options[] = {
 	  .type = OPT_DURATION,
 	  .def = "10s",
 	  .help = "say that the reader has read nothing, this often while it does not" },
+	SINK_SPOOL_OPTIONS,
 	{ 0 },
 };
 
