@@ -689,8 +689,14 @@ void spool_close(struct spool *sp)
 			log_error("%s: %" PRIu64 " records not written", err.msg, sp->held_records);
 		if (sp->cfg.fsync != SPOOL_FSYNC_NONE)
 			fdatasync(sp->wfd);
-		close(sp->wfd);
 	}
+	spool_crash(sp);
+}
+
+void spool_crash(struct spool *sp)
+{
+	if (sp->wfd >= 0)
+		close(sp->wfd);
 	if (sp->rfd >= 0)
 		close(sp->rfd);
 	if (sp->lockfd >= 0)

@@ -35,6 +35,8 @@ struct spool;
 struct spool *spool_open(const struct spool_config *cfg, struct error *err);
 /* Write what is held, the ack, and close. */
 void spool_close(struct spool *sp);
+/* Close and free without writing anything: what a kill -9 leaves behind (the model test). */
+void spool_crash(struct spool *sp);
 
 /*
  * Append @p ev. With @p hand and nothing older left to read, the record is
