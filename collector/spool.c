@@ -226,18 +226,22 @@ static int cut_torn_tail(struct spool *sp, struct error *err)
 	if (fd < 0)
 		return error_set(err, errno, "spool %s: %s", sp->dir, strerror(errno));
 	while (pos < last->size) {
-		size_t want = READ_CHUNK;
+		uint64_t left = last->size - pos;
+		size_t want = left < READ_CHUNK ? (size_t)left : READ_CHUNK;
 		ssize_t n;
 		size_t at = 0;
 		struct spool_frame f;
+		uint32_t len;
 
+		b.len = 0;
 		if (buffer_reserve(&b, want) < 0)
 			break;
 		n = pread(fd, b.data, want, (off_t)pos);
 		if (n <= 0)
 			break;
 		for (;;) {
-			enum spool_scan r = spool_frame_next((uint8_t *)b.data + at, (size_t)n - at, &f);
+			enum spool_scan r = spool_frame_next((uint8_t *)b.data + at, (size_t)n - at,
+							     (uint64_t)n == left, &f);
 
 			if (r == SPOOL_SHORT)
 				break;
@@ -245,10 +249,24 @@ static int cut_torn_tail(struct spool *sp, struct error *err)
 			if (r == SPOOL_RECORD)
 				good = pos + at;
 		}
-		/* A record longer than what was read: read from it on (or stop at the end). */
-		if (at == 0 && (size_t)n < want)
+		if (at) {
+			pos += at;
+			continue;
+		}
+		/* Nothing whole in a chunk: a record longer than it (read it whole), or the end. */
+		if ((size_t)n < SPOOL_HDR || (size_t)n < want)
 			break;
-		pos += at ? at : (uint64_t)n;
+		memcpy(&len, b.data + 4, 4);
+		if (SPOOL_HDR + (uint64_t)len > left || len > SPOOL_MAX_PAYLOAD)
+			break;
+		b.len = 0;
+		if (buffer_reserve(&b, SPOOL_HDR + len) < 0 ||
+		    pread(fd, b.data, SPOOL_HDR + len, (off_t)pos) != (ssize_t)(SPOOL_HDR + len))
+			break;
+		if (spool_frame_next((uint8_t *)b.data, SPOOL_HDR + len, false, &f) != SPOOL_RECORD)
+			break;
+		pos += f.len;
+		good = pos;
 	}
 	buffer_free(&b);
 	if (good < last->size) {
@@ -403,8 +421,8 @@ static void drop_oldest(struct spool *sp)
 		if (fd >= 0 && buffer_reserve(&b, end - from) == 0 &&
 		    (n = pread(fd, b.data, end - from, (off_t)(from - s->base))) > 0)
 			while (at < (size_t)n) {
-				enum spool_scan r =
-					spool_frame_next((uint8_t *)b.data + at, (size_t)n - at, &f);
+				enum spool_scan r = spool_frame_next((uint8_t *)b.data + at,
+								     (size_t)n - at, true, &f);
 
 				if (r == SPOOL_SHORT)
 					break;
@@ -536,14 +554,16 @@ static enum spool_scan scan_at(struct spool *sp, int i, uint64_t off, struct spo
 
 	if (sp->rseg == i && off >= sp->roff && off < sp->roff + sp->rbuf.len) {
 		r = spool_frame_next((const uint8_t *)sp->rbuf.data + (off - sp->roff),
-				     sp->rbuf.len - (size_t)(off - sp->roff), f);
-		/* Short in the buffer but not at the segment's end: read from here on. */
-		if (r != SPOOL_SHORT || sp->roff + sp->rbuf.len >= seg_end)
+				     sp->rbuf.len - (size_t)(off - sp->roff),
+				     sp->roff + sp->rbuf.len >= seg_end, f);
+		/* Short in the buffer: read from here on. */
+		if (r != SPOOL_SHORT)
 			return r;
 	}
 	if (off >= seg_end || !fill(sp, i, off))
 		return SPOOL_SHORT;
-	return spool_frame_next((const uint8_t *)sp->rbuf.data, sp->rbuf.len, f);
+	return spool_frame_next((const uint8_t *)sp->rbuf.data, sp->rbuf.len,
+				sp->roff + sp->rbuf.len >= seg_end, f);
 }
 
 struct event *spool_next(struct spool *sp)
@@ -577,15 +597,17 @@ struct event *spool_next(struct spool *sp)
 			sp->read += f.skip;
 			continue;
 		}
-		/* Short at the end of a segment: its tail is torn; go on with the next one. */
-		if (i == sp->nsegs - 1)
-			return NULL;
+		/* The segment's end (or it could not be read): go on with the next one. */
 		if (sp->read < seg_end) {
-			log_warn("spool %s: skipped a torn record (%" PRIu64 " bytes)", sp->dir,
+			log_warn("spool %s: skipped %" PRIu64 " unreadable bytes", sp->dir,
 				 seg_end - sp->read);
 			sp->stats.corrupt++;
 		}
-		sp->read = i + 1 < sp->nsegs ? sp->segs[i + 1].base : end_on_disk(sp);
+		if (i == sp->nsegs - 1) {
+			sp->read = end_on_disk(sp);
+			return NULL;
+		}
+		sp->read = sp->segs[i + 1].base;
 	}
 	return NULL;
 }

@@ -38,13 +38,13 @@ static uint32_t frame_crc(const uint8_t *len_field, const uint8_t *payload, uint
 }
 
 /* Where a record may start again after a bad one: the next magic past the first byte. */
-static size_t resync(const uint8_t *buf, size_t avail)
+static size_t resync(const uint8_t *buf, size_t avail, bool at_end)
 {
 	for (size_t i = 1; i + 4 <= avail; i++)
 		if (get32(buf + i) == SPOOL_MAGIC)
 			return i;
-	/* Keep the last three bytes: a magic may straddle what was read. */
-	return avail > 3 ? avail - 3 : 1;
+	/* Unless at the end, keep the last three bytes: a magic may straddle what was read. */
+	return at_end || avail <= 3 ? avail : avail - 3;
 }
 
 static bool layout_ok(const uint8_t *payload, uint32_t len)
@@ -54,27 +54,30 @@ static bool layout_ok(const uint8_t *payload, uint32_t len)
 	if (len < SPOOL_FIXED)
 		return false;
 	memcpy(&f, payload, sizeof(f));
-	return f.type_len && f.type_len <= EVENT_TYPE_MAX && f.runner_len <= EVENT_RUNNER_MAX &&
+	/* Written events always have a type and data (event_new() makes empty data {}). */
+	return f.type_len && f.data_len && f.type_len <= EVENT_TYPE_MAX && f.runner_len <= EVENT_RUNNER_MAX &&
 	       f.comm_len <= EVENT_COMM_MAX &&
 	       (uint64_t)SPOOL_FIXED + f.type_len + f.runner_len + f.comm_len + f.data_len == len;
 }
 
-enum spool_scan spool_frame_next(const uint8_t *buf, size_t avail, struct spool_frame *f)
+enum spool_scan spool_frame_next(const uint8_t *buf, size_t avail, bool at_end,
+				 struct spool_frame *f)
 {
 	uint32_t len;
 
-	if (avail < SPOOL_HDR)
+	if (avail < SPOOL_HDR && (!at_end || avail == 0))
 		return SPOOL_SHORT;
-	len = get32(buf + 4);
-	if (get32(buf) != SPOOL_MAGIC || len < SPOOL_FIXED || len > SPOOL_MAX_PAYLOAD) {
-		f->skip = resync(buf, avail);
+	len = avail < SPOOL_HDR ? 0 : get32(buf + 4);
+	if (avail < SPOOL_HDR || get32(buf) != SPOOL_MAGIC || len < SPOOL_FIXED ||
+	    len > SPOOL_MAX_PAYLOAD || (at_end && avail - SPOOL_HDR < len)) {
+		f->skip = resync(buf, avail, at_end);
 		return SPOOL_CORRUPT;
 	}
 	if (avail - SPOOL_HDR < len)
 		return SPOOL_SHORT;
 	if (frame_crc(buf + 4, buf + SPOOL_HDR, len) != get32(buf + 8) ||
 	    !layout_ok(buf + SPOOL_HDR, len)) {
-		f->skip = resync(buf, avail);
+		f->skip = resync(buf, avail, at_end);
 		return SPOOL_CORRUPT;
 	}
 	f->len = SPOOL_HDR + (size_t)len;

@@ -16,7 +16,7 @@
 
 enum spool_scan {
 	SPOOL_RECORD,  /* a whole, valid record */
-	SPOOL_SHORT,   /* not enough bytes yet: read more, or a torn tail at the end */
+	SPOOL_SHORT,   /* not enough bytes yet: read more (never when at the end) */
 	SPOOL_CORRUPT, /* a bad record: skip `skip` bytes to where the next one may start */
 };
 
@@ -27,8 +27,12 @@ struct spool_frame {
 	uint32_t payload_len;
 };
 
-/* The record at the start of buf[0..avail). */
-enum spool_scan spool_frame_next(const uint8_t *buf, size_t avail, struct spool_frame *f);
+/*
+ * The record at the start of buf[0..avail). @p at_end: no byte follows buf
+ * (the segment's end), so a record that does not fit is corrupt, not short.
+ */
+enum spool_scan spool_frame_next(const uint8_t *buf, size_t avail, bool at_end,
+				 struct spool_frame *f);
 
 /* Append @p ev as one record to @p b: 0, or -ENOMEM / -E2BIG. */
 int spool_frame_append(struct buffer *b, const struct event *ev);
