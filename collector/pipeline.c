@@ -438,8 +438,8 @@ static void flush_spools(struct collector *c)
 		if (!s->spool)
 			continue;
 		if (spool_flush(s->spool, &err) < 0)
-			log_error("sink %s: %s; held in memory, written when there is room", s->name,
-				  err.msg);
+			log_error("sink %s: %s; held in memory, written when there is room",
+				  s->name, err.msg);
 		st = spool_stats(s->spool);
 		if (st->corrupt + st->torn != s->spool_lost_seen) {
 			sink_report_lost(s, st->corrupt + st->torn - s->spool_lost_seen);
@@ -531,8 +531,9 @@ static void report_drops(struct collector *c, struct sink_ctx *s)
 	if (total == s->drops_reported || !(b = ctx_builder(&c->self_ctx)))
 		return;
 	event_builder_str(b, "sink", s->name);
-	event_builder_str(b, "policy", s->spool ? (s->spool_blocks ? "spool block" : "spool drop_oldest") :
-						  queue_policy_name(s->queue.policy));
+	event_builder_str(b, "policy",
+			  s->spool ? (s->spool_blocks ? "spool block" : "spool drop_oldest") :
+				     queue_policy_name(s->queue.policy));
 	event_builder_uint(b, "dropped", total - s->drops_reported);
 	event_builder_uint(b, "dropped_total", total);
 	if (!push_loss(c, s, b))
@@ -992,8 +993,9 @@ static void start_runners(struct collector *c)
 		struct error err = { 0 };
 
 		for (int j = 0; j < c->nsinks; j++)
-			if ((reach >> j & 1) && (c->sinks[j]->spool ? c->sinks[j]->spool_blocks :
-						     c->sinks[j]->queue.policy == QUEUE_BLOCK))
+			if ((reach >> j & 1) &&
+			    (c->sinks[j]->spool ? c->sinks[j]->spool_blocks :
+						  c->sinks[j]->queue.policy == QUEUE_BLOCK))
 				r->blocking |= (sink_mask)1 << j;
 		r->status = RUNNER_RUNNING;
 		r->started = true;
@@ -1032,7 +1034,8 @@ static void keep_spooled(struct sink_ctx *s)
 	spool_flush(s->spool, &err);
 	s->c->stats.undelivered += spool_held_records(s->spool);
 	if (left || spool_backlog(s->spool))
-		log_warn("sink %s: %llu events in memory and %llu bytes on disk kept in the spool %s "
+		log_warn("sink %s: %llu events in memory and %llu bytes on disk kept in the spool "
+			 "%s "
 			 "for the next run",
 			 s->name, (unsigned long long)left,
 			 (unsigned long long)spool_disk_bytes(s->spool), spool_dir(s->spool));

@@ -21,8 +21,8 @@
 
 #define READ_CHUNK ((size_t)1 << 20)
 #define HOLD_MAX ((size_t)4 << 20) /* held bytes past which the spool counts as full */
-#define ACK_MAGIC 0x4b434153u	    /* "SACK" */
-#define DONE ((uint64_t)1 << 63)    /* a window entry's settled bit */
+#define ACK_MAGIC 0x4b434153u	   /* "SACK" */
+#define DONE ((uint64_t)1 << 63)   /* a window entry's settled bit */
 
 struct segment {
 	uint64_t base; /* logical offset of its first byte: its name, in hex */
@@ -33,19 +33,20 @@ struct spool {
 	struct spool_config cfg;
 	char *dir;
 	int dirfd, lockfd, wfd, rfd;
-	int rseg;		/* the segment rfd reads, -1 for none */
-	struct segment *segs;	/* oldest first; the last one is written */
+	int rseg;	      /* the segment rfd reads, -1 for none */
+	struct segment *segs; /* oldest first; the last one is written */
 	int nsegs, capsegs;
-	struct buffer held;	/* records not written yet */
+	struct buffer held; /* records not written yet */
 	uint64_t held_records;
-	uint64_t read;		/* logical: the next record to hand to memory */
-	uint64_t acked;		/* logical: everything before is settled */
+	uint64_t read;	/* logical: the next record to hand to memory */
+	uint64_t acked; /* logical: everything before is settled */
 	uint64_t ack_written;
 	/* handed records, in order: their end offsets, DONE once settled */
 	uint64_t *win;
-	size_t win_head, win_len, win_cap, win_undone; /* win_undone: first not settled, from head */
-	uint64_t win_ticket;	/* ticket of win[win_head] */
-	struct buffer rbuf;	/* bytes read from segment rseg, from roff */
+	size_t win_head, win_len, win_cap,
+		win_undone;  /* win_undone: first not settled, from head */
+	uint64_t win_ticket; /* ticket of win[win_head] */
+	struct buffer rbuf;  /* bytes read from segment rseg, from roff */
 	uint64_t roff;
 	bool unsynced, write_failed;
 	int64_t synced_ns;
@@ -310,14 +311,16 @@ struct spool *spool_open(const struct spool_config *cfg, struct error *err)
 	if (!sp->cfg.segment_bytes) {
 		uint64_t s = cfg->max_bytes / 8;
 
-		sp->cfg.segment_bytes = s < 65536 ? 65536 : s > ((uint64_t)64 << 20) ? (64 << 20) : s;
+		sp->cfg.segment_bytes = s < 65536		 ? 65536 :
+					s > ((uint64_t)64 << 20) ? (64 << 20) :
+								   s;
 	}
 	sp->wfd = sp->rfd = sp->lockfd = sp->dirfd = -1;
 	sp->rseg = -1;
 	if (mkdir(cfg->dir, 0700) < 0 && errno != EEXIST) {
 		error_set(err, errno == ENOENT || errno == EACCES ? EINVAL : errno,
-			  "spool %s: mkdir: %s (name a directory the collector can write)", cfg->dir,
-			  strerror(errno));
+			  "spool %s: mkdir: %s (name a directory the collector can write)",
+			  cfg->dir, strerror(errno));
 		goto fail;
 	}
 	sp->dirfd = open(cfg->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -436,7 +439,8 @@ static void drop_oldest(struct spool *sp)
 		sp->read = end;
 	}
 	if (sp->acked < end)
-		sp->acked = end; /* handed records of it still settle, but nothing of it is replayed */
+		sp->acked =
+			end; /* handed records of it still settle, but nothing of it is replayed */
 	if (sp->rseg == 0) {
 		close(sp->rfd);
 		sp->rfd = -1;
@@ -571,8 +575,8 @@ struct event *spool_next(struct spool *sp)
 	struct error err = { 0 };
 
 	/* What is read must be on disk first. */
-	if (sp->read >= end_on_disk(sp) && (sp->held.len == 0 || spool_flush(sp, &err) < 0 ||
-					    sp->read >= end_on_disk(sp)))
+	if (sp->read >= end_on_disk(sp) &&
+	    (sp->held.len == 0 || spool_flush(sp, &err) < 0 || sp->read >= end_on_disk(sp)))
 		return NULL;
 	while (sp->read < end_on_disk(sp)) {
 		int i = seg_of(sp, sp->read);
@@ -665,6 +669,10 @@ void spool_settle_ticket(struct spool *sp, uint64_t ticket)
 
 static void remove_settled_segments(struct spool *sp)
 {
+	/* The write segment all delivered: start a new one so it can go too (a small disk). */
+	if (sp->ack_written == end_on_disk(sp) && sp->segs[sp->nsegs - 1].size && !sp->held.len &&
+	    sp->wfd >= 0 && add_segment(sp, end_on_disk(sp), 0) == 0 && open_writer(sp) < 0)
+		sp->write_failed = true;
 	while (sp->nsegs > 1 && sp->segs[1].base <= sp->ack_written) {
 		char name[32];
 
@@ -686,9 +694,9 @@ int spool_flush(struct spool *sp, struct error *err)
 	int64_t now = clock_mono_ns();
 	int rc = write_held(sp);
 
-	if (sp->unsynced &&
-	    (sp->cfg.fsync == SPOOL_FSYNC_BATCH ||
-	     (sp->cfg.fsync == SPOOL_FSYNC_INTERVAL && now - sp->synced_ns >= sp->cfg.fsync_interval_ns))) {
+	if (sp->unsynced && (sp->cfg.fsync == SPOOL_FSYNC_BATCH ||
+			     (sp->cfg.fsync == SPOOL_FSYNC_INTERVAL &&
+			      now - sp->synced_ns >= sp->cfg.fsync_interval_ns))) {
 		fdatasync(sp->wfd);
 		sp->unsynced = false;
 		sp->synced_ns = now;

@@ -12,20 +12,20 @@ enum spool_fsync { SPOOL_FSYNC_NONE, SPOOL_FSYNC_BATCH, SPOOL_FSYNC_INTERVAL };
 
 struct spool_config {
 	const char *dir;
-	uint64_t max_bytes;	 /* spool-size: bytes on disk */
-	uint64_t segment_bytes;	 /* 0: max_bytes / 8, within 64 KiB .. 64 MiB */
-	bool drop_oldest;	 /* spool-full: drop the oldest segment, else block */
-	enum spool_fsync fsync;	 /* when segment and ack file reach the disk */
+	uint64_t max_bytes;	   /* spool-size: bytes on disk */
+	uint64_t segment_bytes;	   /* 0: max_bytes / 8, within 64 KiB .. 64 MiB */
+	bool drop_oldest;	   /* spool-full: drop the oldest segment, else block */
+	enum spool_fsync fsync;	   /* when segment and ack file reach the disk */
 	int64_t fsync_interval_ns; /* SPOOL_FSYNC_INTERVAL: at most this long */
 };
 
 struct spool_stats {
-	uint64_t appended;    /* records written */
-	uint64_t replayed;    /* records read back from disk */
-	uint64_t dropped;     /* records removed unread (drop_oldest) */
-	uint64_t corrupt;     /* bad records skipped */
-	uint64_t torn;	      /* torn tails cut */
-	uint64_t unwritable;  /* records that never reached the disk (out of memory, too big) */
+	uint64_t appended;     /* records written */
+	uint64_t replayed;     /* records read back from disk */
+	uint64_t dropped;      /* records removed unread (drop_oldest) */
+	uint64_t corrupt;      /* bad records skipped */
+	uint64_t torn;	       /* torn tails cut */
+	uint64_t unwritable;   /* records that never reached the disk (out of memory, too big) */
 	uint64_t write_errors; /* failed writes (a full disk), retried */
 };
 

@@ -55,8 +55,8 @@ static bool layout_ok(const uint8_t *payload, uint32_t len)
 		return false;
 	memcpy(&f, payload, sizeof(f));
 	/* Written events always have a type and data (event_new() makes empty data {}). */
-	return f.type_len && f.data_len && f.type_len <= EVENT_TYPE_MAX && f.runner_len <= EVENT_RUNNER_MAX &&
-	       f.comm_len <= EVENT_COMM_MAX &&
+	return f.type_len && f.data_len && f.type_len <= EVENT_TYPE_MAX &&
+	       f.runner_len <= EVENT_RUNNER_MAX && f.comm_len <= EVENT_COMM_MAX &&
 	       (uint64_t)SPOOL_FIXED + f.type_len + f.runner_len + f.comm_len + f.data_len == len;
 }
 

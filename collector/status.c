@@ -49,7 +49,8 @@ static void spool_samples(const struct spool *sp, struct metrics_writer *w)
 	metrics_add(w, METRIC_GAUGE, "collector_sink_spool_bytes",
 		    "bytes the spool's segment files take", (double)spool_disk_bytes(sp));
 	metrics_add(w, METRIC_GAUGE, "collector_sink_spool_unsettled_events",
-		    "spooled events handed to the sink, not delivered yet", (double)spool_unsettled(sp));
+		    "spooled events handed to the sink, not delivered yet",
+		    (double)spool_unsettled(sp));
 	metrics_add(w, METRIC_COUNTER, "collector_sink_spool_appended_total",
 		    "events written to the spool", (double)st->appended);
 	metrics_add(w, METRIC_COUNTER, "collector_sink_spool_replayed_total",
@@ -59,7 +60,8 @@ static void spool_samples(const struct spool *sp, struct metrics_writer *w)
 			    "spooled events lost, by reason", "reason", "corrupt",
 			    (double)st->corrupt);
 	metrics_add_labeled(w, METRIC_COUNTER, "collector_sink_spool_lost_total",
-			    "spooled events lost, by reason", "reason", "torn_tail", (double)st->torn);
+			    "spooled events lost, by reason", "reason", "torn_tail",
+			    (double)st->torn);
 	metrics_add_labeled(w, METRIC_COUNTER, "collector_sink_spool_lost_total",
 			    "spooled events lost, by reason", "reason", "drop_oldest",
 			    (double)st->dropped);

@@ -52,6 +52,7 @@ struct kafka_sink {
 	uint64_t wake_below; /* sink_ready() once outstanding is down to this */
 	int64_t flush_timeout_ms;
 	int broker_nice; /* niceness added to librdkafka's broker threads */
+	bool id_key;	 /* no key rule: the event id is the key (key=none: no key) */
 	bool want_ready; /* write or flush said -EAGAIN */
 	bool ending;	 /* destroy: no more sink_ready() */
 };
@@ -66,7 +67,8 @@ static const struct option_spec kafka_options[] = {
 	{ .name = "topic", .type = OPT_STRING, .help = "topic (overrides the URL's)" },
 	{ .name = "key",
 	  .type = OPT_STRING,
-	  .help = "event field for the message key: type, runner, comm, pid, seq or a data field" },
+	  .help = "event field for the message key: type, runner, comm, pid, seq or a data field "
+		  "(default: the event id; none: no key)" },
 	{ .name = "acks", .type = OPT_STRING, .help = "librdkafka acks (default all)" },
 	{ .name = "compression",
 	  .type = OPT_ENUM,
@@ -312,6 +314,9 @@ static void *kafka_create(struct sink_ctx *ctx, const struct options *opts, stru
 		goto fail;
 	topic = pick(opts, "topic", url.topic, NULL);
 	key = pick(opts, "key", url.key, NULL);
+	s->id_key = !key;
+	if (key && strcmp(key, "none") == 0)
+		key = NULL;
 	if (!topic) {
 		error_set(err, EINVAL, "kafka sink needs a topic (kafka://HOST:PORT/TOPIC)");
 		goto fail;
@@ -500,21 +505,21 @@ static int kafka_write(void *self, const struct event *ev)
 	/* No key rule: the event id, so a consumer can drop at-least-once duplicates by key. */
 	if (!s->key)
 		s->key_buf.len = 0;
-	if (!s->key && (ev->flags & EVENT_HAS_ID)) {
+	if (s->id_key && (ev->flags & EVENT_HAS_ID)) {
 		if (buffer_reserve(&s->key_buf, EVENT_ID_TEXT + 1) < 0)
 			return -ENOMEM;
 		event_id_text(ev, s->key_buf.data);
 		s->key_buf.len = EVENT_ID_TEXT;
 	}
 	/* The message is the JSON line without its newline. */
-	e = rd_kafka_producev(s->rk, RD_KAFKA_V_RKT(s->rkt),
-			      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-			      RD_KAFKA_V_VALUE(s->line.data, s->line.len - 1),
-			      RD_KAFKA_V_KEY(s->key_buf.len ? s->key_buf.data : NULL, s->key_buf.len),
-			      RD_KAFKA_V_OPAQUE((void *)(uintptr_t)sink_write_ticket(s->ctx)),
-			      RD_KAFKA_V_HEADER("type", ev->type.ptr, (ssize_t)ev->type.len),
-			      RD_KAFKA_V_HEADER("runner", ev->runner.ptr, (ssize_t)ev->runner.len),
-			      RD_KAFKA_V_END);
+	e = rd_kafka_producev(
+		s->rk, RD_KAFKA_V_RKT(s->rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+		RD_KAFKA_V_VALUE(s->line.data, s->line.len - 1),
+		RD_KAFKA_V_KEY(s->key_buf.len ? s->key_buf.data : NULL, s->key_buf.len),
+		RD_KAFKA_V_OPAQUE((void *)(uintptr_t)sink_write_ticket(s->ctx)),
+		RD_KAFKA_V_HEADER("type", ev->type.ptr, (ssize_t)ev->type.len),
+		RD_KAFKA_V_HEADER("runner", ev->runner.ptr, (ssize_t)ev->runner.len),
+		RD_KAFKA_V_END);
 	if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
 		s->outstanding++;
 		return 0;

@@ -41,7 +41,7 @@ struct pipe_sink {
 	char *target; /* the shell command, or the fifo's path */
 	int fd;	      /* write end; -1 while down */
 	struct child child;
-	bool alive;	    /* the command runs and is not reaped */
+	bool alive;	   /* the command runs and is not reaped */
 	bool killed;	   /* we signalled it: its end says nothing of its own failure */
 	uint64_t run_read; /* lines the command read since it started */
 	uint64_t lost;	   /* lines read by a command that then failed at the end */
@@ -642,7 +642,8 @@ static void pipe_metrics(void *self, struct metrics_writer *w)
 		    "pipe: bytes written again after the command died unread",
 		    (double)s->resent_bytes);
 	metrics_add(w, METRIC_COUNTER, "collector_sink_lost_after_read_total",
-		    "pipe: events read by a command that exited non-zero at the end (also in failed)",
+		    "pipe: events read by a command that exited non-zero at the end (also in "
+		    "failed)",
 		    (double)s->lost);
 	metrics_add(w, METRIC_GAUGE, "collector_sink_connected", "1 while the sink's pipe is open",
 		    s->fd >= 0);

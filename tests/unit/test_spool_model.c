@@ -31,10 +31,10 @@ struct model {
 	bool settled[MAX_RECORDS];
 	bool seen_since_restart[MAX_RECORDS];
 	uint32_t len[MAX_RECORDS];
-	uint64_t n;		  /* records appended */
+	uint64_t n;		      /* records appended */
 	uint64_t handed[MAX_RECORDS]; /* record numbers in handing order since the last open */
 	uint64_t nhanded, next_ticket0;
-	int64_t last_seen;	  /* order check: numbers read since the open increase */
+	int64_t last_seen; /* order check: numbers read since the open increase */
 };
 
 static char dir[] = "/tmp/collector-spool-model.XXXXXX";
@@ -48,7 +48,9 @@ static uint64_t rnd(uint64_t below)
 static struct spool *open_spool(void)
 {
 	struct spool_config cfg = {
-		.dir = dir, .max_bytes = (uint64_t)1 << 30, .segment_bytes = 2048,
+		.dir = dir,
+		.max_bytes = (uint64_t)1 << 30,
+		.segment_bytes = 2048,
 		.fsync = SPOOL_FSYNC_NONE,
 	};
 	struct error err = { 0 };
@@ -212,7 +214,8 @@ static void check_all_delivered(struct model *m, struct spool *sp)
 	}
 	for (uint64_t i = 0; i < m->n; i++)
 		if (m->state[i] == ON_DISK && !m->settled[i] && !m->seen_since_restart[i])
-			fail_msg("seed %u: record %llu was on disk, never settled, and not read back",
+			fail_msg("seed %u: record %llu was on disk, never settled, and not read "
+				 "back",
 				 seed, (unsigned long long)i);
 }
 

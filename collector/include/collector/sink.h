@@ -20,24 +20,24 @@ struct ev_loop;
  * "Spool"): put them at the end of a delivering sink's options table, before
  * its { 0 }. The core reads them; the sink never sees the spool.
  */
-#define SINK_SPOOL_OPTIONS                                                                      \
-	{ .name = "spool",                                                                     \
-	  .type = OPT_STRING,                                                                  \
-	  .help = "directory of a durable spool: events wait there until delivered" },        \
-		{ .name = "spool-size",                                                        \
-		  .type = OPT_SIZE,                                                            \
-		  .def = "1GiB",                                                               \
-		  .help = "bytes the spool may take on disk" },                                \
-		{ .name = "spool-full",                                                        \
-		  .type = OPT_ENUM,                                                            \
-		  .choices = "block|drop_oldest",                                              \
-		  .def = "block",                                                              \
-		  .help = "a full spool stops the runners, or drops its oldest segment" },     \
-	{                                                                                      \
-		.name = "spool-fsync", .type = OPT_ENUM, .choices = "none|batch|interval",     \
-		.def = "batch",                                                                \
-		.help = "when spooled events reach the disk: never forced, every batch, "      \
-			"once a second"                                                        \
+#define SINK_SPOOL_OPTIONS                                                                 \
+	{ .name = "spool",                                                                 \
+	  .type = OPT_STRING,                                                              \
+	  .help = "directory of a durable spool: events wait there until delivered" },     \
+		{ .name = "spool-size",                                                    \
+		  .type = OPT_SIZE,                                                        \
+		  .def = "1GiB",                                                           \
+		  .help = "bytes the spool may take on disk" },                            \
+		{ .name = "spool-full",                                                    \
+		  .type = OPT_ENUM,                                                        \
+		  .choices = "block|drop_oldest",                                          \
+		  .def = "block",                                                          \
+		  .help = "a full spool stops the runners, or drops its oldest segment" }, \
+	{                                                                                  \
+		.name = "spool-fsync", .type = OPT_ENUM, .choices = "none|batch|interval", \
+		.def = "batch",                                                            \
+		.help = "when spooled events reach the disk: never forced, every batch, "  \
+			"once a second"                                                    \
 	}
 
 /** What the core gives a sink instance. Opaque. */
