@@ -189,12 +189,17 @@ static int list_segments(struct spool *sp, struct error *err)
 	if (!d)
 		return error_set(err, errno, "spool %s: %s", sp->dir, strerror(errno));
 	while (rc == 0 && (e = readdir(d))) {
-		unsigned long long base;
-		char tail[8];
+		char *end;
+		uint64_t base;
 		struct stat st;
 
-		if (sscanf(e->d_name, "%16llx%7s", &base, tail) != 2 || strcmp(tail, ".seg") != 0 ||
-		    fstatat(sp->dirfd, e->d_name, &st, 0) < 0 || !S_ISREG(st.st_mode))
+		/* NAME.seg, NAME 16 hex digits: the segment's first offset. */
+		if (strlen(e->d_name) != 20 || strcmp(e->d_name + 16, ".seg") != 0 ||
+		    strspn(e->d_name, "0123456789abcdef") != 16)
+			continue;
+		base = strtoull(e->d_name, &end, 16);
+		if (end != e->d_name + 16 || fstatat(sp->dirfd, e->d_name, &st, 0) < 0 ||
+		    !S_ISREG(st.st_mode))
 			continue;
 		if (add_segment(sp, base, (uint64_t)st.st_size) < 0)
 			rc = error_set(err, ENOMEM, "out of memory");

@@ -106,11 +106,13 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 {
 	struct kafka_sink *s = opaque;
 	bool ok = m->err == RD_KAFKA_RESP_ERR_NO_ERROR;
+	uint64_t ticket;
 
 	(void)rk;
 	s->outstanding--;
 	/* Partitions complete out of order: settle this very event (a spool acks exactly it). */
-	sink_delivery_settle(s->ctx, (uint64_t)(uintptr_t)m->_private, ok);
+	memcpy(&ticket, &m->_private, sizeof(ticket));
+	sink_delivery_settle(s->ctx, ticket, ok);
 	if (ok) {
 		s->delivered++;
 		return;
@@ -490,9 +492,13 @@ static int event_key(struct kafka_sink *s, const struct event *ev)
 	return data_field(s, ev);
 }
 
+_Static_assert(sizeof(void *) == sizeof(uint64_t), "a ticket fits a message's opaque");
+
 static int kafka_write(void *self, const struct event *ev)
 {
 	struct kafka_sink *s = self;
+	uint64_t ticket = sink_write_ticket(s->ctx);
+	void *ticket_ptr;
 	rd_kafka_resp_err_t e;
 	int rc;
 
@@ -511,12 +517,14 @@ static int kafka_write(void *self, const struct event *ev)
 		event_id_text(ev, s->key_buf.data);
 		s->key_buf.len = EVENT_ID_TEXT;
 	}
+	/* The ticket rides in the message's opaque pointer, bit for bit (64-bit only). */
+	memcpy(&ticket_ptr, &ticket, sizeof(ticket_ptr));
 	/* The message is the JSON line without its newline. */
 	e = rd_kafka_producev(
 		s->rk, RD_KAFKA_V_RKT(s->rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 		RD_KAFKA_V_VALUE(s->line.data, s->line.len - 1),
 		RD_KAFKA_V_KEY(s->key_buf.len ? s->key_buf.data : NULL, s->key_buf.len),
-		RD_KAFKA_V_OPAQUE((void *)(uintptr_t)sink_write_ticket(s->ctx)),
+		RD_KAFKA_V_OPAQUE(ticket_ptr),
 		RD_KAFKA_V_HEADER("type", ev->type.ptr, (ssize_t)ev->type.len),
 		RD_KAFKA_V_HEADER("runner", ev->runner.ptr, (ssize_t)ev->runner.len),
 		RD_KAFKA_V_END);
