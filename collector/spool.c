@@ -485,12 +485,27 @@ static int write_held(struct spool *sp)
 		sp->write_failed = false;
 		return 0;
 	}
-	/* A full disk: take the part written back out, keep the records, try again later. */
+	/* A full disk: keep the whole records written, take a cut one back out, retry the rest later. */
 	{
 		int e = n < 0 ? errno : ENOSPC;
+		size_t whole = 0;
+		uint64_t records = 0;
 
-		if (n > 0 && ftruncate(sp->wfd, (off_t)(last->size)) < 0)
+		while (n > 0) {
+			uint32_t len;
+
+			memcpy(&len, sp->held.data + whole + 4, 4);
+			if (whole + SPOOL_HDR + len > (size_t)n)
+				break;
+			whole += SPOOL_HDR + len;
+			records++;
+		}
+		if (n > 0 && ftruncate(sp->wfd, (off_t)(last->size + whole)) < 0)
 			e = errno;
+		last->size += whole;
+		buffer_consume(&sp->held, whole);
+		sp->held_records -= records;
+		sp->stats.appended += records;
 		sp->stats.write_errors++;
 		sp->write_failed = true;
 		if (sp->cfg.drop_oldest && sp->nsegs > 1)
@@ -675,8 +690,7 @@ void spool_settle_ticket(struct spool *sp, uint64_t ticket)
 static void remove_settled_segments(struct spool *sp)
 {
 	/* The write segment all delivered: start a new one so it can go too (a small disk). */
-	if (sp->ack_written == end_on_disk(sp) && sp->segs[sp->nsegs - 1].size && !sp->held.len &&
-	    sp->wfd >= 0 && add_segment(sp, end_on_disk(sp), 0) == 0 && open_writer(sp) < 0)
+	if (sp->ack_written >= end_on_disk(sp) && sp->segs[sp->nsegs - 1].size && sp->wfd >= 0 && add_segment(sp, end_on_disk(sp), 0) == 0 && open_writer(sp) < 0)
 		sp->write_failed = true;
 	while (sp->nsegs > 1 && sp->segs[1].base <= sp->ack_written) {
 		char name[32];
