@@ -690,7 +690,8 @@ void spool_settle_ticket(struct spool *sp, uint64_t ticket)
 static void remove_settled_segments(struct spool *sp)
 {
 	/* The write segment all delivered: start a new one so it can go too (a small disk). */
-	if (sp->ack_written >= end_on_disk(sp) && sp->segs[sp->nsegs - 1].size && sp->wfd >= 0 && add_segment(sp, end_on_disk(sp), 0) == 0 && open_writer(sp) < 0)
+	if (sp->ack_written >= end_on_disk(sp) && sp->segs[sp->nsegs - 1].size && sp->wfd >= 0 &&
+	    add_segment(sp, end_on_disk(sp), 0) == 0 && open_writer(sp) < 0)
 		sp->write_failed = true;
 	while (sp->nsegs > 1 && sp->segs[1].base <= sp->ack_written) {
 		char name[32];
