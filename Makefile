@@ -288,6 +288,11 @@ bench-algo-crash: all
 bench-process: all
 	@BUILD=$(abspath $(BUILD)) bash tools/bench/process.sh
 
+# exec -> kafka mock with and without a spool (docs/sinks.md, Delivery guarantees).
+.PHONY: bench-spool
+bench-spool: all
+	BUILD=$(BUILD) bash tools/bench/spool.sh
+
 bench-sinks: all
 	@BUILD=$(abspath $(BUILD)) bash tools/bench/sinks.sh
 

@@ -235,6 +235,11 @@ int event_encoder_write(struct event_encoder *enc, const struct event *ev, struc
 	p = put_bytes(p, runner->data, runner->len);
 	p = PUT(p, ",\"seq\":");
 	p = put_int(p, (long long)ev->seq);
+	if (ev->flags & EVENT_HAS_ID) {
+		p = PUT(p, ",\"id\":\"");
+		event_id_text(ev, p);
+		p = PUT(p + EVENT_ID_TEXT, "\"");
+	}
 	p = PUT(p, ",\"host\":");
 	p = put_bytes(p, host->data, host->len);
 	if (ev->flags & EVENT_HAS_PID) {

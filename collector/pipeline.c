@@ -19,6 +19,7 @@
 #include "node.h"
 #include "pipeline_state.h"
 #include "signal_hold.h"
+#include "spool.h"
 
 const double flush_bucket_bounds[FLUSH_BUCKETS] = {
 	0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5,
@@ -61,7 +62,7 @@ bool runner_can_emit(struct runner_ctx *ctx)
 	for (sink_mask m = ctx->blocking; m; m &= m - 1) {
 		struct sink_ctx *s = ctx->c->sinks[__builtin_ctzll(m)];
 
-		if (event_queue_full(&s->queue)) {
+		if (s->spool ? spool_full(s->spool) : event_queue_full(&s->queue)) {
 			ctx->paused = true;
 			return false;
 		}
@@ -69,8 +70,34 @@ bool runner_can_emit(struct runner_ctx *ctx)
 	return true;
 }
 
+/*
+ * Into the spool first; the event goes on to the queue too when nothing older
+ * waits on disk and the queue has room, else it is read back from disk later.
+ */
+static void spool_offer(struct sink_ctx *s, struct event *ev)
+{
+	int rc = spool_append(s->spool, ev, !event_queue_full(&s->queue));
+
+	if (rc == 1) {
+		event_queue_push(&s->queue, ev, true);
+		return;
+	}
+	if (rc == 0)
+		return;
+	s->failed++;
+	s->c->stats.failed++;
+	s->last_loss_ns = clock_mono_ns();
+	log_error("sink %s: spool: %s: lost a %.*s event", s->name,
+		  rc == -E2BIG ? "larger than a spool record (64 MiB)" : "out of memory",
+		  (int)ev->type.len, ev->type.ptr);
+}
+
 static void offer(struct sink_ctx *s, struct event *ev)
 {
+	if (s->spool) {
+		spool_offer(s, ev);
+		return;
+	}
 	switch (event_queue_push(&s->queue, ev, false)) {
 	case QUEUE_REFUSED:
 		/* The runner ignored runner_can_emit(): overfill by this one. */
@@ -106,6 +133,8 @@ void runner_emit(struct runner_ctx *ctx, struct event *ev)
 	event_set_runner(ev, span_str(ctx->name));
 	if (ev->ts_ns == 0)
 		ev->ts_ns = clock_wall_ns();
+	if (!(ev->flags & EVENT_HAS_ID))
+		event_id_new(ev);
 	ctx->emitted++;
 	c->stats.emitted++;
 	if (c->types)
@@ -259,7 +288,7 @@ void sink_ready(struct sink_ctx *ctx)
 }
 
 /* Written events settle: @p delivered reached their destination, @p failed are lost for good. */
-static void settle(struct sink_ctx *s, uint64_t delivered, uint64_t failed)
+static void count_settled(struct sink_ctx *s, uint64_t delivered, uint64_t failed)
 {
 	s->in_flight -= delivered + failed;
 	s->delivered += delivered;
@@ -268,6 +297,36 @@ static void settle(struct sink_ctx *s, uint64_t delivered, uint64_t failed)
 	s->c->stats.failed += failed;
 	if (failed)
 		s->last_loss_ns = clock_mono_ns();
+}
+
+/* The oldest events in flight settle (counts from a flush, or a sink's in-order reports). */
+static void settle(struct sink_ctx *s, uint64_t delivered, uint64_t failed)
+{
+	count_settled(s, delivered, failed);
+	if (s->spool)
+		spool_settle_count(s->spool, delivered + failed);
+}
+
+/* The one event written with @p ticket settles. */
+static void settle_ticket(struct sink_ctx *s, uint64_t ticket, bool delivered)
+{
+	count_settled(s, delivered, !delivered);
+	if (s->spool)
+		spool_settle_ticket(s->spool, ticket);
+}
+
+uint64_t sink_write_ticket(const struct sink_ctx *ctx)
+{
+	return ctx->ticket;
+}
+
+void sink_delivery_settle(struct sink_ctx *ctx, uint64_t ticket, bool delivered)
+{
+	if (ctx->in_flight == 0)
+		return;
+	settle_ticket(ctx, ticket, delivered);
+	if (ctx->in_flight == 0 && ctx->c->ending && !ctx->c->ended)
+		keep_spinning(ctx->c);
 }
 
 void sink_reports_deliveries(struct sink_ctx *ctx)
@@ -284,6 +343,15 @@ void sink_delivery_report(struct sink_ctx *ctx, uint64_t delivered, uint64_t fai
 	/* The end waits for in-flight events: look again once the last one settles. */
 	if (ctx->in_flight == 0 && ctx->c->ending && !ctx->c->ended)
 		keep_spinning(ctx->c);
+}
+
+void sink_report_lost(struct sink_ctx *ctx, uint64_t events)
+{
+	ctx->failed += events;
+	ctx->c->stats.failed += events;
+	if (events)
+		ctx->last_loss_ns = clock_mono_ns();
+	keep_spinning(ctx->c);
 }
 
 void sink_report_error(struct sink_ctx *ctx, const char *fmt, ...)
@@ -336,10 +404,23 @@ static void flush_sink(struct sink_ctx *s)
 	}
 }
 
+/* Events waiting on disk come back into the queue while it has room, in order. */
+static void refill(struct sink_ctx *s)
+{
+	struct event *ev;
+
+	while (!event_queue_full(&s->queue) && (ev = spool_next(s->spool))) {
+		event_queue_push(&s->queue, ev, true);
+		event_unref(ev);
+	}
+}
+
 static void drain_sink(struct sink_ctx *s)
 {
 	struct event *ev;
 
+	if (s->spool && !s->waiting)
+		refill(s);
 	while (!s->waiting && (ev = event_queue_peek(&s->queue))) {
 		int rc;
 
@@ -351,12 +432,13 @@ static void drain_sink(struct sink_ctx *s)
 			break;
 		}
 		s->in_flight++;
-		if (rc < 0) {
-			/* A failed write loses the sink's buffered batch too, unless the
-			 * sink reports each delivery itself. */
-			settle(s, 0, s->reports_deliveries ? 1 : s->in_flight);
-			if (!s->reports_deliveries)
-				s->dirty = false;
+		s->ticket++;
+		if (rc < 0 && s->reports_deliveries) {
+			settle_ticket(s, s->ticket - 1, false);
+		} else if (rc < 0) {
+			/* A failed write loses the sink's buffered batch too. */
+			settle(s, 0, s->in_flight);
+			s->dirty = false;
 		} else {
 			s->dirty = true;
 		}
@@ -368,7 +450,33 @@ static void drain_sink(struct sink_ctx *s)
 
 static bool sink_idle(const struct sink_ctx *s)
 {
-	return event_queue_len(&s->queue) == 0 && !s->dirty && s->in_flight == 0 && !s->waiting;
+	return event_queue_len(&s->queue) == 0 && !s->dirty && s->in_flight == 0 && !s->waiting &&
+	       !(s->spool && spool_backlog(s->spool));
+}
+
+/*
+ * Spooled records reach the disk once per loop iteration (one read batch per
+ * runner), the ack moves on, delivered segments go; corrupt and torn records
+ * found count as failed.
+ */
+static void flush_spools(struct collector *c)
+{
+	for (int i = 0; i < c->nsinks; i++) {
+		struct sink_ctx *s = c->sinks[i];
+		struct error err = { 0 };
+		const struct spool_stats *st;
+
+		if (!s->spool)
+			continue;
+		if (spool_flush(s->spool, &err) < 0)
+			log_error("sink %s: %s; held in memory, written when there is room",
+				  s->name, err.msg);
+		st = spool_stats(s->spool);
+		if (st->corrupt + st->torn != s->spool_lost_seen) {
+			sink_report_lost(s, st->corrupt + st->torn - s->spool_lost_seen);
+			s->spool_lost_seen = st->corrupt + st->torn;
+		}
+	}
 }
 
 static void resume_runners(struct collector *c)
@@ -392,11 +500,13 @@ static void on_drain(struct ev_loop *loop, ev_check *w, int revents)
 	(void)revents;
 	for (int i = 0; i < c->nsinks; i++)
 		drain_sink(c->sinks[i]);
+	flush_spools(c);
 	resume_runners(c);
 	for (int i = 0; i < c->nsinks; i++) {
 		struct sink_ctx *s = c->sinks[i];
 
-		if (!s->waiting && (event_queue_len(&s->queue) || s->dirty))
+		if (!s->waiting && (event_queue_len(&s->queue) || s->dirty ||
+				    (s->spool && spool_backlog(s->spool))))
 			busy = true;
 	}
 	if (!busy)
@@ -418,49 +528,96 @@ static void on_spin(struct ev_loop *loop, ev_idle *w, int revents)
 
 static uint64_t sink_drops(const struct sink_ctx *s)
 {
-	return s->queue.stats.dropped_newest + s->queue.stats.dropped_oldest;
+	return s->queue.stats.dropped_newest + s->queue.stats.dropped_oldest +
+	       (s->spool ? spool_stats(s->spool)->dropped : 0);
 }
 
-/* Tell each sink's readers how many events its policy dropped since last time. */
+/* A collector.loss event from the collector's own context into @p s's queue; false when out of memory. */
+static bool push_loss(struct collector *c, struct sink_ctx *s, struct event_builder *b)
+{
+	struct event *ev = event_builder_event(b, "collector.loss", (struct span){ 0 });
+
+	if (!ev)
+		return false;
+	event_set_runner(ev, span_str(c->self_ctx.name));
+	ev->seq = c->self_ctx.seq++;
+	ev->ts_ns = clock_wall_ns();
+	event_id_new(ev);
+	if (s->spool)
+		spool_offer(s, ev);
+	else
+		event_queue_push(&s->queue, ev, true);
+	event_unref(ev);
+	s->last_loss_ns = clock_mono_ns();
+	keep_spinning(c);
+	return true;
+}
+
+/* Tell the sink's readers how many events its policy dropped since last time. */
+static void report_drops(struct collector *c, struct sink_ctx *s)
+{
+	uint64_t total = sink_drops(s);
+	struct event_builder *b;
+
+	if (total == s->drops_reported || !(b = ctx_builder(&c->self_ctx)))
+		return;
+	event_builder_str(b, "sink", s->name);
+	event_builder_str(b, "policy",
+			  s->spool ? (s->spool_blocks ? "spool block" : "spool drop_oldest") :
+				     queue_policy_name(s->queue.policy));
+	event_builder_uint(b, "dropped", total - s->drops_reported);
+	event_builder_uint(b, "dropped_total", total);
+	if (!push_loss(c, s, b))
+		return;
+	log_warn("sink %s: dropped %llu events (policy %s)", s->name,
+		 (unsigned long long)(total - s->drops_reported),
+		 s->spool ? "spool-full=drop_oldest" : queue_policy_name(s->queue.policy));
+	s->drops_reported = total;
+}
+
+/*
+ * Tell the sink's readers how many events failed in it, once it works again
+ * (delivered something since): a report into a sink that fails everything
+ * would only fail too. The sink itself logged each failure's cause.
+ */
+static void report_failures(struct collector *c, struct sink_ctx *s)
+{
+	struct event_builder *b;
+
+	if (s->failed == s->failures_reported) {
+		s->delivered_seen = s->delivered;
+		return;
+	}
+	if (s->delivered == s->delivered_seen || !(b = ctx_builder(&c->self_ctx)))
+		return;
+	event_builder_str(b, "sink", s->name);
+	event_builder_str(b, "reason", "failed");
+	event_builder_uint(b, "failed", s->failed - s->failures_reported);
+	event_builder_uint(b, "failed_total", s->failed);
+	if (!push_loss(c, s, b))
+		return;
+	s->failures_reported = s->failed;
+	s->delivered_seen = s->delivered;
+}
+
 static void report_losses(struct collector *c)
 {
 	for (int i = 0; i < c->nsinks; i++) {
-		struct sink_ctx *s = c->sinks[i];
-		uint64_t total = sink_drops(s);
-		struct event_builder *b;
-		struct event *ev;
-
-		if (total == s->drops_reported)
-			continue;
-		b = ctx_builder(&c->self_ctx);
-		if (!b)
-			return;
-		event_builder_str(b, "sink", s->name);
-		event_builder_str(b, "policy", queue_policy_name(s->queue.policy));
-		event_builder_uint(b, "dropped", total - s->drops_reported);
-		event_builder_uint(b, "dropped_total", total);
-		ev = event_builder_event(b, "collector.loss", (struct span){ 0 });
-		if (!ev)
-			return;
-		event_set_runner(ev, span_str(c->self_ctx.name));
-		ev->seq = c->self_ctx.seq++;
-		ev->ts_ns = clock_wall_ns();
-		event_queue_push(&s->queue, ev, true);
-		event_unref(ev);
-		s->last_loss_ns = clock_mono_ns();
-		log_warn("sink %s: dropped %llu events (policy %s)", s->name,
-			 (unsigned long long)(total - s->drops_reported),
-			 queue_policy_name(s->queue.policy));
-		s->drops_reported = total;
-		keep_spinning(c);
+		report_drops(c, c->sinks[i]);
+		report_failures(c, c->sinks[i]);
 	}
 }
 
 static void on_loss_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
+	struct collector *c = w->data;
+
 	(void)loop;
 	(void)revents;
-	report_losses(w->data);
+	/* A full disk frees no event: try the held spool records again, then the runners. */
+	flush_spools(c);
+	resume_runners(c);
+	report_losses(c);
 }
 
 /* ---- lifecycle ---- */
@@ -605,10 +762,34 @@ static void free_sink(struct sink_ctx *s)
 {
 	if (s->self)
 		s->ops->destroy(s->self);
+	spool_close(s->spool);
 	options_free(s->opts);
 	event_queue_free(&s->queue);
 	free(s->name);
 	free(s);
+}
+
+/* spool=DIR: the spool takes the place of the queue's full policy (its queue only holds what is read). */
+static int open_spool(struct sink_ctx *s, const struct options *opts, struct error *err)
+{
+	const char *fsync = options_str(opts, "spool-fsync");
+	struct spool_config cfg = {
+		.dir = options_str(opts, "spool"),
+		.max_bytes = (uint64_t)options_int(opts, "spool-size"),
+		.drop_oldest = strcmp(options_str(opts, "spool-full"), "drop_oldest") == 0,
+		.fsync = strcmp(fsync, "none") == 0  ? SPOOL_FSYNC_NONE :
+			 strcmp(fsync, "batch") == 0 ? SPOOL_FSYNC_BATCH :
+						       SPOOL_FSYNC_INTERVAL,
+		.fsync_interval_ns = 1000000000LL,
+	};
+
+	if (!*cfg.dir)
+		return error_set(err, EINVAL, "sink %s: spool= needs a directory", s->name);
+	s->spool = spool_open(&cfg, err);
+	if (!s->spool)
+		return error_prefix(err, "sink %s: ", s->name);
+	s->spool_blocks = !cfg.drop_oldest;
+	return 0;
 }
 
 int collector_add_sink(struct collector *c, const char *name, const char *type,
@@ -650,9 +831,12 @@ int collector_add_sink(struct collector *c, const char *name, const char *type,
 	s->c = c;
 	s->index = c->nsinks;
 	s->ops = ops;
+	if (options_str(opts, "spool") && (rc = open_spool(s, opts, err)) < 0)
+		goto out;
 	rc = event_queue_init(
 		&s->queue, limits && limits->max_events ? limits->max_events : QUEUE_DEFAULT_EVENTS,
-		limits && limits->max_bytes ? limits->max_bytes : QUEUE_DEFAULT_BYTES, policy, err);
+		limits && limits->max_bytes ? limits->max_bytes : QUEUE_DEFAULT_BYTES,
+		s->spool ? QUEUE_BLOCK : policy, err);
 	if (rc < 0)
 		goto out;
 	s->opts = opts;
@@ -844,7 +1028,9 @@ static void start_runners(struct collector *c)
 		struct error err = { 0 };
 
 		for (int j = 0; j < c->nsinks; j++)
-			if ((reach >> j & 1) && c->sinks[j]->queue.policy == QUEUE_BLOCK)
+			if ((reach >> j & 1) &&
+			    (c->sinks[j]->spool ? c->sinks[j]->spool_blocks :
+						  c->sinks[j]->queue.policy == QUEUE_BLOCK))
 				r->blocking |= (sink_mask)1 << j;
 		r->status = RUNNER_RUNNING;
 		r->started = true;
@@ -872,6 +1058,27 @@ static void final_flush(struct collector *c)
 }
 
 /*
+ * What a spooled sink did not deliver is on disk for the next run, not lost:
+ * only records that could not be written count.
+ */
+static void keep_spooled(struct sink_ctx *s)
+{
+	struct error err = { 0 };
+	uint64_t left = event_queue_len(&s->queue) + s->in_flight;
+
+	spool_flush(s->spool, &err);
+	s->c->stats.undelivered += spool_held_records(s->spool);
+	if (left || spool_backlog(s->spool))
+		log_warn("sink %s: %llu events in memory and %llu bytes on disk kept in the spool "
+			 "%s "
+			 "for the next run",
+			 s->name, (unsigned long long)left,
+			 (unsigned long long)spool_disk_bytes(s->spool), spool_dir(s->spool));
+	spool_close(s->spool);
+	s->spool = NULL;
+}
+
+/*
  * Destroy the sinks (their own last waits: a broker's delivery reports, a
  * gzip) and only then count what is still not delivered: an event a sink
  * delivers in its last flush is not a loss.
@@ -884,6 +1091,10 @@ static void end_sinks(struct collector *c)
 		if (s->self) {
 			s->ops->destroy(s->self);
 			s->self = NULL;
+		}
+		if (s->spool) {
+			keep_spooled(s);
+			continue;
 		}
 		c->stats.undelivered += event_queue_len(&s->queue) + s->in_flight;
 	}

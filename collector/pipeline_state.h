@@ -48,6 +48,12 @@ struct sink_ctx {
 	uint64_t delivered;
 	uint64_t failed;
 	uint64_t drops_reported;
+	uint64_t failures_reported; /* failed events told in a collector.loss event */
+	struct spool *spool;	    /* spool=DIR: events wait on disk until delivered */
+	bool spool_blocks;	    /* spool-full=block: a full spool stops the runners */
+	uint64_t spool_lost_seen;   /* corrupt and torn records already counted failed */
+	uint64_t ticket;	    /* the next write's (sink_write_ticket()) */
+	uint64_t delivered_seen;    /* delivered when no failure waited to be told */
 	/* CLOCK_MONOTONIC (clock_mono_ns()), as they are subtracted */
 	int64_t batch_start_ns;			   /* first write of the batch being flushed */
 	int64_t waiting_since_ns;		   /* when write or flush last said -EAGAIN */

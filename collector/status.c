@@ -13,6 +13,7 @@
 
 #include "metrics_writer.h"
 #include "pipeline_state.h"
+#include "spool.h"
 
 /* A sink that has been unable to take events for this long makes the collector degraded. */
 #define SINK_STALL_NS (5LL * 1000000000)
@@ -41,6 +42,34 @@ static void runner_samples(struct runner_ctx *r, struct metrics_writer *w)
 				    r->error_reasons[i].reason, (double)r->error_reasons[i].count);
 	if (r->self && r->ops->metrics)
 		r->ops->metrics(r->self, w);
+}
+
+/* A spooled sink's disk: what it holds, what came back, what was cut or dropped. */
+static void spool_samples(const struct spool *sp, struct metrics_writer *w)
+{
+	const struct spool_stats *st = spool_stats(sp);
+
+	metrics_add(w, METRIC_GAUGE, "collector_sink_spool_bytes",
+		    "bytes the spool's segment files take", (double)spool_disk_bytes(sp));
+	metrics_add(w, METRIC_GAUGE, "collector_sink_spool_unsettled_events",
+		    "spooled events handed to the sink, not delivered yet",
+		    (double)spool_unsettled(sp));
+	metrics_add(w, METRIC_COUNTER, "collector_sink_spool_appended_total",
+		    "events written to the spool", (double)st->appended);
+	metrics_add(w, METRIC_COUNTER, "collector_sink_spool_replayed_total",
+		    "events read back from the spool's disk (backlog or a restart)",
+		    (double)st->replayed);
+	metrics_add_labeled(w, METRIC_COUNTER, "collector_sink_spool_lost_total",
+			    "spooled events lost, by reason", "reason", "corrupt",
+			    (double)st->corrupt);
+	metrics_add_labeled(w, METRIC_COUNTER, "collector_sink_spool_lost_total",
+			    "spooled events lost, by reason", "reason", "torn_tail",
+			    (double)st->torn);
+	metrics_add_labeled(w, METRIC_COUNTER, "collector_sink_spool_lost_total",
+			    "spooled events lost, by reason", "reason", "drop_oldest",
+			    (double)st->dropped);
+	metrics_add(w, METRIC_COUNTER, "collector_sink_spool_write_errors_total",
+		    "failed writes to the spool (a full disk), retried", (double)st->write_errors);
 }
 
 static void sink_samples(struct sink_ctx *s, struct metrics_writer *w)
@@ -78,6 +107,8 @@ static void sink_samples(struct sink_ctx *s, struct metrics_writer *w)
 			      "time from a batch's first write to its successful flush",
 			      flush_bucket_bounds, s->flush_buckets, FLUSH_BUCKETS,
 			      s->flush_seconds);
+	if (s->spool)
+		spool_samples(s->spool, w);
 	if (s->self && s->ops->metrics)
 		s->ops->metrics(s->self, w);
 }

@@ -53,6 +53,7 @@ struct kafka_sink {
 	uint64_t wake_below; /* sink_ready() once outstanding is down to this */
 	int64_t flush_timeout_ms;
 	int broker_nice; /* niceness added to librdkafka's broker threads */
+	bool id_key;	 /* no key rule: the event id is the key (key=none: no key) */
 	bool want_ready; /* write or flush said -EAGAIN */
 	bool ending;	 /* destroy: no more sink_ready() */
 };
@@ -67,7 +68,8 @@ static const struct option_spec kafka_options[] = {
 	{ .name = "topic", .type = OPT_STRING, .help = "topic (overrides the URL's)" },
 	{ .name = "key",
 	  .type = OPT_STRING,
-	  .help = "event field for the message key: type, runner, comm, pid, seq or a data field" },
+	  .help = "event field for the message key: type, runner, comm, pid, seq or a data field "
+		  "(default: the event id; none: no key)" },
 	{ .name = "acks", .type = OPT_STRING, .help = "librdkafka acks (default all)" },
 	{ .name = "compression",
 	  .type = OPT_ENUM,
@@ -88,6 +90,7 @@ static const struct option_spec kafka_options[] = {
 	  .type = OPT_DURATION,
 	  .def = "10s",
 	  .help = "at the end, how long to wait for outstanding delivery reports" },
+	SINK_SPOOL_OPTIONS,
 	{ 0 },
 };
 
@@ -103,10 +106,15 @@ static void wake_core(struct kafka_sink *s)
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
 	struct kafka_sink *s = opaque;
+	bool ok = m->err == RD_KAFKA_RESP_ERR_NO_ERROR;
+	uint64_t ticket;
 
 	(void)rk;
 	s->outstanding--;
-	if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+	/* Partitions complete out of order: settle this very event (a spool acks exactly it). */
+	memcpy(&ticket, &m->_private, sizeof(ticket));
+	sink_delivery_settle(s->ctx, ticket, ok);
+	if (ok) {
 		s->delivered++;
 		return;
 	}
@@ -147,15 +155,11 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
 	log_msg(lvl, "sink %s: librdkafka %s: %s", s ? sink_name(s->ctx) : "kafka", fac, buf);
 }
 
-/* Serve the delivery reports waiting and pass them on to the core. */
+/* Serve the delivery reports waiting (on_delivery() passes each on to the core). */
 static void poll_all(struct kafka_sink *s)
 {
-	uint64_t delivered = s->delivered, failed = s->failed;
-
 	while (rd_kafka_poll(s->rk, 0) > 0)
 		;
-	if (s->delivered != delivered || s->failed != failed)
-		sink_delivery_report(s->ctx, s->delivered - delivered, s->failed - failed);
 	if (s->outstanding <= s->wake_below)
 		wake_core(s);
 }
@@ -262,6 +266,9 @@ static rd_kafka_conf_t *make_conf(struct kafka_sink *s, const struct options *op
 	    set_prop(conf, "compression.codec", pick(opts, "compression", url->compression, "none"),
 		     err) < 0)
 		goto fail;
+	/* Spooled, a message waits for the broker as long as it takes: the spool holds it. */
+	if (options_str(opts, "spool") && set_prop(conf, "message.timeout.ms", "0", err) < 0)
+		goto fail;
 	for (; xs && *xs; xs++)
 		if (set_x(conf, *xs, err) < 0)
 			goto fail;
@@ -332,6 +339,9 @@ static void *kafka_create(struct sink_ctx *ctx, const struct options *opts, stru
 		goto fail;
 	topic = pick(opts, "topic", url.topic, NULL);
 	key = pick(opts, "key", url.key, NULL);
+	s->id_key = !key;
+	if (key && strcmp(key, "none") == 0)
+		key = NULL;
 	if (!topic) {
 		error_set(err, EINVAL, "kafka sink needs a topic (kafka://HOST:PORT/TOPIC)");
 		goto fail;
@@ -505,9 +515,13 @@ static int event_key(struct kafka_sink *s, const struct event *ev)
 	return data_field(s, ev);
 }
 
+_Static_assert(sizeof(void *) == sizeof(uint64_t), "a ticket fits a message's opaque");
+
 static int kafka_write(void *self, const struct event *ev)
 {
 	struct kafka_sink *s = self;
+	uint64_t ticket = sink_write_ticket(s->ctx);
+	void *ticket_ptr;
 	rd_kafka_resp_err_t e;
 	int rc;
 
@@ -517,15 +531,26 @@ static int kafka_write(void *self, const struct event *ev)
 		return rc;
 	if (s->key && (rc = event_key(s, ev)) < 0)
 		return rc;
+	/* No key rule: the event id, so a consumer can drop at-least-once duplicates by key. */
+	if (!s->key)
+		s->key_buf.len = 0;
+	if (s->id_key && (ev->flags & EVENT_HAS_ID)) {
+		if (buffer_reserve(&s->key_buf, EVENT_ID_TEXT + 1) < 0)
+			return -ENOMEM;
+		event_id_text(ev, s->key_buf.data);
+		s->key_buf.len = EVENT_ID_TEXT;
+	}
+	/* The ticket rides in the message's opaque pointer, bit for bit (64-bit only). */
+	memcpy(&ticket_ptr, &ticket, sizeof(ticket_ptr));
 	/* The message is the JSON line without its newline. */
-	e = rd_kafka_producev(s->rk, RD_KAFKA_V_RKT(s->rkt),
-			      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-			      RD_KAFKA_V_VALUE(s->line.data, s->line.len - 1),
-			      RD_KAFKA_V_KEY(s->key && s->key_buf.len ? s->key_buf.data : NULL,
-					     s->key ? s->key_buf.len : 0),
-			      RD_KAFKA_V_HEADER("type", ev->type.ptr, (ssize_t)ev->type.len),
-			      RD_KAFKA_V_HEADER("runner", ev->runner.ptr, (ssize_t)ev->runner.len),
-			      RD_KAFKA_V_END);
+	e = rd_kafka_producev(
+		s->rk, RD_KAFKA_V_RKT(s->rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+		RD_KAFKA_V_VALUE(s->line.data, s->line.len - 1),
+		RD_KAFKA_V_KEY(s->key_buf.len ? s->key_buf.data : NULL, s->key_buf.len),
+		RD_KAFKA_V_OPAQUE(ticket_ptr),
+		RD_KAFKA_V_HEADER("type", ev->type.ptr, (ssize_t)ev->type.len),
+		RD_KAFKA_V_HEADER("runner", ev->runner.ptr, (ssize_t)ev->runner.len),
+		RD_KAFKA_V_END);
 	if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
 		s->outstanding++;
 		return 0;
@@ -549,7 +574,6 @@ static int kafka_flush(void *self)
 static void kafka_destroy(void *self)
 {
 	struct kafka_sink *s = self;
-	uint64_t delivered = s->delivered, failed = s->failed;
 	rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
 
 	s->ending = true;
@@ -563,9 +587,7 @@ static void kafka_destroy(void *self)
 				  sink_stop_now(s->ctx) ? "stopped by a signal" :
 							  rd_kafka_err2str(e),
 				  rd_kafka_outq_len(s->rk));
-	/* What the last flush settled counts: the core decides the loss after it. */
-	if (s->delivered != delivered || s->failed != failed)
-		sink_delivery_report(s->ctx, s->delivered - delivered, s->failed - failed);
+	/* What the last flush settled counted (on_delivery()): the core decides the loss after it. */
 	if (s->failed)
 		sink_report_error(s->ctx, "%" PRIu64 " delivered, %" PRIu64 " failed", s->delivered,
 				  s->failed);

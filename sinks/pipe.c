@@ -41,7 +41,10 @@ struct pipe_sink {
 	char *target; /* the shell command, or the fifo's path */
 	int fd;	      /* write end; -1 while down */
 	struct child child;
-	bool alive; /* the command runs and is not reaped */
+	bool alive;	   /* the command runs and is not reaped */
+	bool killed;	   /* we signalled it: its end says nothing of its own failure */
+	uint64_t run_read; /* lines the command read since it started */
+	uint64_t lost;	   /* lines read by a command that then failed at the end */
 	int64_t started_ns;
 	struct event_encoder *enc;
 	struct buffer out;  /* encoded, not yet in the pipe */
@@ -77,6 +80,7 @@ static const struct option_spec pipe_options[] = {
 	  .type = OPT_DURATION,
 	  .def = "10s",
 	  .help = "say that the reader has read nothing, this often while it does not" },
+	SINK_SPOOL_OPTIONS,
 	{ 0 },
 };
 
@@ -89,6 +93,7 @@ static const struct option_spec fifo_options[] = {
 	  .type = OPT_DURATION,
 	  .def = "10s",
 	  .help = "say that the reader has read nothing, this often while it does not" },
+	SINK_SPOOL_OPTIONS,
 	{ 0 },
 };
 
@@ -122,7 +127,10 @@ static void trim_sent(struct pipe_sink *s)
 		size_t taken = (size_t)(nl - s->sent.data) + 1;
 
 		/* One event is one line: each line the reader took whole is delivered. */
-		sink_delivery_report(s->ctx, count_lines(s->sent.data, taken), 0);
+		uint64_t lines = count_lines(s->sent.data, taken);
+
+		s->run_read += lines;
+		sink_delivery_report(s->ctx, lines, 0);
 		buffer_consume(&s->sent, taken);
 		s->progress_ns = clock_mono_ns();
 	}
@@ -161,8 +169,10 @@ static void went_down(struct pipe_sink *s)
 	s->fd = -1;
 	if (s->kind == KIND_FIFO)
 		schedule_retry(s);
-	else if (s->alive)
+	else if (s->alive) {
+		s->killed = true;
 		child_kill_group(&s->child, SIGTERM);
+	}
 	/* A command is restarted once it is reaped. */
 }
 
@@ -345,6 +355,8 @@ static int start_command(struct pipe_sink *s, struct error *err)
 	line_framer_reset(&s->out_lines);
 	line_framer_reset(&s->err_lines);
 	s->alive = true;
+	s->killed = false;
+	s->run_read = 0;
 	s->fd = s->child.in_fd;
 	s->child.in_fd = -1;
 	ev_io_set(&s->writable, s->fd, EV_WRITE);
@@ -356,6 +368,28 @@ static int start_command(struct pipe_sink *s, struct error *err)
 	ev_child_start(sink_loop(s->ctx), &s->reaper);
 	up(s);
 	return 0;
+}
+
+/*
+ * After the end of its input a command's exit status is its verdict on what
+ * it read (a `curl --data-binary @-` posts only then): non-zero, or a signal
+ * we did not send, loses the events it read in this run. A command that
+ * dies mid-run is restarted and resent what it did not read instead.
+ */
+static void judge_end(struct pipe_sink *s, int st)
+{
+	bool failed = WIFSIGNALED(st) ? !s->killed : WEXITSTATUS(st) != 0;
+
+	if (!failed || !s->run_read)
+		return;
+	sink_report_error(s->ctx,
+			  "command '%s' %s %d at the end of its input: the %llu events it read "
+			  "are counted lost (make it exit 0 once it has handled them)",
+			  s->target, WIFSIGNALED(st) ? "was killed by signal" : "exited with",
+			  WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st),
+			  (unsigned long long)s->run_read);
+	sink_report_lost(s->ctx, s->run_read);
+	s->lost += s->run_read;
 }
 
 static void on_reaped(struct ev_loop *loop, ev_child *w, int revents)
@@ -558,7 +592,7 @@ static void finish(struct pipe_sink *s)
 {
 	int64_t deadline = clock_mono_ns() + (int64_t)FINISH_MS * 1000000;
 	struct timespec pause = { 0, 5000000 };
-	int st;
+	int st = 0;
 
 	if (s->fd >= 0)
 		trim_sent(s);
@@ -576,6 +610,7 @@ static void finish(struct pipe_sink *s)
 		return;
 	while (waitpid(s->child.pid, &st, WNOHANG) == 0) {
 		if (clock_mono_ns() >= deadline) {
+			s->killed = true;
 			child_kill_group(&s->child, SIGKILL);
 			child_cgroup_signal(&s->cg, SIGKILL);
 			waitpid(s->child.pid, &st, 0);
@@ -583,6 +618,7 @@ static void finish(struct pipe_sink *s)
 		}
 		nanosleep(&pause, NULL);
 	}
+	judge_end(s, st);
 	s->alive = false;
 	ev_child_stop(sink_loop(s->ctx), &s->reaper);
 	kill_tree(s);
@@ -605,6 +641,10 @@ static void pipe_metrics(void *self, struct metrics_writer *w)
 	metrics_add(w, METRIC_COUNTER, "collector_sink_resent_bytes_total",
 		    "pipe: bytes written again after the command died unread",
 		    (double)s->resent_bytes);
+	metrics_add(w, METRIC_COUNTER, "collector_sink_lost_after_read_total",
+		    "pipe: events read by a command that exited non-zero at the end (also in "
+		    "failed)",
+		    (double)s->lost);
 	metrics_add(w, METRIC_GAUGE, "collector_sink_connected", "1 while the sink's pipe is open",
 		    s->fd >= 0);
 	metrics_add(w, METRIC_COUNTER, "collector_sink_output_lines_dropped_total",

@@ -9,7 +9,8 @@
  * MS milliseconds the next K (default 3) Produce requests (errors of the
  * period before that were not used are dropped first) fail with retriable
  * errors (not leader, request timed out, disconnect); at exit it prints
- * `injected N errors` on stderr.
+ * `injected N errors` on stderr. SIGUSR1 takes every broker down (an outage:
+ * connections refused), SIGUSR2 brings them back up.
  */
 #include <errno.h>
 #include <signal.h>
@@ -23,12 +24,28 @@
 
 #define PRODUCE_API 0
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, want_down, is_down;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGUSR1 || sig == SIGUSR2)
+		want_down = sig == SIGUSR1;
+	else
+		stop = 1;
+}
+
+/* Apply SIGUSR1/SIGUSR2 on the main thread (the mock's calls are not async-signal-safe). */
+static void outage(rd_kafka_mock_cluster_t *mc, int brokers)
+{
+	if (want_down == is_down)
+		return;
+	for (int id = 1; id <= brokers; id++)
+		if (want_down)
+			rd_kafka_mock_broker_set_down(mc, id);
+		else
+			rd_kafka_mock_broker_set_up(mc, id);
+	is_down = want_down;
+	fprintf(stderr, "brokers %s\n", is_down ? "down" : "up");
 }
 
 static int arg_int(const char *s, int *out)
@@ -95,11 +112,14 @@ int main(int argc, char **argv)
 	}
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
 	printf("%s\n", rd_kafka_mock_cluster_bootstraps(mc));
 	fflush(stdout);
 	while (!stop) {
 		struct timespec pause = { fail_every / 1000, (long)(fail_every % 1000) * 1000000 };
 
+		outage(mc, brokers);
 		if (!fail_every) {
 			pause = (struct timespec){ 0, 100000000 };
 			nanosleep(&pause, NULL);

@@ -14,6 +14,7 @@ enum event_flags {
 	EVENT_HAS_PID = 1u << 0,  /**< @c pid is set */
 	EVENT_HAS_TID = 1u << 1,  /**< @c tid is set */
 	EVENT_HAS_PPID = 1u << 2, /**< @c ppid is set */
+	EVENT_HAS_ID = 1u << 3,	  /**< @c id is set (event_id_new()) */
 };
 
 /**
@@ -37,8 +38,28 @@ struct event {
 	struct span runner; /**< runner instance name */
 	struct span comm;   /**< command name, empty when unknown */
 	struct span data;   /**< one valid JSON value, usually an object */
+	uint8_t id[16];	    /**< the event id (a ULID), set by runner_emit(); see event_id_text() */
 	char storage[];	    /**< backing bytes of the spans above */
 };
+
+/** Characters of an event id's text (a ULID), without the NUL. */
+#define EVENT_ID_TEXT 26
+
+/**
+ * Give @p ev a new id: a ULID, 48 bits of its time in milliseconds and 80
+ * random bits (a per-process generator seeded by getrandom()), so ids are
+ * unique across restarts and hosts and sort by time. runner_emit() calls it
+ * for events that have none.
+ * @param ev the event
+ */
+void event_id_new(struct event *ev);
+
+/**
+ * The id as 26 characters of Crockford base32 (the ULID text form).
+ * @param ev the event
+ * @param out room for EVENT_ID_TEXT characters and a NUL
+ */
+void event_id_text(const struct event *ev, char out[EVENT_ID_TEXT + 1]);
 
 /** Longest type name; decoders reject longer input. */
 #define EVENT_TYPE_MAX 128

@@ -15,6 +15,31 @@
 
 struct ev_loop;
 
+/**
+ * The options of a durable spool in front of a sink (docs/sinks.md,
+ * "Spool"): put them at the end of a delivering sink's options table, before
+ * its { 0 }. The core reads them; the sink never sees the spool.
+ */
+#define SINK_SPOOL_OPTIONS                                                                 \
+	{ .name = "spool",                                                                 \
+	  .type = OPT_STRING,                                                              \
+	  .help = "directory of a durable spool: events wait there until delivered" },     \
+		{ .name = "spool-size",                                                    \
+		  .type = OPT_SIZE,                                                        \
+		  .def = "1GiB",                                                           \
+		  .help = "bytes the spool may take on disk" },                            \
+		{ .name = "spool-full",                                                    \
+		  .type = OPT_ENUM,                                                        \
+		  .choices = "block|drop_oldest",                                          \
+		  .def = "block",                                                          \
+		  .help = "a full spool stops the runners, or drops its oldest segment" }, \
+	{                                                                                  \
+		.name = "spool-fsync", .type = OPT_ENUM, .choices = "none|batch|interval", \
+		.def = "batch",                                                            \
+		.help = "when spooled events reach the disk: never forced, every batch, "  \
+			"once a second"                                                    \
+	}
+
 /** What the core gives a sink instance. Opaque. */
 struct sink_ctx;
 
@@ -119,6 +144,26 @@ void sink_ready(struct sink_ctx *ctx);
 void sink_reports_deliveries(struct sink_ctx *ctx);
 
 /**
+ * The ticket of the event being written: valid inside write() only. A sink
+ * whose deliveries complete out of order (several partitions or requests in
+ * flight) passes it back to sink_delivery_settle() for that one event, so a
+ * spool acknowledges exactly the events delivered.
+ * @param ctx the sink's context
+ * @return the ticket.
+ */
+uint64_t sink_write_ticket(const struct sink_ctx *ctx);
+
+/**
+ * One event written earlier has settled (for a sink that called
+ * sink_reports_deliveries()), in any order: the same as
+ * sink_delivery_report() with a count of one, for that very event.
+ * @param ctx the sink's context
+ * @param ticket what sink_write_ticket() said while it was written
+ * @param delivered true when delivered, false when lost for good
+ */
+void sink_delivery_settle(struct sink_ctx *ctx, uint64_t ticket, bool delivered);
+
+/**
  * Events written earlier have settled: @p delivered reached their destination,
  * @p failed are lost for good (both counted). Only for a sink that called
  * sink_reports_deliveries(); reports beyond what is in flight are ignored.
@@ -127,6 +172,17 @@ void sink_reports_deliveries(struct sink_ctx *ctx);
  * @param failed how many failed
  */
 void sink_delivery_report(struct sink_ctx *ctx, uint64_t delivered, uint64_t failed);
+
+/**
+ * Events this sink reported delivered were lost after all: a reader that took
+ * them and then failed (a pipe command that read lines and exited non-zero).
+ * They are counted failed (the delivered count stays: counters only grow),
+ * told in a `collector.loss` event once the sink delivers again, and the run
+ * exits 3.
+ * @param ctx the sink's context
+ * @param events how many were lost
+ */
+void sink_report_lost(struct sink_ctx *ctx, uint64_t events);
 
 /**
  * Report a failure of the sink: logged as "sink NAME: message".

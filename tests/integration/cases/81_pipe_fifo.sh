@@ -16,6 +16,8 @@ mkdir -p "$d"
 cat >"$d/consumer.sh" <<SH
 i=0
 while IFS= read -r l; do printf '%s\n' "\$l" >>$d/out; i=\$((i + 1)); [ \$i -ge 700 ] && exit 1; done
+# At the end of its input it has handled every line: exit 0 (non-zero would count them lost).
+exit 0
 SH
 "$C" run --sink "pipe:sh $d/consumer.sh" exec --format text -- seq 1 3000 2>"$d/err"
 eq "collector exit status" 0 $?
