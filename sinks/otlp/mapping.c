@@ -290,6 +290,12 @@ static void envelope_attrs(struct attrs *at, const struct event *ev)
 {
 	attr_str(at, "collector.runner", arena_strndup(at->a, ev->runner.ptr, ev->runner.len));
 	attr_int(at, "collector.seq", (int64_t)ev->seq);
+	if (ev->flags & EVENT_HAS_ID) {
+		char id[EVENT_ID_TEXT + 1];
+
+		event_id_text(ev, id);
+		attr_str(at, "log.record.uid", arena_strndup(at->a, id, EVENT_ID_TEXT));
+	}
 	if (ev->flags & EVENT_HAS_PID)
 		attr_int(at, "process.pid", ev->pid);
 	if (ev->flags & EVENT_HAS_TID)

@@ -107,6 +107,8 @@ def main():
             bad("%s: timeUnixNano %s != ts_ns %s" % (e["type"], r.get("timeUnixNano"), e["ts_ns"]))
         if r.get("eventName") != e["type"]:
             bad("%s: eventName %s" % (e["type"], r.get("eventName")))
+        if a.get("log.record.uid") != e.get("id"):
+            bad("%s: log.record.uid %s != id %s" % (e["type"], a.get("log.record.uid"), e.get("id")))
         num, text = severity(e["type"])
         if r.get("severityNumber") != num or r.get("severityText") != text:
             bad("%s: severity %s %s" % (e["type"], r.get("severityNumber"), r.get("severityText")))

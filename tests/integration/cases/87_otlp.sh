@@ -36,7 +36,7 @@ otlp_run pb -- exec -- sh "$d/emit.sh"
 eq "exit status" 0 "$RC"
 check "the mapping" /usr/bin/python3 "$CHECK" "$d/pb.jsonl" "$d/pb.recv"
 eq "protobuf, not gzipped" "false false" "$(jq -r '"\(.json) \(.gzip)"' "$d/pb.recv" | sort -u)"
-eq "the bound: 64 attributes, the rest counted" "64 20" \
+eq "the bound: 64 attributes, the rest counted" "64 21" \
 	"$(jq -r '.request.resourceLogs[].scopeLogs[].logRecords[] | select(.eventName=="app.wide") | "\(.attributes|length) \(.droppedAttributesCount)"' "$d/pb.recv")"
 end
 
