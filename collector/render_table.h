@@ -50,7 +50,7 @@ void render_size(double bytes, char *out, size_t len);
 void render_duration(double ns, char *out, size_t len);
 /* A scalar as text ("" when absent, "..." for an object or array); strings as they are. */
 void render_scalar(yajl_val val, char *out, size_t len);
-/* Append an object's members as "k=v k=v" (nested values as compact JSON). */
+/* Append an object's members as "k=v k=v" (nested ones flattened: a.b=1 list[0]=x). */
 void render_pairs(yajl_val obj, struct buffer *out, const char *const *skip);
 
 #endif

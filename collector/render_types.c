@@ -102,8 +102,8 @@ static void put(struct buffer *b, const char *s)
 	buffer_append(b, s, strlen(s));
 }
 
-/* A value in the "k=v" text: strings quoted when they hold a space or are empty. */
-static void put_value(struct buffer *b, yajl_val val)
+/* A scalar in the "k=v" text: strings quoted when they hold a space or are empty. */
+static void put_scalar(struct buffer *b, yajl_val val)
 {
 	char text[64];
 
@@ -113,22 +113,40 @@ static void put_value(struct buffer *b, yajl_val val)
 		put(b, "\"");
 	} else if (YAJL_IS_STRING(val)) {
 		put(b, val->u.string);
-	} else if (YAJL_IS_OBJECT(val)) {
-		put(b, "{");
-		render_pairs(val, b, NULL);
-		put(b, "}");
-	} else if (YAJL_IS_ARRAY(val)) {
-		put(b, "[");
-		for (size_t i = 0; i < val->u.array.len; i++) {
-			if (i)
-				put(b, ",");
-			put_value(b, val->u.array.values[i]);
-		}
-		put(b, "]");
 	} else {
 		render_scalar(val, text, sizeof(text));
 		put(b, text);
 	}
+}
+
+/*
+ * One member as logfmt does it: nested values flattened into dotted keys
+ * (a.b=1) and indexed ones (list[0]=x), so a row is words a person reads.
+ */
+static void put_pair(struct buffer *b, const char *key, yajl_val val, bool *first, int depth)
+{
+	if ((YAJL_IS_OBJECT(val) || YAJL_IS_ARRAY(val)) && depth < 8) {
+		bool obj = YAJL_IS_OBJECT(val);
+		size_t n = obj ? val->u.object.len : val->u.array.len;
+
+		for (size_t i = 0; i < n; i++) {
+			char sub[256];
+
+			if (obj)
+				snprintf(sub, sizeof(sub), "%s.%s", key, val->u.object.keys[i]);
+			else
+				snprintf(sub, sizeof(sub), "%s[%zu]", key, i);
+			put_pair(b, sub, obj ? val->u.object.values[i] : val->u.array.values[i],
+				 first, depth + 1);
+		}
+		return;
+	}
+	if (!*first)
+		put(b, " ");
+	*first = false;
+	put(b, key);
+	put(b, "=");
+	put_scalar(b, val);
 }
 
 void render_pairs(yajl_val obj, struct buffer *out, const char *const *skip)
@@ -137,7 +155,7 @@ void render_pairs(yajl_val obj, struct buffer *out, const char *const *skip)
 
 	if (!YAJL_IS_OBJECT(obj)) {
 		if (obj)
-			put_value(out, obj);
+			put_scalar(out, obj);
 		return;
 	}
 	for (size_t i = 0; i < obj->u.object.len; i++) {
@@ -145,14 +163,8 @@ void render_pairs(yajl_val obj, struct buffer *out, const char *const *skip)
 
 		for (const char *const *s = skip; s && *s; s++)
 			skipped |= strcmp(*s, obj->u.object.keys[i]) == 0;
-		if (skipped)
-			continue;
-		if (!first)
-			put(out, " ");
-		first = false;
-		put(out, obj->u.object.keys[i]);
-		put(out, "=");
-		put_value(out, obj->u.object.values[i]);
+		if (!skipped)
+			put_pair(out, obj->u.object.keys[i], obj->u.object.values[i], &first, 0);
 	}
 }
 
@@ -162,7 +174,7 @@ static void put_words(struct buffer *b, yajl_val arr)
 	for (size_t i = 0; YAJL_IS_ARRAY(arr) && i < arr->u.array.len; i++) {
 		if (i)
 			put(b, " ");
-		put_value(b, arr->u.array.values[i]);
+		put_scalar(b, arr->u.array.values[i]);
 	}
 }
 
@@ -218,7 +230,7 @@ static void fill_process(const struct event_view *v, struct render_row *row, voi
 		put_words(&row->rest, render_data(v, "argv"));
 	} else if (strcmp(v->type, "process.fork") == 0) {
 		put(&row->rest, "child ");
-		put_value(&row->rest, render_data(v, "child_pid"));
+		put_scalar(&row->rest, render_data(v, "child_pid"));
 	} else {
 		render_pairs(render_top(v, "data"), &row->rest, skip);
 	}
@@ -304,7 +316,7 @@ static void put_result(const struct event_view *v, struct render_row *row)
 
 	put(&row->rest, event_view_str(v, "method", 1));
 	put(&row->rest, " #");
-	put_value(&row->rest, render_data(v, "id"));
+	put_scalar(&row->rest, render_data(v, "id"));
 	put(&row->rest, " ");
 	put(&row->rest, outcome);
 	render_duration(num(render_data(v, "latency_us")) * 1e3, text, sizeof(text));
@@ -326,9 +338,9 @@ static void put_crash(const struct event_view *v, struct render_row *row)
 	put(&row->rest, "CRASH ");
 	put(&row->rest, event_view_str(v, "cause", 1));
 	put(&row->rest, " ");
-	put_value(&row->rest, render_data(v, YAJL_IS_STRING(render_data(v, "signal")) ? "signal" :
-											"exit_"
-											"code"));
+	put_scalar(&row->rest, render_data(v, YAJL_IS_STRING(render_data(v, "signal")) ? "signal" :
+											 "exit_"
+											 "code"));
 	if (YAJL_IS_OBJECT(by)) {
 		put(&row->rest, " by ");
 		render_pairs(by, &row->rest, NULL);
@@ -455,7 +467,7 @@ static void put_exec_exit(const struct event_view *v, struct render_row *row)
 	row->tone = strcmp(status, "success") == 0 ? TONE_PLAIN : TONE_BAD;
 	put(&row->rest, status);
 	put(&row->rest, " ");
-	put_value(&row->rest, YAJL_IS_STRING(sig) ? sig : render_data(v, "exit_code"));
+	put_scalar(&row->rest, YAJL_IS_STRING(sig) ? sig : render_data(v, "exit_code"));
 	render_duration(num(render_data(v, "duration_ns")), text, sizeof(text));
 	put(&row->rest, " after ");
 	put(&row->rest, text);
