@@ -27,7 +27,8 @@
 static int resolve_uid(const struct options *o, uid_t *uid, struct error *err)
 {
 	const char *text = options_str(o, "uid");
-	struct passwd *pw;
+	struct passwd entry, *pw = NULL;
+	char names[4096]; /* the entry's strings; sysconf(_SC_GETPW_R_SIZE_MAX) is 1024 on glibc */
 	char *end;
 	long v;
 
@@ -40,8 +41,7 @@ static int resolve_uid(const struct options *o, uid_t *uid, struct error *err)
 		*uid = (uid_t)v;
 		return 0;
 	}
-	pw = getpwnam(text);
-	if (!pw)
+	if (getpwnam_r(text, &entry, names, sizeof(names), &pw) != 0 || !pw)
 		return error_set(err, EINVAL, "--uid %s: no such user (a user name or a number)",
 				 text);
 	*uid = pw->pw_uid;
