@@ -296,7 +296,7 @@ func frames(ctx context.Context, cl algorithmv1.AlgorithmClient, hc healthpb.Hea
 	defer hmu.Unlock()
 	out := map[string]interface{}{
 		"streams": n, "fps": fps, "seconds": dur.Seconds(), "slots": slots,
-		"due": int(float64(n*fps) * dur.Seconds()), // what the schedule asked; sent < due: the client fell behind
+		"due":  int(float64(n*fps) * dur.Seconds()), // what the schedule asked; sent < due: the client fell behind
 		"sent": t.sent, "answered": t.answered, "ok": t.ok, "dropped": t.dropped,
 		"failed": t.failed, "lost": t.sent - t.answered, "lease_failed": t.leaseFailed,
 		"stream_errors": t.streamErrors, "first_error": t.firstError,
