@@ -97,7 +97,8 @@ static void *cq_thread(void *arg)
 {
 	(void)arg;
 	for (;;) {
-		grpc_event ev = grpc_completion_queue_next(cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+		grpc_event ev =
+			grpc_completion_queue_next(cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
 
 		if (ev.type == GRPC_QUEUE_SHUTDOWN)
 			return NULL;
@@ -198,10 +199,12 @@ static int pipe_floor(long n)
 	close(from[0]);
 	waitpid(pid, NULL, 0);
 	qsort(lat, (size_t)done, sizeof(*lat), cmp);
-	if (done)
+	if (done) {
+		long i50 = done / 2, i99 = done * 99 / 100;
+
 		printf("{\"round_trips\":%ld,\"p50_us\":%.1f,\"p99_us\":%.1f}\n", done,
-		       (double)lat[done / 2] / 1e3, (double)lat[done * 99 / 100] / 1e3);
-	else
+		       (double)lat[i50] / 1e3, (double)lat[i99] / 1e3);
+	} else
 		printf("{\"round_trips\":0}\n");
 	free(lat);
 	return done ? 0 : 1;
@@ -209,10 +212,13 @@ static int pipe_floor(long n)
 
 int main(int argc, char **argv)
 {
+	char *end = NULL;
+	long n = argc == 3 ? strtol(argv[2], &end, 10) : 0;
+
 	if (argc == 3 && strcmp(argv[1], "--listen") == 0)
 		return serve(argv[2]);
-	if (argc == 3 && strcmp(argv[1], "--pipe-floor") == 0 && atol(argv[2]) > 0)
-		return pipe_floor(atol(argv[2]));
+	if (argc == 3 && strcmp(argv[1], "--pipe-floor") == 0 && *end == '\0' && n > 0)
+		return pipe_floor(n);
 	fputs("usage: grpc_echo --listen unix:PATH | --pipe-floor N\n", stderr);
 	return 2;
 }

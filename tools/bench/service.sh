@@ -23,7 +23,10 @@ work=$(mktemp -d /tmp/collector-bench-service.XXXXXX)
 pid=""
 epid=""
 stop() {
-	for p in $pid $epid; do kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null || true; done
+	for p in $pid $epid; do
+		kill -TERM "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
 	pid=""
 	epid=""
 }
@@ -48,7 +51,10 @@ for run in $(seq "$RUNS"); do
 	pid=$!
 	"$echo_srv" --listen "unix:$work/e.sock" 2>>"$work/err" &
 	epid=$!
-	wait_sock "$work/s.sock" && wait_sock "$work/e.sock" || { cat "$work/err" >&2; exit 1; }
+	if ! wait_sock "$work/s.sock" || ! wait_sock "$work/e.sock"; then
+		cat "$work/err" >&2
+		exit 1
+	fi
 	target="unix:$work/s.sock"
 	"$client" -target "unix:$work/e.sock" -mode load -n "$N_UNARY" -c 1 >>"$work/echo"
 	"$echo_srv" --pipe-floor "$N_UNARY" >>"$work/pipe"
