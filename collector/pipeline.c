@@ -1059,7 +1059,8 @@ static void final_flush(struct collector *c)
 
 /*
  * What a spooled sink did not deliver is on disk for the next run, not lost:
- * only records that could not be written count.
+ * only records that could not be written count, and those drop_oldest dropped
+ * (counted here: the spool goes).
  */
 static void keep_spooled(struct sink_ctx *s)
 {
@@ -1068,6 +1069,7 @@ static void keep_spooled(struct sink_ctx *s)
 
 	spool_flush(s->spool, &err);
 	s->c->stats.undelivered += spool_held_records(s->spool);
+	s->c->stats.dropped += spool_stats(s->spool)->dropped;
 	if (left || spool_backlog(s->spool))
 		log_warn("sink %s: %llu events in memory and %llu bytes on disk kept in the spool "
 			 "%s "
