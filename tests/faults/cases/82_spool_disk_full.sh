@@ -51,7 +51,7 @@ else
 	# Dropped records may include the collector's own loss events.
 	check "kept + dropped accounts for every event ($kept + $dropped)" \
 		test $((kept + dropped)) -ge 40000 -a $((kept + dropped)) -le 40100
-	check "the summary counts the drops" grep -q "dropped by full queues" "$d/err"
+	check "the summary counts the drops" grep -q "losses: $dropped dropped by full queues" "$d/err"
 	umount "$d/mnt"
 	end
 fi
