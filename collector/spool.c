@@ -520,7 +520,8 @@ static int write_held(struct spool *sp)
 		sp->stats.write_errors++;
 		if (!sp->cfg.drop_oldest || (sp->nsegs == 1 && sp->segs[0].size == 0))
 			break;
-		if (sp->nsegs == 1 && (add_segment(sp, end_on_disk(sp), 0) < 0 || open_writer(sp) < 0))
+		if (sp->nsegs == 1 &&
+		    (add_segment(sp, end_on_disk(sp), 0) < 0 || open_writer(sp) < 0))
 			break;
 		drop_oldest(sp);
 	}
