@@ -529,7 +529,7 @@ static void on_spin(struct ev_loop *loop, ev_idle *w, int revents)
 static uint64_t sink_drops(const struct sink_ctx *s)
 {
 	return s->queue.stats.dropped_newest + s->queue.stats.dropped_oldest +
-	       (s->spool ? spool_stats(s->spool)->dropped : 0);
+	       (s->spool ? spool_stats(s->spool)->dropped : s->spool_dropped);
 }
 
 /* A collector.loss event from the collector's own context into @p s's queue; false when out of memory. */
@@ -1059,7 +1059,7 @@ static void final_flush(struct collector *c)
 
 /*
  * What a spooled sink did not deliver is on disk for the next run, not lost:
- * only records that could not be written count.
+ * only records that could not be written count, and those drop_oldest dropped.
  */
 static void keep_spooled(struct sink_ctx *s)
 {
@@ -1068,6 +1068,7 @@ static void keep_spooled(struct sink_ctx *s)
 
 	spool_flush(s->spool, &err);
 	s->c->stats.undelivered += spool_held_records(s->spool);
+	s->spool_dropped = spool_stats(s->spool)->dropped;
 	if (left || spool_backlog(s->spool))
 		log_warn("sink %s: %llu events in memory and %llu bytes on disk kept in the spool "
 			 "%s "

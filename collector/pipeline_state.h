@@ -52,6 +52,7 @@ struct sink_ctx {
 	struct spool *spool;	    /* spool=DIR: events wait on disk until delivered */
 	bool spool_blocks;	    /* spool-full=block: a full spool stops the runners */
 	uint64_t spool_lost_seen;   /* corrupt and torn records already counted failed */
+	uint64_t spool_dropped;	    /* what drop_oldest dropped, kept when the spool closes */
 	uint64_t ticket;	    /* the next write's (sink_write_ticket()) */
 	uint64_t delivered_seen;    /* delivered when no failure waited to be told */
 	/* CLOCK_MONOTONIC (clock_mono_ns()), as they are subtracted */

@@ -40,7 +40,8 @@ static void write_sinks(const struct collector *c, FILE *f)
 		fprintf(f, "  %-16s %-8s %10llu %8llu %8llu %12llu\n", s->name, s->ops->name,
 			(unsigned long long)s->delivered, (unsigned long long)s->failed,
 			(unsigned long long)s->queue.stats.dropped_newest +
-				(unsigned long long)s->queue.stats.dropped_oldest,
+				(unsigned long long)s->queue.stats.dropped_oldest +
+				(unsigned long long)s->spool_dropped,
 			(unsigned long long)event_queue_len(&s->queue) + s->in_flight);
 	}
 }

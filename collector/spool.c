@@ -347,6 +347,10 @@ struct spool *spool_open(const struct spool_config *cfg, struct error *err)
 	if (acked > end_on_disk(sp))
 		acked = end_on_disk(sp);
 	sp->acked = sp->ack_written = sp->read = acked;
+	/* The ack file exists from here on: rewriting its bytes in place needs no room on a full disk. */
+	if (write_ack(sp) < 0)
+		log_warn("spool %s: ack: %s (delivered records may be replayed after a restart)",
+			 sp->dir, strerror(errno));
 	remove_settled_segments(sp);
 	if (open_writer(sp) < 0) {
 		error_set(err, errno, "spool %s: %s", cfg->dir, strerror(errno));
@@ -463,10 +467,48 @@ static bool over_size(const struct spool *sp, size_t more)
 	return spool_disk_bytes(sp) + more > sp->cfg.max_bytes;
 }
 
+/* Write what is held, or the whole records of it that fit: 0, or -errno (a full disk). */
+static int write_some(struct spool *sp)
+{
+	struct segment *last = &sp->segs[sp->nsegs - 1];
+	ssize_t n = write(sp->wfd, sp->held.data, sp->held.len);
+	int e = n < 0 ? errno : ENOSPC;
+	size_t whole = 0;
+	uint64_t records = 0;
+
+	if (n == (ssize_t)sp->held.len) {
+		whole = sp->held.len;
+		records = sp->held_records;
+	}
+	/* A full disk: keep the whole records written, take a cut one back out, retry the rest later. */
+	while (n > 0 && whole < (size_t)n) {
+		uint32_t len;
+
+		memcpy(&len, sp->held.data + whole + 4, 4);
+		if (whole + SPOOL_HDR + len > (size_t)n)
+			break;
+		whole += SPOOL_HDR + len;
+		records++;
+	}
+	if (n > 0 && whole < (size_t)n && ftruncate(sp->wfd, (off_t)(last->size + whole)) < 0)
+		e = errno;
+	last->size += whole;
+	buffer_consume(&sp->held, whole);
+	sp->held_records -= records;
+	sp->stats.appended += records;
+	if (whole)
+		sp->unsynced = true;
+	return sp->held.len ? -e : 0;
+}
+
+/*
+ * A full disk is a full spool, whatever spool-size says: block waits for
+ * delivered segments to go; drop_oldest drops the oldest segment (starting a
+ * new one when only the write segment is left) and tries again.
+ */
 static int write_held(struct spool *sp)
 {
-	struct segment *last;
-	ssize_t n;
+	int rc;
 
 	if (!sp->held.len)
 		return 0;
@@ -474,44 +516,17 @@ static int write_held(struct spool *sp)
 		return -ENOMEM;
 	while (sp->cfg.drop_oldest && sp->nsegs > 1 && over_size(sp, sp->held.len))
 		drop_oldest(sp);
-	last = &sp->segs[sp->nsegs - 1];
-	n = write(sp->wfd, sp->held.data, sp->held.len);
-	if (n == (ssize_t)sp->held.len) {
-		last->size += (uint64_t)n;
-		sp->stats.appended += sp->held_records;
-		sp->held.len = 0;
-		sp->held_records = 0;
-		sp->unsynced = true;
-		sp->write_failed = false;
-		return 0;
-	}
-	/* A full disk: keep the whole records written, take a cut one back out, retry the rest later. */
-	{
-		int e = n < 0 ? errno : ENOSPC;
-		size_t whole = 0;
-		uint64_t records = 0;
-
-		while (n > 0) {
-			uint32_t len;
-
-			memcpy(&len, sp->held.data + whole + 4, 4);
-			if (whole + SPOOL_HDR + len > (size_t)n)
-				break;
-			whole += SPOOL_HDR + len;
-			records++;
-		}
-		if (n > 0 && ftruncate(sp->wfd, (off_t)(last->size + whole)) < 0)
-			e = errno;
-		last->size += whole;
-		buffer_consume(&sp->held, whole);
-		sp->held_records -= records;
-		sp->stats.appended += records;
+	while ((rc = write_some(sp)) < 0) {
 		sp->stats.write_errors++;
-		sp->write_failed = true;
-		if (sp->cfg.drop_oldest && sp->nsegs > 1)
-			drop_oldest(sp);
-		return -e;
+		if (!sp->cfg.drop_oldest || (sp->nsegs == 1 && sp->segs[0].size == 0))
+			break;
+		if (sp->nsegs == 1 &&
+		    (add_segment(sp, end_on_disk(sp), 0) < 0 || open_writer(sp) < 0))
+			break;
+		drop_oldest(sp);
 	}
+	sp->write_failed = rc < 0;
+	return rc;
 }
 
 bool spool_full(const struct spool *sp)
@@ -689,11 +704,16 @@ void spool_settle_ticket(struct spool *sp, uint64_t ticket)
 
 static void remove_settled_segments(struct spool *sp)
 {
-	/* The write segment all delivered: start a new one so it can go too (a small disk). */
-	if (sp->ack_written >= end_on_disk(sp) && sp->segs[sp->nsegs - 1].size && sp->wfd >= 0 &&
+	/*
+	 * By the ack in memory, not the one written: a delivered segment may go
+	 * before its ack reaches the disk (a full one), a restart only replays
+	 * from the first segment left. The write segment all delivered: start a
+	 * new one so it can go too (a small disk).
+	 */
+	if (sp->acked >= end_on_disk(sp) && sp->segs[sp->nsegs - 1].size && sp->wfd >= 0 &&
 	    add_segment(sp, end_on_disk(sp), 0) == 0 && open_writer(sp) < 0)
 		sp->write_failed = true;
-	while (sp->nsegs > 1 && sp->segs[1].base <= sp->ack_written) {
+	while (sp->nsegs > 1 && sp->segs[1].base <= sp->acked) {
 		char name[32];
 
 		seg_name(name, sizeof(name), sp->segs[0].base);
@@ -712,7 +732,13 @@ static void remove_settled_segments(struct spool *sp)
 int spool_flush(struct spool *sp, struct error *err)
 {
 	int64_t now = clock_mono_ns();
-	int rc = write_held(sp);
+	int rc;
+
+	if (sp->acked != sp->ack_written)
+		write_ack(sp); /* failing (a full disk): written again next time */
+	/* First: the room removed segments free takes what a full disk held back. */
+	remove_settled_segments(sp);
+	rc = write_held(sp);
 
 	if (sp->unsynced && (sp->cfg.fsync == SPOOL_FSYNC_BATCH ||
 			     (sp->cfg.fsync == SPOOL_FSYNC_INTERVAL &&
@@ -721,8 +747,6 @@ int spool_flush(struct spool *sp, struct error *err)
 		sp->unsynced = false;
 		sp->synced_ns = now;
 	}
-	if (sp->acked != sp->ack_written && write_ack(sp) == 0)
-		remove_settled_segments(sp);
 	if (rc < 0)
 		return error_set(err, -rc, "spool %s: write: %s", sp->dir, strerror(-rc));
 	return 0;
