@@ -674,6 +674,18 @@ static int bind_server(struct service *s, const struct options *o, const char *a
 	return 0;
 }
 
+/* An inline image may be as large as a slot (gRPC's default cap, 4 MiB, refuses a 6.2 MB 1080p RGB frame). */
+static grpc_server *server_new(const struct options *o)
+{
+	int64_t max_msg = options_int(o, "slot-size") + 64 * 1024;
+	grpc_arg arg = { .type = GRPC_ARG_INTEGER,
+			 .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
+			 .value.integer = max_msg > INT32_MAX ? INT32_MAX : (int)max_msg };
+	grpc_channel_args args = { .num_args = 1, .args = &arg };
+
+	return grpc_server_create(&args, NULL);
+}
+
 int service_start(struct runner_ctx *ctx, struct algorithm *algo, const struct options *o,
 		  struct service **out, struct error *err)
 {
@@ -699,7 +711,7 @@ int service_start(struct runner_ctx *ctx, struct algorithm *algo, const struct o
 	grpc_init();
 	s->grpc_inited = true;
 	s->cq = grpc_completion_queue_create_for_next(NULL);
-	s->server = grpc_server_create(NULL, NULL);
+	s->server = server_new(o);
 	grpc_server_register_completion_queue(s->server, s->cq, NULL);
 	*out = s;
 	if ((rc = svc_leases_new(s, &s->leases)) < 0 || (rc = svc_sources_new(s, &s->sources)) < 0)
