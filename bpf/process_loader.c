@@ -18,6 +18,7 @@
 
 #include <collector/child.h>
 
+#include "../runners/container_id.h"
 #include "loader_util.h"
 #include "process.h"
 #include "process_loader.h"
@@ -146,6 +147,28 @@ struct output {
 	long long boot_to_wall;
 };
 
+/* container_id and container_runtime when the event's cgroup names a container; nothing else. */
+static void gen_container(yajl_gen g, const struct process_header *h)
+{
+	char path[PROCESS_CGROUP_DEPTH * (PROCESS_CGROUP_NAME + 1) + 1];
+	struct container_ref c;
+	size_t len = 0;
+
+	for (int i = PROCESS_CGROUP_DEPTH - 1; i >= 0; i--) {
+		size_t n = strnlen(h->cgroup[i], PROCESS_CGROUP_NAME);
+
+		if (!n)
+			continue;
+		path[len++] = '/';
+		memcpy(path + len, h->cgroup[i], n);
+		len += n;
+	}
+	if (!container_from_path(path, len, &c))
+		return;
+	loader_gen_str(g, "container_id", c.id);
+	loader_gen_str(g, "container_runtime", c.runtime);
+}
+
 static void gen_header(yajl_gen g, const char *type, const struct process_header *h,
 		       long long boot_to_wall)
 {
@@ -158,6 +181,7 @@ static void gen_header(yajl_gen g, const char *type, const struct process_header
 	loader_gen_int(g, "gid", h->gid);
 	loader_gen_strn(g, "comm", h->comm, strnlen(h->comm, sizeof(h->comm)));
 	loader_gen_int(g, "cgroup_id", (long long)h->cgroup_id);
+	gen_container(g, h);
 }
 
 static void gen_exec(yajl_gen g, const struct process_exec_event *e)

@@ -10,7 +10,6 @@
 #include <collector/log.h>
 #include <collector/runner.h>
 
-#include "container_id.h"
 #include "held_command.h"
 #include "loader_child.h"
 #include "process_loader.h"
@@ -84,32 +83,15 @@ static const struct option_spec process_options[] = {
 struct exec_info {
 	size_t filename_len;
 	size_t argv_len;
-	bool in_container;
-	struct container_ref container; /* read at exec: the exit finds /proc/PID gone */
 };
-
-/* container_id and container_runtime, only for a process in a container. */
-static void add_container(struct process_line_decoder *d, const struct container_ref *c)
-{
-	char json[CONTAINER_ID_LEN + 16];
-	int n;
-
-	n = snprintf(json, sizeof(json), "\"%s\"", c->id);
-	process_line_add_raw(d, "container_id", json, (size_t)n);
-	n = snprintf(json, sizeof(json), "\"%s\"", c->runtime);
-	process_line_add_raw(d, "container_runtime", json, (size_t)n);
-}
 
 /* Remember filename and argv of an exec for the process's exit. */
 static void remember_exec(struct process_runner *r, pid_t pid, const struct process_line *l)
 {
 	const char *data = l->data.data;
-	struct exec_info info = { .filename_len = l->filename_len, .argv_len = l->argv_len };
+	struct exec_info info = { l->filename_len, l->argv_len };
 
-	info.in_container = container_of_pid((int)pid, &info.container);
-	if (info.in_container)
-		add_container(&r->decoder, &info.container);
-	if (!info.filename_len && !info.argv_len && !info.in_container)
+	if (!info.filename_len && !info.argv_len)
 		return;
 	r->exec_info.len = 0;
 	if (buffer_append(&r->exec_info, &info, sizeof(info)) == 0 &&
@@ -134,8 +116,6 @@ static void add_exec_info(struct process_line_decoder *d, const struct process_t
 		process_line_add_raw(d, "filename", bytes, info.filename_len);
 	if (info.argv_len)
 		process_line_add_raw(d, "argv", bytes + info.filename_len, info.argv_len);
-	if (info.in_container)
-		add_container(d, &info.container);
 }
 
 static void emit(struct process_runner *r, const char *type, const struct process_line *l,
