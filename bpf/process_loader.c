@@ -19,6 +19,7 @@
 #include <collector/child.h>
 
 #include "../runners/container_id.h"
+#include "../runners/container_name.h"
 #include "loader_util.h"
 #include "process.h"
 #include "process_loader.h"
@@ -147,7 +148,10 @@ struct output {
 	long long boot_to_wall;
 };
 
-/* container_id and container_runtime when the event's cgroup names a container; nothing else. */
+/*
+ * container_id and container_runtime when the event's cgroup names a container (nothing
+ * else), and container_name when the Docker daemon answers for it.
+ */
 static void gen_container(yajl_gen g, const struct process_header *h)
 {
 	char path[PROCESS_CGROUP_DEPTH * (PROCESS_CGROUP_NAME + 1) + 1];
@@ -167,6 +171,12 @@ static void gen_container(yajl_gen g, const struct process_header *h)
 		return;
 	loader_gen_str(g, "container_id", c.id);
 	loader_gen_str(g, "container_runtime", c.runtime);
+	if (strcmp(c.runtime, "docker") == 0) {
+		const char *name = docker_name_cached(DOCKER_SOCKET, c.id);
+
+		if (name)
+			loader_gen_str(g, "container_name", name);
+	}
 }
 
 static void gen_header(yajl_gen g, const char *type, const struct process_header *h,
