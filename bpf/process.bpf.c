@@ -112,7 +112,8 @@ static __always_inline void fill_cgroup(struct process_header *h, struct task_st
 		h->cgroup[i][0] = '\0';
 		if (!kn)
 			continue;
-		bpf_probe_read_kernel_str(h->cgroup[i], PROCESS_CGROUP_NAME, BPF_CORE_READ(kn, name));
+		bpf_probe_read_kernel_str(h->cgroup[i], PROCESS_CGROUP_NAME,
+					  BPF_CORE_READ(kn, name));
 		kn = kn_parent(kn);
 	}
 }

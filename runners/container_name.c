@@ -89,11 +89,12 @@ int docker_inspect(const char *socket, const char *ref, struct docker_container 
 	int rc;
 
 	if (status == 200)
-		rc = from_json(&body, out) == 0
-			     ? 0
-			     : error_set(err, EIO, "docker: inspect %s: not an inspect answer", ref);
+		rc = from_json(&body, out) == 0 ?
+			     0 :
+			     error_set(err, EIO, "docker: inspect %s: not an inspect answer", ref);
 	else if (status == 404)
-		rc = error_set(err, ENOENT, "docker: no container %s (docker ps -a lists them)", ref);
+		rc = error_set(err, ENOENT, "docker: no container %s (docker ps -a lists them)",
+			       ref);
 	else if (status > 0)
 		rc = error_set(err, EIO, "docker: inspect %s: HTTP %ld", ref, status);
 	else
