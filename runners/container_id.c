@@ -1,8 +1,5 @@
 /* Container identity (id and runtime) from a process's cgroup path, for every runtime's naming. */
-#include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "container_id.h"
 
@@ -101,23 +98,4 @@ bool container_from_proc_cgroup(const char *text, size_t len, struct container_r
 		line = eol + 1;
 	}
 	return false;
-}
-
-bool container_of_pid(int pid, struct container_ref *out)
-{
-	char path[40];
-	/* A v1 host has a dozen hierarchies of ~100 bytes each: one read covers them. */
-	char text[4096];
-	ssize_t n;
-	int fd;
-
-	if (pid <= 0)
-		return false;
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, text, sizeof(text));
-	close(fd);
-	return n > 0 && container_from_proc_cgroup(text, (size_t)n, out);
 }

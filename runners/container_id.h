@@ -27,10 +27,4 @@ bool container_from_path(const char *path, size_t len, struct container_ref *out
  */
 bool container_from_proc_cgroup(const char *text, size_t len, struct container_ref *out);
 
-/*
- * The container of process @p pid, from /proc/PID/cgroup.
- * @return false when it is in none, or is gone.
- */
-bool container_of_pid(int pid, struct container_ref *out);
-
 #endif
