@@ -89,6 +89,35 @@ static __always_inline bool admit(struct task_struct *task, pid_t tgid)
 	return true;
 }
 
+/* Before Linux 6.15 the parent was "parent", now "__parent" (vmlinux.h has the new name). */
+struct kernfs_node___old {
+	struct kernfs_node *parent;
+} __attribute__((preserve_access_index));
+
+static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
+{
+	struct kernfs_node___old *old = (void *)kn;
+
+	if (bpf_core_field_exists(old->parent))
+		return BPF_CORE_READ(old, parent);
+	return BPF_CORE_READ(kn, __parent);
+}
+
+/* The names of the task's cgroup v2 path, innermost first; "" above the root. */
+static __always_inline void fill_cgroup(struct process_header *h, struct task_struct *task)
+{
+	struct kernfs_node *kn = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn);
+
+	for (int i = 0; i < PROCESS_CGROUP_DEPTH; i++) {
+		h->cgroup[i][0] = '\0';
+		if (!kn)
+			continue;
+		bpf_probe_read_kernel_str(h->cgroup[i], PROCESS_CGROUP_NAME,
+					  BPF_CORE_READ(kn, name));
+		kn = kn_parent(kn);
+	}
+}
+
 static __always_inline void fill_header(struct process_header *h, unsigned int kind,
 					struct task_struct *task)
 {
@@ -101,6 +130,7 @@ static __always_inline void fill_header(struct process_header *h, unsigned int k
 	h->ts_ns = bpf_ktime_get_boot_ns();
 	h->cgroup_id = bpf_get_current_cgroup_id();
 	BPF_CORE_READ_STR_INTO(&h->comm, task, comm);
+	fill_cgroup(h, task);
 }
 
 static __always_inline void *reserve(__u64 size)

@@ -9,6 +9,10 @@
 /* A failed exec's argv is read word by word from the caller: at most this many of this size. */
 #define PROCESS_FAIL_ARGS 32
 #define PROCESS_FAIL_ARG_SIZE 128
+/* Cgroup names kept per event, innermost first: enough for /kubepods/QOS/podUID/ID. */
+#define PROCESS_CGROUP_DEPTH 4
+/* "cri-containerd-" + 64 hex digits + ".scope" fits. */
+#define PROCESS_CGROUP_NAME 96
 
 enum process_event_kind {
 	PROCESS_EXEC = 1,
@@ -26,6 +30,9 @@ struct process_header {
 	unsigned long long ts_ns; /* CLOCK_BOOTTIME */
 	unsigned long long cgroup_id;
 	char comm[PROCESS_COMM_LEN];
+	/* The cgroup v2 names of the task, then its parents': read in the kernel, as a
+	 * short-lived process's /proc/PID/cgroup is gone before user space reads it. */
+	char cgroup[PROCESS_CGROUP_DEPTH][PROCESS_CGROUP_NAME];
 };
 
 struct process_exec_event {

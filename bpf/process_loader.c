@@ -1,6 +1,7 @@
 /* The process loader: loads process.bpf.c, prints one JSON line per event. */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,8 @@
 
 #include <collector/child.h>
 
+#include "../runners/container_id.h"
+#include "../runners/container_name.h"
 #include "loader_util.h"
 #include "process.h"
 #include "process_loader.h"
@@ -75,6 +78,67 @@ static int check_cgroup(const char *path, struct error *err)
 	return 0;
 }
 
+/* --container's cgroup v2 directory, found by process_options_check() for args_from(). */
+static char container_dir[PATH_MAX + 32]; /* a mount point, then the cgroup path */
+
+/* The "0::PATH" line of /proc/PID/cgroup: the process's cgroup v2 path, in @p out. */
+static int cgroup2_path(int pid, char *out, size_t size)
+{
+	char path[64], line[512];
+	FILE *f;
+	int rc = -ENOENT;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (rc < 0 && fgets(line, sizeof(line), f))
+		if (strncmp(line, "0::", 3) == 0) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(out, size, "%s", line + 3);
+			rc = 0;
+		}
+	fclose(f);
+	return rc;
+}
+
+/*
+ * --container ID|NAME: the cgroup v2 directory of that running container, so that the
+ * kernel's --cgroup filter does the filtering (cgroup v1 hierarchies have no id the
+ * BPF program can compare; a hybrid host's "unified" mount has the container's too).
+ */
+static int check_container(const char *ref, struct error *err)
+{
+	static const char *mounts[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
+	struct docker_container c;
+	char cg[PATH_MAX];
+
+	if (!ref)
+		return 0;
+	if (docker_inspect(DOCKER_SOCKET, ref, &c, err) < 0)
+		return -EINVAL;
+	if (c.pid <= 0)
+		return error_set(err, EINVAL,
+				 "--container %s: not running; the filter follows a running "
+				 "container's cgroup (start it first)",
+				 ref);
+	if (cgroup2_path(c.pid, cg, sizeof(cg)) < 0)
+		return error_set(err, EINVAL,
+				 "--container %s: its process %d has no cgroup v2 path (mount "
+				 "cgroup2, e.g. at /sys/fs/cgroup/unified)",
+				 ref, c.pid);
+	for (size_t i = 0; i < sizeof(mounts) / sizeof(mounts[0]); i++) {
+		struct statfs fs;
+
+		if (statfs(mounts[i], &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC) {
+			snprintf(container_dir, sizeof(container_dir), "%s%s", mounts[i], cg);
+			return 0;
+		}
+	}
+	return error_set(err, EINVAL, "--container %s: no cgroup2 mount (mount | grep cgroup2)",
+			 ref);
+}
+
 int process_options_check(const struct options *o, struct error *err)
 {
 	int ncommand = 0;
@@ -101,7 +165,10 @@ int process_options_check(const struct options *o, struct error *err)
 				 "traced");
 	if (options_bool(o, "tree") && options_int(o, "pid") <= 0 && !ncommand)
 		return error_set(err, EINVAL, "--tree needs --pid");
-	if (resolve_uid(o, &uid, err) < 0 || check_cgroup(options_str(o, "cgroup"), err) < 0)
+	if (options_str(o, "cgroup") && options_str(o, "container"))
+		return error_set(err, EINVAL, "--cgroup or --container, not both");
+	if (resolve_uid(o, &uid, err) < 0 || check_cgroup(options_str(o, "cgroup"), err) < 0 ||
+	    check_container(options_str(o, "container"), err) < 0)
 		return -EINVAL;
 	return loader_check_pid((pid_t)options_int(o, "pid"), err);
 }
@@ -129,7 +196,7 @@ static void args_from(const struct options *o)
 		.threads = options_bool(o, "threads"),
 		.fails = options_bool(o, "fails"),
 		.comm = options_str(o, "comm"),
-		.cgroup = options_str(o, "cgroup"),
+		.cgroup = options_str(o, "container") ? container_dir : options_str(o, "cgroup"),
 		.max_args = (unsigned)options_int(o, "max-args"),
 		.max_args_bytes = (unsigned)options_int(o, "max-args-bytes"),
 		.flush_ms = (int)(options_int(o, "flush-interval") / 1000000),
@@ -146,6 +213,37 @@ struct output {
 	long long boot_to_wall;
 };
 
+/*
+ * container_id and container_runtime when the event's cgroup names a container (nothing
+ * else), and container_name when the Docker daemon answers for it.
+ */
+static void gen_container(yajl_gen g, const struct process_header *h)
+{
+	char path[PROCESS_CGROUP_DEPTH * (PROCESS_CGROUP_NAME + 1) + 1];
+	struct container_ref c;
+	size_t len = 0;
+
+	for (int i = PROCESS_CGROUP_DEPTH - 1; i >= 0; i--) {
+		size_t n = strnlen(h->cgroup[i], PROCESS_CGROUP_NAME);
+
+		if (!n)
+			continue;
+		path[len++] = '/';
+		memcpy(path + len, h->cgroup[i], n);
+		len += n;
+	}
+	if (!container_from_path(path, len, &c))
+		return;
+	loader_gen_str(g, "container_id", c.id);
+	loader_gen_str(g, "container_runtime", c.runtime);
+	if (strcmp(c.runtime, "docker") == 0) {
+		const char *name = docker_name_cached(DOCKER_SOCKET, c.id);
+
+		if (name)
+			loader_gen_str(g, "container_name", name);
+	}
+}
+
 static void gen_header(yajl_gen g, const char *type, const struct process_header *h,
 		       long long boot_to_wall)
 {
@@ -158,6 +256,7 @@ static void gen_header(yajl_gen g, const char *type, const struct process_header
 	loader_gen_int(g, "gid", h->gid);
 	loader_gen_strn(g, "comm", h->comm, strnlen(h->comm, sizeof(h->comm)));
 	loader_gen_int(g, "cgroup_id", (long long)h->cgroup_id);
+	gen_container(g, h);
 }
 
 static void gen_exec(yajl_gen g, const struct process_exec_event *e)

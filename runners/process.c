@@ -51,6 +51,10 @@ static const struct option_spec process_options[] = {
 	{ .name = "cgroup",
 	  .type = OPT_STRING,
 	  .help = "only processes in this cgroup v2 directory (a directory of a cgroup2 mount)" },
+	{ .name = "container",
+	  .type = OPT_STRING,
+	  .help = "only processes of this running Docker container (an id or a name): its "
+		  "cgroup, filtered in the kernel" },
 	{ .name = "fails",
 	  .short_name = 'x',
 	  .type = OPT_BOOL,
