@@ -21,7 +21,7 @@ else
 
 	begin "container: output lines, JSON events, stderr, exit code; removed at the end"
 	out=$K/basic.jsonl
-	"$C" run --name "$RUN" container --image "$I" --network none --env GREETING=hi --volume "$K:/mnt:ro" --name "collector-it-$$" \
+	"$C" run --name "$RUN" container --image "$I" --network none --env GREETING=hi --volume "$K:/mnt:ro" \
 		-- sh -c 'echo "$GREETING $(cat /mnt/before | wc -l)"; echo "{\"type\":\"c.ev\",\"n\":1}"; echo oops >&2; exit 3' >"$out"
 	eq "exit status" 1 "$?"
 	# stdout and stderr are two pipes inside the container: the daemon reads them apart and
@@ -34,7 +34,7 @@ else
 	eq "exit code" 3 "$(field "$out" container.exit .data.exit_code)"
 	eq "status" failed "$(field "$out" container.exit .data.status)"
 	eq "removed" true "$(field "$out" container.exit .data.removed)"
-	check "gone from the daemon" test -z "$(docker ps -aq --filter name="collector-it-$$")"
+	check "gone from the daemon" test -z "$(docker ps -aq --filter id="$(field "$out" container.exit .data.id)")"
 	end
 
 	begin "container: --keep leaves it, exit 0 for a clean run"
