@@ -34,7 +34,7 @@ DEB_PACKAGES := build-essential pkg-config libyajl-dev libev-dev libcmocka-dev z
                 libcurl4-openssl-dev protobuf-c-compiler libprotobuf-c-dev protobuf-compiler \
                 libgrpc-dev python3-grpcio python3-grpc-tools python3-protobuf \
                 golang-go golang-google-grpc-dev golang-google-protobuf-dev \
-                python3-fastapi python3-uvicorn docker.io busybox-static \
+                python3-fastapi python3-uvicorn docker.io podman busybox-static \
                 nghttp2-server libnghttp2-dev libcapstone-dev libbrotli-dev libzstd-dev \
                 android-libboringssl-dev nginx chromium chromium-driver bash-completion zsh \
                 expect hyperfine

@@ -34,9 +34,8 @@ docker_release() {
 	DOCKER_STARTED_PID=
 }
 
-# Imports the busybox-static rootfs as $DOCKER_TEST_IMAGE once.
-docker_test_image() {
-	docker image inspect "$DOCKER_TEST_IMAGE" >/dev/null 2>&1 && return 0
+# Writes a tar of a busybox-static rootfs to stdout (docker import and podman import take it).
+busybox_rootfs_tar() {
 	local root
 	root=$(mktemp -d)
 	mkdir -p "$root/bin" "$root/tmp" "$root/proc" "$root/sys" "$root/dev" "$root/etc"
@@ -48,8 +47,14 @@ docker_test_image() {
 	echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >>"$root/etc/passwd"
 	echo 'root:x:0:' >"$root/etc/group"
 	echo 'nogroup:x:65534:' >>"$root/etc/group"
-	tar -C "$root" -c . | docker import -c 'CMD ["/bin/sh"]' - "$DOCKER_TEST_IMAGE" >/dev/null
+	tar -C "$root" -c .
 	local rc=$?
 	rm -rf "$root"
 	return $rc
+}
+
+# Imports the busybox-static rootfs as $DOCKER_TEST_IMAGE once.
+docker_test_image() {
+	docker image inspect "$DOCKER_TEST_IMAGE" >/dev/null 2>&1 && return 0
+	busybox_rootfs_tar | docker import -c 'CMD ["/bin/sh"]' - "$DOCKER_TEST_IMAGE" >/dev/null
 }
