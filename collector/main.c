@@ -327,8 +327,9 @@ static int build_runner(struct config *cfg, int argc, char **argv, struct option
 			struct error *e)
 {
 	const struct runner_ops *ops = registry_runner(argv[0]);
-	const char *name = options_str(tables[0].values, "name");
+	const char *name;
 	const struct option_spec *positional;
+	struct options_table order[3];
 	struct options *o;
 	char hint[96];
 	int first;
@@ -340,7 +341,12 @@ static int build_runner(struct config *cfg, int argc, char **argv, struct option
 	if (!o)
 		return error_set(e, ENOMEM, "out of memory");
 	tables[2] = (struct options_table){ ops->options, o };
-	first = options_parse_argv(argc, argv, tables, 3, e);
+	/* After its name, a runner's own option wins over a run option of the same name
+	 * (the container runner's --name): searched first. */
+	order[0] = tables[2];
+	order[1] = tables[0];
+	order[2] = tables[1];
+	first = options_parse_argv(argc, argv, order, 3, e);
 	if (first >= 0 && options_bool(tables[0].values, "help")) {
 		run_help(ops);
 		options_free(o);
@@ -359,6 +365,7 @@ static int build_runner(struct config *cfg, int argc, char **argv, struct option
 		options_free(o);
 		return error_prefix(e, "run %s: ", ops->name);
 	}
+	name = options_str(tables[0].values, "name");
 	if (config_add_runner(cfg, name ? name : ops->name, ops->name, o) < 0)
 		return error_set(e, ENOMEM, "out of memory");
 	return 0;

@@ -46,6 +46,16 @@ else
 	docker rm -f "$id" >/dev/null 2>&1
 	end
 
+	begin "container: run --name names the runner, the runner's --name the container"
+	out=$K/names.jsonl
+	"$C" run --name "$RUN" container --image "$I" --network none --keep --name "$RUN-ct" -- true >"$out"
+	eq "exit status" 0 "$?"
+	eq "the runner" "$RUN" "$(field "$out" container.exit .runner)"
+	id=$(field "$out" container.exit .data.id)
+	eq "the container" "/$RUN-ct" "$(docker inspect -f '{{.Name}}' "$id" 2>/dev/null)"
+	docker rm -f "$id" >/dev/null 2>&1
+	end
+
 	begin "container: killed by its memory limit: OOMKilled and the crash report"
 	out=$K/oom.jsonl
 	"$C" run --name "$RUN" container --health --crash-dir "$K/crashes" --image "$I" --network none --memory 8MiB \

@@ -98,7 +98,7 @@ eq "the host's stop escalated: SIGTERM then SIGKILL" "timeout SIGKILL SIGTERM,SI
 	"$(field "$ev" algorithm.crash '.data | "\(.cause) \(.signal) \([.stop_escalation[].step] | join(","))"')"
 addr=$(grep -o 'http://127.0.0.1:[0-9]*' "$UI_WORK/run.err" | head -1)
 node "$UI_TEST/ui-test.js" "$addr" "$UI_WORK" "$id1" "$id2" >"$UI_WORK/ui.json" 2>"$UI_WORK/ui.err"
-eq "the browser run" 0 $?
+rc=$?; [ "$rc" -eq 0 ] || sed "s/^/  ui-test: /" "$UI_WORK/ui.err" | head -n 20 >&2; eq "the browser run" 0 "$rc"
 exec 7>&-
 wait "$pid"
 ui() { jq -r "$1" "$UI_WORK/ui.json" 2>/dev/null; }
