@@ -21,8 +21,39 @@
 #include <curl/curl.h>
 
 #include <collector/error.h>
+#include <collector/options.h>
 
 struct ev_loop;
+/* The retry and TLS options of a sink that posts through this client, spliced into its table. */
+#define HTTP_CLIENT_OPTIONS                                                                        \
+	{ .name = "retry-base",                                                                    \
+	  .type = OPT_DURATION,                                                                    \
+	  .def = "100ms",                                                                          \
+	  .help = "first retry backoff; doubled each time (100, 200, 400 ms ...)" },               \
+		{ .name = "retry-cap",                                                             \
+		  .type = OPT_DURATION,                                                            \
+		  .def = "5s",                                                                     \
+		  .help = "longest backoff" },                                                     \
+		{ .name = "retry-for",                                                             \
+		  .type = OPT_DURATION,                                                            \
+		  .def = "60s",                                                                    \
+		  .help = "give a batch up (counted as failed) after retrying it this long" },     \
+		{ .name = "flush-timeout",                                                         \
+		  .type = OPT_DURATION,                                                            \
+		  .def = "10s",                                                                    \
+		  .help = "at the end, how long to wait for requests in flight" },                 \
+		{ .name = "ca",                                                                    \
+		  .type = OPT_STRING,                                                              \
+		  .help = "PEM file of the CAs to trust (https)" },                                \
+		{ .name = "cert", .type = OPT_STRING, .help = "client certificate, PEM (https)" }, \
+		{ .name = "key",                                                                   \
+		  .type = OPT_STRING,                                                              \
+		  .help = "client certificate's key, PEM (https)" },                               \
+	{                                                                                          \
+		.name = "insecure", .type = OPT_BOOL,                                              \
+		.help = "do not verify the server's certificate (tests only)"                      \
+	}
+
 struct http_client;
 
 /* TLS settings for every request of a client (libcurl's own options; NULL: the default). */

@@ -19,6 +19,17 @@ typedef Opentelemetry__Proto__Common__V1__InstrumentationScope otlp_scope;
 
 /* ---- protobuf ---- */
 
+/* Append @p m packed (protobuf-c's generic calls: one request type or the other). */
+static int pack_message(const ProtobufCMessage *m, struct buffer *out)
+{
+	size_t n = protobuf_c_message_get_packed_size(m);
+
+	if (buffer_reserve(out, n) < 0)
+		return -ENOMEM;
+	out->len += protobuf_c_message_pack(m, (uint8_t *)out->data + out->len);
+	return 0;
+}
+
 static int pack_logs(const struct otlp_resource *res, const struct otlp_batch *b,
 		     struct buffer *out)
 {
@@ -33,7 +44,6 @@ static int pack_logs(const struct otlp_resource *res, const struct otlp_batch *b
 		OPENTELEMETRY__PROTO__COLLECTOR__LOGS__V1__EXPORT_LOGS_SERVICE_REQUEST__INIT;
 	Opentelemetry__Proto__Logs__V1__ResourceLogs *rls[1] = { &rl };
 	Opentelemetry__Proto__Logs__V1__ScopeLogs *sls[1] = { &sl };
-	size_t n;
 
 	r.attributes = (otlp_kv **)res->kvs;
 	r.n_attributes = res->n;
@@ -47,13 +57,7 @@ static int pack_logs(const struct otlp_resource *res, const struct otlp_batch *b
 	rl.n_scope_logs = 1;
 	req.resource_logs = rls;
 	req.n_resource_logs = 1;
-	n = opentelemetry__proto__collector__logs__v1__export_logs_service_request__get_packed_size(
-		&req);
-	if (buffer_reserve(out, n) < 0)
-		return -ENOMEM;
-	out->len += opentelemetry__proto__collector__logs__v1__export_logs_service_request__pack(
-		&req, (uint8_t *)out->data + out->len);
-	return 0;
+	return pack_message(&req.base, out);
 }
 
 static int pack_spans(const struct otlp_resource *res, const struct otlp_batch *b,
@@ -70,7 +74,6 @@ static int pack_spans(const struct otlp_resource *res, const struct otlp_batch *
 		OPENTELEMETRY__PROTO__COLLECTOR__TRACE__V1__EXPORT_TRACE_SERVICE_REQUEST__INIT;
 	Opentelemetry__Proto__Trace__V1__ResourceSpans *rss[1] = { &rs };
 	Opentelemetry__Proto__Trace__V1__ScopeSpans *sss[1] = { &ss };
-	size_t n;
 
 	r.attributes = (otlp_kv **)res->kvs;
 	r.n_attributes = res->n;
@@ -84,13 +87,7 @@ static int pack_spans(const struct otlp_resource *res, const struct otlp_batch *
 	rs.n_scope_spans = 1;
 	req.resource_spans = rss;
 	req.n_resource_spans = 1;
-	n = opentelemetry__proto__collector__trace__v1__export_trace_service_request__get_packed_size(
-		&req);
-	if (buffer_reserve(out, n) < 0)
-		return -ENOMEM;
-	out->len += opentelemetry__proto__collector__trace__v1__export_trace_service_request__pack(
-		&req, (uint8_t *)out->data + out->len);
-	return 0;
+	return pack_message(&req.base, out);
 }
 
 /* ---- OTLP JSON ---- */
