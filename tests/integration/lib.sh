@@ -116,8 +116,10 @@ stop_mock() {
 }
 
 # run_cases [PATTERN...]: source cases/*.sh, only those whose names contain a pattern if any.
+# The cases share this shell: the functions a case defines are removed after it, so a helper
+# named like a program (`cc`, `node`) cannot shadow that program in the cases after it.
 run_cases() {
-	local t pat want
+	local t pat want f before
 	for t in cases/*.sh; do
 		if [ $# -gt 0 ]; then
 			want=0
@@ -126,8 +128,12 @@ run_cases() {
 			done
 			[ "$want" = 1 ] || continue
 		fi
+		before=$(declare -F)
 		# shellcheck source=/dev/null
 		. "$t"
+		for f in $(declare -F | grep -vxF "$before" | awk '{print $3}'); do
+			unset -f "$f"
+		done
 	done
 }
 

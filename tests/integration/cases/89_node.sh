@@ -4,7 +4,7 @@ d=$WORK/node
 start_control_plane "$d" || { skip "node" "the control plane did not start: $(cat "$d/cp.stderr")"; return 0; }
 
 # node ID JQ: a field of node ID in the control plane's table.
-node() {
+cp_node() {
 	curl -s "$CP_URL/internal/runtime/nodes" | jq -r ".[] | select(.node_id==\"$1\") | $2"
 }
 
@@ -22,7 +22,7 @@ register() {
 # wait_for ID JQ VALUE SECONDS: until the node's field has the value.
 wait_for() {
 	for _ in $(seq $(($4 * 10))); do
-		[ "$(node "$1" "$2")" = "$3" ] && return 0
+		[ "$(cp_node "$1" "$2")" = "$3" ] && return 0
 		sleep 0.1
 	done
 	return 1
@@ -32,16 +32,16 @@ begin "node: registered at start, heartbeats every 5 s by default"
 register n5
 check "registered" wait_for n5 .status online 10
 eq "what it says of itself" "$(nproc) true 5000" \
-	"$(node n5 '"\(.total_cpu_cores) \(.total_memory_mb > 0) \(.heartbeat_ms)"')"
+	"$(cp_node n5 '"\(.total_cpu_cores) \(.total_memory_mb > 0) \(.heartbeat_ms)"')"
 sleep 11
-beats=$(node n5 .heartbeats)
+beats=$(cp_node n5 .heartbeats)
 check "two heartbeats in 11 s ($beats)" test "$beats" = 2
 gap=$(curl -s "$CP_URL/_test/received" | jq -r '[.events[] | select(.type=="collector.heartbeat" and .data.node_id=="n5") | .data.uptime_ms] | .[1] - .[0]')
 check "about 5 s between them ($gap ms)" test "$gap" -ge 4500 -a "$gap" -le 5500
 kill -TERM "$NODE_PID"
 wait "$NODE_PID"
 eq "exit status after SIGTERM" 0 $?
-eq "stopping after SIGTERM" stopping "$(node n5 .status)"
+eq "stopping after SIGTERM" stopping "$(cp_node n5 .status)"
 end
 
 begin "node: unhealthy when stopped (3 heartbeats missed), healthy again after SIGCONT"
@@ -51,13 +51,13 @@ check "registered" wait_for n1 .status online 10
 sleep 1.5
 kill -STOP "$NODE_PID"
 sleep 5
-eq "unhealthy while stopped" unhealthy "$(node n1 .status)"
+eq "unhealthy while stopped" unhealthy "$(cp_node n1 .status)"
 kill -CONT "$NODE_PID"
 check "healthy again after SIGCONT" wait_for n1 .status online 5
 kill -TERM "$NODE_PID"
 wait "$NODE_PID"
 eq "exit status" 0 $?
-eq "stopping" stopping "$(node n1 .status)"
+eq "stopping" stopping "$(cp_node n1 .status)"
 check "nothing lost" test "$(grep -c 'not delivered\|failed in sinks' "$d/n1.err")" = 0
 end
 
