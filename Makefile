@@ -253,9 +253,9 @@ FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
               -Icollector/include -Icollector
 
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) $(UI_GEN) $(BPF_SKELS)
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) $(PROTO_GEN) $(UI_GEN) $(BPF_SKELS)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_FLAGS) -I$(BUILD)/bpf -Ibpf -o $@ $(filter %.c,$^) $(LIBS)
+	clang $(FUZZ_FLAGS) -I$(BUILD)/bpf -Ibpf -I$(BUILD)/proto -o $@ $(filter %.c,$^) $(LIBS)
 
 fuzz: $(FUZZ_BINS)
 	@set -e; for t in $(FUZZ_BINS); do \
