@@ -119,7 +119,7 @@ stop_mock() {
 # The cases share this shell: the functions a case defines are removed after it, so a helper
 # named like a program (`cc`, `node`) cannot shadow that program in the cases after it.
 run_cases() {
-	local t pat want f before
+	local t pat want f
 	for t in cases/*.sh; do
 		if [ $# -gt 0 ]; then
 			want=0
@@ -128,10 +128,11 @@ run_cases() {
 			done
 			[ "$want" = 1 ] || continue
 		fi
-		before=$(declare -F)
+		# A name no case uses: a case's own variables live in this shell too.
+		_run_cases_functions=$(declare -F)
 		# shellcheck source=/dev/null
 		. "$t"
-		for f in $(declare -F | grep -vxF "$before" | awk '{print $3}'); do
+		for f in $(declare -F | grep -vxF "$_run_cases_functions" | awk '{print $3}'); do
 			unset -f "$f"
 		done
 	done
