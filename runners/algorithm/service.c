@@ -677,13 +677,13 @@ static int bind_server(struct service *s, const struct options *o, const char *a
 /* An inline image may be as large as a slot (gRPC's default cap, 4 MiB, refuses a 6.2 MB 1080p RGB frame). */
 static grpc_server *server_new(const struct options *o)
 {
-	int64_t max_msg = options_int(o, "slot-size") + 64 * 1024;
+	int64_t max_msg = options_int(o, "slot-size") + (int64_t)64 * 1024;
 	grpc_arg arg = { .type = GRPC_ARG_INTEGER,
 			 .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
 			 .value.integer = max_msg > INT32_MAX ? INT32_MAX : (int)max_msg };
-	grpc_channel_args args = { .num_args = 1, .args = &arg };
+	grpc_channel_args server_args = { .num_args = 1, .args = &arg };
 
-	return grpc_server_create(&args, NULL);
+	return grpc_server_create(&server_args, NULL);
 }
 
 int service_start(struct runner_ctx *ctx, struct algorithm *algo, const struct options *o,
