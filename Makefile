@@ -236,7 +236,7 @@ asan:
 
 valgrind: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do \
-		valgrind -q --leak-check=full --errors-for-leak-kinds=all --error-exitcode=1 $$t >/dev/null; \
+		valgrind -q --leak-check=full --errors-for-leak-kinds=all --suppressions=.valgrind-suppressions --error-exitcode=1 $$t >/dev/null; \
 		echo "valgrind clean: $$t"; done
 
 bench: all
