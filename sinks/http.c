@@ -203,12 +203,7 @@ static void http_free(struct http_sink *s)
 static void *http_create(struct sink_ctx *ctx, const struct options *opts, struct error *err)
 {
 	struct http_sink *s = calloc(1, sizeof(*s));
-	struct http_tls tls = {
-		.ca = options_str(opts, "ca"),
-		.cert = options_str(opts, "cert"),
-		.key = options_str(opts, "key"),
-		.insecure = options_bool(opts, "insecure"),
-	};
+	struct http_tls tls = http_tls_from_options(opts);
 
 	if (!s) {
 		error_set(err, ENOMEM, "out of memory");

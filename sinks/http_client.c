@@ -421,3 +421,13 @@ void http_client_free(struct http_client *c)
 	free(c);
 	curl_global_cleanup();
 }
+
+struct http_tls http_tls_from_options(const struct options *opts)
+{
+	return (struct http_tls){
+		.ca = options_str(opts, "ca"),
+		.cert = options_str(opts, "cert"),
+		.key = options_str(opts, "key"),
+		.insecure = options_bool(opts, "insecure"),
+	};
+}

@@ -65,6 +65,9 @@ struct http_tls {
 };
 
 /* When a request is sent again. */
+/* The TLS options of HTTP_CLIENT_OPTIONS, as the client takes them (strings stay @p opts'). */
+struct http_tls http_tls_from_options(const struct options *opts);
+
 struct http_retry {
 	int64_t base_ms;    /* first backoff: 100 gives 100, 200, 400, ... */
 	int64_t cap_ms;	    /* longest backoff (a Retry-After may be longer, up to budget) */

@@ -274,12 +274,7 @@ static void *otlp_create(struct sink_ctx *ctx, const struct options *opts, struc
 	struct otlp_sink *s = calloc(1, sizeof(*s));
 	const char *service = options_str(opts, "service-name");
 	const char *env_service = getenv("OTEL_SERVICE_NAME");
-	struct http_tls tls = {
-		.ca = options_str(opts, "ca"),
-		.cert = options_str(opts, "cert"),
-		.key = options_str(opts, "key"),
-		.insecure = options_bool(opts, "insecure"),
-	};
+	struct http_tls tls = http_tls_from_options(opts);
 
 	if (!s) {
 		error_set(err, ENOMEM, "out of memory");
