@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make bench-spool: exec -> kafka (librdkafka's mock cluster) with and without a spool, alternating,
-# medians of RUNS; spool-fsync=batch should keep >= 80 % of the spool-off throughput.
+# medians of RUNS; spool-fsync=batch should keep >= 80 % of the spool-off throughput. Then the
+# outage row (below). Quick look: RUNS=1 N=20000 OUTAGE_S=10 make bench-spool.
 set -euo pipefail
 BUILD=${BUILD:-build}
 N=${N:-200000}
@@ -38,3 +39,59 @@ for mode in off batch none interval; do
 	m=$(median <"$d/$mode")
 	printf '%-10s %12s %7s%%\n' "$mode" "$m" $((m * 100 / off))
 done
+
+# The outage row: the brokers down for OUTAGE_S (600) while exec feeds RATE (5,000) events/s
+# into the spool; then back. Prints the spool's peak size on disk, the collector's RSS over the
+# outage (sampled every 5 s: it should stay flat, the spool is on disk) and how fast the backlog
+# drained once the brokers returned. OUTAGE_S=0 skips it.
+OUTAGE_S=${OUTAGE_S:-600}
+RATE=${RATE:-5000}
+[ "$OUTAGE_S" -gt 0 ] || exit 0
+metric() { curl -s "http://127.0.0.1:$port/metrics" | awk -v m="$1" '$1 ~ "^"m"[{]" {s += $2} END {print s + 0}'; }
+port=$((20000 + RANDOM % 20000))
+total=$((RATE * (OUTAGE_S + 2)))
+rm -rf "$d/spool"
+"$C" run --metrics "127.0.0.1:$port" --shutdown-timeout 30m -X linger.ms=5 \
+	--sink "kafka://$boot/outage" --sink-option "spool=$d/spool" --sink-option spool-fsync=batch \
+	exec --format json -- "$GEN" "$total" --rate "$RATE" --count-file "$d/generated" 2>"$d/outage.err" &
+pid=$!
+sleep 2
+kill -USR1 $mock
+rss_min=0 rss_max=0 rss_60=0 disk=0
+end=$((SECONDS + OUTAGE_S))
+while [ $SECONDS -lt $end ] && kill -0 $pid 2>/dev/null; do
+	sleep 5
+	rss=$(ps -o rss= -p $pid) || break
+	[ "$rss_min" -gt 0 ] && [ "$rss_min" -le "$rss" ] || rss_min=$rss
+	[ "$rss_max" -ge "$rss" ] || rss_max=$rss
+	[ $((end - SECONDS)) -lt $((OUTAGE_S - 60)) ] || rss_60=$rss
+	now=$(du -sb "$d/spool" 2>/dev/null | cut -f1) || now=0
+	[ "$disk" -ge "$now" ] || disk=$now
+done
+backlog=$(($(metric collector_runner_events_total) - $(metric collector_sink_events_delivered_total)))
+delivered0=$(metric collector_sink_events_delivered_total)
+kill -USR2 $mock
+t0=$(date +%s%N) t_first=0
+# librdkafka reconnects with its own backoff (reconnect.backoff.max.ms): the drain rate counts
+# from the first delivery after the return, the reconnect delay is printed apart.
+while kill -0 $pid 2>/dev/null; do
+	if [ "$t_first" = 0 ] && [ "$(metric collector_sink_events_delivered_total)" -gt "$delivered0" ]; then
+		t_first=$(date +%s%N)
+	fi
+	sleep 0.05
+done
+rc=0
+wait $pid || rc=$?
+t1=$(date +%s%N)
+[ "$t_first" != 0 ] || t_first=$t0
+reconnect_ms=$(((t_first - t0) / 1000000))
+drain_ms=$(((t1 - t_first) / 1000000))
+echo
+printf 'outage %d s at %d events/s: %d events generated, exit %d\n' "$OUTAGE_S" "$RATE" "$(cat "$d/generated")" "$rc"
+printf '  spool on disk at its peak   %d MB (%d bytes/event)\n' $((disk / 1000000)) $((disk / (RATE * OUTAGE_S)))
+printf '  collector RSS over outage   %d..%d KiB (%d after 60 s, %d at the end)\n' \
+	"$rss_min" "$rss_max" "$rss_60" "$rss"
+printf '  backlog at return           %d events\n' "$backlog"
+printf '  first delivery after       %d ms (librdkafka reconnect backoff)\n' "$reconnect_ms"
+printf '  drained in                  %d.%03d s = %d events/s\n' $((drain_ms / 1000)) $((drain_ms % 1000)) \
+	$((backlog * 1000 / (drain_ms > 0 ? drain_ms : 1)))
