@@ -348,27 +348,16 @@ static int http_flush(void *self)
 	return 0;
 }
 
-static bool stop_now(void *arg)
-{
-	return sink_stop_now(arg);
-}
-
 static void http_destroy(void *self)
 {
 	struct http_sink *s = self;
-	size_t left;
-
 	s->ending = true;
 	/* What the last flush could not post (too many in flight) goes now. */
 	for (int i = 0; i < s->ntargets; i++) {
 		s->max_requests = INT64_MAX;
 		post_batch(s, &s->targets[i]);
 	}
-	left = http_client_drain(s->client, s->flush_timeout_ms, stop_now, s->ctx);
-	if (left)
-		sink_report_error(s->ctx, "%s; %zu requests not completed",
-				  sink_stop_now(s->ctx) ? "stopped by a signal" : "flush timed out",
-				  left);
+	http_client_finish(s->client, s->flush_timeout_ms, s->ctx);
 	if (s->failed)
 		sink_report_error(s->ctx, "%" PRIu64 " delivered, %" PRIu64 " failed", s->delivered,
 				  s->failed);

@@ -7,6 +7,7 @@
 #include <ev.h>
 
 #include <collector/buffer.h>
+#include <collector/sink.h>
 
 #include "http_client.h"
 
@@ -386,8 +387,7 @@ static void on_drain_slice(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 }
 
-size_t http_client_drain(struct http_client *c, int64_t timeout_ms, bool (*stop)(void *),
-			 void *stop_arg)
+size_t http_client_finish(struct http_client *c, int64_t timeout_ms, struct sink_ctx *ctx)
 {
 	int64_t end_ns = mono_ns() + timeout_ms * 1000000;
 	ev_timer slice;
@@ -400,9 +400,13 @@ size_t http_client_drain(struct http_client *c, int64_t timeout_ms, bool (*stop)
 		}
 	ev_timer_init(&slice, on_drain_slice, DRAIN_SLICE_S, DRAIN_SLICE_S);
 	ev_timer_start(c->loop, &slice);
-	while (c->npending && mono_ns() < end_ns && !(stop && stop(stop_arg)))
+	while (c->npending && mono_ns() < end_ns && !sink_stop_now(ctx))
 		ev_run(c->loop, EVRUN_ONCE);
 	ev_timer_stop(c->loop, &slice);
+	if (c->npending)
+		sink_report_error(ctx, "%s; %zu requests not completed",
+				  sink_stop_now(ctx) ? "stopped by a signal" : "flush timed out",
+				  c->npending);
 	return c->npending;
 }
 

@@ -110,13 +110,15 @@ int http_client_post(struct http_client *c, const char *url, const struct curl_s
 /* Requests not yet completed (sending, or waiting for their next attempt). */
 size_t http_client_pending(const struct http_client *c);
 
+struct sink_ctx;
+
 /*
- * Run the loop until nothing is pending, @p timeout_ms passed or @p stop
- * returns true (checked every 100 ms): the end of a sink's life. Requests
- * waiting for a retry are sent at once. Returns what is still pending.
+ * The end of a sink's life: run the loop until nothing is pending, @p timeout_ms
+ * passed or a stop signal came (checked every 100 ms). Requests waiting for a
+ * retry are sent at once. What is still pending is reported on @p ctx in one
+ * line and returned.
  */
-size_t http_client_drain(struct http_client *c, int64_t timeout_ms, bool (*stop)(void *),
-			 void *stop_arg);
+size_t http_client_finish(struct http_client *c, int64_t timeout_ms, struct sink_ctx *ctx);
 
 /*
  * Free the client. Requests still pending are abandoned without their

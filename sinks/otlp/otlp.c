@@ -441,24 +441,13 @@ static int otlp_flush(void *self)
 	return post_batch(self);
 }
 
-static bool stop_now(void *arg)
-{
-	return sink_stop_now(arg);
-}
-
 static void otlp_destroy(void *self)
 {
 	struct otlp_sink *s = self;
-	size_t left;
-
 	s->ending = true;
 	s->max_requests = INT64_MAX;
 	post_batch(s);
-	left = http_client_drain(s->client, s->flush_timeout_ms, stop_now, s->ctx);
-	if (left)
-		sink_report_error(s->ctx, "%s; %zu requests not completed",
-				  sink_stop_now(s->ctx) ? "stopped by a signal" : "flush timed out",
-				  left);
+	http_client_finish(s->client, s->flush_timeout_ms, s->ctx);
 	if (s->failed || s->spans_failed)
 		sink_report_error(s->ctx,
 				  "%" PRIu64 " records delivered, %" PRIu64 " failed (%" PRIu64
