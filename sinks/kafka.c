@@ -22,6 +22,29 @@
 /* The last flush waits in slices this long, to notice a stop signal. */
 #define KAFKA_FLUSH_SLICE_MS 100
 
+/* An event field a message key or header comes from. */
+enum field {
+	FIELD_NONE, /* key=none */
+	FIELD_TYPE,
+	FIELD_RUNNER,
+	FIELD_COMM,
+	FIELD_PID,
+	FIELD_SEQ,
+	FIELD_ID,
+	FIELD_DATA, /* key=FIELD: a top-level member of data */
+};
+
+static const char *const field_names[] = {
+	[FIELD_TYPE] = "type", [FIELD_RUNNER] = "runner", [FIELD_COMM] = "comm",
+	[FIELD_PID] = "pid",   [FIELD_SEQ] = "seq",	  [FIELD_ID] = "id",
+};
+
+/* Most headers=: each envelope field once. */
+#define KAFKA_MAX_HEADERS (FIELD_ID - FIELD_TYPE + 1)
+
+/* Room for any field's text (field_text()): an id and its NUL. */
+#define FIELD_TEXT_MAX (EVENT_ID_TEXT + 1)
+
 /* Where the scan of one event's data for the key=FIELD member stands. */
 struct field_scan {
 	const char *name;
@@ -39,7 +62,7 @@ struct kafka_sink {
 	rd_kafka_queue_t *main_q;
 	rd_kafka_topic_t *rkt; /* held for the sink's life: no lookup by name per message */
 	char *topic;
-	char *key;
+	char *key; /* key=FIELD of data (FIELD_DATA) */
 	struct event_encoder *enc;
 	struct buffer line;
 	struct buffer key_buf;
@@ -52,16 +75,19 @@ struct kafka_sink {
 	uint64_t failed;
 	uint64_t wake_below; /* sink_ready() once outstanding is down to this */
 	int64_t flush_timeout_ms;
-	int broker_nice; /* niceness added to librdkafka's broker threads */
-	bool id_key;	 /* no key rule: the event id is the key (key=none: no key) */
-	bool want_ready; /* write or flush said -EAGAIN */
-	bool ending;	 /* destroy: no more sink_ready() */
+	int broker_nice;      /* niceness added to librdkafka's broker threads */
+	enum field key_field; /* no key rule: FIELD_ID, so the event id is the key */
+	enum field headers[KAFKA_MAX_HEADERS];
+	size_t n_headers; /* headers=: none unless configured (a list per message costs) */
+	bool want_ready;  /* write or flush said -EAGAIN */
+	bool ending;	  /* destroy: no more sink_ready() */
 };
 
 static const struct option_spec kafka_options[] = {
 	{ .name = "url",
 	  .type = OPT_STRING,
-	  .help = "kafka://HOST:PORT[,HOST:PORT]/TOPIC?key=FIELD&acks=all&compression=zstd" },
+	  .help = "kafka://HOST:PORT[,HOST:PORT]/TOPIC?key=FIELD&headers=type,runner&acks=all&"
+		  "compression=zstd" },
 	{ .name = "brokers",
 	  .type = OPT_STRING,
 	  .help = "HOST:PORT[,HOST:PORT] (overrides the URL's)" },
@@ -70,6 +96,10 @@ static const struct option_spec kafka_options[] = {
 	  .type = OPT_STRING,
 	  .help = "event field for the message key: type, runner, comm, pid, seq or a data field "
 		  "(default: the event id; none: no key)" },
+	{ .name = "headers",
+	  .type = OPT_STRING,
+	  .help = "event fields sent as message headers, a comma list of type, runner, comm, pid, "
+		  "seq, id (default none)" },
 	{ .name = "acks", .type = OPT_STRING, .help = "librdkafka acks (default all)" },
 	{ .name = "compression",
 	  .type = OPT_ENUM,
@@ -310,6 +340,51 @@ static void kafka_free(struct kafka_sink *s)
 	free(s);
 }
 
+/*
+ * What key=FIELD names; names other than the envelope's are data's. No rule:
+ * the event id, so a consumer can drop at-least-once duplicates by key.
+ */
+static enum field key_field(const char *key)
+{
+	if (!key)
+		return FIELD_ID;
+	if (strcmp(key, "none") == 0)
+		return FIELD_NONE;
+	for (enum field f = FIELD_TYPE; f <= FIELD_SEQ; f++)
+		if (strcmp(key, field_names[f]) == 0)
+			return f;
+	return FIELD_DATA;
+}
+
+/* headers=type,runner: envelope fields, each once. */
+static int parse_headers(struct kafka_sink *s, const char *list, struct error *err)
+{
+	const char *p = list;
+
+	while (p && *p) {
+		size_t len = strcspn(p, ",");
+		enum field f = FIELD_TYPE;
+
+		while (f <= FIELD_ID &&
+		       (strlen(field_names[f]) != len || strncmp(p, field_names[f], len) != 0))
+			f++;
+		if (f > FIELD_ID)
+			return error_set(err, EINVAL,
+					 "kafka headers '%s': unknown field '%.*s' (a comma list "
+					 "of "
+					 "type, runner, comm, pid, seq, id)",
+					 list, (int)len, p);
+		for (size_t i = 0; i < s->n_headers; i++)
+			if (s->headers[i] == f)
+				return error_set(err, EINVAL,
+						 "kafka headers '%s': '%s' twice (name each once)",
+						 list, field_names[f]);
+		s->headers[s->n_headers++] = f;
+		p += len + (p[len] == ',');
+	}
+	return 0;
+}
+
 static void *kafka_create(struct sink_ctx *ctx, const struct options *opts, struct error *err)
 {
 	struct kafka_url url = { 0 };
@@ -339,20 +414,21 @@ static void *kafka_create(struct sink_ctx *ctx, const struct options *opts, stru
 		goto fail;
 	topic = pick(opts, "topic", url.topic, NULL);
 	key = pick(opts, "key", url.key, NULL);
-	s->id_key = !key;
-	if (key && strcmp(key, "none") == 0)
-		key = NULL;
+	s->key_field = key_field(key);
 	if (!topic) {
 		error_set(err, EINVAL, "kafka sink needs a topic (kafka://HOST:PORT/TOPIC)");
 		goto fail;
 	}
-	if (!(s->topic = strdup(topic)) || (key && !(s->key = strdup(key))) ||
+	if (parse_headers(s, pick(opts, "headers", url.headers, NULL), err) < 0)
+		goto fail;
+	if (!(s->topic = strdup(topic)) ||
+	    (s->key_field == FIELD_DATA && !(s->key = strdup(key))) ||
 	    !(s->enc = event_encoder_new())) {
 		error_set(err, ENOMEM, "out of memory");
 		goto fail;
 	}
 	s->scan.name = s->key;
-	s->scan.name_len = key ? strlen(key) : 0;
+	s->scan.name_len = s->key ? strlen(s->key) : 0;
 	s->scan.out = &s->key_buf;
 	conf = make_conf(s, opts, &url, err);
 	if (!conf)
@@ -387,14 +463,6 @@ fail:
 	kafka_url_free(&url);
 	kafka_free(s);
 	return NULL;
-}
-
-static int put_int(struct buffer *b, long long v)
-{
-	char num[32];
-	int n = snprintf(num, sizeof(num), "%lld", v);
-
-	return buffer_append(b, num, (size_t)n);
 }
 
 /*
@@ -496,23 +564,67 @@ static int data_field(struct kafka_sink *s, const struct event *ev)
 	return f->rc;
 }
 
-/* The key: an envelope field, or a top-level data field (strings bare, others as JSON text). */
-static int event_key(struct kafka_sink *s, const struct event *ev)
+/*
+ * An envelope field's text: a span of the event, or written into @p tmp.
+ * False when the event has none (no pid, no id) or it is empty.
+ */
+static bool field_text(const struct event *ev, enum field f, char tmp[FIELD_TEXT_MAX],
+		       const char **text, size_t *len)
 {
-	struct buffer *b = &s->key_buf;
+	const struct span *sp = f == FIELD_TYPE	  ? &ev->type :
+				f == FIELD_RUNNER ? &ev->runner :
+				f == FIELD_COMM	  ? &ev->comm :
+						    NULL;
 
-	b->len = 0;
-	if (strcmp(s->key, "type") == 0)
-		return buffer_append(b, ev->type.ptr, ev->type.len);
-	if (strcmp(s->key, "runner") == 0)
-		return buffer_append(b, ev->runner.ptr, ev->runner.len);
-	if (strcmp(s->key, "comm") == 0)
-		return buffer_append(b, ev->comm.ptr, ev->comm.len);
-	if (strcmp(s->key, "pid") == 0)
-		return (ev->flags & EVENT_HAS_PID) ? put_int(b, ev->pid) : 0;
-	if (strcmp(s->key, "seq") == 0)
-		return put_int(b, (long long)ev->seq);
-	return data_field(s, ev);
+	if (sp) {
+		*text = sp->ptr;
+		*len = sp->len;
+	} else if (f == FIELD_PID && (ev->flags & EVENT_HAS_PID)) {
+		*text = tmp;
+		*len = (size_t)snprintf(tmp, FIELD_TEXT_MAX, "%" PRId32, ev->pid);
+	} else if (f == FIELD_SEQ) {
+		*text = tmp;
+		*len = (size_t)snprintf(tmp, FIELD_TEXT_MAX, "%" PRIu64, ev->seq);
+	} else if (f == FIELD_ID && (ev->flags & EVENT_HAS_ID)) {
+		event_id_text(ev, tmp);
+		*text = tmp;
+		*len = EVENT_ID_TEXT;
+	} else {
+		*len = 0;
+	}
+	return *len > 0;
+}
+
+/* The key (strings bare, others as JSON text); *len is 0 for no key. */
+static int event_key(struct kafka_sink *s, const struct event *ev, char tmp[FIELD_TEXT_MAX],
+		     const char **key, size_t *len)
+{
+	int rc;
+
+	if (s->key_field != FIELD_DATA) {
+		field_text(ev, s->key_field, tmp, key, len);
+		return 0;
+	}
+	s->key_buf.len = 0;
+	rc = data_field(s, ev);
+	*key = s->key_buf.data;
+	*len = s->key_buf.len;
+	return rc;
+}
+
+/* headers=: a list librdkafka takes over with the message. */
+static rd_kafka_headers_t *event_headers(const struct kafka_sink *s, const struct event *ev)
+{
+	rd_kafka_headers_t *hdrs = rd_kafka_headers_new(s->n_headers);
+	char tmp[FIELD_TEXT_MAX];
+	const char *text;
+	size_t len;
+
+	for (size_t i = 0; i < s->n_headers; i++)
+		if (field_text(ev, s->headers[i], tmp, &text, &len))
+			rd_kafka_header_add(hdrs, field_names[s->headers[i]], -1, text,
+					    (ssize_t)len);
+	return hdrs;
 }
 
 _Static_assert(sizeof(void *) == sizeof(uint64_t), "a ticket fits a message's opaque");
@@ -521,40 +633,35 @@ static int kafka_write(void *self, const struct event *ev)
 {
 	struct kafka_sink *s = self;
 	uint64_t ticket = sink_write_ticket(s->ctx);
+	rd_kafka_headers_t *hdrs = NULL;
+	char tmp[FIELD_TEXT_MAX];
+	const char *key = NULL;
+	size_t key_len = 0;
 	void *ticket_ptr;
 	rd_kafka_resp_err_t e;
 	int rc;
 
 	s->line.len = 0;
 	rc = event_encoder_write(s->enc, ev, &s->line);
-	if (rc < 0)
+	if (rc < 0 || (rc = event_key(s, ev, tmp, &key, &key_len)) < 0)
 		return rc;
-	if (s->key && (rc = event_key(s, ev)) < 0)
-		return rc;
-	/* No key rule: the event id, so a consumer can drop at-least-once duplicates by key. */
-	if (!s->key)
-		s->key_buf.len = 0;
-	if (s->id_key && (ev->flags & EVENT_HAS_ID)) {
-		if (buffer_reserve(&s->key_buf, EVENT_ID_TEXT + 1) < 0)
-			return -ENOMEM;
-		event_id_text(ev, s->key_buf.data);
-		s->key_buf.len = EVENT_ID_TEXT;
-	}
+	if (s->n_headers)
+		hdrs = event_headers(s, ev);
 	/* The ticket rides in the message's opaque pointer, bit for bit (64-bit only). */
 	memcpy(&ticket_ptr, &ticket, sizeof(ticket_ptr));
-	/* The message is the JSON line without its newline. */
-	e = rd_kafka_producev(
-		s->rk, RD_KAFKA_V_RKT(s->rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-		RD_KAFKA_V_VALUE(s->line.data, s->line.len - 1),
-		RD_KAFKA_V_KEY(s->key_buf.len ? s->key_buf.data : NULL, s->key_buf.len),
-		RD_KAFKA_V_OPAQUE(ticket_ptr),
-		RD_KAFKA_V_HEADER("type", ev->type.ptr, (ssize_t)ev->type.len),
-		RD_KAFKA_V_HEADER("runner", ev->runner.ptr, (ssize_t)ev->runner.len),
-		RD_KAFKA_V_END);
+	/* The message is the JSON line without its newline; librdkafka copies it beside its own header. */
+	e = rd_kafka_producev(s->rk, RD_KAFKA_V_RKT(s->rkt),
+			      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+			      RD_KAFKA_V_VALUE(s->line.data, s->line.len - 1),
+			      RD_KAFKA_V_KEY(key_len ? key : NULL, key_len),
+			      RD_KAFKA_V_OPAQUE(ticket_ptr), RD_KAFKA_V_HEADERS(hdrs),
+			      RD_KAFKA_V_END);
 	if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
 		s->outstanding++;
 		return 0;
 	}
+	if (hdrs)
+		rd_kafka_headers_destroy(hdrs);
 	if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
 		/* Delivery reports make room; the event stays in the core's queue. */
 		poll_all(s);
