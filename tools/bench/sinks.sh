@@ -290,7 +290,7 @@ verdict() { awk -v v="$1" -v t="$2" 'BEGIN {print (v >= t) ? "met" : "NOT met"}'
 
 row() { printf '%-34s %10s %8s %10s %8s %6s  %s\n' "$@"; }
 echo
-echo "sinks benchmark: $N events (file), $NKM messages (kafka), median of $RUNS runs;"
+echo "sinks benchmark: $N events (file), $NKM messages (kafka), median of $RUNS runs (kafka $KRUNS);"
 echo "load average before $load_before, after $load_after; cpu = user+sys us per event"
 row case "events/s" "cpu" "peer ev/s" "cpu" ratio "target"
 if [[ -n ${rate[file]:-} ]]; then
