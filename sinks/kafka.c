@@ -22,6 +22,39 @@
 /* The last flush waits in slices this long, to notice a stop signal. */
 #define KAFKA_FLUSH_SLICE_MS 100
 
+/* An event field a message key or header comes from. */
+enum field {
+	FIELD_NONE, /* key=none */
+	FIELD_TYPE,
+	FIELD_RUNNER,
+	FIELD_COMM,
+	FIELD_PID,
+	FIELD_SEQ,
+	FIELD_ID,
+	FIELD_DATA, /* key=FIELD: a top-level member of data */
+};
+
+static const char *const field_names[] = {
+	[FIELD_TYPE] = "type", [FIELD_RUNNER] = "runner", [FIELD_COMM] = "comm",
+	[FIELD_PID] = "pid",   [FIELD_SEQ] = "seq",	  [FIELD_ID] = "id",
+};
+
+/* Most headers=: each envelope field once. */
+#define KAFKA_MAX_HEADERS (FIELD_ID - FIELD_TYPE + 1)
+
+/*
+ * Most messages collected for one rd_kafka_produce_batch(): one call, one
+ * clock read and one topic lock for all of them, where rd_kafka_producev()
+ * takes each per message (bench-sinks, see docs/sinks.md).
+ */
+#define KAFKA_BATCH 1024
+
+/* librdkafka's queue.buffering.max.messages unless -X says otherwise. */
+#define KAFKA_QUEUE_MESSAGES "20000"
+
+/* Room for any field's text (field_text()): an id and its NUL. */
+#define FIELD_TEXT_MAX (EVENT_ID_TEXT + 1)
+
 /* Where the scan of one event's data for the key=FIELD member stands. */
 struct field_scan {
 	const char *name;
@@ -39,9 +72,14 @@ struct kafka_sink {
 	rd_kafka_queue_t *main_q;
 	rd_kafka_topic_t *rkt; /* held for the sink's life: no lookup by name per message */
 	char *topic;
-	char *key;
+	char *key; /* key=FIELD of data (FIELD_DATA) */
 	struct event_encoder *enc;
-	struct buffer line;
+	/* The messages written since the last produce: each value, its newline, its key. */
+	struct buffer batch_bytes;
+	rd_kafka_message_t batch[KAFKA_BATCH];	     /* len, key_len, the ticket in _private */
+	size_t batch_off[KAFKA_BATCH];		     /* where each value starts in batch_bytes */
+	rd_kafka_headers_t *batch_hdrs[KAFKA_BATCH]; /* headers=: ours until produced */
+	size_t n_batch;
 	struct buffer key_buf;
 	struct field_scan scan; /* key=FIELD of data: the parser's context */
 	yajl_handle scanner;
@@ -52,16 +90,19 @@ struct kafka_sink {
 	uint64_t failed;
 	uint64_t wake_below; /* sink_ready() once outstanding is down to this */
 	int64_t flush_timeout_ms;
-	int broker_nice; /* niceness added to librdkafka's broker threads */
-	bool id_key;	 /* no key rule: the event id is the key (key=none: no key) */
-	bool want_ready; /* write or flush said -EAGAIN */
-	bool ending;	 /* destroy: no more sink_ready() */
+	int broker_nice;      /* niceness added to librdkafka's broker threads */
+	enum field key_field; /* no key rule: FIELD_ID, so the event id is the key */
+	enum field headers[KAFKA_MAX_HEADERS];
+	size_t n_headers; /* headers=: none unless configured (a list per message costs) */
+	bool want_ready;  /* write or flush said -EAGAIN */
+	bool ending;	  /* destroy: no more sink_ready() */
 };
 
 static const struct option_spec kafka_options[] = {
 	{ .name = "url",
 	  .type = OPT_STRING,
-	  .help = "kafka://HOST:PORT[,HOST:PORT]/TOPIC?key=FIELD&acks=all&compression=zstd" },
+	  .help = "kafka://HOST:PORT[,HOST:PORT]/TOPIC?key=FIELD&headers=type,runner&acks=all&"
+		  "compression=zstd" },
 	{ .name = "brokers",
 	  .type = OPT_STRING,
 	  .help = "HOST:PORT[,HOST:PORT] (overrides the URL's)" },
@@ -70,6 +111,10 @@ static const struct option_spec kafka_options[] = {
 	  .type = OPT_STRING,
 	  .help = "event field for the message key: type, runner, comm, pid, seq or a data field "
 		  "(default: the event id; none: no key)" },
+	{ .name = "headers",
+	  .type = OPT_STRING,
+	  .help = "event fields sent as message headers, a comma list of type, runner, comm, pid, "
+		  "seq, id (default none)" },
 	{ .name = "acks", .type = OPT_STRING, .help = "librdkafka acks (default all)" },
 	{ .name = "compression",
 	  .type = OPT_ENUM,
@@ -264,7 +309,13 @@ static rd_kafka_conf_t *make_conf(struct kafka_sink *s, const struct options *op
 	    set_prop(conf, "enable.idempotence", "true", err) < 0 ||
 	    set_prop(conf, "acks", pick(opts, "acks", url->acks, "all"), err) < 0 ||
 	    set_prop(conf, "compression.codec", pick(opts, "compression", url->compression, "none"),
-		     err) < 0)
+		     err) < 0 ||
+	    /*
+	     * The collector's queue (and spool) hold what waits; librdkafka's
+	     * 100,000 default kept that many messages' memory in flight, cold in
+	     * cache by the time their reports came (measured, docs/sinks.md).
+	     */
+	    set_prop(conf, "queue.buffering.max.messages", KAFKA_QUEUE_MESSAGES, err) < 0)
 		goto fail;
 	/* Spooled, a message waits for the broker as long as it takes: the spool holds it. */
 	if (options_str(opts, "spool") && set_prop(conf, "message.timeout.ms", "0", err) < 0)
@@ -300,7 +351,10 @@ static void kafka_free(struct kafka_sink *s)
 	for (int i = 0; i < 2; i++)
 		if (s->wake_fds[i] >= 0)
 			close(s->wake_fds[i]);
-	buffer_free(&s->line);
+	for (size_t i = 0; i < s->n_batch; i++)
+		if (s->batch_hdrs[i])
+			rd_kafka_headers_destroy(s->batch_hdrs[i]);
+	buffer_free(&s->batch_bytes);
 	buffer_free(&s->key_buf);
 	if (s->scanner)
 		yajl_free(s->scanner);
@@ -308,6 +362,51 @@ static void kafka_free(struct kafka_sink *s)
 	free(s->topic);
 	free(s->key);
 	free(s);
+}
+
+/*
+ * What key=FIELD names; names other than the envelope's are data's. No rule:
+ * the event id, so a consumer can drop at-least-once duplicates by key.
+ */
+static enum field key_field(const char *key)
+{
+	if (!key)
+		return FIELD_ID;
+	if (strcmp(key, "none") == 0)
+		return FIELD_NONE;
+	for (enum field f = FIELD_TYPE; f <= FIELD_SEQ; f++)
+		if (strcmp(key, field_names[f]) == 0)
+			return f;
+	return FIELD_DATA;
+}
+
+/* headers=type,runner: envelope fields, each once. */
+static int parse_headers(struct kafka_sink *s, const char *list, struct error *err)
+{
+	const char *p = list;
+
+	while (p && *p) {
+		size_t len = strcspn(p, ",");
+		enum field f = FIELD_TYPE;
+
+		while (f <= FIELD_ID &&
+		       (strlen(field_names[f]) != len || strncmp(p, field_names[f], len) != 0))
+			f++;
+		if (f > FIELD_ID)
+			return error_set(err, EINVAL,
+					 "kafka headers '%s': unknown field '%.*s' (a comma list "
+					 "of "
+					 "type, runner, comm, pid, seq, id)",
+					 list, (int)len, p);
+		for (size_t i = 0; i < s->n_headers; i++)
+			if (s->headers[i] == f)
+				return error_set(err, EINVAL,
+						 "kafka headers '%s': '%s' twice (name each once)",
+						 list, field_names[f]);
+		s->headers[s->n_headers++] = f;
+		p += len + (p[len] == ',');
+	}
+	return 0;
 }
 
 static void *kafka_create(struct sink_ctx *ctx, const struct options *opts, struct error *err)
@@ -339,20 +438,21 @@ static void *kafka_create(struct sink_ctx *ctx, const struct options *opts, stru
 		goto fail;
 	topic = pick(opts, "topic", url.topic, NULL);
 	key = pick(opts, "key", url.key, NULL);
-	s->id_key = !key;
-	if (key && strcmp(key, "none") == 0)
-		key = NULL;
+	s->key_field = key_field(key);
 	if (!topic) {
 		error_set(err, EINVAL, "kafka sink needs a topic (kafka://HOST:PORT/TOPIC)");
 		goto fail;
 	}
-	if (!(s->topic = strdup(topic)) || (key && !(s->key = strdup(key))) ||
+	if (parse_headers(s, pick(opts, "headers", url.headers, NULL), err) < 0)
+		goto fail;
+	if (!(s->topic = strdup(topic)) ||
+	    (s->key_field == FIELD_DATA && !(s->key = strdup(key))) ||
 	    !(s->enc = event_encoder_new())) {
 		error_set(err, ENOMEM, "out of memory");
 		goto fail;
 	}
 	s->scan.name = s->key;
-	s->scan.name_len = key ? strlen(key) : 0;
+	s->scan.name_len = s->key ? strlen(s->key) : 0;
 	s->scan.out = &s->key_buf;
 	conf = make_conf(s, opts, &url, err);
 	if (!conf)
@@ -387,14 +487,6 @@ fail:
 	kafka_url_free(&url);
 	kafka_free(s);
 	return NULL;
-}
-
-static int put_int(struct buffer *b, long long v)
-{
-	char num[32];
-	int n = snprintf(num, sizeof(num), "%lld", v);
-
-	return buffer_append(b, num, (size_t)n);
 }
 
 /*
@@ -496,79 +588,193 @@ static int data_field(struct kafka_sink *s, const struct event *ev)
 	return f->rc;
 }
 
-/* The key: an envelope field, or a top-level data field (strings bare, others as JSON text). */
-static int event_key(struct kafka_sink *s, const struct event *ev)
+/*
+ * An envelope field's text: a span of the event, or written into @p tmp.
+ * False when the event has none (no pid, no id) or it is empty.
+ */
+static bool field_text(const struct event *ev, enum field f, char tmp[FIELD_TEXT_MAX],
+		       const char **text, size_t *len)
 {
-	struct buffer *b = &s->key_buf;
+	const struct span *sp = f == FIELD_TYPE	  ? &ev->type :
+				f == FIELD_RUNNER ? &ev->runner :
+				f == FIELD_COMM	  ? &ev->comm :
+						    NULL;
 
-	b->len = 0;
-	if (strcmp(s->key, "type") == 0)
-		return buffer_append(b, ev->type.ptr, ev->type.len);
-	if (strcmp(s->key, "runner") == 0)
-		return buffer_append(b, ev->runner.ptr, ev->runner.len);
-	if (strcmp(s->key, "comm") == 0)
-		return buffer_append(b, ev->comm.ptr, ev->comm.len);
-	if (strcmp(s->key, "pid") == 0)
-		return (ev->flags & EVENT_HAS_PID) ? put_int(b, ev->pid) : 0;
-	if (strcmp(s->key, "seq") == 0)
-		return put_int(b, (long long)ev->seq);
-	return data_field(s, ev);
+	if (sp) {
+		*text = sp->ptr;
+		*len = sp->len;
+	} else if (f == FIELD_PID && (ev->flags & EVENT_HAS_PID)) {
+		*text = tmp;
+		*len = (size_t)snprintf(tmp, FIELD_TEXT_MAX, "%" PRId32, ev->pid);
+	} else if (f == FIELD_SEQ) {
+		*text = tmp;
+		*len = (size_t)snprintf(tmp, FIELD_TEXT_MAX, "%" PRIu64, ev->seq);
+	} else if (f == FIELD_ID && (ev->flags & EVENT_HAS_ID)) {
+		event_id_text(ev, tmp);
+		*text = tmp;
+		*len = EVENT_ID_TEXT;
+	} else {
+		*len = 0;
+	}
+	return *len > 0;
+}
+
+/* The key (strings bare, others as JSON text); *len is 0 for no key. */
+static int event_key(struct kafka_sink *s, const struct event *ev, char tmp[FIELD_TEXT_MAX],
+		     const char **key, size_t *len)
+{
+	int rc;
+
+	if (s->key_field != FIELD_DATA) {
+		field_text(ev, s->key_field, tmp, key, len);
+		return 0;
+	}
+	s->key_buf.len = 0;
+	rc = data_field(s, ev);
+	*key = s->key_buf.data;
+	*len = s->key_buf.len;
+	return rc;
+}
+
+/* headers=: a list librdkafka takes over with the message. */
+static rd_kafka_headers_t *event_headers(const struct kafka_sink *s, const struct event *ev)
+{
+	rd_kafka_headers_t *hdrs = rd_kafka_headers_new(s->n_headers);
+	char tmp[FIELD_TEXT_MAX];
+	const char *text;
+	size_t len;
+
+	for (size_t i = 0; i < s->n_headers; i++)
+		if (field_text(ev, s->headers[i], tmp, &text, &len))
+			rd_kafka_header_add(hdrs, field_names[s->headers[i]], -1, text,
+					    (ssize_t)len);
+	return hdrs;
 }
 
 _Static_assert(sizeof(void *) == sizeof(uint64_t), "a ticket fits a message's opaque");
 
+/* A message librdkafka refused for good: it settles as failed alone. */
+static void produce_failed(struct kafka_sink *s, const rd_kafka_message_t *m)
+{
+	uint64_t ticket;
+
+	memcpy(&ticket, &m->_private, sizeof(ticket));
+	sink_delivery_settle(s->ctx, ticket, false);
+	sink_report_error(s->ctx, "produce: %s", rd_kafka_err2str(m->err));
+}
+
+/*
+ * headers=: produce_batch() takes no headers, so each message goes alone
+ * with its list (librdkafka owns the list once the message is taken).
+ */
+static void produce_each(struct kafka_sink *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		rd_kafka_message_t *m = &s->batch[i];
+
+		m->err = rd_kafka_producev(s->rk, RD_KAFKA_V_RKT(s->rkt),
+					   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+					   RD_KAFKA_V_VALUE(m->payload, m->len),
+					   RD_KAFKA_V_KEY(m->key, m->key_len),
+					   RD_KAFKA_V_OPAQUE(m->_private),
+					   RD_KAFKA_V_HEADERS(s->batch_hdrs[i]), RD_KAFKA_V_END);
+		if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR)
+			s->batch_hdrs[i] = NULL;
+	}
+}
+
+/*
+ * Hand the messages written so far to librdkafka, which copies each beside
+ * its own header. Those its full queue refused stay, in order, with their
+ * bytes moved to the front; -EAGAIN until delivery reports make room.
+ */
+static int produce_pending(struct kafka_sink *s)
+{
+	size_t n = s->n_batch, kept = 0, to = 0;
+
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		rd_kafka_message_t *m = &s->batch[i];
+
+		m->payload = s->batch_bytes.data + s->batch_off[i];
+		m->key = m->key_len ? (char *)m->payload + m->len + 1 : NULL;
+		m->err = RD_KAFKA_RESP_ERR_NO_ERROR;
+	}
+	if (s->n_headers)
+		produce_each(s, n);
+	else
+		rd_kafka_produce_batch(s->rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, s->batch,
+				       (int)n);
+	for (size_t i = 0; i < n; i++) {
+		rd_kafka_message_t *m = &s->batch[i];
+		size_t size = m->len + 1 + m->key_len;
+
+		if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			s->outstanding++;
+			continue;
+		}
+		if (m->err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+			produce_failed(s, m);
+			if (s->batch_hdrs[i])
+				rd_kafka_headers_destroy(s->batch_hdrs[i]);
+			continue;
+		}
+		memmove(s->batch_bytes.data + to, m->payload, size);
+		s->batch[kept] = *m;
+		s->batch_off[kept] = to;
+		s->batch_hdrs[kept++] = s->batch_hdrs[i];
+		to += size;
+	}
+	s->n_batch = kept;
+	s->batch_bytes.len = to;
+	if (kept == 0)
+		return 0;
+	/* Delivery reports make room; the messages kept go first next time. */
+	poll_all(s);
+	return wait_for_reports(s);
+}
+
+/* The event, encoded, joins the batch; librdkafka gets it at the next flush or a full batch. */
 static int kafka_write(void *self, const struct event *ev)
 {
 	struct kafka_sink *s = self;
 	uint64_t ticket = sink_write_ticket(s->ctx);
-	void *ticket_ptr;
-	rd_kafka_resp_err_t e;
+	struct buffer *b = &s->batch_bytes;
+	char tmp[FIELD_TEXT_MAX];
+	const char *key = NULL;
+	size_t key_len = 0, off;
+	rd_kafka_message_t *m;
 	int rc;
 
-	s->line.len = 0;
-	rc = event_encoder_write(s->enc, ev, &s->line);
-	if (rc < 0)
+	if (s->n_batch == KAFKA_BATCH && produce_pending(s) < 0 && s->n_batch == KAFKA_BATCH)
+		return -EAGAIN; /* the event stays in the core's queue */
+	off = b->len;		/* after the produce, which moves what it keeps to the front */
+	rc = event_encoder_write(s->enc, ev, b);
+	if (rc < 0 || (rc = event_key(s, ev, tmp, &key, &key_len)) < 0 ||
+	    (rc = buffer_append(b, key, key_len)) < 0) {
+		b->len = off;
 		return rc;
-	if (s->key && (rc = event_key(s, ev)) < 0)
-		return rc;
-	/* No key rule: the event id, so a consumer can drop at-least-once duplicates by key. */
-	if (!s->key)
-		s->key_buf.len = 0;
-	if (s->id_key && (ev->flags & EVENT_HAS_ID)) {
-		if (buffer_reserve(&s->key_buf, EVENT_ID_TEXT + 1) < 0)
-			return -ENOMEM;
-		event_id_text(ev, s->key_buf.data);
-		s->key_buf.len = EVENT_ID_TEXT;
 	}
+	m = &s->batch[s->n_batch];
+	/* The message is the JSON line without its newline; the key follows the newline. */
+	*m = (rd_kafka_message_t){ .len = b->len - off - key_len - 1, .key_len = key_len };
 	/* The ticket rides in the message's opaque pointer, bit for bit (64-bit only). */
-	memcpy(&ticket_ptr, &ticket, sizeof(ticket_ptr));
-	/* The message is the JSON line without its newline. */
-	e = rd_kafka_producev(
-		s->rk, RD_KAFKA_V_RKT(s->rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-		RD_KAFKA_V_VALUE(s->line.data, s->line.len - 1),
-		RD_KAFKA_V_KEY(s->key_buf.len ? s->key_buf.data : NULL, s->key_buf.len),
-		RD_KAFKA_V_OPAQUE(ticket_ptr),
-		RD_KAFKA_V_HEADER("type", ev->type.ptr, (ssize_t)ev->type.len),
-		RD_KAFKA_V_HEADER("runner", ev->runner.ptr, (ssize_t)ev->runner.len),
-		RD_KAFKA_V_END);
-	if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
-		s->outstanding++;
-		return 0;
-	}
-	if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-		/* Delivery reports make room; the event stays in the core's queue. */
-		poll_all(s);
-		return wait_for_reports(s);
-	}
-	sink_report_error(s->ctx, "produce: %s", rd_kafka_err2str(e));
-	return -EIO;
+	memcpy(&m->_private, &ticket, sizeof(ticket));
+	s->batch_off[s->n_batch] = off;
+	s->batch_hdrs[s->n_batch] = s->n_headers ? event_headers(s, ev) : NULL;
+	s->n_batch++;
+	return 0;
 }
 
-/* librdkafka sends on its own (linger.ms); a flush only passes on the reports that came. */
+/* librdkafka sends on its own (linger.ms); a flush hands it the batch and passes on the reports that came. */
 static int kafka_flush(void *self)
 {
-	poll_all(self);
-	return 0;
+	struct kafka_sink *s = self;
+	int rc = produce_pending(s);
+
+	poll_all(s);
+	return rc;
 }
 
 static void kafka_destroy(void *self)
@@ -579,14 +785,17 @@ static void kafka_destroy(void *self)
 	s->ending = true;
 	/* In slices: a stop signal now (a second one) cuts the wait short. */
 	for (int64_t left = s->flush_timeout_ms;
-	     s->outstanding && left > 0 && !sink_stop_now(s->ctx); left -= KAFKA_FLUSH_SLICE_MS)
+	     (s->outstanding || s->n_batch) && left > 0 && !sink_stop_now(s->ctx);
+	     left -= KAFKA_FLUSH_SLICE_MS) {
+		produce_pending(s);
 		e = rd_kafka_flush(
 			s->rk, (int)(left < KAFKA_FLUSH_SLICE_MS ? left : KAFKA_FLUSH_SLICE_MS));
-	if (s->outstanding)
-		sink_report_error(s->ctx, "flush: %s; %d messages not delivered",
+	}
+	if (s->outstanding || s->n_batch)
+		sink_report_error(s->ctx, "flush: %s; %zu messages not delivered",
 				  sink_stop_now(s->ctx) ? "stopped by a signal" :
 							  rd_kafka_err2str(e),
-				  rd_kafka_outq_len(s->rk));
+				  (size_t)rd_kafka_outq_len(s->rk) + s->n_batch);
 	/* What the last flush settled counted (on_delivery()): the core decides the loss after it. */
 	if (s->failed)
 		sink_report_error(s->ctx, "%" PRIu64 " delivered, %" PRIu64 " failed", s->delivered,

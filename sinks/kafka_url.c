@@ -10,6 +10,7 @@ void kafka_url_free(struct kafka_url *url)
 	free(url->brokers);
 	free(url->topic);
 	free(url->key);
+	free(url->headers);
 	free(url->acks);
 	free(url->compression);
 	*url = (struct kafka_url){ 0 };
@@ -28,14 +29,16 @@ static int set_param(struct kafka_url *url, const char *param, size_t len, const
 	klen = (size_t)(eq - param);
 	if (klen == 3 && strncmp(param, "key", 3) == 0)
 		slot = &url->key;
+	else if (klen == 7 && strncmp(param, "headers", 7) == 0)
+		slot = &url->headers;
 	else if (klen == 4 && strncmp(param, "acks", 4) == 0)
 		slot = &url->acks;
 	else if (klen == 11 && strncmp(param, "compression", 11) == 0)
 		slot = &url->compression;
 	else
 		return error_set(err, EINVAL,
-				 "kafka URL '%s': unknown parameter '%.*s' (key, acks, "
-				 "compression; "
+				 "kafka URL '%s': unknown parameter '%.*s' (key, headers, "
+				 "acks, compression; "
 				 "-X for librdkafka properties)",
 				 text, (int)klen, param);
 	free(*slot);

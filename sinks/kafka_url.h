@@ -1,4 +1,4 @@
-/* The kafka sink's address: kafka://host:port[,host:port]/topic?key=FIELD&acks=all&compression=zstd. */
+/* The kafka sink's address: kafka://host:port[,host:port]/topic?key=FIELD&headers=LIST&acks=all&compression=zstd. */
 #ifndef SINKS_KAFKA_URL_H
 #define SINKS_KAFKA_URL_H
 
@@ -8,7 +8,8 @@
 struct kafka_url {
 	char *brokers; /* "host:port,host:port" */
 	char *topic;
-	char *key; /* event field the message key comes from */
+	char *key;     /* event field the message key comes from */
+	char *headers; /* event fields sent as headers, "type,runner" */
 	char *acks;
 	char *compression;
 };

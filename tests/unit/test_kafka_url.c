@@ -16,12 +16,14 @@ static void test_full(void **state)
 
 	(void)state;
 	assert_int_equal(kafka_url_parse("kafka://a:9092,b:9093/"
-					 "events?key=pid&acks=all&compression=zstd",
+					 "events?key=pid&headers=type,runner&acks=all&compression="
+					 "zstd",
 					 &u, &err),
 			 0);
 	assert_string_equal(u.brokers, "a:9092,b:9093");
 	assert_string_equal(u.topic, "events");
 	assert_string_equal(u.key, "pid");
+	assert_string_equal(u.headers, "type,runner");
 	assert_string_equal(u.acks, "all");
 	assert_string_equal(u.compression, "zstd");
 	kafka_url_free(&u);
@@ -38,6 +40,7 @@ static void test_cli_form(void **state)
 	assert_string_equal(u.brokers, "h:1");
 	assert_string_equal(u.topic, "t");
 	assert_null(u.key);
+	assert_null(u.headers);
 	assert_null(u.acks);
 	kafka_url_free(&u);
 }

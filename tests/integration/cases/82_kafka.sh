@@ -14,11 +14,11 @@ lines_once() {
 if ! command -v kcat >/dev/null; then
 	skip "kafka sink" "kcat is not installed (make deps)"
 else
-	begin "kafka: every event delivered once, key from a field, type and runner headers"
+	begin "kafka: every event delivered once, key from a field, headers=type,runner"
 	d=$WORK/kafka
 	mkdir -p "$d"
 	start_mock "$d"
-	timeout 60 "$C" run -X linger.ms=2 --sink "kafka://$boot/events?key=line&compression=zstd" \
+	timeout 60 "$C" run -X linger.ms=2 --sink "kafka://$boot/events?key=line&headers=type,runner&compression=zstd" \
 		exec --format text -- seq 1 20000 2>"$d/err"
 	eq "collector exit status" 0 $?
 	read_back "$d"
