@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make bench-spool: exec -> kafka (librdkafka's mock cluster) with and without a spool, alternating,
 # medians of RUNS; spool-fsync=batch should keep >= 80 % of the spool-off throughput. Then the
-# outage row (below). Quick look: RUNS=1 N=20000 OUTAGE_S=10 make bench-spool.
+# outage row (below; RUNS=0 runs it alone). Quick look: RUNS=1 N=20000 OUTAGE_S=10 make bench-spool.
 set -euo pipefail
 BUILD=${BUILD:-build}
 N=${N:-200000}
@@ -29,16 +29,19 @@ one() {
 
 median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 
-for mode in off batch none interval; do : >"$d/$mode"; done
-for _ in $(seq "$RUNS"); do
-	for mode in off batch none interval; do one "$mode" >>"$d/$mode"; done
-done
-off=$(median <"$d/off")
-printf '%-10s %12s %8s\n' spool events/s "% of off"
-for mode in off batch none interval; do
-	m=$(median <"$d/$mode")
-	printf '%-10s %12s %7s%%\n' "$mode" "$m" $((m * 100 / off))
-done
+# RUNS=0 skips to the outage row.
+if [ "$RUNS" -gt 0 ]; then
+	for mode in off batch none interval; do : >"$d/$mode"; done
+	for _ in $(seq "$RUNS"); do
+		for mode in off batch none interval; do one "$mode" >>"$d/$mode"; done
+	done
+	off=$(median <"$d/off")
+	printf '%-10s %12s %8s\n' spool events/s "% of off"
+	for mode in off batch none interval; do
+		m=$(median <"$d/$mode")
+		printf '%-10s %12s %7s%%\n' "$mode" "$m" $((m * 100 / off))
+	done
+fi
 
 # The outage row: the brokers down for OUTAGE_S (600) while exec feeds RATE (5,000) events/s
 # into the spool; then back. Prints the spool's peak size on disk, the collector's RSS over the
@@ -87,6 +90,7 @@ t1=$(date +%s%N)
 reconnect_ms=$(((t_first - t0) / 1000000))
 drain_ms=$(((t1 - t_first) / 1000000))
 echo
+uptime
 printf 'outage %d s at %d events/s: %d events generated, exit %d\n' "$OUTAGE_S" "$RATE" "$(cat "$d/generated")" "$rc"
 printf '  spool on disk at its peak   %d MB (%d bytes/event)\n' $((disk / 1000000)) $((disk / (RATE * OUTAGE_S)))
 printf '  collector RSS over outage   %d..%d KiB (%d after 60 s, %d at the end)\n' \
