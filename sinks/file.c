@@ -20,6 +20,10 @@
 #include "rotated_name.h"
 #include "rotation_worker.h"
 
+/*
+ * The write buffer: a whole drain of the queue (--queue-bytes) goes out in one
+ * write(2) at the flush, never less than this.
+ */
 #define FILE_HIGH_WATER ((size_t)256 * 1024)
 /* Backoff of the retries on a full filesystem under the block policy. */
 #define FULL_RETRY_FIRST 0.1
@@ -306,7 +310,9 @@ static void *file_create(struct sink_ctx *ctx, const struct options *opts, struc
 	}
 	s->ctx = ctx;
 	s->next_seq = 1;
-	fd_writer_init(&s->out, -1, FILE_HIGH_WATER);
+	fd_writer_init(&s->out, -1,
+		       sink_queue_bytes(ctx) > FILE_HIGH_WATER ? sink_queue_bytes(ctx) :
+								 FILE_HIGH_WATER);
 	ev_init(&s->age_timer, on_age);
 	ev_init(&s->full_timer, on_full_retry);
 	s->full_timer.data = s;
