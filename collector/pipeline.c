@@ -281,11 +281,6 @@ bool sink_blocks(const struct sink_ctx *ctx)
 	return ctx->queue.policy == QUEUE_BLOCK;
 }
 
-size_t sink_queue_bytes(const struct sink_ctx *ctx)
-{
-	return ctx->queue.max_bytes;
-}
-
 void sink_ready(struct sink_ctx *ctx)
 {
 	ctx->waiting = false;

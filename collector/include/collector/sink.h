@@ -6,7 +6,6 @@
 #define COLLECTOR_SINK_H
 
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
 
 #include <collector/error.h>
@@ -116,15 +115,6 @@ const char *sink_name(const struct sink_ctx *ctx);
  * @return true under the block policy.
  */
 bool sink_blocks(const struct sink_ctx *ctx);
-
-/**
- * The byte limit of the sink's queue (--queue-bytes): one drain hands the
- * sink at most about this much, so a sink that buffers its writes can take a
- * whole drain into one write(2) with a buffer of this size.
- * @param ctx the sink's context
- * @return the limit in bytes.
- */
-size_t sink_queue_bytes(const struct sink_ctx *ctx);
 
 /**
  * Whether the sink should give up its end waits now: after the loop has
