@@ -1,11 +1,11 @@
-/* Free lists of event blocks by size class (16 bytes apart), bounded in bytes, released last by the last event. */
+/* Free lists of event blocks by size class (malloc's 16-byte chunks), bounded in bytes, released last by the last event. */
 #include <stdbool.h>
 #include <stdlib.h>
 
 #include "event_pool.h"
 
 #define CLASS_STEP 16
-#define CLASSES (EVENT_POOL_BLOCK_MAX / CLASS_STEP)
+#define CLASSES ((EVENT_POOL_BLOCK_MAX + (int)sizeof(size_t)) / CLASS_STEP + 1)
 
 /* A free block's first bytes link it to the next one of its class. */
 struct free_block {
@@ -52,10 +52,21 @@ void event_pool_release(struct event_pool *p)
 		free(p);
 }
 
+/*
+ * Blocks of 16k - 8 bytes: malloc's chunks are 16-byte multiples with an
+ * 8-byte header, so a pooled event costs the memory malloc(size) would.
+ */
+static size_t block_size(int c)
+{
+	return (size_t)(c + 1) * CLASS_STEP - sizeof(size_t);
+}
+
 /* The class of a block of @p size bytes, -1 above EVENT_POOL_BLOCK_MAX. */
 static int class_of(size_t size)
 {
-	return size <= EVENT_POOL_BLOCK_MAX ? (int)((size + CLASS_STEP - 1) / CLASS_STEP) - 1 : -1;
+	return size <= EVENT_POOL_BLOCK_MAX ?
+		       (int)((size + sizeof(size_t) + CLASS_STEP - 1) / CLASS_STEP) - 1 :
+		       -1;
 }
 
 struct event *event_pool_event(struct event_pool *p, struct span type, struct span comm,
@@ -71,10 +82,10 @@ struct event *event_pool_event(struct event_pool *p, struct span type, struct sp
 	if (c >= 0 && p->free[c]) {
 		block = p->free[c];
 		p->free[c] = p->free[c]->next;
-		p->held -= (size_t)(c + 1) * CLASS_STEP;
+		p->held -= block_size(c);
 	} else {
 		/* A block of the whole class, so any event of the class fits it later. */
-		block = malloc(c >= 0 ? (size_t)(c + 1) * CLASS_STEP : size);
+		block = malloc(c >= 0 ? block_size(c) : size);
 		if (!block)
 			return NULL;
 	}
@@ -88,7 +99,7 @@ void event_pool_put(struct event *ev)
 {
 	struct event_pool *p = ev->pool;
 	int c = class_of(ev->size);
-	size_t bytes = c >= 0 ? (size_t)(c + 1) * CLASS_STEP : 0;
+	size_t bytes = c >= 0 ? block_size(c) : 0;
 
 	p->live--;
 	if (!p->released && c >= 0 && p->held + bytes <= p->max_bytes) {
