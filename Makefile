@@ -240,7 +240,7 @@ valgrind: $(UNIT_BINS)
 		echo "valgrind clean: $$t"; done
 
 bench: all
-	@BUILD=$(abspath $(BUILD)) bash tools/bench/pipeline.sh
+	@BUILD=$(abspath $(BUILD)) BASELINE=$(BASELINE) bash tools/bench/pipeline.sh
 
 # Fuzz targets (tests/fuzz/fuzz_*.c, libFuzzer): each runs FUZZ_SECONDS from its seed
 # corpus in tests/fuzz/corpus/NAME; what it finds goes to build-fuzz/corpus/NAME, a

@@ -13,8 +13,10 @@
 
 extern char **environ;
 
-/* Bigger pipes mean fewer wake-ups under floods; the kernel may refuse. */
+/* Bigger pipes mean fewer wake-ups under floods: the reader takes a whole pipe per read. */
 #define CHILD_PIPE_SIZE (1 << 20)
+/* Below this the kernel's default (64 KiB) stays. */
+#define CHILD_PIPE_MIN (128 << 10)
 
 static void close_fd(int *fd)
 {
@@ -36,6 +38,18 @@ static int make_pipe(int fds[2], int parent_end, struct error *err)
 		return error_set(err, e, "fcntl: %s", strerror(e));
 	}
 	return 0;
+}
+
+/*
+ * A tuning, not a contract: past /proc/sys/fs/pipe-max-size (unprivileged) or
+ * over the user's pipe-user-pages quota the kernel refuses (EPERM), and the
+ * next smaller size is tried; failing all, the default pipe stays.
+ */
+static void grow_pipe(int fd)
+{
+	for (int size = CHILD_PIPE_SIZE; size >= CHILD_PIPE_MIN; size /= 2)
+		if (fcntl(fd, F_SETPIPE_SZ, size) >= 0)
+			return;
 }
 
 /* dup2 that also clears close-on-exec when @p from already is @p to. */
@@ -151,7 +165,7 @@ int child_spawn(const struct child_spec *spec, struct child *out, struct error *
 		rc = error_set(err, errno, "open /dev/null: %s", strerror(errno));
 		goto fail;
 	}
-	fcntl(o[0], F_SETPIPE_SZ, CHILD_PIPE_SIZE);
+	grow_pipe(o[0]);
 	fds[0] = spec->stdin_pipe ? in[0] : null_fd;
 	fds[1] = o[1];
 	fds[2] = e[1];

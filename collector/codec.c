@@ -114,7 +114,16 @@ bool utf8_valid(const void *data, size_t n)
 		uint64_t w;
 		int len;
 
-		/* ASCII eight bytes at a time: most lines are mostly ASCII. */
+		/* ASCII 32, then eight bytes at a time: most lines are mostly ASCII. */
+		if (i + 32 <= n) {
+			uint64_t v[4];
+
+			memcpy(v, p + i, 32);
+			if (!((v[0] | v[1] | v[2] | v[3]) & 0x8080808080808080ULL)) {
+				i += 32;
+				continue;
+			}
+		}
 		if (i + 8 <= n) {
 			memcpy(&w, p + i, 8);
 			if (!(w & 0x8080808080808080ULL)) {

@@ -4,6 +4,8 @@
 
 #include <collector/event.h>
 
+#include "event_pool.h"
+
 static char *put(char *dst, struct span *field, struct span src)
 {
 	if (src.len)
@@ -13,23 +15,33 @@ static char *put(char *dst, struct span *field, struct span src)
 	return dst + src.len;
 }
 
-struct event *event_new(struct span type, struct span comm, struct span data)
+/* An empty data span stands for {}; comm is cut at EVENT_COMM_MAX. */
+static void normalize(struct span *comm, struct span *data)
 {
 	static const struct span empty_object = { "{}", 2 };
-	struct event *ev;
+
+	if (data->len == 0)
+		*data = empty_object;
+	if (comm->len > EVENT_COMM_MAX)
+		comm->len = EVENT_COMM_MAX;
+}
+
+size_t event_alloc_size(struct span type, struct span comm, struct span data)
+{
 	size_t size;
+
+	normalize(&comm, &data);
+	size = sizeof(struct event) + EVENT_RUNNER_MAX + type.len + comm.len + data.len;
+	return size > UINT32_MAX ? 0 : size;
+}
+
+struct event *event_init(void *block, size_t size, struct span type, struct span comm,
+			 struct span data)
+{
+	struct event *ev = block;
 	char *p;
 
-	if (data.len == 0)
-		data = empty_object;
-	if (comm.len > EVENT_COMM_MAX)
-		comm.len = EVENT_COMM_MAX;
-	size = sizeof(*ev) + EVENT_RUNNER_MAX + type.len + comm.len + data.len;
-	if (size > UINT32_MAX)
-		return NULL;
-	ev = malloc(size);
-	if (!ev)
-		return NULL;
+	normalize(&comm, &data);
 	memset(ev, 0, sizeof(*ev));
 	ev->refs = 1;
 	ev->size = (uint32_t)size;
@@ -41,9 +53,21 @@ struct event *event_new(struct span type, struct span comm, struct span data)
 	return ev;
 }
 
+struct event *event_new(struct span type, struct span comm, struct span data)
+{
+	size_t size = event_alloc_size(type, comm, data);
+	void *block = size ? malloc(size) : NULL;
+
+	return block ? event_init(block, size, type, comm, data) : NULL;
+}
+
 void event_unref(struct event *ev)
 {
-	if (ev && --ev->refs == 0)
+	if (!ev || --ev->refs > 0)
+		return;
+	if (ev->pool)
+		event_pool_put(ev);
+	else
 		free(ev);
 }
 

@@ -32,6 +32,10 @@ struct event_encoder {
 	bool cached_valid;
 	int64_t cached_sec;	/* second whose date prefix is cached */
 	char cached_prefix[32]; /* "2026-11-23T06:31:00." */
+	size_t prefix_len;
+	char sec_digits[24]; /* cached_sec in decimal: ts_ns's leading digits */
+	size_t sec_len;
+	uint64_t frac; /* nanoseconds of the last timestamp written */
 };
 
 static void print_literal(void *ctx, const char *s, size_t len)
@@ -135,31 +139,6 @@ size_t format_rfc3339_ns(int64_t ts_ns, char *dst)
 }
 
 /*
- * The quoted JSON literal of a timestamp (digits and punctuation need no
- * escaping). gmtime_r and strftime cost more than the rest of an event, so
- * the date part is formatted once a second.
- */
-static size_t format_ts_literal(struct event_encoder *enc, int64_t ts_ns, char *dst)
-{
-	uint64_t frac;
-	int64_t sec = split_ns(ts_ns, &frac);
-	size_t n;
-
-	if (!enc->cached_valid || sec != enc->cached_sec) {
-		enc->cached_valid = true;
-		format_prefix(sec, enc->cached_prefix);
-		enc->cached_sec = sec;
-	}
-	n = strlen(enc->cached_prefix);
-	dst[0] = '"';
-	memcpy(dst + 1, enc->cached_prefix, n);
-	put_digits(dst + 1 + n, frac, 9);
-	dst[n + 10] = 'Z';
-	dst[n + 11] = '"';
-	return n + 12;
-}
-
-/*
  * snprintf("%lld") was a tenth of the encoding time; two digits per division
  * make the 19-digit ts_ns cheap.
  */
@@ -193,12 +172,53 @@ static size_t format_int(long long v, char *dst)
 	return len + sizeof(tmp) - n;
 }
 
+/*
+ * The quoted JSON literal of a timestamp (digits and punctuation need no
+ * escaping). gmtime_r and strftime cost more than the rest of an event, so
+ * the date part is formatted once a second, and so are the leading digits
+ * of ts_ns (put_ts_ns()).
+ */
+static size_t format_ts_literal(struct event_encoder *enc, int64_t ts_ns, char *dst)
+{
+	uint64_t frac;
+	int64_t sec = split_ns(ts_ns, &frac);
+	size_t n;
+
+	if (!enc->cached_valid || sec != enc->cached_sec) {
+		enc->cached_valid = true;
+		enc->prefix_len = format_prefix(sec, enc->cached_prefix);
+		enc->cached_sec = sec;
+		enc->sec_len = sec > 0 ? format_int(sec, enc->sec_digits) : 0;
+	}
+	enc->frac = frac;
+	n = enc->prefix_len;
+	dst[0] = '"';
+	memcpy(dst + 1, enc->cached_prefix, n);
+	put_digits(dst + 1 + n, frac, 9);
+	dst[n + 10] = 'Z';
+	dst[n + 11] = '"';
+	return n + 12;
+}
+
 /* Copy a string constant to @p p; the caller reserved room. */
 #define PUT(p, lit) (memcpy((p), (lit), sizeof(lit) - 1), (p) + sizeof(lit) - 1)
 
 static char *put_int(char *p, long long v)
 {
 	return p + format_int(v, p);
+}
+
+/*
+ * ts_ns of the timestamp format_ts_literal() just wrote: after 1970-01-01T00:00:01
+ * it is the second's cached digits and the nanoseconds as 9 digits.
+ */
+static char *put_ts_ns(struct event_encoder *enc, char *p, int64_t ts_ns)
+{
+	if (enc->sec_len == 0)
+		return put_int(p, (long long)ts_ns);
+	memcpy(p, enc->sec_digits, enc->sec_len);
+	put_digits(p + enc->sec_len, enc->frac, 9);
+	return p + enc->sec_len + 9;
 }
 
 static char *put_bytes(char *p, const void *src, size_t n)
@@ -230,7 +250,7 @@ int event_encoder_write(struct event_encoder *enc, const struct event *ev, struc
 	p = PUT(p, ",\"ts\":");
 	p += format_ts_literal(enc, ev->ts_ns, p);
 	p = PUT(p, ",\"ts_ns\":");
-	p = put_int(p, (long long)ev->ts_ns);
+	p = put_ts_ns(enc, p, ev->ts_ns);
 	p = PUT(p, ",\"runner\":");
 	p = put_bytes(p, runner->data, runner->len);
 	p = PUT(p, ",\"seq\":");

@@ -13,6 +13,11 @@
 #include <collector/buffer.h>
 #include <collector/json_decoder.h>
 
+#include "event_pool.h"
+
+/* Free event blocks a decoder keeps: the default queue's bytes (4 MiB). */
+#define POOL_MAX_BYTES ((size_t)4 << 20)
+
 enum envelope_key { KEY_OTHER, KEY_TYPE, KEY_PID, KEY_TID, KEY_PPID, KEY_COMM, KEY_DATA };
 
 struct json_decoder {
@@ -39,7 +44,9 @@ struct json_decoder {
 	int kept; /* members kept for data */
 	bool kept_only_data;
 	struct span data_value;
-	struct buffer members;
+	struct span first;     /* the first member kept, copied only when others follow */
+	struct buffer members; /* "{" and the members kept, from the second one on */
+	struct event_pool *pool;
 	struct buffer fixed; /* the line with lone surrogates replaced */
 	bool repaired;	     /* the last line needed it */
 };
@@ -67,21 +74,26 @@ static int cancel(struct json_decoder *d, const char *why)
 /* A top-level member's value ended at @p end: keep it unless it was envelope. */
 static int end_member(struct json_decoder *d, size_t end)
 {
+	struct span m = { d->line + d->member_start, end - d->member_start };
+
 	d->prev_end = end;
 	if (d->taken)
 		return 1;
-	if (d->kept++ > 0 && buffer_append(&d->members, ",", 1) < 0)
-		return cancel(d, "out of memory");
-	if (buffer_append(&d->members, d->line + d->member_start, end - d->member_start) < 0)
-		return cancel(d, "out of memory");
-	if (d->key == KEY_DATA && d->kept == 1) {
+	/* The usual line keeps one member, "data": its bytes are used in place. */
+	if (d->kept++ == 0) {
 		size_t vstart = skip(d->line, d->key_end, end, ':');
 
+		d->first = m;
+		d->kept_only_data = d->key == KEY_DATA;
 		d->data_value = (struct span){ d->line + vstart, end - vstart };
-		d->kept_only_data = true;
-	} else {
-		d->kept_only_data = false;
+		return 1;
 	}
+	d->kept_only_data = false;
+	if (d->kept == 2 && (buffer_append(&d->members, "{", 1) < 0 ||
+			     buffer_append(&d->members, d->first.ptr, d->first.len) < 0))
+		return cancel(d, "out of memory");
+	if (buffer_append(&d->members, ",", 1) < 0 || buffer_append(&d->members, m.ptr, m.len) < 0)
+		return cancel(d, "out of memory");
 	return 1;
 }
 
@@ -155,20 +167,23 @@ static int on_string(void *ctx, const unsigned char *s, size_t len)
 	return scalar(d);
 }
 
+/* Every top-level key comes through here: the length picks the one candidate to compare. */
 static enum envelope_key classify(const unsigned char *k, size_t len)
 {
-	static const struct {
-		const char *name;
-		enum envelope_key key;
-	} keys[] = {
-		{ "type", KEY_TYPE }, { "pid", KEY_PID },   { "tid", KEY_TID },
-		{ "ppid", KEY_PPID }, { "comm", KEY_COMM }, { "data", KEY_DATA },
-	};
-
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (strlen(keys[i].name) == len && memcmp(keys[i].name, k, len) == 0)
-			return keys[i].key;
-	return KEY_OTHER;
+	switch (len) {
+	case 3:
+		return memcmp(k, "pid", 3) == 0 ? KEY_PID :
+		       memcmp(k, "tid", 3) == 0 ? KEY_TID :
+						  KEY_OTHER;
+	case 4:
+		return memcmp(k, "type", 4) == 0 ? KEY_TYPE :
+		       memcmp(k, "ppid", 4) == 0 ? KEY_PPID :
+		       memcmp(k, "comm", 4) == 0 ? KEY_COMM :
+		       memcmp(k, "data", 4) == 0 ? KEY_DATA :
+						   KEY_OTHER;
+	default:
+		return KEY_OTHER;
+	}
 }
 
 static int on_map_key(void *ctx, const unsigned char *k, size_t len)
@@ -258,7 +273,8 @@ struct json_decoder *json_decoder_new(const char *default_type)
 	if (!d)
 		return NULL;
 	d->default_type = strdup(default_type);
-	if (!d->default_type || reset_handle(d) < 0) {
+	d->pool = event_pool_new(POOL_MAX_BYTES);
+	if (!d->default_type || !d->pool || reset_handle(d) < 0) {
 		json_decoder_free(d);
 		return NULL;
 	}
@@ -273,6 +289,7 @@ void json_decoder_free(struct json_decoder *d)
 		yajl_free(d->h);
 	buffer_free(&d->members);
 	buffer_free(&d->fixed);
+	event_pool_release(d->pool);
 	free(d->default_type);
 	free(d);
 }
@@ -399,6 +416,22 @@ bool json_decoder_repaired(const struct json_decoder *d)
 	return d->repaired;
 }
 
+/* The data object of the members kept: {} for none, else "{" members "}". */
+static int members_object(struct json_decoder *d, struct span *data)
+{
+	if (d->kept == 0) {
+		*data = (struct span){ "{}", 2 };
+		return 0;
+	}
+	if (d->kept == 1 && (buffer_append(&d->members, "{", 1) < 0 ||
+			     buffer_append(&d->members, d->first.ptr, d->first.len) < 0))
+		return -ENOMEM;
+	if (buffer_append(&d->members, "}", 1) < 0)
+		return -ENOMEM;
+	*data = (struct span){ d->members.data, d->members.len };
+	return 0;
+}
+
 struct event *json_decoder_decode(struct json_decoder *d, const char *line, size_t len,
 				  struct error *err)
 {
@@ -432,17 +465,11 @@ struct event *json_decoder_decode(struct json_decoder *d, const char *line, size
 
 	type = d->type_len ? (struct span){ d->type, d->type_len } : span_str(d->default_type);
 	comm = (struct span){ d->comm, d->comm_len };
-	if (d->kept_only_data) {
+	if (d->kept_only_data)
 		data = d->data_value;
-	} else {
-		if (buffer_reserve(&d->members, 2) < 0)
-			goto oom;
-		memmove(d->members.data + 1, d->members.data, d->members.len);
-		d->members.data[0] = '{';
-		d->members.data[d->members.len + 1] = '}';
-		data = (struct span){ d->members.data, d->members.len + 2 };
-	}
-	ev = event_new(type, comm, data);
+	else if (members_object(d, &data) < 0)
+		goto oom;
+	ev = event_pool_event(d->pool, type, comm, data);
 	if (!ev)
 		goto oom;
 	ev->flags = d->flags;

@@ -20,6 +20,12 @@
 #include "rotated_name.h"
 #include "rotation_worker.h"
 
+/*
+ * Batches of 256 KiB, not the queue's 4 MiB: measured (issue 26), a whole
+ * queue drain per write(2) cost the collector ~10% more CPU, the kernel's
+ * copy into the page cache missing the caches (copy_folio_from_iter_atomic
+ * 3.7% of the samples at 256 KiB, 12-13% at 4 MiB); the calls saved were few.
+ */
 #define FILE_HIGH_WATER ((size_t)256 * 1024)
 /* Backoff of the retries on a full filesystem under the block policy. */
 #define FULL_RETRY_FIRST 0.1

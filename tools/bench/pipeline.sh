@@ -2,18 +2,24 @@
 # Pipeline benchmark for the collector (`make bench`).
 #
 # Part A, throughput: N fixed-size 200-byte JSON events from tools/bench/gen,
-# RUNS runs per case, median reported:
+# RUNS rounds in which every case runs once in turn (so load on a shared
+# machine falls on all of them alike), medians reported with ratios:
 #   - collector run --sink file:OUT exec --format json -- gen N   (output checked)
 #   - the same with the collector on CPU 0 and gen on CPU 1 (taskset, >= 2 CPUs)
+#   - with BASELINE=DIR, the first case with DIR/collector too (e.g. main's build)
+#   - gen N | yajl_parse   (tools/bench/yajl_parse.c: yajl parses each line, nothing
+#                           else: the parser ceiling)
 #   - gen N | jq -c . > /dev/null                                (the reference)
 #   - gen N | cat > /dev/null                                    (the floor)
 # Part B, memory under backpressure: collector run exec --format json --
 # gen 10000000 | slow_reader 10000 for THROTTLE seconds, then SIGTERM to the
 # collector (it stops gen, drains and exits); reports the collector's peak RSS
 # (VmHWM, polled every 100 ms) and checks that, with the default block policy,
-# every generated event reached the reader, once and in order.
+# every generated event reached the reader, once and in order. With BASELINE
+# the baseline's collector runs Part B too, and both peaks are printed.
 #
-# Environment: BUILD (build directory, default ./build), BENCH_EVENTS (N,
+# Environment: BUILD (build directory, default ./build), BASELINE (another
+# build directory to compare against, optional), BENCH_EVENTS (N,
 # default 2000000), BENCH_RUNS (default 5), BENCH_THROTTLE_SECONDS (default 10).
 # Exit status: 0, or 1 when an output was wrong (missing, extra or reordered
 # events, a hang, a crash). Being slow is reported, never a failure.
@@ -24,6 +30,8 @@ BUILD=${BUILD:-$ROOT/build}
 COLLECTOR=$BUILD/collector
 GEN=$BUILD/tools/bench/gen
 SLOW=$BUILD/tools/bench/slow_reader
+YAJL=$BUILD/tools/bench/yajl_parse
+BASE_COLLECTOR=${BASELINE:+$BASELINE/collector}
 N=${BENCH_EVENTS:-2000000}
 RUNS=${BENCH_RUNS:-5}
 THROTTLE=${BENCH_THROTTLE_SECONDS:-10}
@@ -31,7 +39,7 @@ B_EVENTS=10000000
 B_EPS=10000
 DRAIN_LIMIT=30
 
-for bin in "$COLLECTOR" "$GEN" "$SLOW"; do
+for bin in "$COLLECTOR" "$GEN" "$SLOW" "$YAJL" ${BASE_COLLECTOR:+"$BASE_COLLECTOR"}; do
 	if [[ ! -x $bin ]]; then
 		echo "bench: $bin is missing (run make first)" >&2
 		exit 1
@@ -113,9 +121,9 @@ check_collector_output() {
 	return 1
 }
 
-# One timed collector run; prints its wall seconds. $1: "pin" or "nopin".
+# One timed collector run; prints its wall seconds. $1: "pin" or "nopin", $2: the binary.
 collector_run_once() {
-	local pin=$1 out=$tmp/out.jsonl rc=0 t0 t1 why
+	local pin=$1 bin=$2 out=$tmp/out.jsonl rc=0 t0 t1 why
 	local -a pre=() gpre=()
 	if [[ $pin == pin ]]; then
 		pre=(taskset -c 0)
@@ -123,7 +131,7 @@ collector_run_once() {
 	fi
 	rm -f "$out"
 	t0=$(now)
-	"${pre[@]}" "$COLLECTOR" run --sink "file:$out" exec --format json -- "${gpre[@]}" "$GEN" "$N" \
+	"${pre[@]}" "$bin" run --sink "file:$out" exec --format json -- "${gpre[@]}" "$GEN" "$N" \
 		>"$tmp/collector.stdout" 2>"$tmp/collector.stderr" || rc=$?
 	t1=$(now)
 	if (( rc != 0 )); then
@@ -147,6 +155,17 @@ jq_run_once() {
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f\n", b - a }'
 }
 
+yajl_run_once() {
+	local t0 t1 rc=0
+	t0=$(now)
+	"$GEN" "$N" 2>/dev/null | "$YAJL" 2>"$tmp/yajl.stderr" || rc=$?
+	t1=$(now)
+	(( rc == 0 )) || fail "gen | yajl_parse exited $rc: $(head -c 300 "$tmp/yajl.stderr")"
+	grep -q "^parsed $N lines, 0 invalid" "$tmp/yajl.stderr" ||
+		fail "yajl_parse: $(head -c 300 "$tmp/yajl.stderr"), expected $N valid lines"
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f\n", b - a }'
+}
+
 cat_run_once() {
 	local t0 t1 rc=0
 	t0=$(now)
@@ -156,25 +175,41 @@ cat_run_once() {
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f\n", b - a }'
 }
 
-declare -A case_eps case_secs case_range case_note
+declare -A case_eps case_secs case_range case_note case_cmd case_runs
 case_order=()
 
-# measure NAME FUNCTION [ARGS...]: RUNS runs, records the median.
-measure() {
-	local name=$1 s
+# add_case NAME FUNCTION [ARGS...]: a case of the rounds below.
+add_case() {
+	local name=$1
 	shift
-	local -a secs=() rates=()
-	local i
-	for ((i = 1; i <= RUNS; i++)); do
-		s=$("$@" | tail -n 1)
-		secs+=("$s")
-		rates+=("$(awk -v n="$N" -v s="$s" 'BEGIN { printf "%.0f\n", n / s }')")
-	done
 	case_order+=("$name")
-	case_secs[$name]=$(median "${secs[@]}")
-	case_eps[$name]=$(awk -v n="$N" -v s="${case_secs[$name]}" 'BEGIN { printf "%.0f\n", n / s }')
-	case_range[$name]="$(commas "$(printf '%s\n' "${rates[@]}" | sort -g | head -n 1)")..$(commas "$(printf '%s\n' "${rates[@]}" | sort -g | tail -n 1)")"
-	printf '  %-44s done (median %.3f s)\n' "$name" "${case_secs[$name]}"
+	case_cmd[$name]="$*"
+}
+
+# run_rounds: RUNS rounds, each case once per round in turn; records the medians.
+run_rounds() {
+	local i name s
+	local -a secs rates
+	for ((i = 1; i <= RUNS; i++)); do
+		for name in "${case_order[@]}"; do
+			[[ -n ${case_note[$name]:-} ]] && continue
+			# shellcheck disable=SC2086 # the command's words
+			s=$(${case_cmd[$name]} | tail -n 1)
+			case_runs[$name]+="$s "
+		done
+		printf '  round %d of %d done (load average %s)\n' "$i" "$RUNS" "$(cut -d' ' -f1-3 /proc/loadavg)"
+	done
+	for name in "${case_order[@]}"; do
+		[[ -n ${case_note[$name]:-} ]] && continue
+		read -r -a secs <<<"${case_runs[$name]}"
+		rates=()
+		for s in "${secs[@]}"; do
+			rates+=("$(awk -v n="$N" -v s="$s" 'BEGIN { printf "%.0f\n", n / s }')")
+		done
+		case_secs[$name]=$(median "${secs[@]}")
+		case_eps[$name]=$(awk -v n="$N" -v s="${case_secs[$name]}" 'BEGIN { printf "%.0f\n", n / s }')
+		case_range[$name]="$(commas "$(printf '%s\n' "${rates[@]}" | sort -g | head -n 1)")..$(commas "$(printf '%s\n' "${rates[@]}" | sort -g | tail -n 1)")"
+	done
 }
 
 skip_case() {
@@ -182,7 +217,7 @@ skip_case() {
 	case_note[$1]=$2
 }
 
-# Runs of `measure` happen in command substitutions (subshells), so failures
+# Runs happen in command substitutions (subshells), so failures
 # are recorded in a file, not a variable.
 fail() {
 	echo "$*" >>"$tmp/failures"
@@ -191,46 +226,58 @@ fail() {
 
 ncpu=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
 echo "== collector pipeline benchmark ($(date -u +%Y-%m-%dT%H:%M:%SZ), $ncpu CPUs, $(uname -r))"
-echo "   N=$N events x 200 bytes ($(awk -v n="$N" 'BEGIN { printf "%.0f", n * 200 / 1048576 }') MiB), $RUNS runs per case, median reported"
+echo "   N=$N events x 200 bytes ($(awk -v n="$N" 'BEGIN { printf "%.0f", n * 200 / 1048576 }') MiB), $RUNS rounds (cases alternate), median reported"
+echo "   load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "-- Part A: throughput"
 C_FREE="collector exec --format json -> file"
+C_BASE="baseline collector (BASELINE) -> file"
 C_PIN="collector on CPU 0, gen on CPU 1 (taskset)"
+Y="gen | yajl_parse (parser ceiling)"
 J="gen | jq -c . > /dev/null"
 K="gen | cat > /dev/null (floor)"
 
-measure "$C_FREE" collector_run_once nopin
+add_case "$C_FREE" collector_run_once nopin "$COLLECTOR"
+[[ -n $BASE_COLLECTOR ]] && add_case "$C_BASE" collector_run_once nopin "$BASE_COLLECTOR"
 if ! command -v taskset >/dev/null 2>&1; then
 	skip_case "$C_PIN" "skipped: taskset not installed"
 elif (( ncpu < 2 )); then
 	skip_case "$C_PIN" "skipped: needs 2 CPUs, have $ncpu"
 else
-	measure "$C_PIN" collector_run_once pin
+	add_case "$C_PIN" collector_run_once pin "$COLLECTOR"
 fi
+add_case "$Y" yajl_run_once
 if command -v jq >/dev/null 2>&1; then
-	measure "$J" jq_run_once
+	add_case "$J" jq_run_once
 else
 	skip_case "$J" "skipped: jq not installed (ratios unavailable)"
 	echo "  SKIP: jq is not installed; the jq case and the ratios are skipped"
 fi
-measure "$K" cat_run_once
+add_case "$K" cat_run_once
+run_rounds
+echo "   load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# ratio NAME REF: NAME's events/s over REF's, or n/a.
+ratio() {
+	if [[ -n ${case_eps[$2]:-} && -n ${case_eps[$1]:-} ]]; then
+		awk -v a="${case_eps[$1]}" -v b="${case_eps[$2]}" 'BEGIN { printf "%.2fx", a / b }'
+	else
+		echo "n/a"
+	fi
+}
 
 echo
-printf '%-46s %16s %12s %10s   %s\n' "case" "median events/s" "ratio vs jq" "median s" "min..max events/s"
-printf '%-46s %16s %12s %10s   %s\n' "----" "---------------" "-----------" "--------" "-----------------"
+printf '%-46s %16s %8s %10s %10s   %s\n' "case" "median events/s" "vs jq" "vs yajl" "median s" "min..max events/s"
+printf '%-46s %16s %8s %10s %10s   %s\n' "----" "---------------" "-----" "-------" "--------" "-----------------"
 for name in "${case_order[@]}"; do
 	if [[ -n ${case_note[$name]:-} ]]; then
-		printf '%-46s %16s %12s %10s   %s\n' "$name" "-" "-" "-" "${case_note[$name]}"
+		printf '%-46s %16s %8s %10s %10s   %s\n' "$name" "-" "-" "-" "-" "${case_note[$name]}"
 		continue
 	fi
-	if [[ -n ${case_eps[$J]:-} ]]; then
-		ratio=$(awk -v a="${case_eps[$name]}" -v b="${case_eps[$J]}" 'BEGIN { printf "%.2fx", a / b }')
-	else
-		ratio="n/a"
-	fi
-	printf '%-46s %16s %12s %10.3f   %s\n' "$name" "$(commas "${case_eps[$name]}")" "$ratio" \
-		"${case_secs[$name]}" "${case_range[$name]}"
+	printf '%-46s %16s %8s %10s %10.3f   %s\n' "$name" "$(commas "${case_eps[$name]}")" \
+		"$(ratio "$name" "$J")" "$(ratio "$name" "$Y")" "${case_secs[$name]}" "${case_range[$name]}"
 done
+[[ -n $BASE_COLLECTOR ]] && echo "   collector over baseline: $(ratio "$C_FREE" "$C_BASE")"
 
 # ---------------------------------------------------------------------------
 # Part B
@@ -240,18 +287,6 @@ echo
 echo "-- Part B: memory under backpressure (default queue: block policy)"
 echo "   collector run exec --format json -- gen $B_EVENTS | slow_reader $B_EPS; SIGTERM to the collector after ${THROTTLE}s"
 
-fifo=$tmp/pipe
-mkfifo "$fifo"
-"$SLOW" "$B_EPS" --type bench.event --check-seq --other "$tmp/b_other.jsonl" <"$fifo" \
-	2>"$tmp/b_slow.stderr" &
-slow_pid=$!
-bg_pids+=("$slow_pid")
-"$COLLECTOR" run exec --format json -- "$GEN" "$B_EVENTS" --count-file "$tmp/b_count" \
-	>"$fifo" 2>"$tmp/b_collector.stderr" &
-coll_pid=$!
-bg_pids+=("$coll_pid")
-
-# Exited = gone or a zombie (our child until `wait`).
 # Microseconds since the epoch, without a fork.
 now_us() { local t=${EPOCHREALTIME//[.,]/}; echo "$((10#$t))"; }
 
@@ -281,26 +316,6 @@ poll_hwm() {
 	fi
 }
 
-t_start=$(now)
-start_us=$(now_us)
-half_hwm=""
-early=0
-while (( $(now_us) - start_us < THROTTLE * 1000000 )); do
-	sleep 0.1
-	if exited "$coll_pid"; then
-		early=1
-		break
-	fi
-	poll_hwm
-	if [[ -z $half_hwm ]] && (( $(now_us) - start_us >= THROTTLE * 500000 )); then
-		half_hwm=$hwm_kb
-	fi
-done
-rss_at_term=$(proc_kb "$coll_pid" VmRSS)
-t_term=$(now)
-if (( early == 0 )); then
-	kill -TERM "$coll_pid" 2>/dev/null || true
-fi
 # wait_exit PID SECONDS [poll_hwm]: 0 once PID exited, 1 after SECONDS.
 wait_exit() {
 	local deadline=$(( $(now_us) + $2 * 1000000 ))
@@ -311,73 +326,120 @@ wait_exit() {
 	done
 	exited "$1"
 }
-hung=0
-wait_exit "$coll_pid" "$DRAIN_LIMIT" poll_hwm || hung=1
-t_exit=$(now)
-if (( hung )); then
-	wchan=$(cat "/proc/$coll_pid/wchan" 2>/dev/null || echo "?")
-	fail "collector still running ${DRAIN_LIMIT}s after SIGTERM (wchan=$wchan); killed with SIGKILL"
-	kill -KILL "$coll_pid" 2>/dev/null || true
-fi
-coll_rc=0
-wait "$coll_pid" || coll_rc=$?
-slow_hung=0
-wait_exit "$slow_pid" "$DRAIN_LIMIT" || slow_hung=1
-if (( slow_hung )); then
-	fail "slow_reader saw no EOF ${DRAIN_LIMIT}s after the collector exited; killed"
-	kill -KILL "$slow_pid" 2>/dev/null || true
-fi
-slow_rc=0
-wait "$slow_pid" || slow_rc=$?
-t_end=$(now)
+# part_b BIN LABEL: one backpressure run of BIN, its peak RSS and checks printed.
+part_b() {
+	local bin=$1 label=$2
+	hwm_kb=0
+	echo
+	echo "   [$label] $bin"
+	fifo=$tmp/pipe.$label
+	mkfifo "$fifo"
+	"$SLOW" "$B_EPS" --type bench.event --check-seq --other "$tmp/b_${label}_other.jsonl" <"$fifo" \
+		2>"$tmp/b_${label}_slow.stderr" &
+	slow_pid=$!
+	bg_pids+=("$slow_pid")
+	"$bin" run exec --format json -- "$GEN" "$B_EVENTS" --count-file "$tmp/b_${label}_count" \
+		>"$fifo" 2>"$tmp/b_${label}_collector.stderr" &
+	coll_pid=$!
+	bg_pids+=("$coll_pid")
 
-(( early )) && fail "collector exited before SIGTERM (status $coll_rc): $(tail -n 3 "$tmp/b_collector.stderr" | tr '\n' ' ')"
-generated=$(cat "$tmp/b_count" 2>/dev/null || true)
-[[ -n $generated ]] || fail "gen wrote no --count-file (did it get SIGKILL?)"
-gen_line=$(grep -o '"line":"generated [0-9]*"' "$tmp/b_other.jsonl" 2>/dev/null | grep -o '[0-9]*' | head -n 1 || true)
-read_lines=$(awk '/^read [0-9]+ lines/ { print $2 }' "$tmp/b_slow.stderr")
-written=$(awk '/^matched [0-9]+ bench.event/ { print $2 }' "$tmp/b_slow.stderr")
-seq_msg=$(grep -E '^sequence ' "$tmp/b_slow.stderr" || echo "sequence: no report")
-partial=$(grep -E '^partial trailing line' "$tmp/b_slow.stderr" || true)
-exit_status=$(grep -o '"type":"exec.exit".*' "$tmp/b_other.jsonl" 2>/dev/null | grep -o '"status":"[a-z_]*"' | head -n 1 | cut -d'"' -f4 || true)
-others=$(grep -c -v -E '^\{"type":"exec\.(stderr|exit)",' "$tmp/b_other.jsonl" 2>/dev/null || true)
-drain_s=$(awk -v a="$t_term" -v b="$t_exit" 'BEGIN { printf "%.2f", b - a }')
-tail_s=$(awk -v a="$t_exit" -v b="$t_end" 'BEGIN { printf "%.2f", b - a }')
-total_s=$(awk -v a="$t_start" -v b="$t_end" 'BEGIN { printf "%.2f", b - a }')
-reader_eps=$(awk -v n="${read_lines:-0}" -v a="$t_start" -v b="$t_end" 'BEGIN { printf "%.0f", n / (b - a) }')
+	t_start=$(now)
+	start_us=$(now_us)
+	half_hwm=""
+	early=0
+	while (( $(now_us) - start_us < THROTTLE * 1000000 )); do
+		sleep 0.1
+		if exited "$coll_pid"; then
+			early=1
+			break
+		fi
+		poll_hwm
+		if [[ -z $half_hwm ]] && (( $(now_us) - start_us >= THROTTLE * 500000 )); then
+			half_hwm=$hwm_kb
+		fi
+	done
+	rss_at_term=$(proc_kb "$coll_pid" VmRSS)
+	t_term=$(now)
+	if (( early == 0 )); then
+		kill -TERM "$coll_pid" 2>/dev/null || true
+	fi
+	hung=0
+	wait_exit "$coll_pid" "$DRAIN_LIMIT" poll_hwm || hung=1
+	t_exit=$(now)
+	if (( hung )); then
+		wchan=$(cat "/proc/$coll_pid/wchan" 2>/dev/null || echo "?")
+		fail "collector still running ${DRAIN_LIMIT}s after SIGTERM (wchan=$wchan); killed with SIGKILL"
+		kill -KILL "$coll_pid" 2>/dev/null || true
+	fi
+	coll_rc=0
+	wait "$coll_pid" || coll_rc=$?
+	slow_hung=0
+	wait_exit "$slow_pid" "$DRAIN_LIMIT" || slow_hung=1
+	if (( slow_hung )); then
+		fail "slow_reader saw no EOF ${DRAIN_LIMIT}s after the collector exited; killed"
+		kill -KILL "$slow_pid" 2>/dev/null || true
+	fi
+	slow_rc=0
+	wait "$slow_pid" || slow_rc=$?
+	t_end=$(now)
 
-echo
-printf '  %-44s %s\n' "collector peak RSS (VmHWM, 100 ms polls)" "$(commas "$hwm_kb") kB ($(awk -v k="$hwm_kb" 'BEGIN { printf "%.1f", k / 1024 }') MiB)"
-printf '  %-44s %s\n' "  VmHWM at ${THROTTLE}/2 s / RSS at SIGTERM" "${half_hwm:-?} kB / ${rss_at_term:-?} kB"
-printf '  %-44s %s\n' "generated (gen --count-file)" "${generated:-?}"
-printf '  %-44s %s\n' "generated (gen's exec.stderr line)" "${gen_line:-missing}"
-printf '  %-44s %s\n' "written (bench.event lines slow_reader read)" "${written:-?}"
-printf '  %-44s %s\n' "all lines slow_reader read" "${read_lines:-?} (${reader_eps} lines/s over ${total_s} s)"
-printf '  %-44s %s\n' "order of i in bench.event lines" "$seq_msg"
-printf '  %-44s %s\n' "exec.exit status" "${exit_status:-missing}"
-printf '  %-44s %s\n' "SIGTERM -> collector exit" "${drain_s} s (limit ${DRAIN_LIMIT} s)"
-printf '  %-44s %s\n' "collector exit -> slow_reader EOF" "${tail_s} s"
-printf '  %-44s %s\n' "collector exit status" "$coll_rc"
-[[ -n $partial ]] && printf '  %-44s %s\n' "stream end" "$partial"
-if [[ -n $generated && -n $written && $generated == "$written" ]]; then
-	echo "  block policy: written == generated: yes"
-else
-	echo "  block policy: written == generated: no"
-	fail "block policy: slow_reader got ${written:-?} bench.event lines, gen wrote ${generated:-?}"
-fi
+	(( early )) && fail "collector exited before SIGTERM (status $coll_rc): $(tail -n 3 "$tmp/b_${label}_collector.stderr" | tr '\n' ' ')"
+	generated=$(cat "$tmp/b_${label}_count" 2>/dev/null || true)
+	[[ -n $generated ]] || fail "gen wrote no --count-file (did it get SIGKILL?)"
+	gen_line=$(grep -o '"line":"generated [0-9]*"' "$tmp/b_${label}_other.jsonl" 2>/dev/null | grep -o '[0-9]*' | head -n 1 || true)
+	read_lines=$(awk '/^read [0-9]+ lines/ { print $2 }' "$tmp/b_${label}_slow.stderr")
+	written=$(awk '/^matched [0-9]+ bench.event/ { print $2 }' "$tmp/b_${label}_slow.stderr")
+	seq_msg=$(grep -E '^sequence ' "$tmp/b_${label}_slow.stderr" || echo "sequence: no report")
+	partial=$(grep -E '^partial trailing line' "$tmp/b_${label}_slow.stderr" || true)
+	exit_status=$(grep -o '"type":"exec.exit".*' "$tmp/b_${label}_other.jsonl" 2>/dev/null | grep -o '"status":"[a-z_]*"' | head -n 1 | cut -d'"' -f4 || true)
+	others=$(grep -c -v -E '^\{"type":"exec\.(stderr|exit)",' "$tmp/b_${label}_other.jsonl" 2>/dev/null || true)
+	drain_s=$(awk -v a="$t_term" -v b="$t_exit" 'BEGIN { printf "%.2f", b - a }')
+	tail_s=$(awk -v a="$t_exit" -v b="$t_end" 'BEGIN { printf "%.2f", b - a }')
+	total_s=$(awk -v a="$t_start" -v b="$t_end" 'BEGIN { printf "%.2f", b - a }')
+	reader_eps=$(awk -v n="${read_lines:-0}" -v a="$t_start" -v b="$t_end" 'BEGIN { printf "%.0f", n / (b - a) }')
 
-[[ -n $gen_line && -n $generated && $gen_line != "$generated" ]] &&
-	fail "gen's stderr line says $gen_line, its count file $generated"
-[[ -n $gen_line ]] || fail "gen's 'generated N' line did not come through as exec.stderr"
-[[ $seq_msg == "sequence ok" ]] || fail "bench.event order: $seq_msg"
-[[ -z $partial ]] || fail "stream ended with a partial line: $partial"
-[[ $exit_status == canceled ]] || fail "exec.exit status is '${exit_status:-missing}', expected canceled"
-(( others == 0 )) || fail "$others unexpected lines in the stream, e.g.: $(grep -v -E '^\{"type":"exec\.(stderr|exit)",' "$tmp/b_other.jsonl" | head -n 1 | cut -c1-200)"
-(( coll_rc == 0 )) || fail "collector exit status $coll_rc after a graceful stop (3 = events lost): $(tail -n 3 "$tmp/b_collector.stderr" | tr '\n' ' ')"
-(( slow_rc == 0 )) || fail "slow_reader exited $slow_rc"
-if grep -qvE '^collector: info: received SIGTERM' "$tmp/b_collector.stderr"; then
-	echo "  collector stderr:"
-	sed 's/^/    /' "$tmp/b_collector.stderr" | head -n 10
+	echo
+	printf '  %-44s %s\n' "collector peak RSS (VmHWM, 100 ms polls)" "$(commas "$hwm_kb") kB ($(awk -v k="$hwm_kb" 'BEGIN { printf "%.1f", k / 1024 }') MiB)"
+	printf '  %-44s %s\n' "  VmHWM at ${THROTTLE}/2 s / RSS at SIGTERM" "${half_hwm:-?} kB / ${rss_at_term:-?} kB"
+	printf '  %-44s %s\n' "generated (gen --count-file)" "${generated:-?}"
+	printf '  %-44s %s\n' "generated (gen's exec.stderr line)" "${gen_line:-missing}"
+	printf '  %-44s %s\n' "written (bench.event lines slow_reader read)" "${written:-?}"
+	printf '  %-44s %s\n' "all lines slow_reader read" "${read_lines:-?} (${reader_eps} lines/s over ${total_s} s)"
+	printf '  %-44s %s\n' "order of i in bench.event lines" "$seq_msg"
+	printf '  %-44s %s\n' "exec.exit status" "${exit_status:-missing}"
+	printf '  %-44s %s\n' "SIGTERM -> collector exit" "${drain_s} s (limit ${DRAIN_LIMIT} s)"
+	printf '  %-44s %s\n' "collector exit -> slow_reader EOF" "${tail_s} s"
+	printf '  %-44s %s\n' "collector exit status" "$coll_rc"
+	[[ -n $partial ]] && printf '  %-44s %s\n' "stream end" "$partial"
+	if [[ -n $generated && -n $written && $generated == "$written" ]]; then
+		echo "  block policy: written == generated: yes"
+	else
+		echo "  block policy: written == generated: no"
+		fail "block policy: slow_reader got ${written:-?} bench.event lines, gen wrote ${generated:-?}"
+	fi
+
+	[[ -n $gen_line && -n $generated && $gen_line != "$generated" ]] &&
+		fail "gen's stderr line says $gen_line, its count file $generated"
+	[[ -n $gen_line ]] || fail "gen's 'generated N' line did not come through as exec.stderr"
+	[[ $seq_msg == "sequence ok" ]] || fail "bench.event order: $seq_msg"
+	[[ -z $partial ]] || fail "stream ended with a partial line: $partial"
+	[[ $exit_status == canceled ]] || fail "exec.exit status is '${exit_status:-missing}', expected canceled"
+	(( others == 0 )) || fail "$others unexpected lines in the stream, e.g.: $(grep -v -E '^\{"type":"exec\.(stderr|exit)",' "$tmp/b_${label}_other.jsonl" | head -n 1 | cut -c1-200)"
+	(( coll_rc == 0 )) || fail "collector exit status $coll_rc after a graceful stop (3 = events lost): $(tail -n 3 "$tmp/b_${label}_collector.stderr" | tr '\n' ' ')"
+	(( slow_rc == 0 )) || fail "slow_reader exited $slow_rc"
+	if grep -qvE '^collector: info: received SIGTERM' "$tmp/b_${label}_collector.stderr"; then
+		echo "  collector stderr:"
+		sed 's/^/    /' "$tmp/b_${label}_collector.stderr" | head -n 10
+	fi
+
+}
+
+part_b "$COLLECTOR" collector
+ours_hwm=$hwm_kb
+if [[ -n $BASE_COLLECTOR ]]; then
+	part_b "$BASE_COLLECTOR" baseline
+	echo
+	printf '  %-44s %s kB (collector) vs %s kB (baseline)\n' "peak RSS under backpressure" "$(commas "$ours_hwm")" "$(commas "$hwm_kb")"
 fi
 
 echo

@@ -9,6 +9,9 @@
 
 #include <collector/span.h>
 
+/** Recycled event blocks (private to the library; see event.pool). */
+struct event_pool;
+
 /** Flags saying which optional envelope fields an event carries. */
 enum event_flags {
 	EVENT_HAS_PID = 1u << 0,  /**< @c pid is set */
@@ -23,7 +26,8 @@ enum event_flags {
  * Events are reference counted and immutable once emitted: the runner
  * context fills @c seq, @c ts_ns and @c runner, the router hands the same
  * event to every matching sink, and the last event_unref() frees it.
- * All spans point into the event's own allocation (one malloc per event).
+ * All spans point into the event's own allocation (one block per event,
+ * recycled through a pool where a decoder makes many).
  */
 struct event {
 	uint32_t refs;	    /**< reference count; see event_ref() */
@@ -39,7 +43,8 @@ struct event {
 	struct span comm;   /**< command name, empty when unknown */
 	struct span data;   /**< one valid JSON value, usually an object */
 	uint8_t id[16];	    /**< the event id (a ULID), set by runner_emit(); see event_id_text() */
-	char storage[];	    /**< backing bytes of the spans above */
+	struct event_pool *pool; /**< private: the pool event_unref() returns it to, or NULL */
+	char storage[];		 /**< backing bytes of the spans above */
 };
 
 /** Characters of an event id's text (a ULID), without the NUL. */
