@@ -20,7 +20,7 @@ CFLAGS   ?=
 # tools see collector/include/collector/*; the core's own headers are found
 # next to the core's sources, and unit tests of private modules add them.
 CFLAGS   += $(CFLAGS_BASE) $(OPT) -Icollector/include -MMD -MP
-LIBS     := -lyajl -lev -lmicrohttpd -lrdkafka -lhttp_parser -lnghttp2 -lcurl -lprotobuf-c -lz -lpthread -ldl -lm -lcapstone -lbrotlidec -lzstd
+LIBS     := -lyajl -lev -lmicrohttpd -lrdkafka -lhttp_parser -lnghttp2 -lcurl -lprotobuf-c -lz -lpthread -ldl -lm -lcapstone -lbrotlidec -lzstd -lisal
 LDFLAGS  += $(LDSAN)
 # gRPC C core: the algorithm runner's service (runners/algorithm/service*.c).
 LIBS     += -lgrpc -lgpr
@@ -37,7 +37,7 @@ DEB_PACKAGES := build-essential pkg-config libyajl-dev libev-dev libcmocka-dev z
                 python3-fastapi python3-uvicorn docker.io podman busybox-static \
                 nghttp2-server libnghttp2-dev libcapstone-dev libbrotli-dev libzstd-dev \
                 android-libboringssl-dev nginx chromium chromium-driver bash-completion zsh \
-                expect hyperfine
+                expect hyperfine libisal-dev
 
 # BPF programs: vmlinux.h from this machine's BTF, clang -target bpf, bpftool skeletons.
 BPF_PROGS := $(wildcard bpf/*.bpf.c)

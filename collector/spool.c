@@ -10,7 +10,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <zlib.h>
 
 #include <collector/buffer.h>
 #include <collector/clock.h>
@@ -49,7 +48,7 @@ struct spool {
 	struct buffer rbuf;  /* bytes read from segment rseg, from roff */
 	uint64_t roff;
 	bool unsynced, write_failed;
-	int64_t synced_ns;
+	int64_t synced_ns, ack_synced_ns;
 	struct spool_stats stats;
 };
 
@@ -137,20 +136,25 @@ static int take_lock(struct spool *sp, struct error *err)
 	return 0;
 }
 
-/* The ack: the offset up to which everything was delivered, with a CRC; 16 bytes written in place. */
-static int write_ack(struct spool *sp)
+/*
+ * The ack: the offset up to which everything was delivered, with a CRC; 16
+ * bytes written in place. An ack that a power loss takes back only replays
+ * delivered records (duplicates, never a loss), so @p sync is asked for at
+ * most once an interval, not with every batch.
+ */
+static int write_ack(struct spool *sp, bool sync)
 {
 	uint32_t rec[4];
 	int fd;
 
 	memcpy(rec, &sp->acked, 8);
-	rec[2] = (uint32_t)crc32(0L, (const Bytef *)rec, 8);
+	rec[2] = spool_crc32(0, rec, 8);
 	rec[3] = ACK_MAGIC;
 	fd = openat(sp->dirfd, "ack", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
 	if (pwrite(fd, rec, sizeof(rec), 0) != (ssize_t)sizeof(rec) ||
-	    (sp->cfg.fsync != SPOOL_FSYNC_NONE && fdatasync(fd) < 0)) {
+	    (sync && sp->cfg.fsync != SPOOL_FSYNC_NONE && fdatasync(fd) < 0)) {
 		int e = errno ? errno : EIO;
 
 		close(fd);
@@ -172,7 +176,7 @@ static bool read_ack(struct spool *sp, uint64_t *acked)
 	n = pread(fd, rec, sizeof(rec), 0);
 	close(fd);
 	if (n != (ssize_t)sizeof(rec) || rec[3] != ACK_MAGIC ||
-	    rec[2] != (uint32_t)crc32(0L, (const Bytef *)rec, 8))
+	    rec[2] != spool_crc32(0, rec, 8))
 		return false;
 	memcpy(acked, rec, 8);
 	return true;
@@ -348,7 +352,7 @@ struct spool *spool_open(const struct spool_config *cfg, struct error *err)
 		acked = end_on_disk(sp);
 	sp->acked = sp->ack_written = sp->read = acked;
 	/* The ack file exists from here on: rewriting its bytes in place needs no room on a full disk. */
-	if (write_ack(sp) < 0)
+	if (write_ack(sp, true) < 0)
 		log_warn("spool %s: ack: %s (delivered records may be replayed after a restart)",
 			 sp->dir, strerror(errno));
 	remove_settled_segments(sp);
@@ -732,10 +736,12 @@ static void remove_settled_segments(struct spool *sp)
 int spool_flush(struct spool *sp, struct error *err)
 {
 	int64_t now = clock_mono_ns();
+	bool sync_ack = now - sp->ack_synced_ns >= sp->cfg.fsync_interval_ns;
 	int rc;
 
-	if (sp->acked != sp->ack_written)
-		write_ack(sp); /* failing (a full disk): written again next time */
+	/* Failing (a full disk), the ack is written again next time. */
+	if (sp->acked != sp->ack_written && write_ack(sp, sync_ack) == 0 && sync_ack)
+		sp->ack_synced_ns = now;
 	/* First: the room removed segments free takes what a full disk held back. */
 	remove_settled_segments(sp);
 	rc = write_held(sp);
@@ -761,8 +767,10 @@ void spool_close(struct spool *sp)
 	if (sp->wfd >= 0) {
 		if (spool_flush(sp, &err) < 0)
 			log_error("%s: %" PRIu64 " records not written", err.msg, sp->held_records);
-		if (sp->cfg.fsync != SPOOL_FSYNC_NONE)
+		if (sp->cfg.fsync != SPOOL_FSYNC_NONE) {
 			fdatasync(sp->wfd);
+			write_ack(sp, true);
+		}
 	}
 	spool_crash(sp);
 }

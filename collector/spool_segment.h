@@ -40,4 +40,7 @@ int spool_frame_append(struct buffer *b, const struct event *ev);
 /* The event of a valid record's payload (one reference), or NULL when its layout is bad or out of memory. */
 struct event *spool_frame_event(const uint8_t *payload, uint32_t len);
 
+/* The CRC-32 of records and of the ack: gzip's, the values zlib's crc32() gives. */
+uint32_t spool_crc32(uint32_t crc, const void *buf, size_t len);
+
 #endif
