@@ -1,7 +1,13 @@
 /* Container identity (id and runtime) from a process's cgroup path, for every runtime's naming. */
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "container_id.h"
+
+/* Processes remembered by container_of_pid_cached(), direct-mapped: a collision forgets one. */
+#define PID_CACHE 512
 
 /* A path component's prefix and the runtime it names; the id follows, then ".scope" or nothing. */
 static const struct {
@@ -98,4 +104,49 @@ bool container_from_proc_cgroup(const char *text, size_t len, struct container_r
 		line = eol + 1;
 	}
 	return false;
+}
+
+bool container_of_pid(int pid, struct container_ref *out)
+{
+	char path[64], text[4096];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	/* One read: the kernel writes the whole file at once when it fits. */
+	n = read(fd, text, sizeof(text));
+	close(fd);
+	return n > 0 && container_from_proc_cgroup(text, (size_t)n, out);
+}
+
+bool container_of_pid_cached(int pid, unsigned long long cgroup_id, struct container_ref *out)
+{
+	static struct {
+		int pid; /* 0: empty */
+		unsigned long long cgroup_id;
+		bool found;
+		struct container_ref ref;
+	} cache[PID_CACHE];
+	unsigned slot = ((unsigned)pid * 2654435761U ^ (unsigned)cgroup_id) % PID_CACHE;
+	char path[64];
+
+	if (pid <= 0)
+		return false;
+	if (cache[slot].pid != pid || cache[slot].cgroup_id != cgroup_id) {
+		snprintf(path, sizeof(path), "/proc/%d", pid);
+		cache[slot].found = container_of_pid(pid, &cache[slot].ref);
+		/* Gone: nothing known, nothing remembered. */
+		if (!cache[slot].found && access(path, F_OK) < 0) {
+			cache[slot].pid = 0;
+			return false;
+		}
+		cache[slot].pid = pid;
+		cache[slot].cgroup_id = cgroup_id;
+	}
+	if (cache[slot].found)
+		*out = cache[slot].ref;
+	return cache[slot].found;
 }

@@ -27,4 +27,17 @@ bool container_from_path(const char *path, size_t len, struct container_ref *out
  */
 bool container_from_proc_cgroup(const char *text, size_t len, struct container_ref *out);
 
+/*
+ * The container of process @p pid, from /proc/PID/cgroup.
+ * @return false when it names none, or the process is gone.
+ */
+bool container_of_pid(int pid, struct container_ref *out);
+
+/*
+ * container_of_pid() remembered per process and cgroup id (what an ssl event carries), so
+ * that a process's /proc/PID/cgroup is read once, not at each of its events; a process
+ * gone before it was read is not remembered.
+ */
+bool container_of_pid_cached(int pid, unsigned long long cgroup_id, struct container_ref *out);
+
 #endif
