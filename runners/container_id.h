@@ -34,10 +34,13 @@ bool container_from_proc_cgroup(const char *text, size_t len, struct container_r
 bool container_of_pid(int pid, struct container_ref *out);
 
 /*
- * container_of_pid() remembered per process and cgroup id (what an ssl event carries), so
- * that a process's /proc/PID/cgroup is read once, not at each of its events; a process
- * gone before it was read is not remembered.
+ * The container of the cgroup v2 id @p cgroup_id (bpf_get_current_cgroup_id()'s), found by
+ * opening the cgroup by its id on the cgroup2 mount (root), so that a process gone by now is
+ * named too; without that mount, from process @p pid's /proc/PID/cgroup. Remembered per id
+ * (per id and pid for the latter), so that a cgroup is looked up once, not at every event;
+ * what could not be looked up is not remembered.
+ * @return false when it names none.
  */
-bool container_of_pid_cached(int pid, unsigned long long cgroup_id, struct container_ref *out);
+bool container_of_cgroup(unsigned long long cgroup_id, int pid, struct container_ref *out);
 
 #endif

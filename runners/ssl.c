@@ -192,7 +192,7 @@ static void put_container(struct ssl_runner *r)
 	struct container_ref c;
 	const char *name;
 
-	if (!container_of_pid_cached(r->cur->pid, r->cur->cgroup_id, &c))
+	if (!container_of_cgroup(r->cur->cgroup_id, r->cur->pid, &c))
 		return;
 	event_builder_str(r->eb, "container_id", c.id);
 	event_builder_str(r->eb, "container_runtime", c.runtime);

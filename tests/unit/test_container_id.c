@@ -87,20 +87,22 @@ static void test_proc_cgroup(void **state)
 }
 
 /* The cached answer is /proc's; a process that is gone has none, and none is remembered. */
-static void test_of_pid(void **state)
+static void test_of_cgroup(void **state)
 {
 	struct container_ref direct = { 0 }, cached = { 0 };
 	bool in = container_of_pid(getpid(), &direct);
 
 	(void)state;
-	assert_int_equal(container_of_pid_cached(getpid(), 7, &cached), in);
-	assert_int_equal(container_of_pid_cached(getpid(), 7, &cached), in);
+	/* No cgroup id (an older loader's line): by the process. */
+	assert_int_equal(container_of_cgroup(0, getpid(), &cached), in);
+	assert_int_equal(container_of_cgroup(0, getpid(), &cached), in);
 	if (in)
 		assert_string_equal(cached.id, direct.id);
 	/* Above the kernel's pid_max limit (4194304): never a process. */
 	assert_false(container_of_pid(4194305, &cached));
-	assert_false(container_of_pid_cached(4194305, 7, &cached));
-	assert_false(container_of_pid_cached(0, 0, &cached));
+	assert_false(container_of_cgroup(0, 4194305, &cached));
+	/* An id no cgroup has, of no process. */
+	assert_false(container_of_cgroup(~0ULL, 4194305, &cached));
 }
 
 int main(void)
@@ -109,7 +111,7 @@ int main(void)
 		cmocka_unit_test(test_runtimes_and_drivers),
 		cmocka_unit_test(test_not_containers),
 		cmocka_unit_test(test_proc_cgroup),
-		cmocka_unit_test(test_of_pid),
+		cmocka_unit_test(test_of_cgroup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

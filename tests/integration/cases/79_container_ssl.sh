@@ -23,10 +23,11 @@ CS_URL=https://127.0.0.1:$(tls_wait_ready "$K/server.out")
 name=collector-cssl-$$
 mkfifo "$K/go1" "$K/go2"
 # The container waits on a fifo per run, so that --container finds it running first;
-# it fetches /hello?in=N, then leaves a file saying it is done.
+# it fetches /hello?in=N, then leaves a file saying it is done. It stays up after its last
+# fetch: the runner names a container by its cgroup, which goes with the container.
 cid=$(docker run -d --network host -v /lib:/lib:ro -v /lib64:/lib64:ro -v "$TLS_PROGS:/progs:ro" \
 	-v "$K:/k" --name "$name" "$DOCKER_TEST_IMAGE" sh -c \
-	"for n in 1 2; do read x </k/go\$n; /progs/go-client -h1 '$CS_URL/hello?in='\$n >/dev/null; touch /k/done\$n; done")
+	"for n in 1 2; do read x </k/go\$n; /progs/go-client -h1 '$CS_URL/hello?in='\$n >/dev/null; touch /k/done\$n; done; sleep 30")
 
 # cs_round N: the container's fetch N and the host's, then the tracer stops.
 cs_round() {
