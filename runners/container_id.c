@@ -171,10 +171,10 @@ static int cgroup_path_of_id(unsigned long long id, char *out, size_t size)
 
 /* One cgroup's answer; by_id: found by the id, so it holds for every process of the cgroup. */
 struct cgroup_entry {
-	bool used, by_id, found;
 	unsigned long long cgroup_id;
-	int pid;
 	struct container_ref ref;
+	int pid;
+	bool used, by_id, found;
 };
 
 /* Look cgroup @p cgroup_id (of process @p pid) up into @p e. @return false when it could not be. */

@@ -102,12 +102,11 @@ struct algo_instance {
 	uint64_t timed_out_id;	   /* the call whose timeout ended it, 0 when none */
 	char timed_out_method[32]; /* and its method */
 	int64_t spawn_ns;
-	char tmpdir[64];
-	struct child_cgroup cg;
-	/* The container the child runs in (its cgroup's, read at its spawn), when it is in one. */
-	bool in_container;
+	/* The container the child runs in (its cgroup's, read at its spawn); id "" when none. */
 	struct container_ref container;
+	char tmpdir[64];
 	char container_name[128]; /* Docker's name, "" when unknown */
+	struct child_cgroup cg;
 	char stderr_tail[ALGO_STDERR_TAIL][200];
 	int stderr_count;
 };

@@ -66,8 +66,9 @@ void algo_instance_find_container(struct algo_instance *in)
 	const char *name;
 
 	in->container_name[0] = '\0';
-	in->in_container = container_of_pid(in->pid, &in->container);
-	name = in->in_container ? container_name(&in->container) : NULL;
+	if (!container_of_pid(in->pid, &in->container))
+		in->container.id[0] = '\0';
+	name = in->container.id[0] ? container_name(&in->container) : NULL;
 	if (name)
 		snprintf(in->container_name, sizeof(in->container_name), "%s", name);
 }
@@ -78,7 +79,7 @@ static void put_container(struct algorithm *a, pid_t pid)
 	for (int i = 0; pid > 0 && i < a->ninst; i++) {
 		const struct algo_instance *in = &a->inst[i];
 
-		if (in->pid != pid || !in->in_container)
+		if (in->pid != pid || !in->container.id[0])
 			continue;
 		event_builder_str(a->eb, "container_id", in->container.id);
 		event_builder_str(a->eb, "container_runtime", in->container.runtime);
