@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 
+#include "../runners/container_id.h"
 #include "../runners/container_name.h"
 #include "cgroup_filter.h"
 
@@ -63,8 +64,8 @@ static int cgroup2_path(int pid, char *out, size_t size)
  */
 static int check_container(const char *ref, char *dir, size_t size, struct error *err)
 {
-	static const char *mounts[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
 	struct docker_container c;
+	const char *mount = cgroup2_mount();
 	char cg[PATH_MAX];
 
 	if (docker_inspect(DOCKER_SOCKET, ref, &c, err) < 0)
@@ -79,16 +80,11 @@ static int check_container(const char *ref, char *dir, size_t size, struct error
 				 "--container %s: its process %d has no cgroup v2 path (mount "
 				 "cgroup2, e.g. at /sys/fs/cgroup/unified)",
 				 ref, c.pid);
-	for (size_t i = 0; i < sizeof(mounts) / sizeof(mounts[0]); i++) {
-		struct statfs fs;
-
-		if (statfs(mounts[i], &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC) {
-			snprintf(dir, size, "%s%s", mounts[i], cg);
-			return 0;
-		}
-	}
-	return error_set(err, EINVAL, "--container %s: no cgroup2 mount (mount | grep cgroup2)",
-			 ref);
+	if (!mount)
+		return error_set(err, EINVAL,
+				 "--container %s: no cgroup2 mount (mount | grep cgroup2)", ref);
+	snprintf(dir, size, "%s%s", mount, cg);
+	return 0;
 }
 
 int cgroup_filter_check(const struct options *o, char *dir, size_t size, struct error *err)

@@ -128,43 +128,51 @@ bool container_of_pid(int pid, struct container_ref *out)
 	return n > 0 && container_from_proc_cgroup(text, (size_t)n, out);
 }
 
+const char *cgroup2_mount(void)
+{
+	/* A hybrid host's cgroup2 hierarchy is "unified"; a v2-only host's is the top. */
+	static const char *mounts[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
+
+	for (size_t i = 0; i < sizeof(mounts) / sizeof(mounts[0]); i++) {
+		struct statfs fs;
+
+		if (statfs(mounts[i], &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC)
+			return mounts[i];
+	}
+	return NULL;
+}
+
 /*
- * The path of cgroup v2 id @p id, by a kernfs file handle (its id is the handle) on a
+ * The path of cgroup v2 id @p id, by a kernfs file handle (its id is the handle) on the
  * cgroup2 mount, as bpftool and systemd do. @return 0, or -1 when there is no cgroup2
- * mount or no such cgroup (any more).
+ * mount, no such cgroup (any more), or no CAP_DAC_READ_SEARCH.
  */
 static int cgroup_path_of_id(unsigned long long id, char *out, size_t size)
 {
-	static const char *mounts[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
+	const char *mount = cgroup2_mount();
 	struct file_handle *fh = malloc(sizeof(*fh) + sizeof(id));
+	int mnt = mount ? open(mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	int fd = -1, rc = -1;
 	char link[64];
-	int rc = -1;
+	ssize_t n;
 
-	for (size_t i = 0; fh && rc < 0 && i < sizeof(mounts) / sizeof(mounts[0]); i++) {
-		struct statfs fs;
-		int mnt, fd;
-		ssize_t n;
-
-		if (statfs(mounts[i], &fs) < 0 || fs.f_type != CGROUP2_SUPER_MAGIC)
-			continue;
-		mnt = open(mounts[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fh && mnt >= 0) {
 		fh->handle_bytes = sizeof(id);
 		fh->handle_type = FILEID_KERNFS;
 		memcpy(fh->f_handle, &id, sizeof(id));
-		fd = mnt < 0 ? -1 : open_by_handle_at(mnt, fh, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd >= 0) {
-			snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-			n = readlink(link, out, size - 1);
-			if (n > 0) {
-				out[n] = '\0';
-				rc = 0;
-			}
-			close(fd);
-		}
-		if (mnt >= 0)
-			close(mnt);
-		break; /* one cgroup2 hierarchy: the first mount found is it */
+		fd = open_by_handle_at(mnt, fh, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	}
+	if (fd >= 0) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		n = readlink(link, out, size - 1);
+		if (n > 0) {
+			out[n] = '\0';
+			rc = 0;
+		}
+		close(fd);
+	}
+	if (mnt >= 0)
+		close(mnt);
 	free(fh);
 	return rc;
 }

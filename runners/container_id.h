@@ -33,6 +33,9 @@ bool container_from_proc_cgroup(const char *text, size_t len, struct container_r
  */
 bool container_of_pid(int pid, struct container_ref *out);
 
+/* The cgroup2 mount ("/sys/fs/cgroup/unified" or "/sys/fs/cgroup"), NULL when there is none. */
+const char *cgroup2_mount(void);
+
 /*
  * The container of the cgroup v2 id @p cgroup_id (bpf_get_current_cgroup_id()'s), found by
  * opening the cgroup by its id on the cgroup2 mount (root), so that a process gone by now is
