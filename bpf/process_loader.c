@@ -6,10 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/magic.h>
 #include <pwd.h>
-#include <sys/stat.h>
-#include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +18,7 @@
 
 #include "../runners/container_id.h"
 #include "../runners/container_name.h"
+#include "cgroup_filter.h"
 #include "loader_util.h"
 #include "process.h"
 #include "process_loader.h"
@@ -51,93 +49,8 @@ static int resolve_uid(const struct options *o, uid_t *uid, struct error *err)
 	return 0;
 }
 
-/*
- * --cgroup: a directory of a cgroup v2 mount, whose inode number is the id the
- * BPF program compares. Anything else would filter on a number that means
- * nothing (a plain directory: no process ever matches) or something else (a
- * cgroup v1 root has the v2 root's number: every process matches).
- */
-static int check_cgroup(const char *path, struct error *err)
-{
-	struct statfs fs;
-
-	if (!path)
-		return 0;
-	if (statfs(path, &fs) < 0)
-		return error_set(err, EINVAL, "--cgroup %s: %s", path, strerror(errno));
-	if (fs.f_type == CGROUP_SUPER_MAGIC)
-		return error_set(err, EINVAL,
-				 "--cgroup %s: a cgroup v1 directory; the filter needs a cgroup v2 "
-				 "one (a directory of a cgroup2 mount, e.g. under %s)",
-				 path, "/sys/fs/cgroup/unified");
-	if (fs.f_type != CGROUP2_SUPER_MAGIC)
-		return error_set(err, EINVAL,
-				 "--cgroup %s: not a cgroup directory; give a directory of a "
-				 "cgroup2 mount (mount | grep cgroup2)",
-				 path);
-	return 0;
-}
-
-/* --container's cgroup v2 directory, found by process_options_check() for args_from(). */
-static char container_dir[PATH_MAX + 32]; /* a mount point, then the cgroup path */
-
-/* The "0::PATH" line of /proc/PID/cgroup: the process's cgroup v2 path, in @p out. */
-static int cgroup2_path(int pid, char *out, size_t size)
-{
-	char path[64], line[512];
-	FILE *f;
-	int rc = -ENOENT;
-
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (rc < 0 && fgets(line, sizeof(line), f))
-		if (strncmp(line, "0::", 3) == 0) {
-			line[strcspn(line, "\n")] = '\0';
-			snprintf(out, size, "%s", line + 3);
-			rc = 0;
-		}
-	fclose(f);
-	return rc;
-}
-
-/*
- * --container ID|NAME: the cgroup v2 directory of that running container, so that the
- * kernel's --cgroup filter does the filtering (cgroup v1 hierarchies have no id the
- * BPF program can compare; a hybrid host's "unified" mount has the container's too).
- */
-static int check_container(const char *ref, struct error *err)
-{
-	static const char *mounts[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
-	struct docker_container c;
-	char cg[PATH_MAX];
-
-	if (!ref)
-		return 0;
-	if (docker_inspect(DOCKER_SOCKET, ref, &c, err) < 0)
-		return -EINVAL;
-	if (c.pid <= 0)
-		return error_set(err, EINVAL,
-				 "--container %s: not running; the filter follows a running "
-				 "container's cgroup (start it first)",
-				 ref);
-	if (cgroup2_path(c.pid, cg, sizeof(cg)) < 0)
-		return error_set(err, EINVAL,
-				 "--container %s: its process %d has no cgroup v2 path (mount "
-				 "cgroup2, e.g. at /sys/fs/cgroup/unified)",
-				 ref, c.pid);
-	for (size_t i = 0; i < sizeof(mounts) / sizeof(mounts[0]); i++) {
-		struct statfs fs;
-
-		if (statfs(mounts[i], &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC) {
-			snprintf(container_dir, sizeof(container_dir), "%s%s", mounts[i], cg);
-			return 0;
-		}
-	}
-	return error_set(err, EINVAL, "--container %s: no cgroup2 mount (mount | grep cgroup2)",
-			 ref);
-}
+/* The cgroup v2 directory of --cgroup or --container, found by process_options_check(). */
+static char cgroup_dir[PATH_MAX + 32]; /* a mount point, then the cgroup path */
 
 int process_options_check(const struct options *o, struct error *err)
 {
@@ -165,10 +78,8 @@ int process_options_check(const struct options *o, struct error *err)
 				 "traced");
 	if (options_bool(o, "tree") && options_int(o, "pid") <= 0 && !ncommand)
 		return error_set(err, EINVAL, "--tree needs --pid");
-	if (options_str(o, "cgroup") && options_str(o, "container"))
-		return error_set(err, EINVAL, "--cgroup or --container, not both");
-	if (resolve_uid(o, &uid, err) < 0 || check_cgroup(options_str(o, "cgroup"), err) < 0 ||
-	    check_container(options_str(o, "container"), err) < 0)
+	if (resolve_uid(o, &uid, err) < 0 ||
+	    cgroup_filter_check(o, cgroup_dir, sizeof(cgroup_dir), err) < 0)
 		return -EINVAL;
 	return loader_check_pid((pid_t)options_int(o, "pid"), err);
 }
@@ -196,7 +107,7 @@ static void args_from(const struct options *o)
 		.threads = options_bool(o, "threads"),
 		.fails = options_bool(o, "fails"),
 		.comm = options_str(o, "comm"),
-		.cgroup = options_str(o, "container") ? container_dir : options_str(o, "cgroup"),
+		.cgroup = cgroup_dir[0] ? cgroup_dir : NULL,
 		.max_args = (unsigned)options_int(o, "max-args"),
 		.max_args_bytes = (unsigned)options_int(o, "max-args-bytes"),
 		.flush_ms = (int)(options_int(o, "flush-interval") / 1000000),
@@ -221,6 +132,7 @@ static void gen_container(yajl_gen g, const struct process_header *h)
 {
 	char path[PROCESS_CGROUP_DEPTH * (PROCESS_CGROUP_NAME + 1) + 1];
 	struct container_ref c;
+	const char *name;
 	size_t len = 0;
 
 	for (int i = PROCESS_CGROUP_DEPTH - 1; i >= 0; i--) {
@@ -236,12 +148,9 @@ static void gen_container(yajl_gen g, const struct process_header *h)
 		return;
 	loader_gen_str(g, "container_id", c.id);
 	loader_gen_str(g, "container_runtime", c.runtime);
-	if (strcmp(c.runtime, "docker") == 0) {
-		const char *name = docker_name_cached(DOCKER_SOCKET, c.id);
-
-		if (name)
-			loader_gen_str(g, "container_name", name);
-	}
+	name = container_name(&c);
+	if (name)
+		loader_gen_str(g, "container_name", name);
 }
 
 static void gen_header(yajl_gen g, const char *type, const struct process_header *h,
@@ -382,12 +291,12 @@ static int configure(struct process_bpf *skel, struct loader_error *lerr)
 	if (args.comm)
 		strncpy((char *)ro->targ_comm, args.comm, sizeof(ro->targ_comm) - 1);
 	if (args.cgroup) {
-		struct stat st;
+		unsigned long long id;
+		int rc = cgroup_filter_id(args.cgroup, &id);
 
-		if (stat(args.cgroup, &st) < 0)
-			return loader_fail(lerr, "cgroup %s: %s", args.cgroup, strerror(errno));
-		/* A cgroup v2 directory's inode number is its cgroup id. */
-		ro->targ_cgroup = st.st_ino;
+		if (rc < 0)
+			return loader_fail(lerr, "cgroup %s: %s", args.cgroup, strerror(-rc));
+		ro->targ_cgroup = id;
 	}
 	/* Every syscall runs these: only when failed execs are asked for. */
 	bpf_program__set_autoload(skel->progs.handle_sys_enter, args.fails);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* TLS plaintext from uprobes on OpenSSL's and GnuTLS's read/write calls, with in-kernel filters. */
+/* TLS plaintext from uprobes on OpenSSL's, GnuTLS's and Go's read/write calls, with in-kernel filters. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -12,6 +12,8 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile pid_t targ_pid = 0;
 const volatile uid_t targ_uid = (uid_t)-1;
 const volatile char targ_comm[SSL_COMM_LEN] = {};
+/* --cgroup / --container: the cgroup v2 id of the processes traced. */
+const volatile __u64 targ_cgroup = 0;
 const volatile __u32 targ_max_payload = SSL_CHUNK;
 /* Wake the loader only once this much is waiting (it also polls every 100 ms): a wake-up per record costs more than the record. */
 const volatile __u64 targ_wakeup_bytes = 0;
@@ -57,6 +59,8 @@ static __always_inline bool admit(void)
 	if (targ_pid && (pid_t)(id >> 32) != targ_pid)
 		return false;
 	if (targ_uid != (uid_t)-1 && (uid_t)bpf_get_current_uid_gid() != targ_uid)
+		return false;
+	if (targ_cgroup && bpf_get_current_cgroup_id() != targ_cgroup)
 		return false;
 	if (targ_comm[0]) {
 		char comm[SSL_COMM_LEN];
@@ -105,6 +109,7 @@ static __always_inline void fill_header(struct ssl_record *r, __u32 kind, const 
 	r->ts_ns = c->ts_ns;
 	r->latency_ns = now - c->ts_ns;
 	r->conn = c->conn;
+	r->cgroup_id = bpf_get_current_cgroup_id();
 	r->len = 0;
 	r->captured = 0;
 	r->offset = 0;

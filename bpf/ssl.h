@@ -92,10 +92,12 @@ struct ssl_record {
 	unsigned long long ts_ns; /* CLOCK_BOOTTIME at the call's entry */
 	unsigned long long latency_ns;
 	unsigned long long conn; /* the SSL * or gnutls_session_t */
-	unsigned int len;	 /* bytes the call moved */
-	unsigned int captured;	 /* bytes captured over all of the call's records */
-	unsigned int offset;	 /* where this record's bytes start in the call's data */
-	unsigned int chunk_len;	 /* bytes in data */
+	/* The process's cgroup v2 id: its container is resolved in user space. */
+	unsigned long long cgroup_id;
+	unsigned int len;	/* bytes the call moved */
+	unsigned int captured;	/* bytes captured over all of the call's records */
+	unsigned int offset;	/* where this record's bytes start in the call's data */
+	unsigned int chunk_len; /* bytes in data */
 	char comm[SSL_COMM_LEN];
 	char data[SSL_CHUNK];
 };

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 
 #include <collector/codec.h>
 
+#include "cgroup_filter.h"
 #include "loader_util.h"
 #include "ssl.h"
 #include "ssl_calls.h"
@@ -37,9 +39,13 @@ static struct ssl_args {
 	unsigned max_payload;
 	unsigned long long ring_bytes;
 	unsigned long long wakeup_bytes;
+	const char *cgroup; /* the cgroup v2 directory of --cgroup or --container, or NULL */
 	bool share_ring;
 	bool verbose;
 } args;
+
+/* The cgroup v2 directory of --cgroup or --container, found by ssl_options_check(). */
+static char cgroup_dir[PATH_MAX + 32];
 
 int ssl_options_check(const struct options *o, struct error *err)
 {
@@ -64,6 +70,8 @@ int ssl_options_check(const struct options *o, struct error *err)
 	if (options_int(o, "pid") < 0 || options_int(o, "wakeup") < 0 ||
 	    options_int(o, "wakeup") > ring)
 		return error_set(err, EINVAL, "--pid >= 0, --wakeup 0..--ring-size");
+	if (cgroup_filter_check(o, cgroup_dir, sizeof(cgroup_dir), err) < 0)
+		return -EINVAL;
 	return loader_check_pid((pid_t)options_int(o, "pid"), err);
 }
 
@@ -89,6 +97,7 @@ static void args_from(const struct options *o)
 		.wakeup_bytes = (unsigned long long)(options_given(o, "wakeup") ?
 							     options_int(o, "wakeup") :
 							     ring / 4),
+		.cgroup = cgroup_dir[0] ? cgroup_dir : NULL,
 		.share_ring = options_bool(o, "share-ring"),
 		.verbose = options_bool(o, "verbose"),
 	};
@@ -120,6 +129,7 @@ static void gen_common(struct output *o, yajl_gen g, const char *type, const str
 	loader_gen_str(g, "conn", conn);
 	loader_gen_int(g, "ret", r->ret);
 	loader_gen_int(g, "latency_ns", (long long)r->latency_ns);
+	loader_gen_int(g, "cgroup_id", (long long)r->cgroup_id);
 }
 
 static void emit_data(struct output *o, const struct ssl_record *r, const void *data,
@@ -438,7 +448,7 @@ static int attach_all(struct ssl_bpf *skel, struct links *links, struct loader_e
 	return 0;
 }
 
-static void configure(struct ssl_bpf *skel)
+static int configure(struct ssl_bpf *skel, struct loader_error *lerr)
 {
 	struct ssl_bpf__rodata *ro = skel->rodata;
 
@@ -448,7 +458,16 @@ static void configure(struct ssl_bpf *skel)
 	ro->targ_wakeup_bytes = args.wakeup_bytes;
 	if (args.comm)
 		strncpy((char *)ro->targ_comm, args.comm, sizeof(ro->targ_comm) - 1);
+	if (args.cgroup) {
+		unsigned long long id;
+		int rc = cgroup_filter_id(args.cgroup, &id);
+
+		if (rc < 0)
+			return loader_fail(lerr, "cgroup %s: %s", args.cgroup, strerror(-rc));
+		ro->targ_cgroup = id;
+	}
 	bpf_map__set_max_entries(skel->maps.events, (__u32)args.ring_bytes);
+	return 0;
 }
 
 static int skip_record(void *ctx, void *data, size_t size)
@@ -521,7 +540,11 @@ int ssl_loader_main(const struct options *opts)
 		loader_explain_failure("open the ssl BPF object", errno);
 		return 1;
 	}
-	configure(o.skel);
+	if (configure(o.skel, &lerr) < 0) {
+		loader_verdict("%s", lerr.msg);
+		err = 1;
+		goto out;
+	}
 	err = ssl_bpf__load(o.skel);
 	if (err) {
 		loader_explain_failure("load the ssl BPF programs", -err);

@@ -1,7 +1,19 @@
 /* Container identity (id and runtime) from a process's cgroup path, for every runtime's naming. */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
+#include <unistd.h>
 
 #include "container_id.h"
+
+/* Cgroups remembered by container_of_cgroup(), direct-mapped: a collision forgets one. */
+#define CGROUP_CACHE 512
+/* include/linux/exportfs.h: a kernfs node's file handle, its 64-bit id (not in the uapi headers). */
+#define FILEID_KERNFS 0xfe
 
 /* A path component's prefix and the runtime it names; the id follows, then ".scope" or nothing. */
 static const struct {
@@ -98,4 +110,110 @@ bool container_from_proc_cgroup(const char *text, size_t len, struct container_r
 		line = eol + 1;
 	}
 	return false;
+}
+
+bool container_of_pid(int pid, struct container_ref *out)
+{
+	char path[64], text[4096];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	/* One read: the kernel writes the whole file at once when it fits. */
+	n = read(fd, text, sizeof(text));
+	close(fd);
+	return n > 0 && container_from_proc_cgroup(text, (size_t)n, out);
+}
+
+const char *cgroup2_mount(void)
+{
+	/* A hybrid host's cgroup2 hierarchy is "unified"; a v2-only host's is the top. */
+	static const char *mounts[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
+
+	for (size_t i = 0; i < sizeof(mounts) / sizeof(mounts[0]); i++) {
+		struct statfs fs;
+
+		if (statfs(mounts[i], &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC)
+			return mounts[i];
+	}
+	return NULL;
+}
+
+/*
+ * The path of cgroup v2 id @p id, by a kernfs file handle (its id is the handle) on the
+ * cgroup2 mount, as bpftool and systemd do. @return 0, or -1 when there is no cgroup2
+ * mount, no such cgroup (any more), or no CAP_DAC_READ_SEARCH.
+ */
+static int cgroup_path_of_id(unsigned long long id, char *out, size_t size)
+{
+	const char *mount = cgroup2_mount();
+	struct file_handle *fh = malloc(sizeof(*fh) + sizeof(id));
+	int mnt = mount ? open(mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	int fd = -1, rc = -1;
+	char link[64];
+	ssize_t n;
+
+	if (fh && mnt >= 0) {
+		fh->handle_bytes = sizeof(id);
+		fh->handle_type = FILEID_KERNFS;
+		memcpy(fh->f_handle, &id, sizeof(id));
+		fd = open_by_handle_at(mnt, fh, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (fd >= 0) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		n = readlink(link, out, size - 1);
+		if (n > 0) {
+			out[n] = '\0';
+			rc = 0;
+		}
+		close(fd);
+	}
+	if (mnt >= 0)
+		close(mnt);
+	free(fh);
+	return rc;
+}
+
+/* One cgroup's answer; by_id: found by the id, so it holds for every process of the cgroup. */
+struct cgroup_entry {
+	unsigned long long cgroup_id;
+	struct container_ref ref;
+	int pid;
+	bool used, by_id, found;
+};
+
+/* Look cgroup @p cgroup_id (of process @p pid) up into @p e. @return false when it could not be. */
+static bool look_up(struct cgroup_entry *e, unsigned long long cgroup_id, int pid)
+{
+	char path[PATH_MAX];
+
+	e->by_id = cgroup_id && cgroup_path_of_id(cgroup_id, path, sizeof(path)) == 0;
+	if (e->by_id) {
+		e->found = container_from_path(path, strlen(path), &e->ref);
+	} else {
+		snprintf(path, sizeof(path), "/proc/%d", pid);
+		e->found = pid > 0 && container_of_pid(pid, &e->ref);
+		/* Gone: nothing known, nothing remembered. */
+		if (!e->found && access(path, F_OK) < 0)
+			return false;
+	}
+	e->cgroup_id = cgroup_id;
+	e->pid = pid;
+	return true;
+}
+
+bool container_of_cgroup(unsigned long long cgroup_id, int pid, struct container_ref *out)
+{
+	static struct cgroup_entry cache[CGROUP_CACHE];
+	struct cgroup_entry *e =
+		&cache[(unsigned)((cgroup_id * 0x9e3779b97f4a7c15ULL) >> 32) % CGROUP_CACHE];
+
+	if (!e->used || e->cgroup_id != cgroup_id || (!e->by_id && e->pid != pid))
+		e->used = look_up(e, cgroup_id, pid);
+	if (e->used && e->found)
+		*out = e->ref;
+	return e->used && e->found;
 }

@@ -124,3 +124,8 @@ const char *docker_name_cached(const char *socket, const char *id)
 		snprintf(cache[slot].name, sizeof(cache[slot].name), "%s", c.name);
 	return cache[slot].name[0] ? cache[slot].name : NULL;
 }
+
+const char *container_name(const struct container_ref *c)
+{
+	return strcmp(c->runtime, "docker") == 0 ? docker_name_cached(DOCKER_SOCKET, c->id) : NULL;
+}

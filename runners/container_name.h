@@ -27,4 +27,7 @@ int docker_inspect(const char *socket, const char *ref, struct docker_container 
  */
 const char *docker_name_cached(const char *socket, const char *id);
 
+/* The name of container @p c when it is Docker's and the daemon on DOCKER_SOCKET names it, else NULL. */
+const char *container_name(const struct container_ref *c);
+
 #endif

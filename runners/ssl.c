@@ -14,6 +14,8 @@
 #include <collector/log.h>
 #include <collector/runner.h>
 
+#include "container_id.h"
+#include "container_name.h"
 #include "http2.h"
 #include "http2_event.h"
 #include "http_redact.h"
@@ -72,6 +74,13 @@ static const struct option_spec ssl_options[] = {
 	  .type = OPT_INT,
 	  .def = "-1",
 	  .help = "only processes of this user id" },
+	{ .name = "cgroup",
+	  .type = OPT_STRING,
+	  .help = "only processes in this cgroup v2 directory (a directory of a cgroup2 mount)" },
+	{ .name = "container",
+	  .type = OPT_STRING,
+	  .help = "only processes of this running Docker container (an id or a name): its "
+		  "cgroup, filtered in the kernel" },
 	{ .name = "lib",
 	  .type = OPT_STRING,
 	  .repeat = true,
@@ -177,10 +186,26 @@ static void put_bytes(struct ssl_runner *r, const char *key, const char *enc_key
 	event_builder_str(b, enc_key, "base64");
 }
 
+/* container_id, container_runtime and container_name when the call's process is in a container. */
+static void put_container(struct ssl_runner *r)
+{
+	struct container_ref c;
+	const char *name;
+
+	if (!container_of_cgroup(r->cur->cgroup_id, r->cur->pid, &c))
+		return;
+	event_builder_str(r->eb, "container_id", c.id);
+	event_builder_str(r->eb, "container_runtime", c.runtime);
+	name = container_name(&c);
+	if (name)
+		event_builder_str(r->eb, "container_name", name);
+}
+
 static void begin_data(struct ssl_runner *r)
 {
 	event_builder_begin(r->eb);
 	event_builder_str(r->eb, "conn", r->cur->conn);
+	put_container(r);
 }
 
 /* Close the data object and emit it with the envelope of the current loader line. */
@@ -538,6 +563,7 @@ static int call_from_json(struct ssl_runner *r, yajl_val obj, const char *type,
 		.ts_ns = int_member(obj, "ts_ns", 0),
 		.pid = (int)int_member(obj, "pid", 0),
 		.tid = (int)int_member(obj, "tid", 0),
+		.cgroup_id = (unsigned long long)int_member(obj, "cgroup_id", 0),
 		.uid = int_member(obj, "uid", 0),
 		.ret = int_member(obj, "ret", 0),
 		.latency_ns = int_member(obj, "latency_ns", 0),

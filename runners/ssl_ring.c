@@ -49,6 +49,7 @@ static bool deliver(void *arg, const struct ssl_record *r, const void *data, siz
 		.ts_ns = (long long)r->ts_ns + sr->boot_to_wall,
 		.pid = (int)r->pid,
 		.tid = (int)r->tid,
+		.cgroup_id = r->cgroup_id,
 		.uid = r->uid,
 		.ret = r->ret,
 		.latency_ns = (long long)r->latency_ns,

@@ -20,6 +20,7 @@ struct ssl_call {
 	bool write;	  /* data the process sent, else received */
 	long long ts_ns;  /* wall clock of the call's entry */
 	int pid, tid;
+	unsigned long long cgroup_id; /* the process's cgroup v2 id, 0 when unknown */
 	long long uid, ret, latency_ns, len;
 	bool success; /* a handshake that succeeded */
 	char comm[SSL_COMM_LEN + 1];

@@ -15,6 +15,7 @@
 #include <collector/child_cgroup.h>
 #include <collector/line_framer.h>
 
+#include "../container_id.h"
 #include "package.h"
 #include "shm_pool.h"
 
@@ -101,7 +102,10 @@ struct algo_instance {
 	uint64_t timed_out_id;	   /* the call whose timeout ended it, 0 when none */
 	char timed_out_method[32]; /* and its method */
 	int64_t spawn_ns;
+	/* The container the child runs in (its cgroup's, read at its spawn); id "" when none. */
+	struct container_ref container;
 	char tmpdir[64];
+	char container_name[128]; /* Docker's name, "" when unknown */
 	struct child_cgroup cg;
 	char stderr_tail[ALGO_STDERR_TAIL][200];
 	int stderr_count;
@@ -169,6 +173,8 @@ void algo_ev_raw(struct algorithm *a, const char *key, const char *json, size_t 
 void algo_ev_array_open(struct algorithm *a, const char *key);
 void algo_ev_array_close(struct algorithm *a);
 void algo_ev_emit(struct algorithm *a, const char *type, pid_t pid);
+/* Note the container child @p in runs in (none, when it runs in none): its events carry it. */
+void algo_instance_find_container(struct algo_instance *in);
 /* The instance's new state and its algorithm.state event (none when it does not change). */
 void algo_set_state(struct algo_instance *in, enum algo_state s, const char *reason);
 

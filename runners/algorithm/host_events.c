@@ -1,7 +1,9 @@
-/* The algorithm host's events: names, the event builder's wrappers, the algorithm.state event. */
+/* The algorithm host's events: names, the event builder's wrappers, container members, the algorithm.state event. */
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include "../container_name.h"
 #include "host.h"
 
 const char *algo_state_name(enum algo_state s)
@@ -59,6 +61,34 @@ void algo_ev_array_close(struct algorithm *a)
 		event_builder_close_array(a->eb);
 }
 
+void algo_instance_find_container(struct algo_instance *in)
+{
+	const char *name;
+
+	in->container_name[0] = '\0';
+	if (!container_of_pid(in->pid, &in->container))
+		in->container.id[0] = '\0';
+	name = in->container.id[0] ? container_name(&in->container) : NULL;
+	if (name)
+		snprintf(in->container_name, sizeof(in->container_name), "%s", name);
+}
+
+/* The container members of the event of child @p pid, when it runs in one. */
+static void put_container(struct algorithm *a, pid_t pid)
+{
+	for (int i = 0; pid > 0 && i < a->ninst; i++) {
+		const struct algo_instance *in = &a->inst[i];
+
+		if (in->pid != pid || !in->container.id[0])
+			continue;
+		event_builder_str(a->eb, "container_id", in->container.id);
+		event_builder_str(a->eb, "container_runtime", in->container.runtime);
+		if (in->container_name[0])
+			event_builder_str(a->eb, "container_name", in->container_name);
+		return;
+	}
+}
+
 /* Out of memory: the host's owner hears of the event, without data, and counts it lost. */
 void algo_ev_emit(struct algorithm *a, const char *type, pid_t pid)
 {
@@ -66,6 +96,9 @@ void algo_ev_emit(struct algorithm *a, const char *type, pid_t pid)
 
 	if (ev_off(a))
 		return;
+	/* On a node, algorithm.ready's container_id is the unit of work (session.c). */
+	if (!(a->opts.node_id && strcmp(type, "algorithm.ready") == 0))
+		put_container(a, pid);
 	if (event_builder_finish(a->eb, &data) < 0)
 		a->opts.on_event(a->opts.arg, type, pid, NULL, 0);
 	else

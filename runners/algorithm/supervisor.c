@@ -332,6 +332,7 @@ int algo_instance_spawn(struct algo_instance *in, struct error *err)
 	}
 	in->alive = true;
 	in->spawn_ns = clock_mono_ns();
+	algo_instance_find_container(in);
 	/* Forking (and the caller's start-up before the loop runs) leave the loop's time stale. */
 	ev_now_update(a->loop);
 	ev_child_set(&in->child_w, in->pid, 0);

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -85,12 +86,32 @@ static void test_proc_cgroup(void **state)
 	assert_false(container_from_proc_cgroup("garbage", 7, &ref));
 }
 
+/* The cached answer is /proc's; a process that is gone has none, and none is remembered. */
+static void test_of_cgroup(void **state)
+{
+	struct container_ref direct = { 0 }, cached = { 0 };
+	bool in = container_of_pid(getpid(), &direct);
+
+	(void)state;
+	/* No cgroup id (an older loader's line): by the process. */
+	assert_int_equal(container_of_cgroup(0, getpid(), &cached), in);
+	assert_int_equal(container_of_cgroup(0, getpid(), &cached), in);
+	if (in)
+		assert_string_equal(cached.id, direct.id);
+	/* Above the kernel's pid_max limit (4194304): never a process. */
+	assert_false(container_of_pid(4194305, &cached));
+	assert_false(container_of_cgroup(0, 4194305, &cached));
+	/* An id no cgroup has, of no process. */
+	assert_false(container_of_cgroup(~0ULL, 4194305, &cached));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_runtimes_and_drivers),
 		cmocka_unit_test(test_not_containers),
 		cmocka_unit_test(test_proc_cgroup),
+		cmocka_unit_test(test_of_cgroup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
