@@ -114,3 +114,10 @@ int cgroup_filter_id(const char *dir, unsigned long long *id)
 	*id = st.st_ino;
 	return 0;
 }
+
+int cgroup_filter_load(const char *dir, unsigned long long *id, struct loader_error *lerr)
+{
+	int rc = dir ? cgroup_filter_id(dir, id) : 0;
+
+	return rc < 0 ? loader_fail(lerr, "cgroup %s: %s", dir, strerror(-rc)) : 0;
+}

@@ -290,14 +290,8 @@ static int configure(struct process_bpf *skel, struct loader_error *lerr)
 	ro->targ_args_max = args.max_args_bytes;
 	if (args.comm)
 		strncpy((char *)ro->targ_comm, args.comm, sizeof(ro->targ_comm) - 1);
-	if (args.cgroup) {
-		unsigned long long id;
-		int rc = cgroup_filter_id(args.cgroup, &id);
-
-		if (rc < 0)
-			return loader_fail(lerr, "cgroup %s: %s", args.cgroup, strerror(-rc));
-		ro->targ_cgroup = id;
-	}
+	if (cgroup_filter_load(args.cgroup, &ro->targ_cgroup, lerr) < 0)
+		return -1;
 	/* Every syscall runs these: only when failed execs are asked for. */
 	bpf_program__set_autoload(skel->progs.handle_sys_enter, args.fails);
 	bpf_program__set_autoload(skel->progs.handle_sys_exit, args.fails);

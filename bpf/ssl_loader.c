@@ -458,14 +458,8 @@ static int configure(struct ssl_bpf *skel, struct loader_error *lerr)
 	ro->targ_wakeup_bytes = args.wakeup_bytes;
 	if (args.comm)
 		strncpy((char *)ro->targ_comm, args.comm, sizeof(ro->targ_comm) - 1);
-	if (args.cgroup) {
-		unsigned long long id;
-		int rc = cgroup_filter_id(args.cgroup, &id);
-
-		if (rc < 0)
-			return loader_fail(lerr, "cgroup %s: %s", args.cgroup, strerror(-rc));
-		ro->targ_cgroup = id;
-	}
+	if (cgroup_filter_load(args.cgroup, &ro->targ_cgroup, lerr) < 0)
+		return -1;
 	bpf_map__set_max_entries(skel->maps.events, (__u32)args.ring_bytes);
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <collector/log.h>
 #include <collector/runner.h>
 
+#include "cgroup_filter.h"
 #include "held_command.h"
 #include "loader_child.h"
 #include "process_loader.h"
@@ -48,13 +49,7 @@ static const struct option_spec process_options[] = {
 	  .short_name = 'u',
 	  .type = OPT_STRING,
 	  .help = "only processes of this user (a name or a number)" },
-	{ .name = "cgroup",
-	  .type = OPT_STRING,
-	  .help = "only processes in this cgroup v2 directory (a directory of a cgroup2 mount)" },
-	{ .name = "container",
-	  .type = OPT_STRING,
-	  .help = "only processes of this running Docker container (an id or a name): its "
-		  "cgroup, filtered in the kernel" },
+	CGROUP_FILTER_OPTIONS,
 	{ .name = "fails",
 	  .short_name = 'x',
 	  .type = OPT_BOOL,

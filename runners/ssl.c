@@ -14,6 +14,7 @@
 #include <collector/log.h>
 #include <collector/runner.h>
 
+#include "cgroup_filter.h"
 #include "container_id.h"
 #include "container_name.h"
 #include "http2.h"
@@ -74,13 +75,7 @@ static const struct option_spec ssl_options[] = {
 	  .type = OPT_INT,
 	  .def = "-1",
 	  .help = "only processes of this user id" },
-	{ .name = "cgroup",
-	  .type = OPT_STRING,
-	  .help = "only processes in this cgroup v2 directory (a directory of a cgroup2 mount)" },
-	{ .name = "container",
-	  .type = OPT_STRING,
-	  .help = "only processes of this running Docker container (an id or a name): its "
-		  "cgroup, filtered in the kernel" },
+	CGROUP_FILTER_OPTIONS,
 	{ .name = "lib",
 	  .type = OPT_STRING,
 	  .repeat = true,
