@@ -10,18 +10,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
 #include <collector/buffer.h>
 #include <collector/clock.h>
 #include <collector/log.h>
 
+#include "event_pool.h"
 #include "spool.h"
 #include "spool_segment.h"
 
 #define READ_CHUNK ((size_t)1 << 20)
-#define HOLD_MAX ((size_t)4 << 20) /* held bytes past which the spool counts as full */
-#define ACK_MAGIC 0x4b434153u	   /* "SACK" */
-#define DONE ((uint64_t)1 << 63)   /* a window entry's settled bit */
+#define HOLD_MAX ((size_t)4 << 20)	 /* held bytes past which the spool counts as full */
+#define ACK_MAGIC 0x4b434153u		 /* "SACK" */
+#define DONE ((uint64_t)1 << 63)	 /* a window entry's settled bit */
+#define POOL_MAX_BYTES ((size_t)4 << 20) /* free event blocks kept: the default queue's bytes */
 
 struct segment {
 	uint64_t base; /* logical offset of its first byte: its name, in hex */
@@ -50,6 +51,7 @@ struct spool {
 	bool unsynced, write_failed;
 	int64_t synced_ns, ack_synced_ns;
 	struct spool_stats stats;
+	struct event_pool *pool; /* the blocks of events read back */
 };
 
 static uint64_t end_on_disk(const struct spool *sp)
@@ -175,8 +177,7 @@ static bool read_ack(struct spool *sp, uint64_t *acked)
 		return false;
 	n = pread(fd, rec, sizeof(rec), 0);
 	close(fd);
-	if (n != (ssize_t)sizeof(rec) || rec[3] != ACK_MAGIC ||
-	    rec[2] != spool_crc32(0, rec, 8))
+	if (n != (ssize_t)sizeof(rec) || rec[3] != ACK_MAGIC || rec[2] != spool_crc32(0, rec, 8))
 		return false;
 	memcpy(acked, rec, 8);
 	return true;
@@ -310,7 +311,9 @@ struct spool *spool_open(const struct spool_config *cfg, struct error *err)
 	struct spool *sp = calloc(1, sizeof(*sp));
 	uint64_t acked = 0;
 
-	if (!sp || !(sp->dir = strdup(cfg->dir))) {
+	if (!sp || !(sp->dir = strdup(cfg->dir)) || !(sp->pool = event_pool_new(POOL_MAX_BYTES))) {
+		if (sp)
+			free(sp->dir);
 		free(sp);
 		error_set(err, ENOMEM, "out of memory");
 		return NULL;
@@ -625,7 +628,7 @@ struct event *spool_next(struct spool *sp)
 		struct event *ev;
 
 		if (r == SPOOL_RECORD) {
-			if (!(ev = spool_frame_event(f.payload, f.payload_len)) ||
+			if (!(ev = spool_frame_event(f.payload, f.payload_len, sp->pool)) ||
 			    window_push(sp, sp->read + f.len) < 0) {
 				event_unref(ev);
 				return NULL; /* out of memory: read it again later */
@@ -790,5 +793,6 @@ void spool_crash(struct spool *sp)
 	free(sp->win);
 	free(sp->segs);
 	free(sp->dir);
+	event_pool_release(sp->pool); /* freed with the last event read back */
 	free(sp);
 }

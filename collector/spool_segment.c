@@ -4,6 +4,7 @@
 
 #include <isa-l/crc.h>
 
+#include "event_pool.h"
 #include "spool_segment.h"
 
 /*
@@ -125,7 +126,7 @@ int spool_frame_append(struct buffer *b, const struct event *ev)
 	return 0;
 }
 
-struct event *spool_frame_event(const uint8_t *payload, uint32_t len)
+struct event *spool_frame_event(const uint8_t *payload, uint32_t len, struct event_pool *pool)
 {
 	struct fixed f;
 	const char *p = (const char *)payload + SPOOL_FIXED;
@@ -139,7 +140,7 @@ struct event *spool_frame_event(const uint8_t *payload, uint32_t len)
 	runner = (struct span){ p + f.type_len, f.runner_len };
 	comm = (struct span){ runner.ptr + f.runner_len, f.comm_len };
 	data = (struct span){ comm.ptr + f.comm_len, f.data_len };
-	ev = event_new(type, comm, data);
+	ev = pool ? event_pool_event(pool, type, comm, data) : event_new(type, comm, data);
 	if (!ev)
 		return NULL;
 	event_set_runner(ev, runner);

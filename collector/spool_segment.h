@@ -37,8 +37,13 @@ enum spool_scan spool_frame_next(const uint8_t *buf, size_t avail, bool at_end,
 /* Append @p ev as one record to @p b: 0, or -ENOMEM / -E2BIG. */
 int spool_frame_append(struct buffer *b, const struct event *ev);
 
-/* The event of a valid record's payload (one reference), or NULL when its layout is bad or out of memory. */
-struct event *spool_frame_event(const uint8_t *payload, uint32_t len);
+struct event_pool;
+
+/*
+ * The event of a valid record's payload (one reference), from @p pool when not
+ * NULL; NULL when its layout is bad or out of memory.
+ */
+struct event *spool_frame_event(const uint8_t *payload, uint32_t len, struct event_pool *pool);
 
 /* The CRC-32 of records and of the ack: gzip's, the values zlib's crc32() gives. */
 uint32_t spool_crc32(uint32_t crc, const void *buf, size_t len);

@@ -36,7 +36,7 @@ static void frames(const uint8_t *data, size_t size)
 		}
 		if (f.len < SPOOL_HDR + SPOOL_FIXED || f.len > size - at)
 			abort();
-		ev = spool_frame_event(f.payload, f.payload_len);
+		ev = spool_frame_event(f.payload, f.payload_len, NULL);
 		if (ev) {
 			b.len = 0;
 			if (spool_frame_append(&b, ev) == 0 &&
