@@ -67,6 +67,12 @@ bool runner_can_emit(struct runner_ctx *ctx)
 			return false;
 		}
 	}
+	/* spool-fsync=batch: what was taken is on disk before more is taken. */
+	for (sink_mask m = ctx->spooled; m; m &= m - 1)
+		if (spool_syncing(ctx->c->sinks[__builtin_ctzll(m)]->spool)) {
+			ctx->paused = true;
+			return false;
+		}
 	return true;
 }
 
@@ -519,6 +525,22 @@ static void on_drain(struct ev_loop *loop, ev_check *w, int revents)
 	}
 }
 
+/* Waking the loop is all it takes: on_drain runs each iteration and sees the sync's end. */
+static void on_spool_synced(struct ev_loop *loop, ev_async *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+}
+
+/* On a spool's sync thread. */
+static void spool_synced(void *arg)
+{
+	struct collector *c = arg;
+
+	ev_async_send(c->loop, &c->spool_synced);
+}
+
 static void on_spin(struct ev_loop *loop, ev_idle *w, int revents)
 {
 	(void)loop;
@@ -726,6 +748,7 @@ struct collector *collector_new(struct ev_loop *loop, struct error *err)
 	ev_check_init(&c->drain, on_drain);
 	c->drain.data = c;
 	ev_idle_init(&c->spin, on_spin);
+	ev_async_init(&c->spool_synced, on_spool_synced);
 	ev_signal_init(&c->sig_int, on_stop_signal, SIGINT);
 	ev_signal_init(&c->sig_term, on_stop_signal, SIGTERM);
 	ev_signal_init(&c->sig_hup, on_hup, SIGHUP);
@@ -781,6 +804,8 @@ static int open_spool(struct sink_ctx *s, const struct options *opts, struct err
 			 strcmp(fsync, "batch") == 0 ? SPOOL_FSYNC_BATCH :
 						       SPOOL_FSYNC_INTERVAL,
 		.fsync_interval_ns = 1000000000LL,
+		.on_synced = spool_synced,
+		.on_synced_arg = s->c,
 	};
 
 	if (!*cfg.dir)
@@ -996,6 +1021,7 @@ static void stop_signals(struct collector *c)
 static void start_watchers(struct collector *c)
 {
 	ev_check_start(c->loop, &c->drain);
+	ev_async_start(c->loop, &c->spool_synced);
 	start_signals(c);
 	log_attach_loop(c->loop);
 	ev_timer_start(c->loop, &c->loss_timer);
@@ -1011,6 +1037,7 @@ static void stop_watchers(struct collector *c)
 {
 	ev_check_stop(c->loop, &c->drain);
 	ev_idle_stop(c->loop, &c->spin);
+	ev_async_stop(c->loop, &c->spool_synced);
 	stop_signals(c);
 	log_detach_loop();
 	ev_timer_stop(c->loop, &c->loss_timer);
@@ -1032,6 +1059,9 @@ static void start_runners(struct collector *c)
 			    (c->sinks[j]->spool ? c->sinks[j]->spool_blocks :
 						  c->sinks[j]->queue.policy == QUEUE_BLOCK))
 				r->blocking |= (sink_mask)1 << j;
+		for (int j = 0; j < c->nsinks; j++)
+			if ((reach >> j & 1) && c->sinks[j]->spool)
+				r->spooled |= (sink_mask)1 << j;
 		r->status = RUNNER_RUNNING;
 		r->started = true;
 		r->started_ns = clock_mono_ns();

@@ -72,6 +72,7 @@ struct runner_ctx {
 	struct options *opts;
 	uint64_t seq;
 	sink_mask blocking; /* reachable sinks with the block policy */
+	sink_mask spooled;  /* reachable sinks with a spool (spool_syncing() holds reads) */
 	bool paused;
 	bool started;
 	bool finished;
@@ -100,6 +101,7 @@ struct collector {
 	struct runner_ctx self_ctx; /* the "collector" runner of loss events */
 	ev_check drain;
 	ev_idle spin;
+	ev_async spool_synced; /* a spool's sync thread ended a sync: on_drain resumes the runners */
 	ev_signal sig_int, sig_term, sig_hup, sig_usr1;
 	ev_timer shutdown_timer;
 	ev_timer loss_timer;

@@ -15,6 +15,7 @@
 #include <collector/log.h>
 
 #include "event_pool.h"
+#include "fsync_worker.h"
 #include "spool.h"
 #include "spool_segment.h"
 
@@ -49,7 +50,9 @@ struct spool {
 	struct buffer rbuf;  /* bytes read from segment rseg, from roff */
 	uint64_t roff;
 	bool unsynced, write_failed;
+	bool syncing; /* the segment's sync is in flight on the worker */
 	int64_t synced_ns, ack_synced_ns;
+	struct fsync_worker *syncer; /* batch, interval: the segment's fdatasync off the loop */
 	struct spool_stats stats;
 	struct event_pool *pool; /* the blocks of events read back */
 };
@@ -361,6 +364,11 @@ struct spool *spool_open(const struct spool_config *cfg, struct error *err)
 	remove_settled_segments(sp);
 	if (open_writer(sp) < 0) {
 		error_set(err, errno, "spool %s: %s", cfg->dir, strerror(errno));
+		goto fail;
+	}
+	if (cfg->fsync != SPOOL_FSYNC_NONE &&
+	    !(sp->syncer = fsync_worker_new(cfg->on_synced, cfg->on_synced_arg))) {
+		error_set(err, errno, "spool %s: sync thread: %s", cfg->dir, strerror(errno));
 		goto fail;
 	}
 	sp->synced_ns = clock_mono_ns();
@@ -736,6 +744,47 @@ static void remove_settled_segments(struct spool *sp)
 	}
 }
 
+bool spool_syncing(const struct spool *sp)
+{
+	return sp->syncing && sp->cfg.fsync == SPOOL_FSYNC_BATCH;
+}
+
+/* Whether the sync in flight ended (its error told once). */
+static void sync_ended(struct spool *sp)
+{
+	int e;
+
+	if (!sp->syncing || fsync_worker_busy(sp->syncer, &e))
+		return;
+	sp->syncing = false;
+	if (e)
+		log_warn("spool %s: fdatasync: %s (records may not survive a power loss)", sp->dir,
+			 strerror(e));
+}
+
+/*
+ * The written records to the disk, on the worker so the sink is fed
+ * meanwhile; -EBUSY while the last sync is in flight (it goes next time).
+ */
+static int start_sync(struct spool *sp)
+{
+	int fd;
+
+	if (sp->syncing)
+		return -EBUSY;
+	fd = sp->syncer ? fcntl(sp->wfd, F_DUPFD_CLOEXEC, 0) : -1;
+	if (fd < 0) {
+		fdatasync(sp->wfd); /* out of descriptors: on the loop */
+		return 0;
+	}
+	if (fsync_worker_submit(sp->syncer, fd) < 0) {
+		close(fd);
+		return -EBUSY;
+	}
+	sp->syncing = true;
+	return 0;
+}
+
 int spool_flush(struct spool *sp, struct error *err)
 {
 	int64_t now = clock_mono_ns();
@@ -749,10 +798,11 @@ int spool_flush(struct spool *sp, struct error *err)
 	remove_settled_segments(sp);
 	rc = write_held(sp);
 
+	sync_ended(sp);
 	if (sp->unsynced && (sp->cfg.fsync == SPOOL_FSYNC_BATCH ||
 			     (sp->cfg.fsync == SPOOL_FSYNC_INTERVAL &&
-			      now - sp->synced_ns >= sp->cfg.fsync_interval_ns))) {
-		fdatasync(sp->wfd);
+			      now - sp->synced_ns >= sp->cfg.fsync_interval_ns)) &&
+	    start_sync(sp) == 0) {
 		sp->unsynced = false;
 		sp->synced_ns = now;
 	}
@@ -771,6 +821,7 @@ void spool_close(struct spool *sp)
 		if (spool_flush(sp, &err) < 0)
 			log_error("%s: %" PRIu64 " records not written", err.msg, sp->held_records);
 		if (sp->cfg.fsync != SPOOL_FSYNC_NONE) {
+			fsync_worker_wait(sp->syncer);
 			fdatasync(sp->wfd);
 			write_ack(sp, true);
 		}
@@ -780,6 +831,7 @@ void spool_close(struct spool *sp)
 
 void spool_crash(struct spool *sp)
 {
+	fsync_worker_free(sp->syncer); /* the sync in flight ends first */
 	if (sp->wfd >= 0)
 		close(sp->wfd);
 	if (sp->rfd >= 0)

@@ -17,6 +17,9 @@ struct spool_config {
 	bool drop_oldest;	   /* spool-full: drop the oldest segment, else block */
 	enum spool_fsync fsync;	   /* when segment and ack file reach the disk */
 	int64_t fsync_interval_ns; /* SPOOL_FSYNC_INTERVAL: at most this long */
+	/* batch, interval: called on the sync thread when a sync ends (wake the loop); may be NULL */
+	void (*on_synced)(void *arg);
+	void *on_synced_arg;
 };
 
 struct spool_stats {
@@ -50,6 +53,11 @@ struct event *spool_next(struct spool *sp);
 bool spool_backlog(const struct spool *sp);
 /* Held records: at the spool-size or unable to write (block policy: runners should wait). */
 bool spool_full(const struct spool *sp);
+/*
+ * fsync=batch: the records written are being synced; runners should take
+ * nothing more until spool_flush() sees the sync end (on_synced says when).
+ */
+bool spool_syncing(const struct spool *sp);
 /* Records handed to memory, held until settled. */
 uint64_t spool_unsettled(const struct spool *sp);
 

@@ -51,7 +51,8 @@ static struct spool *open_spool(void)
 		.dir = dir,
 		.max_bytes = (uint64_t)1 << 30,
 		.segment_bytes = 2048,
-		.fsync = SPOOL_FSYNC_NONE,
+		/* batch: the syncs run on the spool's thread, a crash joins it */
+		.fsync = rnd(2) ? SPOOL_FSYNC_BATCH : SPOOL_FSYNC_NONE,
 	};
 	struct error err = { 0 };
 	struct spool *sp = spool_open(&cfg, &err);
