@@ -36,6 +36,7 @@ struct event_encoder {
 	char sec_digits[24]; /* cached_sec in decimal: ts_ns's leading digits */
 	size_t sec_len;
 	uint64_t frac; /* nanoseconds of the last timestamp written */
+	size_t id_at;  /* offset of the last event's id text in its buffer, or SIZE_MAX */
 };
 
 static void print_literal(void *ctx, const char *s, size_t len)
@@ -242,6 +243,7 @@ int event_encoder_write(struct event_encoder *enc, const struct event *ev, struc
 	size_t room = 256 + type->len + runner->len + host->len + 6 * ev->comm.len + ev->data.len;
 	char *p;
 
+	enc->id_at = SIZE_MAX;
 	if (!type->len || !runner->len || buffer_reserve(out, room) < 0)
 		return -ENOMEM;
 	p = out->data + out->len;
@@ -257,6 +259,7 @@ int event_encoder_write(struct event_encoder *enc, const struct event *ev, struc
 	p = put_int(p, (long long)ev->seq);
 	if (ev->flags & EVENT_HAS_ID) {
 		p = PUT(p, ",\"id\":\"");
+		enc->id_at = (size_t)(p - out->data);
 		event_id_text(ev, p);
 		p = PUT(p + EVENT_ID_TEXT, "\"");
 	}
@@ -288,6 +291,11 @@ int event_encoder_write(struct event_encoder *enc, const struct event *ev, struc
 	p = PUT(p, "}\n");
 	out->len = (size_t)(p - out->data);
 	return 0;
+}
+
+size_t event_encoder_id_offset(const struct event_encoder *enc)
+{
+	return enc->id_at;
 }
 
 int event_encoder_write_element(struct event_encoder *enc, const struct event *ev,

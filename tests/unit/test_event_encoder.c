@@ -527,6 +527,30 @@ static void test_appends_lines(void **state)
 	event_encoder_free(NULL);
 }
 
+/* The id's text is where event_encoder_id_offset() says, in a buffer that had bytes before. */
+static void test_id_offset(void **state)
+{
+	struct event_encoder *enc = *state;
+	struct buffer out = { 0 };
+	struct event *ev = make("a", "", "{}", "r", 1, TS_1);
+	char id[EVENT_ID_TEXT + 1];
+	size_t at;
+
+	assert_int_equal(buffer_append(&out, "prefix|", 7), 0);
+	assert_int_equal(event_encoder_write(enc, ev, &out), 0);
+	assert_int_equal(event_encoder_id_offset(enc), SIZE_MAX);
+	event_id_new(ev);
+	event_id_text(ev, id);
+	assert_int_equal(event_encoder_write(enc, ev, &out), 0);
+	at = event_encoder_id_offset(enc);
+	assert_true(at > 7 && at + EVENT_ID_TEXT < out.len);
+	assert_memory_equal(out.data + at, id, EVENT_ID_TEXT);
+	assert_memory_equal(out.data + at - 6, "\"id\":\"", 6);
+	assert_int_equal(out.data[at + EVENT_ID_TEXT], '"');
+	buffer_free(&out);
+	event_unref(ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -541,6 +565,7 @@ int main(void)
 		cmocka_unit_test(test_format_rfc3339_ns_negative),
 		cmocka_unit_test_setup_teardown(test_ts_matches_ts_ns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_appends_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_id_offset, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);
