@@ -706,6 +706,26 @@ static void test_invalid_utf8_without_memory(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* utf8_valid() at every position of every length: its word-wide and tail paths agree. */
+static void test_utf8_valid_every_position(void **state)
+{
+	char s[80];
+
+	(void)state;
+	for (size_t n = 1; n <= sizeof(s); n++) {
+		for (size_t at = 0; at < n; at++) {
+			memset(s, 'a', n);
+			s[at] = (char)0xff;
+			assert_false(utf8_valid(s, n));
+			memcpy(s + at, "\xc3\xa9",
+			       at + 1 < n ? 2 : 1); /* é, or its lead byte alone */
+			assert_int_equal(utf8_valid(s, n), at + 1 < n);
+			memset(s, 'a', n);
+			assert_true(utf8_valid(s, n));
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -724,6 +744,7 @@ int main(void)
 		cmocka_unit_test(test_crlf_line_of_exactly_max_line),
 		cmocka_unit_test(test_eof_after_cr_at_max_line),
 		cmocka_unit_test(test_invalid_utf8_without_memory),
+		cmocka_unit_test(test_utf8_valid_every_position),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
