@@ -35,8 +35,7 @@ struct event_encoder {
 	size_t prefix_len;
 	char sec_digits[24]; /* cached_sec in decimal: ts_ns's leading digits */
 	size_t sec_len;
-	uint64_t frac; /* nanoseconds of the last timestamp written */
-	size_t id_at;  /* offset of the last event's id text in its buffer, or SIZE_MAX */
+	size_t id_at; /* offset of the last event's id text in its buffer, or SIZE_MAX */
 };
 
 static void print_literal(void *ctx, const char *s, size_t len)
@@ -191,7 +190,6 @@ static size_t format_ts_literal(struct event_encoder *enc, int64_t ts_ns, char *
 		enc->cached_sec = sec;
 		enc->sec_len = sec > 0 ? format_int(sec, enc->sec_digits) : 0;
 	}
-	enc->frac = frac;
 	n = enc->prefix_len;
 	dst[0] = '"';
 	memcpy(dst + 1, enc->cached_prefix, n);
@@ -210,15 +208,16 @@ static char *put_int(char *p, long long v)
 }
 
 /*
- * ts_ns of the timestamp format_ts_literal() just wrote: after 1970-01-01T00:00:01
- * it is the second's cached digits and the nanoseconds as 9 digits.
+ * ts_ns of the timestamp format_ts_literal() just wrote at @p ts: after
+ * 1970-01-01T00:00:01 it is the second's cached digits and the 9 digits of
+ * nanoseconds the literal has already.
  */
-static char *put_ts_ns(struct event_encoder *enc, char *p, int64_t ts_ns)
+static char *put_ts_ns(const struct event_encoder *enc, char *p, int64_t ts_ns, const char *ts)
 {
 	if (enc->sec_len == 0)
 		return put_int(p, (long long)ts_ns);
 	memcpy(p, enc->sec_digits, enc->sec_len);
-	put_digits(p + enc->sec_len, enc->frac, 9);
+	memcpy(p + enc->sec_len, ts + 1 + enc->prefix_len, 9);
 	return p + enc->sec_len + 9;
 }
 
@@ -241,7 +240,7 @@ int event_encoder_write(struct event_encoder *enc, const struct event *ev, struc
 	const struct buffer *host = &enc->host.json;
 	/* Keys, punctuation, ts and five numbers fit in 256 bytes; comm escapes to at most 6x. */
 	size_t room = 256 + type->len + runner->len + host->len + 6 * ev->comm.len + ev->data.len;
-	char *p;
+	char *p, *ts;
 
 	enc->id_at = SIZE_MAX;
 	if (!type->len || !runner->len || buffer_reserve(out, room) < 0)
@@ -250,9 +249,10 @@ int event_encoder_write(struct event_encoder *enc, const struct event *ev, struc
 	p = PUT(p, "{\"type\":");
 	p = put_bytes(p, type->data, type->len);
 	p = PUT(p, ",\"ts\":");
+	ts = p;
 	p += format_ts_literal(enc, ev->ts_ns, p);
 	p = PUT(p, ",\"ts_ns\":");
-	p = put_ts_ns(enc, p, ev->ts_ns);
+	p = put_ts_ns(enc, p, ev->ts_ns, ts);
 	p = PUT(p, ",\"runner\":");
 	p = put_bytes(p, runner->data, runner->len);
 	p = PUT(p, ",\"seq\":");
