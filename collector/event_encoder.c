@@ -96,11 +96,22 @@ void event_encoder_free(struct event_encoder *enc)
 	free(enc);
 }
 
-static void put_digits(char *dst, uint64_t v, int n)
+/* "00" to "99": two digits a division. */
+static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324252627282930"
+				  "313233343536373839"
+				  "40414243444546474849505152535455565758596061626364656667686970"
+				  "717273747576777879"
+				  "8081828384858687888990919293949596979899";
+
+/* Nanoseconds (< 10^9) as exactly nine digits, zero-padded. */
+static void put_nine_digits(char *dst, uint32_t v)
 {
-	for (int i = n - 1; i >= 0; i--) {
-		dst[i] = (char)('0' + v % 10);
-		v /= 10;
+	dst[0] = (char)('0' + v / 100000000);
+	v %= 100000000;
+#pragma GCC unroll 4
+	for (int i = 7; i > 0; i -= 2) {
+		memcpy(dst + i, digit_pairs + 2 * (v % 100), 2);
+		v /= 100;
 	}
 }
 
@@ -132,7 +143,7 @@ size_t format_rfc3339_ns(int64_t ts_ns, char *dst)
 	int64_t sec = split_ns(ts_ns, &frac);
 	size_t n = format_prefix(sec, dst);
 
-	put_digits(dst + n, frac, 9);
+	put_nine_digits(dst + n, (uint32_t)frac);
 	dst[n + 9] = 'Z';
 	dst[n + 10] = '\0';
 	return n + 10;
@@ -144,11 +155,6 @@ size_t format_rfc3339_ns(int64_t ts_ns, char *dst)
  */
 static size_t format_int(long long v, char *dst)
 {
-	static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930"
-				    "313233343536373839"
-				    "40414243444546474849505152535455565758596061626364656667686970"
-				    "717273747576777879"
-				    "8081828384858687888990919293949596979899";
 	char tmp[24];
 	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
 	size_t n = sizeof(tmp), len = 0;
@@ -157,12 +163,12 @@ static size_t format_int(long long v, char *dst)
 		unsigned d = (unsigned)(u % 100) * 2;
 
 		u /= 100;
-		tmp[--n] = pairs[d + 1];
-		tmp[--n] = pairs[d];
+		tmp[--n] = digit_pairs[d + 1];
+		tmp[--n] = digit_pairs[d];
 	}
 	if (u >= 10) {
-		tmp[--n] = pairs[u * 2 + 1];
-		tmp[--n] = pairs[u * 2];
+		tmp[--n] = digit_pairs[u * 2 + 1];
+		tmp[--n] = digit_pairs[u * 2];
 	} else {
 		tmp[--n] = (char)('0' + u);
 	}
@@ -193,7 +199,7 @@ static size_t format_ts_literal(struct event_encoder *enc, int64_t ts_ns, char *
 	n = enc->prefix_len;
 	dst[0] = '"';
 	memcpy(dst + 1, enc->cached_prefix, n);
-	put_digits(dst + 1 + n, frac, 9);
+	put_nine_digits(dst + 1 + n, (uint32_t)frac);
 	dst[n + 10] = 'Z';
 	dst[n + 11] = '"';
 	return n + 12;
