@@ -110,7 +110,7 @@ static void put_nine_digits(char *dst, uint32_t v)
 	v %= 100000000;
 #pragma GCC unroll 4
 	for (int i = 7; i > 0; i -= 2) {
-		memcpy(dst + i, digit_pairs + 2 * (v % 100), 2);
+		memcpy(dst + i, digit_pairs + 2 * (size_t)(v % 100), 2);
 		v /= 100;
 	}
 }

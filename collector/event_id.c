@@ -79,9 +79,10 @@ static const char digit_pairs[] = ULID_ROW("0") ULID_ROW("1") ULID_ROW("2") ULID
 					ULID_ROW("S") ULID_ROW("T") ULID_ROW("V") ULID_ROW("W")
 						ULID_ROW("X") ULID_ROW("Y") ULID_ROW("Z");
 
-static void put_pair(char *out, unsigned v)
+/* The @p j th pair of digits: the ten bits of @p v from bit @p shift up. */
+static void put_pair(char *out, size_t j, uint64_t v, unsigned shift)
 {
-	memcpy(out, digit_pairs + 2 * (v & 1023), 2);
+	memcpy(out + 2 * j, digit_pairs + 2 * (size_t)(v >> shift & 1023), 2);
 }
 
 /*
@@ -95,11 +96,11 @@ void event_id_text(const struct event *ev, char out[EVENT_ID_TEXT + 1])
 	uint64_t hi = be64(ev->id), lo = be64(ev->id + 8);
 
 #pragma GCC unroll 6
-	for (int j = 0; j < 6; j++)
-		put_pair(out + 2 * j, (unsigned)(hi >> (56 - 10 * j)));
-	put_pair(out + 12, (unsigned)((hi << 4) | (lo >> 60)));
+	for (unsigned j = 0; j < 6; j++)
+		put_pair(out, j, hi, 56 - 10 * j);
+	put_pair(out, 6, (hi << 4) | (lo >> 60), 0);
 #pragma GCC unroll 6
-	for (int j = 7; j < 13; j++)
-		put_pair(out + 2 * j, (unsigned)(lo >> (120 - 10 * j)));
+	for (unsigned j = 7; j < 13; j++)
+		put_pair(out, j, lo, 120 - 10 * j);
 	out[EVENT_ID_TEXT] = '\0';
 }
