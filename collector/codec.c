@@ -130,6 +130,14 @@ bool utf8_valid(const void *data, size_t n)
 				i += 8;
 				continue;
 			}
+		} else {
+			/* Under eight bytes left: all ASCII ends the line without a call a byte. */
+			unsigned char any = 0;
+
+			for (size_t k = i; k < n; k++)
+				any |= p[k];
+			if (!(any & 0x80))
+				return true;
 		}
 		len = utf8_sequence(p + i, n - i);
 		if (len < 0)

@@ -35,7 +35,7 @@ struct event_encoder {
 	size_t prefix_len;
 	char sec_digits[24]; /* cached_sec in decimal: ts_ns's leading digits */
 	size_t sec_len;
-	uint64_t frac; /* nanoseconds of the last timestamp written */
+	size_t id_at; /* offset of the last event's id text in its buffer, or SIZE_MAX */
 };
 
 static void print_literal(void *ctx, const char *s, size_t len)
@@ -96,11 +96,22 @@ void event_encoder_free(struct event_encoder *enc)
 	free(enc);
 }
 
-static void put_digits(char *dst, uint64_t v, int n)
+/* "00" to "99": two digits a division. */
+static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324252627282930"
+				  "313233343536373839"
+				  "40414243444546474849505152535455565758596061626364656667686970"
+				  "717273747576777879"
+				  "8081828384858687888990919293949596979899";
+
+/* Nanoseconds (< 10^9) as exactly nine digits, zero-padded. */
+static void put_nine_digits(char *dst, uint32_t v)
 {
-	for (int i = n - 1; i >= 0; i--) {
-		dst[i] = (char)('0' + v % 10);
-		v /= 10;
+	dst[0] = (char)('0' + v / 100000000);
+	v %= 100000000;
+#pragma GCC unroll 4
+	for (int i = 7; i > 0; i -= 2) {
+		memcpy(dst + i, digit_pairs + 2 * (size_t)(v % 100), 2);
+		v /= 100;
 	}
 }
 
@@ -132,7 +143,7 @@ size_t format_rfc3339_ns(int64_t ts_ns, char *dst)
 	int64_t sec = split_ns(ts_ns, &frac);
 	size_t n = format_prefix(sec, dst);
 
-	put_digits(dst + n, frac, 9);
+	put_nine_digits(dst + n, (uint32_t)frac);
 	dst[n + 9] = 'Z';
 	dst[n + 10] = '\0';
 	return n + 10;
@@ -144,11 +155,6 @@ size_t format_rfc3339_ns(int64_t ts_ns, char *dst)
  */
 static size_t format_int(long long v, char *dst)
 {
-	static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930"
-				    "313233343536373839"
-				    "40414243444546474849505152535455565758596061626364656667686970"
-				    "717273747576777879"
-				    "8081828384858687888990919293949596979899";
 	char tmp[24];
 	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
 	size_t n = sizeof(tmp), len = 0;
@@ -157,12 +163,12 @@ static size_t format_int(long long v, char *dst)
 		unsigned d = (unsigned)(u % 100) * 2;
 
 		u /= 100;
-		tmp[--n] = pairs[d + 1];
-		tmp[--n] = pairs[d];
+		tmp[--n] = digit_pairs[d + 1];
+		tmp[--n] = digit_pairs[d];
 	}
 	if (u >= 10) {
-		tmp[--n] = pairs[u * 2 + 1];
-		tmp[--n] = pairs[u * 2];
+		tmp[--n] = digit_pairs[u * 2 + 1];
+		tmp[--n] = digit_pairs[u * 2];
 	} else {
 		tmp[--n] = (char)('0' + u);
 	}
@@ -190,11 +196,10 @@ static size_t format_ts_literal(struct event_encoder *enc, int64_t ts_ns, char *
 		enc->cached_sec = sec;
 		enc->sec_len = sec > 0 ? format_int(sec, enc->sec_digits) : 0;
 	}
-	enc->frac = frac;
 	n = enc->prefix_len;
 	dst[0] = '"';
 	memcpy(dst + 1, enc->cached_prefix, n);
-	put_digits(dst + 1 + n, frac, 9);
+	put_nine_digits(dst + 1 + n, (uint32_t)frac);
 	dst[n + 10] = 'Z';
 	dst[n + 11] = '"';
 	return n + 12;
@@ -209,15 +214,16 @@ static char *put_int(char *p, long long v)
 }
 
 /*
- * ts_ns of the timestamp format_ts_literal() just wrote: after 1970-01-01T00:00:01
- * it is the second's cached digits and the nanoseconds as 9 digits.
+ * ts_ns of the timestamp format_ts_literal() just wrote at @p ts: after
+ * 1970-01-01T00:00:01 it is the second's cached digits and the 9 digits of
+ * nanoseconds the literal has already.
  */
-static char *put_ts_ns(struct event_encoder *enc, char *p, int64_t ts_ns)
+static char *put_ts_ns(const struct event_encoder *enc, char *p, int64_t ts_ns, const char *ts)
 {
 	if (enc->sec_len == 0)
 		return put_int(p, (long long)ts_ns);
 	memcpy(p, enc->sec_digits, enc->sec_len);
-	put_digits(p + enc->sec_len, enc->frac, 9);
+	memcpy(p + enc->sec_len, ts + 1 + enc->prefix_len, 9);
 	return p + enc->sec_len + 9;
 }
 
@@ -240,23 +246,26 @@ int event_encoder_write(struct event_encoder *enc, const struct event *ev, struc
 	const struct buffer *host = &enc->host.json;
 	/* Keys, punctuation, ts and five numbers fit in 256 bytes; comm escapes to at most 6x. */
 	size_t room = 256 + type->len + runner->len + host->len + 6 * ev->comm.len + ev->data.len;
-	char *p;
+	char *p, *ts;
 
+	enc->id_at = SIZE_MAX;
 	if (!type->len || !runner->len || buffer_reserve(out, room) < 0)
 		return -ENOMEM;
 	p = out->data + out->len;
 	p = PUT(p, "{\"type\":");
 	p = put_bytes(p, type->data, type->len);
 	p = PUT(p, ",\"ts\":");
+	ts = p;
 	p += format_ts_literal(enc, ev->ts_ns, p);
 	p = PUT(p, ",\"ts_ns\":");
-	p = put_ts_ns(enc, p, ev->ts_ns);
+	p = put_ts_ns(enc, p, ev->ts_ns, ts);
 	p = PUT(p, ",\"runner\":");
 	p = put_bytes(p, runner->data, runner->len);
 	p = PUT(p, ",\"seq\":");
 	p = put_int(p, (long long)ev->seq);
 	if (ev->flags & EVENT_HAS_ID) {
 		p = PUT(p, ",\"id\":\"");
+		enc->id_at = (size_t)(p - out->data);
 		event_id_text(ev, p);
 		p = PUT(p + EVENT_ID_TEXT, "\"");
 	}
@@ -288,6 +297,11 @@ int event_encoder_write(struct event_encoder *enc, const struct event *ev, struc
 	p = PUT(p, "}\n");
 	out->len = (size_t)(p - out->data);
 	return 0;
+}
+
+size_t event_encoder_id_offset(const struct event_encoder *enc)
+{
+	return enc->id_at;
 }
 
 int event_encoder_write_element(struct event_encoder *enc, const struct event *ev,

@@ -49,6 +49,7 @@ struct json_decoder {
 	struct event_pool *pool;
 	struct buffer fixed; /* the line with lone surrogates replaced */
 	bool repaired;	     /* the last line needed it */
+	bool utf8_checked;   /* lines come checked (a line framer's): yajl need not */
 };
 
 /* Index of the first byte in s[i, end) that is neither JSON whitespace nor @p sep. */
@@ -263,6 +264,9 @@ static int reset_handle(struct json_decoder *d)
 	if (!d->h)
 		return -ENOMEM;
 	yajl_config(d->h, yajl_allow_multiple_values, 1);
+	/* yajl's check is laxer than utf8_valid() (overlongs, surrogates pass): never needed after it. */
+	if (d->utf8_checked)
+		yajl_config(d->h, yajl_dont_validate_strings, 1);
 	return 0;
 }
 
@@ -279,6 +283,12 @@ struct json_decoder *json_decoder_new(const char *default_type)
 		return NULL;
 	}
 	return d;
+}
+
+int json_decoder_utf8_checked(struct json_decoder *d)
+{
+	d->utf8_checked = true;
+	return reset_handle(d);
 }
 
 void json_decoder_free(struct json_decoder *d)

@@ -134,6 +134,25 @@ static int utf8_repair(struct line_framer *f, const char *s, size_t n, size_t *o
 	return 0;
 }
 
+/*
+ * Out of memory for the repaired copy: each byte of an invalid subpart
+ * becomes '?' in place, so the line is still valid UTF-8 (its decoder may
+ * rely on that: json_decoder_utf8_checked()).
+ */
+static void utf8_blank(char *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		int len = utf8_sequence(s + i, n - i);
+
+		if (len > 0) {
+			i += (size_t)len;
+			continue;
+		}
+		memset(s + i, '?', (size_t)-len);
+		i += (size_t)-len;
+	}
+}
+
 /* Cut at most max bytes without splitting a UTF-8 character. */
 static size_t cut_point(const char *s, size_t len, size_t max)
 {
@@ -160,7 +179,7 @@ static void advance(struct line_framer *f, size_t n)
 
 static void make_line(struct line_framer *f, struct line *out, size_t len, unsigned flags)
 {
-	const char *p = f->buf + f->start;
+	char *p = f->buf + f->start;
 
 	out->number = ++f->stats.lines;
 	out->offset = f->stream_off;
@@ -180,6 +199,8 @@ static void make_line(struct line_framer *f, struct line *out, size_t len, unsig
 		if (utf8_repair(f, p, len, &fixed_len) == 0) {
 			out->ptr = f->fixed;
 			out->len = fixed_len;
+		} else {
+			utf8_blank(p, len);
 		}
 		flags |= LINE_INVALID_UTF8;
 		f->stats.invalid_utf8++;

@@ -185,7 +185,8 @@ int exec_lines_init(struct exec_lines *r, struct runner_ctx *ctx, const struct o
 	snprintf(r->type_event, sizeof(r->type_event), "%s.event", kind);
 	r->decoder = json_decoder_new(r->type_event);
 	r->eb = event_builder_new();
-	if (!r->decoder || !r->eb)
+	/* Every line comes from a line_framer, its UTF-8 checked and repaired. */
+	if (!r->decoder || !r->eb || json_decoder_utf8_checked(r->decoder) < 0)
 		return error_set(err, ENOMEM, "out of memory");
 	return 0;
 }

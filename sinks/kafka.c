@@ -751,8 +751,14 @@ static int kafka_write(void *self, const struct event *ev)
 		return -EAGAIN; /* the event stays in the core's queue */
 	off = b->len;		/* after the produce, which moves what it keeps to the front */
 	rc = event_encoder_write(s->enc, ev, b);
-	if (rc < 0 || (rc = event_key(s, ev, tmp, &key, &key_len)) < 0 ||
-	    (rc = buffer_append(b, key, key_len)) < 0) {
+	if (rc == 0 && s->key_field == FIELD_ID && (ev->flags & EVENT_HAS_ID)) {
+		/* The default key: the envelope has the id's text already. */
+		key = memcpy(tmp, b->data + event_encoder_id_offset(s->enc), EVENT_ID_TEXT);
+		key_len = EVENT_ID_TEXT;
+	} else if (rc == 0) {
+		rc = event_key(s, ev, tmp, &key, &key_len);
+	}
+	if (rc < 0 || (rc = buffer_append(b, key, key_len)) < 0) {
 		b->len = off;
 		return rc;
 	}

@@ -527,6 +527,69 @@ static void test_appends_lines(void **state)
 	event_encoder_free(NULL);
 }
 
+/* The id's text is where event_encoder_id_offset() says, in a buffer that had bytes before. */
+static void test_id_offset(void **state)
+{
+	struct event_encoder *enc = *state;
+	struct buffer out = { 0 };
+	struct event *ev = make("a", "", "{}", "r", 1, TS_1);
+	char id[EVENT_ID_TEXT + 1];
+	size_t at;
+
+	assert_int_equal(buffer_append(&out, "prefix|", 7), 0);
+	assert_int_equal(event_encoder_write(enc, ev, &out), 0);
+	assert_int_equal(event_encoder_id_offset(enc), SIZE_MAX);
+	event_id_new(ev);
+	event_id_text(ev, id);
+	assert_int_equal(event_encoder_write(enc, ev, &out), 0);
+	at = event_encoder_id_offset(enc);
+	assert_true(at > 7 && at + EVENT_ID_TEXT < out.len);
+	assert_memory_equal(out.data + at, id, EVENT_ID_TEXT);
+	assert_memory_equal(out.data + at - 6, "\"id\":\"", 6);
+	assert_int_equal(out.data[at + EVENT_ID_TEXT], '"');
+	buffer_free(&out);
+	event_unref(ev);
+}
+
+/* The ULID text read back as 128 bits (Crockford base32, 26 digits, most significant first). */
+static void ulid_bytes(const char *text, uint8_t out[16])
+{
+	static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+	unsigned __int128 v = 0;
+
+	for (int i = 0; i < EVENT_ID_TEXT; i++) {
+		const char *d = strchr(alphabet, text[i]);
+
+		assert_non_null(d);
+		assert_true(text[i] != '\0');
+		v = v << 5 | (unsigned)(d - alphabet);
+	}
+	for (int i = 15; i >= 0; i--, v >>= 8)
+		out[i] = (uint8_t)v;
+}
+
+/* Each of the 128 bits alone, and the extremes, reads back to the same id. */
+static void test_id_text_every_bit(void **state)
+{
+	struct event *ev = make("a", "", "{}", "r", 1, TS_1);
+	char text[EVENT_ID_TEXT + 1];
+	uint8_t back[16];
+
+	(void)state;
+	memset(ev->id, 0xff, sizeof(ev->id));
+	event_id_text(ev, text);
+	assert_string_equal(text, "7ZZZZZZZZZZZZZZZZZZZZZZZZZ");
+	for (int bit = 0; bit < 128; bit++) {
+		memset(ev->id, 0, sizeof(ev->id));
+		ev->id[bit / 8] = (uint8_t)(0x80 >> bit % 8);
+		event_id_text(ev, text);
+		assert_int_equal(strlen(text), EVENT_ID_TEXT);
+		ulid_bytes(text, back);
+		assert_memory_equal(back, ev->id, 16);
+	}
+	event_unref(ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -541,6 +604,8 @@ int main(void)
 		cmocka_unit_test(test_format_rfc3339_ns_negative),
 		cmocka_unit_test_setup_teardown(test_ts_matches_ts_ns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_appends_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_id_offset, setup, teardown),
+		cmocka_unit_test(test_id_text_every_bit),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);

@@ -1,4 +1,5 @@
 /* Unit tests for the JSON line decoder (collector/json_decoder.c): envelope, kept members, errors. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -489,6 +490,36 @@ static void test_line_not_nul_terminated(void **state)
 	}
 }
 
+/*
+ * yajl checks the bytes of strings unless told the lines were checked
+ * already (exec_lines: the line framer's lines). Decoders made without that
+ * promise keep refusing invalid UTF-8; escaped lone surrogates are repaired
+ * either way, and the promise outlives the handle a failed line replaces.
+ */
+static void test_utf8_checked_only_when_promised(void **state)
+{
+	struct json_decoder *d = *state;
+	static const char raw[] = "{\"data\":{\"s\":\"a\xff\"}}";
+	struct error err = { 0 };
+	struct event *ev;
+
+	assert_null(json_decoder_decode(d, raw, strlen(raw), &err));
+	assert_int_equal(err.code, EBADMSG);
+	assert_non_null(strstr(err.msg, "UTF8"));
+	assert_int_equal(json_decoder_utf8_checked(d), 0);
+	ev = decode_ok(d, raw);
+	assert_span_text(ev->data, "{\"s\":\"a\xff\"}");
+	event_unref(ev);
+	assert_null(json_decoder_decode(d, "{", 1, &err));
+	ev = decode_ok(d, "{\"data\":{\"s\":\"\\ud800\"}}");
+	assert_true(json_decoder_repaired(d));
+	assert_span_text(ev->data, "{\"s\":\"\\ufffd\"}");
+	event_unref(ev);
+	ev = decode_ok(d, raw);
+	assert_false(json_decoder_repaired(d));
+	event_unref(ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -510,6 +541,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_line_not_nul_terminated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vertical_tab_and_form_feed_refused, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_utf8_checked_only_when_promised, setup,
 						teardown),
 	};
 

@@ -6,10 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include <collector/codec.h>
 #include <collector/line_framer.h>
 
 #define FFFD "\xEF\xBF\xBD"
@@ -639,6 +642,90 @@ static void test_eof_after_cr_at_max_line(void **state)
 	line_framer_free(&f);
 }
 
+/* Bytes of address space this process has mapped (VmSize), or 0. */
+static size_t mapped_bytes(void)
+{
+	FILE *fp = fopen("/proc/self/status", "r");
+	char row[256];
+	size_t kb = 0;
+
+	while (fp && fgets(row, sizeof(row), fp))
+		if (sscanf(row, "VmSize: %zu kB", &kb) == 1)
+			break;
+	if (fp)
+		fclose(fp);
+	return kb * 1024;
+}
+
+/* In a child: a 4 MiB line of invalid bytes whose repaired copy (12 MiB) cannot be had. */
+static int repair_without_memory(void)
+{
+	const size_t n = (size_t)4 << 20;
+	struct line_framer f;
+	struct rlimit lim;
+	struct line l;
+	char *p;
+	size_t avail;
+
+	if (line_framer_init(&f, n, NULL) < 0)
+		return 2;
+	p = line_framer_space(&f, &avail);
+	memset(p, 'a', n);
+	for (size_t i = 0; i < n; i += 1000)
+		p[i] = (char)0xff;
+	p[n] = '\n';
+	line_framer_commit(&f, n + 1);
+	lim.rlim_cur = lim.rlim_max = mapped_bytes() + ((size_t)2 << 20);
+	if (lim.rlim_cur <= (size_t)2 << 20 || setrlimit(RLIMIT_AS, &lim) < 0)
+		return 2;
+	if (!line_framer_next(&f, &l))
+		return 3;
+	/* The line stays as long, '?' where the invalid bytes were, and flagged. */
+	if (l.len != n || !(l.flags & LINE_INVALID_UTF8) || !utf8_valid(l.ptr, l.len) ||
+	    l.ptr[0] != '?' || l.ptr[1] != 'a' || f.stats.invalid_utf8 != 1)
+		return 4;
+	return 0;
+}
+
+/* Out of memory for the repaired copy, a line is still valid UTF-8 (decoders rely on it). */
+static void test_invalid_utf8_without_memory(void **state)
+{
+	int status;
+	pid_t pid;
+
+	(void)state;
+#if defined(__SANITIZE_ADDRESS__)
+	skip(); /* ASan's allocator reserves terabytes and aborts under an address-space limit */
+#endif
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(repair_without_memory());
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* utf8_valid() at every position of every length: its word-wide and tail paths agree. */
+static void test_utf8_valid_every_position(void **state)
+{
+	char s[80];
+
+	(void)state;
+	for (size_t n = 1; n <= sizeof(s); n++) {
+		for (size_t at = 0; at < n; at++) {
+			memset(s, 'a', n);
+			s[at] = (char)0xff;
+			assert_false(utf8_valid(s, n));
+			memcpy(s + at, "\xc3\xa9",
+			       at + 1 < n ? 2 : 1); /* é, or its lead byte alone */
+			assert_int_equal(utf8_valid(s, n), at + 1 < n);
+			memset(s, 'a', n);
+			assert_true(utf8_valid(s, n));
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -656,6 +743,8 @@ int main(void)
 		cmocka_unit_test(test_stats_counts),
 		cmocka_unit_test(test_crlf_line_of_exactly_max_line),
 		cmocka_unit_test(test_eof_after_cr_at_max_line),
+		cmocka_unit_test(test_invalid_utf8_without_memory),
+		cmocka_unit_test(test_utf8_valid_every_position),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

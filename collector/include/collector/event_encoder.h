@@ -34,6 +34,16 @@ void event_encoder_free(struct event_encoder *enc);
 int event_encoder_write(struct event_encoder *enc, const struct event *ev, struct buffer *out);
 
 /**
+ * Where the last event_encoder_write() put the event id's text: a sink whose
+ * message key is the id copies these EVENT_ID_TEXT characters instead of
+ * formatting them again (event_id_text()).
+ * @param enc the encoder
+ * @return the offset in that call's @p out, or SIZE_MAX when the event had no
+ *         id or the call failed.
+ */
+size_t event_encoder_id_offset(const struct event_encoder *enc);
+
+/**
  * Append @p ev as an element of a JSON array: "[" before the first one (when
  * @p out is empty), "," before the others, no newline. End the array with
  * event_encoder_end_array().

@@ -26,6 +26,17 @@ struct json_decoder;
 struct json_decoder *json_decoder_new(const char *default_type);
 
 /**
+ * Say that every line @p d will decode is valid UTF-8 already, as a
+ * line_framer's lines are (it replaces invalid sequences and flags the line):
+ * yajl then skips its own check of the strings' bytes, which is laxer than
+ * the framer's and so could never fail. Escaped lone surrogates are still
+ * replaced (json_decoder_repaired()): they are not bytes the framer sees.
+ * @param d the decoder, before its first line
+ * @return 0, or -ENOMEM (the decoder is then unusable: free it).
+ */
+int json_decoder_utf8_checked(struct json_decoder *d);
+
+/**
  * Free a decoder.
  * @param d the decoder, or NULL (ignored)
  */

@@ -14,11 +14,13 @@
 
 /** Flags of a framed line. */
 enum line_flags {
-	LINE_TRUNCATED = 1u << 0,    /**< longer than the limit; the rest was discarded */
-	LINE_INVALID_UTF8 = 1u << 1, /**< invalid UTF-8 was replaced with U+FFFD */
-	LINE_HAS_NUL = 1u << 2,	     /**< contains NUL bytes (kept as they are) */
-	LINE_CRLF = 1u << 3,	     /**< ended with CR LF; the CR was removed */
-	LINE_NO_NEWLINE = 1u << 4,   /**< last line of the stream, without '\\n' */
+	LINE_TRUNCATED = 1u << 0, /**< longer than the limit; the rest was discarded */
+	LINE_INVALID_UTF8 =
+		1u
+		<< 1, /**< invalid UTF-8 was replaced with U+FFFD (with '?' bytes when out of memory) */
+	LINE_HAS_NUL = 1u << 2,	   /**< contains NUL bytes (kept as they are) */
+	LINE_CRLF = 1u << 3,	   /**< ended with CR LF; the CR was removed */
+	LINE_NO_NEWLINE = 1u << 4, /**< last line of the stream, without '\\n' */
 };
 
 /** One framed line; @c ptr stays valid until the next framer call. */

@@ -1,28 +1,7 @@
 # process runner: real BPF programs in the kernel, real processes (root only).
 
-bpf_ok() {
-	[ "$(id -u)" = 0 ] && "$C" doctor >/dev/null 2>&1
-}
-
-# start_tracing OUT ARGS...: run the process runner in the background until it is ready.
-start_tracing() {
-	local out=$1
-	shift
-	"$C" run --sink "file:$out" process "$@" 2>"$out.err" &
-	TRACER=$!
-	for _ in $(seq 100); do
-		grep -q '"process.ready"' "$out" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	echo "  tracer did not become ready: $(cat "$out.err")" >&2
-	return 1
-}
-
-stop_tracing() {
-	sleep 0.2
-	kill -TERM "$TRACER" 2>/dev/null
-	wait "$TRACER"
-}
+# shellcheck source=../process_lib.sh
+. ./process_lib.sh
 
 # A workload root that waits for a go signal, so that tracing is ready first.
 start_workload() {

@@ -3,36 +3,15 @@
 # shellcheck source=/dev/null
 . ../lib/docker.sh
 
-cid_bpf_ok() {
-	[ "$(id -u)" = 0 ] && "$C" doctor >/dev/null 2>&1
-}
-
-# cid_trace OUT ARGS...: the process runner in the background until it is ready.
-cid_trace() {
-	local out=$1
-	shift
-	"$C" run --sink "file:$out" process "$@" 2>"$out.err" &
-	CID_TRACER=$!
-	for _ in $(seq 100); do
-		grep -q '"process.ready"' "$out" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	echo "  tracer did not become ready: $(cat "$out.err")" >&2
-	return 1
-}
-
-cid_stop() {
-	sleep 0.3
-	kill -TERM "$CID_TRACER" 2>/dev/null
-	wait "$CID_TRACER"
-}
+# shellcheck source=../process_lib.sh
+. ./process_lib.sh
 
 # The exec event of /bin/echo whose argv holds MARK.
 cid_exec() {
 	jq -c --arg m "$2" 'select(.type == "process.exec" and (.data.argv | index($m)))' "$1" | head -1
 }
 
-if ! cid_bpf_ok; then
+if ! bpf_ok; then
 	skip "container identity" "needs root and BPF (collector doctor says what is missing)"
 elif ! docker_ensure || ! docker_test_image; then
 	skip "container identity" "no Docker daemon (needs root and docker.io)"
@@ -45,10 +24,10 @@ else
 	begin "container identity: a container's exec carries its id, runtime and name; a host's none"
 	out=$K/all.jsonl
 	id=$(docker create --network none --name "$name" "$DOCKER_TEST_IMAGE" /bin/echo cid-in-$$)
-	if cid_trace "$out" --comm echo; then
+	if start_tracing "$out" --comm echo; then
 		docker start -a "$name" >/dev/null
 		/bin/echo cid-host-$$ >/dev/null
-		cid_stop
+		stop_tracing 0.3
 	fi
 	in=$(cid_exec "$out" cid-in-$$)
 	host=$(cid_exec "$out" cid-host-$$)
@@ -71,12 +50,12 @@ else
 		sh -c "read x </k/go1; /bin/echo cid-in-f-$$")
 	docker run -d --network none -v "$K:/k" --name "$other" "$DOCKER_TEST_IMAGE" \
 		sh -c "read x </k/go2; /bin/echo cid-other-$$" >/dev/null
-	if cid_trace "$out" --comm echo --container "$name-f"; then
+	if start_tracing "$out" --comm echo --container "$name-f"; then
 		echo go >"$K/go1"
 		echo go >"$K/go2"
 		/bin/echo cid-host-$$ >/dev/null
 		docker wait "$name-f" "$other" >/dev/null
-		cid_stop
+		stop_tracing 0.3
 	fi
 	check "its exec is there" test -n "$(cid_exec "$out" cid-in-f-$$)"
 	check "not the other container's" test -z "$(cid_exec "$out" cid-other-$$)"

@@ -80,6 +80,18 @@ add('{"type":"t.big.members","a":"' + 'x' * 20000 + '","b":[' + ','.join(str(i) 
 add('{"type":"t.too.long","data":"' + 'y' * 70000 + '"}')
 for i in range(200):
     add('{"type":"t.small","data":{"i":%d}}' % i)
+# Invalid UTF-8 and lone surrogates where each check could see them: a wrong
+# change to who validates what (framer, decoder, yajl) shows here.
+add(b'{"type":"t.invalid.utf8.number","data":{"n":1\xff2}}')
+add(b'{"type":"t.invalid.utf8.value","data":\xfe}')
+add(b'{"type":"t.invalid.utf8.nested.key","data":{"k\xc3":{"\xf5\x80\x80\x80":1}}}')
+add(b'{"type":"t.invalid.utf8.type\xff"}')
+add(b'{"type":"t.invalid.utf8.comm","comm":"c\xe0\x80\xafd","data":{}}')
+add(b'{"type":"t.surrogate.bytes.key","data":{"\xed\xbf\xbf":"\xf4\x90\x80\x80"}}')
+add('{"type":"t.lone.key","data":{"\\udc00":1,"a\\ud800b":[\"\\udbff\"]}}')
+add('{"type":"t.lone.type\\ud800"}')
+add('{"type":"t.lone.comm","comm":"\\udfff","data":{}}')
+add('{"type":"t.lone.end","data":"\\ud800"}')
 add('{"type":"t.last","data":{"end":true}}')
 
 out.write(b'\n'.join(lines[:-1]) + b'\n' + lines[-1])
