@@ -799,9 +799,10 @@ int spool_flush(struct spool *sp, struct error *err)
 	rc = write_held(sp);
 
 	sync_ended(sp);
-	if (sp->unsynced && (sp->cfg.fsync == SPOOL_FSYNC_BATCH ||
-			     (sp->cfg.fsync == SPOOL_FSYNC_INTERVAL &&
-			      now - sp->synced_ns >= sp->cfg.fsync_interval_ns)) &&
+	if (sp->unsynced &&
+	    (sp->cfg.fsync == SPOOL_FSYNC_BATCH ||
+	     (sp->cfg.fsync == SPOOL_FSYNC_INTERVAL &&
+	      now - sp->synced_ns >= sp->cfg.fsync_interval_ns)) &&
 	    start_sync(sp) == 0) {
 		sp->unsynced = false;
 		sp->synced_ns = now;
