@@ -68,11 +68,14 @@ bool runner_can_emit(struct runner_ctx *ctx)
 		}
 	}
 	/* spool-fsync=batch: what was taken is on disk before more is taken. */
-	for (sink_mask m = ctx->spooled; m; m &= m - 1)
-		if (spool_syncing(ctx->c->sinks[__builtin_ctzll(m)]->spool)) {
+	for (sink_mask m = ctx->spooled; m; m &= m - 1) {
+		struct spool *sp = ctx->c->sinks[__builtin_ctzll(m)]->spool;
+
+		if (sp && spool_syncing(sp)) {
 			ctx->paused = true;
 			return false;
 		}
+	}
 	return true;
 }
 
