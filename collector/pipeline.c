@@ -1057,14 +1057,16 @@ static void start_runners(struct collector *c)
 		sink_mask reach = router_reachable(c->router, r->name, c->all_sinks);
 		struct error err = { 0 };
 
-		for (int j = 0; j < c->nsinks; j++)
-			if ((reach >> j & 1) &&
-			    (c->sinks[j]->spool ? c->sinks[j]->spool_blocks :
-						  c->sinks[j]->queue.policy == QUEUE_BLOCK))
+		for (int j = 0; j < c->nsinks; j++) {
+			const struct sink_ctx *s = c->sinks[j];
+
+			if (!(reach >> j & 1))
+				continue;
+			if (s->spool ? s->spool_blocks : s->queue.policy == QUEUE_BLOCK)
 				r->blocking |= (sink_mask)1 << j;
-		for (int j = 0; j < c->nsinks; j++)
-			if ((reach >> j & 1) && c->sinks[j]->spool)
+			if (s->spool)
 				r->spooled |= (sink_mask)1 << j;
+		}
 		r->status = RUNNER_RUNNING;
 		r->started = true;
 		r->started_ns = clock_mono_ns();
